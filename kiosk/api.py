@@ -1,0 +1,127 @@
+"""The kiosk's HTTP API: record ratings and follow-ups, report health.
+
+Contract (README "HTTP API"): every answer is JSON; malformed input gets a
+4xx with an ``error`` message and stores nothing; a storage failure is 503.
+JSON-only bodies also keep other web pages from posting here: a cross-origin
+``application/json`` POST needs a CORS preflight, which this API never grants.
+"""
+import logging
+import uuid
+
+import peewee
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+
+from . import __version__
+from .db import connection
+from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
+from .migrations import schema_version
+from .models import Followup, Outbox, Rating
+from .runtime import get_kiosk
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api", __name__)
+
+STATUS_BY_ERROR = {
+    ValidationError: 400,
+    NotFoundError: 404,
+    StaleQuestionError: 409,
+    ConflictError: 409,
+    StorageError: 503,
+}
+
+
+def json_object(allowed):
+    """The request's JSON object, checked for media type, syntax and keys."""
+    if not request.is_json:
+        raise UnsupportedMediaType("send the body as application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ValidationError(f"unknown field {unknown[0]!r}")
+    return body
+
+
+@bp.post("/api/ratings")
+def post_rating():
+    """Record one tap on a face."""
+    body = json_object({"rating", "question_version"})
+    if "rating" not in body:
+        raise ValidationError("rating is required")
+    recorded = get_kiosk().recorder.record(body["rating"], "touch", body.get("question_version"))
+    return jsonify(id=recorded.id, filtered=recorded.filtered), 201
+
+
+@bp.post("/api/ratings/<rating_id>/followup")
+def post_followup(rating_id):
+    """Record the answer to "what mattered most?" for one rating."""
+    try:
+        rating_id = str(uuid.UUID(rating_id))
+    except ValueError:
+        raise NotFoundError("no rating with that id") from None
+    body = json_object({"reason", "comment"})
+    if "reason" not in body:
+        raise ValidationError("reason is required")
+    followup_id = get_kiosk().recorder.record_followup(rating_id, body["reason"], body.get("comment"))
+    return jsonify(id=followup_id, rating_id=rating_id), 201
+
+
+@bp.get("/healthz")
+def healthz():
+    """Database state and counts, for monitoring and the installer's checks."""
+    kiosk = get_kiosk()
+    report = {"status": "ok", "kiosk_id": kiosk.kiosk_id, "version": __version__}
+    try:
+        with connection() as db:
+            report["database"] = {"state": "ok", "schema_version": schema_version(db)}
+            report["counts"] = {
+                "total": Rating.select().count(),
+                "followups": Followup.select().count(),
+                "pending_sync": Outbox.pending_count(),
+            }
+    except peewee.DatabaseError as error:
+        log.error("health check: database unusable: %s", error)
+        report.update(status="error", database={"state": "error", "detail": str(error)})
+        return jsonify(report), 503
+    report["clock_trusted"] = kiosk.clock.trusted()
+    report["buttons"] = kiosk.buttons.factory_name if kiosk.buttons else "off"
+    report["screens_open"] = kiosk.events.subscriber_count
+    return jsonify(report)
+
+
+def _error(status, message):
+    return jsonify(error=message, status=status), status
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+
+    @app.errorhandler(ValidationError)
+    @app.errorhandler(NotFoundError)
+    @app.errorhandler(StaleQuestionError)
+    @app.errorhandler(ConflictError)
+    @app.errorhandler(StorageError)
+    def _hymy_error(error):
+        status = next(code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind))
+        return _error(status, str(error) if status != 503 else "the rating could not be stored; try again")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        if not _wants_json():
+            return error
+        message = {
+            413: "the body is larger than 16 KB",
+            415: "send the body as application/json",
+        }.get(error.code, error.description or error.name)
+        return _error(error.code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return _error(500, "internal error; the kiosk logged the detail")

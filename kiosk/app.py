@@ -1,0 +1,58 @@
+"""The kiosk application factory.
+
+``create_app(config)`` builds one kiosk: configuration, the local database,
+the recorder, the screen, the HTTP API and the physical buttons, each wired by
+its own ``init_app`` in the order of the data path.
+"""
+import logging
+from flask import Flask
+
+from . import api, buttons, db, i18n, screen
+from .clock import SystemClock
+from .config import KioskConfig, load_config
+from .content import Content
+from .events import Broadcaster
+from .identity import kiosk_id
+from .recorder import Recorder
+from .resources import STATIC_DIR, templates_dir
+from .runtime import Kiosk
+
+log = logging.getLogger(__name__)
+
+#: Largest request body the kiosk accepts (16 KB); larger gets 413.
+MAX_BODY_BYTES = 16 * 1024
+
+
+def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
+    """Build a kiosk app.
+
+    :param config: a :class:`KioskConfig`, or a mapping of keys that override
+        the defaults, the config file and the environment (tests use this).
+    :param config_path: TOML file; defaults to ``HYMY_CONFIG`` if set.
+    :param clock: a clock object; the system clock by default.
+    :param pin_factory: a gpiozero pin factory; otherwise chosen from config.
+    """
+    if not isinstance(config, KioskConfig):
+        config = load_config(config_path, overrides=config)
+    app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(STATIC_DIR))
+    app.config["HYMY"] = config
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False
+
+    clock = clock or SystemClock(config.clock_trusted)
+    db.init_app(app)
+    events = Broadcaster()
+    recorder = Recorder(
+        clock,
+        kiosk_id(config.data_dir),
+        Content.from_config(config),
+        press_interval=config.press_interval,
+        on_recorded=[lambda recorded: events.publish(recorded.as_event())],
+    )
+    app.extensions["hymy"] = Kiosk(config, clock, recorder.kiosk_id, recorder, events)
+
+    i18n.init_app(app)
+    screen.init_app(app)
+    api.init_app(app)
+    buttons.init_app(app, pin_factory=pin_factory)
+    return app

@@ -1,0 +1,234 @@
+"""Kiosk configuration: defaults, then one TOML file, then environment overrides.
+
+``load_config(path, overrides)`` returns a validated, frozen :class:`KioskConfig`.
+A bad file or value raises :class:`ConfigError` with one line naming the key;
+the command line turns that into exit code 2. Every key is documented in
+README.md with its default.
+"""
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import platformdirs
+
+from .content import DEFAULT_REASON_KEYS, Question, select_reasons
+from .errors import ConfigError
+from .hours import OpeningHours, load_zone
+
+LANGUAGES = ("fi", "sv", "en")
+PIN_FACTORIES = ("auto", "mock", "lgpio", "rpigpio", "pigpio", "native")
+CLOCK_TRUST = ("auto", "always", "never")
+# Content keys come from central once the kiosk is enrolled; the rest are device keys.
+CONTENT_KEYS = frozenset({"question", "reasons", "opening_hours", "target", "timezone"})
+
+
+def _default_data_dir():
+    return platformdirs.user_data_dir("hymy", appauthor=False)
+
+
+def _number(minimum, maximum=None, whole=False):
+    kind = "a whole number" if whole else "a number"
+    bounds = f" between {minimum} and {maximum}" if maximum is not None else f" >= {minimum}"
+
+    def check(key, value):
+        allowed = (int,) if whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, allowed):
+            raise ConfigError(f"{key}: expected {kind}{bounds}, got {value!r}")
+        if value < minimum or (maximum is not None and value > maximum):
+            raise ConfigError(f"{key}: expected {kind}{bounds}, got {value!r}")
+        return value
+
+    return check
+
+
+def _choice(options):
+    def check(key, value):
+        if value not in options:
+            raise ConfigError(f"{key}: expected one of {', '.join(options)}, got {value!r}")
+        return value
+
+    return check
+
+
+def _text(key, value):
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _flag(key, value):
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    return value
+
+
+def _pins(key, value):
+    if (
+        not isinstance(value, list)
+        or len(value) != 4
+        or not all(isinstance(p, int) and not isinstance(p, bool) and 0 <= p <= 53 for p in value)
+    ):
+        raise ConfigError(f"{key}: expected four GPIO (BCM) pin numbers for ratings 1 to 4, got {value!r}")
+    if len(set(value)) != 4:
+        raise ConfigError(f"{key}: a pin is listed twice")
+    return value
+
+
+def _languages(key, value):
+    if not isinstance(value, list) or not value or any(v not in LANGUAGES for v in value):
+        raise ConfigError(f"{key}: expected a list drawn from {', '.join(LANGUAGES)}, got {value!r}")
+    return value
+
+
+#: key -> (default, validator). The order here is the order in README.
+SCHEMA = {
+    "data_dir": (None, _text),
+    "host": ("127.0.0.1", _text),
+    "port": (8000, _number(1, 65535, whole=True)),
+    "threads": (16, _number(8, 256, whole=True)),
+    "language": ("fi", _choice(LANGUAGES)),
+    "languages": (list(LANGUAGES), _languages),
+    "timezone": ("Europe/Helsinki", _text),
+    "press_interval": (3.0, _number(0, 3600)),
+    "followup_timeout": (8.0, _number(2, 600)),
+    "idle_timeout": (30.0, _number(5, 3600)),
+    "debounce_ms": (50, _number(0, 1000, whole=True)),
+    "buttons": (True, _flag),
+    "pin_factory": ("auto", _choice(PIN_FACTORIES)),
+    "button_pins": ([5, 6, 13, 19], _pins),
+    "led_pins": ([12, 16, 20, 21], _pins),
+    "led_seconds": (1.0, _number(0.01, 10)),
+    "clock_trusted": ("auto", _choice(CLOCK_TRUST)),
+    "busy_timeout_ms": (5000, _number(1, 60000, whole=True)),
+    "stream_heartbeat": (15.0, _number(0.01, 15)),
+    "stream_max_age": (55.0, _number(0.05, 60)),
+    "target": (85, _number(0, 100)),
+    "question": ({}, None),  # parsed into a Question
+    "reasons": (list(DEFAULT_REASON_KEYS), None),  # parsed into Reasons
+    "opening_hours": ({}, None),  # parsed into OpeningHours
+    "log_level": ("info", _choice(("debug", "info", "warning", "error"))),
+}
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """Validated kiosk settings; see README.md for each key."""
+
+    data_dir: Path
+    host: str
+    port: int
+    threads: int
+    language: str
+    languages: tuple
+    timezone: str
+    press_interval: float
+    followup_timeout: float
+    idle_timeout: float
+    debounce_ms: int
+    buttons: bool
+    pin_factory: str
+    button_pins: tuple
+    led_pins: tuple
+    led_seconds: float
+    clock_trusted: str
+    busy_timeout_ms: int
+    stream_heartbeat: float
+    stream_max_age: float
+    target: float
+    question: Question
+    reasons: tuple
+    opening_hours: OpeningHours
+    log_level: str
+    source: str  # where the values came from, for messages and `doctor`
+
+    @property
+    def database_path(self):
+        return self.data_dir / "hymy.sqlite3"
+
+
+def read_toml(path):
+    """Parse a TOML file or raise ConfigError with one line saying why."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def _environment_overrides(environ):
+    """``HYMY_<KEY>`` for scalar keys, parsed as a TOML value when it parses."""
+    found = {}
+    for key, (default, _) in SCHEMA.items():
+        raw = environ.get(f"HYMY_{key.upper()}")
+        if raw is None or isinstance(default, (list, dict)):
+            continue
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare word such as a path or a host name
+        if isinstance(default, str) or default is None:
+            value = raw
+        elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        found[key] = value
+    return found
+
+
+def load_config(path=None, overrides=None, environ=None):
+    """Merge defaults, the TOML file at *path* (or ``HYMY_CONFIG``), the
+    environment and *overrides*; validate; return a :class:`KioskConfig`."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("HYMY_CONFIG") or None
+    values = {key: default for key, (default, _) in SCHEMA.items()}
+    source = "defaults"
+    if path:
+        from_file = read_toml(path)
+        unknown = sorted(set(from_file) - set(SCHEMA))
+        if unknown:
+            raise ConfigError(f"{unknown[0]}: unknown config key in {path}")
+        values.update(from_file)
+        source = str(path)
+    values.update(_environment_overrides(environ))
+    unknown = sorted(set(overrides or {}) - set(SCHEMA))
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown config key")
+    values.update(overrides or {})
+    return _validate(values, source)
+
+
+def _validate(values, source):
+    checked = {}
+    for key, (_, validator) in SCHEMA.items():
+        value = values[key]
+        if value is None:
+            checked[key] = None
+        elif validator is not None:
+            checked[key] = validator(key, value)
+        else:
+            checked[key] = value
+    if checked["language"] not in checked["languages"]:
+        raise ConfigError(f"language: {checked['language']!r} is not in languages {checked['languages']!r}")
+    if set(checked["button_pins"]) & set(checked["led_pins"]):
+        raise ConfigError("led_pins: shares a pin with button_pins")
+    if checked["stream_heartbeat"] >= checked["stream_max_age"]:
+        raise ConfigError("stream_heartbeat: must be shorter than stream_max_age")
+    zone = load_zone(checked["timezone"])
+    names = {f.name for f in fields(KioskConfig)}
+    checked.update(
+        data_dir=Path(checked["data_dir"] or _default_data_dir()).expanduser(),
+        languages=tuple(checked["languages"]),
+        button_pins=tuple(checked["button_pins"]),
+        led_pins=tuple(checked["led_pins"]),
+        press_interval=float(checked["press_interval"]),
+        followup_timeout=float(checked["followup_timeout"]),
+        question=Question.parse(checked["question"]),
+        reasons=select_reasons(checked["reasons"]),
+        opening_hours=OpeningHours.parse(checked["opening_hours"], zone),
+        source=source,
+    )
+    return KioskConfig(**{k: v for k, v in checked.items() if k in names})

@@ -1,0 +1,141 @@
+"""What the customer is asked: the question, the four faces and the reasons.
+
+The follow-up reasons follow Grönroos's model of perceived service quality:
+*technical* quality is the outcome (what the customer got), *functional*
+quality is the process (how they got it), split into staff attitude,
+accessibility, reliability, communication, environment, trust and recovery.
+Every reason carries its group, so a report can say whether unhappy customers
+are unhappy with *what* or with *how*. Reason keys never change; labels may.
+Once a kiosk is enrolled this content comes from central; until then from the
+kiosk's config file and the defaults below.
+"""
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+from .errors import ConfigError
+
+TECHNICAL = "technical"
+FUNCTIONAL = "functional"
+
+#: Quality-model group -> dimension. Group keys are stable, like reason keys.
+GROUPS = {
+    "outcome": TECHNICAL,
+    "attitude": FUNCTIONAL,
+    "accessibility": FUNCTIONAL,
+    "reliability": FUNCTIONAL,
+    "communication": FUNCTIONAL,
+    "environment": FUNCTIONAL,
+    "trust": FUNCTIONAL,
+    "recovery": FUNCTIONAL,
+}
+
+
+@dataclass(frozen=True)
+class Face:
+    rating: int
+    slug: str
+    label: object  # a lazy translated string
+
+
+#: Four faces, no neutral, as on the field's standard terminals.
+FACES = (
+    Face(1, "very-unhappy", _l("Very unhappy")),
+    Face(2, "unhappy", _l("Unhappy")),
+    Face(3, "happy", _l("Happy")),
+    Face(4, "very-happy", _l("Very happy")),
+)
+RATINGS = tuple(face.rating for face in FACES)
+
+
+@dataclass(frozen=True)
+class Reason:
+    key: str
+    group: str
+    label: object
+
+    @property
+    def dimension(self):
+        return GROUPS[self.group]
+
+
+DEFAULT_REASONS = (
+    Reason("outcome", "outcome", _l("The result")),
+    Reason("staff", "attitude", _l("Staff")),
+    Reason("waiting", "accessibility", _l("Waiting time")),
+    Reason("opening_hours", "accessibility", _l("Opening hours")),
+    Reason("reliability", "reliability", _l("Reliability")),
+    Reason("information", "communication", _l("Information and advice")),
+    Reason("premises", "environment", _l("Premises and cleanliness")),
+    Reason("trust", "trust", _l("Trust")),
+    Reason("problem_handling", "recovery", _l("Problem solving")),
+)
+DEFAULT_REASON_KEYS = tuple(reason.key for reason in DEFAULT_REASONS)
+_REASONS_BY_KEY = {reason.key: reason for reason in DEFAULT_REASONS}
+
+DEFAULT_QUESTION_TEXT = _l("How did we do today?")
+
+
+def select_reasons(keys):
+    """The default reasons named by *keys*, in that order (drop or reorder)."""
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ConfigError("reasons: expected a list of reason keys")
+    unknown = [k for k in keys if k not in _REASONS_BY_KEY]
+    if unknown:
+        raise ConfigError(f"reasons: unknown key {unknown[0]!r} (known: {', '.join(DEFAULT_REASON_KEYS)})")
+    if len(set(keys)) != len(keys):
+        raise ConfigError("reasons: a key is listed twice")
+    return tuple(_REASONS_BY_KEY[k] for k in keys)
+
+
+@dataclass(frozen=True)
+class Question:
+    """The question on screen. A version never changes once used: new text, new version.
+
+    :param texts: language -> text; a language left out uses the translated default.
+    """
+
+    id: str = "service"
+    version: int = 1
+    texts: dict = field(default_factory=dict)
+
+    def text(self, language):
+        return self.texts.get(language) or str(DEFAULT_QUESTION_TEXT)
+
+    @classmethod
+    def parse(cls, table):
+        if not isinstance(table, dict):
+            raise ConfigError("question: expected a table with id, version and text")
+        unknown = set(table) - {"id", "version", "text"}
+        if unknown:
+            raise ConfigError(f"question.{sorted(unknown)[0]}: unknown key")
+        question_id = table.get("id", "service")
+        version = table.get("version", 1)
+        texts = table.get("text", {})
+        if not isinstance(question_id, str) or not question_id.strip() or len(question_id) > 64:
+            raise ConfigError("question.id: expected a short non-empty string")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ConfigError("question.version: expected a whole number >= 1")
+        if not isinstance(texts, dict) or not all(
+            isinstance(v, str) and 0 < len(v) <= 200 for v in texts.values()
+        ):
+            raise ConfigError("question.text: expected a table of language = \"text\" (at most 200 characters)")
+        return cls(question_id, version, dict(texts))
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything central will own once enrolled, swapped as one object."""
+
+    question: Question
+    reasons: tuple
+    opening_hours: object  # hours.OpeningHours
+    target: float
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config.question, config.reasons, config.opening_hours, config.target)
+
+    def reason(self, key):
+        """The offered reason with *key*, or None."""
+        return next((r for r in self.reasons if r.key == key), None)

@@ -1,0 +1,75 @@
+"""The kiosk's local database: one SQLite file, durable before acknowledged.
+
+The database object is deferred (``SqliteDatabase(None)``) and bound by
+:func:`open_database`. WAL with ``synchronous=FULL`` makes every committed
+answer survive a power cut; a busy timeout lets the uploader and the recorder
+share the file. Requests open a connection per request; threads (button
+callbacks, the uploader) wrap their work in ``database.connection_context()``.
+"""
+import logging
+from contextlib import contextmanager
+
+import peewee
+
+from .migrations import migrate
+
+log = logging.getLogger(__name__)
+
+database = peewee.SqliteDatabase(None)
+
+
+def pragmas(busy_timeout_ms):
+    return {
+        "journal_mode": "wal",
+        "synchronous": "full",
+        "foreign_keys": 1,
+        "busy_timeout": busy_timeout_ms,
+    }
+
+
+def open_database(path, busy_timeout_ms=5000):
+    """Bind the deferred database to *path*, creating and upgrading it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    database.init(
+        str(path),
+        pragmas=pragmas(busy_timeout_ms),
+        timeout=busy_timeout_ms / 1000,
+        check_same_thread=False,
+    )
+    with database.connection_context():
+        version = migrate(database)
+    log.info("database %s at schema version %d", path, version)
+    return database
+
+
+def init_app(app):
+    """Open the database for *app* and give each request its own connection."""
+    config = app.config["HYMY"]
+    open_database(config.database_path, config.busy_timeout_ms)
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not database.is_closed():
+            database.close()
+
+
+@contextmanager
+def connection():
+    """Use this thread's open connection, or open one for the block.
+
+    Unlike ``database.connection_context()`` this leaves a connection that was
+    already open (a request's) open, so the recorder works the same when called
+    from a view or from a button thread.
+    """
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        yield database
+    finally:
+        if opened:
+            database.close()

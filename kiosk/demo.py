@@ -1,0 +1,98 @@
+"""``hymy demo``: a kiosk with simulated buttons and a realistic seeded week.
+
+The seeded ratings go through the same :class:`~kiosk.recorder.Recorder` as
+live presses, driven by a :class:`~kiosk.clock.FakeClock` walked through the
+past days, so they look exactly like rows a kiosk would have written.
+"""
+import random
+import shutil
+import sys
+import tempfile
+import threading
+from datetime import datetime, time, timedelta, timezone
+
+import click
+
+from .clock import FakeClock
+from .db import connection
+from .recorder import Recorder
+
+# Typical footfall by local hour at a service counter open 8-20 (visits per hour).
+FOOTFALL = {8: 6, 9: 10, 10: 14, 11: 22, 12: 30, 13: 26, 14: 16, 15: 14, 16: 20, 17: 26, 18: 18, 19: 8}
+# Busy hours get worse ratings: weights for faces 1..4 when quiet and at the peak.
+QUIET_WEIGHTS = (3, 7, 40, 50)
+PEAK_WEIGHTS = (12, 18, 38, 32)
+UNHAPPY_REASONS = ("waiting", "staff", "information", "problem_handling", "outcome", "premises")
+HAPPY_REASONS = ("staff", "outcome", "waiting", "information", "premises", "reliability")
+COMMENTS = (
+    "Jono oli tosi pitkä", "Ystävällinen palvelu!", "Kassalla vain yksi ihminen",
+    "Snabb och trevlig service", "Friendly staff, thanks", "Could not find what I needed",
+)
+
+
+def seed_ratings(kiosk_id, content, zone, days, rng=None, today=None):
+    """Record *days* days of plausible ratings before *today*; return the count."""
+    rng = rng or random.Random(7)
+    today = today or datetime.now(zone).date()
+    clock = FakeClock(trusted=True, boot_id="demo-seed")
+    recorder = Recorder(clock, kiosk_id, content)
+    offered = {reason.key for reason in content.reasons}
+    count = 0
+    for back in range(days, 0, -1):
+        day = today - timedelta(days=back)
+        weekend_factor = 0.6 if day.weekday() >= 5 else 1.0
+        for hour, visits in FOOTFALL.items():
+            busy = visits / max(FOOTFALL.values())
+            weights = [q + (p - q) * busy for q, p in zip(QUIET_WEIGHTS, PEAK_WEIGHTS)]
+            local = datetime.combine(day, time(hour), tzinfo=zone)
+            moments = sorted(rng.uniform(0, 3600) for _ in range(int(visits * weekend_factor)))
+            for offset in moments:
+                clock.set_wall((local + timedelta(seconds=offset)).astimezone(timezone.utc))
+                clock.advance(60)  # monotonic time moves on between customers
+                rating = rng.choices((1, 2, 3, 4), weights)[0]
+                recorded = recorder.record(rating, rng.choice(("touch", "button")))
+                count += 1
+                if rng.random() < 0.03:  # a child hammering the button: stored, flagged repeat
+                    for _ in range(rng.randint(2, 4)):
+                        clock.advance(0.5)
+                        recorder.record(rng.randint(1, 4), "button")
+                        count += 1
+                if rng.random() < (0.45 if rating <= 2 else 0.2):
+                    pool = [r for r in (UNHAPPY_REASONS if rating <= 2 else HAPPY_REASONS) if r in offered]
+                    if pool:
+                        comment = rng.choice(COMMENTS) if rng.random() < 0.15 else None
+                        recorder.record_followup(recorded.id, rng.choice(pool), comment)
+    return count
+
+
+def _read_presses(panel):
+    """Let the person at the terminal press the simulated buttons: 1-4 + Enter."""
+    for line in sys.stdin:
+        key = line.strip()
+        if key in ("1", "2", "3", "4"):
+            panel.press(int(key))
+
+
+def run_demo(host=None, port=None, days=7):
+    from .cli import build_app
+    from .serve import configure_logging, serve
+
+    data_dir = tempfile.mkdtemp(prefix="hymy-demo-")
+    try:
+        overrides = {"data_dir": data_dir, "pin_factory": "mock"}
+        overrides.update({k: v for k, v in (("host", host), ("port", port)) if v is not None})
+        app = build_app(config=overrides)
+        config = app.config["HYMY"]
+        configure_logging(config.log_level)
+        kiosk = app.extensions["hymy"]
+        with connection():
+            seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content, config.opening_hours.zone, days)
+        click.echo(f"Hymy demo kiosk: http://{config.host}:{config.port}/")
+        click.echo(f"  {seeded} ratings seeded over {days} days; data in {data_dir} (removed on exit)")
+        click.echo(f"  health: http://{config.host}:{config.port}/healthz")
+        if sys.stdin is not None and sys.stdin.isatty():
+            click.echo("  type 1, 2, 3 or 4 and Enter to press a physical button; Ctrl+C stops")
+            threading.Thread(target=_read_presses, args=(kiosk.buttons,), daemon=True).start()
+        serve(app, config.host, config.port)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,0 +1,97 @@
+"""Schema migrations for the kiosk database, tracked in ``PRAGMA user_version``.
+
+Each migration is a function that takes the database and brings the schema one
+version forward; they run in order inside one transaction each, so a database
+made by any older version opens and upgrades, and a crash mid-upgrade leaves
+the previous version intact. Never edit a released migration: add a new one.
+Migrations are plain SQL (column changes may use ``playhouse.migrate``)
+because the models in models.py describe only the newest schema.
+"""
+
+from .errors import StorageError
+
+SCHEMA_V1 = (
+    # A rating never changes once written. Its id is a UUID and seq is the
+    # gap-free per-kiosk sequence that upload order and reconciliation use.
+    """CREATE TABLE rating (
+        id TEXT PRIMARY KEY NOT NULL,
+        seq INTEGER NOT NULL UNIQUE CHECK (seq >= 1),
+        kiosk_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        question_version INTEGER NOT NULL CHECK (question_version >= 1),
+        rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+        source TEXT NOT NULL CHECK (source IN ('touch', 'button')),
+        recorded_at TEXT NOT NULL,
+        clock_trusted INTEGER NOT NULL CHECK (clock_trusted IN (0, 1)),
+        boot_id TEXT NOT NULL,
+        monotonic REAL NOT NULL,
+        filtered TEXT CHECK (filtered IN ('repeat', 'closed', 'unverified'))
+    )""",
+    """CREATE TABLE followup (
+        id TEXT PRIMARY KEY NOT NULL,
+        rating_id TEXT NOT NULL UNIQUE REFERENCES rating (id) ON DELETE CASCADE,
+        reason TEXT NOT NULL,
+        reason_group TEXT NOT NULL,
+        comment TEXT CHECK (comment IS NULL OR length(comment) <= 500),
+        recorded_at TEXT NOT NULL,
+        clock_trusted INTEGER NOT NULL CHECK (clock_trusted IN (0, 1)),
+        boot_id TEXT NOT NULL,
+        monotonic REAL NOT NULL
+    )""",
+    # Sync state lives apart from the rows: an item is pending while it is here.
+    """CREATE TABLE outbox (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('rating', 'followup')),
+        item_id TEXT NOT NULL UNIQUE
+    )""",
+    """CREATE TRIGGER rating_is_append_only BEFORE UPDATE ON rating
+       BEGIN SELECT RAISE(ABORT, 'ratings are append-only'); END""",
+    """CREATE TRIGGER followup_is_append_only BEFORE UPDATE ON followup
+       BEGIN SELECT RAISE(ABORT, 'follow-ups are append-only'); END""",
+    """CREATE TRIGGER rating_kept_until_synced BEFORE DELETE ON rating
+       WHEN EXISTS (SELECT 1 FROM outbox WHERE item_id = OLD.id)
+       BEGIN SELECT RAISE(ABORT, 'an unsynced rating is never deleted'); END""",
+)
+
+SCHEMA_V2 = (
+    # Per boot, the first moment the clock was trusted: with it central can
+    # correct rows recorded earlier in the same boot from their monotonic time.
+    """CREATE TABLE boot (
+        boot_id TEXT PRIMARY KEY NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        trusted_wall TEXT,
+        trusted_monotonic REAL
+    )""",
+    "CREATE INDEX rating_recorded_at ON rating (recorded_at)",
+)
+
+
+def _run(statements):
+    def step(db):
+        for sql in statements:
+            db.execute_sql(sql)
+
+    return step
+
+
+MIGRATIONS = (_run(SCHEMA_V1), _run(SCHEMA_V2))
+LATEST = len(MIGRATIONS)
+
+
+def schema_version(db):
+    return db.execute_sql("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db, target=LATEST):
+    """Apply every migration after the database's version, up to *target*."""
+    version = schema_version(db)
+    if version > LATEST:
+        raise StorageError(
+            f"database schema version {version} is newer than this software ({LATEST}); upgrade hymy"
+        )
+    while version < target:
+        with db.atomic("IMMEDIATE"):
+            MIGRATIONS[version](db)
+            version += 1
+            db.execute_sql(f"PRAGMA user_version = {version:d}")
+    return version

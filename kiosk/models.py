@@ -1,0 +1,95 @@
+"""Peewee models for the newest schema (migrations.py builds it).
+
+Ratings and follow-ups are append-only (SQLite triggers refuse UPDATE); what
+has been sent lives in the outbox, not on the rows. Queries that several parts
+need live here as class methods, not in views.
+"""
+from datetime import datetime, timezone
+
+import peewee
+
+from .db import database
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class UtcDateTimeField(peewee.TextField):
+    """An aware UTC datetime stored as ISO 8601 text with a ``Z`` (sortable,
+    and readable by SQLite's own date functions)."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return value.astimezone(timezone.utc).strftime(_TIME_FORMAT)
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=timezone.utc)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Rating(BaseModel):
+    """One press or tap on a face. Never changes once written."""
+
+    id = peewee.TextField(primary_key=True)
+    seq = peewee.IntegerField(unique=True)
+    kiosk_id = peewee.TextField()
+    question_id = peewee.TextField()
+    question_version = peewee.IntegerField()
+    rating = peewee.IntegerField()
+    source = peewee.TextField()
+    recorded_at = UtcDateTimeField()
+    clock_trusted = peewee.BooleanField()
+    boot_id = peewee.TextField()
+    monotonic = peewee.FloatField()
+    filtered = peewee.TextField(null=True)
+
+    @classmethod
+    def last(cls):
+        """The rating with the highest sequence number, or None."""
+        return cls.select().order_by(cls.seq.desc()).first()
+
+    @classmethod
+    def next_seq(cls):
+        return (cls.select(peewee.fn.MAX(cls.seq)).scalar() or 0) + 1
+
+
+class Followup(BaseModel):
+    """The optional answer to "what mattered most?", one per rating."""
+
+    id = peewee.TextField(primary_key=True)
+    rating = peewee.ForeignKeyField(Rating, column_name="rating_id", unique=True, backref="followups")
+    reason = peewee.TextField()
+    reason_group = peewee.TextField()
+    comment = peewee.TextField(null=True)
+    recorded_at = UtcDateTimeField()
+    clock_trusted = peewee.BooleanField()
+    boot_id = peewee.TextField()
+    monotonic = peewee.FloatField()
+
+
+class Outbox(BaseModel):
+    """Items waiting to be shipped to central, oldest position first."""
+
+    position = peewee.AutoField()
+    kind = peewee.TextField()
+    item_id = peewee.TextField(unique=True)
+
+    @classmethod
+    def pending_count(cls):
+        return cls.select().count()
+
+
+class Boot(BaseModel):
+    """Per boot, the first (wall, monotonic) pair taken with a trusted clock."""
+
+    boot_id = peewee.TextField(primary_key=True)
+    first_seen_at = UtcDateTimeField()
+    trusted_wall = UtcDateTimeField(null=True)
+    trusted_monotonic = peewee.FloatField(null=True)

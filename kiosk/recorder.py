@@ -1,0 +1,199 @@
+"""The one recorder: both inputs (touch and buttons) call :meth:`Recorder.record`.
+
+It validates, applies the filters, commits durably and only then returns, so
+the caller acknowledges (LED, screen) only what is on disk. Filters never
+delete: a filtered press is stored with its flag and left out of the figures.
+
+- ``repeat``: within ``press_interval`` seconds of the previous stored press at
+  this kiosk, on any button, measured on the monotonic clock of the same boot,
+  so an NTP jump can neither fake nor hide a repeat.
+- ``closed``: outside the opening hours, decided only while the clock is
+  trusted; with an untrusted clock the flag is ``unverified`` and central
+  decides from the corrected time.
+"""
+import logging
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import peewee
+
+from .content import RATINGS
+from .db import connection, database
+from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
+from .models import Boot, Followup, Outbox, Rating
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("touch", "button")
+COMMENT_MAX = 500
+REPEAT, CLOSED, UNVERIFIED = "repeat", "closed", "unverified"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the recorder stored, for the acknowledgement."""
+
+    id: str
+    seq: int
+    rating: int
+    source: str
+    filtered: str | None
+
+    def as_event(self):
+        return {"id": self.id, "rating": self.rating, "source": self.source, "filtered": self.filtered}
+
+
+def _whole_number(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def clean_comment(comment):
+    """Trim and fold whitespace; None for empty; ValidationError when too long."""
+    if comment is None:
+        return None
+    if not isinstance(comment, str):
+        raise ValidationError("comment must be a string")
+    text = " ".join(comment.split())
+    if len(text) > COMMENT_MAX:
+        raise ValidationError(f"comment is longer than {COMMENT_MAX} characters")
+    return text or None
+
+
+class Recorder:
+    """Stores ratings and follow-ups.
+
+    :param clock: a clock (``SystemClock`` or ``FakeClock``).
+    :param kiosk_id: this kiosk's UUID.
+    :param content: the current :class:`~kiosk.content.Content`; replace the
+        attribute to apply new content atomically.
+    :param press_interval: seconds within which a further press is a repeat.
+    :param on_recorded: callables given each :class:`Recorded` after commit.
+    """
+
+    def __init__(self, clock, kiosk_id, content, press_interval=3.0, on_recorded=()):
+        self.clock = clock
+        self.kiosk_id = kiosk_id
+        self.content = content
+        self.press_interval = press_interval
+        self.on_recorded = list(on_recorded)
+        # One writer at a time in this process; BEGIN IMMEDIATE covers others.
+        self._lock = threading.Lock()
+        self._boots_seen = set()
+        self._boots_trusted = set()
+
+    def record(self, rating, source, question_version=None):
+        """Validate, filter and durably store one rating; return :class:`Recorded`.
+
+        :raises ValidationError: rating or source malformed.
+        :raises StaleQuestionError: *question_version* is not the one shown now.
+        :raises StorageError: the database could not commit.
+        """
+        if not _whole_number(rating) or rating not in RATINGS:
+            raise ValidationError("rating must be a whole number from 1 to 4")
+        if source not in SOURCES:
+            raise ValidationError(f"source must be one of {', '.join(SOURCES)}")
+        content = self.content
+        if question_version is not None:
+            if not _whole_number(question_version):
+                raise ValidationError("question_version must be a whole number")
+            if question_version != content.question.version:
+                raise StaleQuestionError(
+                    f"question version {question_version} is no longer shown (now {content.question.version})"
+                )
+        with self._lock, _stored("rating"):
+            now, monotonic = self.clock.now(), self.clock.monotonic()
+            trusted, boot_id = self.clock.trusted(), self.clock.boot_id()
+            with database.atomic("IMMEDIATE"):
+                last = Rating.last()
+                filtered = self._filter(content, now, monotonic, trusted, boot_id, last)
+                row = Rating.create(
+                    id=str(uuid.uuid4()),
+                    seq=last.seq + 1 if last else 1,
+                    kiosk_id=self.kiosk_id,
+                    question_id=content.question.id,
+                    question_version=content.question.version,
+                    rating=rating,
+                    source=source,
+                    recorded_at=now,
+                    clock_trusted=trusted,
+                    boot_id=boot_id,
+                    monotonic=monotonic,
+                    filtered=filtered,
+                )
+                Outbox.create(kind="rating", item_id=row.id)
+                self._note_boot(now, monotonic, trusted, boot_id)
+        recorded = Recorded(row.id, row.seq, rating, source, filtered)
+        for listener in self.on_recorded:
+            listener(recorded)
+        return recorded
+
+    def record_followup(self, rating_id, reason, comment=None):
+        """Store the answer to "what mattered most?" for one rating.
+
+        :raises ValidationError: unknown reason or comment too long.
+        :raises NotFoundError: no such rating.
+        :raises ConflictError: the rating already has a follow-up.
+        """
+        offered = self.content.reason(reason) if isinstance(reason, str) else None
+        if offered is None:
+            raise ValidationError("reason is not one of the offered reasons")
+        comment = clean_comment(comment)
+        with self._lock, _stored("follow-up"):
+            now, monotonic = self.clock.now(), self.clock.monotonic()
+            trusted, boot_id = self.clock.trusted(), self.clock.boot_id()
+            with database.atomic("IMMEDIATE"):
+                if not Rating.select().where(Rating.id == rating_id).exists():
+                    raise NotFoundError("no rating with that id")
+                if Followup.select().where(Followup.rating == rating_id).exists():
+                    raise ConflictError("that rating already has a follow-up")
+                row = Followup.create(
+                    id=str(uuid.uuid4()),
+                    rating=rating_id,
+                    reason=offered.key,
+                    reason_group=offered.group,
+                    comment=comment,
+                    recorded_at=now,
+                    clock_trusted=trusted,
+                    boot_id=boot_id,
+                    monotonic=monotonic,
+                )
+                Outbox.create(kind="followup", item_id=row.id)
+        return row.id
+
+    def _filter(self, content, now, monotonic, trusted, boot_id, last):
+        if (
+            last is not None
+            and last.boot_id == boot_id
+            and 0 <= monotonic - last.monotonic < self.press_interval
+        ):
+            return REPEAT
+        if content.opening_hours.always_open:
+            return None
+        if not trusted:
+            return UNVERIFIED
+        return None if content.opening_hours.is_open(now) else CLOSED
+
+    def _note_boot(self, now, monotonic, trusted, boot_id):
+        """Keep each boot's first trusted (wall, monotonic) pair for central."""
+        if boot_id in self._boots_trusted or (boot_id in self._boots_seen and not trusted):
+            return
+        Boot.insert(boot_id=boot_id, first_seen_at=now).on_conflict_ignore().execute()
+        self._boots_seen.add(boot_id)
+        if trusted:
+            Boot.update(trusted_wall=now, trusted_monotonic=monotonic).where(
+                (Boot.boot_id == boot_id) & Boot.trusted_wall.is_null()
+            ).execute()
+            self._boots_trusted.add(boot_id)
+
+
+@contextmanager
+def _stored(what):
+    """Open a connection for the block; turn database failures into StorageError."""
+    try:
+        with connection():
+            yield
+    except peewee.DatabaseError as error:
+        log.error("could not store the %s: %s", what, error)
+        raise StorageError(f"could not store the {what}: {error}") from error

@@ -1,0 +1,95 @@
+"""The customer's touchscreen: the question, four faces and the follow-up.
+
+The page is one HTML document with its own script (no CDN, works offline).
+A press on a physical button reaches the open page over Server-Sent Events
+from ``/events``: the stream sends a heartbeat at least every
+``stream_heartbeat`` seconds and ends after ``stream_max_age`` seconds; the
+browser's EventSource reopens it. Bounded streams keep the server's threads
+free: each open stream holds one of them.
+"""
+import json
+import time
+
+from flask import Blueprint, Response, render_template
+from flask_babel import get_locale
+
+from .content import FACES
+from .i18n import LANGUAGE_NAMES
+from .recorder import COMMENT_MAX
+from .runtime import get_kiosk
+
+bp = Blueprint("screen", __name__)
+
+SECURITY_HEADERS = {
+    # Everything the page needs is served from here; nothing inline, nothing remote.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@bp.get("/")
+def question():
+    """The question and four faces, in the selected language."""
+    kiosk = get_kiosk()
+    config, content = kiosk.config, kiosk.recorder.content
+    language = str(get_locale())
+    return render_template(
+        "kiosk/screen.html",
+        language=language,
+        default_language=config.language,
+        languages=[(code, LANGUAGE_NAMES[code]) for code in config.languages],
+        question=content.question,
+        question_text=content.question.text(language),
+        faces=FACES,
+        reasons=content.reasons,
+        followup_timeout=config.followup_timeout,
+        idle_timeout=config.idle_timeout,
+        comment_max=COMMENT_MAX,
+    )
+
+
+def sse(event, data):
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def event_stream(broadcaster, heartbeat, max_age):
+    """Yield recorded ratings as SSE until *max_age* seconds have passed.
+
+    Real time, not the kiosk's injectable clock: this bounds how long a
+    server thread is held, which is a property of the server, not of kiosk time.
+    """
+    subscription = broadcaster.subscribe()
+    deadline = time.monotonic() + max_age
+    try:
+        yield "retry: 1000\n: open\n\n"
+        while (remaining := deadline - time.monotonic()) > 0:
+            event = subscription.get(timeout=min(heartbeat, remaining))
+            yield ": heartbeat\n\n" if event is None else sse("rating", event)
+    finally:
+        subscription.close()
+
+
+@bp.get("/events")
+def events():
+    """Server-Sent Events: one ``rating`` event per stored press or tap."""
+    kiosk = get_kiosk()
+    stream = event_stream(kiosk.events, kiosk.config.stream_heartbeat, kiosk.config.stream_max_age)
+    return Response(
+        stream,
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
