@@ -1,0 +1,96 @@
+"""The test world: kiosk apps on temporary data dirs, fake clocks, mock pins,
+and real servers on loopback."""
+import socket
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+from waitress.server import create_server
+
+from kiosk import create_app
+from kiosk.clock import FakeClock
+from kiosk.db import connection
+from kiosk.models import Rating
+
+
+@pytest.fixture
+def clock():
+    """A trusted clock on a Monday morning in Helsinki (10:00 UTC = 12:00 EET)."""
+    return FakeClock(datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def make_app(tmp_path, clock):
+    """Build kiosk apps on the test's data dir with mock pins; closes them after."""
+    built = []
+
+    def make(clock=clock, pin_factory=None, **overrides):
+        config = {"data_dir": str(tmp_path / "data"), "led_seconds": 0.01}
+        config.update(overrides)
+        app = create_app(config, clock=clock, pin_factory=pin_factory or MockFactory())
+        app.testing = True
+        built.append(app)
+        return app
+
+    yield make
+    for app in built:
+        app.extensions["hymy"].close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def kiosk(app):
+    """The running kiosk's parts: recorder, buttons, events, clock."""
+    return app.extensions["hymy"]
+
+
+def stored_ratings():
+    """Every stored rating, in sequence order."""
+    with connection():
+        return list(Rating.select().order_by(Rating.seq))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A kiosk app served by waitress on a free loopback port, in this process."""
+
+    def __init__(self, app, threads=8):
+        self.app = app
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve():
+    """Start LiveServers for apps; they stop when the test ends."""
+    servers = []
+
+    def start(app, threads=8):
+        server = LiveServer(app, threads)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
