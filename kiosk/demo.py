@@ -87,12 +87,15 @@ def run_demo(host=None, port=None, days=7):
         kiosk = app.extensions["hymy"]
         with connection():
             seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content, config.opening_hours.zone, days)
-        click.echo(f"Hymy demo kiosk: http://{config.host}:{config.port}/")
-        click.echo(f"  {seeded} ratings seeded over {days} days; data in {data_dir} (removed on exit)")
-        click.echo(f"  health: http://{config.host}:{config.port}/healthz")
-        if sys.stdin is not None and sys.stdin.isatty():
-            click.echo("  type 1, 2, 3 or 4 and Enter to press a physical button; Ctrl+C stops")
-            threading.Thread(target=_read_presses, args=(kiosk.buttons,), daemon=True).start()
-        serve(app, config.host, config.port)
+
+        def announce(url):
+            click.echo(f"Hymy demo kiosk: {url}")
+            click.echo(f"  {seeded} ratings seeded over {days} days; data in {data_dir} (removed on exit)")
+            click.echo(f"  health: {url}healthz")
+            if sys.stdin is not None and sys.stdin.isatty():
+                click.echo("  type 1, 2, 3 or 4 and Enter to press a physical button; Ctrl+C stops")
+                threading.Thread(target=_read_presses, args=(kiosk.buttons,), daemon=True).start()
+
+        serve(app, config.host, config.port, on_ready=announce)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

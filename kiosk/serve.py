@@ -1,7 +1,9 @@
 """Run a kiosk app under the production WSGI server (waitress)."""
 import logging
+import signal
+import sys
 
-import waitress
+from waitress.server import create_server
 
 log = logging.getLogger(__name__)
 
@@ -13,13 +15,26 @@ def configure_logging(level):
     )
 
 
-def serve(app, host, port):
-    """Serve *app* until interrupted, then release its pins."""
+def serve(app, host, port, on_ready=None):
+    """Serve *app* until SIGTERM or Ctrl+C, then release its pins.
+
+    :param on_ready: called with the URL once the socket listens, so nothing
+        announces an address before it answers.
+    """
     config = app.config["HYMY"]
+    # systemd stops with SIGTERM: leave through the finally below, pins released.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         # Each open Server-Sent Events stream holds one thread for at most
         # stream_max_age seconds; `threads` (at least 8) leaves room for taps.
-        waitress.serve(app, host=host, port=port, threads=config.threads, ident="hymy",
-                       channel_timeout=120, clear_untrusted_proxy_headers=True)
+        server = create_server(app, host=host, port=port, threads=config.threads, ident="hymy",
+                               channel_timeout=120, clear_untrusted_proxy_headers=True)
+        url = f"http://{host}:{server.effective_port}/"
+        log.info("kiosk %s serving on %s", app.extensions["hymy"].kiosk_id, url)
+        if on_ready:
+            on_ready(url)
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
         app.extensions["hymy"].close()

@@ -1,0 +1,4 @@
+"""``python -m kiosk`` runs the ``hymy`` command."""
+from .cli import main
+
+main()
