@@ -1,0 +1,2 @@
+"""Everything past the kiosk's disk: the wire protocol, the uploader and the
+central service-management server."""
