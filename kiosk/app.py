@@ -5,6 +5,7 @@ the recorder, the screen, the HTTP API and the physical buttons, each wired by
 its own ``init_app`` in the order of the data path.
 """
 import logging
+
 from flask import Flask
 
 from . import api, buttons, db, i18n, screen

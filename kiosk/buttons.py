@@ -87,7 +87,7 @@ class ButtonPanel:
         self._last_edge = {}
         self.buttons, self.leds = [], []
         try:
-            for rating, (button_pin, led_pin) in enumerate(zip(button_pins, led_pins), start=1):
+            for rating, (button_pin, led_pin) in enumerate(zip(button_pins, led_pins, strict=True), start=1):
                 button = Button(button_pin, bounce_time=self.debounce or None, pin_factory=pin_factory)
                 button.when_pressed = partial(self._on_press, rating)
                 button.when_released = partial(self._on_release, rating)

@@ -43,7 +43,7 @@ def seed_ratings(kiosk_id, content, zone, days, rng=None, today=None):
         weekend_factor = 0.6 if day.weekday() >= 5 else 1.0
         for hour, visits in FOOTFALL.items():
             busy = visits / max(FOOTFALL.values())
-            weights = [q + (p - q) * busy for q, p in zip(QUIET_WEIGHTS, PEAK_WEIGHTS)]
+            weights = [q + (p - q) * busy for q, p in zip(QUIET_WEIGHTS, PEAK_WEIGHTS, strict=True)]
             local = datetime.combine(day, time(hour), tzinfo=zone)
             moments = sorted(rng.uniform(0, 3600) for _ in range(int(visits * weekend_factor)))
             for offset in moments:

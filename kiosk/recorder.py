@@ -103,8 +103,7 @@ class Recorder:
                     f"question version {question_version} is no longer shown (now {content.question.version})"
                 )
         with self._lock, _stored("rating"):
-            now, monotonic = self.clock.now(), self.clock.monotonic()
-            trusted, boot_id = self.clock.trusted(), self.clock.boot_id()
+            now, monotonic, trusted, boot_id = self._moment()
             with database.atomic("IMMEDIATE"):
                 last = Rating.last()
                 filtered = self._filter(content, now, monotonic, trusted, boot_id, last)
@@ -141,8 +140,7 @@ class Recorder:
             raise ValidationError("reason is not one of the offered reasons")
         comment = clean_comment(comment)
         with self._lock, _stored("follow-up"):
-            now, monotonic = self.clock.now(), self.clock.monotonic()
-            trusted, boot_id = self.clock.trusted(), self.clock.boot_id()
+            now, monotonic, trusted, boot_id = self._moment()
             with database.atomic("IMMEDIATE"):
                 if not Rating.select().where(Rating.id == rating_id).exists():
                     raise NotFoundError("no rating with that id")
@@ -161,6 +159,10 @@ class Recorder:
                 )
                 Outbox.create(kind="followup", item_id=row.id)
         return row.id
+
+    def _moment(self):
+        """One reading of every clock, taken inside the write lock."""
+        return self.clock.now(), self.clock.monotonic(), self.clock.trusted(), self.clock.boot_id()
 
     def _filter(self, content, now, monotonic, trusted, boot_id, last):
         if (

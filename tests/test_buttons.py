@@ -122,7 +122,7 @@ def test_buttons_can_be_switched_off(make_app):
 
 def test_pins_come_from_config(make_app, clock):
     factory = MockFactory()
-    kiosk = make_app(pin_factory=factory, button_pins=[17, 27, 22, 23], led_pins=[24, 25, 8, 7]).extensions["hymy"]
+    make_app(pin_factory=factory, button_pins=[17, 27, 22, 23], led_pins=[24, 25, 8, 7])
     factory.pin(22).drive_low()
     assert stored_ratings()[0].rating == 3
     wait_until(lambda: lit_count(factory.pin(8)) == 1)
