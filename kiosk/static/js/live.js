@@ -1,0 +1,33 @@
+// Physical button presses reach the screen as Server-Sent Events. The server
+// ends every stream within a minute (so a screen cannot hold a server thread
+// for ever) and EventSource reopens it by itself; we only step in when the
+// browser has given up (readyState CLOSED, e.g. after an HTTP error).
+
+const REOPEN_MS = 5000;
+
+/**
+ * Call onRating(event) for each `rating` event; onConnected(bool) as the
+ * stream opens and drops.
+ */
+export function listen(url, { onRating, onConnected }) {
+  let source;
+  const open = () => {
+    source = new EventSource(url);
+    source.addEventListener("open", () => onConnected(true));
+    source.addEventListener("error", () => {
+      onConnected(false);
+      if (source.readyState === EventSource.CLOSED) setTimeout(open, REOPEN_MS);
+    });
+    source.addEventListener("rating", (message) => {
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch (error) {
+        console.warn("ignored a malformed rating event:", error);
+        return;
+      }
+      onRating(event);
+    });
+  };
+  open();
+}

@@ -1,0 +1,17 @@
+// What CSS alone cannot forbid on a public touchscreen: the long-press
+// context menu, pinch and ctrl+wheel zoom, dragging links and images, and
+// selecting text. (screen.css sets touch-action and user-select as well.)
+
+export function lockDown(doc = document) {
+  const stop = (event) => event.preventDefault();
+  doc.addEventListener("contextmenu", stop);
+  doc.addEventListener("dragstart", stop);
+  doc.addEventListener("selectstart", stop);
+  doc.addEventListener("gesturestart", stop);
+  doc.addEventListener("touchmove", stop, { passive: false });
+  doc.addEventListener("wheel", (event) => { if (event.ctrlKey) event.preventDefault(); }, { passive: false });
+  doc.addEventListener("keydown", (event) => {
+    // Browser zoom shortcuts, for a kiosk with a keyboard attached.
+    if ((event.ctrlKey || event.metaKey) && ["+", "-", "=", "0"].includes(event.key)) event.preventDefault();
+  });
+}
