@@ -24,7 +24,7 @@ import pytest
 import requests
 from babel.messages.mofile import read_mo
 
-from conftest import free_port
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -106,13 +106,13 @@ def installed_kiosk(installed, tmp_path):
     where = run([str(installed / "bin" / "python"), "-c", "import kiosk; print(kiosk.__file__)"],
                 timeout=30, cwd=cwd, env=env)
     assert Path(where.strip()).is_relative_to(installed), f"kiosk imported from {where.strip()}"
-    process = subprocess.Popen(
-        [str(installed / "bin" / "hymy"), "kiosk", "--port", str(port)],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    log = tmp_path / "kiosk.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen([str(installed / "bin" / "hymy"), "kiosk", "--port", str(port)],
+                                   cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_until_healthy(url, process)
+        wait_until_healthy(url, process, log)
         yield url
     finally:
         process.terminate()
@@ -123,18 +123,18 @@ def installed_kiosk(installed, tmp_path):
             process.wait()
 
 
-def wait_until_healthy(url, process, timeout=30):
+def wait_until_healthy(url, process, log, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"hymy kiosk exited with {process.returncode}:\n{process.stdout.read()}")
+            pytest.fail(f"hymy kiosk exited with {process.returncode}:\n{log.read_text()}")
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    pytest.fail(f"hymy kiosk did not answer /healthz within {timeout} s")
+    pytest.fail(f"hymy kiosk did not answer /healthz within {timeout} s:\n{log.read_text()}")
 
 
 def test_installed_kiosk_serves_screen_languages_static_and_api(installed_kiosk, wheel):
