@@ -76,5 +76,14 @@ def demo_command(host, port, days):
     run_demo(host=host, port=port, days=days)
 
 
+def _register_sync_commands():
+    """The commands past the kiosk's disk live in the sync package."""
+    from sync.central.cli import central
+
+    main.add_command(central)
+
+
+_register_sync_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

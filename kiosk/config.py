@@ -27,7 +27,7 @@ def _default_data_dir():
     return platformdirs.user_data_dir("hymy", appauthor=False)
 
 
-def _number(minimum, maximum=None, whole=False):
+def number(minimum, maximum=None, whole=False):
     kind = "a whole number" if whole else "a number"
     bounds = f" between {minimum} and {maximum}" if maximum is not None else f" >= {minimum}"
 
@@ -42,7 +42,7 @@ def _number(minimum, maximum=None, whole=False):
     return check
 
 
-def _choice(options):
+def choice(options):
     def check(key, value):
         if value not in options:
             raise ConfigError(f"{key}: expected one of {', '.join(options)}, got {value!r}")
@@ -51,13 +51,13 @@ def _choice(options):
     return check
 
 
-def _text(key, value):
+def text(key, value):
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
     return value
 
 
-def _flag(key, value):
+def flag(key, value):
     if not isinstance(value, bool):
         raise ConfigError(f"{key}: expected true or false, got {value!r}")
     return value
@@ -83,31 +83,31 @@ def _languages(key, value):
 
 #: key -> (default, validator). The order here is the order in README.
 SCHEMA = {
-    "data_dir": (None, _text),
-    "host": ("127.0.0.1", _text),
-    "port": (8000, _number(1, 65535, whole=True)),
-    "threads": (16, _number(8, 256, whole=True)),
-    "language": ("fi", _choice(LANGUAGES)),
+    "data_dir": (None, text),
+    "host": ("127.0.0.1", text),
+    "port": (8000, number(1, 65535, whole=True)),
+    "threads": (16, number(8, 256, whole=True)),
+    "language": ("fi", choice(LANGUAGES)),
     "languages": (list(LANGUAGES), _languages),
-    "timezone": ("Europe/Helsinki", _text),
-    "press_interval": (3.0, _number(0, 3600)),
-    "followup_timeout": (8.0, _number(2, 600)),
-    "idle_timeout": (30.0, _number(5, 3600)),
-    "debounce_ms": (50, _number(0, 1000, whole=True)),
-    "buttons": (True, _flag),
-    "pin_factory": ("auto", _choice(PIN_FACTORIES)),
+    "timezone": ("Europe/Helsinki", text),
+    "press_interval": (3.0, number(0, 3600)),
+    "followup_timeout": (8.0, number(2, 600)),
+    "idle_timeout": (30.0, number(5, 3600)),
+    "debounce_ms": (50, number(0, 1000, whole=True)),
+    "buttons": (True, flag),
+    "pin_factory": ("auto", choice(PIN_FACTORIES)),
     "button_pins": ([5, 6, 13, 19], _pins),
     "led_pins": ([12, 16, 20, 21], _pins),
-    "led_seconds": (1.0, _number(0.01, 10)),
-    "clock_trusted": ("auto", _choice(CLOCK_TRUST)),
-    "busy_timeout_ms": (5000, _number(1, 60000, whole=True)),
-    "stream_heartbeat": (15.0, _number(0.01, 15)),
-    "stream_max_age": (55.0, _number(0.05, 60)),
-    "target": (85, _number(0, 100)),
+    "led_seconds": (1.0, number(0.01, 10)),
+    "clock_trusted": ("auto", choice(CLOCK_TRUST)),
+    "busy_timeout_ms": (5000, number(1, 60000, whole=True)),
+    "stream_heartbeat": (15.0, number(0.01, 15)),
+    "stream_max_age": (55.0, number(0.05, 60)),
+    "target": (85, number(0, 100)),
     "question": ({}, None),  # parsed into a Question
     "reasons": (list(DEFAULT_REASON_KEYS), None),  # parsed into Reasons
     "opening_hours": ({}, None),  # parsed into OpeningHours
-    "log_level": ("info", _choice(("debug", "info", "warning", "error"))),
+    "log_level": ("info", choice(("debug", "info", "warning", "error"))),
 }
 
 
@@ -160,11 +160,11 @@ def read_toml(path):
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
 
 
-def _environment_overrides(environ):
-    """``HYMY_<KEY>`` for scalar keys, parsed as a TOML value when it parses."""
+def _environment_overrides(schema, environ, prefix):
+    """``<prefix><KEY>`` for scalar keys, parsed as a TOML value when it parses."""
     found = {}
-    for key, (default, _) in SCHEMA.items():
-        raw = environ.get(f"HYMY_{key.upper()}")
+    for key, (default, _) in schema.items():
+        raw = environ.get(f"{prefix}{key.upper()}")
         if raw is None or isinstance(default, (list, dict)):
             continue
         try:
@@ -179,38 +179,47 @@ def _environment_overrides(environ):
     return found
 
 
+def read_values(schema, path=None, overrides=None, environ=None, prefix="HYMY_"):
+    """Merge a schema's defaults, the TOML file at *path*, the environment and
+    *overrides*, each checked for unknown keys; return ``(values, source)``.
+    The values are not validated yet: the caller does that per key."""
+    environ = os.environ if environ is None else environ
+    values = {key: default for key, (default, _) in schema.items()}
+    source = "defaults"
+    if path:
+        from_file = read_toml(path)
+        unknown = sorted(set(from_file) - set(schema))
+        if unknown:
+            raise ConfigError(f"{unknown[0]}: unknown config key in {path}")
+        values.update(from_file)
+        source = str(path)
+    values.update(_environment_overrides(schema, environ, prefix))
+    unknown = sorted(set(overrides or {}) - set(schema))
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown config key")
+    values.update(overrides or {})
+    return values, source
+
+
+def check_values(schema, values):
+    """Run each key's validator; None stays None (an optional key left unset)."""
+    checked = {}
+    for key, (_, validator) in schema.items():
+        value = values[key]
+        checked[key] = validator(key, value) if value is not None and validator else value
+    return checked
+
+
 def load_config(path=None, overrides=None, environ=None):
     """Merge defaults, the TOML file at *path* (or ``HYMY_CONFIG``), the
     environment and *overrides*; validate; return a :class:`KioskConfig`."""
     environ = os.environ if environ is None else environ
     path = path or environ.get("HYMY_CONFIG") or None
-    values = {key: default for key, (default, _) in SCHEMA.items()}
-    source = "defaults"
-    if path:
-        from_file = read_toml(path)
-        unknown = sorted(set(from_file) - set(SCHEMA))
-        if unknown:
-            raise ConfigError(f"{unknown[0]}: unknown config key in {path}")
-        values.update(from_file)
-        source = str(path)
-    values.update(_environment_overrides(environ))
-    unknown = sorted(set(overrides or {}) - set(SCHEMA))
-    if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown config key")
-    values.update(overrides or {})
-    return _validate(values, source)
+    values, source = read_values(SCHEMA, path, overrides, environ)
+    return _validate(check_values(SCHEMA, values), source)
 
 
-def _validate(values, source):
-    checked = {}
-    for key, (_, validator) in SCHEMA.items():
-        value = values[key]
-        if value is None:
-            checked[key] = None
-        elif validator is not None:
-            checked[key] = validator(key, value)
-        else:
-            checked[key] = value
+def _validate(checked, source):
     if checked["language"] not in checked["languages"]:
         raise ConfigError(f"language: {checked['language']!r} is not in languages {checked['languages']!r}")
     if set(checked["button_pins"]) & set(checked["led_pins"]):

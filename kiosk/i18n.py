@@ -5,6 +5,7 @@ otherwise from the ``language`` config key. Catalogs live in
 ``kiosk/translations/<lang>/LC_MESSAGES/messages.po`` (compiled ``.mo`` beside).
 """
 from flask import current_app, request
+from babel import support
 from flask_babel import Babel
 
 from .resources import TRANSLATIONS_DIR
@@ -23,3 +24,13 @@ def init_app(app):
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["HYMY"].language)
     Babel(app, locale_selector=select_language)
+
+
+def catalog_text(lazy, language):
+    """A lazy string's text in *language*, outside any request (central's seed).
+
+    flask_babel's LazyString keeps its gettext argument, the English msgid, as
+    its first argument; babel reads the same catalogs the screen uses.
+    """
+    msgid = lazy._args[0]
+    return support.Translations.load(str(TRANSLATIONS_DIR), [language]).gettext(msgid)

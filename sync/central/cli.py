@@ -1,0 +1,237 @@
+"""``hymy central …``: run the server and manage the organisation.
+
+Tokens and one-time passwords are printed once; central stores only hashes.
+"""
+from datetime import datetime, timedelta, timezone
+
+import click
+import peewee
+
+from kiosk.cli import CommandError
+from kiosk.errors import ConfigError
+from kiosk.hours import OpeningHours, load_zone
+
+from . import auth
+from .config import load_central_config
+from .db import connection, open_central_database
+from .models import Followup, Kiosk, Provider, Question, Redaction, Service, Setting, Site, User, UserSite
+
+
+def _now():
+    return datetime.now(timezone.utc)
+
+
+def _open(config_path):
+    """Load the config and open the database, failing with one line."""
+    try:
+        config = load_central_config(config_path)
+        open_central_database(config.database_url, config.max_connections, config.busy_timeout_ms)
+    except ConfigError as error:
+        raise CommandError(f"config: {error}", exit_code=2) from None
+    except peewee.OperationalError as error:
+        raise CommandError(f"database: {str(error).strip().splitlines()[0]}") from None
+    return config
+
+
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                             help="Central TOML config (default: $HYMY_CENTRAL_CONFIG, else defaults).")
+
+
+@click.group("central")
+def central():
+    """The central service-management server."""
+
+
+@central.command("serve")
+@config_option
+@click.option("--host", help="Address to listen on (config key host).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (config key port).")
+@click.option("--workers", type=click.IntRange(1, 64), help="gunicorn worker processes (config key workers).")
+def serve(config_path, host, port, workers):
+    """Serve the central API under gunicorn."""
+    from .serve import run_gunicorn
+
+    config = _open(config_path)
+    run_gunicorn(config_path, host or config.host, port or config.port, workers or config.workers,
+                 config.threads, config.log_level)
+
+
+def _unique(model, **fields):
+    try:
+        with connection():
+            return model.create(**fields)
+    except peewee.IntegrityError:
+        raise CommandError(f"a {model.__name__.lower()} named {fields.get('name')!r} exists already") from None
+
+
+def _named(model, name):
+    found = model.get_or_none(model.name == name)
+    if found is None:
+        raise CommandError(f"no {model.__name__.lower()} named {name!r}")
+    return found
+
+
+def _parse_hours(hours, zone_name):
+    table = {}
+    for item in hours:
+        day, _, spans = item.partition("=")
+        table.setdefault(day.strip(), []).extend(s.strip() for s in spans.split(",") if s.strip())
+    try:
+        OpeningHours.parse(table, load_zone(zone_name))
+    except ConfigError as error:
+        raise CommandError(str(error), exit_code=2) from None
+    return table
+
+
+@central.command("add-site")
+@config_option
+@click.argument("name")
+@click.option("--timezone", "zone_name", default="Europe/Helsinki", show_default=True)
+@click.option("--hours", multiple=True, metavar="DAY=HH:MM-HH:MM[,…]", help="Opening hours, e.g. mon=08:00-20:00.")
+def add_site(config_path, name, zone_name, hours):
+    """Add a site (a shop, a pharmacy, a gate)."""
+    _open(config_path)
+    _unique(Site, name=name, timezone=zone_name, opening_hours=_parse_hours(hours, zone_name))
+    click.echo(f"site {name!r} added")
+
+
+@central.command("add-service")
+@config_option
+@click.argument("name")
+def add_service(config_path, name):
+    """Add a service to the catalogue (checkout, pharmacy counter, reception)."""
+    _open(config_path)
+    _unique(Service, name=name)
+    click.echo(f"service {name!r} added")
+
+
+@central.command("add-provider")
+@config_option
+@click.argument("name")
+def add_provider(config_path, name):
+    """Add a provider (a subcontractor running a service under the brand)."""
+    _open(config_path)
+    _unique(Provider, name=name)
+    click.echo(f"provider {name!r} added")
+
+
+@central.command("add-kiosk")
+@config_option
+@click.argument("name")
+@click.option("--site", required=True)
+@click.option("--service", required=True)
+@click.option("--provider")
+@click.option("--question", "question_key", default="service", show_default=True)
+def add_kiosk(config_path, name, site, service, provider, question_key):
+    """Add a kiosk and print its token once."""
+    _open(config_path)
+    with connection():
+        site_row, service_row = _named(Site, site), _named(Service, service)
+        provider_row = _named(Provider, provider) if provider else None
+        if not Question.select().where(Question.key == question_key).exists():
+            raise CommandError(f"no question {question_key!r}; add it with hymy central set-question")
+        token, token_hash = auth.new_token(auth.KIOSK_PREFIX)
+        _unique(Kiosk, name=name, site=site_row, service=service_row, provider=provider_row,
+                question_key=question_key, token_hash=token_hash, created_at=_now())
+    click.echo(f"kiosk {name!r} added. Its token, shown only now:")
+    click.echo(token)
+
+
+@central.command("revoke-kiosk")
+@config_option
+@click.argument("name")
+def revoke_kiosk(config_path, name):
+    """Refuse the kiosk's token from now on."""
+    _open(config_path)
+    with connection():
+        Kiosk.update(revoked=True).where(Kiosk.id == _named(Kiosk, name).id).execute()
+    click.echo(f"kiosk {name!r} revoked")
+
+
+@central.command("add-user")
+@config_option
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "viewer"]), required=True)
+@click.option("--site", "sites", multiple=True, help="A site a viewer may see (repeat).")
+def add_user(config_path, name, role, sites):
+    """Add a head-office user; print a one-time password and an API token once."""
+    _open(config_path)
+    password = auth.new_password()
+    token, token_hash = auth.new_token(auth.USER_PREFIX)
+    with connection():
+        site_rows = [_named(Site, s) for s in sites]
+        user = _unique(User, name=name, role=role, password_hash=auth.hash_password(password),
+                       token_hash=token_hash, created_at=_now())
+        for site_row in site_rows:
+            UserSite.create(user=user, site=site_row)
+    click.echo(f"user {name!r} added. Shown only now:")
+    click.echo(f"password: {password}")
+    click.echo(f"api token: {token}")
+
+
+@central.command("set-question")
+@config_option
+@click.argument("key")
+@click.option("--text", "texts", multiple=True, required=True, metavar="LANG=TEXT")
+def set_question(config_path, key, texts):
+    """Publish a new version of a question (a used version never changes)."""
+    _open(config_path)
+    table = {}
+    for item in texts:
+        language, _, text = item.partition("=")
+        if not text.strip() or len(text) > 200:
+            raise CommandError(f"--text {item!r}: expected LANG=TEXT of at most 200 characters", exit_code=2)
+        table[language.strip()] = text.strip()
+    with connection():
+        latest = Question.select(peewee.fn.MAX(Question.version)).where(Question.key == key).scalar() or 0
+        Question.create(key=key, version=latest + 1, texts=table, created_at=_now())
+    click.echo(f"question {key!r} is now version {latest + 1}")
+
+
+@central.command("set-target")
+@config_option
+@click.argument("percent", type=click.FloatRange(0, 100))
+def set_target(config_path, percent):
+    """Set the brand-wide satisfaction target (share of happy faces, %)."""
+    _open(config_path)
+    with connection():
+        Setting.insert(key="target", value=percent).on_conflict(
+            conflict_target=[Setting.key], update={Setting.value: percent}).execute()
+    click.echo(f"target set to {percent:g} %")
+
+
+@central.command("redact-comment")
+@config_option
+@click.argument("followup_id")
+@click.option("--by", default=None, help="Who asked for it (kept with the redaction).")
+def redact_comment(config_path, followup_id, by):
+    """Blank one follow-up comment (e.g. personal data) for good."""
+    _open(config_path)
+    with connection():
+        followup = Followup.get_or_none(Followup.id == followup_id)
+        if followup is None:
+            raise CommandError(f"no follow-up with id {followup_id!r}")
+        redact(followup, "admin", by)
+    click.echo(f"comment of follow-up {followup_id} redacted")
+
+
+def redact(followup, reason, by=None):
+    """Blank *followup*'s comment and keep the redaction as its own record."""
+    with Followup._meta.database.atomic():
+        Redaction.insert(followup=followup.id, reason=reason, redacted_by=by, redacted_at=_now()).on_conflict_ignore().execute()
+        Followup.update(comment=None).where(Followup.id == followup.id).execute()
+
+
+@central.command("prune")
+@config_option
+def prune(config_path):
+    """Blank comments older than comment_retention_days (run daily)."""
+    config = _open(config_path)
+    cutoff = _now() - timedelta(days=config.comment_retention_days)
+    with connection():
+        old = Followup.select().where(Followup.comment.is_null(False) & (Followup.received_at < cutoff))
+        count = 0
+        for followup in old.iterator():
+            redact(followup, "retention")
+            count += 1
+    click.echo(f"{count} comments older than {config.comment_retention_days} days blanked")

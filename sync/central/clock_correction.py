@@ -1,0 +1,41 @@
+"""Give each arriving rating its best known real time.
+
+A Raspberry Pi has no real-time clock: until NTP synchronises, its wall time
+may be days off. Every row carries its boot id and a CLOCK_BOOTTIME reading,
+so a row recorded while the clock was untrusted is placed by its distance on
+the monotonic clock from a moment whose real time is known:
+
+- same boot as the batch: central's receive time minus (batch monotonic at
+  send minus row monotonic);
+- an earlier boot whose clock later became trusted: that boot's first trusted
+  wall time minus (its monotonic then minus the row's);
+- otherwise the row is ``uncorrectable``: kept with the kiosk's time, flagged,
+  never guessed.
+
+Rows the kiosk flagged ``unverified`` (opening hours unknown on an untrusted
+clock) are decided here, from the corrected time and the site's hours.
+"""
+from datetime import timedelta
+
+KIOSK, CORRECTED, UNCORRECTABLE = "kiosk", "corrected", "uncorrectable"
+
+
+def corrected_time(row, batch, received_at, boots):
+    """Return ``(occurred_at, basis)`` for one rating row of *batch*."""
+    if row["clock_trusted"]:
+        return row["recorded_at"], KIOSK
+    if row["boot_id"] == batch["boot_id"]:
+        return received_at - timedelta(seconds=batch["monotonic"] - row["monotonic"]), CORRECTED
+    boot = boots.get(row["boot_id"])
+    if boot is not None:
+        return boot["trusted_wall"] - timedelta(seconds=boot["trusted_monotonic"] - row["monotonic"]), CORRECTED
+    return row["recorded_at"], UNCORRECTABLE
+
+
+def final_filter(kiosk_filter, occurred_at, basis, opening_hours):
+    """The filter the figures use: the kiosk's, with ``unverified`` decided."""
+    if kiosk_filter != "unverified":
+        return kiosk_filter
+    if basis == UNCORRECTABLE:
+        return "unverified"
+    return None if opening_hours.is_open(occurred_at) else "closed"

@@ -1,0 +1,58 @@
+"""Central server configuration: defaults, one TOML file, environment.
+
+Keys are documented in README ("Central server"). ``DATABASE_URL`` in the
+environment overrides ``database_url``, as most hosting platforms set it.
+"""
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from kiosk.config import check_values, choice, number, read_values, text
+from kiosk.errors import ConfigError
+
+SCHEMA = {
+    "data_dir": (None, text),
+    "database_url": (None, text),
+    "host": ("127.0.0.1", text),
+    "port": (8100, number(1, 65535, whole=True)),
+    "workers": (2, number(1, 64, whole=True)),
+    "threads": (4, number(1, 64, whole=True)),
+    "max_connections": (8, number(1, 200, whole=True)),
+    "comment_retention_days": (365, number(1, 36500, whole=True)),
+    "busy_timeout_ms": (5000, number(1, 60000, whole=True)),
+    "log_level": ("info", choice(("debug", "info", "warning", "error"))),
+}
+
+
+@dataclass(frozen=True)
+class CentralConfig:
+    data_dir: Path
+    database_url: str
+    host: str
+    port: int
+    workers: int
+    threads: int
+    max_connections: int
+    comment_retention_days: int
+    busy_timeout_ms: int
+    log_level: str
+    source: str
+
+
+def load_central_config(path=None, overrides=None, environ=None):
+    """Validated :class:`CentralConfig` from defaults, file, environment, overrides."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("HYMY_CENTRAL_CONFIG") or None
+    environ = dict(environ)
+    if environ.get("DATABASE_URL"):
+        environ.setdefault("HYMY_CENTRAL_DATABASE_URL", environ["DATABASE_URL"])
+    values, source = read_values(SCHEMA, path, overrides, environ, prefix="HYMY_CENTRAL_")
+    checked = check_values(SCHEMA, values)
+    data_dir = Path(checked["data_dir"] or platformdirs.user_data_dir("hymy-central", appauthor=False)).expanduser()
+    url = checked["database_url"] or f"sqlite:///{data_dir / 'central.sqlite3'}"
+    if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ConfigError("database_url: expected sqlite:///PATH or postgresql://USER@HOST/NAME")
+    checked.update(data_dir=data_dir, database_url=url, source=source)
+    return CentralConfig(**checked)

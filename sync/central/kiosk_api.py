@@ -1,0 +1,114 @@
+"""The kiosk-facing endpoints besides ingest: enrolment, config, heartbeat.
+
+All take the kiosk's bearer token; central always takes the kiosk from the
+token, never from the body.
+"""
+import hashlib
+import json
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
+
+from ..protocol import RowError, check_row, flag, number, parse_time, text, uuid_text, whole
+from .auth import current_kiosk
+from .body import json_body
+from .models import Kiosk, KioskStatus, Question, Reason, Setting
+from .reconcile import reconcile
+from .timesource import utc_now
+
+bp = Blueprint("kiosk_api", __name__)
+
+ENROL_FIELDS = {"kiosk_id": uuid_text, "software_version": text(40)}
+
+
+def _optional(check):
+    return lambda value: None if value is None else check(value)
+
+
+HEARTBEAT_FIELDS = {
+    "kiosk_id": uuid_text,
+    "software_version": text(40),
+    "pending": whole(0),
+    "oldest_pending_seconds": _optional(number),
+    "quarantined": whole(0),
+    "boot_id": text(64),
+    "wall": parse_time,
+    "monotonic": number,
+    "clock_trusted": flag,
+    "free_disk_bytes": _optional(whole(0)),
+    "gap_error": _optional(text(500)),
+}
+
+
+def _checked(fields):
+    try:
+        return check_row(json_body(), fields)
+    except RowError as error:
+        raise UnprocessableEntity(str(error)) from None
+
+
+def _own_kiosk(body):
+    kiosk = current_kiosk()
+    if kiosk.device_id is not None and body["kiosk_id"] != kiosk.device_id:
+        raise Forbidden("the body names another kiosk than the token's")
+    return kiosk
+
+
+@bp.post("/api/v1/enroll")
+def enroll():
+    """Bind the kiosk's own UUID to the token's kiosk record (idempotent)."""
+    body = _checked(ENROL_FIELDS)
+    kiosk = current_kiosk()
+    if kiosk.device_id not in (None, body["kiosk_id"]):
+        raise Conflict("this token is already enrolled by another device")
+    if kiosk.device_id is None:
+        taken = Kiosk.select().where((Kiosk.device_id == body["kiosk_id"]) & (Kiosk.id != kiosk.id)).exists()
+        if taken:
+            raise Conflict("this device is already enrolled as another kiosk")
+        Kiosk.update(device_id=body["kiosk_id"], enrolled_at=utc_now()).where(Kiosk.id == kiosk.id).execute()
+    kiosk = Kiosk.get_by_id(kiosk.id)
+    return jsonify(kiosk=kiosk.name, site=kiosk.site.name, service=kiosk.service.name,
+                   provider=kiosk.provider.name if kiosk.provider else None, kiosk_id=kiosk.device_id)
+
+
+def kiosk_content(kiosk):
+    """The content central owns for *kiosk*, as the kiosk applies it."""
+    question = (Question.select().where(Question.key == kiosk.question_key)
+                .order_by(Question.version.desc()).first())
+    reasons = Reason.select().where(Reason.offered).order_by(Reason.position, Reason.key)
+    target = Setting.get_or_none(Setting.key == "target")
+    return {
+        "kiosk": kiosk.name,
+        "site": kiosk.site.name,
+        "service": kiosk.service.name,
+        "provider": kiosk.provider.name if kiosk.provider else None,
+        "timezone": kiosk.site.timezone,
+        "opening_hours": kiosk.site.opening_hours,
+        "question": {"id": question.key, "version": question.version, "texts": question.texts} if question else None,
+        "reasons": [{"key": r.key, "group": r.group, "labels": r.labels} for r in reasons],
+        "target": target.value if target else None,
+    }
+
+
+@bp.get("/api/v1/config")
+def config():
+    """The kiosk's content with an ETag; 304 when the kiosk has it already."""
+    content = kiosk_content(current_kiosk())
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    etag = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    response = jsonify(content)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
+
+
+@bp.post("/api/v1/heartbeat")
+def heartbeat():
+    """Keep the kiosk's latest state; answer with central's sequence view."""
+    body = _checked(HEARTBEAT_FIELDS)
+    kiosk = _own_kiosk(body)
+    body.pop("kiosk_id")
+    values = dict(body, reported_at=utc_now())
+    (KioskStatus.insert(kiosk=kiosk.id, **values)
+     .on_conflict(conflict_target=[KioskStatus.kiosk], update=values).execute())
+    return jsonify(received=True, sequence=reconcile(kiosk))

@@ -1,0 +1,195 @@
+"""Central's database models, portable between SQLite and PostgreSQL.
+
+The service-management view: sites run services from a central catalogue,
+optionally through providers (subcontractors under the one brand); kiosks
+stand at a site, bound to a service. Ratings and follow-ups arrive from
+kiosks and are kept once, by their UUID; a comment is only ever blanked by a
+:class:`Redaction` record, never edited in place.
+"""
+import json
+from datetime import timezone
+
+import peewee
+
+central_db = peewee.DatabaseProxy()
+
+
+class UtcDateTimeField(peewee.DateTimeField):
+    """Aware UTC datetimes in, aware UTC datetimes out; stored naive UTC."""
+
+    def db_value(self, value):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class JsonField(peewee.TextField):
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = central_db
+        legacy_table_names = False
+
+
+class Site(BaseModel):
+    name = peewee.CharField(max_length=120, unique=True)
+    timezone = peewee.CharField(max_length=64, default="Europe/Helsinki")
+    opening_hours = JsonField(default=dict)  # as in the kiosk config; {} = always open
+
+
+class Service(BaseModel):
+    name = peewee.CharField(max_length=120, unique=True)
+
+
+class Provider(BaseModel):
+    name = peewee.CharField(max_length=120, unique=True)
+
+
+class Question(BaseModel):
+    """One version of a question. A used version never changes: new text, new version."""
+
+    key = peewee.CharField(max_length=64)
+    version = peewee.IntegerField()
+    texts = JsonField()
+    created_at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("key", "version"), True),)
+
+
+class Reason(BaseModel):
+    """A follow-up reason known to central. Keys never change; labels may."""
+
+    key = peewee.CharField(max_length=64, primary_key=True)
+    group = peewee.CharField(max_length=32)
+    labels = JsonField(default=dict)
+    position = peewee.IntegerField(default=0)
+    offered = peewee.BooleanField(default=True)
+
+
+class Setting(BaseModel):
+    """Brand-wide settings, such as the satisfaction target."""
+
+    key = peewee.CharField(max_length=64, primary_key=True)
+    value = JsonField()
+
+
+class Kiosk(BaseModel):
+    name = peewee.CharField(max_length=120, unique=True)
+    site = peewee.ForeignKeyField(Site, backref="kiosks")
+    service = peewee.ForeignKeyField(Service, backref="kiosks")
+    provider = peewee.ForeignKeyField(Provider, null=True, backref="kiosks")
+    question_key = peewee.CharField(max_length=64, default="service")
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    device_id = peewee.CharField(max_length=36, null=True, unique=True)  # the kiosk's own UUID, bound at enrolment
+    enrolled_at = UtcDateTimeField(null=True)
+    revoked = peewee.BooleanField(default=False)
+    created_at = UtcDateTimeField()
+    seq_contiguous = peewee.BigIntegerField(default=0)  # every seq 1..this is held
+    seq_highest = peewee.BigIntegerField(default=0)
+
+
+class KioskStatus(BaseModel):
+    """The latest heartbeat of each kiosk: the fleet view reads this."""
+
+    kiosk = peewee.ForeignKeyField(Kiosk, primary_key=True, backref="status")
+    reported_at = UtcDateTimeField()
+    software_version = peewee.CharField(max_length=40)
+    pending = peewee.IntegerField()
+    oldest_pending_seconds = peewee.FloatField(null=True)
+    quarantined = peewee.IntegerField(default=0)
+    boot_id = peewee.CharField(max_length=64)
+    wall = UtcDateTimeField()
+    monotonic = peewee.FloatField()
+    clock_trusted = peewee.BooleanField()
+    free_disk_bytes = peewee.BigIntegerField(null=True)
+    gap_error = peewee.TextField(null=True)  # a sequence gap that outlived a full sync
+
+
+class User(BaseModel):
+    name = peewee.CharField(max_length=120, unique=True)
+    role = peewee.CharField(max_length=16)  # admin | viewer
+    password_hash = peewee.CharField(max_length=255)
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    created_at = UtcDateTimeField()
+
+
+class UserSite(BaseModel):
+    """The sites a viewer may see (admins see all)."""
+
+    user = peewee.ForeignKeyField(User, backref="site_links", on_delete="CASCADE")
+    site = peewee.ForeignKeyField(Site, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("user", "site"), True),)
+
+
+class Rating(BaseModel):
+    id = peewee.CharField(max_length=36, primary_key=True)
+    kiosk = peewee.ForeignKeyField(Kiosk, backref="ratings")
+    seq = peewee.BigIntegerField()
+    question_key = peewee.CharField(max_length=64)
+    question_version = peewee.IntegerField()
+    rating = peewee.SmallIntegerField()
+    source = peewee.CharField(max_length=8)
+    recorded_at = UtcDateTimeField()  # the kiosk's own clock, kept as sent
+    clock_trusted = peewee.BooleanField()
+    boot_id = peewee.CharField(max_length=64)
+    monotonic = peewee.DoubleField()
+    kiosk_filter = peewee.CharField(max_length=12, null=True)  # as the kiosk flagged it
+    occurred_at = UtcDateTimeField(index=True)  # best known real time
+    time_basis = peewee.CharField(max_length=16)  # kiosk | corrected | uncorrectable
+    filtered = peewee.CharField(max_length=12, null=True)  # final: repeat | closed | unverified | None
+    received_at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("kiosk", "seq"), True),)
+
+
+class Followup(BaseModel):
+    id = peewee.CharField(max_length=36, primary_key=True)
+    rating = peewee.ForeignKeyField(Rating, unique=True, backref="followups")
+    reason = peewee.CharField(max_length=64)
+    reason_group = peewee.CharField(max_length=32)
+    comment = peewee.TextField(null=True)
+    recorded_at = UtcDateTimeField()
+    clock_trusted = peewee.BooleanField()
+    boot_id = peewee.CharField(max_length=64)
+    monotonic = peewee.DoubleField()
+    received_at = UtcDateTimeField()
+
+
+class Redaction(BaseModel):
+    """A comment blanked by an admin or by retention; re-delivery ignores it."""
+
+    followup = peewee.ForeignKeyField(Followup, unique=True, backref="redactions")
+    reason = peewee.CharField(max_length=16)  # admin | retention
+    redacted_by = peewee.CharField(max_length=120, null=True)
+    redacted_at = UtcDateTimeField()
+
+
+class Conflict(BaseModel):
+    """A re-delivered UUID whose content differs from what central holds."""
+
+    kiosk = peewee.ForeignKeyField(Kiosk, backref="conflicts")
+    item_id = peewee.CharField(max_length=36)
+    kind = peewee.CharField(max_length=8)
+    batch_id = peewee.CharField(max_length=36)
+    received_at = UtcDateTimeField()
+    fields = JsonField()  # names of the fields that differ
+
+
+MODELS = (
+    Site, Service, Provider, Question, Reason, Setting, Kiosk, KioskStatus, User, UserSite,
+    Rating, Followup, Redaction, Conflict,
+)

@@ -1,0 +1,39 @@
+"""Prove by the kiosk's gap-free sequence numbers that nothing is missing.
+
+Each kiosk numbers its ratings 1, 2, 3, … without gaps. Central keeps, per
+kiosk, the highest number up to which it holds every rating (``contiguous``)
+and answers each batch with it, the highest number it holds, and the missing
+ranges between. Counting first keeps the common case (no gap) at one query.
+"""
+import peewee
+
+from .models import Kiosk, Rating
+
+MAX_GAPS_REPORTED = 50
+
+
+def _gaps(kiosk, after):
+    """Missing ``[first, last]`` ranges above *after*, found with LAG in SQL."""
+    previous = peewee.fn.LAG(Rating.seq, 1, after).over(order_by=[Rating.seq])
+    beyond = (Rating.select(Rating.seq.alias("seq"), previous.alias("prev"))
+              .where((Rating.kiosk == kiosk) & (Rating.seq > after)))
+    query = (peewee.Select([beyond.alias("b")], [peewee.SQL("prev + 1"), peewee.SQL("seq - 1")])
+             .where(peewee.SQL("seq - prev > 1"))
+             .order_by(peewee.SQL("seq"))
+             .limit(MAX_GAPS_REPORTED)
+             .bind(Rating._meta.database))
+    return [[int(first), int(last)] for first, last in query.tuples()]
+
+
+def reconcile(kiosk):
+    """Advance *kiosk*'s contiguous mark; return ``{"contiguous", "highest", "gaps"}``."""
+    contiguous = kiosk.seq_contiguous
+    beyond = Rating.select().where((Rating.kiosk == kiosk) & (Rating.seq > contiguous))
+    count = beyond.count()
+    highest = max(contiguous, beyond.select(peewee.fn.MAX(Rating.seq)).scalar() or 0)
+    gaps = [] if count == highest - contiguous else _gaps(kiosk, contiguous)
+    contiguous = gaps[0][0] - 1 if gaps else highest
+    if (contiguous, highest) != (kiosk.seq_contiguous, kiosk.seq_highest):
+        Kiosk.update(seq_contiguous=contiguous, seq_highest=highest).where(Kiosk.id == kiosk.id).execute()
+        kiosk.seq_contiguous, kiosk.seq_highest = contiguous, highest
+    return {"contiguous": contiguous, "highest": highest, "gaps": gaps}
