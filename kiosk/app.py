@@ -12,6 +12,7 @@ from . import api, buttons, db, i18n, screen
 from .clock import SystemClock
 from .config import KioskConfig, load_config
 from .content import Content
+from .content_store import ContentStore
 from .events import Broadcaster
 from .identity import kiosk_id
 from .recorder import Recorder
@@ -46,11 +47,13 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
     recorder = Recorder(
         clock,
         kiosk_id(config.data_dir),
-        Content.from_config(config),
+        ContentStore(Content.from_config(config), config.data_dir),
         press_interval=config.press_interval,
         on_recorded=[lambda recorded: events.publish(recorded.as_event())],
+        languages=config.languages,
     )
-    app.extensions["hymy"] = Kiosk(config, clock, recorder.kiosk_id, recorder, events)
+    kiosk = app.extensions["hymy"] = Kiosk(config, clock, recorder.kiosk_id, recorder, events)
+    kiosk.closers.append(db.close_database)
 
     i18n.init_app(app)
     screen.init_app(app)

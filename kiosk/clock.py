@@ -8,6 +8,7 @@ Tests pass a :class:`FakeClock` so a day of kiosk time takes milliseconds.
 """
 import ctypes
 import ctypes.util
+import functools
 import threading
 import time
 import uuid
@@ -29,11 +30,16 @@ def _read_boot_id():
         return str(uuid.uuid4())
 
 
+@functools.cache
+def _libc():
+    # find_library runs `ldconfig -p`: a subprocess, so once per process only.
+    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
 def _kernel_clock_synchronised():
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         buffer = ctypes.create_string_buffer(_TIMEX_BUFFER_BYTES)
-        return libc.adjtimex(buffer) not in (-1, _TIME_ERROR)
+        return _libc().adjtimex(buffer) not in (-1, _TIME_ERROR)
     except (OSError, AttributeError):
         return False
 

@@ -11,6 +11,7 @@ kiosk's config file and the defaults below.
 """
 from dataclasses import dataclass, field
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .errors import ConfigError
@@ -50,13 +51,22 @@ RATINGS = tuple(face.rating for face in FACES)
 
 @dataclass(frozen=True)
 class Reason:
+    """A follow-up reason. ``labels`` (language -> text) come from central and
+    win over the translated default label."""
+
     key: str
     group: str
-    label: object
+    default_label: object
+    labels: dict = field(default_factory=dict, compare=False)
 
     @property
     def dimension(self):
         return GROUPS[self.group]
+
+    @property
+    def label(self):
+        language = get_locale()
+        return self.labels.get(str(language)) if language and str(language) in self.labels else self.default_label
 
 
 DEFAULT_REASONS = (
@@ -101,6 +111,12 @@ class Question:
 
     def text(self, language):
         return self.texts.get(language) or str(DEFAULT_QUESTION_TEXT)
+
+    def all_texts(self, languages):
+        """Language -> text for each of *languages*, defaults from the catalogs."""
+        from .i18n import catalog_text
+
+        return {lang: self.texts.get(lang) or catalog_text(DEFAULT_QUESTION_TEXT, lang) for lang in languages}
 
     @classmethod
     def parse(cls, table):

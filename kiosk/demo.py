@@ -30,13 +30,13 @@ COMMENTS = (
 )
 
 
-def seed_ratings(kiosk_id, content, zone, days, rng=None, today=None):
+def seed_ratings(kiosk_id, content_store, zone, days, rng=None, today=None):
     """Record *days* days of plausible ratings before *today*; return the count."""
     rng = rng or random.Random(7)
     today = today or datetime.now(zone).date()
     clock = FakeClock(trusted=True, boot_id="demo-seed")
-    recorder = Recorder(clock, kiosk_id, content)
-    offered = {reason.key for reason in content.reasons}
+    recorder = Recorder(clock, kiosk_id, content_store)
+    offered = {reason.key for reason in content_store.current().reasons}
     count = 0
     for back in range(days, 0, -1):
         day = today - timedelta(days=back)
@@ -86,7 +86,7 @@ def run_demo(host=None, port=None, days=7):
         configure_logging(config.log_level)
         kiosk = app.extensions["hymy"]
         with connection():
-            seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content, config.opening_hours.zone, days)
+            seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, config.opening_hours.zone, days)
 
         def announce(url):
             click.echo(f"Hymy demo kiosk: {url}")

@@ -2,10 +2,13 @@
 
 The recorder publishes after each commit; every open Server-Sent Events stream
 holds a :class:`Subscription`. A slow or vanished screen never blocks the
-recorder: its queue is bounded and the oldest event is dropped.
+recorder: its queue is bounded and the oldest event is dropped. The last few
+events are kept, so a screen that reconnects (streams are closed every
+minute) gets what it missed by naming the last ``seq`` it saw.
 """
 import queue
 import threading
+from collections import deque
 
 
 class Subscription:
@@ -38,14 +41,20 @@ class Subscription:
 class Broadcaster:
     """Hands each published event to every current subscription."""
 
-    def __init__(self, queue_size=64):
+    def __init__(self, queue_size=64, replay=64):
         self._lock = threading.Lock()
         self._subscriptions = set()
         self._queue_size = queue_size
+        self._recent = deque(maxlen=replay)
 
-    def subscribe(self):
+    def subscribe(self, after_seq=None):
+        """A new subscription; with *after_seq*, first the kept events after it."""
         subscription = Subscription(self, self._queue_size)
         with self._lock:
+            if after_seq is not None:
+                for event in self._recent:
+                    if event["seq"] > after_seq:
+                        subscription.put(event)
             self._subscriptions.add(subscription)
         return subscription
 
@@ -59,7 +68,9 @@ class Broadcaster:
             return len(self._subscriptions)
 
     def publish(self, event):
+        """Hand *event* (a dict with a ``seq``) to every subscription."""
         with self._lock:
+            self._recent.append(event)
             subscriptions = list(self._subscriptions)
         for subscription in subscriptions:
             subscription.put(event)

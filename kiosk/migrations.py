@@ -8,6 +8,10 @@ Migrations are plain SQL (column changes may use ``playhouse.migrate``)
 because the models in models.py describe only the newest schema.
 """
 
+import peewee
+from playhouse import migrate as playhouse_migrate
+from playhouse.migrate import SqliteMigrator
+
 from .errors import StorageError
 
 SCHEMA_V1 = (
@@ -66,6 +70,24 @@ SCHEMA_V2 = (
 )
 
 
+def _v3(db):
+    """Quarantine for rows central called bad, uploader state, question texts."""
+    migrator = SqliteMigrator(db)
+    playhouse_migrate.migrate(
+        migrator.add_column("outbox", "quarantined_at", peewee.TextField(null=True)),
+        migrator.add_column("outbox", "quarantine_reason", peewee.TextField(null=True)),
+    )
+    # Each question version the kiosk recorded under, with its texts: a batch
+    # carries the definitions its rows cite, so central accepts rows recorded
+    # before enrolment under the local config.
+    db.execute_sql(
+        """CREATE TABLE question (
+            id TEXT NOT NULL, version INTEGER NOT NULL, texts TEXT NOT NULL,
+            PRIMARY KEY (id, version))"""
+    )
+    db.execute_sql("CREATE TABLE sync_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
+
+
 def _run(statements):
     def step(db):
         for sql in statements:
@@ -74,7 +96,7 @@ def _run(statements):
     return step
 
 
-MIGRATIONS = (_run(SCHEMA_V1), _run(SCHEMA_V2))
+MIGRATIONS = (_run(SCHEMA_V1), _run(SCHEMA_V2), _v3)
 LATEST = len(MIGRATIONS)
 
 

@@ -4,6 +4,7 @@ Ratings and follow-ups are append-only (SQLite triggers refuse UPDATE); what
 has been sent lives in the outbox, not on the rows. Queries that several parts
 need live here as class methods, not in views.
 """
+import json
 from datetime import datetime, timezone
 
 import peewee
@@ -75,15 +76,59 @@ class Followup(BaseModel):
 
 
 class Outbox(BaseModel):
-    """Items waiting to be shipped to central, oldest position first."""
+    """Items waiting to be shipped to central, oldest position first.
+
+    A row central called bad is quarantined: kept (never pruned, never lost),
+    no longer sent, and shown by ``hymy sync --status``.
+    """
 
     position = peewee.AutoField()
     kind = peewee.TextField()
     item_id = peewee.TextField(unique=True)
+    quarantined_at = UtcDateTimeField(null=True)
+    quarantine_reason = peewee.TextField(null=True)
+
+    @classmethod
+    def pending(cls):
+        return cls.select().where(cls.quarantined_at.is_null())
 
     @classmethod
     def pending_count(cls):
-        return cls.select().count()
+        return cls.pending().count()
+
+    @classmethod
+    def quarantined(cls):
+        return cls.select().where(cls.quarantined_at.is_null(False))
+
+
+class QuestionText(BaseModel):
+    """The texts of each question version this kiosk recorded under."""
+
+    id = peewee.TextField()
+    version = peewee.IntegerField()
+    texts = peewee.TextField()  # JSON: language -> text
+
+    class Meta:
+        table_name = "question"
+        primary_key = peewee.CompositeKey("id", "version")
+
+
+class SyncState(BaseModel):
+    """The uploader's small key/value memory (last success, central's view)."""
+
+    key = peewee.TextField(primary_key=True)
+    value = peewee.TextField()  # JSON
+
+    @classmethod
+    def read(cls, key, default=None):
+        row = cls.get_or_none(cls.key == key)
+        return json.loads(row.value) if row else default
+
+    @classmethod
+    def write(cls, **values):
+        for key, value in values.items():
+            encoded = json.dumps(value)
+            cls.insert(key=key, value=encoded).on_conflict("replace").execute()
 
 
 class Boot(BaseModel):

@@ -11,6 +11,7 @@ delete: a filtered press is stored with its flag and left out of the figures.
   trusted; with an untrusted clock the flag is ``unverified`` and central
   decides from the corrected time.
 """
+import json
 import logging
 import threading
 import uuid
@@ -22,7 +23,7 @@ import peewee
 from .content import RATINGS
 from .db import connection, database
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
-from .models import Boot, Followup, Outbox, Rating
+from .models import Boot, Followup, Outbox, QuestionText, Rating
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Recorded:
     filtered: str | None
 
     def as_event(self):
-        return {"id": self.id, "rating": self.rating, "source": self.source, "filtered": self.filtered}
+        return {"id": self.id, "seq": self.seq, "rating": self.rating, "source": self.source, "filtered": self.filtered}
 
 
 def _whole_number(value):
@@ -66,22 +67,29 @@ class Recorder:
 
     :param clock: a clock (``SystemClock`` or ``FakeClock``).
     :param kiosk_id: this kiosk's UUID.
-    :param content: the current :class:`~kiosk.content.Content`; replace the
-        attribute to apply new content atomically.
+    :param content_store: a :class:`~kiosk.content_store.ContentStore`; each
+        record reads its current content once, so new content applies atomically.
     :param press_interval: seconds within which a further press is a repeat.
     :param on_recorded: callables given each :class:`Recorded` after commit.
     """
 
-    def __init__(self, clock, kiosk_id, content, press_interval=3.0, on_recorded=()):
+    def __init__(self, clock, kiosk_id, content_store, press_interval=3.0, on_recorded=(), languages=("fi", "sv", "en")):
         self.clock = clock
         self.kiosk_id = kiosk_id
-        self.content = content
+        self.content_store = content_store
+        self.languages = languages
         self.press_interval = press_interval
         self.on_recorded = list(on_recorded)
         # One writer at a time in this process; BEGIN IMMEDIATE covers others.
         self._lock = threading.Lock()
         self._boots_seen = set()
         self._boots_trusted = set()
+        self._questions_noted = set()
+
+    @property
+    def content(self):
+        """The content in force now (question, reasons, hours, target)."""
+        return self.content_store.current()
 
     def record(self, rating, source, question_version=None):
         """Validate, filter and durably store one rating; return :class:`Recorded`.
@@ -123,6 +131,7 @@ class Recorder:
                 )
                 Outbox.create(kind="rating", item_id=row.id)
                 self._note_boot(now, monotonic, trusted, boot_id)
+                self._note_question(content.question)
         recorded = Recorded(row.id, row.seq, rating, source, filtered)
         for listener in self.on_recorded:
             listener(recorded)
@@ -176,6 +185,15 @@ class Recorder:
         if not trusted:
             return UNVERIFIED
         return None if content.opening_hours.is_open(now) else CLOSED
+
+    def _note_question(self, question):
+        """Keep the texts of each question version used, for the batches."""
+        key = (question.id, question.version)
+        if key in self._questions_noted:
+            return
+        texts = json.dumps(question.all_texts(self.languages), ensure_ascii=False, sort_keys=True)
+        QuestionText.insert(id=question.id, version=question.version, texts=texts).on_conflict_ignore().execute()
+        self._questions_noted.add(key)
 
     def _note_boot(self, now, monotonic, trusted, boot_id):
         """Keep each boot's first trusted (wall, monotonic) pair for central."""

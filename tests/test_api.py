@@ -4,6 +4,7 @@ import sqlite3
 import pytest
 
 from kiosk.db import connection
+from kiosk.migrations import LATEST
 from kiosk.models import Followup
 from tests.conftest import stored_ratings
 
@@ -113,7 +114,7 @@ def test_healthz_reports_database_and_counts(client, clock):
     client.post("/api/ratings", json={"rating": 4})
     body = client.get("/healthz").json
     assert body["status"] == "ok"
-    assert body["database"] == {"state": "ok", "schema_version": 2}
+    assert body["database"] == {"state": "ok", "schema_version": LATEST}
     assert body["counts"] == {"total": 1, "followups": 0, "pending_sync": 1}
     assert body["buttons"] == "MockFactory"
 

@@ -21,7 +21,7 @@ from tests.conftest import free_port
 def test_seeded_week_looks_like_a_real_counter(kiosk):
     zone = ZoneInfo("Europe/Helsinki")
     with connection():
-        count = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content, zone, days=7, today=date(2026, 11, 23))
+        count = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, zone, days=7, today=date(2026, 11, 23))
         rows = list(Rating.select())
         followups = list(Followup.select())
     assert count == len(rows) > 700

@@ -23,7 +23,7 @@ def seed_defaults():
         )
     for position, reason in enumerate(DEFAULT_REASONS):
         if not Reason.select().where(Reason.key == reason.key).exists():
-            labels = {lang: catalog_text(reason.label, lang) for lang in LANGUAGES}
+            labels = {lang: catalog_text(reason.default_label, lang) for lang in LANGUAGES}
             Reason.create(key=reason.key, group=reason.group, labels=labels, position=position)
     if not Setting.select().where(Setting.key == "target").exists():
         Setting.create(key="target", value=DEFAULT_TARGET)
