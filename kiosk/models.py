@@ -34,6 +34,23 @@ class BaseModel(peewee.Model):
         database = database
         legacy_table_names = False
 
+    @classmethod
+    def append(cls, **values):
+        """INSERT one row through a statement built once per model.
+
+        The recorder's hot path: building the same INSERT through peewee's query
+        builder on every press costs more than SQLite's own durable commit.
+        """
+        statement = cls.__dict__.get("_append_statement")
+        if statement is None:
+            fields = cls._meta.sorted_fields
+            columns = ", ".join(f'"{f.column_name}"' for f in fields)
+            marks = ", ".join("?" for _ in fields)
+            statement = (f'INSERT INTO "{cls._meta.table_name}" ({columns}) VALUES ({marks})', fields)
+            cls._append_statement = statement
+        sql, fields = statement
+        cls._meta.database.execute_sql(sql, [f.db_value(values.get(f.name)) for f in fields])
+
 
 class Rating(BaseModel):
     """One press or tap on a face. Never changes once written."""
@@ -52,9 +69,11 @@ class Rating(BaseModel):
     filtered = peewee.TextField(null=True)
 
     @classmethod
-    def last(cls):
-        """The rating with the highest sequence number, or None."""
-        return cls.select().order_by(cls.seq.desc()).first()
+    def last_press(cls):
+        """``(seq, boot_id, monotonic)`` of the newest rating, or None."""
+        return cls._meta.database.execute_sql(
+            "SELECT seq, boot_id, monotonic FROM rating ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
 
     @classmethod
     def next_seq(cls):

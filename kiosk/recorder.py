@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import peewee
 
 from .content import RATINGS
-from .db import connection, database
+from .db import database
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
 from .models import Boot, Followup, Outbox, QuestionText, Rating
 
@@ -113,11 +113,12 @@ class Recorder:
         with self._lock, _stored("rating"):
             now, monotonic, trusted, boot_id = self._moment()
             with database.atomic("IMMEDIATE"):
-                last = Rating.last()
+                last = Rating.last_press()
                 filtered = self._filter(content, now, monotonic, trusted, boot_id, last)
-                row = Rating.create(
-                    id=str(uuid.uuid4()),
-                    seq=last.seq + 1 if last else 1,
+                rating_id, seq = str(uuid.uuid4()), last[0] + 1 if last else 1
+                Rating.append(
+                    id=rating_id,
+                    seq=seq,
                     kiosk_id=self.kiosk_id,
                     question_id=content.question.id,
                     question_version=content.question.version,
@@ -129,10 +130,10 @@ class Recorder:
                     monotonic=monotonic,
                     filtered=filtered,
                 )
-                Outbox.create(kind="rating", item_id=row.id)
+                Outbox.append(kind="rating", item_id=rating_id)
                 self._note_boot(now, monotonic, trusted, boot_id)
                 self._note_question(content.question)
-        recorded = Recorded(row.id, row.seq, rating, source, filtered)
+        recorded = Recorded(rating_id, seq, rating, source, filtered)
         for listener in self.on_recorded:
             listener(recorded)
         return recorded
@@ -174,11 +175,7 @@ class Recorder:
         return self.clock.now(), self.clock.monotonic(), self.clock.trusted(), self.clock.boot_id()
 
     def _filter(self, content, now, monotonic, trusted, boot_id, last):
-        if (
-            last is not None
-            and last.boot_id == boot_id
-            and 0 <= monotonic - last.monotonic < self.press_interval
-        ):
+        if last is not None and last[1] == boot_id and 0 <= monotonic - last[2] < self.press_interval:
             return REPEAT
         if content.opening_hours.always_open:
             return None
@@ -210,10 +207,14 @@ class Recorder:
 
 @contextmanager
 def _stored(what):
-    """Open a connection for the block; turn database failures into StorageError."""
+    """Make sure this thread has a connection; turn database failures into StorageError.
+
+    A button thread keeps its connection for the next press (opening one costs
+    more than the commit); a request's is closed at the request's teardown.
+    """
     try:
-        with connection():
-            yield
+        database.connect(reuse_if_open=True)
+        yield
     except peewee.DatabaseError as error:
         log.error("could not store the %s: %s", what, error)
         raise StorageError(f"could not store the {what}: {error}") from error
