@@ -79,8 +79,10 @@ def demo_command(host, port, days):
 def _register_sync_commands():
     """The commands past the kiosk's disk live in the sync package."""
     from sync.central.cli import central
+    from sync.cli import enroll_command, sync_command
 
-    main.add_command(central)
+    for command in (central, enroll_command, sync_command):
+        main.add_command(command)
 
 
 _register_sync_commands()

@@ -67,6 +67,10 @@ class SystemClock:
     def boot_id(self):
         return self._boot_id
 
+    def sleep(self, seconds, stop=None):
+        """Wait *seconds*, or less if *stop* (a threading.Event) is set."""
+        (stop or threading.Event()).wait(seconds)
+
     def trusted(self):
         if self.trust == "always":
             return True
@@ -116,6 +120,10 @@ class FakeClock:
             self._wall = wall
             if trusted is not None:
                 self._trusted = trusted
+
+    def sleep(self, seconds, stop=None):
+        """Let *seconds* pass at once: a simulated day of backoff takes no time."""
+        self.advance(seconds)
 
     def set_trusted(self, trusted):
         self._trusted = trusted

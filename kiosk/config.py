@@ -104,6 +104,15 @@ SCHEMA = {
     "stream_heartbeat": (15.0, number(0.01, 15)),
     "stream_max_age": (55.0, number(0.05, 60)),
     "target": (85, number(0, 100)),
+    "sync_in_kiosk": (True, flag),
+    "sync_interval": (60.0, number(1, 86400)),
+    "sync_batch_size": (500, number(1, 1000, whole=True)),
+    "sync_connect_timeout": (5.0, number(0.1, 120)),
+    "sync_read_timeout": (30.0, number(0.1, 600)),
+    "sync_backoff_base": (5.0, number(0.1, 3600)),
+    "sync_backoff_cap": (900.0, number(1, 86400)),
+    "ca_bundle": (None, text),
+    "retention_days": (60, number(1, 3650, whole=True)),
     "question": ({}, None),  # parsed into a Question
     "reasons": (list(DEFAULT_REASON_KEYS), None),  # parsed into Reasons
     "opening_hours": ({}, None),  # parsed into OpeningHours
@@ -136,6 +145,15 @@ class KioskConfig:
     stream_heartbeat: float
     stream_max_age: float
     target: float
+    sync_in_kiosk: bool
+    sync_interval: float
+    sync_batch_size: int
+    sync_connect_timeout: float
+    sync_read_timeout: float
+    sync_backoff_base: float
+    sync_backoff_cap: float
+    ca_bundle: str
+    retention_days: int
     question: Question
     reasons: tuple
     opening_hours: OpeningHours

@@ -1,0 +1,150 @@
+"""``hymy enroll`` and ``hymy sync``: the kiosk's side of central.
+
+These run beside the kiosk process on the same data dir, without the web app
+and without claiming the GPIO pins.
+"""
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from ipaddress import ip_address
+from urllib.parse import urlparse
+
+import click
+
+from kiosk.cli import CommandError, config_option
+from kiosk.clock import SystemClock
+from kiosk.config import load_config
+from kiosk.content import Content
+from kiosk.content_store import ContentStore
+from kiosk.db import connection, open_database
+from kiosk.errors import ConfigError, HymyError
+from kiosk.identity import kiosk_id
+from kiosk.models import Outbox, Rating, SyncState
+
+from .client import CentralClient, CentralError
+from .enrollment import Enrollment, EnrollmentError, load_enrollment, save_enrollment
+from .uploader import AlreadyRunning, NotEnrolled, Uploader
+
+
+@dataclass
+class KioskSide:
+    config: object
+    kiosk_id: str
+    clock: object
+    content_store: ContentStore
+
+    def uploader(self):
+        return Uploader(self.config, self.kiosk_id, self.clock, self.content_store)
+
+
+def _kiosk_side(config_path):
+    try:
+        config = load_config(config_path)
+        open_database(config.database_path, config.busy_timeout_ms)
+        return KioskSide(config, kiosk_id(config.data_dir), SystemClock(config.clock_trusted),
+                         ContentStore(Content.from_config(config), config.data_dir))
+    except ConfigError as error:
+        raise CommandError(f"config: {error}", exit_code=2) from None
+    except (HymyError, OSError) as error:
+        raise CommandError(str(error)) from None
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command("enroll")
+@config_option
+@click.argument("url")
+@click.argument("token")
+@click.option("--allow-http", is_flag=True, help="Allow plain HTTP to a host that is not this machine.")
+def enroll_command(config_path, url, token, allow_http):
+    """Bind this kiosk to central with the token from `hymy central add-kiosk`."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise CommandError("URL: expected https://central.example/", exit_code=2)
+    if parsed.scheme == "http" and not (allow_http or _is_loopback(parsed.hostname)):
+        raise CommandError("URL: plain HTTP would send the token in clear; use https or --allow-http", exit_code=2)
+    side = _kiosk_side(config_path)
+    enrollment = Enrollment(url.rstrip("/"), token.strip())
+    client = CentralClient(enrollment, side.config.sync_connect_timeout, side.config.sync_read_timeout,
+                           side.config.ca_bundle, retries=0)
+    try:
+        answer = client.enroll(side.kiosk_id)
+    except CentralError as error:
+        if error.status in (401, 403):
+            raise CommandError(f"central refused the token: {error}") from None
+        raise CommandError(str(error)) from None
+    finally:
+        client.close()
+    save_enrollment(side.config.data_dir, Enrollment(enrollment.url, enrollment.token, answer["kiosk"], answer["site"]))
+    click.echo(f"enrolled as kiosk {answer['kiosk']!r} at {answer['site']!r} ({answer['service']}); "
+               f"this kiosk's id {side.kiosk_id}")
+
+
+def _status(side):
+    with connection():
+        enrollment = load_enrollment(side.config.data_dir)
+        state = {key: SyncState.read(key) for key in (
+            "last_success_at", "last_error", "last_error_at", "central_sequence", "gap_error", "config_error")}
+        quarantined = list(Outbox.quarantined().order_by(Outbox.position).limit(10))
+        lines = [
+            f"kiosk id:        {side.kiosk_id}",
+            f"central:         {enrollment.url + ' as ' + repr(enrollment.kiosk) if enrollment else 'not enrolled'}",
+            f"pending:         {Outbox.pending_count()}",
+            f"quarantined:     {Outbox.quarantined().count()}",
+            f"last success:    {state['last_success_at'] or 'never'}",
+            f"last error:      {(state['last_error_at'] or '') + ' ' + state['last_error'] if state['last_error'] else 'none'}",
+            f"kiosk sequence:  1..{Rating.select(Rating.seq).order_by(Rating.seq.desc()).scalar() or 0}",
+        ]
+        sequence = state["central_sequence"]
+        if sequence:
+            gaps = ", ".join(f"{a}-{b}" for a, b in sequence.get("gaps", [])) or "none"
+            lines.append(f"central holds:   1..{sequence['contiguous']} without gaps, highest {sequence['highest']}, "
+                         f"gaps {gaps}")
+        if state["gap_error"]:
+            lines.append(f"GAP:             {state['gap_error']}")
+        if state["config_error"]:
+            lines.append(f"config refused:  {state['config_error']}")
+        for item in quarantined:
+            lines.append(f"  quarantined {item.kind} {item.item_id}: {item.quarantine_reason}")
+    return lines
+
+
+@click.command("sync")
+@config_option
+@click.option("--loop", "loop", is_flag=True, help="Keep syncing every sync_interval seconds.")
+@click.option("--status", "status", is_flag=True, help="Show what is pending, quarantined and known to central.")
+def sync_command(config_path, loop, status):
+    """Ship pending ratings to central (one pass until the backlog is empty)."""
+    side = _kiosk_side(config_path)
+    if status:
+        for line in _status(side):
+            click.echo(line)
+        return
+    uploader = side.uploader()
+    if loop:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            uploader.loop(stop)
+        except KeyboardInterrupt:
+            pass
+        return
+    with connection():
+        pending = Outbox.pending_count()
+    try:
+        if sys.stdout.isatty() and pending:
+            with click.progressbar(length=pending, label="syncing") as bar:
+                result = uploader.run_pass(progress=bar.update)
+        else:
+            result = uploader.run_pass()
+    except (CentralError, NotEnrolled, AlreadyRunning, EnrollmentError) as error:
+        raise CommandError(str(error)) from None
+    click.echo(f"sent {result['sent']}, quarantined {result['quarantined']}, pruned {result['pruned']}")

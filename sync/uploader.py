@@ -1,0 +1,207 @@
+"""The uploader: ships the kiosk's outbox to central, never blocking recording.
+
+One pass pulls the kiosk's config from central (ETag), sends batches oldest
+first until the backlog is empty, reports a heartbeat, checks central's view
+of the sequence and prunes old synced rows. The loop repeats passes every
+``sync_interval`` seconds with jitter, and backs off exponentially (with
+jitter and a cap) while central cannot be reached. Every wait reads the
+kiosk's injectable clock, so a simulated day of outage takes milliseconds.
+
+Two uploaders on one kiosk (the kiosk's thread and ``hymy sync``) exclude each
+other with a lock file: the second skips its pass instead of double-sending.
+"""
+import fcntl
+import logging
+import random
+import shutil
+from contextlib import contextmanager
+
+import peewee
+
+from kiosk import __version__
+from kiosk.db import connection
+from kiosk.errors import ConfigError, HymyError, StorageError
+from kiosk.models import Outbox, Rating, SyncState
+from kiosk.retention import prune_synced
+
+from .client import CentralClient, CentralError
+from .enrollment import load_enrollment
+from .outbox import build_batch, settle
+from .protocol import format_time
+
+log = logging.getLogger(__name__)
+LOCK_FILE = "sync.lock"
+
+
+class NotEnrolled(HymyError):
+    """The kiosk has no central to ship to yet."""
+
+
+class AlreadyRunning(HymyError):
+    """Another uploader holds this kiosk's sync lock."""
+
+
+class Backoff:
+    """Exponential backoff with full jitter: ``uniform(base, min(cap, base*2**n))``."""
+
+    def __init__(self, base=5.0, cap=900.0, rng=None):
+        self.base, self.cap, self.failures = base, cap, 0
+        self.rng = rng or random.Random()
+
+    def next_delay(self):
+        ceiling = min(self.cap, self.base * 2 ** min(self.failures, 32))
+        self.failures += 1
+        return self.rng.uniform(min(self.base, ceiling), ceiling)
+
+    def reset(self):
+        self.failures = 0
+
+
+@contextmanager
+def sync_lock(data_dir):
+    """Hold the kiosk's upload lock for the block, or raise AlreadyRunning."""
+    with open(data_dir / LOCK_FILE, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunning("another uploader is running on this kiosk") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def missing_at_central(sequence, local_highest):
+    """Sequence numbers central lacks (up to 1,000), from its answer."""
+    missing = []
+    for first, last in sequence.get("gaps", []):
+        missing.extend(range(first, min(last, first + 1000) + 1))
+    missing.extend(range(sequence.get("highest", 0) + 1, local_highest + 1))
+    return missing[:1000]
+
+
+class Uploader:
+    """Ships one kiosk's outbox.
+
+    :param config: the kiosk's :class:`~kiosk.config.KioskConfig`.
+    :param kiosk_id: the kiosk's UUID.
+    :param clock: the kiosk clock (``FakeClock`` in tests).
+    :param content_store: where central's content is applied, if any.
+    """
+
+    def __init__(self, config, kiosk_id, clock, content_store=None, rng=None):
+        self.config = config
+        self.kiosk_id = kiosk_id
+        self.clock = clock
+        self.content_store = content_store
+        self.rng = rng or random.Random()
+        self.backoff = Backoff(config.sync_backoff_base, config.sync_backoff_cap, self.rng)
+
+    def _client(self):
+        enrollment = load_enrollment(self.config.data_dir)
+        if enrollment is None:
+            raise NotEnrolled("not enrolled: run hymy enroll URL TOKEN")
+        return CentralClient(enrollment, self.config.sync_connect_timeout, self.config.sync_read_timeout,
+                             self.config.ca_bundle)
+
+    def run_pass(self, progress=None):
+        """One full pass; returns counts. Raises CentralError when central fails."""
+        client = self._client()
+        try:
+            with sync_lock(self.config.data_dir), connection():
+                try:
+                    return self._pass(client, progress)
+                except (CentralError, StorageError, peewee.DatabaseError) as error:
+                    SyncState.write(last_error=str(error), last_error_at=format_time(self.clock.now()))
+                    raise
+        finally:
+            client.close()
+
+    def _pass(self, client, progress):
+        self._pull_config(client)
+        sent = quarantined = 0
+        sequence = None
+        content = self.content_store.current() if self.content_store else None
+        while (batch := build_batch(self.kiosk_id, self.clock, self.config.sync_batch_size, content)) is not None:
+            answer = client.send_batch(batch.document)
+            stored, bad = settle(batch, answer, self.clock.now())
+            sent, quarantined, sequence = sent + stored, quarantined + bad, answer["sequence"]
+            if progress:
+                progress(stored + bad)
+            if stored + bad == 0:
+                raise CentralError("central acknowledged none of the batch")
+        gap_error = self._check_sequence(sequence) if sequence else SyncState.read("gap_error")
+        reply = client.heartbeat(self._heartbeat(gap_error))
+        self._check_sequence(reply["sequence"])
+        pruned = prune_synced(self.clock.now(), self.config.retention_days)
+        SyncState.write(last_success_at=format_time(self.clock.now()), last_error=None)
+        return {"sent": sent, "quarantined": quarantined, "pruned": pruned}
+
+    def _pull_config(self, client):
+        if self.content_store is None:
+            return
+        document, etag = client.fetch_config(SyncState.read("config_etag"))
+        if document is None:
+            return
+        try:
+            self.content_store.apply(document)
+        except ConfigError as error:
+            log.error("refused the config from central, keeping the current one: %s", error)
+            SyncState.write(config_error=str(error))
+            return
+        SyncState.write(config_etag=etag, config_error=None)
+        log.info("applied config from central (question %s v%s)", document["question"]["id"],
+                 document["question"]["version"])
+
+    def _check_sequence(self, sequence):
+        """Record central's view; after a full sync, a gap not explained by quarantine is an error."""
+        SyncState.write(central_sequence=sequence)
+        if Outbox.pending_count():
+            return SyncState.read("gap_error")
+        local_highest = Rating.select(peewee.fn.MAX(Rating.seq)).scalar() or 0
+        missing = missing_at_central(sequence, local_highest)
+        quarantined = {seq for (seq,) in Rating.select(Rating.seq).join(Outbox, on=(Outbox.item_id == Rating.id))
+                       .where(Outbox.quarantined_at.is_null(False) & Rating.seq.in_(missing)).tuples()} if missing else set()
+        unexplained = [seq for seq in missing if seq not in quarantined]
+        gap_error = None
+        if unexplained:
+            gap_error = f"central lacks {len(unexplained)} rating(s) after a full sync, first seq {unexplained[0]}"
+            log.error(gap_error)
+        SyncState.write(gap_error=gap_error)
+        return gap_error
+
+    def _heartbeat(self, gap_error):
+        oldest = (Rating.select(Rating.recorded_at).join(Outbox, on=(Outbox.item_id == Rating.id))
+                  .where(Outbox.quarantined_at.is_null()).order_by(Outbox.position).first())
+        return {
+            "kiosk_id": self.kiosk_id,
+            "software_version": __version__,
+            "pending": Outbox.pending_count(),
+            "oldest_pending_seconds": (self.clock.now() - oldest.recorded_at).total_seconds() if oldest else None,
+            "quarantined": Outbox.quarantined().count(),
+            "boot_id": self.clock.boot_id(),
+            "wall": format_time(self.clock.now()),
+            "monotonic": self.clock.monotonic(),
+            "clock_trusted": self.clock.trusted(),
+            "free_disk_bytes": shutil.disk_usage(self.config.data_dir).free,
+            "gap_error": gap_error,
+        }
+
+    def loop(self, stop=None, max_passes=None):
+        """Pass after pass until *stop* is set (or *max_passes* ran)."""
+        passes = 0
+        while not (stop and stop.is_set()) and (max_passes is None or passes < max_passes):
+            passes += 1
+            try:
+                self.run_pass()
+            except (CentralError, StorageError, peewee.DatabaseError) as error:
+                delay = self.backoff.next_delay()
+                log.warning("sync failed (%s); next try in %.0f s", error, delay)
+            except (NotEnrolled, AlreadyRunning) as error:
+                delay = self.config.sync_interval
+                log.debug("sync skipped: %s", error)
+            else:
+                self.backoff.reset()
+                delay = self.config.sync_interval * self.rng.uniform(0.8, 1.2)
+            self.clock.sleep(delay, stop)
+        return passes
