@@ -5,12 +5,14 @@ A press on a physical button reaches the open page over Server-Sent Events
 from ``/events``: the stream sends a heartbeat at least every
 ``stream_heartbeat`` seconds and ends after ``stream_max_age`` seconds; the
 browser's EventSource reopens it. Bounded streams keep the server's threads
-free: each open stream holds one of them.
+free: each open stream holds one of them. Each event carries the rating's
+``seq`` as its SSE id, so a reopened stream (EventSource sends it back as
+``Last-Event-ID``) first replays the presses made while it was closed.
 """
 import json
 import time
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 
 from .content import FACES
@@ -53,16 +55,24 @@ def question():
 
 
 def sse(event, data):
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+    """One SSE message; a rating's ``seq`` becomes the id the browser echoes on reconnect."""
+    ident = f"id: {data['seq']}\n" if "seq" in data else ""
+    return f"{ident}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def event_stream(broadcaster, heartbeat, max_age):
+def last_event_seq():
+    """The ``Last-Event-ID`` a reconnecting EventSource sends, or None."""
+    value = request.headers.get("Last-Event-ID", "")
+    return int(value) if value.isdigit() else None
+
+
+def event_stream(broadcaster, heartbeat, max_age, after_seq=None):
     """Yield recorded ratings as SSE until *max_age* seconds have passed.
 
     Real time, not the kiosk's injectable clock: this bounds how long a
     server thread is held, which is a property of the server, not of kiosk time.
     """
-    subscription = broadcaster.subscribe()
+    subscription = broadcaster.subscribe(after_seq)
     deadline = time.monotonic() + max_age
     try:
         yield "retry: 1000\n: open\n\n"
@@ -77,7 +87,9 @@ def event_stream(broadcaster, heartbeat, max_age):
 def events():
     """Server-Sent Events: one ``rating`` event per stored press or tap."""
     kiosk = get_kiosk()
-    stream = event_stream(kiosk.events, kiosk.config.stream_heartbeat, kiosk.config.stream_max_age)
+    stream = event_stream(
+        kiosk.events, kiosk.config.stream_heartbeat, kiosk.config.stream_max_age, last_event_seq()
+    )
     return Response(
         stream,
         mimetype="text/event-stream",

@@ -6,6 +6,7 @@ served by waitress on loopback from the ``serve`` fixture. Never download a
 browser: the tests use /usr/bin/chromium, which tests/run.sh installs.
 """
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -46,13 +47,19 @@ def browser():
 
 #: Frequent heartbeats let the server notice a closed page at once, so a test's
 #: server stops in milliseconds instead of waiting out a 15 s heartbeat.
-LIVE_CONFIG = {"stream_heartbeat": 0.2, "stream_max_age": 30}
+LIVE_CONFIG = {"stream_heartbeat": 0.05, "stream_max_age": 30}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "kiosk_config(**overrides): config keys for this test's kiosk")
 
 
 @pytest.fixture
-def screen_app(make_app):
-    """A kiosk whose repeat filter is off, so a test may tap as fast as it likes."""
-    return make_app(press_interval=0, **LIVE_CONFIG)
+def screen_app(request, make_app):
+    """The kiosk under test. Its repeat filter is off, so a test may tap as fast
+    as it likes; ``@pytest.mark.kiosk_config(key=value)`` changes other keys."""
+    marker = request.node.get_closest_marker("kiosk_config")
+    return make_app(**{"press_interval": 0, **LIVE_CONFIG, **(marker.kwargs if marker else {})})
 
 
 @pytest.fixture
@@ -60,11 +67,16 @@ def live(screen_app, serve):
     return serve(screen_app)
 
 
-@pytest.fixture
-def context(browser):
+def new_context(browser):
     """A fresh browser context sized like the common 10" kiosk panel."""
     context = browser.new_context(viewport={"width": 1024, "height": 600}, has_touch=True)
     context.set_default_timeout(5000)
+    return context
+
+
+@pytest.fixture
+def context(browser):
+    context = new_context(browser)
     yield context
     context.close()
 
@@ -76,8 +88,15 @@ class Screen:
         self.page = page
         self.url = url
         self.body = page.locator("body")
+        self.requests = []  # every URL the page asked for, in order
+        self.errors = []  # uncaught script errors
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
 
-    def open(self, path="/"):
+    def open(self, path="/", clock=False):
+        if clock:
+            # Fake timers: the test moves time with page.clock.fast_forward().
+            self.page.clock.install()
         self.page.goto(self.url + path)
         self.wait_live()
         return self
@@ -118,6 +137,10 @@ class Screen:
                 self.action("shift").click()
             self.key(character.lower()).click()
 
+    def requests_to(self, path):
+        """How many requests this page has sent to *path* so far."""
+        return sum(1 for url in self.requests if url.split("?")[0].endswith(path))
+
     def showing(self, view):
         expect(self.body).to_have_attribute("data-view", view)
 
@@ -127,21 +150,28 @@ class Screen:
 
 
 @pytest.fixture
-def open_screen(live, context):
-    """Open a kiosk page in this test's context: ``open_screen("/?lang=sv")``.
+def open_screen(live, browser, context, kiosk):
+    """Open a kiosk page: ``open_screen("/?lang=sv", clock=True)``.
 
-    The pages close before the server stops (so no stream holds it up).
+    The first screen opens in the test's context; ``own_window=True`` opens
+    another in a context of its own, like a second kiosk display (Chromium
+    throttles a page that is not in front, which would slow every click).
+    The browser lets go of the streams before the server stops, so no stream
+    holds up or outlives the server.
     """
-    pages = []
+    contexts = [context]
 
-    def open_(path="/"):
-        page = context.new_page()
-        pages.append(page)
-        return Screen(page, live.url).open(path)
+    def open_(path="/", clock=False, own_window=False):
+        if own_window:
+            contexts.append(new_context(browser))
+        return Screen(contexts[-1].new_page(), live.url).open(path, clock=clock)
 
     yield open_
-    for page in pages:
-        page.close()
+    for each in contexts:
+        each.close()
+    deadline = time.monotonic() + 5
+    while kiosk.events.subscriber_count and time.monotonic() < deadline:
+        time.sleep(0.01)  # the server notices a closed stream at its next heartbeat
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ export class Flow {
     this.keyboard = keyboard;
     this.config = config;
     this.answer = null; // {rating, id: Promise<id|null>, reason, comment}
-    this.ownIds = new Set(); // ratings this page stored itself
+    this.known = new Set(); // ratings this page stored or already showed
     this.timer = null;
     this.arm();
   }
@@ -38,7 +38,7 @@ export class Flow {
     const answer = this.begin(rating);
     answer.id = postRating(rating, this.config.questionVersion).then((outcome) => {
       if (outcome.kind === "stored") {
-        this.ownIds.add(outcome.id);
+        this.known.add(outcome.id);
         if (this.answer === answer) this.view.setRatingId(outcome.id);
         return outcome.id;
       }
@@ -55,8 +55,10 @@ export class Flow {
 
   /** A rating pushed by the server: a physical button was pressed. */
   pressed(event) {
-    // Touches are shown by the screen that was touched; our own are known.
-    if (event.source !== "button" || this.ownIds.has(event.id)) return;
+    // Touches are shown by the screen that was touched; a reopened stream may
+    // replay a press this page has already shown.
+    if (event.source !== "button" || this.known.has(event.id)) return;
+    this.known.add(event.id);
     if (this.answer) {
       // A repeat press is the same customer pressing again: keep their follow-up.
       if (event.filtered === "repeat") return;

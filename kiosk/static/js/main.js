@@ -61,6 +61,9 @@ document.addEventListener("keydown", (event) => {
 });
 
 listen("/events", {
-  onRating: (event) => flow.pressed(event),
+  onRating: (event) => {
+    data.lastEvent = event.id; // lets tests and a technician see the stream is alive
+    flow.pressed(event);
+  },
   onConnected: (connected) => { data.live = String(connected); },
 });
