@@ -12,11 +12,13 @@ import peewee
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
+from sync.enrollment import ENROLLMENT_FILE
+
 from . import __version__
 from .db import connection
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
 from .migrations import schema_version
-from .models import Followup, Outbox, Rating
+from .models import Followup, Outbox, Rating, SyncState
 from .runtime import get_kiosk
 
 log = logging.getLogger(__name__)
@@ -80,15 +82,25 @@ def healthz():
                 "total": Rating.select().count(),
                 "followups": Followup.select().count(),
                 "pending_sync": Outbox.pending_count(),
+                "quarantined": Outbox.quarantined().count(),
             }
+            report["sync"] = _sync_report(kiosk)
     except peewee.DatabaseError as error:
         log.error("health check: database unusable: %s", error)
         report.update(status="error", database={"state": "error", "detail": str(error)})
         return jsonify(report), 503
+    if report["sync"]["gap_error"]:
+        report["status"] = "degraded"
     report["clock_trusted"] = kiosk.clock.trusted()
     report["buttons"] = kiosk.buttons.factory_name if kiosk.buttons else "off"
     report["screens_open"] = kiosk.events.subscriber_count
     return jsonify(report)
+
+
+def _sync_report(kiosk):
+    """The uploader's view, as it left it in the database."""
+    state = {key: SyncState.read(key) for key in ("last_success_at", "last_error", "gap_error", "central_sequence")}
+    return {"enrolled": (kiosk.config.data_dir / ENROLLMENT_FILE).exists(), **state}
 
 
 def _error(status, message):

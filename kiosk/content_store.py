@@ -45,7 +45,8 @@ def content_from_central(document):
     zone = load_zone(document.get("timezone"), key="central config: timezone")
     hours = OpeningHours.parse(document.get("opening_hours") or {}, zone)
     target = document.get("target")
-    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 <= target <= 100):
+    is_percentage = isinstance(target, (int, float)) and not isinstance(target, bool) and 0 <= target <= 100
+    if target is not None and not is_percentage:
         raise ConfigError("central config: target: expected a percentage")
     return Content(parsed_question, tuple(parsed_reasons), hours, target)
 

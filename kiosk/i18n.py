@@ -4,8 +4,8 @@ The screen's language comes from ``?lang=`` when it names an offered language,
 otherwise from the ``language`` config key. Catalogs live in
 ``kiosk/translations/<lang>/LC_MESSAGES/messages.po`` (compiled ``.mo`` beside).
 """
-from flask import current_app, request
 from babel import support
+from flask import current_app, request
 from flask_babel import Babel
 
 from .resources import TRANSLATIONS_DIR

@@ -73,7 +73,8 @@ class Recorder:
     :param on_recorded: callables given each :class:`Recorded` after commit.
     """
 
-    def __init__(self, clock, kiosk_id, content_store, press_interval=3.0, on_recorded=(), languages=("fi", "sv", "en")):
+    def __init__(self, clock, kiosk_id, content_store, press_interval=3.0, on_recorded=(),
+                 languages=("fi", "sv", "en")):
         self.clock = clock
         self.kiosk_id = kiosk_id
         self.content_store = content_store

@@ -115,7 +115,9 @@ def test_healthz_reports_database_and_counts(client, clock):
     body = client.get("/healthz").json
     assert body["status"] == "ok"
     assert body["database"] == {"state": "ok", "schema_version": LATEST}
-    assert body["counts"] == {"total": 1, "followups": 0, "pending_sync": 1}
+    assert body["counts"] == {"total": 1, "followups": 0, "pending_sync": 1, "quarantined": 0}
+    assert body["sync"] == {"enrolled": False, "last_success_at": None, "last_error": None,
+                            "gap_error": None, "central_sequence": None}
     assert body["buttons"] == "MockFactory"
 
 

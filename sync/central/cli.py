@@ -2,6 +2,7 @@
 
 Tokens and one-time passwords are printed once; central stores only hashes.
 """
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import click
@@ -9,12 +10,12 @@ import peewee
 
 from kiosk.cli import CommandError
 from kiosk.errors import ConfigError
-from kiosk.hours import OpeningHours, load_zone
 
-from . import auth
+from . import org
 from .config import load_central_config
 from .db import connection, open_central_database
-from .models import Followup, Kiosk, Provider, Question, Redaction, Service, Setting, Site, User, UserSite
+from .models import Followup, Kiosk, Question, Redaction, Setting
+from .org import OrgError
 
 
 def _now():
@@ -56,31 +57,24 @@ def serve(config_path, host, port, workers):
                  config.threads, config.log_level)
 
 
-def _unique(model, **fields):
-    try:
-        with connection():
-            return model.create(**fields)
-    except peewee.IntegrityError:
-        raise CommandError(f"a {model.__name__.lower()} named {fields.get('name')!r} exists already") from None
-
-
-def _named(model, name):
-    found = model.get_or_none(model.name == name)
-    if found is None:
-        raise CommandError(f"no {model.__name__.lower()} named {name!r}")
-    return found
-
-
-def _parse_hours(hours, zone_name):
+def _parse_hours(hours):
+    """``("mon=08:00-12:00,13:00-20:00", …)`` -> the opening_hours table."""
     table = {}
     for item in hours:
         day, _, spans = item.partition("=")
         table.setdefault(day.strip(), []).extend(s.strip() for s in spans.split(",") if s.strip())
+    return table
+
+
+@contextmanager
+def _one_line_errors():
+    """Organisation errors as one line: exit 2 for bad values, 1 for names."""
     try:
-        OpeningHours.parse(table, load_zone(zone_name))
+        yield
     except ConfigError as error:
         raise CommandError(str(error), exit_code=2) from None
-    return table
+    except OrgError as error:
+        raise CommandError(str(error)) from None
 
 
 @central.command("add-site")
@@ -91,7 +85,8 @@ def _parse_hours(hours, zone_name):
 def add_site(config_path, name, zone_name, hours):
     """Add a site (a shop, a pharmacy, a gate)."""
     _open(config_path)
-    _unique(Site, name=name, timezone=zone_name, opening_hours=_parse_hours(hours, zone_name))
+    with _one_line_errors():
+        org.add_site(name, zone_name, _parse_hours(hours))
     click.echo(f"site {name!r} added")
 
 
@@ -101,7 +96,8 @@ def add_site(config_path, name, zone_name, hours):
 def add_service(config_path, name):
     """Add a service to the catalogue (checkout, pharmacy counter, reception)."""
     _open(config_path)
-    _unique(Service, name=name)
+    with _one_line_errors():
+        org.add_service(name)
     click.echo(f"service {name!r} added")
 
 
@@ -111,7 +107,8 @@ def add_service(config_path, name):
 def add_provider(config_path, name):
     """Add a provider (a subcontractor running a service under the brand)."""
     _open(config_path)
-    _unique(Provider, name=name)
+    with _one_line_errors():
+        org.add_provider(name)
     click.echo(f"provider {name!r} added")
 
 
@@ -125,14 +122,8 @@ def add_provider(config_path, name):
 def add_kiosk(config_path, name, site, service, provider, question_key):
     """Add a kiosk and print its token once."""
     _open(config_path)
-    with connection():
-        site_row, service_row = _named(Site, site), _named(Service, service)
-        provider_row = _named(Provider, provider) if provider else None
-        if not Question.select().where(Question.key == question_key).exists():
-            raise CommandError(f"no question {question_key!r}; add it with hymy central set-question")
-        token, token_hash = auth.new_token(auth.KIOSK_PREFIX)
-        _unique(Kiosk, name=name, site=site_row, service=service_row, provider=provider_row,
-                question_key=question_key, token_hash=token_hash, created_at=_now())
+    with _one_line_errors():
+        token = org.add_kiosk(name, site, service, provider, question_key)
     click.echo(f"kiosk {name!r} added. Its token, shown only now:")
     click.echo(token)
 
@@ -143,8 +134,8 @@ def add_kiosk(config_path, name, site, service, provider, question_key):
 def revoke_kiosk(config_path, name):
     """Refuse the kiosk's token from now on."""
     _open(config_path)
-    with connection():
-        Kiosk.update(revoked=True).where(Kiosk.id == _named(Kiosk, name).id).execute()
+    with connection(), _one_line_errors():
+        Kiosk.update(revoked=True).where(Kiosk.id == org.named(Kiosk, name).id).execute()
     click.echo(f"kiosk {name!r} revoked")
 
 
@@ -156,14 +147,8 @@ def revoke_kiosk(config_path, name):
 def add_user(config_path, name, role, sites):
     """Add a head-office user; print a one-time password and an API token once."""
     _open(config_path)
-    password = auth.new_password()
-    token, token_hash = auth.new_token(auth.USER_PREFIX)
-    with connection():
-        site_rows = [_named(Site, s) for s in sites]
-        user = _unique(User, name=name, role=role, password_hash=auth.hash_password(password),
-                       token_hash=token_hash, created_at=_now())
-        for site_row in site_rows:
-            UserSite.create(user=user, site=site_row)
+    with _one_line_errors():
+        password, token = org.add_user(name, role, sites)
     click.echo(f"user {name!r} added. Shown only now:")
     click.echo(f"password: {password}")
     click.echo(f"api token: {token}")
@@ -218,7 +203,8 @@ def redact_comment(config_path, followup_id, by):
 def redact(followup, reason, by=None):
     """Blank *followup*'s comment and keep the redaction as its own record."""
     with Followup._meta.database.atomic():
-        Redaction.insert(followup=followup.id, reason=reason, redacted_by=by, redacted_at=_now()).on_conflict_ignore().execute()
+        Redaction.insert(followup=followup.id, reason=reason, redacted_by=by,
+                         redacted_at=_now()).on_conflict_ignore().execute()
         Followup.update(comment=None).where(Followup.id == followup.id).execute()
 
 

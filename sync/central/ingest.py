@@ -115,6 +115,13 @@ def _insert(model, rows):
         model.insert_many(rows[start:start + INSERT_CHUNK]).on_conflict_ignore().execute()
 
 
+def _present(model, ids):
+    """Which of *ids* the table now holds (an insert may have been ignored)."""
+    if not ids:
+        return set()
+    return {row_id for (row_id,) in model.select(model.id).where(model.id.in_(ids)).tuples()}
+
+
 def _note_conflict(kiosk, batch, report, kind, item_id, fields):
     report.conflicts.append({"kind": kind, "id": item_id, "fields": fields})
     Conflict.create(kiosk=kiosk, item_id=item_id, kind=kind, batch_id=batch["batch_id"],
@@ -151,7 +158,7 @@ def _ingest_ratings(kiosk, batch, received_at, report, questions):
             report.duplicates += 1
             report.stored.append(row_id)
     _insert(Rating, new)
-    landed = {r for (r,) in Rating.select(Rating.id).where(Rating.id.in_([r["id"] for r in new])).tuples()} if new else set()
+    landed = _present(Rating, [r["id"] for r in new])
     for row in new:
         if row["id"] in landed:
             report.accepted += 1
@@ -172,7 +179,8 @@ def _ingest_followups(kiosk, batch, received_at, report, groups):
     ratings = {r.id: r.kiosk_id for r in Rating.select(Rating.id, Rating.kiosk).where(
         Rating.id.in_([r["rating_id"] for r in rows.values()]))}
     existing = {f.id: f for f in Followup.select().where(Followup.id.in_(list(rows)))}
-    redacted = {r.followup_id for r in Redaction.select(Redaction.followup).where(Redaction.followup.in_(list(existing)))}
+    redactions = Redaction.select(Redaction.followup).where(Redaction.followup.in_(list(existing)))
+    redacted = {r.followup_id for r in redactions}
     new = []
     for row_id, row in rows.items():
         if ratings.get(row["rating_id"]) != kiosk.id:
@@ -190,7 +198,7 @@ def _ingest_followups(kiosk, batch, received_at, report, groups):
             report.duplicates += 1
             report.stored.append(row_id)
     _insert(Followup, new)
-    landed = {f for (f,) in Followup.select(Followup.id).where(Followup.id.in_([r["id"] for r in new])).tuples()} if new else set()
+    landed = _present(Followup, [r["id"] for r in new])
     for row in new:
         if row["id"] in landed:
             report.accepted += 1

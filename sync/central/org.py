@@ -1,0 +1,78 @@
+"""Managing the organisation: sites, services, providers, kiosks, users.
+
+The ``hymy central`` commands and the demo call these; each raises
+:class:`OrgError` with one line when a name is taken or unknown.
+"""
+from datetime import datetime, timezone
+
+import peewee
+
+from kiosk.errors import HymyError
+from kiosk.hours import OpeningHours, load_zone
+
+from . import auth
+from .db import connection
+from .models import Kiosk, Provider, Question, Service, Site, User, UserSite
+
+
+class OrgError(HymyError, ValueError):
+    """A name is taken or unknown."""
+
+
+def _now():
+    return datetime.now(timezone.utc)
+
+
+def _create(model, **fields):
+    try:
+        with connection():
+            return model.create(**fields)
+    except peewee.IntegrityError:
+        raise OrgError(f"a {model.__name__.lower()} named {fields.get('name')!r} exists already") from None
+
+
+def named(model, name):
+    found = model.get_or_none(model.name == name)
+    if found is None:
+        raise OrgError(f"no {model.__name__.lower()} named {name!r}")
+    return found
+
+
+def add_site(name, zone_name="Europe/Helsinki", opening_hours=None):
+    """Add a site; *opening_hours* as in the kiosk config (ConfigError if bad)."""
+    OpeningHours.parse(opening_hours or {}, load_zone(zone_name))
+    return _create(Site, name=name, timezone=zone_name, opening_hours=opening_hours or {})
+
+
+def add_service(name):
+    return _create(Service, name=name)
+
+
+def add_provider(name):
+    return _create(Provider, name=name)
+
+
+def add_kiosk(name, site, service, provider=None, question_key="service"):
+    """Add a kiosk; return its token (only its hash is stored)."""
+    with connection():
+        site_row, service_row = named(Site, site), named(Service, service)
+        provider_row = named(Provider, provider) if provider else None
+        if not Question.select().where(Question.key == question_key).exists():
+            raise OrgError(f"no question {question_key!r}; add it with hymy central set-question")
+        token, token_hash = auth.new_token(auth.KIOSK_PREFIX)
+        _create(Kiosk, name=name, site=site_row, service=service_row, provider=provider_row,
+                question_key=question_key, token_hash=token_hash, created_at=_now())
+    return token
+
+
+def add_user(name, role, sites=()):
+    """Add a head-office user; return ``(password, api_token)``, shown once."""
+    password = auth.new_password()
+    token, token_hash = auth.new_token(auth.USER_PREFIX)
+    with connection():
+        site_rows = [named(Site, s) for s in sites]
+        user = _create(User, name=name, role=role, password_hash=auth.hash_password(password),
+                       token_hash=token_hash, created_at=_now())
+        for site_row in site_rows:
+            UserSite.create(user=user, site=site_row)
+    return password, token
