@@ -129,6 +129,7 @@ def test_storage_failure_still_thanks_calmly(open_screen, screen_app):
     expect(page.locator(".reasons")).to_be_hidden()
     expect(page.locator(".actions")).to_be_hidden()
     assert "503" not in page.inner_text("body") and "rror" not in page.inner_text("body")
+    screen.screenshot("thanks-only-1024x600")
     assert stored_ratings() == []
     assert screen.errors == []
 
