@@ -69,11 +69,13 @@ def kiosk_command(config_path, host, port):
 @port_option
 @click.option("--days", type=click.IntRange(0, 60), default=7, show_default=True,
               help="Days of realistic ratings to seed.")
-def demo_command(host, port, days):
-    """Run a kiosk with simulated buttons and a seeded week of ratings."""
+@click.option("--central-port", type=click.IntRange(0, 65535), default=8100, show_default=True,
+              help="Port of the demo's central server (0: any free port).")
+def demo_command(host, port, days, central_port):
+    """Run a kiosk (simulated buttons, a seeded week) and a central server it syncs to."""
     from .demo import run_demo
 
-    run_demo(host=host, port=port, days=days)
+    run_demo(host=host, port=port, days=days, central_port=central_port)
 
 
 def _register_sync_commands():

@@ -9,7 +9,8 @@ import shutil
 import sys
 import tempfile
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 
 import click
 
@@ -73,13 +74,31 @@ def _read_presses(panel):
             panel.press(int(key))
 
 
-def run_demo(host=None, port=None, days=7):
-    from .cli import build_app
+def _enroll(kiosk, central):
+    """Enrol the demo kiosk with the demo central, as `hymy enroll` does."""
+    from sync.client import CentralClient
+    from sync.enrollment import Enrollment, save_enrollment
+
+    enrollment = Enrollment(central.url, central.kiosk_token)
+    client = CentralClient(enrollment, retries=0)
+    try:
+        answer = client.enroll(kiosk.kiosk_id)
+    finally:
+        client.close()
+    save_enrollment(kiosk.config.data_dir, Enrollment(central.url, central.kiosk_token, answer["kiosk"], answer["site"]))
+
+
+def run_demo(host=None, port=None, days=7, central_port=8100):
+    """Seed a kiosk, start a central server, enrol the kiosk, serve both."""
+    from sync.central.demo import start_demo_central
+
+    from .cli import CommandError, build_app
     from .serve import configure_logging, serve
 
-    data_dir = tempfile.mkdtemp(prefix="hymy-demo-")
+    root = Path(tempfile.mkdtemp(prefix="hymy-demo-"))
+    central = None
     try:
-        overrides = {"data_dir": data_dir, "pin_factory": "mock"}
+        overrides = {"data_dir": str(root / "kiosk"), "pin_factory": "mock", "sync_interval": 5}
         overrides.update({k: v for k, v in (("host", host), ("port", port)) if v is not None})
         app = build_app(config=overrides)
         config = app.config["HYMY"]
@@ -87,15 +106,26 @@ def run_demo(host=None, port=None, days=7):
         kiosk = app.extensions["hymy"]
         with connection():
             seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, config.opening_hours.zone, days)
+        try:
+            central = start_demo_central(root / "central", config.host, central_port)
+        except OSError as error:
+            raise CommandError(f"central port {central_port}: {error.strerror}") from None
+        _enroll(kiosk, central)
 
         def announce(url):
             click.echo(f"Hymy demo kiosk: {url}")
-            click.echo(f"  {seeded} ratings seeded over {days} days; data in {data_dir} (removed on exit)")
+            click.echo(f"  {seeded} ratings seeded over {days} days; data in {root} (removed on exit)")
             click.echo(f"  health: {url}healthz")
+            click.echo(f"Central server: {central.url}/  (the kiosk syncs every {config.sync_interval:g} s)")
+            click.echo(f"  head-office login: {central.user} / {central.password}")
+            click.echo(f"  export: curl -H 'Authorization: Bearer {central.api_token}' "
+                       f"'{central.url}/api/v1/ratings?from={date.today() - timedelta(days=days)}&to={date.today()}'")
             if sys.stdin is not None and sys.stdin.isatty():
                 click.echo("  type 1, 2, 3 or 4 and Enter to press a physical button; Ctrl+C stops")
                 threading.Thread(target=_read_presses, args=(kiosk.buttons,), daemon=True).start()
 
         serve(app, config.host, config.port, on_ready=announce)
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if central is not None:
+            central.close()
+        shutil.rmtree(root, ignore_errors=True)

@@ -2,6 +2,7 @@
 import logging
 import signal
 import sys
+import threading
 
 from waitress.server import create_server
 
@@ -13,6 +14,25 @@ def configure_logging(level):
         level=getattr(logging, level.upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def start_background_sync(app):
+    """Run the uploader loop in a thread of the kiosk process (``sync_in_kiosk``).
+
+    It waits quietly until the kiosk is enrolled, and never blocks recording:
+    it shares only the database, whose writes are short transactions.
+    """
+    from sync.uploader import Uploader
+
+    kiosk = app.extensions["hymy"]
+    if not kiosk.config.sync_in_kiosk:
+        return None
+    stop = threading.Event()
+    uploader = Uploader(kiosk.config, kiosk.kiosk_id, kiosk.clock, kiosk.recorder.content_store)
+    thread = threading.Thread(target=uploader.loop, args=(stop,), name="hymy-sync", daemon=True)
+    thread.start()
+    kiosk.closers.append(stop.set)
+    return thread
 
 
 def serve(app, host, port, on_ready=None):
@@ -31,6 +51,7 @@ def serve(app, host, port, on_ready=None):
                                channel_timeout=120, clear_untrusted_proxy_headers=True)
         url = f"http://{host}:{server.effective_port}/"
         log.info("kiosk %s serving on %s", app.extensions["hymy"].kiosk_id, url)
+        start_background_sync(app)
         if on_ready:
             on_ready(url)
         server.run()

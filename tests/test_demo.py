@@ -4,8 +4,10 @@ import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -38,11 +40,18 @@ def test_seeded_week_looks_like_a_real_counter(kiosk):
     assert [r.seq for r in sorted(rows, key=lambda r: r.seq)] == list(range(1, len(rows) + 1))
 
 
+def wait_for(condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        threading.Event().wait(0.2)
+
+
 @pytest.mark.slow
-def test_demo_command_serves_a_seeded_kiosk_and_cleans_up():
+def test_demo_serves_a_seeded_kiosk_that_syncs_to_its_central_and_cleans_up():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "demo", "--port", str(port)],
+        [sys.executable, "-m", "kiosk", "demo", "--port", str(port), "--central-port", "0"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env=dict(os.environ, HYMY_LOG_LEVEL="warning"),
     )
@@ -50,8 +59,19 @@ def test_demo_command_serves_a_seeded_kiosk_and_cleans_up():
         first = process.stdout.readline()
         assert first.strip() == f"Hymy demo kiosk: http://127.0.0.1:{port}/"
         data_dir = Path(re.search(r"data in (\S+)", process.stdout.readline())[1].rstrip(";"))
+        process.stdout.readline()  # health URL
+        central_url = re.search(r"Central server: (\S+)/", process.stdout.readline())[1]
+        process.stdout.readline()  # head-office login
+        api_token = re.search(r"Bearer (hymy_u_\S+)'", process.stdout.readline())[1]
         health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()
         assert health["counts"]["total"] > 700 and health["buttons"] == "mock"
+        assert health["sync"]["enrolled"] is True
+        health_url = f"http://127.0.0.1:{port}/healthz"
+        wait_for(lambda: requests.get(health_url, timeout=5).json()["counts"]["pending_sync"] == 0)
+        days = {"from": str(date.today() - timedelta(days=8)), "to": str(date.today())}
+        exported = requests.get(f"{central_url}/api/v1/ratings", params=days,
+                                headers={"Authorization": f"Bearer {api_token}"}, timeout=10)
+        assert len(exported.text.strip().splitlines()) - 1 == health["counts"]["total"]
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200
         assert requests.post(f"http://127.0.0.1:{port}/api/ratings", json={"rating": 4}, timeout=5).status_code == 201
     finally:
