@@ -1,9 +1,12 @@
 """Helpers shared by the bench scripts: ports, subprocesses, timing and tables.
 
-The scripts measure the kiosk as it runs in the field, so they start the real
-``hymy kiosk`` command in a subprocess on a temporary data dir with simulated
-buttons, and always stop it again, whatever happens in between.
+The scripts measure the kiosk and central as they run in the field, so they
+start the real ``hymy kiosk`` and ``hymy central serve`` commands in
+subprocesses on temporary data dirs, and always stop them again, whatever
+happens in between.
 """
+import gzip
+import json
 import math
 import os
 import shutil
@@ -13,12 +16,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
 
 BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+# The central benches reuse the test suite's throwaway PostgreSQL (tests/postgres.py).
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
 #: How long a server subprocess may take to answer /healthz before we give up.
 START_TIMEOUT = 30.0
 
@@ -68,10 +77,11 @@ def print_table(title, header, rows):
         print(line.format(*row))
 
 
-def verdict(measured, goal, unit):
-    """One line saying whether *measured* is under *goal*."""
-    met = "MET" if measured < goal else "NOT MET"
-    return f"goal: < {goal:g} {unit}; measured {measured:.2f} {unit}: {met}"
+def verdict(measured, goal, unit, at_least=False):
+    """One line saying whether *measured* is under *goal* (or, *at_least*, not below it)."""
+    ok = measured >= goal if at_least else measured < goal
+    sign = ">=" if at_least else "<"
+    return f"goal: {sign} {goal:g} {unit}; measured {measured:.2f} {unit}: {'MET' if ok else 'NOT MET'}"
 
 
 @contextmanager
@@ -93,14 +103,15 @@ def hymy_command():
 
 
 class ServerProcess:
-    """An HTTP server in a subprocess, ready once ``/healthz`` answers 200.
+    """An HTTP server in a subprocess, ready once *ready_path* answers 200.
 
     Output goes to a log file in *workdir* so a full pipe can never stall the
     server; the log's tail is shown when the server fails to start.
     """
 
-    def __init__(self, command, port, workdir, env=None):
+    def __init__(self, command, port, workdir, env=None, ready_path="/healthz"):
         self.url = f"http://127.0.0.1:{port}"
+        self.ready_path = ready_path
         self.log_path = Path(workdir) / f"server-{port}.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
@@ -123,12 +134,12 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{self.url}{self.ready_path}", timeout=1).status_code == 200:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.05)
-        raise RuntimeError(f"server did not answer /healthz within {START_TIMEOUT:g} s:\n{self.log_tail()}")
+        raise RuntimeError(f"server did not answer {self.ready_path} within {START_TIMEOUT:g} s:\n{self.log_tail()}")
 
     def log_tail(self, lines=20):
         self._log.flush()
@@ -184,3 +195,213 @@ def read_proc_status(pid, field):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     raise KeyError(field)
+
+
+# --- central -----------------------------------------------------------------
+
+#: The organisation every central bench sets up before its kiosks.
+BENCH_SITE, BENCH_SERVICE, BENCH_PROVIDER = "Bench gate", "boarding", "Bench Ground Ltd"
+
+
+def central_env(workdir, database_url=None, **settings):
+    """``HYMY_CENTRAL_*`` variables for a central on *workdir* (SQLite there unless *database_url*)."""
+    env = {"HYMY_CENTRAL_DATA_DIR": str(Path(workdir) / "central"), "HYMY_CENTRAL_LOG_LEVEL": "warning"}
+    if database_url:
+        env["HYMY_CENTRAL_DATABASE_URL"] = database_url
+    env.update({f"HYMY_CENTRAL_{key.upper()}": str(value) for key, value in settings.items()})
+    return env
+
+
+def start_central(workdir, database_url=None, port=None, **settings):
+    """Start ``hymy central serve`` (gunicorn) on a free loopback port.
+
+    *settings* are central config keys (``workers=4``), passed the way an
+    installer would set them. Central has no ``/healthz``; its OpenAPI document
+    answers without a token once a worker is up.
+    """
+    port = port or free_port()
+    command = hymy_command() + ["central", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return ServerProcess(command, port, workdir, central_env(workdir, database_url, **settings),
+                         ready_path="/api/v1/openapi.json")
+
+
+class CentralAdmin:
+    """Runs ``hymy central …`` management commands against one central database.
+
+    The commands run in this process through click's test runner rather than as
+    subprocesses: the fleet bench adds 200 kiosks, and an interpreter start per
+    kiosk would take minutes. The code path is the command's own.
+    """
+
+    def __init__(self, env):
+        self.env = env
+
+    def run(self, *args):
+        from click.testing import CliRunner
+
+        from kiosk.cli import main as hymy
+
+        result = CliRunner().invoke(hymy, ["central", *map(str, args)], env=self.env, catch_exceptions=False)
+        if result.exit_code != 0:
+            raise RuntimeError(f"hymy central {' '.join(map(str, args))}: {result.output.strip()}")
+        return result.output
+
+    def add_organisation(self):
+        """The site, service and provider the bench kiosks stand at."""
+        self.run("add-site", BENCH_SITE, "--timezone", "Europe/Helsinki")
+        self.run("add-service", BENCH_SERVICE)
+        self.run("add-provider", BENCH_PROVIDER)
+
+    def add_kiosk(self, name):
+        """Add a kiosk at the bench site; return its token (printed once, last line)."""
+        output = self.run("add-kiosk", name, "--site", BENCH_SITE, "--service", BENCH_SERVICE,
+                          "--provider", BENCH_PROVIDER)
+        return output.strip().splitlines()[-1]
+
+
+@contextmanager
+def central_database(database_url):
+    """Central's models bound to *database_url* (tables made by central's own code), for checks."""
+    from sync.central.db import connection, open_central_database
+
+    open_central_database(database_url)
+    with connection() as db:
+        yield db
+
+
+def central_counts(database_url):
+    """``(ratings, follow-ups)`` central holds."""
+    from sync.central.models import Followup, Rating
+
+    with central_database(database_url):
+        return Rating.select().count(), Followup.select().count()
+
+
+#: The test cluster turns fsync and synchronous_commit off for speed; the benches
+#: measure durable commits, as a production server makes them.
+DURABLE_POSTGRES_OPTIONS = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=300"
+
+
+@contextmanager
+def postgres_cluster():
+    """A throwaway PostgreSQL (tests/postgres.py) on a free loopback port, durable, stopped after.
+
+    The test suite's cluster starts with fsync off; it is restarted here with
+    the durable defaults so the figures describe a real server's commits.
+    Yields None when PostgreSQL cannot be started here, so a bench can say so
+    and carry on with SQLite.
+    """
+    from tests.postgres import PostgresUnavailable, ThrowawayCluster
+
+    cluster = ThrowawayCluster()
+    try:
+        cluster.start()
+        options = (f"-c listen_addresses=127.0.0.1 -c port={cluster.port} "
+                   f"-c unix_socket_directories={cluster.socket_dir} {DURABLE_POSTGRES_OPTIONS}")
+        cluster._run("pg_ctl", "restart", "-D", cluster.datadir, "-m", "fast", "-w", "-t", "60",
+                     "-o", options, "-l", cluster.root / "server.log")
+    except (PostgresUnavailable, RuntimeError, OSError) as error:
+        cluster.stop()
+        print(f"PostgreSQL unavailable here: {str(error).splitlines()[0]}", file=sys.stderr)
+        yield None
+        return
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+# --- rows in the wire protocol's shape -----------------------------------------
+
+def kiosk_rows(kiosk_id, followup_every=10, first_seq=1, boot_id=None, start=None):
+    """Endless ``(kind, row)`` pairs in outbox order, as a busy kiosk records them.
+
+    Ratings in the protocol's shape (``sync.protocol.RATING_FIELDS``) from a
+    trusted clock, a second or so apart; every *followup_every*-th rating is
+    followed by its follow-up (the "what mattered most?" answer), every third
+    of those with a comment. A few presses carry the kiosk's ``repeat`` flag.
+    """
+    from kiosk.content import DEFAULT_REASONS
+    from sync.protocol import format_time
+
+    boot_id = boot_id or str(uuid.uuid4())
+    moment = start or datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+    seq = first_seq
+    while True:
+        moment += timedelta(seconds=1 + seq % 7)
+        monotonic = 1000.0 + (seq - first_seq) * 4.0
+        rating = {
+            "id": str(uuid.uuid4()), "seq": seq, "question_id": "service", "question_version": 1,
+            "rating": seq % 4 + 1, "source": "button" if seq % 3 else "touch",
+            "recorded_at": format_time(moment), "clock_trusted": True, "boot_id": boot_id,
+            "monotonic": monotonic, "filtered": "repeat" if seq % 50 == 0 else None,
+        }
+        yield "rating", rating
+        if followup_every and seq % followup_every == 0:
+            reason = DEFAULT_REASONS[seq % len(DEFAULT_REASONS)]
+            yield "followup", {
+                "id": str(uuid.uuid4()), "rating_id": rating["id"], "reason": reason.key,
+                "reason_group": reason.group,
+                "comment": "Long queue at the counter, but the staff were kind." if seq % 3 == 0 else None,
+                "recorded_at": format_time(moment + timedelta(seconds=3)), "clock_trusted": True,
+                "boot_id": boot_id, "monotonic": monotonic + 3.0,
+            }
+        seq += 1
+
+
+def take_rows(rows, count):
+    """The next *count* rows of a :func:`kiosk_rows` stream, as ``(ratings, follow-ups)``."""
+    ratings, followups = [], []
+    for _ in range(count):
+        kind, row = next(rows)
+        (ratings if kind == "rating" else followups).append(row)
+    return ratings, followups
+
+
+def batch_document(kiosk_id, ratings, followups, boot_id=None):
+    """A batch envelope around *ratings* and *followups*, as ``sync.outbox.build_batch`` makes it.
+
+    It carries the definitions of the question versions and reasons its rows
+    cite, as the uploader's batches do.
+    """
+    from kiosk import __version__
+    from kiosk.config import LANGUAGES
+    from kiosk.content import Question
+    from sync.protocol import format_time
+
+    cited = sorted({(r["question_id"], r["question_version"]) for r in ratings})
+    return {
+        "batch_id": str(uuid.uuid4()),
+        "kiosk_id": kiosk_id,
+        "software_version": __version__,
+        "sent_at": format_time(datetime.now(timezone.utc)),
+        "boot_id": boot_id or (ratings[0]["boot_id"] if ratings else str(uuid.uuid4())),
+        "monotonic": time.monotonic(),
+        "clock_trusted": True,
+        "boots": [],
+        "questions": [{"id": key, "version": version, "texts": Question(key, version).all_texts(LANGUAGES)}
+                      for key, version in cited],
+        "reasons": [{"key": k, "group": g} for k, g in sorted({(f["reason"], f["reason_group"]) for f in followups})],
+        "ratings": ratings,
+        "followups": followups,
+    }
+
+
+def encode_batch(document):
+    """``(body, headers)`` of *document* as the uploader's client sends it (compact JSON, gzip when large)."""
+    from sync.client import GZIP_ABOVE_BYTES
+
+    body = json.dumps(document, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json"}
+    if len(body) > GZIP_ABOVE_BYTES:
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return body, headers
+
+
+def central_client(url, token, retries=0):
+    """The uploader's own HTTP client for a kiosk *token*; no retries, so every failure counts."""
+    from sync.client import CentralClient
+    from sync.enrollment import Enrollment
+
+    return CentralClient(Enrollment(url, token), retries=retries)
