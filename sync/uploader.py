@@ -25,7 +25,7 @@ from kiosk.models import Outbox, Rating, SyncState
 from kiosk.retention import prune_synced
 
 from .client import CentralClient, CentralError
-from .enrollment import load_enrollment
+from .enrollment import EnrollmentError, load_enrollment
 from .outbox import build_batch, settle
 from .protocol import format_time
 
@@ -118,7 +118,11 @@ class Uploader:
             client.close()
 
     def _pass(self, client, progress):
-        self._pull_config(client)
+        try:
+            self._pull_config(client)
+        except CentralError as error:
+            # Content can wait; the ratings are what must not.
+            log.warning("could not fetch the config from central: %s", error)
         sent = quarantined = 0
         sequence = None
         content = self.content_store.current() if self.content_store else None
@@ -197,9 +201,14 @@ class Uploader:
             except (CentralError, StorageError, peewee.DatabaseError) as error:
                 delay = self.backoff.next_delay()
                 log.warning("sync failed (%s); next try in %.0f s", error, delay)
-            except (NotEnrolled, AlreadyRunning) as error:
+            except (NotEnrolled, AlreadyRunning, EnrollmentError) as error:
                 delay = self.config.sync_interval
-                log.debug("sync skipped: %s", error)
+                log.info("sync skipped: %s", error)
+            except Exception:
+                # Last resort for a background thread: an unexpected error must
+                # not end syncing for good. It is logged with its traceback.
+                delay = self.backoff.next_delay()
+                log.exception("sync pass failed unexpectedly; next try in %.0f s", delay)
             else:
                 self.backoff.reset()
                 delay = self.config.sync_interval * self.rng.uniform(0.8, 1.2)
