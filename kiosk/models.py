@@ -76,8 +76,14 @@ class Rating(BaseModel):
         ).fetchone()
 
     @classmethod
-    def next_seq(cls):
-        return (cls.select(peewee.fn.MAX(cls.seq)).scalar() or 0) + 1
+    def quarantined_seqs(cls, seqs):
+        """Which of *seqs* belong to ratings quarantined in the outbox."""
+        if not seqs:
+            return set()
+        query = (cls.select(cls.seq).join(Outbox, on=(Outbox.item_id == cls.id))
+                 .where(Outbox.quarantined_at.is_null(False) & cls.seq.in_(list(seqs))))
+        return {seq for (seq,) in query.tuples()}
+
 
 
 class Followup(BaseModel):

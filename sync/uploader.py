@@ -164,8 +164,7 @@ class Uploader:
             return SyncState.read("gap_error")
         local_highest = Rating.select(peewee.fn.MAX(Rating.seq)).scalar() or 0
         missing = missing_at_central(sequence, local_highest)
-        quarantined = {seq for (seq,) in Rating.select(Rating.seq).join(Outbox, on=(Outbox.item_id == Rating.id))
-                       .where(Outbox.quarantined_at.is_null(False) & Rating.seq.in_(missing)).tuples()} if missing else set()
+        quarantined = Rating.quarantined_seqs(missing)
         unexplained = [seq for seq in missing if seq not in quarantined]
         gap_error = None
         if unexplained:
