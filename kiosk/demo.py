@@ -85,7 +85,8 @@ def _enroll(kiosk, central):
         answer = client.enroll(kiosk.kiosk_id)
     finally:
         client.close()
-    save_enrollment(kiosk.config.data_dir, Enrollment(central.url, central.kiosk_token, answer["kiosk"], answer["site"]))
+    enrolled = Enrollment(central.url, central.kiosk_token, answer["kiosk"], answer["site"])
+    save_enrollment(kiosk.config.data_dir, enrolled)
 
 
 def run_demo(host=None, port=None, days=7, central_port=8100):

@@ -88,6 +88,10 @@ def enroll_command(config_path, url, token, allow_http):
                f"this kiosk's id {side.kiosk_id}")
 
 
+def _when_what(when, what):
+    return f"{when} {what}" if what else "none"
+
+
 def _status(side):
     with connection():
         enrollment = load_enrollment(side.config.data_dir)
@@ -100,7 +104,7 @@ def _status(side):
             f"pending:         {Outbox.pending_count()}",
             f"quarantined:     {Outbox.quarantined().count()}",
             f"last success:    {state['last_success_at'] or 'never'}",
-            f"last error:      {(state['last_error_at'] or '') + ' ' + state['last_error'] if state['last_error'] else 'none'}",
+            f"last error:      {_when_what(state['last_error_at'], state['last_error'])}",
             f"kiosk sequence:  1..{Rating.select(Rating.seq).order_by(Rating.seq.desc()).scalar() or 0}",
         ]
         sequence = state["central_sequence"]
