@@ -13,7 +13,7 @@ from kiosk.errors import ConfigError
 
 from . import org
 from .config import load_central_config
-from .db import connection, open_central_database
+from .db import connection, open_central_database, write_transaction
 from .models import Followup, Kiosk, Question, Redaction, Setting
 from .org import OrgError
 
@@ -202,7 +202,7 @@ def redact_comment(config_path, followup_id, by):
 
 def redact(followup, reason, by=None):
     """Blank *followup*'s comment and keep the redaction as its own record."""
-    with Followup._meta.database.atomic():
+    with write_transaction():
         Redaction.insert(followup=followup.id, reason=reason, redacted_by=by,
                          redacted_at=_now()).on_conflict_ignore().execute()
         Followup.update(comment=None).where(Followup.id == followup.id).execute()

@@ -48,7 +48,7 @@ def open_central_database(url, max_connections=8, busy_timeout_ms=5000):
     database = make_database(url, max_connections, busy_timeout_ms)
     central_db.initialize(database)
     with connection():
-        with central_db.atomic():
+        with write_transaction():
             if isinstance(database, peewee.PostgresqlDatabase):
                 central_db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             central_db.create_tables(MODELS, safe=True)
@@ -67,6 +67,15 @@ def connection():
     finally:
         if opened:
             central_db.close()
+
+
+def write_transaction():
+    """A transaction that will write: IMMEDIATE on SQLite, so two processes
+    that read before writing queue for the lock instead of failing with a
+    stale snapshot; a plain transaction on PostgreSQL."""
+    if isinstance(central_db.obj, peewee.SqliteDatabase):
+        return central_db.atomic("IMMEDIATE")
+    return central_db.atomic()
 
 
 def is_postgresql():

@@ -27,7 +27,8 @@ from ..protocol import (
 from .auth import current_kiosk
 from .body import json_body
 from .clock_correction import corrected_time, final_filter
-from .models import Conflict, Followup, Question, Rating, Reason, Redaction, central_db
+from .db import write_transaction
+from .models import Conflict, Followup, Question, Rating, Reason, Redaction
 from .reconcile import reconcile
 from .timesource import utc_now
 
@@ -210,7 +211,7 @@ def _ingest_followups(kiosk, batch, received_at, report, groups):
 def ingest_batch(kiosk, batch, received_at):
     """Store one checked batch for *kiosk* in one transaction; return the answer."""
     report = BatchReport(batch["batch_id"])
-    with central_db.atomic():
+    with write_transaction():
         questions = _question_versions(batch, report)
         groups = _reason_groups(batch, report)
         _ingest_ratings(kiosk, batch, received_at, report, questions)
