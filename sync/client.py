@@ -2,7 +2,10 @@
 
 Every call has a connect and a read timeout. TLS is verified (optionally
 against a given CA bundle). urllib3 retries connection errors and 502/503/504
-a couple of times with backoff; POST is retried too, because every central
+a couple of times at once, without sleeping: every wait belongs to the
+uploader's backoff, which reads the kiosk's injectable clock (urllib3's own
+backoff and Retry-After would sleep on the real clock, out of reach of the
+loop's stop event and of tests). POST is retried too, because every central
 endpoint the kiosk posts to is idempotent (batches dedupe by UUID, enrolment
 and heartbeats are upserts). A 2xx counts only when its body is the JSON
 central sends: a captive portal's 200 page is an error, not a success.
@@ -42,9 +45,9 @@ class CentralClient:
             "User-Agent": f"hymy-kiosk/{__version__}",
             "Accept": "application/json",
         })
-        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.5,
+        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0,
                       status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET", "POST"}),
-                      raise_on_status=False, respect_retry_after_header=True)
+                      raise_on_status=False, respect_retry_after_header=False)
         adapter = HTTPAdapter(max_retries=retry)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
