@@ -1,0 +1,372 @@
+"""The whole data path on loopback: a kiosk, the uploader, a real central.
+
+``make_world()`` builds one test world:
+
+- a central app on its default SQLite (in tmp), on a FakeClock that stands
+  for real time, served by waitress on loopback, with an organisation made
+  through the real ``hymy central`` commands and an access log;
+- a kiosk app (own data dir, FakeClock, mock pins, ``sync_in_kiosk=False``),
+  enrolled through the real ``hymy enroll`` command, optionally through a
+  :class:`~tests.sync.proxy.FaultProxy`;
+- an :class:`~sync.uploader.Uploader` on the kiosk's clock.
+
+The kiosk's database and central's are process-wide in this code base, so a
+test has one world.
+"""
+import json
+import os
+import random
+import sqlite3
+import threading
+import uuid
+from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from waitress.server import create_server
+
+from kiosk.cli import main
+from kiosk.clock import FakeClock
+from kiosk.db import connection
+from kiosk.models import Outbox
+from sync.central.app import create_central_app
+from sync.uploader import Uploader
+
+from .proxy import FaultProxy
+
+#: The simulated truth at the start of every test: Monday 5 January 2026, 10:00 UTC (12:00 in Helsinki).
+START = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
+REASONS = ("staff", "waiting", "outcome", "premises", "information")
+WALL_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class RecordingClock(FakeClock):
+    """A FakeClock that keeps every wait asked of it, so tests can read the backoff."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sleeps = []
+
+    def sleep(self, seconds, stop=None):
+        self.sleeps.append(seconds)
+        super().sleep(seconds, stop)
+
+
+@pytest.fixture
+def clock():
+    """The kiosk's clock (overrides the suite's plain FakeClock)."""
+    return RecordingClock(START)
+
+
+class AccessLog:
+    """WSGI middleware keeping ``(method, path, status, If-None-Match)`` of each request."""
+
+    def __init__(self, app):
+        self.app = app
+        self.entries = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        def record(status, headers, exc_info=None):
+            with self._lock:
+                self.entries.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], int(status[:3]),
+                                     environ.get("HTTP_IF_NONE_MATCH")))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, record)
+
+    def of(self, method, path):
+        with self._lock:
+            return [e for e in self.entries if e[0] == method and e[1] == path]
+
+
+class WsgiServer:
+    """Waitress on loopback; can be stopped and started again on the same port."""
+
+    def __init__(self, app, port=0, threads=8):
+        self.app = app
+        self.server = create_server(app, host="127.0.0.1", port=port, threads=threads)
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        self.running = True
+
+    def close(self):
+        if self.running:
+            self.server.close()
+            self.thread.join(timeout=10)
+            self.running = False
+
+
+def cli(args, env):
+    """Run ``hymy ARGS`` through click's runner; return the result."""
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+
+
+@dataclass
+class World:
+    tmp_path: Path
+    central_dir: Path
+    central_clock: FakeClock
+    central_app: object
+    access_log: AccessLog
+    central: WsgiServer
+    app: object  # the kiosk app
+    clock: RecordingClock  # the kiosk's clock
+    token: str
+    kiosk_env: dict
+    central_env: dict
+    proxy: FaultProxy | None = None
+    uploader: Uploader | None = None
+    recorded: list = field(default_factory=list)  # every rating and follow-up id the kiosk acknowledged
+    truth: dict = field(default_factory=dict)  # id -> central's (real) time when it was recorded
+    _rng: random.Random = field(default_factory=lambda: random.Random(7))
+
+    # -- parts ---------------------------------------------------------------
+    @property
+    def kiosk(self):
+        return self.app.extensions["hymy"]
+
+    @property
+    def kiosk_id(self):
+        return self.kiosk.kiosk_id
+
+    @property
+    def config(self):
+        return self.kiosk.config
+
+    @property
+    def central_url(self):
+        """Where the kiosk reaches central: the proxy when there is one."""
+        return self.proxy.url if self.proxy else self.central.url
+
+    @property
+    def central_db_path(self):
+        return self.central_dir / "central.sqlite3"
+
+    @property
+    def kiosk_db_path(self):
+        return self.config.database_path
+
+    def make_uploader(self, seed=1, **overrides):
+        config = self.config
+        if overrides:
+            from dataclasses import replace
+            config = replace(config, **overrides)
+        return Uploader(config, self.kiosk_id, self.clock, self.kiosk.recorder.content_store, rng=random.Random(seed))
+
+    # -- time ----------------------------------------------------------------
+    def advance(self, seconds):
+        """Let real time pass: the kiosk's clocks and central's move together."""
+        self.clock.advance(seconds)
+        self.central_clock.advance(seconds)
+
+    # -- the kiosk -----------------------------------------------------------
+    def record(self, n, followup_every=3, step=7.0):
+        """Record *n* ratings (every *followup_every*-th with a follow-up), *step* seconds apart."""
+        recorder = self.kiosk.recorder
+        made = []
+        for i in range(n):
+            self.advance(step)
+            recorded = recorder.record(self._rng.randint(1, 4), self._rng.choice(("touch", "button")))
+            made.append(recorded.id)
+            self.truth[recorded.id] = self.central_clock.now()
+            if followup_every and i % followup_every == followup_every - 1:
+                self.advance(2.0)
+                comment = "jonossa kesti" if i % 2 else None
+                followup_id = recorder.record_followup(recorded.id, self._rng.choice(REASONS), comment)
+                made.append(followup_id)
+                self.truth[followup_id] = self.central_clock.now()
+        self.recorded.extend(made)
+        return made
+
+    def backlog(self, n, followup_every=5):
+        """Append *n* ratings straight into the kiosk's database in one transaction
+        (as the recorder writes them; a month offline at a busy gate, fast)."""
+        self.record(1, followup_every=0)  # the question text and the boot, as the recorder keeps them
+        with closing(sqlite3.connect(self.kiosk_db_path, timeout=30)) as db:
+            (last_seq, last_monotonic), = db.execute("SELECT seq, monotonic FROM rating ORDER BY seq DESC LIMIT 1")
+            question = self.kiosk.recorder.content.question
+            ratings, followups, outbox = [], [], []
+            wall = self.clock.now()
+            for i in range(1, n + 1):
+                rating_id = str(uuid.uuid4())
+                moment = wall + timedelta(seconds=5 * i)
+                ratings.append((rating_id, last_seq + i, self.kiosk_id, question.id, question.version, i % 4 + 1,
+                                "button", moment.strftime(WALL_FORMAT), 1, self.clock.boot_id(),
+                                last_monotonic + 5 * i, None))
+                outbox.append(("rating", rating_id))
+                if followup_every and i % followup_every == 0:
+                    followup_id = str(uuid.uuid4())
+                    followups.append((followup_id, rating_id, "staff", "attitude", None,
+                                      (moment + timedelta(seconds=2)).strftime(WALL_FORMAT), 1,
+                                      self.clock.boot_id(), last_monotonic + 5 * i + 2))
+                    outbox.append(("followup", followup_id))
+            with db:
+                db.executemany("INSERT INTO rating (id, seq, kiosk_id, question_id, question_version, rating, source,"
+                               " recorded_at, clock_trusted, boot_id, monotonic, filtered)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ratings)
+                db.executemany("INSERT INTO followup (id, rating_id, reason, reason_group, comment, recorded_at,"
+                               " clock_trusted, boot_id, monotonic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", followups)
+                db.executemany("INSERT INTO outbox (kind, item_id) VALUES (?, ?)", outbox)
+        self.advance(5 * n)
+        made = [r[0] for r in ratings] + [f[0] for f in followups]
+        self.recorded.extend(made)
+        return made
+
+    def kiosk_query(self, sql, params=()):
+        with closing(sqlite3.connect(self.kiosk_db_path, timeout=30)) as db:
+            return db.execute(sql, params).fetchall()
+
+    def pending(self):
+        with connection():
+            return Outbox.pending_count()
+
+    def quarantined(self):
+        return dict(self.kiosk_query("SELECT item_id, quarantine_reason FROM outbox WHERE quarantined_at IS NOT NULL"))
+
+    # -- central -------------------------------------------------------------
+    def central_query(self, sql, params=()):
+        with closing(sqlite3.connect(self.central_db_path, timeout=30)) as db:
+            return db.execute(sql, params).fetchall()
+
+    def central_execute(self, sql, params=()):
+        with closing(sqlite3.connect(self.central_db_path, timeout=30)) as db, db:
+            db.execute(sql, params)
+
+    def central_ids(self):
+        """Every rating and follow-up id central holds, as a list (repeats would show)."""
+        return [row[0] for row in self.central_query("SELECT id FROM rating UNION ALL SELECT id FROM followup")]
+
+    def central_count(self):
+        return self.central_query("SELECT (SELECT COUNT(*) FROM rating) + (SELECT COUNT(*) FROM followup)")[0][0]
+
+    def central_cli(self, *args):
+        result = cli(["central", *args], self.central_env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def kiosk_cli(self, *args):
+        return cli(list(args), self.kiosk_env)
+
+    def status_lines(self):
+        result = self.kiosk_cli("sync", "--status")
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def enroll(self, token=None, url=None):
+        return self.kiosk_cli("enroll", url or self.central_url, token or self.token)
+
+    def restart_central(self):
+        """Start central again on the port it had (after ``world.central.close()``)."""
+        self.central = WsgiServer(self.access_log, port=self.central.port)
+
+    def sync_until_empty(self, uploader=None, passes=50):
+        """Loop passes until nothing is pending; return the passes it took."""
+        uploader = uploader or self.uploader
+        for n in range(1, passes + 1):
+            uploader.loop(max_passes=1)
+            if self.pending() == 0:
+                return n
+        raise AssertionError(f"still {self.pending()} pending after {passes} passes")
+
+    def assert_exactly_once(self, kiosk_ids=None):
+        assert_exactly_once(self.recorded if kiosk_ids is None else kiosk_ids, self.central_ids())
+        conflicts = self.central_query("SELECT item_id, fields FROM conflict")
+        assert conflicts == [], f"central noted conflicts: {conflicts[:5]}"
+        seqs = [s for (s,) in self.central_query("SELECT seq FROM rating ORDER BY seq")]
+        assert seqs == list(range(1, len(seqs) + 1)), "central's sequence has gaps or repeats"
+
+
+def assert_exactly_once(kiosk_ids, central_ids):
+    """Every id the kiosk acknowledged is at central once; central holds nothing else."""
+    repeated = [item for item, count in Counter(central_ids).items() if count > 1]
+    assert not repeated, f"{len(repeated)} rows held twice at central, e.g. {repeated[:3]}"
+    kiosk, central = set(kiosk_ids), set(central_ids)
+    assert len(kiosk) == len(kiosk_ids), "the kiosk acknowledged an id twice"
+    missing, extra = kiosk - central, central - kiosk
+    assert not missing, f"{len(missing)} of {len(kiosk)} rows never reached central, e.g. {sorted(missing)[:3]}"
+    assert not extra, f"central holds {len(extra)} rows the kiosk never acknowledged"
+
+
+@pytest.fixture
+def make_world(tmp_path, make_app, clock):
+    """Build the world; everything it starts stops when the test ends."""
+    worlds = []
+
+    def build(enrol=True, proxy=None, site_hours=(), **kiosk_config):
+        central_dir = tmp_path / "central"
+        central_env = {
+            "HYMY_CENTRAL_DATA_DIR": str(central_dir),
+            "HYMY_CENTRAL_DATABASE_URL": f"sqlite:///{central_dir / 'central.sqlite3'}",
+            "DATABASE_URL": None,
+            "HYMY_CENTRAL_CONFIG": None,
+        }
+        world_args = {}
+        runner_args = ["central", "add-site", "Kamppi", "--timezone", "Europe/Helsinki"]
+        for hours in site_hours:
+            runner_args += ["--hours", hours]
+        for args in (runner_args, ["central", "add-service", "checkout"], ["central", "add-provider", "Palvelu Oy"],
+                     ["central", "add-kiosk", "kamppi-1", "--site", "Kamppi", "--service", "checkout",
+                      "--provider", "Palvelu Oy"]):
+            result = cli(args, central_env)
+            assert result.exit_code == 0, result.output
+        token = result.output.strip().splitlines()[-1]
+        assert token.startswith("hymy_k_")
+
+        central_clock = FakeClock(START)
+        central_app = create_central_app({"data_dir": str(central_dir),
+                                          "database_url": central_env["HYMY_CENTRAL_DATABASE_URL"]},
+                                         clock=central_clock)
+        access_log = AccessLog(central_app)
+        central = WsgiServer(access_log)
+
+        config = {"sync_in_kiosk": False, "clock_trusted": "always",
+                  "sync_backoff_base": 5.0, "sync_backoff_cap": 900.0}
+        config.update(kiosk_config)
+        app = make_app(**config)
+        data_dir = app.extensions["hymy"].config.data_dir
+        kiosk_env = {"HYMY_DATA_DIR": str(data_dir), "HYMY_CONFIG": None, "HYMY_CLOCK_TRUSTED": "always",
+                     "HYMY_PIN_FACTORY": "mock"}
+        for key in ("sync_batch_size", "sync_read_timeout", "retention_days"):
+            if key in kiosk_config:
+                kiosk_env[f"HYMY_{key.upper()}"] = str(kiosk_config[key])
+        world = World(tmp_path, central_dir, central_clock, central_app, access_log, central, app, clock, token,
+                      kiosk_env, central_env, **world_args)
+        worlds.append(world)
+        if proxy is not None:
+            world.proxy = FaultProxy(central.port, **proxy)
+        world.uploader = world.make_uploader()
+        if enrol:
+            result = world.enroll()
+            assert result.exit_code == 0, result.output
+            assert "enrolled as kiosk 'kamppi-1'" in result.output
+        return world
+
+    yield build
+    for world in worlds:
+        if world.proxy:
+            world.proxy.close()
+        world.central.close()
+
+
+@pytest.fixture
+def world(make_world):
+    return make_world()
+
+
+def kiosk_subprocess_env(world, **extra):
+    """Environment for ``python -m kiosk …`` on the world's kiosk data dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYMY_") and k != "DATABASE_URL"}
+    env.update({k: v for k, v in world.kiosk_env.items() if v is not None})
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def load_json(text):
+    return json.loads(text)
