@@ -1,0 +1,216 @@
+"""The central server under test, on SQLite and on a real PostgreSQL.
+
+Every test that takes ``central`` runs twice: once on a SQLite file in the
+test's tmp_path, once on a fresh database in one throwaway PostgreSQL cluster
+per session. Each gets a central app on a FakeClock served by a real
+waitress server on loopback, the organisation commands through the real CLI,
+and HTTP helpers that fail the test on any 5xx answer.
+"""
+import gzip
+import itertools
+import json
+import threading
+from datetime import datetime, timezone
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from kiosk.cli import main
+from kiosk.clock import FakeClock
+from sync.central import db as central_db
+from sync.central.app import create_central_app
+from sync.central.models import central_db as bound_db
+from waitress import wasyncore
+from waitress.server import create_server
+
+from tests.conftest import LiveServer
+from tests.postgres import PostgresUnavailable, ThrowawayCluster
+
+from .batches import enrolled_device_id
+
+#: Central's receive time in most tests: Monday 5 January 2026, 12:00 UTC (14:00 in Helsinki).
+RECEIVE_TIME = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One PostgreSQL server for the whole session; stopped and deleted at the end."""
+    try:
+        cluster = ThrowawayCluster().start()
+    except PostgresUnavailable as error:
+        pytest.fail(f"{error}; tests/run.sh installs it")
+    yield cluster
+    cluster.stop()
+
+
+def _close_database(database):
+    """Close this thread's connection and, for a pool, every idle one."""
+    if database is None:
+        return
+    if not database.is_closed():
+        database.close()
+    if hasattr(database, "close_all"):
+        database.close_all()
+
+
+class QuickLiveServer(LiveServer):
+    """A LiveServer that stops at once and cleanly: its own thread polls every 50 ms
+    and closes the sockets itself, so no socket is closed under a running poll."""
+
+    def __init__(self, app, threads=8):
+        self.app = app
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self._stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=self.server._map, use_poll=True, count=1)
+        self.server.task_dispatcher.shutdown()
+        wasyncore.close_all(self.server._map)  # the listener, its wake-up pipe and open connections
+
+    def close(self):
+        self._stopping.set()
+        self.thread.join(timeout=10)
+
+
+class Central:
+    """A running central server and the ways a test talks to it."""
+
+    def __init__(self, backend, database_url, data_dir, clock):
+        self.backend = backend
+        self.database_url = database_url
+        self.data_dir = data_dir
+        self.clock = clock
+        self.app = create_central_app({"database_url": database_url, "data_dir": str(data_dir)}, clock=clock)
+        self.database = bound_db.obj
+        self.server = QuickLiveServer(self.app)
+        self.url = self.server.url
+        self.http = requests.Session()
+
+    def close(self):
+        self.http.close()
+        self.server.close()
+        _close_database(self.database)
+
+    # -- the organisation, through the real commands ------------------------------------------
+    def cli(self, *args, env=None):
+        """Run ``hymy central ARGS`` against this server's database; return click's result."""
+        environment = {
+            "HYMY_CENTRAL_DATABASE_URL": self.database_url,
+            "HYMY_CENTRAL_DATA_DIR": str(self.data_dir),
+            "HYMY_CENTRAL_CONFIG": None,
+            "DATABASE_URL": None,
+            **(env or {}),
+        }
+        try:
+            return CliRunner().invoke(main, ["central", *args], env=environment, catch_exceptions=False)
+        finally:
+            # A command binds the models to its own database object, as its own process would;
+            # give the server its own back and close what the command opened.
+            if bound_db.obj is not self.database:
+                _close_database(bound_db.obj)
+                bound_db.initialize(self.database)
+
+    def ok(self, *args, env=None):
+        result = self.cli(*args, env=env)
+        assert result.exit_code == 0, f"hymy central {' '.join(args)}: {result.output}"
+        return result.output
+
+    def add_site(self, name="Kamppi", timezone_name="Europe/Helsinki", hours=()):
+        hour_args = [arg for spec in hours for arg in ("--hours", spec)]
+        return self.ok("add-site", name, "--timezone", timezone_name, *hour_args)
+
+    def add_kiosk(self, name, site="Kamppi", service="checkout", provider=None):
+        """``add-kiosk``; return the token it printed."""
+        args = ["add-kiosk", name, "--site", site, "--service", service]
+        if provider:
+            args += ["--provider", provider]
+        return self.ok(*args).strip().splitlines()[-1]
+
+    def add_user(self, name, role="admin", sites=()):
+        """``add-user``; return ``(password, api_token)``."""
+        args = ["add-user", name, "--role", role, *[a for s in sites for a in ("--site", s)]]
+        lines = dict(line.split(": ", 1) for line in self.ok(*args).splitlines() if ": " in line)
+        return lines["password"], lines["api token"]
+
+    def enrolled_kiosk(self, name="kamppi-1", site="Kamppi", service="checkout", provider=None,
+                       device_id=None, hours=()):
+        """A site, service and kiosk, enrolled with *device_id*; return ``(token, device_id)``."""
+        if not self.query(lambda m: m.Site.select().where(m.Site.name == site).exists()):
+            self.add_site(site, hours=hours)
+        if not self.query(lambda m: m.Service.select().where(m.Service.name == service).exists()):
+            self.ok("add-service", service)
+        if provider and not self.query(lambda m: m.Provider.select().where(m.Provider.name == provider).exists()):
+            self.ok("add-provider", provider)
+        token = self.add_kiosk(name, site, service, provider)
+        device_id = device_id or enrolled_device_id(name)
+        response = self.enroll(token, device_id)
+        assert response.status_code == 200, response.text
+        return token, device_id
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def request(self, method, path, token=None, **kwargs):
+        """One real HTTP request; a 5xx fails the test, an error answer must be JSON."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        response = self.http.request(method, self.url + path, headers=headers, timeout=60, **kwargs)
+        assert response.status_code < 500, f"{method} {path}: {response.status_code} {response.text[:500]}"
+        if response.status_code >= 400:
+            error = response.json()
+            assert error["status"] == response.status_code and error["error"], error
+        return response
+
+    def enroll(self, token, device_id, software_version="1.0.0-test"):
+        return self.request("POST", "/api/v1/enroll", token,
+                            json={"kiosk_id": device_id, "software_version": software_version})
+
+    def post_batch(self, token, document, gzip_body=False):
+        body = json.dumps(document).encode()
+        headers = {"Content-Type": "application/json"}
+        if gzip_body:
+            body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
+        return self.request("POST", "/api/v1/batches", token, data=body, headers=headers)
+
+    def post_raw(self, token, body, headers):
+        return self.request("POST", "/api/v1/batches", token, data=body, headers=headers)
+
+    def export(self, token, **params):
+        """``GET /api/v1/ratings`` with *params* (``from_`` for ``from``)."""
+        if "from_" in params:
+            params["from"] = params.pop("from_")
+        return self.request("GET", "/api/v1/ratings", token, params=params)
+
+    def export_json(self, token, **params):
+        response = self.export(token, format="json", **params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # -- looking into the database --------------------------------------------------------------
+    def query(self, read):
+        """``read(models)`` on this central's database, with a connection of its own."""
+        from sync.central import models
+
+        with central_db.connection():
+            return read(models)
+
+    def count(self, model_name):
+        return self.query(lambda m: getattr(m, model_name).select().count())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def central(request, tmp_path):
+    """A fresh central database and server on the parametrized backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'central' / 'central.sqlite3'}"
+    else:
+        cluster = request.getfixturevalue("postgres_cluster")
+        url = cluster.create_database(f"t_{next(_database_numbers)}")
+    server = Central(request.param, url, tmp_path / "central", FakeClock(RECEIVE_TIME))
+    yield server
+    server.close()
