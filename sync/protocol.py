@@ -91,7 +91,8 @@ def text(maximum, allow_none=False):
 
 def one_of(options):
     def check(value):
-        if value not in options:
+        # Same type as well as equal: JSON's true and 4.0 are not the ratings 1 and 4.
+        if not any(value == option and type(value) is type(option) for option in options):
             raise RowError(f"expected one of {', '.join(str(o) for o in options)}")
         return value
 
