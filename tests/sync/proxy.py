@@ -120,10 +120,12 @@ class FaultProxy:
 
     :param decide: ``decide(exchange) -> action``; forward everything if None.
     :param hold_seconds: how long TIMEOUT keeps quiet (the closing proxy cuts it short).
+    :param batch_pause: seconds every batch waits before central sees it.
     """
 
-    def __init__(self, upstream_port, decide=None, hold_seconds=1.0, port=0):
+    def __init__(self, upstream_port, decide=None, hold_seconds=1.0, port=0, batch_pause=0.0):
         self.upstream_port = upstream_port
+        self.batch_pause = batch_pause  # seconds each batch waits before it goes on (widens races)
         self.decide = decide or (lambda exchange: FORWARD)
         self.hold_seconds = hold_seconds
         self.exchanges = []
@@ -174,6 +176,8 @@ class FaultProxy:
         action = exchange.action
         if action in BEFORE_CENTRAL:
             return self._write_canned(handler, CANNED[action])
+        if exchange.is_batch and self.batch_pause:
+            self._closing.wait(self.batch_pause)
         status, answer_headers, data = self._ask_central(exchange)
         if action == DROP:
             handler.close_connection = True
