@@ -136,7 +136,10 @@ class Uploader:
                 raise CentralError("central acknowledged none of the batch")
         gap_error = self._check_sequence(sequence) if sequence else SyncState.read("gap_error")
         reply = client.heartbeat(self._heartbeat(gap_error))
-        self._check_sequence(reply["sequence"])
+        checked = self._check_sequence(reply["sequence"])
+        if checked != gap_error:
+            # The heartbeat's answer changed the verdict (a gap found or gone): tell central now, not a pass later.
+            client.heartbeat(self._heartbeat(checked))
         pruned = prune_synced(self.clock.now(), self.config.retention_days)
         SyncState.write(last_success_at=format_time(self.clock.now()), last_error=None)
         return {"sent": sent, "quarantined": quarantined, "pruned": pruned}
