@@ -201,6 +201,7 @@ def read_proc_status(pid, field):
 
 #: The organisation every central bench sets up before its kiosks.
 BENCH_SITE, BENCH_SERVICE, BENCH_PROVIDER = "Bench gate", "boarding", "Bench Ground Ltd"
+WORKER_BOOT_GRACE_SECONDS = 3.0
 
 
 def central_env(workdir, database_url=None, **settings):
@@ -220,9 +221,17 @@ def start_central(workdir, database_url=None, port=None, **settings):
     answers without a token once a worker is up.
     """
     port = port or free_port()
+    Path(workdir).mkdir(parents=True, exist_ok=True)
     command = hymy_command() + ["central", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return ServerProcess(command, port, workdir, central_env(workdir, database_url, **settings),
-                         ready_path="/api/v1/openapi.json")
+    server = ServerProcess(command, port, workdir, central_env(workdir, database_url, **settings),
+                           ready_path="/api/v1/openapi.json")
+    # The first worker to boot answers the check; the others still run central's
+    # schema set-up, which on PostgreSQL can deadlock with ingest already running
+    # in the first and stop gunicorn. Measure a central whose workers are all up.
+    time.sleep(WORKER_BOOT_GRACE_SECONDS)
+    if server.process.poll() is not None:
+        raise RuntimeError(f"central exited while its workers booted:\n{server.log_tail()}")
+    return server
 
 
 class CentralAdmin:

@@ -26,6 +26,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+import requests
 from _common import (
     CentralAdmin,
     batch_document,
@@ -76,7 +77,10 @@ def ingest_over_http(work, database_url, batches, warmup, workers):
 
         def post(i):
             body, headers = bodies[i]
-            response = client.session.post(endpoint, data=body, headers=headers)
+            try:
+                response = client.session.post(endpoint, data=body, headers=headers)
+            except requests.RequestException as error:
+                raise RuntimeError(f"batch {i}: {error}\ncentral's log:\n{server.log_tail()}") from None
             if response.status_code != 200:
                 raise RuntimeError(f"batch {i}: HTTP {response.status_code} {response.text[:300]}")
             answer = response.json()
