@@ -13,7 +13,6 @@
 The kiosk's database and central's are process-wide in this code base, so a
 test has one world.
 """
-import json
 import os
 import random
 import sqlite3
@@ -21,7 +20,7 @@ import threading
 import uuid
 from collections import Counter
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -173,7 +172,6 @@ class World:
     def make_uploader(self, seed=1, **overrides):
         config = self.config
         if overrides:
-            from dataclasses import replace
             config = replace(config, **overrides)
         return Uploader(config, self.kiosk_id, self.clock, self.kiosk.recorder.content_store, rng=random.Random(seed))
 
@@ -345,7 +343,6 @@ def make_world(tmp_path, make_app, clock):
             "DATABASE_URL": None,
             "HYMY_CENTRAL_CONFIG": None,
         }
-        world_args = {}
         runner_args = ["central", "add-site", "Kamppi", "--timezone", "Europe/Helsinki"]
         for hours in site_hours:
             runner_args += ["--hours", hours]
@@ -375,7 +372,7 @@ def make_world(tmp_path, make_app, clock):
             if key in kiosk_config:
                 kiosk_env[f"HYMY_{key.upper()}"] = str(kiosk_config[key])
         world = World(tmp_path, central_dir, central_clock, central_app, access_log, central, app, clock, token,
-                      kiosk_env, central_env, **world_args)
+                      kiosk_env, central_env)
         worlds.append(world)
         if proxy is not None:
             world.proxy = FaultProxy(central.port, **proxy)
@@ -404,7 +401,3 @@ def kiosk_subprocess_env(world, **extra):
     env.update({k: v for k, v in world.kiosk_env.items() if v is not None})
     env.update({k: str(v) for k, v in extra.items()})
     return env
-
-
-def load_json(text):
-    return json.loads(text)
