@@ -18,10 +18,25 @@ log = logging.getLogger(__name__)
 
 database = peewee.SqliteDatabase(None)
 
-# One connection held open for the life of the process. When the last
-# connection to a WAL database closes, SQLite checkpoints and deletes the WAL,
-# which costs extra syncs on every press and request; holding one open keeps
-# the WAL in place. Durability is unchanged: every commit still syncs.
+
+
+class WalKeeper:
+    """Holds one connection to a WAL database open for the life of the process.
+
+    When the last connection to a WAL database closes, SQLite checkpoints and
+    deletes the WAL, which costs extra syncs on every request that opens and
+    closes its own connection; one idle connection keeps the WAL in place.
+    Durability is unchanged: every commit still syncs.
+    """
+
+    def __init__(self, path):
+        self._connection = sqlite3.connect(path, check_same_thread=False)
+        self._connection.execute("PRAGMA user_version").fetchone()
+
+    def close(self):
+        self._connection.close()
+
+
 _keeper = None
 
 
@@ -53,8 +68,7 @@ def open_database(path, busy_timeout_ms=5000):
 def _hold_open(path):
     global _keeper
     close_database()
-    _keeper = sqlite3.connect(path, check_same_thread=False)
-    _keeper.execute("PRAGMA user_version").fetchone()
+    _keeper = WalKeeper(path)
 
 
 def close_database():

@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
+from kiosk.db import WalKeeper
+
 from .models import MODELS, central_db
 from .seed import seed_defaults
 
@@ -43,17 +45,64 @@ def make_database(url, max_connections=8, busy_timeout_ms=5000):
     )
 
 
+_keeper = None
+
+
 def open_central_database(url, max_connections=8, busy_timeout_ms=5000):
-    """Bind the models to *url*, create missing tables and the default content."""
+    """Bind the models to *url*; create the tables and default content if missing.
+
+    DDL runs only when a table is missing: a worker booting beside others that
+    are ingesting must not take schema locks (on PostgreSQL, CREATE INDEX IF
+    NOT EXISTS still locks the table and can deadlock with an insert).
+    """
+    global _keeper
     database = make_database(url, max_connections, busy_timeout_ms)
     central_db.initialize(database)
+    if _keeper is not None:
+        _keeper.close()
+        _keeper = None
+    if isinstance(database, peewee.SqliteDatabase):
+        _keeper = WalKeeper(database.database)
     with connection():
-        with write_transaction():
-            if isinstance(database, peewee.PostgresqlDatabase):
-                central_db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            central_db.create_tables(MODELS, safe=True)
-            seed_defaults()
+        if not _schema_ready():
+            with write_transaction():
+                if isinstance(database, peewee.PostgresqlDatabase):
+                    central_db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                central_db.create_tables(MODELS, safe=True)
+                seed_defaults()
     return database
+
+
+def _schema_ready():
+    return {model._meta.table_name for model in MODELS} <= set(central_db.get_tables())
+
+
+def insert_new(model, rows):
+    """Insert *rows* (dicts of field values), skipping any that clash with a
+    unique key; return the ids actually inserted.
+
+    One statement built per model instead of peewee's query builder per batch:
+    rendering ~8,000 values through the builder cost more than the insert.
+    """
+    if not rows:
+        return set()
+    fields = model._meta.sorted_fields
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    values = [[f.db_value(row.get(f.name)) for f in fields] for row in rows]
+    table = model._meta.table_name
+    cursor = central_db.cursor()
+    if isinstance(central_db.obj, peewee.PostgresqlDatabase):
+        from psycopg2.extras import execute_values
+
+        sql = f'INSERT INTO "{table}" ({columns}) VALUES %s ON CONFLICT DO NOTHING RETURNING "id"'
+        return {row_id for (row_id,) in execute_values(cursor, sql, values, page_size=len(values), fetch=True)}
+    sql = f'INSERT OR IGNORE INTO "{table}" ({columns}) VALUES ({", ".join("?" for _ in fields)})'
+    inserted = set()
+    for row, params in zip(rows, values, strict=True):
+        cursor.execute(sql, params)
+        if cursor.rowcount == 1:
+            inserted.add(row["id"])
+    return inserted
 
 
 @contextmanager

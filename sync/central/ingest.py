@@ -27,7 +27,7 @@ from ..protocol import (
 from .auth import current_kiosk
 from .body import json_body
 from .clock_correction import corrected_time, final_filter
-from .db import write_transaction
+from .db import insert_new, write_transaction
 from .models import Conflict, Followup, Question, Rating, Reason, Redaction
 from .reconcile import reconcile
 from .timesource import utc_now
@@ -38,7 +38,6 @@ RATING_COMPARED = ("seq", "question_key", "question_version", "rating", "source"
                    "clock_trusted", "boot_id", "monotonic", "kiosk_filter")
 FOLLOWUP_COMPARED = ("rating_id", "reason", "reason_group", "comment", "recorded_at",
                      "clock_trusted", "boot_id", "monotonic")
-INSERT_CHUNK = 200  # rows per INSERT: well inside every SQLite build's variable limit
 
 
 class BatchReport:
@@ -107,20 +106,8 @@ def _reason_groups(batch, report):
     return dict(Reason.select(Reason.key, Reason.group).tuples())
 
 
-def _differences(stored, row, fields):
-    return [name for name in fields if getattr(stored, name) != row[name]]
-
-
-def _insert(model, rows):
-    for start in range(0, len(rows), INSERT_CHUNK):
-        model.insert_many(rows[start:start + INSERT_CHUNK]).on_conflict_ignore().execute()
-
-
-def _present(model, ids):
-    """Which of *ids* the table now holds (an insert may have been ignored)."""
-    if not ids:
-        return set()
-    return {row_id for (row_id,) in model.select(model.id).where(model.id.in_(ids)).tuples()}
+def _differences(held, row, fields):
+    return [name for name in fields if getattr(held, name) != row[name]]
 
 
 def _note_conflict(kiosk, batch, report, kind, item_id, fields):
@@ -129,83 +116,79 @@ def _note_conflict(kiosk, batch, report, kind, item_id, fields):
                     received_at=utc_now(), fields=fields)
 
 
+def _store(kiosk, batch, report, kind, model, candidates, compare, clash_field):
+    """Insert the new rows; sort the others into duplicates and conflicts.
+
+    Inserting first keeps the common case (all rows new) at one statement; only
+    rows the insert skipped are read back and compared with what central holds.
+    *compare* returns the names of differing fields; a skipped row central does
+    not hold by id clashed on its other unique key (*clash_field*).
+    """
+    inserted = insert_new(model, candidates)
+    skipped = [row["id"] for row in candidates if row["id"] not in inserted]
+    held = {h.id: h for h in model.select().where(model.id.in_(skipped))} if skipped else {}
+    for row in candidates:
+        row_id = row["id"]
+        if row_id in inserted:
+            report.accepted += 1
+            report.stored.append(row_id)
+        elif row_id not in held:
+            _note_conflict(kiosk, batch, report, kind, row_id, [clash_field])
+        elif differs := compare(held[row_id], row):
+            _note_conflict(kiosk, batch, report, kind, row_id, differs)
+        else:
+            report.duplicates += 1
+            report.stored.append(row_id)
+
+
 def _ingest_ratings(kiosk, batch, received_at, report, questions):
     boots = {b["boot_id"]: b for b in _clean_rows("boot", batch["boots"], BOOT_FIELDS, report)}
     hours = OpeningHours.parse(kiosk.site.opening_hours, load_zone(kiosk.site.timezone))
-    rows = {}
+    candidates, seen = [], set()
     for row in _clean_rows("rating", batch["ratings"], RATING_FIELDS, report):
         if (row["question_id"], row["question_version"]) not in questions:
             report.reject("rating", row, "question_version: unknown to central and not defined in the batch")
             continue
+        if row["id"] in seen:
+            continue
+        seen.add(row["id"])
         row["question_key"] = row.pop("question_id")
         row["kiosk_filter"] = row.pop("filtered")
-        rows.setdefault(row["id"], row)
-    existing = {r.id: r for r in Rating.select().where(Rating.id.in_(list(rows)))} if rows else {}
-    new = []
-    for row_id, row in rows.items():
-        held = existing.get(row_id)
-        if held is None:
-            occurred_at, basis = corrected_time(row, batch, received_at, boots)
-            new.append(dict(row, kiosk=kiosk.id, occurred_at=occurred_at, time_basis=basis,
-                            filtered=final_filter(row["kiosk_filter"], occurred_at, basis, hours),
-                            received_at=received_at))
-            continue
-        differs = _differences(held, row, RATING_COMPARED)
-        if held.kiosk_id != kiosk.id:
-            differs.insert(0, "kiosk")
-        if differs:
-            _note_conflict(kiosk, batch, report, "rating", row_id, differs)
-        else:
-            report.duplicates += 1
-            report.stored.append(row_id)
-    _insert(Rating, new)
-    landed = _present(Rating, [r["id"] for r in new])
-    for row in new:
-        if row["id"] in landed:
-            report.accepted += 1
-            report.stored.append(row["id"])
-        else:  # another rating of this kiosk already holds that sequence number
-            _note_conflict(kiosk, batch, report, "rating", row["id"], ["seq"])
+        occurred_at, basis = corrected_time(row, batch, received_at, boots)
+        row.update(kiosk=kiosk.id, occurred_at=occurred_at, time_basis=basis, received_at=received_at,
+                   filtered=final_filter(row["kiosk_filter"], occurred_at, basis, hours))
+        candidates.append(row)
+
+    def compare(held, row):
+        return (["kiosk"] if held.kiosk_id != kiosk.id else []) + _differences(held, row, RATING_COMPARED)
+
+    _store(kiosk, batch, report, "rating", Rating, candidates, compare, "seq")
 
 
 def _ingest_followups(kiosk, batch, received_at, report, groups):
-    rows = {}
+    rows, seen = [], set()
     for row in _clean_rows("followup", batch["followups"], FOLLOWUP_FIELDS, report):
         if groups.get(row["reason"]) != row["reason_group"]:
             report.reject("followup", row, "reason: unknown to central or in another group")
-            continue
-        rows.setdefault(row["id"], row)
+        elif row["id"] not in seen:
+            seen.add(row["id"])
+            rows.append(row)
     if not rows:
         return
-    ratings = {r.id: r.kiosk_id for r in Rating.select(Rating.id, Rating.kiosk).where(
-        Rating.id.in_([r["rating_id"] for r in rows.values()]))}
-    existing = {f.id: f for f in Followup.select().where(Followup.id.in_(list(rows)))}
-    redactions = Redaction.select(Redaction.followup).where(Redaction.followup.in_(list(existing)))
-    redacted = {r.followup_id for r in redactions}
-    new = []
-    for row_id, row in rows.items():
-        if ratings.get(row["rating_id"]) != kiosk.id:
+    owners = dict(Rating.select(Rating.id, Rating.kiosk).where(
+        Rating.id.in_([r["rating_id"] for r in rows])).tuples())
+    candidates = []
+    for row in rows:
+        if owners.get(row["rating_id"]) != kiosk.id:
             report.reject("followup", row, "rating_id: no such rating of this kiosk at central")
-            continue
-        held = existing.get(row_id)
-        if held is None:
-            new.append(dict(row, rating=row.pop("rating_id"), received_at=received_at))
-            continue
-        compared = [f for f in FOLLOWUP_COMPARED if not (f == "comment" and row_id in redacted)]
-        differs = _differences(held, row, compared)
-        if differs:
-            _note_conflict(kiosk, batch, report, "followup", row_id, differs)
         else:
-            report.duplicates += 1
-            report.stored.append(row_id)
-    _insert(Followup, new)
-    landed = _present(Followup, [r["id"] for r in new])
-    for row in new:
-        if row["id"] in landed:
-            report.accepted += 1
-            report.stored.append(row["id"])
-        else:  # the rating already has another follow-up
-            _note_conflict(kiosk, batch, report, "followup", row["id"], ["rating_id"])
+            candidates.append(dict(row, rating=row["rating_id"], received_at=received_at))
+
+    def compare(held, row):
+        redacted = Redaction.select().where(Redaction.followup == held.id).exists()
+        return _differences(held, row, [f for f in FOLLOWUP_COMPARED if not (f == "comment" and redacted)])
+
+    _store(kiosk, batch, report, "followup", Followup, candidates, compare, "rating_id")
 
 
 def ingest_batch(kiosk, batch, received_at):
