@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 from gpiozero.pins.mock import MockFactory
+from waitress import wasyncore
 from waitress.server import create_server
 
 from kiosk import create_app
@@ -67,18 +68,38 @@ def free_port():
 
 
 class LiveServer:
-    """A kiosk app served by waitress on a free loopback port, in this process."""
+    """A WSGI app served by waitress on loopback, in this process.
 
-    def __init__(self, app, threads=8):
+    The serving loop runs in small steps on its own thread and closes its
+    sockets itself when asked to stop: closing them from another thread while
+    the loop polls them is a race (EBADF in the loop). ``port`` may name the
+    port of a stopped server to start again on the same address.
+    """
+
+    def __init__(self, app, threads=8, port=0):
         self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server = create_server(app, host="127.0.0.1", port=port, threads=threads)
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
+        self.running = True
+
+    def _serve(self):
+        try:
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=0.05, map=self.server._map, count=1)
+        finally:
+            self.server.task_dispatcher.shutdown()
+            wasyncore.close_all(self.server._map)
 
     def close(self):
-        self.server.close()
-        self.thread.join(timeout=10)
+        if self.running:
+            self._stop.set()
+            self.server.pull_trigger()
+            self.thread.join(timeout=10)
+            self.running = False
 
 
 @pytest.fixture

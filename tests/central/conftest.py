@@ -9,7 +9,6 @@ and HTTP helpers that fail the test on any 5xx answer.
 import gzip
 import itertools
 import json
-import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -21,9 +20,6 @@ from kiosk.clock import FakeClock
 from sync.central import db as central_db
 from sync.central.app import create_central_app
 from sync.central.models import central_db as bound_db
-from waitress import wasyncore
-from waitress.server import create_server
-
 from tests.conftest import LiveServer
 from tests.postgres import PostgresUnavailable, ThrowawayCluster
 
@@ -55,29 +51,6 @@ def _close_database(database):
         database.close_all()
 
 
-class QuickLiveServer(LiveServer):
-    """A LiveServer that stops at once and cleanly: its own thread polls every 50 ms
-    and closes the sockets itself, so no socket is closed under a running poll."""
-
-    def __init__(self, app, threads=8):
-        self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self._stopping = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while not self._stopping.is_set():
-            wasyncore.loop(timeout=0.05, map=self.server._map, use_poll=True, count=1)
-        self.server.task_dispatcher.shutdown()
-        wasyncore.close_all(self.server._map)  # the listener, its wake-up pipe and open connections
-
-    def close(self):
-        self._stopping.set()
-        self.thread.join(timeout=10)
-
-
 class Central:
     """A running central server and the ways a test talks to it."""
 
@@ -88,7 +61,7 @@ class Central:
         self.clock = clock
         self.app = create_central_app({"database_url": database_url, "data_dir": str(data_dir)}, clock=clock)
         self.database = bound_db.obj
-        self.server = QuickLiveServer(self.app)
+        self.server = LiveServer(self.app)
         self.url = self.server.url
         self.http = requests.Session()
 

@@ -26,8 +26,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from waitress import wasyncore
-from waitress.server import create_server
 
 from kiosk.cli import main
 from kiosk.clock import FakeClock
@@ -35,6 +33,7 @@ from kiosk.db import connection
 from kiosk.models import Outbox
 from sync.central.app import create_central_app
 from sync.uploader import Uploader
+from tests.conftest import LiveServer
 
 from .proxy import FaultProxy
 
@@ -84,41 +83,6 @@ class AccessLog:
             return [e for e in self.entries if e[0] == method and e[1] == path]
 
 
-class WsgiServer:
-    """Waitress on loopback; can be stopped and started again on the same port.
-
-    The serving loop runs in small steps on its own thread and closes its sockets
-    itself when asked to stop: closing them from another thread while the loop
-    polls them is a race (EBADF in the loop).
-    """
-
-    def __init__(self, app, port=0, threads=8):
-        self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=port, threads=threads)
-        self.port = self.server.effective_port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        self.running = True
-
-    def _serve(self):
-        server = self.server
-        try:
-            while not self._stop.is_set():
-                wasyncore.loop(timeout=0.05, map=server._map, count=1)
-        finally:
-            server.task_dispatcher.shutdown()
-            wasyncore.close_all(server._map)
-
-    def close(self):
-        if self.running:
-            self._stop.set()
-            self.server.pull_trigger()
-            self.thread.join(timeout=10)
-            self.running = False
-
-
 def cli(args, env):
     """Run ``hymy ARGS`` through click's runner; return the result."""
     return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
@@ -131,7 +95,7 @@ class World:
     central_clock: FakeClock
     central_app: object
     access_log: AccessLog
-    central: WsgiServer
+    central: LiveServer
     app: object  # the kiosk app
     clock: RecordingClock  # the kiosk's clock
     token: str
@@ -283,7 +247,7 @@ class World:
 
     def restart_central(self):
         """Start central again on the port it had (after ``world.central.close()``)."""
-        self.central = WsgiServer(self.access_log, port=self.central.port)
+        self.central = LiveServer(self.access_log, port=self.central.port)
 
     def sync_until_empty(self, uploader=None, passes=50):
         """Loop passes until nothing is pending; return the passes it took."""
@@ -359,7 +323,7 @@ def make_world(tmp_path, make_app, clock):
                                           "database_url": central_env["HYMY_CENTRAL_DATABASE_URL"]},
                                          clock=central_clock)
         access_log = AccessLog(central_app)
-        central = WsgiServer(access_log)
+        central = LiveServer(access_log)
 
         config = {"sync_in_kiosk": False, "clock_trusted": "always",
                   "sync_backoff_base": 5.0, "sync_backoff_cap": 900.0}
