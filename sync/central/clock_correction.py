@@ -36,6 +36,6 @@ def final_filter(kiosk_filter, occurred_at, basis, opening_hours):
     """The filter the figures use: the kiosk's, with ``unverified`` decided."""
     if kiosk_filter != "unverified":
         return kiosk_filter
-    if basis == UNCORRECTABLE:
+    if basis == UNCORRECTABLE or opening_hours is None:
         return "unverified"
     return None if opening_hours.is_open(occurred_at) else "closed"

@@ -8,9 +8,12 @@ the bad ones are named in ``rejected``, so one bad row cannot hold back a
 backlog and the uploader can quarantine exactly that row. The answer names
 every row central now holds (``stored``): the uploader marks only those.
 """
+import logging
+
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import Forbidden, UnprocessableEntity
 
+from kiosk.errors import ConfigError
 from kiosk.hours import OpeningHours, load_zone
 
 from ..protocol import (
@@ -32,6 +35,7 @@ from .models import Conflict, Followup, Question, Rating, Reason, Redaction
 from .reconcile import reconcile
 from .timesource import utc_now
 
+log = logging.getLogger(__name__)
 bp = Blueprint("ingest", __name__)
 
 RATING_COMPARED = ("seq", "question_key", "question_version", "rating", "source", "recorded_at",
@@ -141,9 +145,19 @@ def _store(kiosk, batch, report, kind, model, candidates, compare, clash_field):
             report.stored.append(row_id)
 
 
+def _site_hours(site):
+    """The site's opening hours, or None when its stored settings are unusable:
+    then ``unverified`` rows stay unverified rather than the batch failing."""
+    try:
+        return OpeningHours.parse(site.opening_hours, load_zone(site.timezone))
+    except ConfigError as error:
+        log.error("site %r: opening hours unusable, unverified rows stay unverified: %s", site.name, error)
+        return None
+
+
 def _ingest_ratings(kiosk, batch, received_at, report, questions):
     boots = {b["boot_id"]: b for b in _clean_rows("boot", batch["boots"], BOOT_FIELDS, report)}
-    hours = OpeningHours.parse(kiosk.site.opening_hours, load_zone(kiosk.site.timezone))
+    hours = _site_hours(kiosk.site)
     candidates, seen = [], set()
     for row in _clean_rows("rating", batch["ratings"], RATING_FIELDS, report):
         if (row["question_id"], row["question_version"]) not in questions:

@@ -49,7 +49,9 @@ def _checked(fields):
 
 def _own_kiosk(body):
     kiosk = current_kiosk()
-    if kiosk.device_id is not None and body["kiosk_id"] != kiosk.device_id:
+    if kiosk.device_id is None:
+        raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
+    if body["kiosk_id"] != kiosk.device_id:
         raise Forbidden("the body names another kiosk than the token's")
     return kiosk
 

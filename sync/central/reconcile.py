@@ -33,7 +33,9 @@ def reconcile(kiosk):
     highest = max(contiguous, beyond.select(peewee.fn.MAX(Rating.seq)).scalar() or 0)
     gaps = [] if count == highest - contiguous else _gaps(kiosk, contiguous)
     contiguous = gaps[0][0] - 1 if gaps else highest
-    if (contiguous, highest) != (kiosk.seq_contiguous, kiosk.seq_highest):
-        Kiosk.update(seq_contiguous=contiguous, seq_highest=highest).where(Kiosk.id == kiosk.id).execute()
-        kiosk.seq_contiguous, kiosk.seq_highest = contiguous, highest
+    # Marks only ever rise: a concurrent batch that saw fewer rows must not lower them.
+    for field, value in ((Kiosk.seq_contiguous, contiguous), (Kiosk.seq_highest, highest)):
+        if value > getattr(kiosk, field.name):
+            Kiosk.update({field: value}).where((Kiosk.id == kiosk.id) & (field < value)).execute()
+            setattr(kiosk, field.name, value)
     return {"contiguous": contiguous, "highest": highest, "gaps": gaps}
