@@ -10,26 +10,36 @@ from dataclasses import dataclass
 
 from kiosk import __version__
 from kiosk.db import database
-from kiosk.models import Boot, Followup, Outbox, QuestionText, Rating
+from kiosk.models import Boot, Outbox, QuestionText
 
 from .protocol import format_time
 
+# The wire rows straight from SQLite: times are stored in the wire's own
+# format, so no row needs parsing into model objects and formatting back
+# (that was most of an uploader's time on a month-long backlog).
+RATINGS_SQL = """
+SELECT r.id, r.seq, r.question_id, r.question_version, r.rating, r.source, r.recorded_at,
+       r.clock_trusted, r.boot_id, r.monotonic, r.filtered
+FROM outbox o JOIN rating r ON r.id = o.item_id
+WHERE o.kind = 'rating' AND o.quarantined_at IS NULL AND o.position BETWEEN ? AND ?
+ORDER BY r.seq"""
+FOLLOWUPS_SQL = """
+SELECT f.id, f.rating_id, f.reason, f.reason_group, f.comment, f.recorded_at,
+       f.clock_trusted, f.boot_id, f.monotonic
+FROM outbox o JOIN followup f ON f.id = o.item_id
+WHERE o.kind = 'followup' AND o.quarantined_at IS NULL AND o.position BETWEEN ? AND ?
+ORDER BY o.position"""
+RATING_COLUMNS = ("id", "seq", "question_id", "question_version", "rating", "source", "recorded_at",
+                  "clock_trusted", "boot_id", "monotonic", "filtered")
+FOLLOWUP_COLUMNS = ("id", "rating_id", "reason", "reason_group", "comment", "recorded_at",
+                    "clock_trusted", "boot_id", "monotonic")
 
-def _rating_wire(row):
-    return {
-        "id": row.id, "seq": row.seq, "question_id": row.question_id, "question_version": row.question_version,
-        "rating": row.rating, "source": row.source, "recorded_at": format_time(row.recorded_at),
-        "clock_trusted": row.clock_trusted, "boot_id": row.boot_id, "monotonic": row.monotonic,
-        "filtered": row.filtered,
-    }
 
-
-def _followup_wire(row):
-    return {
-        "id": row.id, "rating_id": row.rating_id, "reason": row.reason, "reason_group": row.reason_group,
-        "comment": row.comment, "recorded_at": format_time(row.recorded_at), "clock_trusted": row.clock_trusted,
-        "boot_id": row.boot_id, "monotonic": row.monotonic,
-    }
+def _wire_rows(sql, columns, first, last):
+    rows = [dict(zip(columns, values, strict=True)) for values in database.execute_sql(sql, (first, last))]
+    for row in rows:
+        row["clock_trusted"] = bool(row["clock_trusted"])
+    return rows
 
 
 def _question_definitions(cited, content):
@@ -45,38 +55,43 @@ def _question_definitions(cited, content):
 
 @dataclass
 class PendingBatch:
-    items: list  # the Outbox rows in the batch
-    document: dict  # the batch as sent
+    item_ids: list  # the outbox items in the batch
+    last_position: int  # where the next batch starts
+    document: dict  # the batch as sent (stamp it just before sending)
 
 
-def build_batch(kiosk_id, clock, limit, content=None):
-    """The oldest *limit* pending items as one batch document, or None."""
-    items = list(Outbox.pending().order_by(Outbox.position).limit(limit))
+def stamp(document, clock):
+    """Set the kiosk's clock readings at send time on a batch document."""
+    document.update(sent_at=format_time(clock.now()), boot_id=clock.boot_id(), monotonic=clock.monotonic(),
+                    clock_trusted=clock.trusted())
+    return document
+
+
+def build_batch(kiosk_id, clock, limit, content=None, after_position=0):
+    """The oldest *limit* pending items after *after_position* as one batch, or None."""
+    items = (Outbox.select(Outbox.position, Outbox.item_id).where(Outbox.quarantined_at.is_null()
+             & (Outbox.position > after_position)).order_by(Outbox.position).limit(limit).tuples())
+    items = list(items)
     if not items:
         return None
-    rating_ids = [i.item_id for i in items if i.kind == "rating"]
-    followup_ids = [i.item_id for i in items if i.kind == "followup"]
-    ratings = list(Rating.select().where(Rating.id.in_(rating_ids)).order_by(Rating.seq)) if rating_ids else []
-    followups = list(Followup.select().where(Followup.id.in_(followup_ids))) if followup_ids else []
-    boot_ids = {r.boot_id for r in ratings} | {f.boot_id for f in followups}
+    first, last = items[0][0], items[-1][0]
+    ratings = _wire_rows(RATINGS_SQL, RATING_COLUMNS, first, last)
+    followups = _wire_rows(FOLLOWUPS_SQL, FOLLOWUP_COLUMNS, first, last)
+    boot_ids = {r["boot_id"] for r in ratings} | {f["boot_id"] for f in followups}
     boots = Boot.select().where(Boot.boot_id.in_(list(boot_ids)) & Boot.trusted_wall.is_null(False))
-    cited = sorted({(r.question_id, r.question_version) for r in ratings})
-    document = {
+    cited = sorted({(r["question_id"], r["question_version"]) for r in ratings})
+    document = stamp({
         "batch_id": str(uuid.uuid4()),
         "kiosk_id": kiosk_id,
         "software_version": __version__,
-        "sent_at": format_time(clock.now()),
-        "boot_id": clock.boot_id(),
-        "monotonic": clock.monotonic(),
-        "clock_trusted": clock.trusted(),
         "boots": [{"boot_id": b.boot_id, "trusted_wall": format_time(b.trusted_wall),
                    "trusted_monotonic": b.trusted_monotonic} for b in boots],
         "questions": _question_definitions(cited, content),
-        "reasons": [{"key": k, "group": g} for k, g in sorted({(f.reason, f.reason_group) for f in followups})],
-        "ratings": [_rating_wire(r) for r in ratings],
-        "followups": [_followup_wire(f) for f in followups],
-    }
-    return PendingBatch(items, document)
+        "reasons": [{"key": k, "group": g} for k, g in sorted({(f["reason"], f["reason_group"]) for f in followups})],
+        "ratings": ratings,
+        "followups": followups,
+    }, clock)
+    return PendingBatch([item_id for _, item_id in items], last, document)
 
 
 def _named(entries, ids):
@@ -88,7 +103,7 @@ def _named(entries, ids):
 
 def settle(batch, answer, now):
     """Apply central's answer to the outbox; return ``(stored, quarantined)`` counts."""
-    ids = {item.item_id for item in batch.items}
+    ids = set(batch.item_ids)
     stored = ids & {i for i in answer.get("stored", []) if isinstance(i, str)}
     bad = {i: str(e.get("error", "rejected"))[:300] for i, e in _named(answer.get("rejected"), ids).items()}
     for item_id, conflict in _named(answer.get("conflicts"), ids).items():

@@ -14,6 +14,7 @@ import fcntl
 import logging
 import random
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import peewee
@@ -26,7 +27,7 @@ from kiosk.retention import prune_synced
 
 from .client import CentralClient, CentralError
 from .enrollment import EnrollmentError, load_enrollment
-from .outbox import build_batch, settle
+from .outbox import build_batch, settle, stamp
 from .protocol import format_time
 
 log = logging.getLogger(__name__)
@@ -126,14 +127,22 @@ class Uploader:
         sent = quarantined = 0
         sequence = None
         content = self.content_store.current() if self.content_store else None
-        while (batch := build_batch(self.kiosk_id, self.clock, self.config.sync_batch_size, content)) is not None:
-            answer = client.send_batch(batch.document)
-            stored, bad = settle(batch, answer, self.clock.now())
-            sent, quarantined, sequence = sent + stored, quarantined + bad, answer["sequence"]
-            if progress:
-                progress(stored + bad)
-            if stored + bad == 0:
-                raise CentralError("central acknowledged none of the batch")
+        limit = self.config.sync_batch_size
+        batch = build_batch(self.kiosk_id, self.clock, limit, content)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hymy-send") as sender:
+            while batch is not None:
+                # One batch on the wire while the next is read from disk; only
+                # the one answered is settled, so a failure leaves the rest pending.
+                in_flight = sender.submit(client.send_batch, stamp(batch.document, self.clock))
+                following = build_batch(self.kiosk_id, self.clock, limit, content, batch.last_position)
+                answer = in_flight.result()
+                stored, bad = settle(batch, answer, self.clock.now())
+                sent, quarantined, sequence = sent + stored, quarantined + bad, answer["sequence"]
+                if progress:
+                    progress(stored + bad)
+                if stored + bad == 0:
+                    raise CentralError("central acknowledged none of the batch")
+                batch = following
         gap_error = self._check_sequence(sequence) if sequence else SyncState.read("gap_error")
         reply = client.heartbeat(self._heartbeat(gap_error))
         checked = self._check_sequence(reply["sequence"])
