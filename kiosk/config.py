@@ -107,6 +107,7 @@ SCHEMA = {
     "sync_in_kiosk": (True, flag),
     "sync_interval": (60.0, number(1, 86400)),
     "sync_batch_size": (500, number(1, 1000, whole=True)),
+    "sync_in_flight": (2, number(1, 8, whole=True)),
     "sync_connect_timeout": (5.0, number(0.1, 120)),
     "sync_read_timeout": (30.0, number(0.1, 600)),
     "sync_backoff_base": (5.0, number(0.1, 3600)),
@@ -148,6 +149,7 @@ class KioskConfig:
     sync_in_kiosk: bool
     sync_interval: float
     sync_batch_size: int
+    sync_in_flight: int
     sync_connect_timeout: float
     sync_read_timeout: float
     sync_backoff_base: float

@@ -17,6 +17,11 @@ from .protocol import format_time
 # The wire rows straight from SQLite: times are stored in the wire's own
 # format, so no row needs parsing into model objects and formatting back
 # (that was most of an uploader's time on a month-long backlog).
+ITEMS_SQL = """
+SELECT o.position, o.item_id, f.rating_id
+FROM outbox o LEFT JOIN followup f ON o.kind = 'followup' AND f.id = o.item_id
+WHERE o.quarantined_at IS NULL AND o.position > ?
+ORDER BY o.position LIMIT ?"""
 RATINGS_SQL = """
 SELECT r.id, r.seq, r.question_id, r.question_version, r.rating, r.source, r.recorded_at,
        r.clock_trusted, r.boot_id, r.monotonic, r.filtered
@@ -57,6 +62,7 @@ def _question_definitions(cited, content):
 class PendingBatch:
     item_ids: list  # the outbox items in the batch
     last_position: int  # where the next batch starts
+    rating_ids: set  # its ratings: their follow-ups wait until it is answered
     document: dict  # the batch as sent (stamp it just before sending)
 
 
@@ -67,11 +73,22 @@ def stamp(document, clock):
     return document
 
 
-def build_batch(kiosk_id, clock, limit, content=None, after_position=0):
-    """The oldest *limit* pending items after *after_position* as one batch, or None."""
-    items = (Outbox.select(Outbox.position, Outbox.item_id).where(Outbox.quarantined_at.is_null()
-             & (Outbox.position > after_position)).order_by(Outbox.position).limit(limit).tuples())
-    items = list(items)
+def _items(after_position, limit, in_flight_ratings):
+    """``(position, item_id)`` of the next pending items, in order, stopping
+    before a follow-up whose rating is still on the wire in another batch:
+    central must hold a rating before it can take its follow-up."""
+    items = []
+    for position, item_id, rating_id in database.execute_sql(ITEMS_SQL, (after_position, limit)):
+        if rating_id in in_flight_ratings:
+            break
+        items.append((position, item_id))
+    return items
+
+
+def build_batch(kiosk_id, clock, limit, content=None, after_position=0, in_flight_ratings=frozenset()):
+    """The oldest pending items (at most *limit*) after *after_position* as one
+    batch, or None when there are none it may send now."""
+    items = _items(after_position, limit, in_flight_ratings)
     if not items:
         return None
     first, last = items[0][0], items[-1][0]
@@ -91,7 +108,7 @@ def build_batch(kiosk_id, clock, limit, content=None, after_position=0):
         "ratings": ratings,
         "followups": followups,
     }, clock)
-    return PendingBatch([item_id for _, item_id in items], last, document)
+    return PendingBatch([item_id for _, item_id in items], last, {r["id"] for r in ratings}, document)
 
 
 def _named(entries, ids):

@@ -14,6 +14,7 @@ import fcntl
 import logging
 import random
 import shutil
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -127,22 +128,33 @@ class Uploader:
         sent = quarantined = 0
         sequence = None
         content = self.content_store.current() if self.content_store else None
-        limit = self.config.sync_batch_size
-        batch = build_batch(self.kiosk_id, self.clock, limit, content)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hymy-send") as sender:
-            while batch is not None:
-                # One batch on the wire while the next is read from disk; only
-                # the one answered is settled, so a failure leaves the rest pending.
-                in_flight = sender.submit(client.send_batch, stamp(batch.document, self.clock))
-                following = build_batch(self.kiosk_id, self.clock, limit, content, batch.last_position)
-                answer = in_flight.result()
-                stored, bad = settle(batch, answer, self.clock.now())
+        limit, depth = self.config.sync_batch_size, self.config.sync_in_flight
+        in_flight = deque()
+        # Up to `depth` batches on the wire (central's workers ingest them in
+        # parallel) while the next is read from disk. Each is settled only by
+        # its own answer, so a failure leaves the rest pending for the next
+        # pass, where central's idempotency absorbs any resend. urllib3's
+        # connection pool is thread-safe, and this Session keeps no cookies.
+        with ThreadPoolExecutor(max_workers=depth, thread_name_prefix="hymy-send") as sender:
+            after = 0
+            while True:
+                while len(in_flight) < depth:
+                    waiting = set().union(*(b.rating_ids for b, _ in in_flight))
+                    batch = build_batch(self.kiosk_id, self.clock, limit, content, after, waiting)
+                    if batch is None:
+                        break  # nothing left, or the next follow-up waits for its rating's answer
+                    in_flight.append((batch, sender.submit(client.send_batch, stamp(batch.document, self.clock))))
+                    after = batch.last_position
+                if not in_flight:
+                    break
+                answered, future = in_flight.popleft()
+                answer = future.result()
+                stored, bad = settle(answered, answer, self.clock.now())
                 sent, quarantined, sequence = sent + stored, quarantined + bad, answer["sequence"]
                 if progress:
                     progress(stored + bad)
                 if stored + bad == 0:
                     raise CentralError("central acknowledged none of the batch")
-                batch = following
         gap_error = self._check_sequence(sequence) if sequence else SyncState.read("gap_error")
         reply = client.heartbeat(self._heartbeat(gap_error))
         checked = self._check_sequence(reply["sequence"])

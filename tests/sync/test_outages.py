@@ -63,7 +63,8 @@ def test_reply_lost_after_central_committed(make_world):
         batch_number += 1
         return DROP if batch_number in dropped else FORWARD
 
-    world = make_world(proxy={"decide": decide}, sync_batch_size=10)
+    # One batch on the wire at a time: the test follows the exact order of requests.
+    world = make_world(proxy={"decide": decide}, sync_batch_size=10, sync_in_flight=1)
     ids = world.record(30)
     assert len(ids) == 40
 
