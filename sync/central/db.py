@@ -12,7 +12,6 @@ from urllib.parse import urlparse
 
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
-from psycopg2.extras import execute_values
 
 from kiosk.db import WalKeeper
 
@@ -100,6 +99,8 @@ def insert_new(model, rows):
     table = model._meta.table_name
     cursor = central_db.cursor()
     if isinstance(central_db.obj, peewee.PostgresqlDatabase):
+        from psycopg2.extras import execute_values  # the central extra; a kiosk has no psycopg2
+
         sql = f'INSERT INTO "{table}" ({columns}) VALUES %s ON CONFLICT DO NOTHING RETURNING "id"'
         return {row_id for (row_id,) in execute_values(cursor, sql, values, page_size=len(values), fetch=True)}
     sql = f'INSERT OR IGNORE INTO "{table}" ({columns}) VALUES ({", ".join("?" for _ in fields)})'
