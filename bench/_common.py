@@ -323,7 +323,7 @@ def postgres_cluster():
 # --- rows in the wire protocol's shape -----------------------------------------
 
 def kiosk_rows(kiosk_id, followup_every=10, first_seq=1, boot_id=None, start=None):
-    """Endless ``(kind, row)`` pairs in outbox order, as a busy kiosk records them.
+    """Endless ``(rating, follow-up or None)`` pairs in outbox order, as a busy kiosk records them.
 
     Ratings in the protocol's shape (``sync.protocol.RATING_FIELDS``) from a
     trusted clock, a second or so apart; every *followup_every*-th rating is
@@ -345,25 +345,32 @@ def kiosk_rows(kiosk_id, followup_every=10, first_seq=1, boot_id=None, start=Non
             "recorded_at": format_time(moment), "clock_trusted": True, "boot_id": boot_id,
             "monotonic": monotonic, "filtered": "repeat" if seq % 50 == 0 else None,
         }
-        yield "rating", rating
+        followup = None
         if followup_every and seq % followup_every == 0:
             reason = DEFAULT_REASONS[seq % len(DEFAULT_REASONS)]
-            yield "followup", {
+            followup = {
                 "id": str(uuid.uuid4()), "rating_id": rating["id"], "reason": reason.key,
                 "reason_group": reason.group,
                 "comment": "Long queue at the counter, but the staff were kind." if seq % 3 == 0 else None,
                 "recorded_at": format_time(moment + timedelta(seconds=3)), "clock_trusted": True,
                 "boot_id": boot_id, "monotonic": monotonic + 3.0,
             }
+        yield rating, followup
         seq += 1
 
 
 def take_rows(rows, count):
-    """The next *count* rows of a :func:`kiosk_rows` stream, as ``(ratings, follow-ups)``."""
+    """About *count* rows of a :func:`kiosk_rows` stream, as ``(ratings, follow-ups)``.
+
+    A follow-up stays in its rating's batch (one row over *count* at most), as
+    the uploader never sends a follow-up before its rating is answered.
+    """
     ratings, followups = [], []
-    for _ in range(count):
-        kind, row = next(rows)
-        (ratings if kind == "rating" else followups).append(row)
+    while len(ratings) + len(followups) < count:
+        rating, followup = next(rows)
+        ratings.append(rating)
+        if followup:
+            followups.append(followup)
     return ratings, followups
 
 

@@ -24,6 +24,7 @@ import sqlite3
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import requests
@@ -65,7 +66,7 @@ def prepare_central(work, database_url, name):
 
 # --- over HTTP ------------------------------------------------------------------------------
 
-def ingest_over_http(work, database_url, batches, warmup, workers):
+def ingest_over_http(work, database_url, batches, warmup, workers, in_flight):
     """Post every batch to a real central; return (rows/s, per-batch durations)."""
     device_id = str(uuid.uuid4())
     token = prepare_central(work, database_url, "bench-ingest")
@@ -91,12 +92,16 @@ def ingest_over_http(work, database_url, batches, warmup, workers):
 
         for i in range(warmup):
             post(i)
-        durations = []
-        started = time.perf_counter()
-        for i in range(warmup, len(batches)):
+
+        def timed(i):
             begun = time.perf_counter()
             post(i)
-            durations.append(time.perf_counter() - begun)
+            return time.perf_counter() - begun
+
+        # As the uploader drains a backlog: `in_flight` batches on the wire at once.
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=in_flight) as senders:
+            durations = list(senders.map(timed, range(warmup, len(batches))))
         elapsed = time.perf_counter() - started
         client.close()
     check_held(database_url, batches)
@@ -238,7 +243,8 @@ def run_backend(backend, args, work, cluster=None):
         served_url = cluster.create_database("bench_ingest_served")
         bare_url = cluster.create_database("bench_ingest_bare")
         bare = bare_postgresql
-    served, durations = ingest_over_http(work / "served", served_url, batches, WARMUP_BATCHES, args.workers)
+    served, durations = ingest_over_http(work / "served", served_url, batches, WARMUP_BATCHES, args.workers,
+                                           args.in_flight)
     limit = bare(work / "bare", bare_url, batches, WARMUP_BATCHES)
     latency = summary_ms(durations)
     return [backend, served, limit, served / limit, latency["p50"], latency["p99"]]
@@ -249,6 +255,8 @@ def main(argv=None):
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--batches", type=int, default=200, help=f"timed {BATCH_ROWS}-row batches (default 200)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (central's default: 2)")
+    parser.add_argument("--in-flight", type=int, default=2,
+                        help="batches on the wire at once (the uploader's sync_in_flight default: 2)")
     args = parser.parse_args(argv)
 
     rows = []
@@ -263,8 +271,8 @@ def main(argv=None):
                     rows.append(run_backend("postgresql", args, work / "postgresql", cluster))
 
     print_table(
-        f"Central ingest over HTTP, {BATCH_ROWS}-row batches ({args.batches} timed, one kiosk, "
-        f"gunicorn {args.workers} workers) beside a bare executemany into the same schema",
+        f"Central ingest over HTTP, {BATCH_ROWS}-row batches ({args.batches} timed, one kiosk with "
+        f"{args.in_flight} in flight, gunicorn {args.workers} workers) beside a bare executemany into the same schema",
         ["backend", "central rows/s", "bare rows/s", "ratio", "batch p50 ms", "batch p99 ms"],
         rows,
     )
