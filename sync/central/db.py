@@ -5,6 +5,7 @@ PostgreSQL goes through a connection pool per process, so several central
 processes or hosts can share one database; the schema is created under an
 advisory lock, so processes starting together do not race.
 """
+import fcntl
 import logging
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,13 +136,33 @@ def connection():
             central_db.close()
 
 
+@contextmanager
 def write_transaction():
-    """A transaction that will write: IMMEDIATE on SQLite, so two processes
-    that read before writing queue for the lock instead of failing with a
-    stale snapshot; a plain transaction on PostgreSQL."""
-    if isinstance(central_db.obj, peewee.SqliteDatabase):
-        return central_db.atomic("IMMEDIATE")
-    return central_db.atomic()
+    """A transaction that will write.
+
+    On SQLite, writers first queue on a lock file and then BEGIN IMMEDIATE: a
+    blocked flock wakes the moment the holder is done, where SQLite's own busy
+    handler sleeps in steps of up to 100 ms, and IMMEDIATE means a writer that
+    read first cannot fail on a stale snapshot. PostgreSQL needs neither.
+    """
+    if not isinstance(central_db.obj, peewee.SqliteDatabase):
+        with central_db.atomic():
+            yield
+        return
+    with _sqlite_writer_lock(central_db.obj.database), central_db.atomic("IMMEDIATE"):
+        yield
+
+
+@contextmanager
+def _sqlite_writer_lock(path):
+    """Exclusive across this host's processes and threads: each call opens the
+    lock file anew, and flock excludes every other open file description."""
+    with open(f"{path}.writelock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def is_postgresql():

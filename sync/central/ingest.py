@@ -155,11 +155,11 @@ def _site_hours(site):
         return None
 
 
-def _ingest_ratings(kiosk, batch, received_at, report, questions):
-    boots = {b["boot_id"]: b for b in _clean_rows("boot", batch["boots"], BOOT_FIELDS, report)}
+def _ingest_ratings(kiosk, batch, checked, received_at, report, questions):
+    boots = {b["boot_id"]: b for b in checked["boots"]}
     hours = _site_hours(kiosk.site)
     candidates, seen = [], set()
-    for row in _clean_rows("rating", batch["ratings"], RATING_FIELDS, report):
+    for row in checked["ratings"]:
         if (row["question_id"], row["question_version"]) not in questions:
             report.reject("rating", row, "question_version: unknown to central and not defined in the batch")
             continue
@@ -179,9 +179,9 @@ def _ingest_ratings(kiosk, batch, received_at, report, questions):
     _store(kiosk, batch, report, "rating", Rating, candidates, compare, "seq")
 
 
-def _ingest_followups(kiosk, batch, received_at, report, groups):
+def _ingest_followups(kiosk, batch, checked, received_at, report, groups):
     rows, seen = [], set()
-    for row in _clean_rows("followup", batch["followups"], FOLLOWUP_FIELDS, report):
+    for row in checked["followups"]:
         if groups.get(row["reason"]) != row["reason_group"]:
             report.reject("followup", row, "reason: unknown to central or in another group")
         elif row["id"] not in seen:
@@ -208,11 +208,18 @@ def _ingest_followups(kiosk, batch, received_at, report, groups):
 def ingest_batch(kiosk, batch, received_at):
     """Store one checked batch for *kiosk* in one transaction; return the answer."""
     report = BatchReport(batch["batch_id"])
+    # Checking rows is the CPU-heavy part: do it before taking the write lock,
+    # so central's workers check batches in parallel and queue only to store.
+    checked = {
+        "boots": _clean_rows("boot", batch["boots"], BOOT_FIELDS, report),
+        "ratings": _clean_rows("rating", batch["ratings"], RATING_FIELDS, report),
+        "followups": _clean_rows("followup", batch["followups"], FOLLOWUP_FIELDS, report),
+    }
     with write_transaction():
         questions = _question_versions(batch, report)
         groups = _reason_groups(batch, report)
-        _ingest_ratings(kiosk, batch, received_at, report, questions)
-        _ingest_followups(kiosk, batch, received_at, report, groups)
+        _ingest_ratings(kiosk, batch, checked, received_at, report, questions)
+        _ingest_followups(kiosk, batch, checked, received_at, report, groups)
         sequence = reconcile(kiosk)
     return report.as_json(sequence)
 
