@@ -1,7 +1,6 @@
 """The screen fits every panel without scrolling, with big targets, and looks
 the part: screenshots of each view at each size go to tests/artifacts/."""
 import pytest
-from playwright.sync_api import expect
 
 from .conftest import SIZES
 

@@ -1,5 +1,6 @@
 """A customer at the touchscreen: tap, thanks, reason, comment, Done."""
 import sqlite3
+
 import pytest
 from playwright.sync_api import expect
 
