@@ -105,9 +105,13 @@ def _question_versions(batch, report):
 
 def _reason_groups(batch, report):
     """reason key -> group, after adding the batch's new reason definitions."""
+    groups = dict(Reason.select(Reason.key, Reason.group).tuples())
     for definition in _clean_rows("reason", batch["reasons"], REASON_FIELDS, report):
-        Reason.insert(key=definition["key"], group=definition["group"], offered=False).on_conflict_ignore().execute()
-    return dict(Reason.select(Reason.key, Reason.group).tuples())
+        if definition["key"] not in groups:
+            new_reason = Reason.insert(key=definition["key"], group=definition["group"], offered=False)
+            new_reason.on_conflict_ignore().execute()
+            groups[definition["key"]] = Reason.get_by_id(definition["key"]).group
+    return groups
 
 
 def _differences(held, row, fields):
