@@ -118,7 +118,7 @@ def run_demo(host=None, port=None, days=7, central_port=8100):
             click.echo(f"  {seeded} ratings seeded over {days} days; data in {root} (removed on exit)")
             click.echo(f"  health: {url}healthz")
             click.echo(f"Central server: {central.url}/  (the kiosk syncs every {config.sync_interval:g} s)")
-            click.echo(f"  head-office login: {central.user} / {central.password}")
+            click.echo(f"  head-office user: {central.user}, password {central.password}")
             click.echo(f"  export: curl -H 'Authorization: Bearer {central.api_token}' "
                        f"'{central.url}/api/v1/ratings?from={date.today() - timedelta(days=days)}&to={date.today()}'")
             if sys.stdin is not None and sys.stdin.isatty():

@@ -61,7 +61,7 @@ def test_demo_serves_a_seeded_kiosk_that_syncs_to_its_central_and_cleans_up():
         data_dir = Path(re.search(r"data in (\S+)", process.stdout.readline())[1].rstrip(";"))
         process.stdout.readline()  # health URL
         central_url = re.search(r"Central server: (\S+)/", process.stdout.readline())[1]
-        process.stdout.readline()  # head-office login
+        process.stdout.readline()  # head-office user and password
         api_token = re.search(r"Bearer (hymy_u_\S+)'", process.stdout.readline())[1]
         health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()
         assert health["counts"]["total"] > 700 and health["buttons"] == "mock"
