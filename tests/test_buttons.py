@@ -24,7 +24,7 @@ def wait_until(condition, timeout=5.0):
 def lit_count(pin):
     """How many times the LED pin was switched on."""
     states = [s.state for s in pin.states]
-    return sum(1 for before, after in zip(states, states[1:]) if not before and after)
+    return sum(1 for before, after in zip(states, states[1:], strict=False) if not before and after)
 
 
 def press(kiosk, rating, clock, hold=0.2):

@@ -1,4 +1,5 @@
 """Config: defaults, one TOML file, environment overrides, one clear line when wrong."""
+
 import pytest
 from click.testing import CliRunner
 
@@ -101,6 +102,8 @@ def test_bad_environment_value_is_one_line_with_exit_2(tmp_path):
 def test_unusable_data_dir_is_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    result = CliRunner().invoke(main, ["kiosk"], env={"HYMY_DATA_DIR": str(blocker / "data"), "HYMY_PIN_FACTORY": "mock"})
+    result = CliRunner().invoke(
+        main, ["kiosk"], env={"HYMY_DATA_DIR": str(blocker / "data"), "HYMY_PIN_FACTORY": "mock"}
+    )
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and result.output.startswith("hymy: ")

@@ -1,4 +1,5 @@
 """The kiosk under its real WSGI server on loopback: streams, load, raw HTTP."""
+
 import json
 import socket
 import threading
@@ -135,6 +136,10 @@ def test_oversized_chunked_body_is_413_without_length(make_app, serve):
 
 def test_garbage_over_the_socket_never_reaches_storage(make_app, serve):
     server = serve(make_app())
-    reply = raw_request(server.url, b"POST /api/ratings HTTP/1.1\r\nHost: k\r\nContent-Length: 5\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n\x00\x01\x02\x03\x04")
+    reply = raw_request(
+        server.url,
+        b"POST /api/ratings HTTP/1.1\r\nHost: k\r\nContent-Length: 5\r\nContent-Type: application/json\r\n"
+        b"Connection: close\r\n\r\n\x00\x01\x02\x03\x04",
+    )
     assert reply.startswith(b"HTTP/1.1 400")
     assert stored_ratings() == []

@@ -1,5 +1,6 @@
 """README stays true: every config key and command is documented, and the
 two commands are the ones CI runs."""
+
 import re
 from pathlib import Path
 
@@ -30,4 +31,6 @@ def test_every_command_is_documented():
 def test_ci_runs_the_readme_test_command():
     assert "    bash tests/run.sh\n" in README
     ci = (ROOT / ".ci" / "run").read_text()
-    assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == ["bash tests/run.sh"]
+    assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == [
+        "bash tests/run.sh"
+    ]

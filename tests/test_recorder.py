@@ -1,4 +1,5 @@
 """The one recorder: validation, the gap-free sequence, append-only rows and both filters."""
+
 from datetime import datetime, timedelta, timezone
 
 import peewee
@@ -195,7 +196,11 @@ def test_followup_is_its_own_row_pointing_at_its_rating(kiosk):
     with connection():
         followup = Followup.get_by_id(followup_id)
         assert followup.rating_id == recorded.id
-        assert (followup.reason, followup.reason_group, followup.comment) == ("waiting", "accessibility", "Jono oli pitkä")
+        assert (followup.reason, followup.reason_group, followup.comment) == (
+            "waiting",
+            "accessibility",
+            "Jono oli pitkä",
+        )
         assert Outbox.select().where(Outbox.item_id == followup_id).exists()
 
 

@@ -1,4 +1,5 @@
 """The database file: pragmas, migrations from older versions, the kiosk id."""
+
 import sqlite3
 import uuid
 
@@ -25,7 +26,8 @@ def test_a_database_made_by_the_first_version_opens_and_upgrades(tmp_path):
     with connection():
         migrate(database, target=1)
     old.execute(
-        "INSERT INTO rating VALUES ('r1', 1, 'k', 'service', 1, 4, 'button', '2025-06-01T09:00:00.000000Z', 1, 'b', 12.5, NULL)"
+        "INSERT INTO rating VALUES "
+        "('r1', 1, 'k', 'service', 1, 4, 'button', '2025-06-01T09:00:00.000000Z', 1, 'b', 12.5, NULL)"
     )
     old.execute("INSERT INTO outbox (kind, item_id) VALUES ('rating', 'r1')")
     old.commit()

@@ -1,5 +1,6 @@
 """The screen fits every panel without scrolling, with big targets, and looks
 the part: screenshots of each view at each size go to tests/artifacts/."""
+
 import pytest
 
 from .conftest import SIZES
@@ -18,7 +19,9 @@ NO_SCROLL = """() => {
 
 SMALL_TARGETS = """(min) => [...document.querySelectorAll('button, a')]
   .filter((el) => el.offsetParent !== null)
-  .map((el) => [el.className + ' ' + (el.dataset.key || el.dataset.action || el.dataset.reason || el.dataset.rating || el.textContent.trim()), el.getBoundingClientRect()])
+  .map((el) => [el.className + ' ' + (el.dataset.key || el.dataset.action || el.dataset.reason
+                                      || el.dataset.rating || el.textContent.trim()),
+                 el.getBoundingClientRect()])
   .filter(([, r]) => r.width < min || r.height < min)
   .map(([name, r]) => `${name}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
 

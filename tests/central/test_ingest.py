@@ -1,4 +1,5 @@
 """POST /api/v1/batches: every row kept once, conflicts kept apart, bad rows named."""
+
 import pytest
 
 from .batches import batch, followup_row, kiosk_batch, rating_row
@@ -69,7 +70,9 @@ def test_the_same_uuid_with_other_content_is_a_conflict_and_never_overwrites(cen
     held = central.query(lambda m: m.Rating.get_by_id(original["id"]))
     assert (held.rating, held.source) == (4, "button")
     conflicts = central.query(lambda m: list(m.Conflict.select().dicts()))
-    assert [(c["item_id"], c["kind"], c["fields"]) for c in conflicts] == [(original["id"], "rating", ["rating", "source"])]
+    assert [(c["item_id"], c["kind"], c["fields"]) for c in conflicts] == [
+        (original["id"], "rating", ["rating", "source"])
+    ]
 
 
 def test_a_new_rating_reusing_a_held_sequence_number_is_a_conflict(central):
@@ -139,8 +142,9 @@ def test_a_followup_with_an_unknown_reason_is_rejected_unless_the_batch_defines_
     answer = central.post_batch(token, batch(device, [rating], [unknown])).json()
     assert [r["id"] for r in answer["rejected"]] == [unknown["id"]]
 
-    defined = central.post_batch(token, batch(device, [], [unknown], reasons=[
-        {"key": "parking", "group": "accessibility"}])).json()
+    defined = central.post_batch(
+        token, batch(device, [], [unknown], reasons=[{"key": "parking", "group": "accessibility"}])
+    ).json()
     assert defined["accepted"] == 1 and defined["rejected"] == []
 
 

@@ -1,12 +1,20 @@
 """Enrolment, the kiosk's config with an ETag, and the heartbeat."""
+
 import uuid
 
 from .batches import batch, rating_row
 
 HEARTBEAT = {
-    "software_version": "1.2.3", "pending": 12, "oldest_pending_seconds": 340.5, "quarantined": 1,
-    "boot_id": "boot-a", "wall": "2026-01-05T11:59:00Z", "monotonic": 4242.0, "clock_trusted": True,
-    "free_disk_bytes": 8_000_000_000, "gap_error": None,
+    "software_version": "1.2.3",
+    "pending": 12,
+    "oldest_pending_seconds": 340.5,
+    "quarantined": 1,
+    "boot_id": "boot-a",
+    "wall": "2026-01-05T11:59:00Z",
+    "monotonic": 4242.0,
+    "clock_trusted": True,
+    "free_disk_bytes": 8_000_000_000,
+    "gap_error": None,
 }
 
 
@@ -19,8 +27,13 @@ def test_enrolment_binds_the_device_and_says_where_the_kiosk_stands(central):
 
     answer = central.enroll(token, device).json()
 
-    assert answer == {"kiosk": "kamppi-1", "site": "Kamppi", "service": "checkout", "provider": "Siisti Oy",
-                      "kiosk_id": device}
+    assert answer == {
+        "kiosk": "kamppi-1",
+        "site": "Kamppi",
+        "service": "checkout",
+        "provider": "Siisti Oy",
+        "kiosk_id": device,
+    }
     assert central.query(lambda m: m.Kiosk.get().device_id) == device
 
 
@@ -48,7 +61,12 @@ def test_enrolment_with_a_wrong_token_or_body_is_refused(central):
     assert central.enroll("hymy_k_wrong", str(uuid.uuid4())).status_code == 401
     fresh = central.add_kiosk("kamppi-2")
     assert central.enroll(fresh, "not-a-uuid").status_code == 422
-    assert central.request("POST", "/api/v1/enroll", fresh, data=b"{", headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        central.request(
+            "POST", "/api/v1/enroll", fresh, data=b"{", headers={"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
 
 
 def test_a_heartbeat_is_kept_and_answered_with_the_sequence(central):
@@ -60,7 +78,11 @@ def test_a_heartbeat_is_kept_and_answered_with_the_sequence(central):
     assert response.json() == {"received": True, "sequence": {"contiguous": 2, "highest": 4, "gaps": [[3, 3]]}}
     status = central.query(lambda m: m.KioskStatus.get())
     assert (status.pending, status.quarantined, status.software_version, status.free_disk_bytes) == (
-        12, 1, "1.2.3", 8_000_000_000)
+        12,
+        1,
+        "1.2.3",
+        8_000_000_000,
+    )
     assert status.reported_at == central.clock.now()
 
     central.clock.advance(60)
@@ -71,8 +93,12 @@ def test_a_heartbeat_is_kept_and_answered_with_the_sequence(central):
 
 def test_a_heartbeat_naming_another_kiosk_or_malformed_is_refused(central):
     token, _ = central.enrolled_kiosk()
-    assert central.request("POST", "/api/v1/heartbeat", token,
-                           json=dict(HEARTBEAT, kiosk_id=str(uuid.uuid4()))).status_code == 403
+    assert (
+        central.request(
+            "POST", "/api/v1/heartbeat", token, json=dict(HEARTBEAT, kiosk_id=str(uuid.uuid4()))
+        ).status_code
+        == 403
+    )
     assert central.request("POST", "/api/v1/heartbeat", token, json={"pending": -1}).status_code == 422
     assert central.count("KioskStatus") == 0
 
@@ -85,7 +111,11 @@ def test_config_comes_with_an_etag_and_304_when_unchanged(central):
 
     content = response.json()
     assert (content["kiosk"], content["site"], content["service"], content["provider"]) == (
-        "kamppi-1", "Kamppi", "checkout", None)
+        "kamppi-1",
+        "Kamppi",
+        "checkout",
+        None,
+    )
     assert content["timezone"] == "Europe/Helsinki"
     assert content["opening_hours"] == {"mon": ["08:00-20:00"], "sat": ["10:00-16:00"]}
     assert content["question"]["id"] == "service" and content["question"]["version"] == 1
@@ -108,8 +138,11 @@ def test_a_new_question_text_is_a_new_version_with_a_new_etag(central):
     assert "version 2" in output
     after = central.request("GET", "/api/v1/config", token, headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
-    assert after.json()["question"] == {"id": "service", "version": 2,
-                                        "texts": {"en": "How was your visit?", "fi": "Miten meni?"}}
+    assert after.json()["question"] == {
+        "id": "service",
+        "version": 2,
+        "texts": {"en": "How was your visit?", "fi": "Miten meni?"},
+    }
     assert central.query(lambda m: m.Question.get(key="service", version=1).texts) == before.json()["question"]["texts"]
 
 

@@ -2,6 +2,7 @@
 
 (``central.request`` fails the test on any 5xx and checks every error is JSON.)
 """
+
 import functools
 import gzip
 import json
@@ -84,18 +85,35 @@ def test_a_body_that_is_not_json_is_415(central, kiosk, content_type):
 
 def test_an_unknown_content_encoding_is_415(central, kiosk):
     token, device = kiosk
-    response = central.post_raw(token, json.dumps(batch(device, [rating_row(1)])).encode(),
-                                {**JSON, "Content-Encoding": "br"})
+    response = central.post_raw(
+        token, json.dumps(batch(device, [rating_row(1)])).encode(), {**JSON, "Content-Encoding": "br"}
+    )
     assert response.status_code == 415
     assert_nothing_stored(central)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("rating", 7), ("rating", 0), ("rating", "4"), ("rating", 4.0), ("rating", True),
-    ("seq", 0), ("seq", "1"), ("source", "keyboard"), ("clock_trusted", "yes"), ("monotonic", "soon"),
-    ("id", "not-a-uuid"), ("question_version", None), ("filtered", "lunch"), ("boot_id", ""),
-    ("recorded_at", "yesterday"), ("recorded_at", "2026-01-05T10:00:00"), ("recorded_at", 1767607200),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("rating", 7),
+        ("rating", 0),
+        ("rating", "4"),
+        ("rating", 4.0),
+        ("rating", True),
+        ("seq", 0),
+        ("seq", "1"),
+        ("source", "keyboard"),
+        ("clock_trusted", "yes"),
+        ("monotonic", "soon"),
+        ("id", "not-a-uuid"),
+        ("question_version", None),
+        ("filtered", "lunch"),
+        ("boot_id", ""),
+        ("recorded_at", "yesterday"),
+        ("recorded_at", "2026-01-05T10:00:00"),
+        ("recorded_at", 1767607200),
+    ],
+)
 def test_wrong_types_a_rating_of_7_and_bad_times_are_rejected_rows_and_nothing_is_stored(central, kiosk, field, value):
     token, device = kiosk
     row = dict(rating_row(1), **{field: value})
@@ -115,10 +133,20 @@ def test_a_row_that_is_not_a_rating_object_is_rejected(central, kiosk, row):
     assert_nothing_stored(central)
 
 
-@pytest.mark.parametrize("change", [
-    {"batch_id": 12}, {"kiosk_id": None}, {"monotonic": "1000"}, {"clock_trusted": 1},
-    {"sent_at": "now"}, {"ratings": {"not": "a list"}}, {"followups": "none"}, {"colour": "blue"},
-], ids=lambda change: next(iter(change)))
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"batch_id": 12},
+        {"kiosk_id": None},
+        {"monotonic": "1000"},
+        {"clock_trusted": 1},
+        {"sent_at": "now"},
+        {"ratings": {"not": "a list"}},
+        {"followups": "none"},
+        {"colour": "blue"},
+    ],
+    ids=lambda change: next(iter(change)),
+)
 def test_an_envelope_with_wrong_types_is_422(central, kiosk, change):
     token, device = kiosk
     document = dict(batch(device, [rating_row(1)]), **change)
@@ -159,7 +187,9 @@ def test_a_gzip_bomb_is_413(central, kiosk):
     assert_nothing_stored(central)
 
 
-@pytest.mark.parametrize("body", [b"\x1f\x8b\x08\x00garbage-not-deflate", b"plain text, not gzip"], ids=["corrupt", "not-gzip"])
+@pytest.mark.parametrize(
+    "body", [b"\x1f\x8b\x08\x00garbage-not-deflate", b"plain text, not gzip"], ids=["corrupt", "not-gzip"]
+)
 def test_a_corrupt_gzip_body_is_400(central, kiosk, body):
     token, _ = kiosk
     response = central.post_raw(token, body, {**JSON, "Content-Encoding": "gzip"})

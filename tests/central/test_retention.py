@@ -1,4 +1,5 @@
 """Comments are blanked after comment_retention_days, or on an admin's request; each blanking is its own record."""
+
 from datetime import datetime, timedelta, timezone
 
 from .batches import batch, followup_row, rating_row
@@ -23,7 +24,9 @@ def exported_comments(central, since):
 def test_prune_blanks_comments_older_than_the_retention_period(central):
     token, device = central.enrolled_kiosk()
     now = datetime.now(timezone.utc)
-    old_rating, old, old_document = deliver_comment(central, token, device, 1, now - timedelta(days=45), "Old, names me")
+    old_rating, old, old_document = deliver_comment(
+        central, token, device, 1, now - timedelta(days=45), "Old, names me"
+    )
     new_rating, new, _ = deliver_comment(central, token, device, 2, now - timedelta(days=3), "Recent")
 
     output = central.ok("prune", env={"HYMY_CENTRAL_COMMENT_RETENTION_DAYS": "30"})
