@@ -35,9 +35,12 @@ STATUS_BY_ERROR = {
 
 def json_object(allowed):
     """The request's JSON object, checked for media type, syntax and keys."""
-    if not request.is_json:
+    if request.mimetype != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise ValidationError("the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise ValidationError("the body must be a JSON object")
     unknown = sorted(set(body) - set(allowed))

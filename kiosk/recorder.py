@@ -132,8 +132,9 @@ class Recorder:
                     filtered=filtered,
                 )
                 Outbox.append(kind="rating", item_id=rating_id)
-                self._note_boot(now, monotonic, trusted, boot_id)
-                self._note_question(content.question)
+                noted = self._note_boot(now, monotonic, trusted, boot_id) + self._note_question(content.question)
+            for cache, key in noted:  # only once committed: a rolled-back note must be written again
+                cache.add(key)
         recorded = Recorded(rating_id, seq, rating, source, filtered)
         for listener in self.on_recorded:
             listener(recorded)
@@ -185,25 +186,31 @@ class Recorder:
         return None if content.opening_hours.is_open(now) else CLOSED
 
     def _note_question(self, question):
-        """Keep the texts of each question version used, for the batches."""
+        """Keep the texts of each question version used, for the batches.
+
+        Returns the cache entries to add once the transaction has committed.
+        """
         key = (question.id, question.version)
         if key in self._questions_noted:
-            return
+            return []
         texts = json.dumps(question.all_texts(self.languages), ensure_ascii=False, sort_keys=True)
         QuestionText.insert(id=question.id, version=question.version, texts=texts).on_conflict_ignore().execute()
-        self._questions_noted.add(key)
+        return [(self._questions_noted, key)]
 
     def _note_boot(self, now, monotonic, trusted, boot_id):
-        """Keep each boot's first trusted (wall, monotonic) pair for central."""
+        """Keep each boot's first trusted (wall, monotonic) pair for central.
+
+        Returns the cache entries to add once the transaction has committed.
+        """
         if boot_id in self._boots_trusted or (boot_id in self._boots_seen and not trusted):
-            return
+            return []
         Boot.insert(boot_id=boot_id, first_seen_at=now).on_conflict_ignore().execute()
-        self._boots_seen.add(boot_id)
-        if trusted:
-            Boot.update(trusted_wall=now, trusted_monotonic=monotonic).where(
-                (Boot.boot_id == boot_id) & Boot.trusted_wall.is_null()
-            ).execute()
-            self._boots_trusted.add(boot_id)
+        if not trusted:
+            return [(self._boots_seen, boot_id)]
+        Boot.update(trusted_wall=now, trusted_monotonic=monotonic).where(
+            (Boot.boot_id == boot_id) & Boot.trusted_wall.is_null()
+        ).execute()
+        return [(self._boots_seen, boot_id), (self._boots_trusted, boot_id)]
 
 
 @contextmanager

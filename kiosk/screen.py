@@ -63,7 +63,7 @@ def sse(event, data):
 def last_event_seq():
     """The ``Last-Event-ID`` a reconnecting EventSource sends, or None."""
     value = request.headers.get("Last-Event-ID", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def event_stream(broadcaster, heartbeat, max_age, after_seq=None):

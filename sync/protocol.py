@@ -24,6 +24,11 @@ MAX_ROWS = 1000
 MAX_BODY_BYTES = 2 * 1024 * 1024
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 KIOSK_FILTERS = (None, "repeat", "closed", "unverified")
+# A kiosk's wall clock may be days off, but never centuries: anything outside
+# these years is garbage, and would overflow time arithmetic downstream.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+# CLOCK_BOOTTIME in seconds: never negative, and 1e10 s is over 300 years of uptime.
+MAX_MONOTONIC = 1e10
 GROUP_KEYS = tuple(GROUPS)
 
 
@@ -45,7 +50,13 @@ def parse_time(value):
         raise RowError(f"not an ISO 8601 time: {value[:40]!r}") from None
     if moment.tzinfo is None:
         raise RowError("time has no UTC offset")
-    return moment.astimezone(timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise RowError(f"time out of range: {value[:40]!r}") from None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise RowError(f"time out of range: {value[:40]!r}")
+    return moment
 
 
 def uuid_text(value):
@@ -70,6 +81,14 @@ def number(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) > 1e12:
         raise RowError("expected a number")
     return float(value)
+
+
+def reading(value):
+    """A CLOCK_BOOTTIME reading in seconds."""
+    value = number(value)
+    if not 0 <= value <= MAX_MONOTONIC:
+        raise RowError(f"expected seconds since boot from 0 to {MAX_MONOTONIC:g}")
+    return value
 
 
 def flag(value):
@@ -117,7 +136,7 @@ RATING_FIELDS = {
     "recorded_at": parse_time,
     "clock_trusted": flag,
     "boot_id": text(64),
-    "monotonic": number,
+    "monotonic": reading,
     "filtered": one_of(KIOSK_FILTERS),
 }
 
@@ -130,10 +149,10 @@ FOLLOWUP_FIELDS = {
     "recorded_at": parse_time,
     "clock_trusted": flag,
     "boot_id": text(64),
-    "monotonic": number,
+    "monotonic": reading,
 }
 
-BOOT_FIELDS = {"boot_id": text(64), "trusted_wall": parse_time, "trusted_monotonic": number}
+BOOT_FIELDS = {"boot_id": text(64), "trusted_wall": parse_time, "trusted_monotonic": reading}
 QUESTION_FIELDS = {"id": text(64), "version": whole(1, 1_000_000), "texts": None}
 REASON_FIELDS = {"key": text(64), "group": one_of(GROUP_KEYS)}
 
@@ -173,7 +192,7 @@ ENVELOPE_FIELDS = {
     "software_version": text(40),
     "sent_at": parse_time,
     "boot_id": text(64),
-    "monotonic": number,
+    "monotonic": reading,
     "clock_trusted": flag,
 }
 ENVELOPE_LISTS = ("boots", "questions", "reasons", "ratings", "followups")

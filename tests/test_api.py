@@ -163,3 +163,23 @@ def test_full_disk_is_503_and_keeps_what_was_stored(make_app, clock):
     assert client.get("/healthz").json["counts"]["total"] == len(rows)
     path = app.config["HYMY"].database_path
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_deeply_nested_json_is_400_not_500(client):
+    body = "[" * 5000 + "]" * 5000
+    response = client.post("/api/ratings", data=body, content_type="application/json")
+    assert response.status_code == 400 and response.json["error"]
+
+
+def test_only_plain_application_json_is_accepted(client):
+    response = client.post("/api/ratings", data='{"rating": 3}', content_type="application/merge-patch+json")
+    assert response.status_code == 415
+    assert stored_ratings() == []
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "-1", "x", "99999999999999999999999"])
+def test_odd_last_event_ids_are_ignored(make_app, value):
+    app = make_app(stream_heartbeat=0.01, stream_max_age=0.05)
+    response = app.test_client().get("/events", headers={"Last-Event-ID": value})
+    assert response.status_code == 200
+    response.close()

@@ -215,7 +215,9 @@ def prune(config_path):
     config = _open(config_path)
     cutoff = _now() - timedelta(days=config.comment_retention_days)
     with connection():
-        old = Followup.select().where(Followup.comment.is_null(False) & (Followup.received_at < cutoff))
+        # Either clock may be the older: a kiosk offline for months, or one whose clock ran fast.
+        old = Followup.select().where(Followup.comment.is_null(False)
+                                      & ((Followup.recorded_at < cutoff) | (Followup.received_at < cutoff)))
         count = 0
         for followup in old.iterator():
             redact(followup, "retention")

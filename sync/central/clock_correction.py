@@ -22,6 +22,13 @@ KIOSK, CORRECTED, UNCORRECTABLE = "kiosk", "corrected", "uncorrectable"
 
 def corrected_time(row, batch, received_at, boots):
     """Return ``(occurred_at, basis)`` for one rating row of *batch*."""
+    try:
+        return _corrected_time(row, batch, received_at, boots)
+    except OverflowError:  # readings too far apart to be a real boot: do not guess
+        return row["recorded_at"], UNCORRECTABLE
+
+
+def _corrected_time(row, batch, received_at, boots):
     if row["clock_trusted"]:
         return row["recorded_at"], KIOSK
     if row["boot_id"] == batch["boot_id"]:

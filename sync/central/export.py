@@ -16,6 +16,7 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from kiosk.content import GROUPS
 
+from ..protocol import EARLIEST_YEAR, LATEST_YEAR
 from .auth import current_user, visible_site_ids
 from .db import connection
 from .models import Followup, Kiosk, Provider, Rating, Redaction, Service, Site
@@ -136,6 +137,9 @@ def ratings():
 def _day(name):
     value = request.args.get(name)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except (TypeError, ValueError):
         raise BadRequest(f"{name}: expected a date YYYY-MM-DD") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise BadRequest(f"{name}: expected a year from {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return day

@@ -92,7 +92,7 @@ def _question_versions(batch, report):
         known = Question.get_or_none(key=definition["id"], version=definition["version"])
         if known is None:
             Question.insert(key=definition["id"], version=definition["version"], texts=texts,
-                            created_at=utc_now()).on_conflict_ignore().execute()
+                            created_at=utc_now(), published=False).on_conflict_ignore().execute()
         elif known.texts != texts:
             # A used version never changes: central's text stands, the kiosk is told.
             report.conflicts.append({"kind": "question", "id": f"{definition['id']}@{definition['version']}",

@@ -6,12 +6,14 @@ token, never from the body.
 import hashlib
 import json
 
+import peewee
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
-from ..protocol import RowError, check_row, flag, number, parse_time, text, uuid_text, whole
+from ..protocol import RowError, check_row, flag, number, parse_time, reading, text, uuid_text, whole
 from .auth import current_kiosk
 from .body import json_body
+from .db import write_transaction
 from .models import Kiosk, KioskStatus, Question, Reason, Setting
 from .reconcile import reconcile
 from .timesource import utc_now
@@ -28,12 +30,12 @@ def _optional(check):
 HEARTBEAT_FIELDS = {
     "kiosk_id": uuid_text,
     "software_version": text(40),
-    "pending": whole(0),
+    "pending": whole(0, 2**31 - 1),
     "oldest_pending_seconds": _optional(number),
-    "quarantined": whole(0),
+    "quarantined": whole(0, 2**31 - 1),
     "boot_id": text(64),
     "wall": parse_time,
-    "monotonic": number,
+    "monotonic": reading,
     "clock_trusted": flag,
     "free_disk_bytes": _optional(whole(0)),
     "gap_error": _optional(text(500)),
@@ -67,15 +69,23 @@ def enroll():
         taken = Kiosk.select().where((Kiosk.device_id == body["kiosk_id"]) & (Kiosk.id != kiosk.id)).exists()
         if taken:
             raise Conflict("this device is already enrolled as another kiosk")
-        Kiosk.update(device_id=body["kiosk_id"], enrolled_at=utc_now()).where(Kiosk.id == kiosk.id).execute()
+        try:
+            with write_transaction():
+                # Conditional, so two devices enrolling with one token at once cannot both win.
+                (Kiosk.update(device_id=body["kiosk_id"], enrolled_at=utc_now())
+                 .where((Kiosk.id == kiosk.id) & Kiosk.device_id.is_null()).execute())
+        except peewee.IntegrityError:
+            raise Conflict("this device is already enrolled as another kiosk") from None
     kiosk = Kiosk.get_by_id(kiosk.id)
+    if kiosk.device_id != body["kiosk_id"]:
+        raise Conflict("this token is already enrolled by another device")
     return jsonify(kiosk=kiosk.name, site=kiosk.site.name, service=kiosk.service.name,
                    provider=kiosk.provider.name if kiosk.provider else None, kiosk_id=kiosk.device_id)
 
 
 def kiosk_content(kiosk):
     """The content central owns for *kiosk*, as the kiosk applies it."""
-    question = (Question.select().where(Question.key == kiosk.question_key)
+    question = (Question.select().where((Question.key == kiosk.question_key) & Question.published)
                 .order_by(Question.version.desc()).first())
     reasons = Reason.select().where(Reason.offered).order_by(Reason.position, Reason.key)
     target = Setting.get_or_none(Setting.key == "target")
@@ -95,7 +105,10 @@ def kiosk_content(kiosk):
 @bp.get("/api/v1/config")
 def config():
     """The kiosk's content with an ETag; 304 when the kiosk has it already."""
-    content = kiosk_content(current_kiosk())
+    kiosk = current_kiosk()
+    if kiosk.device_id is None:
+        raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
+    content = kiosk_content(kiosk)
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     etag = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     response = jsonify(content)

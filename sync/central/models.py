@@ -56,12 +56,18 @@ class Provider(BaseModel):
 
 
 class Question(BaseModel):
-    """One version of a question. A used version never changes: new text, new version."""
+    """One version of a question. A used version never changes: new text, new version.
+
+    Only published versions (the default question, ``set-question``) are ever
+    sent to kiosks; a version a kiosk defined in a batch (its local config from
+    before enrolment) is kept to label that kiosk's rows, never published.
+    """
 
     key = peewee.CharField(max_length=64)
     version = peewee.IntegerField()
     texts = JsonField()
     created_at = UtcDateTimeField()
+    published = peewee.BooleanField(default=True)
 
     class Meta:
         indexes = ((("key", "version"), True),)

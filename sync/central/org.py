@@ -57,7 +57,7 @@ def add_kiosk(name, site, service, provider=None, question_key="service"):
     with connection():
         site_row, service_row = named(Site, site), named(Service, service)
         provider_row = named(Provider, provider) if provider else None
-        if not Question.select().where(Question.key == question_key).exists():
+        if not Question.select().where((Question.key == question_key) & Question.published).exists():
             raise OrgError(f"no question {question_key!r}; add it with hymy central set-question")
         token, token_hash = auth.new_token(auth.KIOSK_PREFIX)
         _create(Kiosk, name=name, site=site_row, service=service_row, provider=provider_row,
