@@ -19,8 +19,6 @@ from .hours import OpeningHours, load_zone
 LANGUAGES = ("fi", "sv", "en")
 PIN_FACTORIES = ("auto", "mock", "lgpio", "rpigpio", "pigpio", "native")
 CLOCK_TRUST = ("auto", "always", "never")
-# Content keys come from central once the kiosk is enrolled; the rest are device keys.
-CONTENT_KEYS = frozenset({"question", "reasons", "opening_hours", "target", "timezone"})
 
 
 def _default_data_dir():

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 from kiosk import __version__
+from kiosk.config import LANGUAGES
 from kiosk.db import database
 from kiosk.models import Boot, Outbox, QuestionText
 
@@ -54,7 +55,7 @@ def _question_definitions(cited, content):
         if row is not None:
             found[key] = json.loads(row.texts)
         elif content is not None and (content.question.id, content.question.version) == key:
-            found[key] = content.question.all_texts(("fi", "sv", "en"))
+            found[key] = content.question.all_texts(LANGUAGES)
     return [{"id": key[0], "version": key[1], "texts": texts} for key, texts in found.items()]
 
 

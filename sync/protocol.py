@@ -97,10 +97,8 @@ def flag(value):
     return value
 
 
-def text(maximum, allow_none=False):
+def text(maximum):
     def check(value):
-        if value is None and allow_none:
-            return None
         if not isinstance(value, str) or not value or len(value) > maximum:
             raise RowError(f"expected a string of 1 to {maximum} characters")
         return value

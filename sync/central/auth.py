@@ -11,7 +11,7 @@ import secrets
 
 from flask import g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from .models import Kiosk, User, UserSite
 
@@ -35,10 +35,6 @@ def new_password():
 
 def hash_password(password):
     return generate_password_hash(password)
-
-
-def password_matches(stored_hash, password):
-    return check_password_hash(stored_hash, password)
 
 
 def _bearer(prefix):

@@ -164,6 +164,3 @@ def _sqlite_writer_lock(path):
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
-
-def is_postgresql():
-    return isinstance(central_db.obj, peewee.PostgresqlDatabase)
