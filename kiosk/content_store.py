@@ -9,11 +9,11 @@ kiosk's own uploader thread or ``hymy sync``).
 """
 import json
 import logging
-import os
 import threading
 
 from .content import DEFAULT_REASONS, GROUPS, Content, Question, Reason
 from .errors import ConfigError
+from .files import replace_file
 from .hours import OpeningHours, load_zone
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,5 @@ class ContentStore:
     def apply(self, document):
         """Validate *document* and make it current; ConfigError leaves all as it was."""
         content = content_from_central(document)
-        temporary = self.path.with_suffix(".tmp")
-        with open(temporary, "w", encoding="utf-8") as f:
-            json.dump(document, f, ensure_ascii=False, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, self.path)
+        replace_file(self.path, json.dumps(document, ensure_ascii=False, sort_keys=True))
         return content

@@ -3,32 +3,12 @@
 The kiosk records from minute one under this id; enrolment with central binds
 it later, so rows recorded before enrolment ship like any other.
 """
-import os
 import uuid
 
 from .errors import StorageError
+from .files import create_file_once
 
 KIOSK_ID_FILE = "kiosk_id"
-
-
-def _write_durably(path, text):
-    """Create *path* with *text* unless it exists; survive a power cut either way."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", encoding="ascii") as f:
-        f.write(text + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    try:
-        os.link(temporary, path)  # fails if another process won the race
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(temporary)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def kiosk_id(data_dir):
@@ -36,7 +16,7 @@ def kiosk_id(data_dir):
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / KIOSK_ID_FILE
     if not path.exists():
-        _write_durably(path, str(uuid.uuid4()))
+        create_file_once(path, str(uuid.uuid4()) + "\n")
     text = path.read_text(encoding="ascii").strip()
     try:
         return str(uuid.UUID(text))

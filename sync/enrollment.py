@@ -5,10 +5,10 @@ kiosk's own UUID (made on its first start) to its kiosk record. Ratings
 recorded before enrolment ship like any other.
 """
 import json
-import os
 from dataclasses import dataclass
 
 from kiosk.errors import HymyError
+from kiosk.files import replace_file
 
 ENROLLMENT_FILE = "enrollment.json"
 
@@ -41,12 +41,4 @@ def load_enrollment(data_dir):
 
 def save_enrollment(data_dir, enrollment):
     """Write the enrolment readable by the kiosk's user only, atomically."""
-    path = data_dir / ENROLLMENT_FILE
-    temporary = path.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(enrollment.__dict__, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    replace_file(data_dir / ENROLLMENT_FILE, json.dumps(enrollment.__dict__), mode=0o600)
