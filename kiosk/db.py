@@ -98,18 +98,18 @@ def init_app(app):
 
 
 @contextmanager
-def connection():
-    """Use this thread's open connection, or open one for the block.
+def connection(db=database):
+    """Use this thread's open connection to *db*, or open one for the block.
 
-    Unlike ``database.connection_context()`` this leaves a connection that was
-    already open (a request's) open, so the recorder works the same when called
-    from a view or from a button thread.
+    Unlike ``db.connection_context()`` this leaves a connection that was
+    already open (a request's) open, so the same code works when called from a
+    view, a button thread or a command. Central's database uses it too.
     """
-    opened = database.is_closed()
+    opened = db.is_closed()
     if opened:
-        database.connect()
+        db.connect()
     try:
-        yield database
+        yield db
     finally:
         if opened:
-            database.close()
+            db.close()

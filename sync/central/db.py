@@ -15,6 +15,7 @@ import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
 from kiosk.db import WalKeeper
+from kiosk.db import connection as kiosk_connection
 
 from .models import MODELS, JsonField, central_db
 from .seed import seed_defaults
@@ -123,17 +124,9 @@ def insert_new(model, rows):
 
 class _SomeSkipped(Exception):
     """Rolls the savepoint back when a batch insert skipped rows."""
-@contextmanager
 def connection():
-    """This thread's open connection, or one opened (and returned) for the block."""
-    opened = central_db.is_closed()
-    if opened:
-        central_db.connect()
-    try:
-        yield central_db
-    finally:
-        if opened:
-            central_db.close()
+    """This thread's open connection to central's database, or one for the block."""
+    return kiosk_connection(central_db)
 
 
 @contextmanager
