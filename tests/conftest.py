@@ -2,9 +2,11 @@
 and real servers on loopback."""
 import socket
 import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
+import requests
 from gpiozero.pins.mock import MockFactory
 from waitress import wasyncore
 from waitress.server import create_server
@@ -53,6 +55,29 @@ def client(app):
 def kiosk(app):
     """The running kiosk's parts: recorder, buttons, events, clock."""
     return app.extensions["hymy"]
+
+
+def wait_for(condition, timeout=10.0, message="condition not met", process=None, output=None):
+    """Poll *condition* until it holds (never a bare sleep); fail with *message*
+    after *timeout* seconds, or at once if *process* exited. *output* returns
+    the text worth showing with the failure (a log)."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{message}: the process exited {process.returncode}:\n{output() if output else ''}")
+        pause.wait(0.01)
+    raise AssertionError(f"{message} (after {timeout} s)" + (f":\n{output()}" if output else ""))
+
+
+def answers(url):
+    """True once *url* answers 200."""
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def stored_ratings():

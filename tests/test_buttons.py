@@ -1,24 +1,12 @@
 """Physical buttons on gpiozero's MockFactory pins: debounce, LEDs, failures."""
 import sqlite3
-import threading
-import time
 
 import pytest
 from gpiozero.pins.mock import MockFactory
 
 from kiosk.buttons import FAILED, FILTERED, RECORDED, make_pin_factory
 from kiosk.errors import ConfigError
-from tests.conftest import stored_ratings
-
-
-def wait_until(condition, timeout=5.0):
-    """Poll *condition* until true; fail after *timeout* seconds (never a bare sleep)."""
-    done = threading.Event()
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        done.wait(0.005)
+from tests.conftest import stored_ratings, wait_for
 
 
 def lit_count(pin):
@@ -83,7 +71,7 @@ def test_debounce_window_comes_from_config(make_app, clock):
 def test_led_lights_once_when_recorded(kiosk, clock):
     led = kiosk.buttons.led_pin(4)
     press(kiosk, 4, clock)
-    wait_until(lambda: lit_count(led) == RECORDED.count and not led.state)
+    wait_for(lambda: lit_count(led) == RECORDED.count and not led.state)
     assert all(lit_count(kiosk.buttons.led_pin(r)) == 0 for r in (1, 2, 3))
 
 
@@ -95,7 +83,7 @@ def test_led_blinks_differently_when_filtered(kiosk, clock):
     kiosk.buttons.button_pin(2).drive_high()
     led = kiosk.buttons.led_pin(2)
     assert stored_ratings()[-1].filtered == "repeat"
-    wait_until(lambda: lit_count(led) == FILTERED.count and not led.state)
+    wait_for(lambda: lit_count(led) == FILTERED.count and not led.state)
 
 
 def test_led_flickers_when_the_press_could_not_be_stored(make_app, clock):
@@ -109,7 +97,7 @@ def test_led_flickers_when_the_press_could_not_be_stored(make_app, clock):
         blocker.rollback()
         blocker.close()
     led = kiosk.buttons.led_pin(3)
-    wait_until(lambda: lit_count(led) == FAILED.count and not led.state)
+    wait_for(lambda: lit_count(led) == FAILED.count and not led.state)
     assert stored_ratings() == []
     press(kiosk, 3, clock)  # the kiosk carries on once the disk is free
     assert len(stored_ratings()) == 1
@@ -125,7 +113,7 @@ def test_pins_come_from_config(make_app, clock):
     make_app(pin_factory=factory, button_pins=[17, 27, 22, 23], led_pins=[24, 25, 8, 7])
     factory.pin(22).drive_low()
     assert stored_ratings()[0].rating == 3
-    wait_until(lambda: lit_count(factory.pin(8)) == 1)
+    wait_for(lambda: lit_count(factory.pin(8)) == 1)
 
 
 def test_pin_factory_is_chosen_explicitly(monkeypatch):

@@ -4,8 +4,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,7 +15,7 @@ import requests
 from kiosk.db import connection
 from kiosk.demo import seed_ratings
 from kiosk.models import Followup, Rating
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 
 
 def test_seeded_week_looks_like_a_real_counter(kiosk):
@@ -40,13 +38,6 @@ def test_seeded_week_looks_like_a_real_counter(kiosk):
     assert [r.seq for r in sorted(rows, key=lambda r: r.seq)] == list(range(1, len(rows) + 1))
 
 
-def wait_for(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        threading.Event().wait(0.2)
-
-
 @pytest.mark.slow
 def test_demo_serves_a_seeded_kiosk_that_syncs_to_its_central_and_cleans_up():
     port = free_port()
@@ -67,7 +58,7 @@ def test_demo_serves_a_seeded_kiosk_that_syncs_to_its_central_and_cleans_up():
         assert health["counts"]["total"] > 700 and health["buttons"] == "mock"
         assert health["sync"]["enrolled"] is True
         health_url = f"http://127.0.0.1:{port}/healthz"
-        wait_for(lambda: requests.get(health_url, timeout=5).json()["counts"]["pending_sync"] == 0)
+        wait_for(lambda: requests.get(health_url, timeout=5).json()["counts"]["pending_sync"] == 0, 30)
         days = {"from": str(date.today() - timedelta(days=8)), "to": str(date.today())}
         exported = requests.get(f"{central_url}/api/v1/ratings", params=days,
                                 headers={"Authorization": f"Bearer {api_token}"}, timeout=10)

@@ -5,12 +5,11 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.conftest import answers, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -29,17 +28,9 @@ class KioskProcess:
         )
         self._wait_ready()
 
-    def _wait_ready(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"kiosk exited: {self.process.stderr.read().decode()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                threading.Event().wait(0.05)
-        raise AssertionError("kiosk did not start")
+    def _wait_ready(self):
+        wait_for(lambda: answers(f"{self.url}/healthz"), 30, "kiosk did not start", self.process,
+                 lambda: self.process.stderr.read().decode())
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)

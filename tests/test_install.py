@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import venv
 import zipfile
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 import requests
 from babel.messages.mofile import read_mo
 
-from tests.conftest import free_port
+from tests.conftest import answers, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +111,7 @@ def installed_kiosk(installed, tmp_path):
                                    cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_until_healthy(url, process, log)
+        wait_for(lambda: answers(f"{url}/healthz"), 30, "hymy kiosk did not answer /healthz", process, log.read_text)
         yield url
     finally:
         process.terminate()
@@ -121,20 +120,6 @@ def installed_kiosk(installed, tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def wait_until_healthy(url, process, log, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"hymy kiosk exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"hymy kiosk did not answer /healthz within {timeout} s:\n{log.read_text()}")
 
 
 def test_installed_kiosk_serves_screen_languages_static_and_api(installed_kiosk, wheel):

@@ -10,22 +10,12 @@ from collections import Counter
 
 import pytest
 
+from tests.conftest import wait_for
+
 from .conftest import kiosk_subprocess_env
 from .proxy import FORWARD, HOLD
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(condition, timeout, message, process=None, log=None):
-    """Poll *condition* until it holds; fail with *message* after *timeout* seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"{message}: the uploader exited {process.returncode}:\n{log.read_text()}")
-        threading.Event().wait(0.05)
-    raise AssertionError(f"{message} (after {timeout} s)" + (f":\n{log.read_text()}" if log else ""))
 
 
 def start_uploader(world, log_path, *args):
@@ -54,7 +44,7 @@ def test_sigkill_of_the_uploader_mid_batch_then_restart(make_world, tmp_path):
     first_log = tmp_path / "uploader-1.log"
     first = start_uploader(world, first_log, "--loop")
     try:
-        wait_for(world.proxy.held.is_set, 60, "batch 10 never reached central", first, first_log)
+        wait_for(world.proxy.held.is_set, 60, "batch 10 never reached central", first, first_log.read_text)
         first.send_signal(signal.SIGKILL)
         assert first.wait(timeout=10) == -signal.SIGKILL
     finally:
@@ -71,7 +61,7 @@ def test_sigkill_of_the_uploader_mid_batch_then_restart(make_world, tmp_path):
     second = start_uploader(world, second_log, "--loop")
     try:
         wait_for(lambda: world.pending() == 0, 120, "the restarted uploader did not drain the backlog",
-                 second, second_log)
+                 second, second_log.read_text)
         second.send_signal(signal.SIGTERM)  # the loop's clean stop
         assert second.wait(timeout=20) == 0, second_log.read_text()
     finally:
