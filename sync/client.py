@@ -39,7 +39,10 @@ class CentralClient:
         self.enrollment = enrollment
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
-        self.session.verify = ca_bundle or True
+        # Passed on every request, not set on the Session: requests lets
+        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment override a
+        # Session's verify, which would silently ignore the configured bundle.
+        self.verify = ca_bundle or True
         self.session.headers.update({
             "Authorization": f"Bearer {enrollment.token}",
             "User-Agent": f"hymy-kiosk/{__version__}",
@@ -66,7 +69,7 @@ class CentralClient:
                 headers["Content-Encoding"] = "gzip"
         try:
             return self.session.request(method, self.enrollment.endpoint(path), data=body, headers=headers,
-                                        timeout=self.timeout)
+                                        verify=self.verify, timeout=self.timeout)
         except requests.RequestException as error:
             raise CentralError(f"central unreachable: {type(error).__name__}") from error
 
