@@ -77,6 +77,12 @@ def print_table(title, header, rows):
         print(line.format(*row))
 
 
+def print_latencies(title, first_column, measured):
+    """A p50/p99/max table: *measured* is ``[(label, summary_ms(...)), …]``."""
+    print_table(title, [first_column, "p50 ms", "p99 ms", "max ms"],
+                [[label, s["p50"], s["p99"], s["max"]] for label, s in measured])
+
+
 def verdict(measured, goal, unit, at_least=False):
     """One line saying whether *measured* is under *goal* (or, *at_least*, not below it)."""
     ok = measured >= goal if at_least else measured < goal

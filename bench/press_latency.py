@@ -17,7 +17,7 @@ import sqlite3
 import sys
 import time
 
-from _common import print_table, summary_ms, temp_dir, time_each, verdict
+from _common import print_latencies, summary_ms, temp_dir, time_each, verdict
 from gpiozero.pins.mock import MockFactory
 
 from kiosk import create_app
@@ -100,13 +100,11 @@ def main(argv=None):
         bare = measure_bare_commits(str(work / "bare.sqlite3"), args.n)
 
     press, floor = summary_ms(presses), summary_ms(bare)
-    print_table(
+    print_latencies(
         f"Button press to committed row ({args.n} presses; rows verified: {rows})",
-        ["path", "p50 ms", "p99 ms", "max ms"],
-        [
-            ["kiosk press (MockPin -> ButtonPanel -> Recorder)", press["p50"], press["p99"], press["max"]],
-            ["bare SQLite commit (WAL, synchronous=FULL)", floor["p50"], floor["p99"], floor["max"]],
-        ],
+        "path",
+        [("kiosk press (MockPin -> ButtonPanel -> Recorder)", press),
+         ("bare SQLite commit (WAL, synchronous=FULL)", floor)],
     )
     print(verdict(press["p99"], GOAL_P99_MS, "ms p99"))
     return 0

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 import requests
-from _common import print_table, start_kiosk, start_script, summary_ms, temp_dir, time_each, verdict
+from _common import print_latencies, start_kiosk, start_script, summary_ms, temp_dir, time_each, verdict
 
 GOAL_P99_MS = 8.0
 
@@ -52,13 +52,10 @@ def main(argv=None):
         with start_script("_bare_app.py", work, "--db", work / "bare.sqlite3") as bare:
             floor = summary_ms(measure_taps(bare, args.n, args.warmup))
 
-    print_table(
+    print_latencies(
         f"Tap to 201 over HTTP on loopback ({args.n} taps each, one keep-alive session)",
-        ["server", "p50 ms", "p99 ms", "max ms"],
-        [
-            ["hymy kiosk (waitress, recorder, peewee)", taps["p50"], taps["p99"], taps["max"]],
-            ["bare Flask + sqlite3 (waitress, WAL, FULL)", floor["p50"], floor["p99"], floor["max"]],
-        ],
+        "server",
+        [("hymy kiosk (waitress, recorder, peewee)", taps), ("bare Flask + sqlite3 (waitress, WAL, FULL)", floor)],
     )
     print(verdict(taps["p99"], GOAL_P99_MS, "ms p99"))
     return 0
