@@ -122,6 +122,13 @@ class Outbox(BaseModel):
         return cls.pending().count()
 
     @classmethod
+    def oldest_pending_time(cls):
+        """When the oldest pending rating was recorded, or None."""
+        row = (Rating.select(Rating.recorded_at).join(cls, on=(cls.item_id == Rating.id))
+               .where(cls.quarantined_at.is_null()).order_by(cls.position).first())
+        return row.recorded_at if row else None
+
+    @classmethod
     def quarantined(cls):
         return cls.select().where(cls.quarantined_at.is_null(False))
 

@@ -198,13 +198,12 @@ class Uploader:
         return gap_error
 
     def _heartbeat(self, gap_error):
-        oldest = (Rating.select(Rating.recorded_at).join(Outbox, on=(Outbox.item_id == Rating.id))
-                  .where(Outbox.quarantined_at.is_null()).order_by(Outbox.position).first())
+        oldest = Outbox.oldest_pending_time()
         return {
             "kiosk_id": self.kiosk_id,
             "software_version": __version__,
             "pending": Outbox.pending_count(),
-            "oldest_pending_seconds": (self.clock.now() - oldest.recorded_at).total_seconds() if oldest else None,
+            "oldest_pending_seconds": (self.clock.now() - oldest).total_seconds() if oldest else None,
             "quarantined": Outbox.quarantined().count(),
             "boot_id": self.clock.boot_id(),
             "wall": format_time(self.clock.now()),
