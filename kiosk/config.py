@@ -6,11 +6,14 @@ the command line turns that into exit code 2. Every key is documented in
 README.md with its default.
 """
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import platformdirs
+
+from sync.protocol import text_problem
 
 from .content import DEFAULT_REASON_KEYS, Question, select_reasons
 from .errors import ConfigError
@@ -52,6 +55,26 @@ def choice(options):
 def text(key, value):
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+    problem = text_problem(value)
+    if problem:
+        raise ConfigError(f"{key}: {problem}")
+    return value
+
+
+def _host_names(key, value):
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{key}: expected a list of host names, got {value!r}")
+    for name in value:
+        text(key, name)
+    return value
+
+
+_RATE = re.compile(r"\s*[1-9][0-9]{0,6}\s*(/|per)\s*(second|minute|hour|day)\s*")
+
+
+def _rate(key, value):
+    if not isinstance(value, str) or not _RATE.fullmatch(value):
+        raise ConfigError(f"{key}: expected a rate such as \"30/minute\", got {value!r}")
     return value
 
 
@@ -85,6 +108,9 @@ SCHEMA = {
     "host": ("127.0.0.1", text),
     "port": (8000, number(1, 65535, whole=True)),
     "threads": (16, number(8, 256, whole=True)),
+    "max_streams": (None, number(1, 252, whole=True)),  # None: threads - 4
+    "allowed_hosts": (["localhost", "127.0.0.1", "::1"], _host_names),
+    "post_rate_limit": ("30/minute", _rate),
     "language": ("fi", choice(LANGUAGES)),
     "languages": (list(LANGUAGES), _languages),
     "timezone": ("Europe/Helsinki", text),
@@ -111,6 +137,7 @@ SCHEMA = {
     "sync_backoff_base": (5.0, number(0.1, 3600)),
     "sync_backoff_cap": (900.0, number(1, 86400)),
     "ca_bundle": (None, text),
+    "sync_stale_after": (3600.0, number(60, 30 * 86400)),
     "retention_days": (60, number(1, 3650, whole=True)),
     "question": ({}, None),  # parsed into a Question
     "reasons": (list(DEFAULT_REASON_KEYS), None),  # parsed into Reasons
@@ -127,6 +154,9 @@ class KioskConfig:
     host: str
     port: int
     threads: int
+    max_streams: int
+    allowed_hosts: tuple
+    post_rate_limit: str
     language: str
     languages: tuple
     timezone: str
@@ -152,6 +182,7 @@ class KioskConfig:
     sync_read_timeout: float
     sync_backoff_base: float
     sync_backoff_cap: float
+    sync_stale_after: float
     ca_bundle: str
     retention_days: int
     question: Question
@@ -244,11 +275,18 @@ def _validate(checked, source):
         raise ConfigError("led_pins: shares a pin with button_pins")
     if checked["stream_heartbeat"] >= checked["stream_max_age"]:
         raise ConfigError("stream_heartbeat: must be shorter than stream_max_age")
+    # Each open event stream holds a server thread: four always stay free for taps.
+    stream_room = checked["threads"] - 4
+    if checked["max_streams"] is None:
+        checked["max_streams"] = stream_room
+    elif checked["max_streams"] > stream_room:
+        raise ConfigError(f"max_streams: at most threads - 4 ({stream_room}), got {checked['max_streams']}")
     zone = load_zone(checked["timezone"])
     names = {f.name for f in fields(KioskConfig)}
     checked.update(
         data_dir=Path(checked["data_dir"] or _default_data_dir()).expanduser(),
         languages=tuple(checked["languages"]),
+        allowed_hosts=tuple(checked["allowed_hosts"]),
         button_pins=tuple(checked["button_pins"]),
         led_pins=tuple(checked["led_pins"]),
         press_interval=float(checked["press_interval"]),

@@ -14,22 +14,9 @@ from dataclasses import dataclass, field
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from sync.protocol import GROUPS, MAX_QUESTION_VERSION, text_problem
+
 from .errors import ConfigError
-
-TECHNICAL = "technical"
-FUNCTIONAL = "functional"
-
-#: Quality-model group -> dimension. Group keys are stable, like reason keys.
-GROUPS = {
-    "outcome": TECHNICAL,
-    "attitude": FUNCTIONAL,
-    "accessibility": FUNCTIONAL,
-    "reliability": FUNCTIONAL,
-    "communication": FUNCTIONAL,
-    "environment": FUNCTIONAL,
-    "trust": FUNCTIONAL,
-    "recovery": FUNCTIONAL,
-}
 
 
 @dataclass(frozen=True)
@@ -46,7 +33,6 @@ FACES = (
     Face(3, "happy", _l("Happy")),
     Face(4, "very-happy", _l("Very happy")),
 )
-RATINGS = tuple(face.rating for face in FACES)
 
 
 @dataclass(frozen=True)
@@ -133,9 +119,12 @@ class Question:
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise ConfigError("question.version: expected a whole number >= 1")
         if not isinstance(texts, dict) or not all(
-            isinstance(v, str) and 0 < len(v) <= 200 for v in texts.values()
+            isinstance(v, str) and 0 < len(v) <= 200 and not text_problem(v) for v in texts.values()
         ):
-            raise ConfigError("question.text: expected a table of language = \"text\" (at most 200 characters)")
+            raise ConfigError("question.text: expected a table of language = \"text\" (at most 200 characters, "
+                              "no control characters)")
+        if version > MAX_QUESTION_VERSION:
+            raise ConfigError(f"question.version: at most {MAX_QUESTION_VERSION}")
         return cls(question_id, version, dict(texts))
 
 

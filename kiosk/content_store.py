@@ -11,6 +11,8 @@ import json
 import logging
 import threading
 
+from sync.protocol import text_problem
+
 from .content import DEFAULT_REASONS, GROUPS, Content, Question, Reason
 from .errors import ConfigError
 from .files import replace_file
@@ -35,10 +37,12 @@ def content_from_central(document):
         raise ConfigError("central config: reasons: expected a non-empty list")
     parsed_reasons = []
     for reason in reasons:
-        if not isinstance(reason, dict) or not isinstance(reason.get("key"), str) or reason.get("group") not in GROUPS:
+        key = reason.get("key") if isinstance(reason, dict) else None
+        if not isinstance(key, str) or not 0 < len(key) <= 64 or text_problem(key) or reason.get("group") not in GROUPS:
             raise ConfigError(f"central config: reasons: malformed entry {reason!r:.80}")
         labels = reason.get("labels") or {}
-        if not isinstance(labels, dict) or not all(isinstance(v, str) and v for v in labels.values()):
+        if not isinstance(labels, dict) or not all(isinstance(v, str) and v and not text_problem(v)
+                                                   for v in labels.values()):
             raise ConfigError(f"central config: reasons.{reason['key']}.labels: expected language -> text")
         default = next((r.default_label for r in DEFAULT_REASONS if r.key == reason["key"]), reason["key"])
         parsed_reasons.append(Reason(reason["key"], reason["group"], default, dict(labels)))

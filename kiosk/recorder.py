@@ -20,16 +20,13 @@ from dataclasses import dataclass
 
 import peewee
 
-from .content import RATINGS
+from sync.protocol import CLOSED, COMMENT_MAX, RATINGS, REPEAT, SOURCES, UNVERIFIED, text_problem
+
 from .db import database
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
 from .models import Boot, Followup, Outbox, QuestionText, Rating
 
 log = logging.getLogger(__name__)
-
-SOURCES = ("touch", "button")
-COMMENT_MAX = 500
-REPEAT, CLOSED, UNVERIFIED = "repeat", "closed", "unverified"
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,9 @@ def clean_comment(comment):
         return None
     if not isinstance(comment, str):
         raise ValidationError("comment must be a string")
+    problem = text_problem(comment, multiline=True)
+    if problem:
+        raise ValidationError(f"comment {problem}")
     text = " ".join(comment.split())
     if len(text) > COMMENT_MAX:
         raise ValidationError(f"comment is longer than {COMMENT_MAX} characters")

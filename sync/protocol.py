@@ -11,148 +11,325 @@ A batch (``POST /api/v1/batches``, JSON, optionally gzip) is one object::
 
 Times are UTC ISO 8601 strings ending in ``Z``. At most :data:`MAX_ROWS`
 ratings and follow-ups together. Both sides import this module, so the field
-lists and checks below are the single definition of a valid row.
+lists and checks below are the single definition of a valid row, and central's
+OpenAPI document is generated from them (each check carries its JSON schema).
+
+This module imports nothing but the standard library: it is the lowest part,
+which the kiosk, the uploader and central may all use.
 """
+import re
 import uuid
 from datetime import datetime, timezone
 
-from kiosk.content import GROUPS, RATINGS
-from kiosk.recorder import COMMENT_MAX as MAX_COMMENT
-from kiosk.recorder import SOURCES
+#: The four faces, very unhappy (1) to very happy (4). No neutral.
+RATINGS = (1, 2, 3, 4)
+UNHAPPY_RATINGS = (1, 2)
+HAPPY_RATINGS = (3, 4)
+SOURCES = ("touch", "button")
+#: Filter names: ``repeat`` and ``closed`` never count; ``unverified`` waits for a trusted clock.
+REPEAT, CLOSED, UNVERIFIED = "repeat", "closed", "unverified"
+FILTERS = (REPEAT, CLOSED, UNVERIFIED)
+KIOSK_FILTERS = (None, *FILTERS)
+COMMENT_MAX = 500
+TECHNICAL, FUNCTIONAL = "technical", "functional"
+#: Quality-model group -> dimension (Grönroos: technical = what, functional = how). Keys never change.
+GROUPS = {
+    "outcome": TECHNICAL,
+    "attitude": FUNCTIONAL,
+    "accessibility": FUNCTIONAL,
+    "reliability": FUNCTIONAL,
+    "communication": FUNCTIONAL,
+    "environment": FUNCTIONAL,
+    "trust": FUNCTIONAL,
+    "recovery": FUNCTIONAL,
+}
+GROUP_KEYS = tuple(GROUPS)
 
 MAX_ROWS = 1000
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_QUESTION_VERSION = 1_000_000
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-KIOSK_FILTERS = (None, "repeat", "closed", "unverified")
 # A kiosk's wall clock may be days off, but never centuries: anything outside
 # these years is garbage, and would overflow time arithmetic downstream.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 # CLOCK_BOOTTIME in seconds: never negative, and 1e10 s is over 300 years of uptime.
 MAX_MONOTONIC = 1e10
-GROUP_KEYS = tuple(GROUPS)
+MAX_NUMBER = 1e12
+
+# Text that may cross the border: Unicode scalar values (no lone surrogates),
+# no NUL or other control characters (a comment may hold newline and tab), and
+# no bidirectional overrides or isolates, which can make a comment or a name
+# display as something else than it is. The plain marks U+200E/U+200F are fine.
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_FORBIDDEN_IN_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}\ud800-\udfff]")
+_FORBIDDEN_IN_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_CONTROLS}\ud800-\udfff]")
+# The same rule for JSON Schema (ECMA 262 syntax; JSON cannot carry lone surrogates as text).
+_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$"
+_TEXT_PATTERN = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$"
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class RowError(ValueError):
     """One row (or the envelope) is malformed; the message says which field."""
 
 
+def text_problem(value, multiline=False):
+    """Why *value* may not cross the border, or None when it may."""
+    found = (_FORBIDDEN_IN_TEXT if multiline else _FORBIDDEN_IN_LINE).search(value)
+    if found is None:
+        return None
+    char = found.group()
+    code = f"U+{ord(char):04X}"
+    if char == "\x00":
+        return "contains a NUL character"
+    if "\ud800" <= char <= "\udfff":
+        return f"contains a lone surrogate ({code}), which is not valid Unicode"
+    if "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069":
+        return f"contains a bidirectional override ({code})"
+    return f"contains a control character ({code})"
+
+
+def check_text(value, multiline=False):
+    """Return *value* when it is a string that may cross the border; raise RowError."""
+    if not isinstance(value, str):
+        raise RowError("expected a string")
+    problem = text_problem(value, multiline)
+    if problem:
+        raise RowError(problem)
+    return value
+
+
 def format_time(moment):
     return moment.astimezone(timezone.utc).strftime(TIME_FORMAT)
 
 
-def parse_time(value):
-    """Parse a wire time; accept any ISO 8601 form with an offset, return aware UTC."""
-    if not isinstance(value, str) or len(value) > 40:
-        raise RowError("expected an ISO 8601 time")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise RowError(f"not an ISO 8601 time: {value[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise RowError("time has no UTC offset")
-    try:
-        moment = moment.astimezone(timezone.utc)
-    except OverflowError:
-        raise RowError(f"time out of range: {value[:40]!r}") from None
-    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-        raise RowError(f"time out of range: {value[:40]!r}")
-    return moment
+class Check:
+    """One field's check: call it with a value to get the clean value or a
+    RowError; ``schema`` is the same rule as JSON Schema, for OpenAPI."""
+
+    schema = {}
+
+    def __call__(self, value):
+        raise NotImplementedError
 
 
-def uuid_text(value):
-    if not isinstance(value, str):
-        raise RowError("expected a UUID string")
-    try:
+class Time(Check):
+    """An ISO 8601 time with an offset, in the years 2000-2100 as written; aware UTC out."""
+
+    schema = {"type": "string", "format": "date-time", "pattern": r"^(20[0-9]{2}|2100)-", "maxLength": 40}
+
+    def __call__(self, value):
+        if not isinstance(value, str) or len(value) > 40:
+            raise RowError("expected an ISO 8601 time")
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise RowError(f"not an ISO 8601 time: {value[:40]!r}") from None
+        if moment.tzinfo is None:
+            raise RowError("time has no UTC offset")
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise RowError(f"time out of range (years {EARLIEST_YEAR} to {LATEST_YEAR}): {value[:40]!r}")
+        return moment.astimezone(timezone.utc)
+
+
+class Uuid(Check):
+    """A UUID in its canonical 8-4-4-4-12 form; lower case out."""
+
+    schema = {"type": "string", "format": "uuid"}
+
+    def __call__(self, value):
+        if not isinstance(value, str) or not _UUID.fullmatch(value):
+            raise RowError(f"not a UUID: {str(value)[:40]!r}")
         return str(uuid.UUID(value))
-    except ValueError:
-        raise RowError(f"not a UUID: {value[:40]!r}") from None
 
 
-def whole(minimum, maximum=2**63 - 1):
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise RowError(f"expected a whole number from {minimum} to {maximum}")
+class Whole(Check):
+    def __init__(self, minimum, maximum=2**63 - 1):
+        self.minimum, self.maximum = minimum, maximum
+        self.schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
+
+    def __call__(self, value):
+        if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= self.maximum:
+            raise RowError(f"expected a whole number from {self.minimum} to {self.maximum}")
         return value
 
-    return check
+
+class Number(Check):
+    def __init__(self, minimum=-MAX_NUMBER, maximum=MAX_NUMBER, what="a number"):
+        self.minimum, self.maximum, self.what = minimum, maximum, what
+        self.schema = {"type": "number", "minimum": minimum, "maximum": maximum}
+
+    def __call__(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise RowError(f"expected {self.what}")
+        if not self.minimum <= value <= self.maximum:
+            raise RowError(f"expected {self.what} from {self.minimum:g} to {self.maximum:g}")
+        return float(value)
 
 
-def number(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) > 1e12:
-        raise RowError("expected a number")
-    return float(value)
+class Flag(Check):
+    schema = {"type": "boolean"}
 
-
-def reading(value):
-    """A CLOCK_BOOTTIME reading in seconds."""
-    value = number(value)
-    if not 0 <= value <= MAX_MONOTONIC:
-        raise RowError(f"expected seconds since boot from 0 to {MAX_MONOTONIC:g}")
-    return value
-
-
-def flag(value):
-    if not isinstance(value, bool):
-        raise RowError("expected true or false")
-    return value
-
-
-def text(maximum):
-    def check(value):
-        if not isinstance(value, str) or not value or len(value) > maximum:
-            raise RowError(f"expected a string of 1 to {maximum} characters")
+    def __call__(self, value):
+        if not isinstance(value, bool):
+            raise RowError("expected true or false")
         return value
 
-    return check
+
+class Text(Check):
+    """A string of 1 to *maximum* characters that may cross the border."""
+
+    def __init__(self, maximum, multiline=False):
+        self.maximum, self.multiline = maximum, multiline
+        self.schema = {"type": "string", "minLength": 1, "maxLength": maximum,
+                       "pattern": _TEXT_PATTERN if multiline else _LINE_PATTERN}
+
+    def __call__(self, value):
+        if not isinstance(value, str) or not value or len(value) > self.maximum:
+            raise RowError(f"expected a string of 1 to {self.maximum} characters")
+        return check_text(value, self.multiline)
 
 
-def one_of(options):
-    def check(value):
-        # Same type as well as equal: JSON's true and 4.0 are not the ratings 1 and 4.
-        if not any(value == option and type(value) is type(option) for option in options):
-            raise RowError(f"expected one of {', '.join(str(o) for o in options)}")
+class Comment(Check):
+    """A customer's comment: at most COMMENT_MAX characters, newline and tab allowed; empty is None."""
+
+    schema = {"type": ["string", "null"], "maxLength": COMMENT_MAX, "pattern": _TEXT_PATTERN}
+
+    def __call__(self, value):
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) > COMMENT_MAX:
+            raise RowError(f"expected a string of at most {COMMENT_MAX} characters")
+        return check_text(value, multiline=True) or None
+
+
+class OneOf(Check):
+    """Equal to one of *options* in type as well: JSON's true and 4.0 are not the ratings 1 and 4."""
+
+    def __init__(self, options):
+        self.options = tuple(options)
+        self.schema = {"enum": list(self.options)}
+        kinds = {type(option) for option in self.options if option is not None}
+        if kinds == {int}:
+            self.schema["type"] = ["integer", "null"] if None in self.options else "integer"
+        elif kinds == {str}:
+            self.schema["type"] = ["string", "null"] if None in self.options else "string"
+
+    def __call__(self, value):
+        if not any(value == option and type(value) is type(option) for option in self.options):
+            raise RowError(f"expected one of {', '.join(str(o) for o in self.options)}")
         return value
 
-    return check
+
+class Optional(Check):
+    """*check*, or null."""
+
+    def __init__(self, check):
+        self.check = check
+        inner = dict(check.schema)
+        kind = inner.get("type")
+        inner["type"] = [kind, "null"] if isinstance(kind, str) else kind
+        self.schema = inner
+
+    def __call__(self, value):
+        return None if value is None else self.check(value)
 
 
-def comment_text(value):
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > MAX_COMMENT:
-        raise RowError(f"expected a string of at most {MAX_COMMENT} characters")
-    return value or None
+class Texts(Check):
+    """Language code -> text (a question in each language)."""
 
+    def __init__(self, maximum=200, languages=10):
+        self.maximum, self.languages = maximum, languages
+        self.schema = {
+            "type": "object", "minProperties": 1, "maxProperties": languages,
+            "propertyNames": {"minLength": 2, "maxLength": 8, "pattern": "^[A-Za-z-]+$"},
+            "additionalProperties": Text(maximum).schema,
+        }
+
+    def __call__(self, value):
+        if not isinstance(value, dict) or not value or len(value) > self.languages:
+            raise RowError(f"expected an object of 1 to {self.languages} language -> text")
+        for language, text in value.items():
+            if not isinstance(language, str) or not re.fullmatch(r"[A-Za-z-]{2,8}", language):
+                raise RowError("a language code is malformed")
+            try:
+                Text(self.maximum)(text)
+            except RowError as error:
+                raise RowError(f"{language}: {error}") from None
+        return value
+
+
+parse_time = Time()
+uuid_text = Uuid()
+flag = Flag()
+reading = Number(0, MAX_MONOTONIC, "seconds since boot")
+number = Number()
 
 RATING_FIELDS = {
     "id": uuid_text,
-    "seq": whole(1),
-    "question_id": text(64),
-    "question_version": whole(1, 1_000_000),
-    "rating": one_of(RATINGS),
-    "source": one_of(SOURCES),
+    "seq": Whole(1),
+    "question_id": Text(64),
+    "question_version": Whole(1, MAX_QUESTION_VERSION),
+    "rating": OneOf(RATINGS),
+    "source": OneOf(SOURCES),
     "recorded_at": parse_time,
     "clock_trusted": flag,
-    "boot_id": text(64),
+    "boot_id": Text(64),
     "monotonic": reading,
-    "filtered": one_of(KIOSK_FILTERS),
+    "filtered": OneOf(KIOSK_FILTERS),
 }
 
 FOLLOWUP_FIELDS = {
     "id": uuid_text,
     "rating_id": uuid_text,
-    "reason": text(64),
-    "reason_group": one_of(GROUP_KEYS),
-    "comment": comment_text,
+    "reason": Text(64),
+    "reason_group": OneOf(GROUP_KEYS),
+    "comment": Comment(),
     "recorded_at": parse_time,
     "clock_trusted": flag,
-    "boot_id": text(64),
+    "boot_id": Text(64),
     "monotonic": reading,
 }
 
-BOOT_FIELDS = {"boot_id": text(64), "trusted_wall": parse_time, "trusted_monotonic": reading}
-QUESTION_FIELDS = {"id": text(64), "version": whole(1, 1_000_000), "texts": None}
-REASON_FIELDS = {"key": text(64), "group": one_of(GROUP_KEYS)}
+BOOT_FIELDS = {"boot_id": Text(64), "trusted_wall": parse_time, "trusted_monotonic": reading}
+QUESTION_FIELDS = {"id": Text(64), "version": Whole(1, MAX_QUESTION_VERSION), "texts": Texts()}
+REASON_FIELDS = {"key": Text(64), "group": OneOf(GROUP_KEYS)}
+
+ENVELOPE_FIELDS = {
+    "batch_id": uuid_text,
+    "kiosk_id": uuid_text,
+    "software_version": Text(40),
+    "sent_at": parse_time,
+    "boot_id": Text(64),
+    "monotonic": reading,
+    "clock_trusted": flag,
+}
+#: The envelope's lists: name -> (row fields, most entries).
+ENVELOPE_LISTS = {
+    "boots": (BOOT_FIELDS, MAX_ROWS),
+    "questions": (QUESTION_FIELDS, 100),
+    "reasons": (REASON_FIELDS, 100),
+    "ratings": (RATING_FIELDS, MAX_ROWS),
+    "followups": (FOLLOWUP_FIELDS, MAX_ROWS),
+}
+
+#: ``POST /api/v1/enroll``: the kiosk's own UUID, bound to the token's kiosk.
+ENROL_FIELDS = {"kiosk_id": uuid_text, "software_version": Text(40)}
+
+#: ``POST /api/v1/heartbeat``: the kiosk's state after every uploader pass.
+HEARTBEAT_FIELDS = {
+    "kiosk_id": uuid_text,
+    "software_version": Text(40),
+    "pending": Whole(0, 2**31 - 1),
+    "oldest_pending_seconds": Optional(Number()),  # negative after a clock step back
+    "quarantined": Whole(0, 2**31 - 1),
+    "boot_id": Text(64),
+    "wall": parse_time,
+    "monotonic": reading,
+    "clock_trusted": flag,
+    "free_disk_bytes": Optional(Whole(0)),
+    "gap_error": Optional(Text(500)),
+}
 
 
 def check_row(row, fields):
@@ -167,33 +344,10 @@ def check_row(row, fields):
         if name not in row:
             raise RowError(f"{name}: missing")
         try:
-            clean[name] = check(row[name]) if check else row[name]
+            clean[name] = check(row[name])
         except RowError as error:
             raise RowError(f"{name}: {error}") from None
     return clean
-
-
-def check_texts(texts):
-    if not isinstance(texts, dict) or not texts or len(texts) > 10:
-        raise RowError("texts: expected an object of language -> text")
-    for language, text in texts.items():
-        if not isinstance(language, str) or not 2 <= len(language) <= 8:
-            raise RowError("texts: a language code is malformed")
-        if not isinstance(text, str) or not 0 < len(text) <= 200:
-            raise RowError(f"texts.{language}: expected 1 to 200 characters")
-    return texts
-
-
-ENVELOPE_FIELDS = {
-    "batch_id": uuid_text,
-    "kiosk_id": uuid_text,
-    "software_version": text(40),
-    "sent_at": parse_time,
-    "boot_id": text(64),
-    "monotonic": reading,
-    "clock_trusted": flag,
-}
-ENVELOPE_LISTS = ("boots", "questions", "reasons", "ratings", "followups")
 
 
 def check_envelope(batch):
@@ -203,14 +357,23 @@ def check_envelope(batch):
     unknown = set(batch) - set(ENVELOPE_FIELDS) - set(ENVELOPE_LISTS)
     if unknown:
         raise RowError(f"unknown field {sorted(unknown)[0]!r}")
-    clean = check_row({k: batch.get(k) for k in ENVELOPE_FIELDS if k in batch}, ENVELOPE_FIELDS)
-    for name in ENVELOPE_LISTS:
+    clean = check_row({k: batch[k] for k in ENVELOPE_FIELDS if k in batch}, ENVELOPE_FIELDS)
+    for name, (_, most) in ENVELOPE_LISTS.items():
         value = batch.get(name, [])
         if not isinstance(value, list):
             raise RowError(f"{name}: expected a list")
+        if len(value) > most:
+            raise RowError(f"{name}: at most {most} entries")
         clean[name] = value
     if len(clean["ratings"]) + len(clean["followups"]) > MAX_ROWS:
         raise RowError(f"a batch holds at most {MAX_ROWS} ratings and follow-ups")
-    if len(clean["boots"]) > MAX_ROWS or len(clean["questions"]) > 100 or len(clean["reasons"]) > 100:
-        raise RowError("too many boots, questions or reasons")
     return clean
+
+
+def object_schema(fields, title=None):
+    """The JSON Schema of a document made of *fields* (every field required, no others)."""
+    schema = {"type": "object", "required": list(fields), "additionalProperties": False,
+              "properties": {name: dict(check.schema) for name, check in fields.items()}}
+    if title:
+        schema["title"] = title
+    return schema

@@ -14,9 +14,7 @@ import peewee
 from flask import Blueprint, Response, request, stream_with_context
 from werkzeug.exceptions import BadRequest, Forbidden
 
-from kiosk.content import GROUPS
-
-from ..protocol import EARLIEST_YEAR, LATEST_YEAR
+from ..protocol import EARLIEST_YEAR, GROUPS, LATEST_YEAR, RowError, check_text
 from .auth import current_user, visible_site_ids
 from .db import connection
 from .models import Followup, Kiosk, Provider, Rating, Redaction, Service, Site
@@ -122,6 +120,10 @@ def ratings():
     allowed = visible_site_ids(user)
     site_name = request.args.get("site")
     if site_name is not None:
+        try:
+            check_text(site_name)
+        except RowError as error:
+            raise BadRequest(f"site: {error}") from None
         site = Site.get_or_none(Site.name == site_name)
         if site is None or (allowed is not None and site.id not in allowed):
             raise Forbidden("no such site, or not one of yours")

@@ -10,7 +10,7 @@ import peewee
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
-from ..protocol import RowError, check_row, flag, number, parse_time, reading, text, uuid_text, whole
+from ..protocol import ENROL_FIELDS, HEARTBEAT_FIELDS, RowError, check_row
 from .auth import current_kiosk
 from .body import json_body
 from .db import write_transaction
@@ -20,29 +20,12 @@ from .timesource import utc_now
 
 bp = Blueprint("kiosk_api", __name__)
 
-ENROL_FIELDS = {"kiosk_id": uuid_text, "software_version": text(40)}
-
-
-def _optional(check):
-    return lambda value: None if value is None else check(value)
-
-
-HEARTBEAT_FIELDS = {
-    "kiosk_id": uuid_text,
-    "software_version": text(40),
-    "pending": whole(0, 2**31 - 1),
-    "oldest_pending_seconds": _optional(number),
-    "quarantined": whole(0, 2**31 - 1),
-    "boot_id": text(64),
-    "wall": parse_time,
-    "monotonic": reading,
-    "clock_trusted": flag,
-    "free_disk_bytes": _optional(whole(0)),
-    "gap_error": _optional(text(500)),
-}
-
 
 def _checked(fields):
+    """The request's body checked against *fields*; 422 naming the field.
+
+    Callers look the token up first: a request without a valid token never
+    gets its body inflated and parsed."""
     try:
         return check_row(json_body(), fields)
     except RowError as error:
@@ -61,8 +44,8 @@ def _own_kiosk(body):
 @bp.post("/api/v1/enroll")
 def enroll():
     """Bind the kiosk's own UUID to the token's kiosk record (idempotent)."""
-    body = _checked(ENROL_FIELDS)
     kiosk = current_kiosk()
+    body = _checked(ENROL_FIELDS)
     if kiosk.device_id not in (None, body["kiosk_id"]):
         raise Conflict("this token is already enrolled by another device")
     if kiosk.device_id is None:
@@ -120,6 +103,7 @@ def config():
 @bp.post("/api/v1/heartbeat")
 def heartbeat():
     """Keep the kiosk's latest state; answer with central's sequence view."""
+    current_kiosk()
     body = _checked(HEARTBEAT_FIELDS)
     kiosk = _own_kiosk(body)
     body.pop("kiosk_id")

@@ -10,20 +10,34 @@ import peewee
 from kiosk.errors import HymyError
 from kiosk.hours import OpeningHours, load_zone
 
+from ..protocol import RowError, Text
 from . import auth
 from .db import connection
 from .models import Kiosk, Provider, Question, Service, Site, User, UserSite
 
 
 class OrgError(HymyError, ValueError):
-    """A name is taken or unknown."""
+    """A name is taken, unknown or not a name."""
+
+
+NAME = Text(120)
 
 
 def _now():
     return datetime.now(timezone.utc)
 
 
+def _checked_name(model, name):
+    """A name as it may be stored: the wire's text rule, at most 120 characters."""
+    try:
+        return NAME(name)
+    except RowError as error:
+        raise OrgError(f"{model.__name__.lower()} name: {error}") from None
+
+
 def _create(model, **fields):
+    if "name" in fields:
+        _checked_name(model, fields["name"])
     try:
         with connection():
             return model.create(**fields)
@@ -32,6 +46,7 @@ def _create(model, **fields):
 
 
 def named(model, name):
+    _checked_name(model, name)
     found = model.get_or_none(model.name == name)
     if found is None:
         raise OrgError(f"no {model.__name__.lower()} named {name!r}")
