@@ -11,6 +11,7 @@ import peewee
 from kiosk.cli import CommandError
 from kiosk.errors import ConfigError
 
+from ..protocol import MAX_QUESTION_VERSION, QUESTION_FIELDS, RowError
 from . import org
 from .config import load_central_config
 from .db import connection, open_central_database, write_transaction
@@ -160,17 +161,44 @@ def add_user(config_path, name, role, sites):
 @click.option("--text", "texts", multiple=True, required=True, metavar="LANG=TEXT")
 def set_question(config_path, key, texts):
     """Publish a new version of a question (a used version never changes)."""
-    _open(config_path)
     table = {}
     for item in texts:
         language, _, text = item.partition("=")
-        if not text.strip() or len(text) > 200:
-            raise CommandError(f"--text {item!r}: expected LANG=TEXT of at most 200 characters", exit_code=2)
         table[language.strip()] = text.strip()
-    with connection():
-        latest = Question.select(peewee.fn.MAX(Question.version)).where(Question.key == key).scalar() or 0
-        Question.create(key=key, version=latest + 1, texts=table, created_at=_now())
-    click.echo(f"question {key!r} is now version {latest + 1}")
+    # The protocol's own checks: central never publishes what a kiosk would refuse.
+    for what, check, value in (("KEY", QUESTION_FIELDS["id"], key), ("--text", QUESTION_FIELDS["texts"], table)):
+        try:
+            check(value)
+        except RowError as error:
+            raise CommandError(f"{what}: {error}", exit_code=2) from None
+    _open(config_path)
+    try:
+        with connection(), write_transaction():
+            version = _next_published_version(key)
+            Question.create(key=key, version=version, texts=table, created_at=_now())
+    except peewee.IntegrityError:
+        raise CommandError(f"question {key!r}: another version was published at the same moment; "
+                           "run the command again") from None
+    click.echo(f"question {key!r} is now version {version}")
+
+
+def _next_published_version(key):
+    """The number after *key*'s latest published version, never one a kiosk's check would refuse.
+
+    Numbered from published versions only: what kiosks declared never pushes
+    the numbering up. A legacy declaration still held in the question table
+    (see :class:`Question`) keeps its number: publishing skips over it.
+    """
+    published = Question.select(peewee.fn.MAX(Question.version)).where((Question.key == key) & Question.published)
+    version = (published.scalar() or 0) + 1
+    legacy = set(Question.select(Question.version).where(
+        (Question.key == key) & ~Question.published & (Question.version >= version)).tuples())
+    while (version,) in legacy:
+        version += 1
+    if version > MAX_QUESTION_VERSION:
+        raise CommandError(f"question {key!r}: the next version would be {version}, beyond the highest a kiosk "
+                           f"accepts ({MAX_QUESTION_VERSION}); publish it under a new key")
+    return version
 
 
 @central.command("set-target")

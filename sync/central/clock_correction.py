@@ -12,10 +12,17 @@ the monotonic clock from a moment whose real time is known:
 - otherwise the row is ``uncorrectable``: kept with the kiosk's time, flagged,
   never guessed.
 
+A correction that lands after the batch's own send moment (central's receive
+time) or before the protocol's earliest year cannot be right: a row is
+recorded before it is sent, and readings that say otherwise come from a
+broken or hostile clock. Such a row is ``uncorrectable`` too.
+
 Rows the kiosk flagged ``unverified`` (opening hours unknown on an untrusted
 clock) are decided here, from the corrected time and the site's hours.
 """
 from datetime import timedelta
+
+from ..protocol import EARLIEST_YEAR
 
 KIOSK, CORRECTED, UNCORRECTABLE = "kiosk", "corrected", "uncorrectable"
 
@@ -23,9 +30,12 @@ KIOSK, CORRECTED, UNCORRECTABLE = "kiosk", "corrected", "uncorrectable"
 def corrected_time(row, batch, received_at, boots):
     """Return ``(occurred_at, basis)`` for one rating row of *batch*."""
     try:
-        return _corrected_time(row, batch, received_at, boots)
+        occurred_at, basis = _corrected_time(row, batch, received_at, boots)
     except OverflowError:  # readings too far apart to be a real boot: do not guess
         return row["recorded_at"], UNCORRECTABLE
+    if basis == CORRECTED and not (occurred_at.year >= EARLIEST_YEAR and occurred_at <= received_at):
+        return row["recorded_at"], UNCORRECTABLE
+    return occurred_at, basis
 
 
 def _corrected_time(row, batch, received_at, boots):

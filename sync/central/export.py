@@ -2,7 +2,8 @@
 
 Rows are read in pages ordered by (occurred_at, id), so a year of data goes
 out at constant memory. ``from``/``to`` are local dates at each rating's site;
-a viewer sees only their own sites.
+a viewer sees only their own sites. In the CSV, a text cell that a
+spreadsheet would take for a formula is prefixed with ``'``; JSON is as stored.
 """
 import csv
 import io
@@ -87,12 +88,25 @@ def export_rows(first_day, last_day, site_ids):
         after = (page[-1]["occurred_at"], page[-1]["id"])
 
 
+# A spreadsheet takes a cell starting with one of these as a formula (or, for
+# tab and carriage return, strips them and then may): a comment such as
+# "=HYPERLINK(...)" must stay text. A leading apostrophe is the usual escape.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value):
+    """*value* as a CSV cell a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows):
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({name: _as_text(value) for name, value in row.items()})
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

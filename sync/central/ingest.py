@@ -2,7 +2,8 @@
 
 Idempotent by UUID: a row central already holds with the same content is a
 duplicate (a no-op); the same UUID with different content is a conflict,
-recorded and never overwritten. A batch whose envelope is malformed is refused
+recorded and never overwritten. The same holds for a UUID twice in one
+batch: the first stands. A batch whose envelope is malformed is refused
 whole (422); otherwise it is accepted row by row: the valid rows are stored and
 the bad ones are named in ``rejected``, so one bad row cannot hold back a
 backlog and the uploader can quarantine exactly that row. The answer names
@@ -30,7 +31,7 @@ from .auth import current_kiosk
 from .body import json_body
 from .clock_correction import corrected_time, final_filter
 from .db import insert_new, write_transaction
-from .models import Conflict, Followup, Question, Rating, Reason, Redaction
+from .models import Conflict, DeclaredQuestion, Followup, Question, Rating, Reason, Redaction
 from .reconcile import reconcile
 from .timesource import utc_now
 
@@ -80,22 +81,58 @@ def _clean_rows(kind, rows, fields, report):
     return clean
 
 
-def _question_versions(batch, report):
-    """(key, version) pairs central knows after adding the batch's definitions."""
-    for definition in _clean_rows("question", batch["questions"], QUESTION_FIELDS, report):
-        texts = definition["texts"]
-        known = Question.get_or_none(key=definition["id"], version=definition["version"])
-        if known is None:
-            Question.insert(key=definition["id"], version=definition["version"], texts=texts,
-                            created_at=utc_now(), published=False).on_conflict_ignore().execute()
-        elif known.texts != texts:
-            # A used version never changes: central's text stands, the kiosk is told.
-            report.conflicts.append({"kind": "question", "id": f"{definition['id']}@{definition['version']}",
-                                     "fields": ["texts"]})
-    cited = {(r.get("question_id"), r.get("question_version")) for r in batch["ratings"] if isinstance(r, dict)}
-    keys = {key for key, _ in cited if isinstance(key, str)}
-    rows = Question.select(Question.key, Question.version).where(Question.key.in_(keys)).tuples() if keys else []
-    return set(rows)
+def _question_versions(kiosk, definitions, ratings, received_at, report):
+    """(key, version) pairs *kiosk*'s rows may cite, after adding the batch's declarations.
+
+    Central's own versions (published, and legacy declarations) and the
+    kiosk's own declarations, never another kiosk's. A declared version is
+    kept for this kiosk alone, so no kiosk can take or push up a number
+    central publishes. A version never changes once used: a declaration with
+    other texts than the kiosk's earlier one, or than the published version
+    of that number, is a conflict, and the standing text stays.
+    """
+    keys = {row["question_id"] for row in ratings} | {definition["id"] for definition in definitions}
+    if not keys:
+        return set()
+    central = {(q.key, q.version): q for q in
+               Question.select(Question.key, Question.version, Question.texts, Question.published)
+               .where(Question.key.in_(keys))}
+    declared = dict(_declared(kiosk, keys))
+    new = {}
+    for definition in definitions:
+        pair, texts = (definition["id"], definition["version"]), definition["texts"]
+        if pair in declared:
+            standing = declared[pair]
+        elif pair in central and central[pair].published:
+            standing = central[pair].texts
+        elif pair in new:
+            standing = new[pair]
+        else:
+            new[pair] = texts
+            continue
+        if standing != texts:
+            _question_conflict(report, pair)
+    if new:
+        DeclaredQuestion.insert_many(
+            [{"kiosk": kiosk.id, "key": key, "version": version, "texts": texts, "received_at": received_at}
+             for (key, version), texts in new.items()]).on_conflict_ignore().execute()
+        # Another batch of this kiosk may have declared one of them first: its text stands.
+        for pair, texts in _declared(kiosk, {key for key, _ in new}):
+            if pair in new and texts != new[pair]:
+                _question_conflict(report, pair)
+            declared[pair] = texts
+    return set(central) | set(declared)
+
+
+def _declared(kiosk, keys):
+    """``((key, version), texts)`` of the versions *kiosk* declared for *keys*."""
+    query = (DeclaredQuestion.select(DeclaredQuestion.key, DeclaredQuestion.version, DeclaredQuestion.texts)
+             .where((DeclaredQuestion.kiosk == kiosk.id) & DeclaredQuestion.key.in_(keys)))
+    return [((row.key, row.version), row.texts) for row in query]
+
+
+def _question_conflict(report, pair):
+    report.conflicts.append({"kind": "question", "id": f"{pair[0]}@{pair[1]}", "fields": ["texts"]})
 
 
 def _reason_groups(batch, report):
@@ -117,6 +154,22 @@ def _note_conflict(kiosk, batch, report, kind, item_id, fields):
     report.conflicts.append({"kind": kind, "id": item_id, "fields": fields})
     Conflict.create(kiosk=kiosk, item_id=item_id, kind=kind, batch_id=batch["batch_id"],
                     received_at=utc_now(), fields=fields)
+
+
+def _once_each(kiosk, batch, report, kind, rows, fields):
+    """*rows* with each id once, the first standing; a repeat inside the batch
+    is a duplicate when identical and a conflict when any of *fields* differs."""
+    first = {}
+    for row in rows:
+        earlier = first.setdefault(row["id"], row)
+        if earlier is row:
+            continue
+        differs = [name for name in fields if earlier[name] != row[name]]
+        if differs:
+            _note_conflict(kiosk, batch, report, kind, row["id"], differs)
+        else:
+            report.duplicates += 1
+    return list(first.values())
 
 
 def _store(kiosk, batch, report, kind, model, candidates, compare, clash_field):
@@ -157,20 +210,18 @@ def _site_hours(site):
 def _ingest_ratings(kiosk, batch, checked, received_at, report, questions):
     boots = {b["boot_id"]: b for b in checked["boots"]}
     hours = _site_hours(kiosk.site)
-    candidates, seen = [], set()
+    rows = []
     for row in checked["ratings"]:
         if (row["question_id"], row["question_version"]) not in questions:
-            report.reject("rating", row, "question_version: unknown to central and not defined in the batch")
+            report.reject("rating", row, "question_version: unknown to central and not declared by this kiosk")
             continue
-        if row["id"] in seen:
-            continue
-        seen.add(row["id"])
         row["question_key"] = row.pop("question_id")
         row["kiosk_filter"] = row.pop("filtered")
         occurred_at, basis = corrected_time(row, batch, received_at, boots)
         row.update(kiosk=kiosk.id, occurred_at=occurred_at, time_basis=basis, received_at=received_at,
                    filtered=final_filter(row["kiosk_filter"], occurred_at, basis, hours))
-        candidates.append(row)
+        rows.append(row)
+    candidates = _once_each(kiosk, batch, report, "rating", rows, RATING_COMPARED)
 
     def compare(held, row):
         return (["kiosk"] if held.kiosk_id != kiosk.id else []) + _differences(held, row, RATING_COMPARED)
@@ -179,23 +230,23 @@ def _ingest_ratings(kiosk, batch, checked, received_at, report, questions):
 
 
 def _ingest_followups(kiosk, batch, checked, received_at, report, groups):
-    rows, seen = [], set()
+    rows = []
     for row in checked["followups"]:
         if groups.get(row["reason"]) != row["reason_group"]:
             report.reject("followup", row, "reason: unknown to central or in another group")
-        elif row["id"] not in seen:
-            seen.add(row["id"])
+        else:
             rows.append(row)
     if not rows:
         return
     owners = dict(Rating.select(Rating.id, Rating.kiosk).where(
-        Rating.id.in_([r["rating_id"] for r in rows])).tuples())
-    candidates = []
+        Rating.id.in_({r["rating_id"] for r in rows})).tuples())
+    owned = []
     for row in rows:
         if owners.get(row["rating_id"]) != kiosk.id:
             report.reject("followup", row, "rating_id: no such rating of this kiosk at central")
         else:
-            candidates.append(dict(row, rating=row["rating_id"], received_at=received_at))
+            owned.append(dict(row, rating=row["rating_id"], received_at=received_at))
+    candidates = _once_each(kiosk, batch, report, "followup", owned, FOLLOWUP_COMPARED)
 
     def compare(held, row):
         redacted = Redaction.select().where(Redaction.followup == held.id).exists()
@@ -211,11 +262,12 @@ def ingest_batch(kiosk, batch, received_at):
     # so central's workers check batches in parallel and queue only to store.
     checked = {
         "boots": _clean_rows("boot", batch["boots"], BOOT_FIELDS, report),
+        "questions": _clean_rows("question", batch["questions"], QUESTION_FIELDS, report),
         "ratings": _clean_rows("rating", batch["ratings"], RATING_FIELDS, report),
         "followups": _clean_rows("followup", batch["followups"], FOLLOWUP_FIELDS, report),
     }
     with write_transaction():
-        questions = _question_versions(batch, report)
+        questions = _question_versions(kiosk, checked["questions"], checked["ratings"], received_at, report)
         groups = _reason_groups(batch, report)
         _ingest_ratings(kiosk, batch, checked, received_at, report, questions)
         _ingest_followups(kiosk, batch, checked, received_at, report, groups)

@@ -56,11 +56,16 @@ class Provider(BaseModel):
 
 
 class Question(BaseModel):
-    """One version of a question. A used version never changes: new text, new version.
+    """One version of a question central published. A used version never
+    changes: new text, new version. Only central numbers these (the default
+    question, ``set-question``); they are what kiosks are sent.
 
-    Only published versions (the default question, ``set-question``) are ever
-    sent to kiosks; a version a kiosk defined in a batch (its local config from
-    before enrolment) is kept to label that kiosk's rows, never published.
+    Rows with ``published`` false are legacy: versions kiosks declared in
+    batches before declarations were kept per kiosk (:class:`DeclaredQuestion`),
+    stored here without the kiosk that declared them. They are never sent to a
+    kiosk and never count in the published numbering; ingest still accepts
+    rows citing them, so a kiosk re-delivering such rows is not refused. A
+    migration will move them out of this table.
     """
 
     key = peewee.CharField(max_length=64)
@@ -103,6 +108,25 @@ class Kiosk(BaseModel):
     created_at = UtcDateTimeField()
     seq_contiguous = peewee.BigIntegerField(default=0)  # every seq 1..this is held
     seq_highest = peewee.BigIntegerField(default=0)
+
+
+class DeclaredQuestion(BaseModel):
+    """A question version one kiosk declared in a batch: the text its rows
+    cite, e.g. recorded under its local config before enrolment.
+
+    Kept per kiosk and apart from :class:`Question`: a kiosk's number labels
+    that kiosk's rows only, and can never collide with or push up the
+    versions central publishes.
+    """
+
+    kiosk = peewee.ForeignKeyField(Kiosk, backref="declared_questions")
+    key = peewee.CharField(max_length=64)
+    version = peewee.IntegerField()
+    texts = JsonField()
+    received_at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("kiosk", "key", "version"), True),)
 
 
 class KioskStatus(BaseModel):
@@ -196,6 +220,6 @@ class Conflict(BaseModel):
 
 
 MODELS = (
-    Site, Service, Provider, Question, Reason, Setting, Kiosk, KioskStatus, User, UserSite,
+    Site, Service, Provider, Question, Reason, Setting, Kiosk, DeclaredQuestion, KioskStatus, User, UserSite,
     Rating, Followup, Redaction, Conflict,
 )

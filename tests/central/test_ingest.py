@@ -168,8 +168,9 @@ def test_rows_citing_a_question_version_defined_in_the_batch_are_accepted(centra
     definition = {"id": "visit", "version": 3, "texts": {"en": "How was your visit?", "fi": "Miten käynti sujui?"}}
     answer = central.post_batch(token, batch(device, rows, questions=[definition])).json()
     assert answer["accepted"] == 1 and answer["rejected"] == []
-    texts = central.query(lambda m: m.Question.get(key="visit", version=3).texts)
-    assert texts == definition["texts"]
+    declared = central.query(lambda m: m.DeclaredQuestion.get(key="visit", version=3))
+    assert declared.texts == definition["texts"] and declared.kiosk.device_id == device
+    assert central.count("Question") == 1  # only the seeded, published one
 
 
 def test_rows_citing_an_unknown_question_version_are_rejected(central):
