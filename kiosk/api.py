@@ -134,7 +134,12 @@ def init_app(app):
             413: "the body is larger than 16 KB",
             415: "send the body as application/json",
         }.get(error.code, error.description or error.name)
-        return _error(error.code, message)
+        response, status = _error(error.code, message)
+        # Keep what werkzeug says beside the body: Allow on 405, Retry-After on 429/503.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers.add(name, value)
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(error):

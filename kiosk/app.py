@@ -1,14 +1,15 @@
 """The kiosk application factory.
 
 ``create_app(config)`` builds one kiosk: configuration, the local database,
-the recorder, the screen, the HTTP API and the physical buttons, each wired by
-its own ``init_app`` in the order of the data path.
+the recorder, the screen, the HTTP API (guarded when it listens beyond
+loopback) and the physical buttons, each wired by its own ``init_app`` in the
+order of the data path.
 """
 import logging
 
 from flask import Flask
 
-from . import api, buttons, db, i18n, screen
+from . import api, buttons, db, i18n, lan_guard, screen
 from .clock import SystemClock
 from .config import KioskConfig, load_config
 from .content import Content
@@ -43,7 +44,7 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
 
     clock = clock or SystemClock(config.clock_trusted)
     db.init_app(app)
-    events = Broadcaster()
+    events = Broadcaster(max_subscribers=config.max_streams)
     recorder = Recorder(
         clock,
         kiosk_id(config.data_dir),
@@ -58,5 +59,6 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
     i18n.init_app(app)
     screen.init_app(app)
     api.init_app(app)
+    lan_guard.init_app(app)
     buttons.init_app(app, pin_factory=pin_factory)
     return app

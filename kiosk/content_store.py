@@ -15,7 +15,7 @@ from sync.protocol import text_problem
 
 from .content import DEFAULT_REASONS, GROUPS, Content, Question, Reason
 from .errors import ConfigError
-from .files import replace_file
+from .files import narrow_if_exists, replace_file
 from .hours import OpeningHours, load_zone
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ class ContentStore:
         self.path = data_dir / CENTRAL_CONTENT_FILE if data_dir else None
         self._lock = threading.Lock()
         self._seen = (None, local)  # (file modification time, content)
+        if self.path is not None:
+            narrow_if_exists(self.path)  # written 0644 by an older version
 
     def current(self):
         if self.path is None:
@@ -90,5 +92,5 @@ class ContentStore:
     def apply(self, document):
         """Validate *document* and make it current; ConfigError leaves all as it was."""
         content = content_from_central(document)
-        replace_file(self.path, json.dumps(document, ensure_ascii=False, sort_keys=True))
+        replace_file(self.path, json.dumps(document, ensure_ascii=False, sort_keys=True))  # 0600
         return content

@@ -12,12 +12,12 @@ from contextlib import contextmanager
 
 import peewee
 
+from .files import create_private_file, make_private_dir, narrow_if_exists
 from .migrations import migrate
 
 log = logging.getLogger(__name__)
 
 database = peewee.SqliteDatabase(None)
-
 
 
 class WalKeeper:
@@ -54,7 +54,8 @@ def pragmas(busy_timeout_ms):
 
 def open_database(path, busy_timeout_ms=5000):
     """Bind the deferred database to *path*, creating and upgrading it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
+    create_database_file(path)
     database.init(
         str(path),
         pragmas=pragmas(busy_timeout_ms),
@@ -66,6 +67,15 @@ def open_database(path, busy_timeout_ms=5000):
     _hold_open(path)
     log.info("database %s at schema version %d", path, version)
     return database
+
+
+def create_database_file(path):
+    """Create the SQLite file 0600 before SQLite opens it: SQLite gives the
+    -wal and -shm files the database file's mode, so they follow. Files an
+    older version left readable by others are narrowed too."""
+    create_private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        narrow_if_exists(path.with_name(path.name + suffix))
 
 
 def _hold_open(path):

@@ -5,10 +5,20 @@ holds a :class:`Subscription`. A slow or vanished screen never blocks the
 recorder: its queue is bounded and the oldest event is dropped. The last few
 events are kept, so a screen that reconnects (streams are closed every
 minute) gets what it missed by naming the last ``seq`` it saw.
+
+Each open stream holds a server thread, so the broadcaster also caps how many
+subscriptions exist at once (``max_streams``): counted under the same lock
+that adds them, so two screens arriving together cannot both take the last slot.
 """
 import queue
 import threading
 from collections import deque
+
+from .errors import HymyError
+
+
+class TooManyStreams(HymyError):
+    """Every stream slot is taken; the screen should come back in a few seconds."""
 
 
 class Subscription:
@@ -35,22 +45,33 @@ class Subscription:
             return None
 
     def close(self):
+        """Give the slot back; safe to call more than once."""
         self._broadcaster.unsubscribe(self)
 
 
 class Broadcaster:
-    """Hands each published event to every current subscription."""
+    """Hands each published event to every current subscription.
 
-    def __init__(self, queue_size=64, replay=64):
+    :param max_subscribers: subscriptions open at once at most (None: no cap);
+        one more raises :class:`TooManyStreams`.
+    """
+
+    def __init__(self, queue_size=64, replay=64, max_subscribers=None):
         self._lock = threading.Lock()
         self._subscriptions = set()
         self._queue_size = queue_size
         self._recent = deque(maxlen=replay)
+        self.max_subscribers = max_subscribers
 
     def subscribe(self, after_seq=None):
-        """A new subscription; with *after_seq*, first the kept events after it."""
+        """A new subscription; with *after_seq*, first the kept events after it.
+
+        :raises TooManyStreams: ``max_subscribers`` are already open.
+        """
         subscription = Subscription(self, self._queue_size)
         with self._lock:
+            if self.max_subscribers is not None and len(self._subscriptions) >= self.max_subscribers:
+                raise TooManyStreams(f"all {self.max_subscribers} screen streams are open")
             if after_seq is not None:
                 for event in self._recent:
                     if event["seq"] > after_seq:

@@ -1,8 +1,21 @@
 """Small files the kiosk must never leave half-written: its id, its
 enrolment, central's content. Each is written to a temporary file, synced,
 then moved into place, and the directory is synced, so after a power cut the
-path holds either the old content or the new one."""
+path holds either the old content or the new one.
+
+Everything the kiosk writes is its own business (ratings, comments, tokens):
+files are created 0600 and a new data dir 0700, whatever the umask of whoever
+started the process, and files an older version left readable are narrowed."""
+import logging
 import os
+import stat
+
+log = logging.getLogger(__name__)
+
+#: Mode of every file the kiosk (or central) writes: the owner's alone.
+PRIVATE_FILE = 0o600
+#: Mode of a data dir the kiosk creates.
+PRIVATE_DIR = 0o700
 
 
 def _write_temporary(path, text, mode):
@@ -24,7 +37,7 @@ def _sync_directory(directory):
         os.close(fd)
 
 
-def replace_file(path, text, mode=0o644):
+def replace_file(path, text, mode=PRIVATE_FILE):
     """Replace *path* with *text* atomically and durably."""
     temporary = _write_temporary(path, text, mode)
     try:
@@ -35,7 +48,7 @@ def replace_file(path, text, mode=0o644):
     _sync_directory(path.parent)
 
 
-def create_file_once(path, text, mode=0o644):
+def create_file_once(path, text, mode=PRIVATE_FILE):
     """Create *path* with *text* unless it exists (another process may win the race)."""
     temporary = _write_temporary(path, text, mode)
     try:
@@ -45,3 +58,46 @@ def create_file_once(path, text, mode=0o644):
     finally:
         os.unlink(temporary)
     _sync_directory(path.parent)
+
+
+def make_private_dir(path):
+    """Create *path* (and missing parents) if needed; the directory made last is 0700.
+
+    An existing directory keeps its mode: systemd's StateDirectory, or an
+    installer, may have chosen it on purpose.
+    """
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+
+
+def create_private_file(path):
+    """Make sure *path* exists and is 0600, without touching its content.
+
+    For files another library fills (SQLite's database: SQLite then gives its
+    -wal and -shm files the database file's mode).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    try:
+        _narrow(path, fd)
+    finally:
+        os.close(fd)
+
+
+def narrow_if_exists(path):
+    """Take group and other permissions off *path* if it exists (made by an older version)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        _narrow(path, fd)
+    finally:
+        os.close(fd)
+
+
+def _narrow(path, fd):
+    mode = stat.S_IMODE(os.fstat(fd).st_mode)
+    if mode & 0o077:
+        try:
+            os.fchmod(fd, mode & 0o700)
+        except PermissionError:  # another user's file: theirs to decide
+            log.warning("%s is readable by others (mode %o) and not ours to change", path, mode)

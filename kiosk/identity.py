@@ -6,16 +6,18 @@ it later, so rows recorded before enrolment ship like any other.
 import uuid
 
 from .errors import StorageError
-from .files import create_file_once
+from .files import create_file_once, make_private_dir, narrow_if_exists
 
 KIOSK_ID_FILE = "kiosk_id"
 
 
 def kiosk_id(data_dir):
     """Return this kiosk's UUID, creating it on the very first start."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     path = data_dir / KIOSK_ID_FILE
-    if not path.exists():
+    if path.exists():
+        narrow_if_exists(path)
+    else:
         create_file_once(path, str(uuid.uuid4()) + "\n")
     text = path.read_text(encoding="ascii").strip()
     try:

@@ -8,14 +8,17 @@ browser's EventSource reopens it. Bounded streams keep the server's threads
 free: each open stream holds one of them. Each event carries the rating's
 ``seq`` as its SSE id, so a reopened stream (EventSource sends it back as
 ``Last-Event-ID``) first replays the presses made while it was closed.
+At most ``max_streams`` streams are open at once (never more than the threads
+less four); one more gets 503 with ``Retry-After``, and the page tries again.
 """
 import json
 import time
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import get_locale
 
 from .content import FACES
+from .events import TooManyStreams
 from .i18n import LANGUAGE_NAMES
 from .recorder import COMMENT_MAX
 from .runtime import get_kiosk
@@ -66,13 +69,16 @@ def last_event_seq():
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
-def event_stream(broadcaster, heartbeat, max_age, after_seq=None):
-    """Yield recorded ratings as SSE until *max_age* seconds have passed.
+#: Seconds a screen refused for want of a stream slot is asked to wait.
+STREAM_RETRY_AFTER = 5
+
+
+def event_stream(subscription, heartbeat, max_age):
+    """Yield *subscription*'s ratings as SSE until *max_age* seconds have passed.
 
     Real time, not the kiosk's injectable clock: this bounds how long a
     server thread is held, which is a property of the server, not of kiosk time.
     """
-    subscription = broadcaster.subscribe(after_seq)
     deadline = time.monotonic() + max_age
     try:
         yield "retry: 1000\n: open\n\n"
@@ -87,14 +93,23 @@ def event_stream(broadcaster, heartbeat, max_age, after_seq=None):
 def events():
     """Server-Sent Events: one ``rating`` event per stored press or tap."""
     kiosk = get_kiosk()
-    stream = event_stream(
-        kiosk.events, kiosk.config.stream_heartbeat, kiosk.config.stream_max_age, last_event_seq()
-    )
-    return Response(
-        stream,
+    # The slot is taken here, before the answer's status is decided, and given
+    # back when the server closes the response, even if the body never started.
+    try:
+        subscription = kiosk.events.subscribe(last_event_seq())
+    except TooManyStreams:
+        response = jsonify(error="too many screens are open; try again in a few seconds", status=503)
+        response.status_code = 503
+        response.headers["Retry-After"] = str(STREAM_RETRY_AFTER)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    response = Response(
+        event_stream(subscription, kiosk.config.stream_heartbeat, kiosk.config.stream_max_age),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+    response.call_on_close(subscription.close)
+    return response
 
 
 def init_app(app):

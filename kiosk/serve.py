@@ -4,7 +4,10 @@ import signal
 import sys
 import threading
 
+from waitress import wasyncore
 from waitress.server import create_server
+
+from .lan_guard import network_warning
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +47,16 @@ def serve(app, host, port, on_ready=None):
     config = app.config["HYMY"]
     # systemd stops with SIGTERM: leave through the finally below, pins released.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = None
     try:
         # Each open Server-Sent Events stream holds one thread for at most
-        # stream_max_age seconds; `threads` (at least 8) leaves room for taps.
+        # stream_max_age seconds, and at most max_streams (threads - 4) are
+        # open, so taps always find a free thread.
         server = create_server(app, host=host, port=port, threads=config.threads, ident="hymy",
                                channel_timeout=120, clear_untrusted_proxy_headers=True)
         url = f"http://{host}:{server.effective_port}/"
         log.info("kiosk %s serving on %s", app.extensions["hymy"].kiosk_id, url)
+        warn_if_on_network(config)
         start_background_sync(app)
         if on_ready:
             on_ready(url)
@@ -58,4 +64,15 @@ def serve(app, host, port, on_ready=None):
     except KeyboardInterrupt:
         pass
     finally:
+        if server is not None:
+            server.task_dispatcher.shutdown()
+            wasyncore.close_all(server._map)
         app.extensions["hymy"].close()
+
+
+def warn_if_on_network(config):
+    """Say, in the log and on stderr, that a kiosk beyond loopback is guarded and how."""
+    warning = network_warning(config)
+    if warning:
+        log.warning("%s", warning)
+        print(f"hymy: {warning}", file=sys.stderr, flush=True)

@@ -7,6 +7,7 @@ advisory lock, so processes starting together do not race.
 """
 import fcntl
 import logging
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -14,8 +15,9 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
-from kiosk.db import WalKeeper
+from kiosk.db import WalKeeper, create_database_file
 from kiosk.db import connection as kiosk_connection
+from kiosk.files import PRIVATE_FILE, make_private_dir
 
 from .models import MODELS, JsonField, central_db
 from .seed import seed_defaults
@@ -28,7 +30,8 @@ def make_database(url, max_connections=8, busy_timeout_ms=5000):
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = Path(url[len("sqlite:///"):])
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
+        create_database_file(path)  # 0600, and so its -wal and -shm
         return peewee.SqliteDatabase(
             str(path),
             # A 64 MB page cache: ratings are keyed by random UUIDs, so with
@@ -150,7 +153,8 @@ def write_transaction():
 def _sqlite_writer_lock(path):
     """Exclusive across this host's processes and threads: each call opens the
     lock file anew, and flock excludes every other open file description."""
-    with open(f"{path}.writelock", "a") as handle:
+    with os.fdopen(os.open(f"{path}.writelock", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                           PRIVATE_FILE), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -1,9 +1,13 @@
 // Physical button presses reach the screen as Server-Sent Events. The server
 // ends every stream within a minute (so a screen cannot hold a server thread
 // for ever) and EventSource reopens it by itself; we only step in when the
-// browser has given up (readyState CLOSED, e.g. after an HTTP error).
+// browser has given up (readyState CLOSED, e.g. after an HTTP error, such as the
+// 503 a kiosk answers when all its stream slots are taken).
 
 const REOPEN_MS = 5000;
+
+// Between 5 and 10 seconds: screens refused together do not all return together.
+const reopenDelay = () => REOPEN_MS * (1 + Math.random());
 
 /**
  * Call onRating(event) for each `rating` event; onConnected(bool) as the
@@ -16,7 +20,7 @@ export function listen(url, { onRating, onConnected }) {
     source.addEventListener("open", () => onConnected(true));
     source.addEventListener("error", () => {
       onConnected(false);
-      if (source.readyState === EventSource.CLOSED) setTimeout(open, REOPEN_MS);
+      if (source.readyState === EventSource.CLOSED) setTimeout(open, reopenDelay());
     });
     source.addEventListener("rating", (message) => {
       let event;
