@@ -1,0 +1,118 @@
+"""A kiosk reachable from a network answers only its allowed Host names,
+limits POSTs per client address, and says so at start; on loopback nothing
+changes."""
+import signal
+
+import pytest
+
+from kiosk.lan_guard import host_of, is_loopback, network_warning
+from kiosk.serve import serve
+from tests.conftest import stored_ratings
+
+LAN = {"REMOTE_ADDR": "192.0.2.7"}
+OTHER_LAN = {"REMOTE_ADDR": "192.0.2.8"}
+OWN_SCREEN = {"REMOTE_ADDR": "127.0.0.1"}
+HOST = {"Host": "127.0.0.1:8000"}
+
+
+@pytest.fixture
+def lan_app(make_app):
+    """A kiosk listening on every address, its repeat filter off so each tap counts."""
+    return make_app(host="0.0.0.0", press_interval=0, sync_in_kiosk=False)
+
+
+def tap(client, environ, headers=HOST):
+    return client.post("/api/ratings", json={"rating": 3}, headers=headers, environ_base=environ)
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "192.168.1.20:8000", "localhost.evil.example",
+                                  "", "127.0.0.1@evil.example"])
+def test_a_foreign_host_name_is_refused_with_json(lan_app, host):
+    client = lan_app.test_client()
+    for response in (client.get("/healthz", headers={"Host": host}, environ_base=LAN),
+                     tap(client, LAN, {"Host": host})):
+        assert response.status_code == 400
+        assert response.is_json and "allowed_hosts" in response.json["error"]
+    assert client.get("/", headers={"Host": host}, environ_base=LAN).status_code == 400  # the page too
+    assert stored_ratings() == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "LOCALHOST:8000", "[::1]:8000", "kiosk.lan"])
+def test_an_allowed_host_name_works(make_app, host):
+    app = make_app(host="0.0.0.0", allowed_hosts=["localhost", "127.0.0.1", "::1", "kiosk.lan"])
+    client = app.test_client()
+    assert client.get("/healthz", headers={"Host": host}, environ_base=LAN).status_code == 200
+    assert tap(client, LAN, {"Host": host}).status_code == 201
+    assert client.get("/", headers={"Host": host}, environ_base=LAN).status_code == 200
+
+
+def test_the_31st_post_in_a_minute_from_one_address_gets_429(lan_app):
+    client = lan_app.test_client()
+    for _ in range(30):
+        assert tap(client, LAN).status_code == 201
+    refused = tap(client, LAN)
+    assert refused.status_code == 429
+    assert refused.is_json and "30/minute" in refused.json["error"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    followup = client.post(f"/api/ratings/{stored_ratings()[0].id}/followup", json={"reason": "staff"},
+                           headers=HOST, environ_base=LAN)
+    assert followup.status_code == 429  # one budget for every POST
+    assert len(stored_ratings()) == 30
+
+    # Reading is not limited; another address and the kiosk's own screen still post.
+    assert client.get("/healthz", headers=HOST, environ_base=LAN).status_code == 200
+    assert tap(client, OTHER_LAN).status_code == 201
+    for _ in range(40):
+        assert tap(client, OWN_SCREEN).status_code == 201
+    assert tap(client, {"REMOTE_ADDR": "::1"}).status_code == 201
+    assert len(stored_ratings()) == 72
+
+
+def test_the_rate_is_configurable(make_app):
+    client = make_app(host="0.0.0.0", press_interval=0, post_rate_limit="2 per hour").test_client()
+    assert [tap(client, LAN).status_code for _ in range(3)] == [201, 201, 429]
+    assert int(tap(client, LAN).headers["Retry-After"]) > 60
+
+
+def test_a_loopback_kiosk_is_unchanged(make_app):
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        app = make_app(host=host, press_interval=0)
+        client = app.test_client()
+        # Any Host answers (the guard is off) and no POST is limited, whatever the client address.
+        assert client.get("/healthz", headers={"Host": "anything.example"}, environ_base=LAN).status_code == 200
+        statuses = {tap(client, LAN, {"Host": "anything.example"}).status_code for _ in range(35)}
+        assert statuses == {201}
+        assert "RATELIMIT_ENABLED" not in app.config and not app.extensions.get("limiter")
+        app.extensions["hymy"].close()
+
+
+def test_loopback_addresses_and_host_headers():
+    assert all(is_loopback(a) for a in ("127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "::ffff:127.0.0.1"))
+    assert not any(is_loopback(a) for a in ("0.0.0.0", "::", "192.168.1.2", "kiosk.lan", "", None, "10.0.0.1"))
+    assert host_of("[::1]:8000") == "::1" and host_of("Kiosk.LAN.") == "kiosk.lan"
+    assert host_of("a b") is None and host_of(None) is None
+
+
+def test_the_start_warning_names_the_allowed_hosts_and_the_rate(make_app, capsys, caplog):
+    app = make_app(host="0.0.0.0", allowed_hosts=["localhost", "kiosk.lan"], post_rate_limit="10/minute",
+                   sync_in_kiosk=False)
+    announced = []
+
+    def stop_once_listening(url):
+        announced.append(url)
+        raise KeyboardInterrupt  # as Ctrl+C would, once the socket listens
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        serve(app, "0.0.0.0", 0, on_ready=stop_once_listening)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert announced and announced[0].startswith("http://0.0.0.0:")
+    lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(lines) == 1
+    assert "0.0.0.0" in lines[0] and "localhost, kiosk.lan" in lines[0] and "10/minute" in lines[0]
+    assert any(record.levelname == "WARNING" and "kiosk.lan" in record.getMessage() for record in caplog.records)
+
+
+def test_no_warning_on_loopback(make_app):
+    assert network_warning(make_app().config["HYMY"]) is None
