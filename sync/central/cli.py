@@ -166,11 +166,13 @@ def set_question(config_path, key, texts):
         language, _, text = item.partition("=")
         table[language.strip()] = text.strip()
     # The protocol's own checks: central never publishes what a kiosk would refuse.
-    for what, check, value in (("KEY", QUESTION_FIELDS["id"], key), ("--text", QUESTION_FIELDS["texts"], table)):
+    # A bad key is a bad name (exit 1, as for add-site); bad texts are bad values (exit 2).
+    checks = (("KEY", QUESTION_FIELDS["id"], key, 1), ("--text", QUESTION_FIELDS["texts"], table, 2))
+    for what, check, value, exit_code in checks:
         try:
             check(value)
         except RowError as error:
-            raise CommandError(f"{what}: {error}", exit_code=2) from None
+            raise CommandError(f"{what}: {error}", exit_code=exit_code) from None
     _open(config_path)
     try:
         with connection(), write_transaction():

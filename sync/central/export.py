@@ -94,7 +94,7 @@ def export_rows(first_day, last_day, site_ids):
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _as_text(value):
+def safe_cell(value):
     """*value* as a CSV cell a spreadsheet will not run as a formula."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
@@ -106,7 +106,7 @@ def _csv(rows):
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({name: _as_text(value) for name, value in row.items()})
+        writer.writerow({name: safe_cell(value) for name, value in row.items()})
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -136,3 +136,36 @@ def test_unverified_rows_that_cannot_be_corrected_stay_unverified(central):
     central.post_batch(token, batch(device, [row], boot_id="boot-now"))
     held = stored(central, row["id"])
     assert (held.time_basis, held.filtered) == ("uncorrectable", "unverified")
+
+
+def untrusted(seq, monotonic, boot_id="boot-b"):
+    return rating_row(seq, clock_trusted=False, boot_id=boot_id, monotonic=monotonic,
+                      recorded_at=datetime(2025, 12, 29, 9, 0, tzinfo=timezone.utc) + timedelta(seconds=seq))
+
+
+@pytest.mark.parametrize("past_send", [60.0, 9_999_999_000.0], ids=["a-minute", "three-centuries"])
+def test_a_reading_past_the_batchs_own_is_uncorrectable_not_a_time_after_the_send(central, past_send):
+    # The case: a reading ~1e10 s past the batch's once became the year 2343.
+    token, device = central.enrolled_kiosk()
+    row = untrusted(1, 500.0 + past_send)
+    central.post_batch(token, batch(device, [row], boot_id="boot-b", monotonic=500.0, clock_trusted=False))
+    held = stored(central, row["id"])
+    assert held.time_basis == "uncorrectable"
+    assert held.occurred_at == held.recorded_at == parse_time(row["recorded_at"])
+
+
+def test_an_earlier_boots_correction_past_the_send_or_before_2000_is_uncorrectable(central):
+    token, device = central.enrolled_kiosk()
+    boots = [{"boot_id": "late", "trusted_wall": "2026-01-05T11:00:00Z", "trusted_monotonic": 100.0},
+             {"boot_id": "ancient", "trusted_wall": "2026-01-01T00:00:00Z", "trusted_monotonic": 9e9},
+             {"boot_id": "fine", "trusted_wall": "2026-01-05T11:00:00Z", "trusted_monotonic": 100.0}]
+    after_send = untrusted(1, 100.0 + 2 * 3600, boot_id="late")  # an hour after central received it
+    before_2000 = untrusted(2, 0.0, boot_id="ancient")  # 9e9 s before 2026: the 1700s
+    good = untrusted(3, 40.0, boot_id="fine")
+    central.post_batch(token, batch(device, [after_send, before_2000, good], boot_id="boot-now", boots=boots))
+
+    for row in (after_send, before_2000):
+        held = stored(central, row["id"])
+        assert (held.time_basis, held.occurred_at) == ("uncorrectable", held.recorded_at)
+    held = stored(central, good["id"])
+    assert (held.time_basis, held.occurred_at) == ("corrected", datetime(2026, 1, 5, 10, 59, tzinfo=timezone.utc))

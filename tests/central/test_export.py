@@ -5,6 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from sync.central.export import safe_cell
+
 from .batches import batch, followup_row, rating_row
 
 COLUMNS = ["id", "kiosk", "site", "service", "provider", "rating", "filtered", "reason", "reason_group",
@@ -106,3 +108,33 @@ def test_thousands_of_rows_stream_across_pages_in_order_without_duplicates(centr
     expected = [r["id"] for r in sorted(rows, key=lambda r: (r["recorded_at"], r["id"]))]
     assert [r["id"] for r in exported] == expected
     assert [r["id"] for r in as_csv] == expected
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_prefixed_and_json_is_unchanged(central):
+    central.ok("add-provider", "@Siisti")
+    central.ok("add-site", "--", "-Kamppi")  # "--": a name may start with a dash
+    token, device = central.enrolled_kiosk("+kiosk", "-Kamppi", "=checkout", provider="@Siisti")
+    comments = ["=HYPERLINK(\"http://evil.example/\",\"click\")", "+1 great", "-slow", "@staff", "\tindented",
+                "fine = good"]
+    ratings = [rating_row(n, rating=1, recorded_at=at(2026, 1, 5, 9, n)) for n in range(1, len(comments) + 1)]
+    notes = [followup_row(r, reason="waiting", reason_group="accessibility", comment=c)
+             for r, c in zip(ratings, comments, strict=True)]
+    assert central.post_batch(token, batch(device, ratings, notes)).json()["accepted"] == 2 * len(comments)
+    _, admin = central.add_user("hanna", "admin")
+
+    as_csv = list(csv.DictReader(io.StringIO(
+        central.export(admin, from_="2026-01-05", to="2026-01-05", site="-Kamppi").text, newline="")))
+    as_json = central.export_json(admin, from_="2026-01-05", to="2026-01-05", site="-Kamppi")
+
+    assert [r["comment"] for r in as_csv] == ["'" + c for c in comments[:-1]] + ["fine = good"]
+    assert {(r["kiosk"], r["site"], r["service"], r["provider"]) for r in as_csv} == {
+        ("'+kiosk", "'-Kamppi", "'=checkout", "'@Siisti")}
+    assert [r["comment"] for r in as_json] == comments
+    assert {(r["kiosk"], r["site"], r["service"], r["provider"]) for r in as_json} == {
+        ("+kiosk", "-Kamppi", "=checkout", "@Siisti")}
+    assert as_csv[0]["rating"] == "1" and as_csv[0]["seq"] == "1"
+
+
+def test_a_leading_carriage_return_is_escaped_too():
+    # No text that reaches central can start with one (the protocol refuses it), but the CSV does not rely on that.
+    assert safe_cell("\rreturn") == "'\rreturn" and safe_cell(-3) == -3 and safe_cell(None) is None

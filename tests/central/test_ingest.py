@@ -190,3 +190,24 @@ def test_a_used_question_version_keeps_centrals_text(central):
     assert answer["accepted"] == 1
     assert answer["conflicts"] == [{"kind": "question", "id": "service@1", "fields": ["texts"]}]
     assert central.query(lambda m: m.Question.get(key="service", version=1).texts) == seeded
+
+
+def test_one_uuid_twice_in_a_batch_is_a_duplicate_when_identical_and_a_conflict_when_not(central):
+    token, device = central.enrolled_kiosk()
+    rating, twice = rating_row(1, rating=2), rating_row(2)
+    followup = followup_row(rating, comment="Slow")
+    document = batch(device, [rating, dict(rating, rating=4, source="touch"), twice, dict(twice)],
+                     [followup, dict(followup, comment="Fast"), dict(followup)])
+
+    answer = central.post_batch(token, document).json()
+
+    assert answer["accepted"] == 3 and answer["duplicates"] == 2 and answer["rejected"] == []
+    assert sorted(answer["stored"]) == sorted([rating["id"], twice["id"], followup["id"]])
+    assert answer["conflicts"] == [{"kind": "rating", "id": rating["id"], "fields": ["rating", "source"]},
+                                   {"kind": "followup", "id": followup["id"], "fields": ["comment"]}]
+    # The first of each stands, and the conflicts are noted like any other.
+    assert central.query(lambda m: m.Rating.get_by_id(rating["id"]).rating) == 2
+    assert central.query(lambda m: m.Followup.get_by_id(followup["id"]).comment) == "Slow"
+    noted = central.query(lambda m: sorted((c.kind, c.item_id, c.batch_id) for c in m.Conflict.select()))
+    assert noted == sorted([("rating", rating["id"], document["batch_id"]),
+                            ("followup", followup["id"], document["batch_id"])])
