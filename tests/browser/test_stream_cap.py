@@ -1,0 +1,38 @@
+"""A screen refused a stream (every slot taken) comes back by itself, 5 to 10
+seconds later: never at once, so refused screens do not hammer the kiosk."""
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.conftest import wait_for
+
+from .conftest import Screen
+
+
+@pytest.mark.browser
+@pytest.mark.kiosk_config(max_streams=1)
+def test_a_refused_screen_retries_later_and_goes_live(live, context, kiosk):
+    blocker = requests.get(f"{live.url}/events", stream=True, timeout=5)  # another screen holds the one slot
+    assert blocker.status_code == 200
+    page = context.new_page()
+    page.clock.install()  # the page's timers move only when the test says
+    screen = Screen(page, live.url)
+    try:
+        with page.expect_response("**/events") as refused:
+            page.goto(live.url + "/")
+        assert refused.value.status == 503
+        expect(screen.body).to_have_attribute("data-live", "false")
+        screen.showing("question")  # the customer still sees the question and can tap
+        assert screen.errors == []
+    finally:
+        blocker.close()
+    wait_for(lambda: kiosk.events.subscriber_count == 0, message="the held slot was not freed")
+
+    page.clock.fast_forward(4_900)
+    assert screen.requests_to("/events") == 1  # not before 5 seconds
+    with page.expect_response("**/events") as reopened:
+        page.clock.fast_forward(5_200)  # at most 10 seconds after the refusal
+    assert reopened.value.status == 200
+    screen.wait_live()
+    page.close()  # let go of the stream before the server stops
+    wait_for(lambda: kiosk.events.subscriber_count == 0, message="the page's stream was not freed")
