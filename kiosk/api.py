@@ -12,13 +12,12 @@ import peewee
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
-from sync.enrollment import ENROLLMENT_FILE
-
 from . import __version__
 from .db import connection
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
+from .health import sync_health
 from .migrations import schema_version
-from .models import Followup, Outbox, Rating, SyncState
+from .models import Followup, Outbox, Rating
 from .runtime import get_kiosk
 
 log = logging.getLogger(__name__)
@@ -75,9 +74,9 @@ def post_followup(rating_id):
 
 @bp.get("/healthz")
 def healthz():
-    """Database state and counts, for monitoring and the installer's checks."""
+    """Database state, counts and whether data flows (kiosk/health.py), for monitoring and the installer."""
     kiosk = get_kiosk()
-    report = {"status": "ok", "kiosk_id": kiosk.kiosk_id, "version": __version__}
+    report = {"status": "ok", "reasons": [], "kiosk_id": kiosk.kiosk_id, "version": __version__}
     try:
         with connection() as db:
             report["database"] = {"state": "ok", "schema_version": schema_version(db)}
@@ -87,23 +86,17 @@ def healthz():
                 "pending_sync": Outbox.pending_count(),
                 "quarantined": Outbox.quarantined().count(),
             }
-            report["sync"] = _sync_report(kiosk)
+            health = sync_health(kiosk.config.data_dir, kiosk.clock.now(), kiosk.config.sync_stale_after)
     except peewee.DatabaseError as error:
         log.error("health check: database unusable: %s", error)
-        report.update(status="error", database={"state": "error", "detail": str(error)})
+        report.update(status="error", reasons=[f"the kiosk's database failed: {error}"],
+                      database={"state": "error", "detail": str(error)})
         return jsonify(report), 503
-    if report["sync"]["gap_error"]:
-        report["status"] = "degraded"
+    report.update(status=health.status, reasons=health.reasons, sync=health.sync)
     report["clock_trusted"] = kiosk.clock.trusted()
     report["buttons"] = kiosk.buttons.factory_name if kiosk.buttons else "off"
     report["screens_open"] = kiosk.events.subscriber_count
     return jsonify(report)
-
-
-def _sync_report(kiosk):
-    """The uploader's view, as it left it in the database."""
-    state = {key: SyncState.read(key) for key in ("last_success_at", "last_error", "gap_error", "central_sequence")}
-    return {"enrolled": (kiosk.config.data_dir / ENROLLMENT_FILE).exists(), **state}
 
 
 def _error(status, message):

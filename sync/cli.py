@@ -1,7 +1,8 @@
 """``hymy enroll`` and ``hymy sync``: the kiosk's side of central.
 
 These run beside the kiosk process on the same data dir, without the web app
-and without claiming the GPIO pins.
+and without claiming the GPIO pins. ``hymy sync --status`` opens with the same
+verdict as the kiosk's ``/healthz`` (kiosk/health.py).
 """
 import signal
 import sys
@@ -11,6 +12,7 @@ from ipaddress import ip_address
 from urllib.parse import urlparse
 
 import click
+import peewee
 
 from kiosk.cli import CommandError, config_option
 from kiosk.clock import SystemClock
@@ -19,11 +21,13 @@ from kiosk.content import Content
 from kiosk.content_store import ContentStore
 from kiosk.db import connection, open_database
 from kiosk.errors import ConfigError, HymyError
+from kiosk.health import sync_health
 from kiosk.identity import kiosk_id
 from kiosk.models import Outbox, Rating, SyncState
 
 from .client import CentralClient, CentralError
 from .enrollment import Enrollment, EnrollmentError, load_enrollment, save_enrollment
+from .protocol import format_time, text_problem
 from .uploader import AlreadyRunning, NotEnrolled, Uploader
 
 
@@ -84,6 +88,9 @@ def enroll_command(config_path, url, token, allow_http):
     finally:
         client.close()
     save_enrollment(side.config.data_dir, Enrollment(enrollment.url, enrollment.token, answer["kiosk"], answer["site"]))
+    with connection():
+        # Health counts a stale sync from here until the first success; a new token is not refused (yet).
+        SyncState.write(enrolled_at=format_time(side.clock.now()), token_refused=None)
     click.echo(f"enrolled as kiosk {answer['kiosk']!r} at {answer['site']!r} ({answer['service']}); "
                f"this kiosk's id {side.kiosk_id}")
 
@@ -94,13 +101,19 @@ def _when_what(when, what):
 
 def _status(side):
     with connection():
-        enrollment = load_enrollment(side.config.data_dir)
+        health = sync_health(side.config.data_dir, side.clock.now(), side.config.sync_stale_after)
+        try:
+            enrollment = load_enrollment(side.config.data_dir)
+            central = f"{enrollment.url} as {enrollment.kiosk!r}" if enrollment else "not enrolled"
+        except EnrollmentError as error:
+            central = str(error)
         state = {key: SyncState.read(key) for key in (
             "last_success_at", "last_error", "last_error_at", "central_sequence", "gap_error", "config_error")}
         quarantined = list(Outbox.quarantined().order_by(Outbox.position).limit(10))
-        lines = [
+        lines = [f"status:          {health.status}", *(f"  - {reason}" for reason in health.reasons)]
+        lines += [
             f"kiosk id:        {side.kiosk_id}",
-            f"central:         {enrollment.url + ' as ' + repr(enrollment.kiosk) if enrollment else 'not enrolled'}",
+            f"central:         {central}",
             f"pending:         {Outbox.pending_count()}",
             f"quarantined:     {Outbox.quarantined().count()}",
             f"last success:    {state['last_success_at'] or 'never'}",
@@ -121,17 +134,49 @@ def _status(side):
     return lines
 
 
+def _requeue(side, item_id):
+    """Put quarantined rows back in the outbox; one line saying how many."""
+    if item_id is not None and text_problem(item_id):
+        raise CommandError(f"--id: {text_problem(item_id)}", exit_code=2)
+    with connection():
+        if item_id is not None:
+            item = Outbox.get_or_none(Outbox.item_id == item_id)
+            if item is None:
+                raise CommandError(f"--id: no row {item_id!r} in the outbox (see hymy sync --status)")
+            if item.quarantined_at is None:
+                raise CommandError(f"--id: row {item_id!r} is not quarantined; it is waiting to be sent")
+        count = Outbox.requeue(item_id)
+    if count == 0:
+        return "no quarantined rows to requeue"
+    rows = "1 quarantined row" if count == 1 else f"{count} quarantined rows"
+    return f"requeued {rows}; the next pass sends {'it' if count == 1 else 'them'}"
+
+
 @click.command("sync")
 @config_option
 @click.option("--loop", "loop", is_flag=True, help="Keep syncing every sync_interval seconds.")
-@click.option("--status", "status", is_flag=True, help="Show what is pending, quarantined and known to central.")
-def sync_command(config_path, loop, status):
+@click.option("--status", "status", is_flag=True, help="Show the verdict, what is pending, quarantined and known "
+              "to central.")
+@click.option("--requeue", "requeue", is_flag=True, help="Put quarantined rows back in the outbox (once central "
+              "is fixed).")
+@click.option("--id", "item_id", metavar="ID", help="With --requeue: only the row with this id.")
+def sync_command(config_path, loop, status, requeue, item_id):
     """Ship pending ratings to central (one pass until the backlog is empty)."""
+    if item_id is not None and not requeue:
+        raise CommandError("--id goes with --requeue", exit_code=2)
+    if loop + status + requeue > 1:
+        raise CommandError("use one of --loop, --status and --requeue", exit_code=2)
     side = _kiosk_side(config_path)
-    if status:
-        for line in _status(side):
-            click.echo(line)
-        return
+    try:
+        if requeue:
+            click.echo(_requeue(side, item_id))
+            return
+        if status:
+            for line in _status(side):
+                click.echo(line)
+            return
+    except peewee.DatabaseError as error:
+        raise CommandError(f"the kiosk's database failed: {error}") from None
     uploader = side.uploader()
     if loop:
         stop = threading.Event()

@@ -23,15 +23,35 @@ from kiosk.errors import HymyError
 GZIP_ABOVE_BYTES = 8 * 1024
 
 
+#: Statuses that say nothing about the rows sent: the token (401/403), or
+#: something between the kiosk and central asking to log in (407/511).
+NOT_ABOUT_THE_ROWS = frozenset({401, 403, 407, 511})
+
+
 class CentralError(HymyError, ConnectionError):
     """Central could not be reached or did not answer as central does.
 
     :param status: the HTTP status, or None when there was no answer.
+    :param from_central: the answer was central's own JSON error.
     """
 
-    def __init__(self, message, status=None):
+    def __init__(self, message, status=None, from_central=False):
         super().__init__(message)
         self.status = status
+        self.from_central = from_central
+
+    @property
+    def token_refused(self):
+        """Central itself refused this kiosk's token (unknown, revoked, another kiosk's)."""
+        return self.from_central and self.status in (401, 403)
+
+    @property
+    def may_be_the_rows(self):
+        """Whether the rows sent could be the cause: no answer at all (a row
+        central chokes on can time out) or an error status about the request.
+        A 2xx that is not central's answer (a captive portal, a stranger's
+        JSON) and refusals of the token or of the network are never the rows."""
+        return self.status is None or (self.status >= 400 and self.status not in NOT_ABOUT_THE_ROWS)
 
 
 class CentralClient:
@@ -85,7 +105,8 @@ class CentralClient:
             raise CentralError(f"HTTP {response.status_code} with malformed JSON", response.status_code) from None
         if not response.ok:
             message = body.get("error") if isinstance(body, dict) else None
-            raise CentralError(f"HTTP {response.status_code}: {message or 'refused'}", response.status_code)
+            raise CentralError(f"HTTP {response.status_code}: {message or 'refused'}", response.status_code,
+                               from_central=isinstance(body, dict))
         if not isinstance(body, dict) or not set(expected_keys) <= set(body):
             raise CentralError(f"HTTP {response.status_code}: not central's answer", response.status_code)
         return body

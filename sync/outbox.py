@@ -2,7 +2,8 @@
 
 Only rows the answer names as stored leave the outbox; rows central called
 bad (rejected, or a conflicting re-delivery) are quarantined, kept and shown,
-never retried forever; anything else stays pending for the next pass.
+never retried forever; anything else stays pending for the next pass. The
+uploader also sets aside a row central keeps failing on (:func:`set_aside`).
 """
 import json
 import uuid
@@ -61,7 +62,8 @@ def _question_definitions(cited, content):
 
 @dataclass
 class PendingBatch:
-    item_ids: list  # the outbox items in the batch
+    first_position: int  # names the batch while it keeps failing
+    item_ids: list  # the outbox items in the batch, in outbox order
     last_position: int  # where the next batch starts
     rating_ids: set  # its ratings: their follow-ups wait until it is answered
     document: dict  # the batch as sent (stamp it just before sending)
@@ -74,27 +76,36 @@ def stamp(document, clock):
     return document
 
 
-def _items(after_position, limit, in_flight_ratings):
+def _items(after_position, limit, in_flight_ratings, skip):
     """``(position, item_id)`` of the next pending items, in order, stopping
     before a follow-up whose rating is still on the wire in another batch:
-    central must hold a rating before it can take its follow-up."""
+    central must hold a rating before it can take its follow-up. Items in
+    *skip*, and follow-ups of ratings in it, are left out."""
     items = []
     for position, item_id, rating_id in database.execute_sql(ITEMS_SQL, (after_position, limit)):
         if rating_id in in_flight_ratings:
             break
+        if skip and (item_id in skip or rating_id in skip):
+            continue
         items.append((position, item_id))
     return items
 
 
-def build_batch(kiosk_id, clock, limit, content=None, after_position=0, in_flight_ratings=frozenset()):
+def build_batch(kiosk_id, clock, limit, content=None, after_position=0, in_flight_ratings=frozenset(),
+                skip=frozenset()):
     """The oldest pending items (at most *limit*) after *after_position* as one
-    batch, or None when there are none it may send now."""
-    items = _items(after_position, limit, in_flight_ratings)
+    batch, or None when there are none it may send now. *skip* names rows to
+    leave out (a row central keeps failing on travels alone), with the
+    follow-ups of any rating among them."""
+    items = _items(after_position, limit, in_flight_ratings, skip)
     if not items:
         return None
     first, last = items[0][0], items[-1][0]
     ratings = _wire_rows(RATINGS_SQL, RATING_COLUMNS, first, last)
     followups = _wire_rows(FOLLOWUPS_SQL, FOLLOWUP_COLUMNS, first, last)
+    if skip:
+        ratings = [r for r in ratings if r["id"] not in skip]
+        followups = [f for f in followups if f["id"] not in skip and f["rating_id"] not in skip]
     boot_ids = {r["boot_id"] for r in ratings} | {f["boot_id"] for f in followups}
     boots = Boot.select().where(Boot.boot_id.in_(list(boot_ids)) & Boot.trusted_wall.is_null(False))
     cited = sorted({(r["question_id"], r["question_version"]) for r in ratings})
@@ -109,7 +120,7 @@ def build_batch(kiosk_id, clock, limit, content=None, after_position=0, in_fligh
         "ratings": ratings,
         "followups": followups,
     }, clock)
-    return PendingBatch([item_id for _, item_id in items], last, {r["id"] for r in ratings}, document)
+    return PendingBatch(first, [item_id for _, item_id in items], last, {r["id"] for r in ratings}, document)
 
 
 def _named(entries, ids):
@@ -132,5 +143,10 @@ def settle(batch, answer, now):
         if stored:
             Outbox.delete().where(Outbox.item_id.in_(list(stored))).execute()
         for item_id, reason in bad.items():
-            Outbox.update(quarantined_at=now, quarantine_reason=reason).where(Outbox.item_id == item_id).execute()
+            set_aside(item_id, reason, now)
     return len(stored), len(bad)
+
+
+def set_aside(item_id, reason, now):
+    """Quarantine one outbox item: kept and shown, no longer sent (until ``hymy sync --requeue``)."""
+    Outbox.update(quarantined_at=now, quarantine_reason=reason[:300]).where(Outbox.item_id == item_id).execute()

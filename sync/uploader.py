@@ -12,11 +12,14 @@ other with a lock file: the second skips its pass instead of double-sending.
 """
 import fcntl
 import logging
+import os
 import random
 import shutil
+import stat
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 
 import peewee
 
@@ -30,6 +33,7 @@ from .client import CentralClient, CentralError
 from .enrollment import EnrollmentError, load_enrollment
 from .outbox import build_batch, settle, stamp
 from .protocol import format_time
+from .suspect import FailingBatch, Failure, judge
 
 log = logging.getLogger(__name__)
 LOCK_FILE = "sync.lock"
@@ -61,8 +65,16 @@ class Backoff:
 
 @contextmanager
 def sync_lock(data_dir):
-    """Hold the kiosk's upload lock for the block, or raise AlreadyRunning."""
-    with open(data_dir / LOCK_FILE, "a") as handle:
+    """Hold the kiosk's upload lock for the block, or raise AlreadyRunning.
+
+    The file is the kiosk user's alone (0600) whoever creates it, like every
+    file in the data dir: not left to the umask of whoever ran ``hymy sync``.
+    """
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+b") as handle:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+            with suppress(PermissionError):  # a file an older version made; another user's stays as it is
+                os.fchmod(fd, 0o600)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -80,6 +92,24 @@ def missing_at_central(sequence, local_highest):
         missing.extend(range(first, min(last, first + 1000) + 1))
     missing.extend(range(sequence.get("highest", 0) + 1, local_highest + 1))
     return missing[:1000]
+
+
+@dataclass
+class _Run:
+    """What one pass did so far."""
+
+    sent: int = 0
+    quarantined: int = 0
+    answered: int = 0  # batches central answered (stored or rejected their rows)
+    sequence: dict | None = None  # central's view, from the last answer
+    failure: Failure | None = None  # the first batch that failed, if any
+    lone: Failure | None = None  # the failure of the row that travels alone, if it failed
+    errors: list = field(default_factory=list)  # any: the pass failed
+    stopped: bool = False  # central is not answering as central: send nothing more
+
+    def failed(self, error, stop=False):
+        self.errors.append(error)
+        self.stopped = self.stopped or stop
 
 
 class Uploader:
@@ -124,10 +154,59 @@ class Uploader:
             self._pull_config(client)
         except CentralError as error:
             # Content can wait; the ratings are what must not.
+            self._note_refusal(error)
             log.warning("could not fetch the config from central: %s", error)
-        sent = quarantined = 0
-        sequence = None
+        run = _Run()
         content = self.content_store.current() if self.content_store else None
+        failing = FailingBatch.load()
+        if failing and failing.due and not failing.alone and failing.size == 1:
+            failing = replace(failing, failures=0, alone=True)  # a one-row batch: it is the row
+        skip = frozenset()
+        if failing and failing.alone:
+            skip = self._send_alone(client, run, failing, content, progress)
+        elif failing and failing.due:
+            skip = self._locate(client, run, failing, content, progress)
+        if not run.stopped:
+            self._ship(client, run, content, progress, skip)
+        heartbeat_error = self._report(client, run)
+        reason = judge(failing, run.lone, run.failure, run.answered, heartbeat_error is None, not run.errors,
+                       self.clock.now())
+        if reason:
+            log.error("set aside %s: %s", run.lone.batch.item_ids[0], reason)
+            run.quarantined += 1
+            run.errors.remove(run.lone.error)
+        if (heartbeat_error is None or run.answered) and SyncState.read("token_refused"):
+            SyncState.write(token_refused=None)  # the token works again
+        if run.errors or heartbeat_error:
+            # A pass whose batches (or heartbeat) failed is a failed pass: the loop backs off.
+            raise (run.errors or [heartbeat_error])[0]
+        pruned = prune_synced(self.clock.now(), self.config.retention_days)
+        SyncState.write(last_success_at=format_time(self.clock.now()), last_error=None)
+        return {"sent": run.sent, "quarantined": run.quarantined, "pruned": pruned}
+
+    # -- sending ---------------------------------------------------------------
+    def _settle(self, run, batch, answer, progress):
+        """Apply central's answer; the error when it names none of the batch, else None."""
+        stored, bad = settle(batch, answer, self.clock.now())
+        if stored + bad == 0:
+            return CentralError("central acknowledged none of the batch", 200)
+        run.sent, run.quarantined, run.answered = run.sent + stored, run.quarantined + bad, run.answered + 1
+        run.sequence = answer["sequence"]
+        if progress:
+            progress(stored + bad)
+        return None
+
+    def _send(self, client, run, batch, progress):
+        """Send one batch now and settle it; the CentralError, or None when central answered."""
+        try:
+            answer = client.send_batch(stamp(batch.document, self.clock))
+        except CentralError as error:
+            self._note_refusal(error)
+            return error
+        return self._settle(run, batch, answer, progress)
+
+    def _ship(self, client, run, content, progress, skip):
+        """Send the backlog oldest first (leaving out *skip*) until it is empty or a batch fails."""
         limit, depth = self.config.sync_batch_size, self.config.sync_in_flight
         in_flight = deque()
         # Up to `depth` batches on the wire (central's workers ingest them in
@@ -136,34 +215,89 @@ class Uploader:
         # pass, where central's idempotency absorbs any resend. urllib3's
         # connection pool is thread-safe, and this Session keeps no cookies.
         with ThreadPoolExecutor(max_workers=depth, thread_name_prefix="hymy-send") as sender:
-            after = 0
+            after, stopped = 0, False
             while True:
-                while len(in_flight) < depth:
+                while not stopped and len(in_flight) < depth:
                     waiting = set().union(*(b.rating_ids for b, _ in in_flight))
-                    batch = build_batch(self.kiosk_id, self.clock, limit, content, after, waiting)
+                    batch = build_batch(self.kiosk_id, self.clock, limit, content, after, waiting, skip)
                     if batch is None:
                         break  # nothing left, or the next follow-up waits for its rating's answer
                     in_flight.append((batch, sender.submit(client.send_batch, stamp(batch.document, self.clock))))
                     after = batch.last_position
                 if not in_flight:
                     break
-                answered, future = in_flight.popleft()
-                answer = future.result()
-                stored, bad = settle(answered, answer, self.clock.now())
-                sent, quarantined, sequence = sent + stored, quarantined + bad, answer["sequence"]
-                if progress:
-                    progress(stored + bad)
-                if stored + bad == 0:
-                    raise CentralError("central acknowledged none of the batch")
-        gap_error = self._check_sequence(sequence) if sequence else SyncState.read("gap_error")
-        reply = client.heartbeat(self._heartbeat(gap_error))
-        checked = self._check_sequence(reply["sequence"])
-        if checked != gap_error:
-            # The heartbeat's answer changed the verdict (a gap found or gone): tell central now, not a pass later.
-            client.heartbeat(self._heartbeat(checked))
-        pruned = prune_synced(self.clock.now(), self.config.retention_days)
-        SyncState.write(last_success_at=format_time(self.clock.now()), last_error=None)
-        return {"sent": sent, "quarantined": quarantined, "pruned": pruned}
+                batch, future = in_flight.popleft()
+                try:
+                    error = self._settle(run, batch, future.result(), progress)
+                except CentralError as failed:
+                    self._note_refusal(failed)
+                    error = failed
+                if error is not None and not stopped:
+                    # Send nothing more; the batches already on the wire are still settled.
+                    stopped = True
+                    run.failure = Failure(batch, error)
+                    run.failed(error, stop=not error.may_be_the_rows)
+
+    def _send_alone(self, client, run, failing, content, progress):
+        """Send the row central keeps failing on by itself; the rows to leave out of the other batches."""
+        batch = build_batch(self.kiosk_id, self.clock, 1, content, failing.position - 1)
+        if batch is None:
+            return frozenset()
+        error = self._send(client, run, batch, progress)
+        if error is None:
+            return frozenset()
+        if error.may_be_the_rows and error.status is not None:
+            run.lone = Failure(batch, error)
+            run.failed(error)
+            return frozenset(batch.item_ids)  # everything else ships around it (its follow-up waits)
+        run.failed(error, stop=True)  # no answer at all: central is away, not this row's fault
+        return frozenset()
+
+    def _locate(self, client, run, failing, content, progress):
+        """Halve the failing batch in outbox order until the row central fails
+        on is alone, shipping every part that goes through on the way; the rows
+        to leave out of the other batches (none if every part went through)."""
+        after, count = failing.position - 1, failing.size
+        while count > 1:
+            part = build_batch(self.kiosk_id, self.clock, (count + 1) // 2, content, after)
+            if part is None:
+                return frozenset()
+            error = self._send(client, run, part, progress)
+            if error is None:
+                after = part.last_position
+                part = build_batch(self.kiosk_id, self.clock, count - len(part.item_ids), content, after)
+                error = self._send(client, run, part, progress) if part else None
+                if error is None:
+                    return frozenset()  # every part went through: the failure is gone
+            if not (error.may_be_the_rows and error.status is not None):
+                run.failed(error, stop=True)  # no answer at all: central is away, not a row
+                return frozenset()
+            count = len(part.item_ids)
+        log.warning("central keeps failing on %s alone: %s", part.item_ids[0], error)
+        run.lone = Failure(part, error)
+        run.failed(error)
+        return frozenset(part.item_ids)
+
+    # -- reporting -------------------------------------------------------------
+    def _note_refusal(self, error):
+        """Remember that central refused this kiosk's token (``/healthz`` says so)."""
+        if error.token_refused:
+            SyncState.write(token_refused=str(error))
+
+    def _report(self, client, run):
+        """Heartbeat, every pass whatever the batches did; its error, or None."""
+        gap_error = self._check_sequence(run.sequence) if run.sequence else SyncState.read("gap_error")
+        try:
+            reply = client.heartbeat(self._heartbeat(gap_error))
+            checked = self._check_sequence(reply["sequence"])
+            if checked != gap_error:
+                # The heartbeat's answer changed the verdict (a gap found or gone): tell central now, not a pass later.
+                client.heartbeat(self._heartbeat(checked))
+        except CentralError as error:
+            self._note_refusal(error)
+            log.warning("heartbeat failed: %s", error)
+            return error
+        return None
 
     def _pull_config(self, client):
         if self.content_store is None:

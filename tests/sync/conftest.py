@@ -23,6 +23,7 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from click.testing import CliRunner
@@ -235,7 +236,9 @@ class World:
         return result.output
 
     def kiosk_cli(self, *args):
-        return cli(list(args), self.kiosk_env)
+        """``hymy ARGS`` on the kiosk's data dir, on the kiosk's clock (as the kiosk app is)."""
+        with mock.patch("sync.cli.SystemClock", lambda trust="auto": self.clock):
+            return cli(list(args), self.kiosk_env)
 
     def status_lines(self):
         result = self.kiosk_cli("sync", "--status")
