@@ -11,7 +11,7 @@ import peewee
 from kiosk.cli import CommandError
 from kiosk.errors import ConfigError
 
-from ..protocol import MAX_QUESTION_VERSION, QUESTION_FIELDS, RowError
+from ..protocol import MAX_QUESTION_VERSION, QUESTION_FIELDS, RowError, uuid_text
 from . import org
 from .config import load_central_config
 from .db import connection, open_central_database, write_transaction
@@ -223,7 +223,11 @@ def redact_comment(config_path, followup_id, by):
     """Blank one follow-up comment (e.g. personal data) for good."""
     _open(config_path)
     with connection():
-        followup = Followup.get_or_none(Followup.id == followup_id)
+        try:
+            uuid_text(followup_id)  # follow-up ids are UUIDs: anything else would only upset the database
+            followup = Followup.get_or_none(Followup.id == followup_id)
+        except RowError:
+            followup = None
         if followup is None:
             raise CommandError(f"no follow-up with id {followup_id!r}")
         redact(followup, "admin", by)

@@ -10,7 +10,7 @@ import peewee
 from kiosk.errors import HymyError
 from kiosk.hours import OpeningHours, load_zone
 
-from ..protocol import RowError, Text
+from ..protocol import QUESTION_FIELDS, RowError, Text
 from . import auth
 from .db import connection
 from .models import Kiosk, Provider, Question, Service, Site, User, UserSite
@@ -72,6 +72,10 @@ def add_kiosk(name, site, service, provider=None, question_key="service"):
     with connection():
         site_row, service_row = named(Site, site), named(Service, service)
         provider_row = named(Provider, provider) if provider else None
+        try:
+            QUESTION_FIELDS["id"](question_key)
+        except RowError as error:
+            raise OrgError(f"question key: {error}") from None
         if not Question.select().where((Question.key == question_key) & Question.published).exists():
             raise OrgError(f"no question {question_key!r}; add it with hymy central set-question")
         token, token_hash = auth.new_token(auth.KIOSK_PREFIX)
