@@ -17,7 +17,8 @@ it failed on its own, repeatedly:
    travels alone, first in each pass, and everything else ships around it.
 3. The lone row is set aside (quarantined, with what central answered) only
    after it failed ``STRIKES`` times in passes where central stored other
-   batches: a central that fails on every batch is an outage, not a bad row.
+   batches, or (nothing else waiting) answered the heartbeat: while other
+   batches fail too, central failing on every batch is the likelier story.
 
 Any pass in which the batch or row goes through forgets it.
 """
@@ -105,8 +106,10 @@ def judge(failing, lone, batch, answered, heartbeat_ok, clean, now):
     :returns: the reason the lone row was set aside with, or None.
     """
     if lone is not None:
-        # Only a pass in which central stored other rows is evidence against this one.
-        failures = _remembered(failing, lone, alone=True) + (1 if answered else 0)
+        # Evidence against this row: central stored other rows in the same pass,
+        # or answered the heartbeat while no other batch failed.
+        evidence = answered or (heartbeat_ok and batch is None)
+        failures = _remembered(failing, lone, alone=True) + (1 if evidence else 0)
         if failures < STRIKES:
             FailingBatch(lone.position, 1, failures, str(lone.error), True).save()
             return None
