@@ -99,7 +99,12 @@ def init_app(app):
 
     @app.before_request
     def _connect():
-        database.connect(reuse_if_open=True)
+        try:
+            database.connect(reuse_if_open=True)
+        except peewee.DatabaseError as error:
+            # Left closed: the view connects again where it can answer for it
+            # (the recorder with 503, /healthz with the database's state).
+            log.error("could not open the database: %s", error)
 
     @app.teardown_request
     def _close(exc):

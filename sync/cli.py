@@ -52,6 +52,8 @@ def _kiosk_side(config_path):
         raise CommandError(f"config: {error}", exit_code=2) from None
     except (HymyError, OSError) as error:
         raise CommandError(str(error)) from None
+    except peewee.DatabaseError as error:
+        raise CommandError(f"the kiosk's database failed: {error}") from None
 
 
 def _is_loopback(host):
