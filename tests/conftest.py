@@ -1,5 +1,6 @@
 """The test world: kiosk apps on temporary data dirs, fake clocks, mock pins,
 and real servers on loopback."""
+import contextlib
 import socket
 import threading
 import time
@@ -122,7 +123,9 @@ class LiveServer:
     def close(self):
         if self.running:
             self._stop.set()
-            self.server.pull_trigger()
+            # Wake the loop; if it saw the stop first it has already closed the trigger (EBADF).
+            with contextlib.suppress(OSError):
+                self.server.pull_trigger()
             self.thread.join(timeout=10)
             self.running = False
 
