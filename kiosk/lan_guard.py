@@ -63,7 +63,7 @@ def network_warning(config):
     if is_loopback(config.host):
         return None
     return (
-        f"warning: listening on {config.host}, reachable from the network: answering only Host "
+        f"listening on {config.host}, reachable from the network: answering only Host "
         f"{', '.join(config.allowed_hosts)}; POSTs limited to {config.post_rate_limit} per client address "
         f"(this machine's own screen is not limited)"
     )

@@ -75,4 +75,4 @@ def warn_if_on_network(config):
     warning = network_warning(config)
     if warning:
         log.warning("%s", warning)
-        print(f"hymy: {warning}", file=sys.stderr, flush=True)
+        print(f"hymy: warning: {warning}", file=sys.stderr, flush=True)

@@ -109,7 +109,7 @@ def test_the_start_warning_names_the_allowed_hosts_and_the_rate(make_app, capsys
         signal.signal(signal.SIGTERM, previous)
     assert announced and announced[0].startswith("http://0.0.0.0:")
     lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
-    assert len(lines) == 1
+    assert len(lines) == 1 and lines[0].startswith("hymy: warning: listening on 0.0.0.0")
     assert "0.0.0.0" in lines[0] and "localhost, kiosk.lan" in lines[0] and "10/minute" in lines[0]
     assert any(record.levelname == "WARNING" and "kiosk.lan" in record.getMessage() for record in caplog.records)
 
