@@ -136,11 +136,13 @@ class KioskStatus(BaseModel):
     reported_at = UtcDateTimeField()
     software_version = peewee.CharField(max_length=40)
     pending = peewee.IntegerField()
-    oldest_pending_seconds = peewee.FloatField(null=True)
+    # Double, as the ratings' readings: FloatField is PostgreSQL's 4-byte REAL, which rounds a
+    # reading to 7 digits and refuses a value as small as 1e-308 (a 500 on a valid heartbeat).
+    oldest_pending_seconds = peewee.DoubleField(null=True)
     quarantined = peewee.IntegerField(default=0)
     boot_id = peewee.CharField(max_length=64)
     wall = UtcDateTimeField()
-    monotonic = peewee.FloatField()
+    monotonic = peewee.DoubleField()
     clock_trusted = peewee.BooleanField()
     free_disk_bytes = peewee.BigIntegerField(null=True)
     gap_error = peewee.TextField(null=True)  # a sequence gap that outlived a full sync
