@@ -10,6 +10,7 @@ from kiosk.clock import SystemClock
 
 from ..protocol import MAX_BODY_BYTES
 from . import db, export, ingest, kiosk_api, openapi
+from .body import TOO_LARGE
 from .config import CentralConfig, load_central_config
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,18 @@ def _json_errors(app):
     @app.errorhandler(HTTPException)
     def _http_error(error):
         # Werkzeug's own descriptions are prose for browsers; ours say what to fix.
-        friendly = {413: "the body is larger than 2 MB", 415: "send the body as application/json"}
+        friendly = {413: TOO_LARGE, 415: "send the body as application/json"}
         own = error.description != type(error).description
         message = error.description if own else friendly.get(error.code, error.description)
-        return jsonify(error=message, status=error.code), error.code
+        response = jsonify(error=message, status=error.code)
+        response.status_code = error.code
+        # The error's own headers stay: Allow on a 405 (RFC 9110 requires it), WWW-Authenticate on a 401.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        if error.code == 401 and "WWW-Authenticate" not in response.headers:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="hymy"'
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error):
