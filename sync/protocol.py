@@ -66,6 +66,13 @@ _FORBIDDEN_IN_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_CONTROLS}\u
 # The same rule for JSON Schema (ECMA 262 syntax; JSON cannot carry lone surrogates as text).
 _LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$"
 _TEXT_PATTERN = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$"
+# RFC 3339 (JSON Schema's date-time) narrowed to what central takes: an upper-case T and Z,
+# at most six decimals (datetime's microseconds), no leap second, years 2000-2100 as written.
+# The check matches the shape with any year, so a year out of range gets its own message.
+_AFTER_YEAR = (r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+               r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+_TIME_PATTERN = r"^(20[0-9]{2}|2100)" + _AFTER_YEAR
+_TIME_SHAPE = re.compile(r"^[0-9]{4}" + _AFTER_YEAR)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -114,13 +121,15 @@ class Check:
 
 
 class Time(Check):
-    """An ISO 8601 time with an offset, in the years 2000-2100 as written; aware UTC out."""
+    """An RFC 3339 time with an offset (``T``, ``Z``, at most microseconds), in the years
+    2000-2100 as written; aware UTC out. The schema and the check share one pattern, so
+    what the OpenAPI document calls a time is exactly what central takes."""
 
-    schema = {"type": "string", "format": "date-time", "pattern": r"^(20[0-9]{2}|2100)-", "maxLength": 40}
+    schema = {"type": "string", "format": "date-time", "pattern": _TIME_PATTERN}
 
     def __call__(self, value):
-        if not isinstance(value, str) or len(value) > 40:
-            raise RowError("expected an ISO 8601 time")
+        if not isinstance(value, str) or len(value) > 40 or not _TIME_SHAPE.fullmatch(value):
+            raise RowError(f"expected an RFC 3339 time such as 2026-01-05T12:00:00Z: {str(value)[:40]!r}")
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
@@ -143,12 +152,21 @@ class Uuid(Check):
         return str(uuid.UUID(value))
 
 
+def _integral(value):
+    """*value* as an int when JSON means a whole number by it: 3 and 3.0 are the same
+    number in JSON (and in JSON Schema's "integer"); true and false are not numbers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class Whole(Check):
     def __init__(self, minimum, maximum=2**63 - 1):
         self.minimum, self.maximum = minimum, maximum
         self.schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
 
     def __call__(self, value):
+        value = _integral(value)
         if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= self.maximum:
             raise RowError(f"expected a whole number from {self.minimum} to {self.maximum}")
         return value
@@ -204,18 +222,22 @@ class Comment(Check):
 
 
 class OneOf(Check):
-    """Equal to one of *options* in type as well: JSON's true and 4.0 are not the ratings 1 and 4."""
+    """Equal to one of *options* in type as well: JSON's true is not the rating 1 (but 4.0 is
+    the number 4, in JSON as in JSON Schema, and comes out as the int 4)."""
 
     def __init__(self, options):
         self.options = tuple(options)
         self.schema = {"enum": list(self.options)}
         kinds = {type(option) for option in self.options if option is not None}
+        self.whole = kinds == {int}
         if kinds == {int}:
             self.schema["type"] = ["integer", "null"] if None in self.options else "integer"
         elif kinds == {str}:
             self.schema["type"] = ["string", "null"] if None in self.options else "string"
 
     def __call__(self, value):
+        if self.whole:
+            value = _integral(value)
         if not any(value == option and type(value) is type(option) for option in self.options):
             raise RowError(f"expected one of {', '.join(str(o) for o in self.options)}")
         return value

@@ -1,251 +1,207 @@
-"""The central API described as an OpenAPI 3 document at /api/v1/openapi.json.
+"""The central API described as an OpenAPI 3.1 document at /api/v1/openapi.json.
 
-tests/test_central_openapi.py checks every route of the app against it, so a
-new endpoint cannot ship undocumented.
+The request documents are generated from the protocol's field lists (each
+check carries its JSON Schema), so the document cannot drift from what
+central enforces. tests/central/test_openapi.py checks every route against it
+and the schemas against the protocol; tests/central/test_schemathesis.py fuzzes
+a live central with it.
 """
-
 from flask import Blueprint, jsonify
 
 from kiosk import __version__
+from kiosk.hours import WEEKDAYS
+
+from ..protocol import (
+    ENROL_FIELDS,
+    ENVELOPE_FIELDS,
+    ENVELOPE_LISTS,
+    FILTERS,
+    FUNCTIONAL,
+    GROUP_KEYS,
+    HEARTBEAT_FIELDS,
+    MAX_BODY_BYTES,
+    MAX_ROWS,
+    RATINGS,
+    SOURCES,
+    TECHNICAL,
+    Text,
+    Uuid,
+    Whole,
+    object_schema,
+)
+from .export import MAX_DAYS
 
 bp = Blueprint("openapi", __name__)
 
-
-def _error(description):
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-def _json(schema_ref, description="OK"):
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
-
-
+#: The envelope's lists and the component that describes one entry of each.
+ROW_SCHEMAS = {
+    "boots": "Boot",
+    "questions": "QuestionDefinition",
+    "reasons": "ReasonDefinition",
+    "ratings": "Rating",
+    "followups": "Followup",
+}
 KIOSK_AUTH = [{"kioskToken": []}]
 USER_AUTH = [{"userToken": []}]
-TIME = {"type": "string", "format": "date-time"}
+MB = MAX_BODY_BYTES // (1024 * 1024)
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description):
+    response = {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+    if description.startswith("Unknown"):
+        response["headers"] = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
+    return response
+
+
+def _json(schema, description="OK", headers=None):
+    response = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _body(schema_name):
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema_name)}}}
+
+
+def _closed(properties, required=None):
+    """An answer object: these properties, all present unless *required* says otherwise, no others."""
+    return {"type": "object", "required": list(required if required is not None else properties),
+            "additionalProperties": False, "properties": properties}
+
+
+def _batch_schema():
+    schema = object_schema(ENVELOPE_FIELDS, "Batch")
+    schema["description"] = (
+        f"At most {MAX_ROWS} ratings and follow-ups together and {MB} MB of JSON (also after gzip). "
+        "The envelope is checked whole (422); each row on its own: a row that does not match its "
+        "schema, or cites a question or reason central does not know, is named in `rejected` and "
+        "the others are stored, so one bad row cannot hold back a backlog.")
+    for name, (_, most) in ENVELOPE_LISTS.items():
+        schema["properties"][name] = {"type": "array", "maxItems": most, "default": [],
+                                      "items": _ref(ROW_SCHEMAS[name])}
+    return schema
+
+
+STRING = {"type": "string"}
+TIMESTAMP = {"type": "string", "format": "date-time"}
+NAME = Text(120).schema
+COUNT = {"type": "integer", "minimum": 0}
+SEQUENCE_NUMBER = {"type": "integer", "minimum": 0}
 
 SCHEMAS = {
-    "Error": {
-        "type": "object",
-        "required": ["error", "status"],
-        "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
-    },
-    "Rating": {
-        "type": "object",
-        "required": [
-            "id",
-            "seq",
-            "question_id",
-            "question_version",
-            "rating",
-            "source",
-            "recorded_at",
-            "clock_trusted",
-            "boot_id",
-            "monotonic",
-            "filtered",
-        ],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "seq": {"type": "integer", "minimum": 1},
-            "question_id": {"type": "string"},
-            "question_version": {"type": "integer"},
-            "rating": {"type": "integer", "minimum": 1, "maximum": 4},
-            "source": {"enum": ["touch", "button"]},
-            "recorded_at": TIME,
-            "clock_trusted": {"type": "boolean"},
-            "boot_id": {"type": "string"},
-            "monotonic": {"type": "number"},
-            "filtered": {"enum": [None, "repeat", "closed", "unverified"]},
-        },
-    },
-    "Followup": {
-        "type": "object",
-        "required": [
-            "id",
-            "rating_id",
-            "reason",
-            "reason_group",
-            "comment",
-            "recorded_at",
-            "clock_trusted",
-            "boot_id",
-            "monotonic",
-        ],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "rating_id": {"type": "string", "format": "uuid"},
-            "reason": {"type": "string"},
-            "reason_group": {"type": "string"},
-            "comment": {"type": ["string", "null"], "maxLength": 500},
-            "recorded_at": TIME,
-            "clock_trusted": {"type": "boolean"},
-            "boot_id": {"type": "string"},
-            "monotonic": {"type": "number"},
-        },
-    },
-    "Batch": {
-        "type": "object",
-        "required": ["batch_id", "kiosk_id", "software_version", "sent_at", "boot_id", "monotonic", "clock_trusted"],
-        "properties": {
-            "batch_id": {"type": "string", "format": "uuid"},
-            "kiosk_id": {"type": "string", "format": "uuid"},
-            "software_version": {"type": "string"},
-            "sent_at": TIME,
-            "boot_id": {"type": "string"},
-            "monotonic": {"type": "number"},
-            "clock_trusted": {"type": "boolean"},
-            "boots": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "boot_id": {"type": "string"},
-                        "trusted_wall": TIME,
-                        "trusted_monotonic": {"type": "number"},
-                    },
-                },
-            },
-            "questions": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "string"},
-                        "version": {"type": "integer"},
-                        "texts": {"type": "object", "additionalProperties": {"type": "string"}},
-                    },
-                },
-            },
-            "reasons": {
-                "type": "array",
-                "items": {"type": "object", "properties": {"key": {"type": "string"}, "group": {"type": "string"}}},
-            },
-            "ratings": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Rating"}},
-            "followups": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Followup"}},
-        },
-    },
-    "Sequence": {
-        "type": "object",
-        "properties": {
-            "contiguous": {"type": "integer"},
-            "highest": {"type": "integer"},
-            "gaps": {
-                "type": "array",
-                "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
-            },
-        },
-    },
-    "BatchResult": {
-        "type": "object",
-        "properties": {
-            "batch_id": {"type": "string"},
-            "accepted": {"type": "integer"},
-            "duplicates": {"type": "integer"},
-            "conflicts": {"type": "array", "items": {"type": "object"}},
-            "rejected": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "kind": {"type": "string"},
-                        "id": {"type": ["string", "null"]},
-                        "error": {"type": "string"},
-                    },
-                },
-            },
-            "stored": {"type": "array", "items": {"type": "string"}},
-            "sequence": {"$ref": "#/components/schemas/Sequence"},
-        },
-    },
-    "KioskConfig": {
-        "type": "object",
-        "properties": {
-            "kiosk": {"type": "string"},
-            "site": {"type": "string"},
-            "service": {"type": "string"},
-            "provider": {"type": ["string", "null"]},
-            "timezone": {"type": "string"},
-            "opening_hours": {"type": "object"},
-            "question": {"type": ["object", "null"]},
-            "reasons": {"type": "array", "items": {"type": "object"}},
-            "target": {"type": ["number", "null"]},
-        },
-    },
-    "Heartbeat": {
-        "type": "object",
-        "required": [
-            "kiosk_id",
-            "software_version",
-            "pending",
-            "quarantined",
-            "boot_id",
-            "wall",
-            "monotonic",
-            "clock_trusted",
-        ],
-        "properties": {
-            "kiosk_id": {"type": "string"},
-            "software_version": {"type": "string"},
-            "pending": {"type": "integer"},
-            "oldest_pending_seconds": {"type": ["number", "null"]},
-            "quarantined": {"type": "integer"},
-            "boot_id": {"type": "string"},
-            "wall": TIME,
-            "monotonic": {"type": "number"},
-            "clock_trusted": {"type": "boolean"},
-            "free_disk_bytes": {"type": ["integer", "null"]},
-            "gap_error": {"type": ["string", "null"]},
-        },
-    },
+    "Error": _closed({"error": {"type": "string", "minLength": 1},
+                      "status": {"type": "integer", "minimum": 400, "maximum": 599}}),
+    **{component: object_schema(ENVELOPE_LISTS[name][0], component) for name, component in ROW_SCHEMAS.items()},
+    "Batch": _batch_schema(),
+    "Enrolment": object_schema(ENROL_FIELDS, "Enrolment"),
+    "Heartbeat": object_schema(HEARTBEAT_FIELDS, "Heartbeat"),
+    "Sequence": _closed({
+        "contiguous": SEQUENCE_NUMBER,
+        "highest": SEQUENCE_NUMBER,
+        "gaps": {"type": "array", "description": "missing [first, last] ranges above contiguous, at most 50",
+                 "items": {"type": "array", "items": SEQUENCE_NUMBER, "minItems": 2, "maxItems": 2}},
+    }),
+    "BatchResult": _closed({
+        "batch_id": Uuid.schema,
+        "accepted": COUNT,
+        "duplicates": COUNT,
+        "conflicts": {"type": "array", "items": _closed({
+            "kind": {"type": "string", "enum": ["rating", "followup", "question"]},
+            "id": STRING,
+            "fields": {"type": "array", "items": STRING},
+        })},
+        "rejected": {"type": "array", "items": _closed({
+            "kind": {"type": "string", "enum": ["boot", "question", "reason", "rating", "followup"]},
+            "id": {"type": ["string", "null"]},
+            "error": STRING,
+        })},
+        "stored": {"type": "array", "items": Uuid.schema, "description": "every id of the batch central now holds"},
+        "sequence": _ref("Sequence"),
+    }),
+    "Enrolled": _closed({"kiosk": NAME, "site": NAME, "service": NAME,
+                         "provider": {"type": ["string", "null"]}, "kiosk_id": Uuid.schema}),
+    "HeartbeatResult": _closed({"received": {"const": True}, "sequence": _ref("Sequence")}),
+    "KioskConfig": _closed({
+        "kiosk": NAME,
+        "site": NAME,
+        "service": NAME,
+        "provider": {"type": ["string", "null"]},
+        "timezone": STRING,
+        "opening_hours": {"type": "object", "propertyNames": {"enum": list(WEEKDAYS)},
+                          "additionalProperties": {"type": "array", "items": STRING},
+                          "description": 'weekday -> ["HH:MM-HH:MM", ...]; {} is always open'},
+        "question": {"oneOf": [{"type": "null"}, _closed({
+            "id": STRING, "version": Whole(1).schema, "texts": {"type": "object", "additionalProperties": STRING},
+        })]},
+        "reasons": {"type": "array", "items": _closed({
+            "key": STRING,
+            "group": {"type": "string", "enum": list(GROUP_KEYS)},
+            "labels": {"type": "object", "additionalProperties": STRING},
+        })},
+        "target": {"type": ["number", "null"]},
+    }),
+    "ExportRow": _closed({
+        "id": Uuid.schema,
+        "kiosk": NAME,
+        "site": NAME,
+        "service": NAME,
+        "provider": {"type": ["string", "null"]},
+        "seq": Whole(1).schema,
+        "rating": {"type": "integer", "enum": list(RATINGS)},
+        "source": {"type": "string", "enum": list(SOURCES)},
+        "filtered": {"type": ["string", "null"], "enum": [None, *FILTERS]},
+        "reason": {"type": ["string", "null"]},
+        "reason_group": {"type": ["string", "null"], "enum": [None, *GROUP_KEYS]},
+        "dimension": {"type": ["string", "null"], "enum": [None, TECHNICAL, FUNCTIONAL]},
+        "comment": {"type": ["string", "null"], "description": "null once redacted"},
+        "question": STRING,
+        "question_version": Whole(1).schema,
+        "recorded_at": TIMESTAMP,
+        "occurred_at": TIMESTAMP,
+        "local_time": TIMESTAMP,
+        "time_basis": {"type": "string", "enum": ["kiosk", "corrected", "uncorrectable"]},
+        "corrected": {"type": "boolean"},
+    }),
 }
+
+# Every kiosk POST reads its body the same way, after the token.
+POST_REFUSALS = {
+    "400": _error("Not JSON, or a corrupt or truncated gzip body"),
+    "401": _error("Unknown or missing kiosk token"),
+    "403": _error("Revoked kiosk, not enrolled yet, or the body names another kiosk than the token's"),
+    "413": _error(f"Body over {MB} MB, whether it says so in Content-Length, is chunked, or inflates past it"),
+    "415": _error("Not application/json, or a Content-Encoding other than gzip"),
+    "422": _error("Malformed document: the answer names the field"),
+}
+DATE = {"type": "string", "format": "date", "pattern": r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}
 
 PATHS = {
     "/api/v1/batches": {
         "post": {
             "summary": "Ship a batch of ratings and follow-ups (idempotent by UUID)",
             "security": KIOSK_AUTH,
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}},
-            },
+            "requestBody": _body("Batch"),
             "responses": {
-                "200": _json("#/components/schemas/BatchResult", "Rows stored, duplicates, conflicts, rejected"),
-                "400": _error("Not JSON"),
-                "401": _error("Unknown token"),
-                "403": _error("Revoked kiosk, not enrolled, or another kiosk's batch"),
-                "413": _error("Body over 2 MB (also after gzip)"),
-                "415": _error("Not application/json"),
-                "422": _error("Malformed batch envelope"),
+                "200": _json(_ref("BatchResult"), "Rows stored, duplicates, conflicts, rejected rows"),
+                **POST_REFUSALS,
             },
         }
     },
     "/api/v1/enroll": {
         "post": {
-            "summary": "Bind the kiosk's own UUID to the token's kiosk",
+            "summary": "Bind the kiosk's own UUID to the token's kiosk (idempotent)",
             "security": KIOSK_AUTH,
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "kiosk_id": {"type": "string", "format": "uuid"},
-                                "software_version": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": _body("Enrolment"),
             "responses": {
-                "200": {"description": "Enrolled"},
-                "401": _error("Unknown token"),
-                "403": _error("Revoked"),
-                "409": _error("Token enrolled by another device"),
-                "422": _error("Malformed body"),
+                "200": _json(_ref("Enrolled"), "Enrolled"),
+                **{status: answer for status, answer in POST_REFUSALS.items() if status != "403"},
+                "403": _error("Revoked kiosk"),
+                "409": _error("The token is enrolled by another device, or the device as another kiosk"),
             },
         }
     },
@@ -253,11 +209,13 @@ PATHS = {
         "get": {
             "summary": "The kiosk's content (question, reasons, hours, target) with an ETag",
             "security": KIOSK_AUTH,
+            "parameters": [{"name": "If-None-Match", "in": "header", "required": False, "schema": STRING,
+                            "description": "the ETag of the content the kiosk holds"}],
             "responses": {
-                "200": _json("#/components/schemas/KioskConfig"),
-                "304": {"description": "Unchanged"},
-                "401": _error("Unknown token"),
-                "403": _error("Revoked"),
+                "200": _json(_ref("KioskConfig"), headers={"ETag": {"required": True, "schema": STRING}}),
+                "304": {"description": "Unchanged: If-None-Match named the current ETag"},
+                "401": _error("Unknown or missing kiosk token"),
+                "403": _error("Revoked kiosk, or not enrolled yet"),
             },
         }
     },
@@ -265,37 +223,45 @@ PATHS = {
         "post": {
             "summary": "Report the kiosk's state after every uploader pass",
             "security": KIOSK_AUTH,
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}},
-            },
-            "responses": {
-                "200": {"description": "Kept"},
-                "401": _error("Unknown token"),
-                "403": _error("Revoked"),
-                "422": _error("Malformed body"),
-            },
+            "requestBody": _body("Heartbeat"),
+            "responses": {"200": _json(_ref("HeartbeatResult"), "Kept"), **POST_REFUSALS},
         }
     },
     "/api/v1/ratings": {
         "get": {
             "summary": "Export ratings, one row each, streamed",
+            "description": f"`from` and `to` are local dates at each rating's site; `to` must be on or after "
+                           f"`from` and at most {MAX_DAYS} days later (400 otherwise).",
             "security": USER_AUTH,
             "parameters": [
-                {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
-                {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
-                {"name": "site", "in": "query", "schema": {"type": "string"}},
-                {"name": "format", "in": "query", "schema": {"enum": ["csv", "json"], "default": "csv"}},
+                {"name": "from", "in": "query", "required": True, "schema": DATE},
+                {"name": "to", "in": "query", "required": True, "schema": DATE},
+                {"name": "site", "in": "query", "schema": NAME,
+                 "description": "only this site (403 when it is not one of the user's)"},
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "json"],
+                                                             "default": "csv"}},
             ],
             "responses": {
-                "200": {"description": "Rows", "content": {"text/csv": {}, "application/json": {}}},
-                "400": _error("Bad dates or format"),
-                "401": _error("Unknown token"),
-                "403": _error("Not one of the user's sites"),
+                "200": {
+                    "description": "Rows",
+                    "content": {
+                        "text/csv": {"schema": STRING},
+                        "application/json": {"schema": {"type": "array", "items": _ref("ExportRow")}},
+                    },
+                },
+                "400": _error("Bad dates, dates out of order or range, a bad site name, or a bad format"),
+                "401": _error("Unknown or missing API token"),
+                "403": _error("No such site, or not one of the user's"),
             },
         }
     },
-    "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3"}}}},
+    "/api/v1/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": _json({"type": "object", "required": ["openapi", "paths"]}, "OpenAPI 3.1")},
+        }
+    },
 }
 
 DOCUMENT = {
@@ -303,7 +269,8 @@ DOCUMENT = {
     "info": {
         "title": "Hymy central API",
         "version": __version__,
-        "description": "Kiosks ship ratings and follow-ups; head office exports them.",
+        "description": "Kiosks ship ratings and follow-ups; head office exports them. "
+                       "Every error is JSON {error, status}; no input gets a 5xx.",
     },
     "paths": PATHS,
     "components": {

@@ -98,7 +98,7 @@ def test_an_unknown_content_encoding_is_415(central, kiosk):
         ("rating", 7),
         ("rating", 0),
         ("rating", "4"),
-        ("rating", 4.0),
+        ("rating", 4.5),
         ("rating", True),
         ("seq", 0),
         ("seq", "1"),
