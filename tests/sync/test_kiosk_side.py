@@ -161,5 +161,7 @@ def test_wrong_token_refused_then_rows_recorded_before_enrolment_ship(make_world
     assert world.central_query("SELECT device_id FROM kiosk") == [(world.kiosk_id,)]
     world.uploader.loop(max_passes=1)
     world.assert_exactly_once(kiosk_ids=before)
-    texts = world.central_query("SELECT texts FROM question WHERE key = 'counter' AND version = 3")
-    assert json.loads(texts[0][0])["fi"] == "Miten palvelimme?"  # the batch carried its question's text
+    # The batch carried its question's text, kept as this kiosk's declaration, never published.
+    texts = world.central_query("SELECT texts FROM declared_question WHERE key = 'counter' AND version = 3")
+    assert json.loads(texts[0][0])["fi"] == "Miten palvelimme?"
+    assert world.central_query("SELECT COUNT(*) FROM question WHERE key = 'counter'") == [(0,)]
