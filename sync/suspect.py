@@ -122,7 +122,7 @@ def judge(failing, lone, batch, answered, heartbeat_ok, clean, now):
             failures = _remembered(failing, batch, alone=False) + 1
             FailingBatch(batch.position, batch.size, failures, str(batch.error)).save()
         return None  # an outage, or a fault between here and central: the count stands
-    if clean:
+    if clean and failing is not None:
         forget()
     return None
 
