@@ -129,8 +129,8 @@ def central_tuples(kiosk_pk, batches):
     the bare inserts write exactly what ingest writes; this happens before the
     clock starts.
     """
-    from sync.central.clock_correction import KIOSK
     from sync.central.models import Followup, Rating
+    from sync.clock_correction import KIOSK
     from sync.protocol import FOLLOWUP_FIELDS, RATING_FIELDS, check_row
 
     received_at = datetime.now(timezone.utc)

@@ -9,8 +9,9 @@ import logging
 
 from flask import Flask
 
+from sync.common.clock import SystemClock
+
 from . import api, buttons, db, i18n, lan_guard, screen
-from .clock import SystemClock
 from .config import KioskConfig, load_config
 from .content import Content
 from .content_store import ContentStore

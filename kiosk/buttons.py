@@ -21,7 +21,9 @@ from pathlib import Path
 from gpiozero import LED, Button
 from gpiozero.exc import GPIOZeroError
 
-from .errors import ConfigError, StorageError
+from sync.errors import ConfigError
+
+from .errors import StorageError
 
 log = logging.getLogger(__name__)
 

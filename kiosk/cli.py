@@ -3,8 +3,9 @@ import sys
 
 import click
 
+from sync.errors import ConfigError, HymyError
+
 from . import __version__
-from .errors import ConfigError, HymyError
 
 
 class CommandError(click.ClickException):

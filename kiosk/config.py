@@ -13,11 +13,11 @@ from pathlib import Path
 
 import platformdirs
 
+from sync.errors import ConfigError
+from sync.hours import OpeningHours, load_zone
 from sync.protocol import text_problem
 
 from .content import DEFAULT_REASON_KEYS, Question, select_reasons
-from .errors import ConfigError
-from .hours import OpeningHours, load_zone
 
 LANGUAGES = ("fi", "sv", "en")
 PIN_FACTORIES = ("auto", "mock", "lgpio", "rpigpio", "pigpio", "native")

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from sync.errors import ConfigError
 from sync.protocol import GROUPS, MAX_QUESTION_VERSION, text_problem
-
-from .errors import ConfigError
 
 
 @dataclass(frozen=True)

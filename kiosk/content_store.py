@@ -11,12 +11,12 @@ import json
 import logging
 import threading
 
+from sync.common.files import narrow_if_exists, replace_file
+from sync.errors import ConfigError
+from sync.hours import OpeningHours, load_zone
 from sync.protocol import text_problem
 
 from .content import DEFAULT_REASONS, GROUPS, Content, Question, Reason
-from .errors import ConfigError
-from .files import narrow_if_exists, replace_file
-from .hours import OpeningHours, load_zone
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,13 @@ share the file. Requests open a connection per request; threads (button
 callbacks, the uploader) wrap their work in ``database.connection_context()``.
 """
 import logging
-import sqlite3
-from contextlib import contextmanager
 
 import peewee
 
-from .files import create_private_file, make_private_dir, narrow_if_exists
+from sync.common.files import make_private_dir
+from sync.common.sqlite import WalKeeper, create_database_file, pragmas
+from sync.common.sqlite import connection as shared_connection
+
 from .migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -20,36 +21,7 @@ log = logging.getLogger(__name__)
 database = peewee.SqliteDatabase(None)
 
 
-class WalKeeper:
-    """Holds one connection to a WAL database open for the life of the process.
-
-    When the last connection to a WAL database closes, SQLite checkpoints and
-    deletes the WAL, which costs extra syncs on every request that opens and
-    closes its own connection; one idle connection keeps the WAL in place.
-    Durability is unchanged: every commit still syncs.
-    """
-
-    def __init__(self, path):
-        self._connection = sqlite3.connect(path, check_same_thread=False)
-        self._connection.execute("PRAGMA user_version").fetchone()
-
-    def close(self):
-        self._connection.close()
-
-
 _keeper = None
-
-
-def pragmas(busy_timeout_ms):
-    return {
-        "journal_mode": "wal",
-        "synchronous": "full",
-        "foreign_keys": 1,
-        "busy_timeout": busy_timeout_ms,
-        # 8 MB of page cache (SQLite's default is 2 MB): a month-long backlog
-        # keyed by random UUIDs stays cheap to read out, and a Pi Zero 2 W has room.
-        "cache_size": -8 * 1024,
-    }
 
 
 def open_database(path, busy_timeout_ms=5000):
@@ -58,7 +30,9 @@ def open_database(path, busy_timeout_ms=5000):
     create_database_file(path)
     database.init(
         str(path),
-        pragmas=pragmas(busy_timeout_ms),
+        # 8 MB of page cache (SQLite's default is 2 MB): a month-long backlog
+        # keyed by random UUIDs stays cheap to read out, and a Pi Zero 2 W has room.
+        pragmas=pragmas(busy_timeout_ms, cache_mb=8),
         timeout=busy_timeout_ms / 1000,
         check_same_thread=False,
     )
@@ -67,15 +41,6 @@ def open_database(path, busy_timeout_ms=5000):
     _hold_open(path)
     log.info("database %s at schema version %d", path, version)
     return database
-
-
-def create_database_file(path):
-    """Create the SQLite file 0600 before SQLite opens it: SQLite gives the
-    -wal and -shm files the database file's mode, so they follow. Files an
-    older version left readable by others are narrowed too."""
-    create_private_file(path)
-    for suffix in ("-wal", "-shm", "-journal"):
-        narrow_if_exists(path.with_name(path.name + suffix))
 
 
 def _hold_open(path):
@@ -112,19 +77,6 @@ def init_app(app):
             database.close()
 
 
-@contextmanager
-def connection(db=database):
-    """Use this thread's open connection to *db*, or open one for the block.
-
-    Unlike ``db.connection_context()`` this leaves a connection that was
-    already open (a request's) open, so the same code works when called from a
-    view, a button thread or a command. Central's database uses it too.
-    """
-    opened = db.is_closed()
-    if opened:
-        db.connect()
-    try:
-        yield db
-    finally:
-        if opened:
-            db.close()
+def connection():
+    """This thread's open connection to the kiosk's database, or one for the block."""
+    return shared_connection(database)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from .clock import FakeClock
+from sync.common.clock import FakeClock
+
 from .db import connection
 from .recorder import Recorder
 

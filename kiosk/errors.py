@@ -1,17 +1,9 @@
-"""One root for every error Hymy raises on purpose.
+"""The kiosk's own errors, under the one root in sync/errors.py.
 
-Each subclass also inherits the builtin it resembles, so callers that only know
-Python's exceptions still catch them sensibly. A user sees ``str(error)`` as one
+Each also inherits the builtin it resembles. A user sees ``str(error)`` as one
 line; the log keeps the detail.
 """
-
-
-class HymyError(Exception):
-    """Root of every error Hymy raises on purpose."""
-
-
-class ConfigError(HymyError, ValueError):
-    """A config file or value is unusable; the message names the key."""
+from sync.errors import HymyError
 
 
 class ValidationError(HymyError, ValueError):

@@ -14,7 +14,7 @@ import queue
 import threading
 from collections import deque
 
-from .errors import HymyError
+from sync.errors import HymyError
 
 
 class TooManyStreams(HymyError):

@@ -5,8 +5,9 @@ it later, so rows recorded before enrolment ship like any other.
 """
 import uuid
 
+from sync.common.files import create_file_once, make_private_dir, narrow_if_exists
+
 from .errors import StorageError
-from .files import create_file_once, make_private_dir, narrow_if_exists
 
 KIOSK_ID_FILE = "kiosk_id"
 

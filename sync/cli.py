@@ -15,18 +15,18 @@ import click
 import peewee
 
 from kiosk.cli import CommandError, config_option
-from kiosk.clock import SystemClock
 from kiosk.config import load_config
 from kiosk.content import Content
 from kiosk.content_store import ContentStore
 from kiosk.db import connection, open_database
-from kiosk.errors import ConfigError, HymyError
 from kiosk.health import sync_health
 from kiosk.identity import kiosk_id
 from kiosk.models import Outbox, Rating, SyncState
 
 from .client import CentralClient, CentralError
+from .common.clock import SystemClock
 from .enrollment import Enrollment, EnrollmentError, load_enrollment, save_enrollment
+from .errors import ConfigError, HymyError
 from .protocol import format_time, text_problem
 from .uploader import AlreadyRunning, NotEnrolled, Uploader
 

@@ -18,7 +18,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from kiosk import __version__
-from kiosk.errors import HymyError
+
+from .errors import HymyError
 
 GZIP_ABOVE_BYTES = 8 * 1024
 

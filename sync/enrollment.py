@@ -7,8 +7,8 @@ recorded before enrolment ship like any other.
 import json
 from dataclasses import dataclass
 
-from kiosk.errors import HymyError
-from kiosk.files import replace_file
+from .common.files import replace_file
+from .errors import HymyError
 
 ENROLLMENT_FILE = "enrollment.json"
 

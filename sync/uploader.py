@@ -25,12 +25,13 @@ import peewee
 
 from kiosk import __version__
 from kiosk.db import connection
-from kiosk.errors import ConfigError, HymyError, StorageError
+from kiosk.errors import StorageError
 from kiosk.models import Outbox, Rating, SyncState
 from kiosk.retention import prune_synced
 
 from .client import CentralClient, CentralError
 from .enrollment import EnrollmentError, load_enrollment
+from .errors import ConfigError, HymyError
 from .outbox import build_batch, settle, stamp
 from .protocol import format_time
 from .suspect import FailingBatch, Failure, judge

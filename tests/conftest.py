@@ -13,9 +13,9 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from kiosk import create_app
-from kiosk.clock import FakeClock
 from kiosk.db import connection
 from kiosk.models import Rating
+from sync.common.clock import FakeClock
 
 
 @pytest.fixture

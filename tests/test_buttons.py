@@ -5,7 +5,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from kiosk.buttons import FAILED, FILTERED, RECORDED, make_pin_factory
-from kiosk.errors import ConfigError
+from sync.errors import ConfigError
 from tests.conftest import stored_ratings, wait_for
 
 

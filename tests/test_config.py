@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from kiosk.config import load_config
-from kiosk.errors import ConfigError
+from sync.errors import ConfigError
 
 
 def write(tmp_path, text):

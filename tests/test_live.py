@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from kiosk.clock import SystemClock
+from sync.common.clock import SystemClock
 from tests.conftest import stored_ratings
 
 

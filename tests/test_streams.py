@@ -126,7 +126,7 @@ def test_broadcaster_counts_its_slots_under_one_lock():
 
 def test_max_streams_defaults_to_threads_less_four_and_may_not_exceed_it(make_app):
     from kiosk.config import load_config
-    from kiosk.errors import ConfigError
+    from sync.errors import ConfigError
 
     assert load_config(overrides={"threads": 16}, environ={}).max_streams == 12
     assert load_config(overrides={"threads": 16, "max_streams": 2}, environ={}).max_streams == 2

@@ -6,8 +6,7 @@ import peewee
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from kiosk.clock import SystemClock
-
+from ..common.clock import SystemClock
 from ..protocol import MAX_BODY_BYTES
 from . import db, export, ingest, kiosk_api, openapi
 from .body import TOO_LARGE

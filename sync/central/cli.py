@@ -9,8 +9,8 @@ import click
 import peewee
 
 from kiosk.cli import CommandError
-from kiosk.errors import ConfigError
 
+from ..errors import ConfigError
 from ..protocol import MAX_QUESTION_VERSION, QUESTION_FIELDS, RowError, uuid_text
 from . import org
 from .config import load_central_config

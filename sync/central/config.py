@@ -10,7 +10,8 @@ from pathlib import Path
 import platformdirs
 
 from kiosk.config import check_values, choice, number, read_values, text
-from kiosk.errors import ConfigError
+
+from ..errors import ConfigError
 
 SCHEMA = {
     "data_dir": (None, text),

@@ -5,9 +5,7 @@ PostgreSQL goes through a connection pool per process, so several central
 processes or hosts can share one database; the schema is created under an
 advisory lock, so processes starting together do not race.
 """
-import fcntl
 import logging
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -15,10 +13,9 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
-from kiosk.db import WalKeeper, create_database_file
-from kiosk.db import connection as kiosk_connection
-from kiosk.files import PRIVATE_FILE, make_private_dir
-
+from ..common.files import exclusive_lock, make_private_dir
+from ..common.sqlite import WalKeeper, create_database_file, pragmas
+from ..common.sqlite import connection as shared_connection
 from .models import MODELS, JsonField, central_db
 from .seed import seed_defaults
 
@@ -36,8 +33,7 @@ def make_database(url, max_connections=8, busy_timeout_ms=5000):
             str(path),
             # A 64 MB page cache: ratings are keyed by random UUIDs, so with
             # SQLite's 2 MB default a large table turns every insert into disk reads.
-            pragmas={"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1, "busy_timeout": busy_timeout_ms,
-                     "cache_size": -64 * 1024},
+            pragmas=pragmas(busy_timeout_ms, cache_mb=64),
             timeout=busy_timeout_ms / 1000,
             check_same_thread=False,
         )
@@ -69,8 +65,6 @@ def open_central_database(url, max_connections=8, busy_timeout_ms=5000):
     if _keeper is not None:
         _keeper.close()
         _keeper = None
-    if isinstance(database, peewee.SqliteDatabase):
-        _keeper = WalKeeper(database.database)
     with connection():
         if not _schema_ready():
             with write_transaction():
@@ -78,6 +72,8 @@ def open_central_database(url, max_connections=8, busy_timeout_ms=5000):
                     central_db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 central_db.create_tables(MODELS, safe=True)
                 seed_defaults()
+    if isinstance(database, peewee.SqliteDatabase):
+        _keeper = WalKeeper(database.database)  # after the first connection has put the file in WAL mode
     return database
 
 
@@ -129,7 +125,7 @@ class _SomeSkipped(Exception):
     """Rolls the savepoint back when a batch insert skipped rows."""
 def connection():
     """This thread's open connection to central's database, or one for the block."""
-    return kiosk_connection(central_db)
+    return shared_connection(central_db)
 
 
 @contextmanager
@@ -145,19 +141,7 @@ def write_transaction():
         with central_db.atomic():
             yield
         return
-    with _sqlite_writer_lock(central_db.obj.database), central_db.atomic("IMMEDIATE"):
+    with exclusive_lock(Path(f"{central_db.obj.database}.writelock")), central_db.atomic("IMMEDIATE"):
         yield
 
-
-@contextmanager
-def _sqlite_writer_lock(path):
-    """Exclusive across this host's processes and threads: each call opens the
-    lock file anew, and flock excludes every other open file description."""
-    with os.fdopen(os.open(f"{path}.writelock", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
-                           PRIVATE_FILE), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 

@@ -14,9 +14,9 @@ import logging
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import Forbidden, UnprocessableEntity
 
-from kiosk.errors import ConfigError
-from kiosk.hours import OpeningHours, load_zone
-
+from ..clock_correction import corrected_time
+from ..errors import ConfigError
+from ..hours import OpeningHours, final_filter, load_zone
 from ..protocol import (
     BOOT_FIELDS,
     FOLLOWUP_FIELDS,
@@ -29,7 +29,6 @@ from ..protocol import (
 )
 from .auth import current_kiosk
 from .body import json_body
-from .clock_correction import corrected_time, final_filter
 from .db import insert_new, write_transaction
 from .models import Conflict, DeclaredQuestion, Followup, Question, Rating, Reason, Redaction
 from .reconcile import reconcile

@@ -9,8 +9,8 @@ a live central with it.
 from flask import Blueprint, jsonify
 
 from kiosk import __version__
-from kiosk.hours import WEEKDAYS
 
+from ..hours import WEEKDAYS
 from ..protocol import (
     ENROL_FIELDS,
     ENVELOPE_FIELDS,

@@ -7,9 +7,8 @@ from datetime import datetime, timezone
 
 import peewee
 
-from kiosk.errors import HymyError
-from kiosk.hours import OpeningHours, load_zone
-
+from ..errors import HymyError
+from ..hours import OpeningHours, load_zone
 from ..protocol import QUESTION_FIELDS, RowError, Text
 from . import auth
 from .db import connection

@@ -16,10 +16,10 @@ import requests
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.clock import FakeClock
 from sync.central import db as central_db
 from sync.central.app import create_central_app
 from sync.central.models import central_db as bound_db
+from sync.common.clock import FakeClock
 from tests.conftest import LiveServer
 from tests.postgres import PostgresUnavailable, ThrowawayCluster
 

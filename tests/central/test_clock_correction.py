@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.clock import FakeClock
+from sync.common.clock import FakeClock
 from sync.protocol import parse_time
 
 from .batches import batch, kiosk_batch, rating_row

@@ -29,10 +29,10 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.clock import FakeClock
 from kiosk.db import connection
 from kiosk.models import Outbox
 from sync.central.app import create_central_app
+from sync.common.clock import FakeClock
 from sync.uploader import Uploader
 from tests.conftest import LiveServer
 

@@ -1,14 +1,17 @@
-"""Small files the kiosk must never leave half-written: its id, its
-enrolment, central's content. Each is written to a temporary file, synced,
+"""Files Hymy writes: small files that must never be left half-written (the
+kiosk's id, its enrolment, central's content), private files and directories,
+and lock files. Each is written to a temporary file, synced,
 then moved into place, and the directory is synced, so after a power cut the
 path holds either the old content or the new one.
 
-Everything the kiosk writes is its own business (ratings, comments, tokens):
+Everything Hymy writes is its own business (ratings, comments, tokens):
 files are created 0600 and a new data dir 0700, whatever the umask of whoever
 started the process, and files an older version left readable are narrowed."""
+import fcntl
 import logging
 import os
 import stat
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -101,3 +104,21 @@ def _narrow(path, fd):
             os.fchmod(fd, mode & 0o700)
         except PermissionError:  # another user's file: theirs to decide
             log.warning("%s is readable by others (mode %o) and not ours to change", path, mode)
+
+
+@contextmanager
+def exclusive_lock(path, wait=True):
+    """Hold an exclusive ``flock`` on the private file *path* for the block.
+
+    Each call opens the file anew, so the lock excludes other threads of this
+    process as well as other processes. With ``wait=False`` a held lock raises
+    :class:`BlockingIOError` at once instead of waiting.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    with os.fdopen(fd, "r+b") as handle:
+        _narrow(path, fd)
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

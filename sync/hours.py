@@ -14,7 +14,9 @@ converted with zoneinfo and compared against the local spans.
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .clock_correction import UNCORRECTABLE
 from .errors import ConfigError
+from .protocol import CLOSED, UNVERIFIED
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -89,3 +91,17 @@ class OpeningHours:
         local = utc_moment.astimezone(self.zone)
         minute = local.hour * 60 + local.minute
         return any(start <= minute < end for start, end in self.spans[local.weekday()])
+
+
+def final_filter(kiosk_filter, occurred_at, basis, opening_hours):
+    """The filter the figures use: the kiosk's, with ``unverified`` decided.
+
+    An ``unverified`` row (recorded on an untrusted clock outside a known
+    opening time) becomes counted or ``closed`` once its real time is known
+    (*basis* not ``uncorrectable``) and the hours are usable.
+    """
+    if kiosk_filter != UNVERIFIED:
+        return kiosk_filter
+    if basis == UNCORRECTABLE or opening_hours is None:
+        return UNVERIFIED
+    return None if opening_hours.is_open(occurred_at) else CLOSED

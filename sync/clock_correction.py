@@ -17,12 +17,13 @@ time) or before the protocol's earliest year cannot be right: a row is
 recorded before it is sent, and readings that say otherwise come from a
 broken or hostile clock. Such a row is ``uncorrectable`` too.
 
-Rows the kiosk flagged ``unverified`` (opening hours unknown on an untrusted
-clock) are decided here, from the corrected time and the site's hours.
+Central applies this rule at ingest, and the kiosk applies the same rule to
+its own ``unverified`` rows once its clock is trusted in the same boot; the
+filter decision itself sits beside the opening hours (sync/hours.py).
 """
 from datetime import timedelta
 
-from ..protocol import EARLIEST_YEAR
+from .protocol import EARLIEST_YEAR
 
 KIOSK, CORRECTED, UNCORRECTABLE = "kiosk", "corrected", "uncorrectable"
 
@@ -47,12 +48,3 @@ def _corrected_time(row, batch, received_at, boots):
     if boot is not None:
         return boot["trusted_wall"] - timedelta(seconds=boot["trusted_monotonic"] - row["monotonic"]), CORRECTED
     return row["recorded_at"], UNCORRECTABLE
-
-
-def final_filter(kiosk_filter, occurred_at, basis, opening_hours):
-    """The filter the figures use: the kiosk's, with ``unverified`` decided."""
-    if kiosk_filter != "unverified":
-        return kiosk_filter
-    if basis == UNCORRECTABLE or opening_hours is None:
-        return "unverified"
-    return None if opening_hours.is_open(occurred_at) else "closed"
