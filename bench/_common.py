@@ -386,16 +386,16 @@ def batch_document(kiosk_id, ratings, followups, boot_id=None):
     It carries the definitions of the question versions and reasons its rows
     cite, as the uploader's batches do.
     """
-    from kiosk import __version__
     from kiosk.config import LANGUAGES
     from kiosk.content import Question
+    from sync.common.version import software_version
     from sync.protocol import format_time
 
     cited = sorted({(r["question_id"], r["question_version"]) for r in ratings})
     return {
         "batch_id": str(uuid.uuid4()),
         "kiosk_id": kiosk_id,
-        "software_version": __version__,
+        "software_version": software_version(),
         "sent_at": format_time(datetime.now(timezone.utc)),
         "boot_id": boot_id or (ratings[0]["boot_id"] if ratings else str(uuid.uuid4())),
         "monotonic": time.monotonic(),

@@ -20,7 +20,7 @@ import time
 from _common import print_latencies, summary_ms, temp_dir, time_each, verdict
 from gpiozero.pins.mock import MockFactory
 
-from kiosk import create_app
+from kiosk.app import create_app
 from kiosk.db import connection
 from kiosk.models import Rating
 

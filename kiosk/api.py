@@ -12,7 +12,8 @@ import peewee
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
-from . import __version__
+from sync.common.version import software_version
+
 from .db import connection
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
 from .health import sync_health
@@ -76,7 +77,7 @@ def post_followup(rating_id):
 def healthz():
     """Database state, counts and whether data flows (kiosk/health.py), for monitoring and the installer."""
     kiosk = get_kiosk()
-    report = {"status": "ok", "reasons": [], "kiosk_id": kiosk.kiosk_id, "version": __version__}
+    report = {"status": "ok", "reasons": [], "kiosk_id": kiosk.kiosk_id, "version": software_version()}
     try:
         with connection() as db:
             report["database"] = {"state": "ok", "schema_version": schema_version(db)}

@@ -3,9 +3,8 @@ import sys
 
 import click
 
+from sync.common.version import software_version
 from sync.errors import ConfigError, HymyError
-
-from . import __version__
 
 
 class CommandError(click.ClickException):
@@ -46,7 +45,7 @@ port_option = click.option("--port", type=click.IntRange(1, 65535), help="Port t
 
 
 @click.group()
-@click.version_option(__version__, prog_name="hymy")
+@click.version_option(software_version(), prog_name="hymy")
 def main():
     """Hymy survey kiosk and edge feedback collector."""
 

@@ -7,58 +7,24 @@ README.md with its default.
 """
 import os
 import re
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import platformdirs
 
+from sync.common.config import check_values, choice, flag, number, read_values, text
+from sync.defaults import DEFAULT_REASON_KEYS, DEFAULT_TARGET, LANGUAGES
 from sync.errors import ConfigError
 from sync.hours import OpeningHours, load_zone
-from sync.protocol import text_problem
 
-from .content import DEFAULT_REASON_KEYS, Question, select_reasons
+from .content import Question, select_reasons
 
-LANGUAGES = ("fi", "sv", "en")
 PIN_FACTORIES = ("auto", "mock", "lgpio", "rpigpio", "pigpio", "native")
 CLOCK_TRUST = ("auto", "always", "never")
 
 
 def _default_data_dir():
     return platformdirs.user_data_dir("hymy", appauthor=False)
-
-
-def number(minimum, maximum=None, whole=False):
-    kind = "a whole number" if whole else "a number"
-    bounds = f" between {minimum} and {maximum}" if maximum is not None else f" >= {minimum}"
-
-    def check(key, value):
-        allowed = (int,) if whole else (int, float)
-        if isinstance(value, bool) or not isinstance(value, allowed):
-            raise ConfigError(f"{key}: expected {kind}{bounds}, got {value!r}")
-        if value < minimum or (maximum is not None and value > maximum):
-            raise ConfigError(f"{key}: expected {kind}{bounds}, got {value!r}")
-        return value
-
-    return check
-
-
-def choice(options):
-    def check(key, value):
-        if value not in options:
-            raise ConfigError(f"{key}: expected one of {', '.join(options)}, got {value!r}")
-        return value
-
-    return check
-
-
-def text(key, value):
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
-    problem = text_problem(value)
-    if problem:
-        raise ConfigError(f"{key}: {problem}")
-    return value
 
 
 def _host_names(key, value):
@@ -75,12 +41,6 @@ _RATE = re.compile(r"\s*[1-9][0-9]{0,6}\s*(/|per)\s*(second|minute|hour|day)\s*"
 def _rate(key, value):
     if not isinstance(value, str) or not _RATE.fullmatch(value):
         raise ConfigError(f"{key}: expected a rate such as \"30/minute\", got {value!r}")
-    return value
-
-
-def flag(key, value):
-    if not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
     return value
 
 
@@ -127,7 +87,7 @@ SCHEMA = {
     "busy_timeout_ms": (5000, number(1, 60000, whole=True)),
     "stream_heartbeat": (15.0, number(0.01, 15)),
     "stream_max_age": (55.0, number(0.05, 60)),
-    "target": (85, number(0, 100)),
+    "target": (DEFAULT_TARGET, number(0, 100)),
     "sync_in_kiosk": (True, flag),
     "sync_interval": (60.0, number(1, 86400)),
     "sync_batch_size": (500, number(1, 1000, whole=True)),
@@ -194,69 +154,6 @@ class KioskConfig:
     @property
     def database_path(self):
         return self.data_dir / "hymy.sqlite3"
-
-
-def read_toml(path):
-    """Parse a TOML file or raise ConfigError with one line saying why."""
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-
-
-def _environment_overrides(schema, environ, prefix):
-    """``<prefix><KEY>`` for scalar keys, parsed as a TOML value when it parses."""
-    found = {}
-    for key, (default, _) in schema.items():
-        raw = environ.get(f"{prefix}{key.upper()}")
-        if raw is None or isinstance(default, (list, dict)):
-            continue
-        try:
-            value = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw  # a bare word such as a path or a host name
-        if isinstance(default, str) or default is None:
-            value = raw
-        elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        found[key] = value
-    return found
-
-
-def read_values(schema, path=None, overrides=None, environ=None, prefix="HYMY_"):
-    """Merge a schema's defaults, the TOML file at *path*, the environment and
-    *overrides*, each checked for unknown keys; return ``(values, source)``.
-    The values are not validated yet: the caller does that per key."""
-    environ = os.environ if environ is None else environ
-    values = {key: default for key, (default, _) in schema.items()}
-    source = "defaults"
-    if path:
-        from_file = read_toml(path)
-        unknown = sorted(set(from_file) - set(schema))
-        if unknown:
-            raise ConfigError(f"{unknown[0]}: unknown config key in {path}")
-        values.update(from_file)
-        source = str(path)
-    values.update(_environment_overrides(schema, environ, prefix))
-    unknown = sorted(set(overrides or {}) - set(schema))
-    if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown config key")
-    values.update(overrides or {})
-    return values, source
-
-
-def check_values(schema, values):
-    """Run each key's validator; None stays None (an optional key left unset)."""
-    checked = {}
-    for key, (_, validator) in schema.items():
-        value = values[key]
-        checked[key] = validator(key, value) if value is not None and validator else value
-    return checked
 
 
 def load_config(path=None, overrides=None, environ=None):

@@ -11,64 +11,46 @@ kiosk's config file and the defaults below.
 """
 from dataclasses import dataclass, field
 
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
-
+from sync.common.i18n import catalog_text
+from sync.defaults import DEFAULT_QUESTION_ID, DEFAULT_QUESTION_TEXT, DEFAULT_REASON_KEYS, DEFAULT_REASONS, N_
 from sync.errors import ConfigError
 from sync.protocol import GROUPS, MAX_QUESTION_VERSION, text_problem
+
+from .resources import TRANSLATIONS_DIR
 
 
 @dataclass(frozen=True)
 class Face:
     rating: int
     slug: str
-    label: object  # a lazy translated string
+    label: str  # an English message id, translated where it is shown
 
 
 #: Four faces, no neutral, as on the field's standard terminals.
 FACES = (
-    Face(1, "very-unhappy", _l("Very unhappy")),
-    Face(2, "unhappy", _l("Unhappy")),
-    Face(3, "happy", _l("Happy")),
-    Face(4, "very-happy", _l("Very happy")),
+    Face(1, "very-unhappy", N_("Very unhappy")),
+    Face(2, "unhappy", N_("Unhappy")),
+    Face(3, "happy", N_("Happy")),
+    Face(4, "very-happy", N_("Very happy")),
 )
 
 
 @dataclass(frozen=True)
 class Reason:
     """A follow-up reason. ``labels`` (language -> text) come from central and
-    win over the translated default label."""
+    win over the translated default label (an English message id)."""
 
     key: str
     group: str
-    default_label: object
+    default_label: str
     labels: dict = field(default_factory=dict, compare=False)
 
     @property
     def dimension(self):
         return GROUPS[self.group]
 
-    @property
-    def label(self):
-        language = get_locale()
-        return self.labels.get(str(language)) if language and str(language) in self.labels else self.default_label
 
-
-DEFAULT_REASONS = (
-    Reason("outcome", "outcome", _l("The result")),
-    Reason("staff", "attitude", _l("Staff")),
-    Reason("waiting", "accessibility", _l("Waiting time")),
-    Reason("opening_hours", "accessibility", _l("Opening hours")),
-    Reason("reliability", "reliability", _l("Reliability")),
-    Reason("information", "communication", _l("Information and advice")),
-    Reason("premises", "environment", _l("Premises and cleanliness")),
-    Reason("trust", "trust", _l("Trust")),
-    Reason("problem_handling", "recovery", _l("Problem solving")),
-)
-DEFAULT_REASON_KEYS = tuple(reason.key for reason in DEFAULT_REASONS)
-_REASONS_BY_KEY = {reason.key: reason for reason in DEFAULT_REASONS}
-
-DEFAULT_QUESTION_TEXT = _l("How did we do today?")
+_REASONS_BY_KEY = {reason.key: Reason(reason.key, reason.group, reason.label) for reason in DEFAULT_REASONS}
 
 
 def select_reasons(keys):
@@ -90,18 +72,14 @@ class Question:
     :param texts: language -> text; a language left out uses the translated default.
     """
 
-    id: str = "service"
+    id: str = DEFAULT_QUESTION_ID
     version: int = 1
     texts: dict = field(default_factory=dict)
 
-    def text(self, language):
-        return self.texts.get(language) or str(DEFAULT_QUESTION_TEXT)
-
     def all_texts(self, languages):
         """Language -> text for each of *languages*, defaults from the catalogs."""
-        from .i18n import catalog_text
-
-        return {lang: self.texts.get(lang) or catalog_text(DEFAULT_QUESTION_TEXT, lang) for lang in languages}
+        return {lang: self.texts.get(lang) or catalog_text(TRANSLATIONS_DIR, DEFAULT_QUESTION_TEXT, lang)
+                for lang in languages}
 
     @classmethod
     def parse(cls, table):
@@ -110,7 +88,7 @@ class Question:
         unknown = set(table) - {"id", "version", "text"}
         if unknown:
             raise ConfigError(f"question.{sorted(unknown)[0]}: unknown key")
-        question_id = table.get("id", "service")
+        question_id = table.get("id", DEFAULT_QUESTION_ID)
         version = table.get("version", 1)
         texts = table.get("text", {})
         if not isinstance(question_id, str) or not question_id.strip() or len(question_id) > 64:

@@ -12,11 +12,12 @@ import logging
 import threading
 
 from sync.common.files import narrow_if_exists, replace_file
+from sync.defaults import DEFAULT_REASONS
 from sync.errors import ConfigError
 from sync.hours import OpeningHours, load_zone
 from sync.protocol import text_problem
 
-from .content import DEFAULT_REASONS, GROUPS, Content, Question, Reason
+from .content import GROUPS, Content, Question, Reason
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def content_from_central(document):
         if not isinstance(labels, dict) or not all(isinstance(v, str) and v and not text_problem(v)
                                                    for v in labels.values()):
             raise ConfigError(f"central config: reasons.{reason['key']}.labels: expected language -> text")
-        default = next((r.default_label for r in DEFAULT_REASONS if r.key == reason["key"]), reason["key"])
+        default = next((r.label for r in DEFAULT_REASONS if r.key == reason["key"]), reason["key"])
         parsed_reasons.append(Reason(reason["key"], reason["group"], default, dict(labels)))
     zone = load_zone(document.get("timezone"), key="central config: timezone")
     hours = OpeningHours.parse(document.get("opening_hours") or {}, zone)

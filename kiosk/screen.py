@@ -48,7 +48,6 @@ def question():
         default_language=config.language,
         languages=[(code, LANGUAGE_NAMES[code]) for code in config.languages],
         question=content.question,
-        question_text=content.question.text(language),
         faces=FACES,
         reasons=content.reasons,
         followup_timeout=config.followup_timeout,

@@ -17,8 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from kiosk import __version__
-
+from .common.version import software_version
 from .errors import HymyError
 
 GZIP_ABOVE_BYTES = 8 * 1024
@@ -66,7 +65,7 @@ class CentralClient:
         self.verify = ca_bundle or True
         self.session.headers.update({
             "Authorization": f"Bearer {enrollment.token}",
-            "User-Agent": f"hymy-kiosk/{__version__}",
+            "User-Agent": f"hymy-kiosk/{software_version()}",
             "Accept": "application/json",
         })
         retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0,
@@ -113,7 +112,8 @@ class CentralClient:
         return body
 
     def enroll(self, kiosk_id):
-        response = self._request("POST", "/api/v1/enroll", {"kiosk_id": kiosk_id, "software_version": __version__})
+        document = {"kiosk_id": kiosk_id, "software_version": software_version()}
+        response = self._request("POST", "/api/v1/enroll", document)
         return self._json(response, ("kiosk", "site", "kiosk_id"))
 
     def send_batch(self, batch):

@@ -9,11 +9,11 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from kiosk import __version__
-from kiosk.config import LANGUAGES
 from kiosk.db import database
 from kiosk.models import Boot, Outbox, QuestionText
 
+from .common.version import software_version
+from .defaults import LANGUAGES
 from .protocol import format_time
 
 # The wire rows straight from SQLite: times are stored in the wire's own
@@ -112,7 +112,7 @@ def build_batch(kiosk_id, clock, limit, content=None, after_position=0, in_fligh
     document = stamp({
         "batch_id": str(uuid.uuid4()),
         "kiosk_id": kiosk_id,
-        "software_version": __version__,
+        "software_version": software_version(),
         "boots": [{"boot_id": b.boot_id, "trusted_wall": format_time(b.trusted_wall),
                    "trusted_monotonic": b.trusted_monotonic} for b in boots],
         "questions": _question_definitions(cited, content),

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field, replace
 
 import peewee
 
-from kiosk import __version__
 from kiosk.db import connection
 from kiosk.errors import StorageError
 from kiosk.models import Outbox, Rating, SyncState
 from kiosk.retention import prune_synced
 
 from .client import CentralClient, CentralError
+from .common.version import software_version
 from .enrollment import EnrollmentError, load_enrollment
 from .errors import ConfigError, HymyError
 from .outbox import build_batch, settle, stamp
@@ -336,7 +336,7 @@ class Uploader:
         oldest = Outbox.oldest_pending_time()
         return {
             "kiosk_id": self.kiosk_id,
-            "software_version": __version__,
+            "software_version": software_version(),
             "pending": Outbox.pending_count(),
             "oldest_pending_seconds": (self.clock.now() - oldest).total_seconds() if oldest else None,
             "quarantined": Outbox.quarantined().count(),

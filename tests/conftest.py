@@ -12,7 +12,7 @@ from gpiozero.pins.mock import MockFactory
 from waitress import wasyncore
 from waitress.server import create_server
 
-from kiosk import create_app
+from kiosk.app import create_app
 from kiosk.db import connection
 from kiosk.models import Rating
 from sync.common.clock import FakeClock

@@ -7,8 +7,12 @@ and the committed ``.mo`` files are what the kiosk loads, so:
   no fuzzy entries);
 - each committed ``.mo`` is byte-identical to what Babel compiles from its
   ``.po`` now (an edited ``.po`` with a stale ``.mo`` fails);
-- every ``_()`` / ``_l()`` string in ``kiosk/`` and ``templates/`` is in the
-  template and in every catalog, and no catalog keeps strings the code dropped.
+- every ``_()`` / ``N_()`` string a part's ``babel.cfg`` names is in that
+  part's template and in every catalog, and no catalog keeps strings the code dropped.
+
+Each part has its own catalogs: the kiosk's (screen and manager) in
+``kiosk/translations``, central's (seeded content, head-office pages) in
+``sync/central/translations``.
 
 To update after changing strings, see kiosk/translations/README.md.
 """
@@ -22,14 +26,18 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
-TRANSLATIONS = ROOT / "kiosk" / "translations"
+#: part -> its catalogs and the sample msgids its extraction must find.
+PARTS = {
+    "kiosk": (ROOT / "kiosk" / "translations", ("How did we do today?", "Thank you!")),
+    "central": (ROOT / "sync" / "central" / "translations", ("How did we do today?", "The result")),
+}
 TRANSLATED = ("fi", "sv")  # English shows the msgids themselves
 LANGUAGES = ("fi", "sv", "en")
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}  # pybabel extract -k _l
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}  # pybabel extract -k N_
 
 
-def catalog(language):
-    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as f:
+def catalog(translations, language):
+    with open(translations / language / "LC_MESSAGES" / "messages.po", "rb") as f:
         return read_po(f, locale=language)
 
 
@@ -37,9 +45,9 @@ def msgids(messages):
     return {m.id for m in messages if m.id}
 
 
-def strings_in_code():
-    """Every translatable string, extracted the way pybabel does with babel.cfg."""
-    with open(TRANSLATIONS / "babel.cfg", encoding="utf-8") as f:
+def strings_in_code(translations):
+    """Every translatable string, extracted the way pybabel does with the part's babel.cfg."""
+    with open(translations / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
     found = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
@@ -49,18 +57,22 @@ def strings_in_code():
     return found
 
 
+@pytest.mark.parametrize("part", PARTS)
 @pytest.mark.parametrize("language", TRANSLATED)
-def test_every_message_is_translated(language):
-    untranslated = [m.id for m in catalog(language) if m.id and not m.string]
-    fuzzy = [m.id for m in catalog(language) if m.id and m.fuzzy]
+def test_every_message_is_translated(part, language):
+    translations = PARTS[part][0]
+    untranslated = [m.id for m in catalog(translations, language) if m.id and not m.string]
+    fuzzy = [m.id for m in catalog(translations, language) if m.id and m.fuzzy]
     assert untranslated == [], f"{language}: no translation for {untranslated}"
     assert fuzzy == [], f"{language}: fuzzy (unchecked) translations for {fuzzy}"
-    assert not catalog(language).fuzzy, f"{language}: the catalog header is marked fuzzy"
+    assert not catalog(translations, language).fuzzy, f"{language}: the catalog header is marked fuzzy"
 
 
+@pytest.mark.parametrize("part", PARTS)
 @pytest.mark.parametrize("language", TRANSLATED)
-def test_translations_keep_placeholders_and_punctuation(language):
-    for message in catalog(language):
+def test_translations_keep_placeholders_and_punctuation(part, language):
+    translations = PARTS[part][0]
+    for message in catalog(translations, language):
         if not message.id:
             continue
         assert message.string.strip() == message.string, f"{language}: stray spaces in {message.id!r}"
@@ -70,22 +82,26 @@ def test_translations_keep_placeholders_and_punctuation(language):
             )
 
 
+@pytest.mark.parametrize("part", PARTS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_committed_mo_is_compiled_from_the_po(language):
+def test_committed_mo_is_compiled_from_the_po(part, language):
+    translations = PARTS[part][0]
     compiled = io.BytesIO()
-    write_mo(compiled, catalog(language), use_fuzzy=False)
-    committed = (TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo").read_bytes()
+    write_mo(compiled, catalog(translations, language), use_fuzzy=False)
+    committed = (translations / language / "LC_MESSAGES" / "messages.mo").read_bytes()
     assert committed == compiled.getvalue(), (
-        f"{language}: messages.mo is stale; run pybabel compile -d kiosk/translations"
+        f"{language}: messages.mo is stale; run pybabel compile -d {translations.relative_to(ROOT)}"
     )
 
 
-def test_every_string_in_the_code_is_in_the_catalogs():
-    in_code = strings_in_code()
-    assert "How did we do today?" in in_code and "Thank you!" in in_code, "extraction found nothing"
-    with open(TRANSLATIONS / "messages.pot", "rb") as f:
+@pytest.mark.parametrize("part", PARTS)
+def test_every_string_in_the_code_is_in_the_catalogs(part):
+    translations, samples = PARTS[part]
+    in_code = strings_in_code(translations)
+    assert set(samples) <= set(in_code), "extraction found nothing"
+    with open(translations / "messages.pot", "rb") as f:
         template = msgids(read_po(f))
-    for name, ids in [("messages.pot", template)] + [(lang, msgids(catalog(lang))) for lang in LANGUAGES]:
+    for name, ids in [("messages.pot", template)] + [(lang, msgids(catalog(translations, lang))) for lang in LANGUAGES]:
         missing = sorted(set(in_code) - ids)
         assert missing == [], f"{name} lacks {[(m, in_code[m]) for m in missing]}"
         dropped = sorted(ids - set(in_code))

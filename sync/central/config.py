@@ -9,8 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
-from kiosk.config import check_values, choice, number, read_values, text
-
+from ..common.config import check_values, choice, number, read_values, text
 from ..errors import ConfigError
 
 SCHEMA = {

@@ -8,8 +8,7 @@ a live central with it.
 """
 from flask import Blueprint, jsonify
 
-from kiosk import __version__
-
+from ..common.version import software_version
 from ..hours import WEEKDAYS
 from ..protocol import (
     ENROL_FIELDS,
@@ -268,7 +267,7 @@ DOCUMENT = {
     "openapi": "3.1.0",
     "info": {
         "title": "Hymy central API",
-        "version": __version__,
+        "version": software_version(),
         "description": "Kiosks ship ratings and follow-ups; head office exports them. "
                        "Every error is JSON {error, status}; no input gets a 5xx.",
     },

@@ -1,29 +1,29 @@
 """Central's default content, made once when the database is created: the
 default question, the quality-model reasons with their labels in every
-language the kiosk speaks, and the brand-wide target."""
+language, and the brand-wide target (sync/defaults.py), translated from
+central's own catalogs."""
 from datetime import datetime, timezone
+from pathlib import Path
 
-from kiosk.config import LANGUAGES
-from kiosk.content import DEFAULT_QUESTION_TEXT, DEFAULT_REASONS
-from kiosk.i18n import catalog_text
-
+from ..common.i18n import catalog_text
+from ..defaults import DEFAULT_QUESTION_ID, DEFAULT_QUESTION_TEXT, DEFAULT_REASONS, DEFAULT_TARGET, LANGUAGES
 from .models import Question, Reason, Setting
 
-DEFAULT_TARGET = 85
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+
+def translated(msgid):
+    """Language -> *msgid* in that language, for every language of the screens."""
+    return {language: catalog_text(TRANSLATIONS_DIR, msgid, language) for language in LANGUAGES}
 
 
 def seed_defaults():
     """Insert the defaults that are missing; never change existing rows."""
-    if not Question.select().where(Question.key == "service").exists():
-        Question.create(
-            key="service",
-            version=1,
-            texts={lang: catalog_text(DEFAULT_QUESTION_TEXT, lang) for lang in LANGUAGES},
-            created_at=datetime.now(timezone.utc),
-        )
+    if not Question.select().where(Question.key == DEFAULT_QUESTION_ID).exists():
+        Question.create(key=DEFAULT_QUESTION_ID, version=1, texts=translated(DEFAULT_QUESTION_TEXT),
+                        created_at=datetime.now(timezone.utc))
     for position, reason in enumerate(DEFAULT_REASONS):
         if not Reason.select().where(Reason.key == reason.key).exists():
-            labels = {lang: catalog_text(reason.default_label, lang) for lang in LANGUAGES}
-            Reason.create(key=reason.key, group=reason.group, labels=labels, position=position)
+            Reason.create(key=reason.key, group=reason.group, labels=translated(reason.label), position=position)
     if not Setting.select().where(Setting.key == "target").exists():
         Setting.create(key="target", value=DEFAULT_TARGET)
