@@ -423,7 +423,7 @@ def encode_batch(document):
 
 def central_client(url, token, retries=0):
     """The uploader's own HTTP client for a kiosk *token*; no retries, so every failure counts."""
+    from kiosk.enrollment import Enrollment
     from sync.client import CentralClient
-    from sync.enrollment import Enrollment
 
     return CentralClient(Enrollment(url, token), retries=retries)

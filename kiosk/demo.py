@@ -77,17 +77,10 @@ def _read_presses(panel):
 
 def _enroll(kiosk, central):
     """Enrol the demo kiosk with the demo central, as `hymy enroll` does."""
-    from sync.client import CentralClient
-    from sync.enrollment import Enrollment, save_enrollment
+    from sync.enrollment import enrol
 
-    enrollment = Enrollment(central.url, central.kiosk_token)
-    client = CentralClient(enrollment, retries=0)
-    try:
-        answer = client.enroll(kiosk.kiosk_id)
-    finally:
-        client.close()
-    enrolled = Enrollment(central.url, central.kiosk_token, answer["kiosk"], answer["site"])
-    save_enrollment(kiosk.config.data_dir, enrolled)
+    with connection():
+        enrol(kiosk.config.data_dir, kiosk.kiosk_id, central.url, central.kiosk_token, kiosk.clock)
 
 
 def run_demo(host=None, port=None, days=7, central_port=8100):

@@ -12,11 +12,9 @@ from datetime import datetime, timezone
 
 from sync.protocol import TIME_FORMAT
 
+from .enrollment import ENROLLMENT_FILE
 from .models import Outbox, SyncState
 
-#: The enrolment's file in the data dir (``sync.enrollment.ENROLLMENT_FILE``;
-#: kiosk storage does not import the uploader).
-ENROLLMENT_FILE = "enrollment.json"
 #: What ``/healthz`` has always shown of the uploader's state.
 SYNC_KEYS = ("last_success_at", "last_error", "gap_error", "central_sequence")
 ENROL_AGAIN = "enrol again with hymy enroll"

@@ -19,15 +19,16 @@ from kiosk.config import load_config
 from kiosk.content import Content
 from kiosk.content_store import ContentStore
 from kiosk.db import connection, open_database
+from kiosk.enrollment import EnrollmentError, load_enrollment
 from kiosk.health import sync_health
 from kiosk.identity import kiosk_id
 from kiosk.models import Outbox, Rating, SyncState
 
-from .client import CentralClient, CentralError
+from .client import CentralError
 from .common.clock import SystemClock
-from .enrollment import Enrollment, EnrollmentError, load_enrollment, save_enrollment
+from .enrollment import enrol
 from .errors import ConfigError, HymyError
-from .protocol import format_time, text_problem
+from .protocol import text_problem
 from .uploader import AlreadyRunning, NotEnrolled, Uploader
 
 
@@ -78,21 +79,13 @@ def enroll_command(config_path, url, token, allow_http):
     if parsed.scheme == "http" and not (allow_http or _is_loopback(parsed.hostname)):
         raise CommandError("URL: plain HTTP would send the token in clear; use https or --allow-http", exit_code=2)
     side = _kiosk_side(config_path)
-    enrollment = Enrollment(url.rstrip("/"), token.strip())
-    client = CentralClient(enrollment, side.config.sync_connect_timeout, side.config.sync_read_timeout,
-                           side.config.ca_bundle, retries=0)
     try:
-        answer = client.enroll(side.kiosk_id)
-    except CentralError as error:
-        if error.status in (401, 403):
-            raise CommandError(f"central refused the token: {error}") from None
+        with connection():
+            config = side.config
+            answer = enrol(config.data_dir, side.kiosk_id, url, token, side.clock, config.sync_connect_timeout,
+                           config.sync_read_timeout, config.ca_bundle)
+    except EnrollmentError as error:
         raise CommandError(str(error)) from None
-    finally:
-        client.close()
-    save_enrollment(side.config.data_dir, Enrollment(enrollment.url, enrollment.token, answer["kiosk"], answer["site"]))
-    with connection():
-        # Health counts a stale sync from here until the first success; a new token is not refused (yet).
-        SyncState.write(enrolled_at=format_time(side.clock.now()), token_refused=None)
     click.echo(f"enrolled as kiosk {answer['kiosk']!r} at {answer['site']!r} ({answer['service']}); "
                f"this kiosk's id {side.kiosk_id}")
 

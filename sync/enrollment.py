@@ -1,44 +1,33 @@
-"""The kiosk's binding to central: URL and token, kept in the data dir (0600).
+"""Enrolment: bind this kiosk to central with the token ``hymy central add-kiosk`` printed.
 
-``hymy enroll URL TOKEN`` checks the token against central, which binds this
-kiosk's own UUID (made on its first start) to its kiosk record. Ratings
-recorded before enrolment ship like any other.
+Central checks the token and binds the kiosk's own UUID (made on its first
+start) to its kiosk record; the answer names the kiosk and its site, and the
+record is kept on the kiosk's disk (kiosk/enrollment.py). Ratings recorded
+before enrolment ship like any other.
 """
-import json
-from dataclasses import dataclass
+from kiosk.enrollment import Enrollment, EnrollmentError, save_enrollment
+from kiosk.models import SyncState
 
-from .common.files import replace_file
-from .errors import HymyError
-
-ENROLLMENT_FILE = "enrollment.json"
+from .client import CentralClient, CentralError
+from .protocol import format_time
 
 
-class EnrollmentError(HymyError):
-    """Enrolment was refused or could not reach central."""
+def enrol(data_dir, kiosk_id, url, token, clock, connect_timeout=5.0, read_timeout=30.0, ca_bundle=None):
+    """Ask central to bind *kiosk_id* to *token*'s kiosk; keep the record; return central's answer.
 
-
-@dataclass(frozen=True)
-class Enrollment:
-    url: str
-    token: str
-    kiosk: str = ""  # central's name for this kiosk
-    site: str = ""
-
-    def endpoint(self, path):
-        return self.url.rstrip("/") + path
-
-
-def load_enrollment(data_dir):
-    """The saved enrolment, or None when this kiosk is not enrolled."""
+    :raises EnrollmentError: central refused the token, or could not be reached.
+    """
+    enrollment = Enrollment(url.rstrip("/"), token.strip())
+    client = CentralClient(enrollment, connect_timeout, read_timeout, ca_bundle, retries=0)
     try:
-        data = json.loads((data_dir / ENROLLMENT_FILE).read_text(encoding="utf-8"))
-        return Enrollment(data["url"], data["token"], data.get("kiosk", ""), data.get("site", ""))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise EnrollmentError(f"{data_dir / ENROLLMENT_FILE}: unreadable ({error}); enrol again") from None
-
-
-def save_enrollment(data_dir, enrollment):
-    """Write the enrolment readable by the kiosk's user only, atomically."""
-    replace_file(data_dir / ENROLLMENT_FILE, json.dumps(enrollment.__dict__), mode=0o600)
+        answer = client.enroll(kiosk_id)
+    except CentralError as error:
+        if error.status in (401, 403):
+            raise EnrollmentError(f"central refused the token: {error}") from None
+        raise EnrollmentError(str(error)) from None
+    finally:
+        client.close()
+    save_enrollment(data_dir, Enrollment(enrollment.url, enrollment.token, answer["kiosk"], answer["site"]))
+    # Health counts a stale sync from here until the first success; a new token is not refused (yet).
+    SyncState.write(enrolled_at=format_time(clock.now()), token_refused=None)
+    return answer

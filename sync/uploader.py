@@ -24,13 +24,13 @@ from dataclasses import dataclass, field, replace
 import peewee
 
 from kiosk.db import connection
+from kiosk.enrollment import EnrollmentError, load_enrollment
 from kiosk.errors import StorageError
 from kiosk.models import Outbox, Rating, SyncState
 from kiosk.retention import prune_synced
 
 from .client import CentralClient, CentralError
 from .common.version import software_version
-from .enrollment import EnrollmentError, load_enrollment
 from .errors import ConfigError, HymyError
 from .outbox import build_batch, settle, stamp
 from .protocol import format_time

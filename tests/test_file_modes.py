@@ -8,9 +8,9 @@ import pytest
 
 from kiosk.content import DEFAULT_REASONS
 from kiosk.db import connection
+from kiosk.enrollment import Enrollment, save_enrollment
 from sync.central import db as central_db
 from sync.central.models import central_db as bound_central_db
-from sync.enrollment import Enrollment, save_enrollment
 
 
 @pytest.fixture(autouse=True)

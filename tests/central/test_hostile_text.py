@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from kiosk.db import connection
+from kiosk.enrollment import Enrollment, save_enrollment
 from kiosk.models import Followup, Outbox
-from sync.enrollment import Enrollment, save_enrollment
 from sync.uploader import Uploader
 
 from .batches import batch, followup_row, rating_row
