@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from kiosk.cli.demo import seed_ratings
 from kiosk.db import connection
-from kiosk.demo import seed_ratings
 from kiosk.models import Followup, Rating
 from tests.conftest import free_port, wait_for
 

@@ -5,8 +5,8 @@ import signal
 
 import pytest
 
+from kiosk.cli.serve import serve
 from kiosk.lan_guard import host_of, is_loopback, network_warning
-from kiosk.serve import serve
 from tests.conftest import stored_ratings
 
 LAN = {"REMOTE_ADDR": "192.0.2.7"}

@@ -94,3 +94,9 @@ def add_user(name, role, sites=()):
         for site_row in site_rows:
             UserSite.create(user=user, site=site_row)
     return password, token
+
+
+def revoke_kiosk(name):
+    """Refuse the kiosk's token from now on (its rows stay)."""
+    with connection():
+        Kiosk.update(revoked=True).where(Kiosk.id == named(Kiosk, name).id).execute()

@@ -146,7 +146,7 @@ def test_set_question_refuses_a_number_beyond_what_kiosks_accept(central):
 def test_set_question_checks_its_texts_with_the_protocols_rule(central, text):
     result = central.cli("set-question", "service", "--text", text)
     assert result.exit_code == 2, result.output
-    assert len(result.output.strip().splitlines()) == 1 and result.output.startswith("hymy: --text:")
+    assert len(result.output.strip().splitlines()) == 1 and result.output.startswith("hymy: question texts:")
     assert published_versions(central) == [1]
 
 
@@ -154,5 +154,5 @@ def test_set_question_checks_its_texts_with_the_protocols_rule(central, text):
 def test_set_question_checks_its_key(central, key):
     result = central.cli("set-question", key, "--text", "en=Hello")
     assert result.exit_code == 1, result.output
-    assert len(result.output.strip().splitlines()) == 1 and result.output.startswith("hymy: KEY:")
+    assert len(result.output.strip().splitlines()) == 1 and result.output.startswith("hymy: question key:")
     assert central.count("Question") == 1

@@ -237,7 +237,7 @@ class World:
 
     def kiosk_cli(self, *args):
         """``hymy ARGS`` on the kiosk's data dir, on the kiosk's clock (as the kiosk app is)."""
-        with mock.patch("sync.cli.SystemClock", lambda trust="auto": self.clock):
+        with mock.patch("kiosk.cli.sync_commands.SystemClock", lambda trust="auto": self.clock):
             return cli(list(args), self.kiosk_env)
 
     def status_lines(self):

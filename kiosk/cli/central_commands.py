@@ -3,24 +3,17 @@
 Tokens and one-time passwords are printed once; central stores only hashes.
 """
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
 
 import click
 import peewee
 
-from kiosk.cli import CommandError
+from sync.central import content, org
+from sync.central.config import load_central_config
+from sync.central.db import open_central_database
+from sync.central.org import OrgError
+from sync.errors import ConfigError
 
-from ..errors import ConfigError
-from ..protocol import MAX_QUESTION_VERSION, QUESTION_FIELDS, RowError, uuid_text
-from . import org
-from .config import load_central_config
-from .db import connection, open_central_database, write_transaction
-from .models import Followup, Kiosk, Question, Redaction, Setting
-from .org import OrgError
-
-
-def _now():
-    return datetime.now(timezone.utc)
+from .errors import CommandError
 
 
 def _open(config_path):
@@ -51,7 +44,7 @@ def central():
 @click.option("--workers", type=click.IntRange(1, 64), help="gunicorn worker processes (config key workers).")
 def serve(config_path, host, port, workers):
     """Serve the central API under gunicorn."""
-    from .serve import run_gunicorn
+    from .central_serve import run_gunicorn
 
     config = _open(config_path)
     run_gunicorn(config_path, host or config.host, port or config.port, workers or config.workers,
@@ -135,8 +128,8 @@ def add_kiosk(config_path, name, site, service, provider, question_key):
 def revoke_kiosk(config_path, name):
     """Refuse the kiosk's token from now on."""
     _open(config_path)
-    with connection(), _one_line_errors():
-        Kiosk.update(revoked=True).where(Kiosk.id == org.named(Kiosk, name).id).execute()
+    with _one_line_errors():
+        org.revoke_kiosk(name)
     click.echo(f"kiosk {name!r} revoked")
 
 
@@ -165,42 +158,10 @@ def set_question(config_path, key, texts):
     for item in texts:
         language, _, text = item.partition("=")
         table[language.strip()] = text.strip()
-    # The protocol's own checks: central never publishes what a kiosk would refuse.
-    # A bad key is a bad name (exit 1, as for add-site); bad texts are bad values (exit 2).
-    checks = (("KEY", QUESTION_FIELDS["id"], key, 1), ("--text", QUESTION_FIELDS["texts"], table, 2))
-    for what, check, value, exit_code in checks:
-        try:
-            check(value)
-        except RowError as error:
-            raise CommandError(f"{what}: {error}", exit_code=exit_code) from None
     _open(config_path)
-    try:
-        with connection(), write_transaction():
-            version = _next_published_version(key)
-            Question.create(key=key, version=version, texts=table, created_at=_now())
-    except peewee.IntegrityError:
-        raise CommandError(f"question {key!r}: another version was published at the same moment; "
-                           "run the command again") from None
+    with _one_line_errors():
+        version = content.publish_question(key, table)
     click.echo(f"question {key!r} is now version {version}")
-
-
-def _next_published_version(key):
-    """The number after *key*'s latest published version, never one a kiosk's check would refuse.
-
-    Numbered from published versions only: what kiosks declared never pushes
-    the numbering up. A legacy declaration still held in the question table
-    (see :class:`Question`) keeps its number: publishing skips over it.
-    """
-    published = Question.select(peewee.fn.MAX(Question.version)).where((Question.key == key) & Question.published)
-    version = (published.scalar() or 0) + 1
-    legacy = set(Question.select(Question.version).where(
-        (Question.key == key) & ~Question.published & (Question.version >= version)).tuples())
-    while (version,) in legacy:
-        version += 1
-    if version > MAX_QUESTION_VERSION:
-        raise CommandError(f"question {key!r}: the next version would be {version}, beyond the highest a kiosk "
-                           f"accepts ({MAX_QUESTION_VERSION}); publish it under a new key")
-    return version
 
 
 @central.command("set-target")
@@ -209,9 +170,8 @@ def _next_published_version(key):
 def set_target(config_path, percent):
     """Set the brand-wide satisfaction target (share of happy faces, %)."""
     _open(config_path)
-    with connection():
-        Setting.insert(key="target", value=percent).on_conflict(
-            conflict_target=[Setting.key], update={Setting.value: percent}).execute()
+    with _one_line_errors():
+        content.set_target(percent)
     click.echo(f"target set to {percent:g} %")
 
 
@@ -222,24 +182,9 @@ def set_target(config_path, percent):
 def redact_comment(config_path, followup_id, by):
     """Blank one follow-up comment (e.g. personal data) for good."""
     _open(config_path)
-    with connection():
-        try:
-            uuid_text(followup_id)  # follow-up ids are UUIDs: anything else would only upset the database
-            followup = Followup.get_or_none(Followup.id == followup_id)
-        except RowError:
-            followup = None
-        if followup is None:
-            raise CommandError(f"no follow-up with id {followup_id!r}")
-        redact(followup, "admin", by)
+    with _one_line_errors():
+        content.redact_comment(followup_id, by)
     click.echo(f"comment of follow-up {followup_id} redacted")
-
-
-def redact(followup, reason, by=None):
-    """Blank *followup*'s comment and keep the redaction as its own record."""
-    with write_transaction():
-        Redaction.insert(followup=followup.id, reason=reason, redacted_by=by,
-                         redacted_at=_now()).on_conflict_ignore().execute()
-        Followup.update(comment=None).where(Followup.id == followup.id).execute()
 
 
 @central.command("prune")
@@ -247,13 +192,5 @@ def redact(followup, reason, by=None):
 def prune(config_path):
     """Blank comments older than comment_retention_days (run daily)."""
     config = _open(config_path)
-    cutoff = _now() - timedelta(days=config.comment_retention_days)
-    with connection():
-        # Either clock may be the older: a kiosk offline for months, or one whose clock ran fast.
-        old = Followup.select().where(Followup.comment.is_null(False)
-                                      & ((Followup.recorded_at < cutoff) | (Followup.received_at < cutoff)))
-        count = 0
-        for followup in old.iterator():
-            redact(followup, "retention")
-            count += 1
+    count = content.prune_comments(config.comment_retention_days)
     click.echo(f"{count} comments older than {config.comment_retention_days} days blanked")

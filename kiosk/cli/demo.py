@@ -14,10 +14,9 @@ from pathlib import Path
 
 import click
 
+from kiosk.db import connection
+from kiosk.recorder import Recorder
 from sync.common.clock import FakeClock
-
-from .db import connection
-from .recorder import Recorder
 
 # Typical footfall by local hour at a service counter open 8-20 (visits per hour).
 FOOTFALL = {8: 6, 9: 10, 10: 14, 11: 22, 12: 30, 13: 26, 14: 16, 15: 14, 16: 20, 17: 26, 18: 18, 19: 8}
@@ -85,9 +84,9 @@ def _enroll(kiosk, central):
 
 def run_demo(host=None, port=None, days=7, central_port=8100):
     """Seed a kiosk, start a central server, enrol the kiosk, serve both."""
-    from sync.central.demo import start_demo_central
-
-    from .cli import CommandError, build_app
+    from .demo_central import start_demo_central
+    from .errors import CommandError
+    from .kiosk_commands import build_app
     from .serve import configure_logging, serve
 
     root = Path(tempfile.mkdtemp(prefix="hymy-demo-"))

@@ -15,7 +15,7 @@ class CentralServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from .app import create_central_app
+        from sync.central.app import create_central_app
 
         return create_central_app(config_path=self.config_path)
 

@@ -7,7 +7,7 @@ import threading
 from waitress import wasyncore
 from waitress.server import create_server
 
-from .lan_guard import network_warning
+from kiosk.lan_guard import network_warning
 
 log = logging.getLogger(__name__)
 

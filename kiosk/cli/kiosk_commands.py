@@ -1,26 +1,15 @@
-"""The ``hymy`` command: one click group, one verb per job."""
-import sys
-
+"""``hymy kiosk`` and ``hymy demo``: run the kiosk (and, for the demo, a central beside it)."""
 import click
 
-from sync.common.version import software_version
 from sync.errors import ConfigError, HymyError
 
-
-class CommandError(click.ClickException):
-    """One clear line on stderr; exit 2 for bad config, 1 for other failures."""
-
-    def __init__(self, message, exit_code=1):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file=None):
-        click.echo(f"hymy: {self.format_message()}", err=True)
+from .errors import CommandError
+from .options import config_option, host_option, port_option
 
 
 def build_app(**kwargs):
     """create_app with failures turned into one line and an exit code."""
-    from .app import create_app
+    from kiosk.app import create_app
 
     try:
         return create_app(**kwargs)
@@ -36,21 +25,7 @@ def _overrides(**options):
     return {key: value for key, value in options.items() if value is not None}
 
 
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False),
-    help="TOML config file (default: $HYMY_CONFIG, else built-in defaults).",
-)
-host_option = click.option("--host", help="Address to listen on (config key host).")
-port_option = click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (config key port).")
-
-
-@click.group()
-@click.version_option(software_version(), prog_name="hymy")
-def main():
-    """Hymy survey kiosk and edge feedback collector."""
-
-
-@main.command("kiosk")
+@click.command("kiosk")
 @config_option
 @host_option
 @port_option
@@ -64,7 +39,7 @@ def kiosk_command(config_path, host, port):
     serve(app, config.host, config.port)
 
 
-@main.command("demo")
+@click.command("demo")
 @host_option
 @port_option
 @click.option("--days", type=click.IntRange(0, 60), default=7, show_default=True,
@@ -76,18 +51,3 @@ def demo_command(host, port, days, central_port):
     from .demo import run_demo
 
     run_demo(host=host, port=port, days=days, central_port=central_port)
-
-
-def _register_sync_commands():
-    """The commands past the kiosk's disk live in the sync package."""
-    from sync.central.cli import central
-    from sync.cli import enroll_command, sync_command
-
-    for command in (central, enroll_command, sync_command):
-        main.add_command(command)
-
-
-_register_sync_commands()
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

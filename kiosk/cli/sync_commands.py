@@ -14,7 +14,6 @@ from urllib.parse import urlparse
 import click
 import peewee
 
-from kiosk.cli import CommandError, config_option
 from kiosk.config import load_config
 from kiosk.content import Content
 from kiosk.content_store import ContentStore
@@ -23,13 +22,15 @@ from kiosk.enrollment import EnrollmentError, load_enrollment
 from kiosk.health import sync_health
 from kiosk.identity import kiosk_id
 from kiosk.models import Outbox, Rating, SyncState
+from sync.client import CentralError
+from sync.common.clock import SystemClock
+from sync.enrollment import enrol
+from sync.errors import ConfigError, HymyError
+from sync.protocol import text_problem
+from sync.uploader import AlreadyRunning, NotEnrolled, Uploader
 
-from .client import CentralError
-from .common.clock import SystemClock
-from .enrollment import enrol
-from .errors import ConfigError, HymyError
-from .protocol import text_problem
-from .uploader import AlreadyRunning, NotEnrolled, Uploader
+from .errors import CommandError
+from .options import config_option
 
 
 @dataclass

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from waitress.server import create_server
 
-from . import org
-from .app import create_central_app
+from sync.central import org
+from sync.central.app import create_central_app
 
 DEMO_SITE, DEMO_SERVICE, DEMO_PROVIDER, DEMO_KIOSK = "Helsinki Kamppi", "checkout", "Palvelu Oy", "kamppi-checkout-1"
 DEMO_HOURS = {day: ["08:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}

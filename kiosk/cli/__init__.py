@@ -1,0 +1,23 @@
+"""The ``hymy`` command: one click group, one verb per job.
+
+This package is the commands part: process entry points and wiring. It may
+import every other part; nothing imports it. Each module holds one group of
+verbs; failures are one line (:mod:`kiosk.cli.errors`).
+"""
+import click
+
+from sync.common.version import software_version
+
+from .central_commands import central
+from .kiosk_commands import demo_command, kiosk_command
+from .sync_commands import enroll_command, sync_command
+
+
+@click.group()
+@click.version_option(software_version(), prog_name="hymy")
+def main():
+    """Hymy survey kiosk and edge feedback collector."""
+
+
+for command in (kiosk_command, demo_command, enroll_command, sync_command, central):
+    main.add_command(command)

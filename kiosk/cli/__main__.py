@@ -1,0 +1,4 @@
+"""``python -m kiosk.cli`` runs the ``hymy`` command."""
+from . import main
+
+main()
