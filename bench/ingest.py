@@ -169,11 +169,11 @@ def insert_statements(one_row_marks):
 
 def bare_database(work, database_url):
     """A fresh central database (central's schema code) with the bench kiosk; return its key."""
-    from sync.central.models import Kiosk
+    from sync.central.models import Device
 
     prepare_central(work, database_url, "bench-bare")
     with central_database(database_url):
-        return Kiosk.get(Kiosk.name == "bench-bare").id
+        return Device.get(Device.name == "bench-bare").id
 
 
 def bare_sqlite(work, database_url, batches, warmup):

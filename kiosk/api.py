@@ -19,7 +19,7 @@ from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageErr
 from .health import sync_health
 from .migrations import schema_version
 from .models import Followup, Outbox, Rating
-from .runtime import get_kiosk
+from .runtime import current_parts
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
@@ -55,7 +55,7 @@ def post_rating():
     body = json_object({"rating", "question_version"})
     if "rating" not in body:
         raise ValidationError("rating is required")
-    recorded = get_kiosk().recorder.record(body["rating"], "touch", body.get("question_version"))
+    recorded = current_parts().recorder.record(body["rating"], "touch", body.get("question_version"))
     return jsonify(id=recorded.id, filtered=recorded.filtered), 201
 
 
@@ -69,14 +69,14 @@ def post_followup(rating_id):
     body = json_object({"reason", "comment"})
     if "reason" not in body:
         raise ValidationError("reason is required")
-    followup_id = get_kiosk().recorder.record_followup(rating_id, body["reason"], body.get("comment"))
+    followup_id = current_parts().recorder.record_followup(rating_id, body["reason"], body.get("comment"))
     return jsonify(id=followup_id, rating_id=rating_id), 201
 
 
 @bp.get("/healthz")
 def healthz():
     """Database state, counts and whether data flows (kiosk/health.py), for monitoring and the installer."""
-    kiosk = get_kiosk()
+    kiosk = current_parts()
     report = {"status": "ok", "reasons": [], "kiosk_id": kiosk.kiosk_id, "version": software_version()}
     try:
         with connection() as db:

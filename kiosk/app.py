@@ -19,7 +19,7 @@ from .events import Broadcaster
 from .identity import kiosk_id
 from .recorder import Recorder
 from .resources import STATIC_DIR, templates_dir
-from .runtime import Kiosk
+from .runtime import KioskParts
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
         on_recorded=[lambda recorded: events.publish(recorded.as_event())],
         languages=config.languages,
     )
-    kiosk = app.extensions["hymy"] = Kiosk(config, clock, recorder.kiosk_id, recorder, events)
+    kiosk = app.extensions["hymy"] = KioskParts(config, clock, recorder.kiosk_id, recorder, events)
     kiosk.closers.append(db.close_database)
 
     i18n.init_app(app)

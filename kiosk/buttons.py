@@ -147,7 +147,7 @@ class ButtonPanel:
 
 
 def init_app(app, pin_factory=None):
-    """Start the buttons when ``buttons`` is on; closed by ``Kiosk.close()``."""
+    """Start the buttons when ``buttons`` is on; closed by ``KioskParts.close()``."""
     kiosk = app.extensions["hymy"]
     config = kiosk.config
     if not config.buttons:

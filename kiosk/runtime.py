@@ -5,7 +5,7 @@ from flask import current_app
 
 
 @dataclass
-class Kiosk:
+class KioskParts:
     """The parts of one running kiosk, kept on ``app.extensions["hymy"]``."""
 
     config: object  # config.KioskConfig
@@ -22,6 +22,6 @@ class Kiosk:
             self.closers.pop()()
 
 
-def get_kiosk():
-    """The :class:`Kiosk` of the current app."""
+def current_parts():
+    """The :class:`KioskParts` of the current app."""
     return current_app.extensions["hymy"]

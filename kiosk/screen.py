@@ -21,7 +21,7 @@ from .content import FACES
 from .events import TooManyStreams
 from .i18n import LANGUAGE_NAMES
 from .recorder import COMMENT_MAX
-from .runtime import get_kiosk
+from .runtime import current_parts
 
 bp = Blueprint("screen", __name__)
 
@@ -39,7 +39,7 @@ SECURITY_HEADERS = {
 @bp.get("/")
 def question():
     """The question and four faces, in the selected language."""
-    kiosk = get_kiosk()
+    kiosk = current_parts()
     config, content = kiosk.config, kiosk.recorder.content
     language = str(get_locale())
     return render_template(
@@ -91,7 +91,7 @@ def event_stream(subscription, heartbeat, max_age):
 @bp.get("/events")
 def events():
     """Server-Sent Events: one ``rating`` event per stored press or tap."""
-    kiosk = get_kiosk()
+    kiosk = current_parts()
     # The slot is taken here, before the answer's status is decided, and given
     # back when the server closes the response, even if the body never started.
     try:

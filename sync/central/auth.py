@@ -13,7 +13,7 @@ from flask import g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
 from werkzeug.security import generate_password_hash
 
-from .models import Kiosk, User, UserSite
+from .models import Device, User, UserSite
 
 KIOSK_PREFIX = "hymy_k_"
 USER_PREFIX = "hymy_u_"
@@ -48,10 +48,10 @@ def _bearer(prefix):
     return token
 
 
-def current_kiosk():
+def current_device():
     """The kiosk whose token came with this request (401 unknown, 403 revoked)."""
     if "kiosk" not in g:
-        kiosk = Kiosk.get_or_none(Kiosk.token_hash == token_hash(_bearer(KIOSK_PREFIX)))
+        kiosk = Device.get_or_none(Device.token_hash == token_hash(_bearer(KIOSK_PREFIX)))
         if kiosk is None:
             raise Unauthorized("unknown kiosk token")
         if kiosk.revoked:

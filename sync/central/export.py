@@ -18,7 +18,7 @@ from werkzeug.exceptions import BadRequest, Forbidden
 from ..protocol import EARLIEST_YEAR, GROUPS, LATEST_YEAR, RowError, check_text
 from .auth import current_user, visible_site_ids
 from .db import connection
-from .models import Followup, Kiosk, Provider, Rating, Redaction, Service, Site
+from .models import Device, Followup, Provider, Rating, Redaction, Service, Site
 
 bp = Blueprint("export", __name__)
 
@@ -34,16 +34,16 @@ def _page_query(start, end, site_ids, after):
     query = (Rating.select(
         Rating.id, Rating.seq, Rating.rating, Rating.source, Rating.filtered,
         Rating.question_key, Rating.question_version, Rating.recorded_at, Rating.occurred_at, Rating.time_basis,
-        Kiosk.name.alias("kiosk"), Site.name.alias("site"), Site.timezone.alias("timezone"),
+        Device.name.alias("kiosk"), Site.name.alias("site"), Site.timezone.alias("timezone"),
         Service.name.alias("service"), Provider.name.alias("provider"),
         Followup.reason, Followup.reason_group, Followup.comment, Redaction.id.alias("redaction"))
-        .join(Kiosk).join(Site).switch(Kiosk).join(Service).switch(Kiosk).join(Provider, LEFT)
+        .join(Device).join(Site).switch(Device).join(Service).switch(Device).join(Provider, LEFT)
         .switch(Rating).join(Followup, LEFT).join(Redaction, LEFT)
         .where((Rating.occurred_at >= start) & (Rating.occurred_at < end))
         .order_by(Rating.occurred_at, Rating.id)
         .limit(PAGE))
     if site_ids is not None:
-        query = query.where(Kiosk.site.in_(site_ids))
+        query = query.where(Device.site.in_(site_ids))
     if after is not None:
         moment, last_id = after
         query = query.where((Rating.occurred_at > moment) | ((Rating.occurred_at == moment) & (Rating.id > last_id)))

@@ -27,7 +27,7 @@ from ..protocol import (
     check_envelope,
     check_row,
 )
-from .auth import current_kiosk
+from .auth import current_device
 from .body import json_body
 from .db import insert_new, write_transaction
 from .models import Conflict, DeclaredQuestion, Followup, Question, Rating, Reason, Redaction
@@ -277,7 +277,7 @@ def ingest_batch(kiosk, batch, received_at):
 @bp.post("/api/v1/batches")
 def post_batch():
     """Receive a kiosk's batch of ratings and follow-ups."""
-    kiosk = current_kiosk()
+    kiosk = current_device()
     received_at = utc_now()
     try:
         batch = check_envelope(json_body())

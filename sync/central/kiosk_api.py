@@ -11,10 +11,10 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
 from ..protocol import ENROL_FIELDS, HEARTBEAT_FIELDS, RowError, check_row
-from .auth import current_kiosk
+from .auth import current_device
 from .body import json_body
 from .db import write_transaction
-from .models import Kiosk, KioskStatus, Question, Reason, Setting
+from .models import Device, KioskStatus, Question, Reason, Setting
 from .reconcile import reconcile
 from .timesource import utc_now
 
@@ -33,7 +33,7 @@ def _checked(fields):
 
 
 def _own_kiosk(body):
-    kiosk = current_kiosk()
+    kiosk = current_device()
     if kiosk.device_id is None:
         raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
     if body["kiosk_id"] != kiosk.device_id:
@@ -44,22 +44,22 @@ def _own_kiosk(body):
 @bp.post("/api/v1/enroll")
 def enroll():
     """Bind the kiosk's own UUID to the token's kiosk record (idempotent)."""
-    kiosk = current_kiosk()
+    kiosk = current_device()
     body = _checked(ENROL_FIELDS)
     if kiosk.device_id not in (None, body["kiosk_id"]):
         raise Conflict("this token is already enrolled by another device")
     if kiosk.device_id is None:
-        taken = Kiosk.select().where((Kiosk.device_id == body["kiosk_id"]) & (Kiosk.id != kiosk.id)).exists()
+        taken = Device.select().where((Device.device_id == body["kiosk_id"]) & (Device.id != kiosk.id)).exists()
         if taken:
             raise Conflict("this device is already enrolled as another kiosk")
         try:
             with write_transaction():
                 # Conditional, so two devices enrolling with one token at once cannot both win.
-                (Kiosk.update(device_id=body["kiosk_id"], enrolled_at=utc_now())
-                 .where((Kiosk.id == kiosk.id) & Kiosk.device_id.is_null()).execute())
+                (Device.update(device_id=body["kiosk_id"], enrolled_at=utc_now())
+                 .where((Device.id == kiosk.id) & Device.device_id.is_null()).execute())
         except peewee.IntegrityError:
             raise Conflict("this device is already enrolled as another kiosk") from None
-    kiosk = Kiosk.get_by_id(kiosk.id)
+    kiosk = Device.get_by_id(kiosk.id)
     if kiosk.device_id != body["kiosk_id"]:
         raise Conflict("this token is already enrolled by another device")
     return jsonify(kiosk=kiosk.name, site=kiosk.site.name, service=kiosk.service.name,
@@ -88,7 +88,7 @@ def kiosk_content(kiosk):
 @bp.get("/api/v1/config")
 def config():
     """The kiosk's content with an ETag; 304 when the kiosk has it already."""
-    kiosk = current_kiosk()
+    kiosk = current_device()
     if kiosk.device_id is None:
         raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
     content = kiosk_content(kiosk)
@@ -103,7 +103,7 @@ def config():
 @bp.post("/api/v1/heartbeat")
 def heartbeat():
     """Keep the kiosk's latest state; answer with central's sequence view."""
-    current_kiosk()
+    current_device()
     body = _checked(HEARTBEAT_FIELDS)
     kiosk = _own_kiosk(body)
     body.pop("kiosk_id")

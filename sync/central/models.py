@@ -95,7 +95,13 @@ class Setting(BaseModel):
     value = JsonField()
 
 
-class Kiosk(BaseModel):
+class Device(BaseModel):
+    """A kiosk as central knows it: where it stands, what it serves, its token's
+    hash and, once enrolled, the device's own UUID. (Table ``kiosk``; the class
+    is named apart from the kiosk software and its running parts.)"""
+
+    noun = "kiosk"  # what messages call it
+
     name = peewee.CharField(max_length=120, unique=True)
     site = peewee.ForeignKeyField(Site, backref="kiosks")
     service = peewee.ForeignKeyField(Service, backref="kiosks")
@@ -109,6 +115,9 @@ class Kiosk(BaseModel):
     seq_contiguous = peewee.BigIntegerField(default=0)  # every seq 1..this is held
     seq_highest = peewee.BigIntegerField(default=0)
 
+    class Meta:
+        table_name = "kiosk"
+
 
 class DeclaredQuestion(BaseModel):
     """A question version one kiosk declared in a batch: the text its rows
@@ -119,7 +128,7 @@ class DeclaredQuestion(BaseModel):
     versions central publishes.
     """
 
-    kiosk = peewee.ForeignKeyField(Kiosk, backref="declared_questions")
+    kiosk = peewee.ForeignKeyField(Device, backref="declared_questions")
     key = peewee.CharField(max_length=64)
     version = peewee.IntegerField()
     texts = JsonField()
@@ -132,7 +141,7 @@ class DeclaredQuestion(BaseModel):
 class KioskStatus(BaseModel):
     """The latest heartbeat of each kiosk: the fleet view reads this."""
 
-    kiosk = peewee.ForeignKeyField(Kiosk, primary_key=True, backref="status")
+    kiosk = peewee.ForeignKeyField(Device, primary_key=True, backref="status")
     reported_at = UtcDateTimeField()
     software_version = peewee.CharField(max_length=40)
     pending = peewee.IntegerField()
@@ -168,7 +177,7 @@ class UserSite(BaseModel):
 
 class Rating(BaseModel):
     id = peewee.CharField(max_length=36, primary_key=True)
-    kiosk = peewee.ForeignKeyField(Kiosk, backref="ratings")
+    kiosk = peewee.ForeignKeyField(Device, backref="ratings")
     seq = peewee.BigIntegerField()
     question_key = peewee.CharField(max_length=64)
     question_version = peewee.IntegerField()
@@ -213,7 +222,7 @@ class Redaction(BaseModel):
 class Conflict(BaseModel):
     """A re-delivered UUID whose content differs from what central holds."""
 
-    kiosk = peewee.ForeignKeyField(Kiosk, backref="conflicts")
+    kiosk = peewee.ForeignKeyField(Device, backref="conflicts")
     item_id = peewee.CharField(max_length=36)
     kind = peewee.CharField(max_length=8)
     batch_id = peewee.CharField(max_length=36)
@@ -222,6 +231,6 @@ class Conflict(BaseModel):
 
 
 MODELS = (
-    Site, Service, Provider, Question, Reason, Setting, Kiosk, DeclaredQuestion, KioskStatus, User, UserSite,
+    Site, Service, Provider, Question, Reason, Setting, Device, DeclaredQuestion, KioskStatus, User, UserSite,
     Rating, Followup, Redaction, Conflict,
 )

@@ -12,7 +12,7 @@ from ..hours import OpeningHours, load_zone
 from ..protocol import QUESTION_FIELDS, RowError, Text
 from . import auth
 from .db import connection
-from .models import Kiosk, Provider, Question, Service, Site, User, UserSite
+from .models import Device, Provider, Question, Service, Site, User, UserSite
 
 
 class OrgError(HymyError, ValueError):
@@ -26,12 +26,16 @@ def _now():
     return datetime.now(timezone.utc)
 
 
+def _noun(model):
+    return getattr(model, "noun", model.__name__.lower())
+
+
 def _checked_name(model, name):
     """A name as it may be stored: the wire's text rule, at most 120 characters."""
     try:
         return NAME(name)
     except RowError as error:
-        raise OrgError(f"{model.__name__.lower()} name: {error}") from None
+        raise OrgError(f"{_noun(model)} name: {error}") from None
 
 
 def _create(model, **fields):
@@ -41,14 +45,14 @@ def _create(model, **fields):
         with connection():
             return model.create(**fields)
     except peewee.IntegrityError:
-        raise OrgError(f"a {model.__name__.lower()} named {fields.get('name')!r} exists already") from None
+        raise OrgError(f"a {_noun(model)} named {fields.get('name')!r} exists already") from None
 
 
 def named(model, name):
     _checked_name(model, name)
     found = model.get_or_none(model.name == name)
     if found is None:
-        raise OrgError(f"no {model.__name__.lower()} named {name!r}")
+        raise OrgError(f"no {_noun(model)} named {name!r}")
     return found
 
 
@@ -78,7 +82,7 @@ def add_kiosk(name, site, service, provider=None, question_key="service"):
         if not Question.select().where((Question.key == question_key) & Question.published).exists():
             raise OrgError(f"no question {question_key!r}; add it with hymy central set-question")
         token, token_hash = auth.new_token(auth.KIOSK_PREFIX)
-        _create(Kiosk, name=name, site=site_row, service=service_row, provider=provider_row,
+        _create(Device, name=name, site=site_row, service=service_row, provider=provider_row,
                 question_key=question_key, token_hash=token_hash, created_at=_now())
     return token
 
@@ -99,4 +103,4 @@ def add_user(name, role, sites=()):
 def revoke_kiosk(name):
     """Refuse the kiosk's token from now on (its rows stay)."""
     with connection():
-        Kiosk.update(revoked=True).where(Kiosk.id == named(Kiosk, name).id).execute()
+        Device.update(revoked=True).where(Device.id == named(Device, name).id).execute()

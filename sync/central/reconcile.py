@@ -7,7 +7,7 @@ ranges between. Counting first keeps the common case (no gap) at one query.
 """
 import peewee
 
-from .models import Kiosk, Rating
+from .models import Device, Rating
 
 MAX_GAPS_REPORTED = 50
 
@@ -34,8 +34,8 @@ def reconcile(kiosk):
     gaps = [] if count == highest - contiguous else _gaps(kiosk, contiguous)
     contiguous = gaps[0][0] - 1 if gaps else highest
     # Marks only ever rise: a concurrent batch that saw fewer rows must not lower them.
-    for field, value in ((Kiosk.seq_contiguous, contiguous), (Kiosk.seq_highest, highest)):
+    for field, value in ((Device.seq_contiguous, contiguous), (Device.seq_highest, highest)):
         if value > getattr(kiosk, field.name):
-            Kiosk.update({field: value}).where((Kiosk.id == kiosk.id) & (field < value)).execute()
+            Device.update({field: value}).where((Device.id == kiosk.id) & (field < value)).execute()
             setattr(kiosk, field.name, value)
     return {"contiguous": contiguous, "highest": highest, "gaps": gaps}
