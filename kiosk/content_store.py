@@ -15,9 +15,9 @@ from sync.common.files import narrow_if_exists, replace_file
 from sync.defaults import DEFAULT_REASONS
 from sync.errors import ConfigError
 from sync.hours import OpeningHours, load_zone
-from sync.protocol import text_problem
+from sync.protocol import CONFIG_FIELDS, RowError, check_row
 
-from .content import GROUPS, Content, Question, Reason
+from .content import Content, Question, Reason
 
 log = logging.getLogger(__name__)
 
@@ -25,35 +25,28 @@ CENTRAL_CONTENT_FILE = "central_content.json"
 
 
 def content_from_central(document):
-    """Build :class:`Content` from central's config document; ConfigError if invalid."""
-    if not isinstance(document, dict):
-        raise ConfigError("central config: expected a JSON object")
-    question = document.get("question")
-    if not isinstance(question, dict) or not isinstance(question.get("texts"), dict) or not question["texts"]:
-        raise ConfigError("central config: question: expected id, version and texts")
-    parsed_question = Question.parse({"id": question.get("id"), "version": question.get("version"),
-                                      "text": question["texts"]})
-    reasons = document.get("reasons")
-    if not isinstance(reasons, list) or not reasons:
-        raise ConfigError("central config: reasons: expected a non-empty list")
-    parsed_reasons = []
-    for reason in reasons:
-        key = reason.get("key") if isinstance(reason, dict) else None
-        if not isinstance(key, str) or not 0 < len(key) <= 64 or text_problem(key) or reason.get("group") not in GROUPS:
-            raise ConfigError(f"central config: reasons: malformed entry {reason!r:.80}")
-        labels = reason.get("labels") or {}
-        if not isinstance(labels, dict) or not all(isinstance(v, str) and v and not text_problem(v)
-                                                   for v in labels.values()):
-            raise ConfigError(f"central config: reasons.{reason['key']}.labels: expected language -> text")
-        default = next((r.label for r in DEFAULT_REASONS if r.key == reason["key"]), reason["key"])
-        parsed_reasons.append(Reason(reason["key"], reason["group"], default, dict(labels)))
-    zone = load_zone(document.get("timezone"), key="central config: timezone")
-    hours = OpeningHours.parse(document.get("opening_hours") or {}, zone)
-    target = document.get("target")
-    is_percentage = isinstance(target, (int, float)) and not isinstance(target, bool) and 0 <= target <= 100
-    if target is not None and not is_percentage:
-        raise ConfigError("central config: target: expected a percentage")
-    return Content(parsed_question, tuple(parsed_reasons), hours, target)
+    """Build :class:`Content` from central's config document; ConfigError if invalid.
+
+    The document's shape is the protocol's (``CONFIG_FIELDS``); fields a newer
+    central adds are dropped. The meaning is checked here: a question to ask,
+    reasons to offer, a time zone and opening hours that work.
+    """
+    try:
+        checked = check_row(document, CONFIG_FIELDS, ignore_unknown=True)
+    except RowError as error:
+        raise ConfigError(f"central config: {error}") from None
+    question = checked["question"]
+    if question is None:
+        raise ConfigError("central config: question: central publishes none for this kiosk")
+    if not checked["reasons"]:
+        raise ConfigError("central config: reasons: expected at least one")
+    parsed_question = Question.parse({"id": question["id"], "version": question["version"], "text": question["texts"]})
+    defaults = {reason.key: reason.label for reason in DEFAULT_REASONS}
+    reasons = tuple(Reason(r["key"], r["group"], defaults.get(r["key"], r["key"]), dict(r["labels"]))
+                    for r in checked["reasons"])
+    zone = load_zone(checked["timezone"], key="central config: timezone")
+    hours = OpeningHours.parse(checked["opening_hours"], zone)
+    return Content(parsed_question, reasons, hours, checked["target"])
 
 
 class ContentStore:

@@ -15,7 +15,8 @@ from playhouse.migrate import SqliteMigrator
 from .errors import StorageError
 
 SCHEMA_V1 = (
-    # A rating never changes once written. Its id is a UUID and seq is the
+    # A rating never changes once written (released migrations are never edited: the
+    # filter names below are the protocol's FILTERS as they were then). Its id is a UUID and seq is the
     # gap-free per-kiosk sequence that upload order and reconciliation use.
     """CREATE TABLE rating (
         id TEXT PRIMARY KEY NOT NULL,

@@ -9,24 +9,24 @@ from datetime import datetime, timezone
 
 import peewee
 
-from .db import database
+from sync.protocol import TIME_FORMAT
 
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+from .db import database
 
 
 class UtcDateTimeField(peewee.TextField):
-    """An aware UTC datetime stored as ISO 8601 text with a ``Z`` (sortable,
-    and readable by SQLite's own date functions)."""
+    """An aware UTC datetime stored as the wire's time text (ISO 8601 with a
+    ``Z``: sortable, readable by SQLite's date functions, sent as it is stored)."""
 
     def db_value(self, value):
         if value is None:
             return None
-        return value.astimezone(timezone.utc).strftime(_TIME_FORMAT)
+        return value.astimezone(timezone.utc).strftime(TIME_FORMAT)
 
     def python_value(self, value):
         if value is None:
             return None
-        return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=timezone.utc)
+        return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=timezone.utc)
 
 
 class BaseModel(peewee.Model):

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .clock_correction import UNCORRECTABLE
 from .errors import ConfigError
-from .protocol import CLOSED, UNVERIFIED
+from .protocol import CLOSED, UNVERIFIED, WEEKDAYS
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 _DAY_MINUTES = 24 * 60
 

@@ -14,32 +14,29 @@ from kiosk.models import Boot, Outbox, QuestionText
 
 from .common.version import software_version
 from .defaults import LANGUAGES
-from .protocol import format_time
+from .protocol import FOLLOWUP_FIELDS, RATING_FIELDS, format_time
 
-# The wire rows straight from SQLite: times are stored in the wire's own
-# format, so no row needs parsing into model objects and formatting back
-# (that was most of an uploader's time on a month-long backlog).
 ITEMS_SQL = """
 SELECT o.position, o.item_id, f.rating_id
 FROM outbox o LEFT JOIN followup f ON o.kind = 'followup' AND f.id = o.item_id
 WHERE o.quarantined_at IS NULL AND o.position > ?
 ORDER BY o.position LIMIT ?"""
-RATINGS_SQL = """
-SELECT r.id, r.seq, r.question_id, r.question_version, r.rating, r.source, r.recorded_at,
-       r.clock_trusted, r.boot_id, r.monotonic, r.filtered
+# The rows are read in the wire's own shape: the kiosk's columns carry the
+# protocol's field names and times in its format, so no row is parsed into
+# model objects and formatted back (that was most of an uploader's time on a
+# month-long backlog). The column lists come from the protocol's field lists.
+RATING_COLUMNS = tuple(RATING_FIELDS)
+FOLLOWUP_COLUMNS = tuple(FOLLOWUP_FIELDS)
+RATINGS_SQL = f"""
+SELECT {", ".join("r." + column for column in RATING_COLUMNS)}
 FROM outbox o JOIN rating r ON r.id = o.item_id
 WHERE o.kind = 'rating' AND o.quarantined_at IS NULL AND o.position BETWEEN ? AND ?
 ORDER BY r.seq"""
-FOLLOWUPS_SQL = """
-SELECT f.id, f.rating_id, f.reason, f.reason_group, f.comment, f.recorded_at,
-       f.clock_trusted, f.boot_id, f.monotonic
+FOLLOWUPS_SQL = f"""
+SELECT {", ".join("f." + column for column in FOLLOWUP_COLUMNS)}
 FROM outbox o JOIN followup f ON f.id = o.item_id
 WHERE o.kind = 'followup' AND o.quarantined_at IS NULL AND o.position BETWEEN ? AND ?
 ORDER BY o.position"""
-RATING_COLUMNS = ("id", "seq", "question_id", "question_version", "rating", "source", "recorded_at",
-                  "clock_trusted", "boot_id", "monotonic", "filtered")
-FOLLOWUP_COLUMNS = ("id", "rating_id", "reason", "reason_group", "comment", "recorded_at",
-                    "clock_trusted", "boot_id", "monotonic")
 
 
 def _wire_rows(sql, columns, first, last):

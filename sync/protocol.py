@@ -55,6 +55,7 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 # CLOCK_BOOTTIME in seconds: never negative, and 1e10 s is over 300 years of uptime.
 MAX_MONOTONIC = 1e10
 MAX_NUMBER = 1e12
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Text that may cross the border: Unicode scalar values (no lone surrogates),
 # no NUL or other control characters (a comment may hold newline and tab), and
@@ -257,20 +258,31 @@ class Optional(Check):
         return None if value is None else self.check(value)
 
 
+class Default(Check):
+    """*check*, and the field may be left out: then it is *value*."""
+
+    def __init__(self, check, value):
+        self.check, self.default = check, value
+        self.schema = check.schema
+
+    def __call__(self, value):
+        return self.check(value)
+
+
 class Texts(Check):
     """Language code -> text (a question in each language)."""
 
-    def __init__(self, maximum=200, languages=10):
-        self.maximum, self.languages = maximum, languages
+    def __init__(self, maximum=200, languages=10, least=1):
+        self.maximum, self.languages, self.least = maximum, languages, least
         self.schema = {
-            "type": "object", "minProperties": 1, "maxProperties": languages,
+            "type": "object", "minProperties": least, "maxProperties": languages,
             "propertyNames": {"minLength": 2, "maxLength": 8, "pattern": "^[A-Za-z-]+$"},
             "additionalProperties": Text(maximum).schema,
         }
 
     def __call__(self, value):
-        if not isinstance(value, dict) or not value or len(value) > self.languages:
-            raise RowError(f"expected an object of 1 to {self.languages} language -> text")
+        if not isinstance(value, dict) or not self.least <= len(value) <= self.languages:
+            raise RowError(f"expected an object of {self.least} to {self.languages} language -> text")
         for language, text in value.items():
             if not isinstance(language, str) or not re.fullmatch(r"[A-Za-z-]{2,8}", language):
                 raise RowError("a language code is malformed")
@@ -354,16 +366,119 @@ HEARTBEAT_FIELDS = {
 }
 
 
-def check_row(row, fields):
-    """Return *row* with each field checked and converted; raise RowError."""
+def object_schema(fields, title=None, closed=True):
+    """The JSON Schema of a document made of *fields* (every field required;
+    no others when *closed*)."""
+    required = [name for name, check in fields.items() if not isinstance(check, Default)]
+    schema = {"type": "object", "required": required, "additionalProperties": not closed,
+              "properties": {name: dict(check.schema) for name, check in fields.items()}}
+    if title:
+        schema["title"] = title
+    return schema
+
+
+class ListOf(Check):
+    """A list of at most *most* entries, each an object of *fields* (unknown fields dropped)."""
+
+    def __init__(self, fields, most, least=0):
+        self.fields, self.most, self.least = fields, most, least
+        self.schema = {"type": "array", "minItems": least, "maxItems": most,
+                       "items": object_schema(fields, closed=False)}
+
+    def __call__(self, value):
+        if not isinstance(value, list) or not self.least <= len(value) <= self.most:
+            raise RowError(f"expected a list of {self.least} to {self.most} entries")
+        clean = []
+        for n, entry in enumerate(value):
+            try:
+                clean.append(check_row(entry, self.fields, ignore_unknown=True))
+            except RowError as error:
+                raise RowError(f"[{n}]: {error}") from None
+        return clean
+
+
+class Document(Check):
+    """An object of *fields* (unknown fields dropped), or null when *nullable*."""
+
+    def __init__(self, fields, nullable=False):
+        self.fields, self.nullable = fields, nullable
+        schema = object_schema(fields, closed=False)
+        self.schema = {"oneOf": [{"type": "null"}, schema]} if nullable else schema
+
+    def __call__(self, value):
+        if value is None and self.nullable:
+            return None
+        return check_row(value, self.fields, ignore_unknown=True)
+
+
+_SPAN = r"^([01][0-9]|2[0-4]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"
+
+
+class WeeklyHours(Check):
+    """Opening hours: weekday -> list of "HH:MM-HH:MM" spans ({} is always open).
+
+    The spans' meaning (past midnight, empty spans) is checked where they are
+    used, by :class:`sync.hours.OpeningHours`; this is their shape.
+    """
+
+    schema = {"type": "object", "propertyNames": {"enum": list(WEEKDAYS)},
+              "additionalProperties": {"type": "array", "maxItems": 24,
+                                       "items": {"type": "string", "pattern": _SPAN}}}
+
+    def __call__(self, value):
+        if not isinstance(value, dict):
+            raise RowError("expected weekday -> [\"HH:MM-HH:MM\", ...]")
+        for day, spans in value.items():
+            if day not in WEEKDAYS:
+                raise RowError(f"unknown weekday {str(day)[:10]!r}")
+            if not isinstance(spans, list) or len(spans) > 24 or not all(
+                    isinstance(span, str) and re.fullmatch(_SPAN, span) for span in spans):
+                raise RowError(f"{day}: expected a list of \"HH:MM-HH:MM\"")
+        return value
+
+
+class Percent(Number):
+    def __init__(self):
+        super().__init__(0, 100, "a percentage")
+
+
+CONFIG_QUESTION_FIELDS = {"id": Text(64), "version": Whole(1, MAX_QUESTION_VERSION), "texts": Texts()}
+CONFIG_REASON_FIELDS = {
+    "key": Text(64), "group": OneOf(GROUP_KEYS), "labels": Default(Texts(languages=20, least=0), {}),
+}
+#: ``GET /api/v1/config``: the content central owns for one kiosk. A kiosk
+#: drops fields it does not know, so central may add some without breaking older kiosks.
+CONFIG_FIELDS = {
+    "kiosk": Default(Optional(Text(120)), None),
+    "site": Default(Optional(Text(120)), None),
+    "service": Default(Optional(Text(120)), None),
+    "provider": Default(Optional(Text(120)), None),
+    "timezone": Text(64),
+    "opening_hours": Default(WeeklyHours(), {}),
+    "question": Document(CONFIG_QUESTION_FIELDS, nullable=True),
+    "reasons": ListOf(CONFIG_REASON_FIELDS, 100),
+    "target": Default(Optional(Percent()), None),
+}
+
+
+def check_row(row, fields, ignore_unknown=False):
+    """Return *row* with each field checked and converted; raise RowError.
+
+    With *ignore_unknown*, fields the protocol does not name are dropped
+    instead of refused: documents central sends a kiosk may grow, and an older
+    kiosk must keep taking them.
+    """
     if not isinstance(row, dict):
         raise RowError("expected an object")
     unknown = set(row) - set(fields)
-    if unknown:
+    if unknown and not ignore_unknown:
         raise RowError(f"unknown field {sorted(unknown)[0]!r}")
     clean = {}
     for name, check in fields.items():
         if name not in row:
+            if isinstance(check, Default):
+                clean[name] = check.default
+                continue
             raise RowError(f"{name}: missing")
         try:
             clean[name] = check(row[name])
@@ -390,12 +505,3 @@ def check_envelope(batch):
     if len(clean["ratings"]) + len(clean["followups"]) > MAX_ROWS:
         raise RowError(f"a batch holds at most {MAX_ROWS} ratings and follow-ups")
     return clean
-
-
-def object_schema(fields, title=None):
-    """The JSON Schema of a document made of *fields* (every field required, no others)."""
-    schema = {"type": "object", "required": list(fields), "additionalProperties": False,
-              "properties": {name: dict(check.schema) for name, check in fields.items()}}
-    if title:
-        schema["title"] = title
-    return schema

@@ -9,8 +9,8 @@ a live central with it.
 from flask import Blueprint, jsonify
 
 from ..common.version import software_version
-from ..hours import WEEKDAYS
 from ..protocol import (
+    CONFIG_FIELDS,
     ENROL_FIELDS,
     ENVELOPE_FIELDS,
     ENVELOPE_LISTS,
@@ -125,25 +125,8 @@ SCHEMAS = {
     "Enrolled": _closed({"kiosk": NAME, "site": NAME, "service": NAME,
                          "provider": {"type": ["string", "null"]}, "kiosk_id": Uuid.schema}),
     "HeartbeatResult": _closed({"received": {"const": True}, "sequence": _ref("Sequence")}),
-    "KioskConfig": _closed({
-        "kiosk": NAME,
-        "site": NAME,
-        "service": NAME,
-        "provider": {"type": ["string", "null"]},
-        "timezone": STRING,
-        "opening_hours": {"type": "object", "propertyNames": {"enum": list(WEEKDAYS)},
-                          "additionalProperties": {"type": "array", "items": STRING},
-                          "description": 'weekday -> ["HH:MM-HH:MM", ...]; {} is always open'},
-        "question": {"oneOf": [{"type": "null"}, _closed({
-            "id": STRING, "version": Whole(1).schema, "texts": {"type": "object", "additionalProperties": STRING},
-        })]},
-        "reasons": {"type": "array", "items": _closed({
-            "key": STRING,
-            "group": {"type": "string", "enum": list(GROUP_KEYS)},
-            "labels": {"type": "object", "additionalProperties": STRING},
-        })},
-        "target": {"type": ["number", "null"]},
-    }),
+    # Kiosks drop fields they do not know, so central may add some: not closed.
+    "KioskConfig": object_schema(CONFIG_FIELDS, closed=False),
     "ExportRow": _closed({
         "id": Uuid.schema,
         "kiosk": NAME,
