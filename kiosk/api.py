@@ -9,10 +9,11 @@ import logging
 import uuid
 
 import peewee
-from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from flask import Blueprint, jsonify
+from werkzeug.exceptions import BadRequest
 
 from sync.common.version import software_version
+from sync.common.web import answer_errors_as_json, json_body, json_error
 
 from .db import connection
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
@@ -24,6 +25,9 @@ from .runtime import current_parts
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 
+#: Largest request body the kiosk accepts (16 KB); larger gets 413.
+MAX_BODY_BYTES = 16 * 1024
+
 STATUS_BY_ERROR = {
     ValidationError: 400,
     NotFoundError: 404,
@@ -34,13 +38,11 @@ STATUS_BY_ERROR = {
 
 
 def json_object(allowed):
-    """The request's JSON object, checked for media type, syntax and keys."""
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType("send the body as application/json")
+    """The request's JSON object (at most MAX_BODY_BYTES), checked for media type, syntax and keys."""
     try:
-        body = request.get_json(silent=True)
-    except RecursionError:
-        raise ValidationError("the body is nested too deeply") from None
+        body = json_body(MAX_BODY_BYTES)
+    except BadRequest as error:
+        raise ValidationError(error.description) from None
     if not isinstance(body, dict):
         raise ValidationError("the body must be a JSON object")
     unknown = sorted(set(body) - set(allowed))
@@ -100,14 +102,6 @@ def healthz():
     return jsonify(report)
 
 
-def _error(status, message):
-    return jsonify(error=message, status=status), status
-
-
-def _wants_json():
-    return request.path.startswith("/api/") or request.path == "/healthz"
-
-
 def init_app(app):
     app.register_blueprint(bp)
 
@@ -118,24 +112,8 @@ def init_app(app):
     @app.errorhandler(StorageError)
     def _hymy_error(error):
         status = next(code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind))
-        return _error(status, str(error) if status != 503 else "the rating could not be stored; try again")
+        return json_error(status, str(error) if status != 503 else "the rating could not be stored; try again")
 
-    @app.errorhandler(HTTPException)
-    def _http_error(error):
-        if not _wants_json():
-            return error
-        message = {
-            413: "the body is larger than 16 KB",
-            415: "send the body as application/json",
-        }.get(error.code, error.description or error.name)
-        response, status = _error(error.code, message)
-        # Keep what werkzeug says beside the body: Allow on 405, Retry-After on 429/503.
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                response.headers.add(name, value)
-        return response, status
-
-    @app.errorhandler(Exception)
-    def _unexpected(error):
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return _error(500, "internal error; the kiosk logged the detail")
+    # Every error the kiosk answers is JSON, pages included: a screen never
+    # shows an error page, and a script asking a wrong path gets a reason.
+    answer_errors_as_json(app, MAX_BODY_BYTES)

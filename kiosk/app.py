@@ -12,6 +12,7 @@ from flask import Flask
 from sync.common.clock import SystemClock
 
 from . import api, buttons, db, i18n, lan_guard, screen
+from .api import MAX_BODY_BYTES
 from .config import KioskConfig, load_config
 from .content import Content
 from .content_store import ContentStore
@@ -23,8 +24,6 @@ from .runtime import KioskParts
 
 log = logging.getLogger(__name__)
 
-#: Largest request body the kiosk accepts (16 KB); larger gets 413.
-MAX_BODY_BYTES = 16 * 1024
 
 
 def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):

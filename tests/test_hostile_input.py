@@ -152,18 +152,23 @@ def test_a_config_file_with_a_nul_in_the_question_text_is_one_line_and_exit_2(tm
     assert len(lines) == 1 and lines[0].startswith("hymy: config: question.text"), result.output
 
 
-@pytest.mark.parametrize(("method", "path", "allowed", "is_json"), [
-    ("GET", "/api/ratings", {"POST", "OPTIONS"}, True),
-    ("DELETE", "/api/ratings", {"POST", "OPTIONS"}, True),
-    ("PUT", "/api/ratings/0b6a0fd8-3f4e-4d2a-9d39-4b1d2f0c1a11/followup", {"POST", "OPTIONS"}, True),
-    ("POST", "/healthz", {"GET", "HEAD", "OPTIONS"}, True),
-    ("POST", "/", {"GET", "HEAD", "OPTIONS"}, False),
-    ("POST", "/events", {"GET", "HEAD", "OPTIONS"}, False),
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("GET", "/api/ratings", {"POST", "OPTIONS"}),
+    ("DELETE", "/api/ratings", {"POST", "OPTIONS"}),
+    ("PUT", "/api/ratings/0b6a0fd8-3f4e-4d2a-9d39-4b1d2f0c1a11/followup", {"POST", "OPTIONS"}),
+    ("POST", "/healthz", {"GET", "HEAD", "OPTIONS"}),
+    ("POST", "/", {"GET", "HEAD", "OPTIONS"}),
+    ("POST", "/events", {"GET", "HEAD", "OPTIONS"}),
 ])
-def test_every_405_says_which_methods_are_allowed(client, method, path, allowed, is_json):
+def test_every_405_says_which_methods_are_allowed(client, method, path, allowed):
     response = client.open(path, method=method)
     assert response.status_code == 405
     assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed
-    assert response.is_json == is_json
-    if is_json:
-        assert response.json == {"error": "The method is not allowed for the requested URL.", "status": 405}
+    assert response.json == {"error": "The method is not allowed for the requested URL.", "status": 405}
+
+
+@pytest.mark.parametrize("path", ["/nothing-here", "/api/nothing", "/static/none.js", "/manager/x/y"])
+def test_every_unknown_path_is_a_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.is_json and response.json["status"] == 404 and response.json["error"]

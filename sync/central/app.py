@@ -3,13 +3,12 @@ import logging
 from dataclasses import dataclass
 
 import peewee
-from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
 from ..common.clock import SystemClock
+from ..common.web import answer_errors_as_json
 from ..protocol import MAX_BODY_BYTES
 from . import db, export, ingest, kiosk_api, openapi
-from .body import TOO_LARGE
 from .config import CentralConfig, load_central_config
 
 log = logging.getLogger(__name__)
@@ -51,28 +50,5 @@ def create_central_app(config=None, *, config_path=None, clock=None):
 
     for blueprint in (ingest.bp, kiosk_api.bp, export.bp, openapi.bp):
         app.register_blueprint(blueprint)
-    _json_errors(app)
+    answer_errors_as_json(app, MAX_BODY_BYTES)
     return app
-
-
-def _json_errors(app):
-    @app.errorhandler(HTTPException)
-    def _http_error(error):
-        # Werkzeug's own descriptions are prose for browsers; ours say what to fix.
-        friendly = {413: TOO_LARGE, 415: "send the body as application/json"}
-        own = error.description != type(error).description
-        message = error.description if own else friendly.get(error.code, error.description)
-        response = jsonify(error=message, status=error.code)
-        response.status_code = error.code
-        # The error's own headers stay: Allow on a 405 (RFC 9110 requires it), WWW-Authenticate on a 401.
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        if error.code == 401 and "WWW-Authenticate" not in response.headers:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="hymy"'
-        return response
-
-    @app.errorhandler(Exception)
-    def _unexpected(error):
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return jsonify(error="internal error; the server logged the detail", status=500), 500

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 
 from flask import g, request
+from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 from werkzeug.security import generate_password_hash
 
@@ -37,14 +38,19 @@ def hash_password(password):
     return generate_password_hash(password)
 
 
+def _unauthorized(message):
+    """401 that says which scheme to use (RFC 9110: a 401 carries WWW-Authenticate)."""
+    return Unauthorized(message, www_authenticate=WWWAuthenticate("bearer", {"realm": "hymy"}))
+
+
 def _bearer(prefix):
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send Authorization: Bearer <token>")
+        raise _unauthorized("send Authorization: Bearer <token>")
     token = token.strip()
     if not token.startswith(prefix) or len(token) > 200:
-        raise Unauthorized("that token is not valid here")
+        raise _unauthorized("that token is not valid here")
     return token
 
 
@@ -53,7 +59,7 @@ def current_device():
     if "kiosk" not in g:
         kiosk = Device.get_or_none(Device.token_hash == token_hash(_bearer(KIOSK_PREFIX)))
         if kiosk is None:
-            raise Unauthorized("unknown kiosk token")
+            raise _unauthorized("unknown kiosk token")
         if kiosk.revoked:
             raise Forbidden("this kiosk has been revoked")
         g.kiosk = kiosk
@@ -65,7 +71,7 @@ def current_user():
     if "user" not in g:
         user = User.get_or_none(User.token_hash == token_hash(_bearer(USER_PREFIX)))
         if user is None:
-            raise Unauthorized("unknown API token")
+            raise _unauthorized("unknown API token")
         g.user = user
     return g.user
 

@@ -15,11 +15,13 @@ from flask import Blueprint, jsonify
 from werkzeug.exceptions import Forbidden, UnprocessableEntity
 
 from ..clock_correction import corrected_time
+from ..common.web import json_body
 from ..errors import ConfigError
 from ..hours import OpeningHours, final_filter, load_zone
 from ..protocol import (
     BOOT_FIELDS,
     FOLLOWUP_FIELDS,
+    MAX_BODY_BYTES,
     QUESTION_FIELDS,
     RATING_FIELDS,
     REASON_FIELDS,
@@ -28,7 +30,6 @@ from ..protocol import (
     check_row,
 )
 from .auth import current_device
-from .body import json_body
 from .db import insert_new, write_transaction
 from .models import Conflict, DeclaredQuestion, Followup, Question, Rating, Reason, Redaction
 from .reconcile import reconcile
@@ -280,7 +281,7 @@ def post_batch():
     kiosk = current_device()
     received_at = utc_now()
     try:
-        batch = check_envelope(json_body())
+        batch = check_envelope(json_body(MAX_BODY_BYTES, gzip=True))
     except RowError as error:
         raise UnprocessableEntity(str(error)) from None
     if kiosk.device_id is None:

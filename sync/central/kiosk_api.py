@@ -10,9 +10,9 @@ import peewee
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
-from ..protocol import ENROL_FIELDS, HEARTBEAT_FIELDS, RowError, check_row
+from ..common.web import json_body
+from ..protocol import ENROL_FIELDS, HEARTBEAT_FIELDS, MAX_BODY_BYTES, RowError, check_row
 from .auth import current_device
-from .body import json_body
 from .db import write_transaction
 from .models import Device, KioskStatus, Question, Reason, Setting
 from .reconcile import reconcile
@@ -27,7 +27,7 @@ def _checked(fields):
     Callers look the token up first: a request without a valid token never
     gets its body inflated and parsed."""
     try:
-        return check_row(json_body(), fields)
+        return check_row(json_body(MAX_BODY_BYTES, gzip=True), fields)
     except RowError as error:
         raise UnprocessableEntity(str(error)) from None
 

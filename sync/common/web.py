@@ -1,0 +1,111 @@
+"""HTTP plumbing the kiosk's API and central share: JSON bodies read safely,
+and errors answered as JSON.
+
+Any body over the limit is a 413, however it is framed: with a Content-Length
+that says so, chunked (which waitress buffers and measures, but gunicorn
+streams with no length at all), or as gzip that inflates past the same cap, so
+a gzip bomb is a 413, not an out-of-memory kill. An error answer keeps the
+headers werkzeug gives it (``Allow`` on a 405, ``Retry-After`` on a 429 or 503,
+``WWW-Authenticate`` on a 401) beside its JSON body.
+"""
+import json
+import logging
+import zlib
+
+from flask import jsonify, request
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.wsgi import get_input_stream
+
+log = logging.getLogger(__name__)
+
+NOT_JSON = "send the body as application/json"
+
+
+def too_large(limit):
+    """The 413 message for *limit* bytes, in the unit a person reads."""
+    if limit >= 1024 * 1024:
+        return f"the body is larger than {limit // (1024 * 1024)} MB"
+    return f"the body is larger than {limit // 1024} KB"
+
+
+def _raw_body(limit):
+    """The body's bytes; 413 past *limit*.
+
+    Werkzeug caps a stream without a Content-Length at the limit by stopping
+    there silently, so a chunked body over it would come out cut and be
+    refused as bad JSON. Reading up to one byte past the limit tells a body of
+    exactly the limit from one over it.
+    """
+    length = request.content_length
+    if length is not None and length > limit:
+        raise RequestEntityTooLarge(too_large(limit))
+    raw = get_input_stream(request.environ, max_content_length=limit + 1).read()
+    if len(raw) > limit:
+        raise RequestEntityTooLarge(too_large(limit))
+    return raw
+
+
+def _gunzip(raw, limit):
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(raw, limit + 1)
+    except zlib.error:
+        raise BadRequest("the gzip body is corrupt") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise RequestEntityTooLarge(f"{too_large(limit)} once inflated")
+    if not inflater.eof:
+        raise BadRequest("the gzip body is truncated")
+    return data
+
+
+def json_body(limit, gzip=False):
+    """The request's JSON document (any type); 400/413/415 when it cannot be.
+
+    :param limit: the most bytes the body may have (also once inflated).
+    :param gzip: accept ``Content-Encoding: gzip``.
+    """
+    raw = _raw_body(limit)  # first: an oversized body is a 413 whatever it claims to be
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(NOT_JSON)
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding == "gzip" and gzip:
+        raw = _gunzip(raw, limit)
+    elif encoding not in ("", "identity"):
+        raise UnsupportedMediaType("Content-Encoding must be gzip or identity" if gzip else
+                                   "Content-Encoding must be identity")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRequest("the body is not valid JSON") from None
+
+
+def json_error(status, message, error=None):
+    """A JSON error answer ``{"error", "status"}``; with *error* (an HTTPException) its headers too."""
+    response = jsonify(error=message, status=status)
+    response.status_code = status
+    if error is not None:
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers.add(name, value)
+    return response
+
+
+def answer_errors_as_json(app, limit, wants_json=lambda: True):
+    """Answer HTTP errors (where *wants_json*) and unexpected exceptions as JSON.
+
+    Werkzeug's own descriptions are prose for browsers; ours say what to fix.
+    """
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        if not wants_json():
+            return error
+        own = error.description != type(error).description
+        friendly = {413: too_large(limit), 415: NOT_JSON}
+        message = error.description if own else friendly.get(error.code, error.description or error.name)
+        return json_error(error.code, message, error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return json_error(500, "internal error; the server logged the detail")
