@@ -10,6 +10,7 @@ import logging
 from flask import Flask
 
 from sync.common.clock import SystemClock
+from sync.common.templates import part_templates
 
 from . import api, buttons, db, i18n, lan_guard, screen
 from .api import MAX_BODY_BYTES
@@ -19,7 +20,7 @@ from .content_store import ContentStore
 from .events import Broadcaster
 from .identity import kiosk_id
 from .recorder import Recorder
-from .resources import STATIC_DIR, templates_dir
+from .resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, STATIC_DIR, TEMPLATE_FOLDERS
 from .runtime import KioskParts
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
     """
     if not isinstance(config, KioskConfig):
         config = load_config(config_path, overrides=config)
-    app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(STATIC_DIR))
+    app = Flask(__name__, template_folder=None, static_folder=str(STATIC_DIR))
+    app.jinja_loader = part_templates(PACKAGE_DIR, CHECKOUT_TEMPLATES, TEMPLATE_FOLDERS)
     app.config["HYMY"] = config
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False

@@ -87,6 +87,13 @@ def test_wheel_carries_templates_static_files_and_catalogs(wheel):
     for language in ("fi", "sv", "en"):
         assert CATALOG.format(language) in names, f"no compiled {language} catalog"
     assert not [n for n in names if n.split("/")[0] == "templates"], "a bare templates/ would land in site-packages"
+    # Every package of the source tree is in the wheel, and central's catalogs travel with central.
+    source_packages = {str(init.parent.relative_to(ROOT)) for top in ("kiosk", "sync")
+                       for init in (ROOT / top).rglob("__init__.py")}
+    for package in source_packages:
+        assert f"{package}/__init__.py" in names, f"the wheel lacks the package {package}"
+    for language in ("fi", "sv", "en"):
+        assert f"sync/central/translations/{language}/LC_MESSAGES/messages.mo" in names
 
 
 def test_installed_command_reports_its_version(installed, wheel):

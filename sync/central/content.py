@@ -33,29 +33,14 @@ def publish_question(key, texts):
         raise ConfigError(f"question texts: {error}") from None
     try:
         with connection(), write_transaction():
-            version = _next_published_version(key)
+            # Numbered from central's own versions only: what kiosks declare is kept apart (declared_question).
+            version = (Question.select(peewee.fn.MAX(Question.version)).where(Question.key == key).scalar() or 0) + 1
+            if version > MAX_QUESTION_VERSION:
+                raise OrgError(f"question {key!r}: the next version would be {version}, beyond the highest a "
+                               f"kiosk accepts ({MAX_QUESTION_VERSION}); publish it under a new key")
             Question.create(key=key, version=version, texts=texts, created_at=utc_now())
     except peewee.IntegrityError:
         raise OrgError(f"question {key!r}: another version was published at the same moment; try again") from None
-    return version
-
-
-def _next_published_version(key):
-    """The number after *key*'s latest published version.
-
-    Numbered from published versions only: what kiosks declared never pushes
-    the numbering up. A legacy declaration still held in the question table
-    (see :class:`~sync.central.models.Question`) keeps its number: publishing skips over it.
-    """
-    published = Question.select(peewee.fn.MAX(Question.version)).where((Question.key == key) & Question.published)
-    version = (published.scalar() or 0) + 1
-    legacy = set(Question.select(Question.version).where(
-        (Question.key == key) & ~Question.published & (Question.version >= version)).tuples())
-    while (version,) in legacy:
-        version += 1
-    if version > MAX_QUESTION_VERSION:
-        raise OrgError(f"question {key!r}: the next version would be {version}, beyond the highest a kiosk "
-                       f"accepts ({MAX_QUESTION_VERSION}); publish it under a new key")
     return version
 
 

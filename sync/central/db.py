@@ -2,8 +2,9 @@
 
 SQLite runs with no set-up and is durable like the kiosk's (WAL, FULL).
 PostgreSQL goes through a connection pool per process, so several central
-processes or hosts can share one database; the schema is created under an
-advisory lock, so processes starting together do not race.
+processes or hosts can share one database; the schema is migrated
+(sync/central/migrations.py) under an advisory lock, so processes starting
+together do not race.
 """
 import logging
 from contextlib import contextmanager
@@ -16,7 +17,8 @@ from playhouse.pool import PooledPostgresqlDatabase
 from ..common.files import exclusive_lock, make_private_dir
 from ..common.sqlite import WalKeeper, create_database_file, pragmas
 from ..common.sqlite import connection as shared_connection
-from .models import MODELS, JsonField, central_db
+from . import migrations
+from .models import JsonField, central_db
 from .seed import seed_defaults
 
 log = logging.getLogger(__name__)
@@ -52,12 +54,15 @@ def make_database(url, max_connections=8, busy_timeout_ms=5000):
 _keeper = None
 
 
-def open_central_database(url, max_connections=8, busy_timeout_ms=5000):
-    """Bind the models to *url*; create the tables and default content if missing.
+def open_central_database(url, max_connections=8, busy_timeout_ms=5000, *, upgrade=True):
+    """Bind the models to *url*; bring its schema to the latest version and add missing default content.
 
-    DDL runs only when a table is missing: a worker booting beside others that
-    are ingesting must not take schema locks (on PostgreSQL, CREATE INDEX IF
-    NOT EXISTS still locks the table and can deadlock with an insert).
+    A database already at the latest version takes no lock and runs no DDL: a
+    worker booting beside others that are ingesting must not take schema locks
+    (on PostgreSQL, even CREATE INDEX IF NOT EXISTS locks the table and can
+    deadlock with an insert). A database newer than this software raises
+    :class:`~sync.central.migrations.SchemaError`. With *upgrade* false the
+    database is only bound (``hymy central migrate`` reports before it acts).
     """
     global _keeper
     database = make_database(url, max_connections, busy_timeout_ms)
@@ -65,20 +70,37 @@ def open_central_database(url, max_connections=8, busy_timeout_ms=5000):
     if _keeper is not None:
         _keeper.close()
         _keeper = None
-    with connection():
-        if not _schema_ready():
-            with write_transaction():
-                if isinstance(database, peewee.PostgresqlDatabase):
-                    central_db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                central_db.create_tables(MODELS, safe=True)
-                seed_defaults()
+    with connection():  # the first connection puts a SQLite file in WAL mode, before the keeper opens
+        if upgrade:
+            upgrade_schema()
     if isinstance(database, peewee.SqliteDatabase):
         _keeper = WalKeeper(database.database)  # after the first connection has put the file in WAL mode
     return database
 
 
-def _schema_ready():
-    return {model._meta.table_name for model in MODELS} <= set(central_db.get_tables())
+def upgrade_schema():
+    """Apply central's pending migrations, then add missing default content; return the migrations applied.
+
+    Read first without a lock (the fast path: nothing pending, nothing taken).
+    Otherwise every pending migration runs in one transaction under the schema
+    lock (PostgreSQL's advisory lock; on SQLite the writer lock), so processes
+    starting together migrate once, and a failure leaves the previous version.
+    """
+    with connection():
+        if not migrations.pending(central_db.obj)[1]:
+            return []
+        with write_transaction():
+            if isinstance(central_db.obj, peewee.PostgresqlDatabase):
+                central_db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            applied = migrations.apply(central_db.obj)  # reads the version again: another process may have won
+            seed_defaults()  # inserts what is missing, never changes a row
+    return applied
+
+
+def schema_status():
+    """``(version, pending migrations)`` of the bound database, read without a lock; SchemaError if too new."""
+    with connection():
+        return migrations.pending(central_db.obj)
 
 
 def insert_new(model, rows):

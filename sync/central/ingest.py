@@ -84,27 +84,26 @@ def _clean_rows(kind, rows, fields, report):
 def _question_versions(kiosk, definitions, ratings, received_at, report):
     """(key, version) pairs *kiosk*'s rows may cite, after adding the batch's declarations.
 
-    Central's own versions (published, and legacy declarations) and the
-    kiosk's own declarations, never another kiosk's. A declared version is
-    kept for this kiosk alone, so no kiosk can take or push up a number
-    central publishes. A version never changes once used: a declaration with
+    Central's published versions and the kiosk's own declarations, never
+    another kiosk's. A declared version is kept for this kiosk alone, so no
+    kiosk can take or push up a number central publishes. A version never changes once used: a declaration with
     other texts than the kiosk's earlier one, or than the published version
     of that number, is a conflict, and the standing text stays.
     """
     keys = {row["question_id"] for row in ratings} | {definition["id"] for definition in definitions}
     if not keys:
         return set()
-    central = {(q.key, q.version): q for q in
-               Question.select(Question.key, Question.version, Question.texts, Question.published)
-               .where(Question.key.in_(keys))}
+    central = {(q.key, q.version): q.texts for q in
+               Question.select(Question.key, Question.version, Question.texts)
+               .where(Question.key.in_(keys) & Question.published)}
     declared = dict(_declared(kiosk, keys))
     new = {}
     for definition in definitions:
         pair, texts = (definition["id"], definition["version"]), definition["texts"]
         if pair in declared:
             standing = declared[pair]
-        elif pair in central and central[pair].published:
-            standing = central[pair].texts
+        elif pair in central:
+            standing = central[pair]
         elif pair in new:
             standing = new[pair]
         else:
