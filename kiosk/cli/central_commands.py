@@ -9,20 +9,23 @@ import peewee
 
 from sync.central import content, org
 from sync.central.config import load_central_config
-from sync.central.db import open_central_database
+from sync.central.db import open_central_database, schema_status, upgrade_schema
+from sync.central.migrations import LATEST, SchemaError
 from sync.central.org import OrgError
 from sync.errors import ConfigError
 
 from .errors import CommandError
 
 
-def _open(config_path):
-    """Load the config and open the database, failing with one line."""
+def _open(config_path, upgrade=True):
+    """Load the config and open the database (migrating it unless *upgrade* is false), failing with one line."""
     try:
         config = load_central_config(config_path)
-        open_central_database(config.database_url, config.max_connections, config.busy_timeout_ms)
+        open_central_database(config.database_url, config.max_connections, config.busy_timeout_ms, upgrade=upgrade)
     except ConfigError as error:
         raise CommandError(f"config: {error}", exit_code=2) from None
+    except SchemaError as error:
+        raise CommandError(str(error)) from None
     except peewee.OperationalError as error:
         raise CommandError(f"database: {str(error).strip().splitlines()[0]}") from None
     return config
@@ -194,3 +197,29 @@ def prune(config_path):
     config = _open(config_path)
     count = content.prune_comments(config.comment_retention_days)
     click.echo(f"{count} comments older than {config.comment_retention_days} days blanked")
+
+
+@central.command("migrate")
+@config_option
+@click.option("--dry-run", is_flag=True, help="List the migrations that would run; change nothing.")
+def migrate(config_path, dry_run):
+    """Bring central's database schema up to this version (serve and every command do it at start too)."""
+    _open(config_path, upgrade=False)
+    try:
+        version, pending = schema_status()
+        if dry_run and pending:
+            click.echo(f"central's database is at schema version {version}; would apply:")
+            for migration in pending:
+                click.echo(f"  {migration.number} {migration.name}: {migration.summary}")
+            return
+        applied = upgrade_schema() if pending else []
+    except SchemaError as error:
+        raise CommandError(str(error)) from None
+    except peewee.OperationalError as error:
+        raise CommandError(f"database: {str(error).strip().splitlines()[0]}") from None
+    for migration in applied:
+        click.echo(f"applied {migration.number} {migration.name}: {migration.summary}")
+    if not applied:
+        click.echo(f"central's database is at schema version {LATEST}, the latest: nothing to do")
+    else:
+        click.echo(f"central's database is now at schema version {LATEST}")

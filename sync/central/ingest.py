@@ -86,9 +86,10 @@ def _question_versions(kiosk, definitions, ratings, received_at, report):
 
     Central's published versions and the kiosk's own declarations, never
     another kiosk's. A declared version is kept for this kiosk alone, so no
-    kiosk can take or push up a number central publishes. A version never changes once used: a declaration with
-    other texts than the kiosk's earlier one, or than the published version
-    of that number, is a conflict, and the standing text stays.
+    kiosk can take or push up a number central publishes. A version never
+    changes once used: a declaration with other texts than the kiosk's
+    earlier one, or than the published version of that number, is a
+    conflict, and the standing text stays.
     """
     keys = {row["question_id"] for row in ratings} | {definition["id"] for definition in definitions}
     if not keys:

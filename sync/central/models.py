@@ -60,12 +60,10 @@ class Question(BaseModel):
     changes: new text, new version. Only central numbers these (the default
     question, ``set-question``); they are what kiosks are sent.
 
-    Rows with ``published`` false are legacy: versions kiosks declared in
-    batches before declarations were kept per kiosk (:class:`DeclaredQuestion`),
-    stored here without the kiosk that declared them. They are never sent to a
-    kiosk and never count in the published numbering; ingest still accepts
-    rows citing them, so a kiosk re-delivering such rows is not refused. A
-    migration will move them out of this table.
+    Every row is published. Versions kiosks declare are kept per kiosk
+    (:class:`DeclaredQuestion`); those an older central kept here unpublished,
+    without the kiosk, migration 3 moved there for each kiosk whose ratings
+    cite them (sync/central/migrations.py).
     """
 
     key = peewee.CharField(max_length=64)

@@ -1,0 +1,83 @@
+"""The parts keep their borders (README "How it fits together").
+
+import-linter checks the contracts in ``.importlinter``; these tests run it,
+make sure every module belongs to exactly one part, and show from a fresh
+interpreter that the borders hold at run time too.
+"""
+import ast
+import configparser
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The commands part: process entry points and wiring, which nothing imports.
+COMMANDS = ("kiosk.cli", "kiosk.__main__")
+PACKAGES = ("kiosk", "sync", "sync.common")
+
+
+def contracts():
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / ".importlinter")
+    return {section: parser[section] for section in parser.sections() if section.startswith("importlinter:contract")}
+
+
+def modules():
+    """Every module of the project, by dotted name (packages as themselves)."""
+    found = set()
+    for top in ("kiosk", "sync"):
+        for path in (ROOT / top).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            found.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return found
+
+
+def test_the_import_contracts_hold():
+    done = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert f"{len(contracts())} kept, 0 broken" in done.stdout
+
+
+def test_every_module_belongs_to_exactly_one_part():
+    owners = {}
+    for name, contract in contracts().items():
+        for source in contract["source_modules"].split():
+            owners.setdefault(source, []).append(name)
+    unplaced, twice = [], []
+    for module in sorted(modules()):
+        if module in PACKAGES or module.startswith(COMMANDS):
+            continue
+        owning = [owner for source, owner in owners.items() if module == source or module.startswith(source + ".")]
+        if not owning:
+            unplaced.append(module)
+        elif len(owning) > 1:
+            twice.append((module, owning))
+    assert unplaced == [], f"modules in no part: add them to .importlinter: {unplaced}"
+    assert twice == [], f"modules in two parts: {twice}"
+
+
+def test_importing_a_package_has_no_side_effects():
+    code = "import sys, kiosk, sync, sync.central; print(sorted(m for m in sys.modules if m.startswith(('kiosk', 'sync'))))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['kiosk', 'sync', 'sync.central']"
+
+
+def test_central_runs_without_the_kiosk_or_gpio():
+    code = ("import sys\n"
+            "from sync.central.app import create_central_app\n"
+            "leaked = sorted(m for m in sys.modules if m == 'gpiozero' or m.startswith(('gpiozero.', 'kiosk')))\n"
+            "print(leaked)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_protocol_imports_nothing_but_the_standard_library():
+    code = ("import sys; before = set(sys.modules); import sync.protocol\n"
+            "print(sorted(m.split('.')[0] for m in set(sys.modules) - before if not m.startswith('sync')))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    third_party = [m for m in ast.literal_eval(done.stdout) if m not in sys.stdlib_module_names]
+    assert third_party == []
