@@ -58,7 +58,8 @@ def test_every_module_belongs_to_exactly_one_part():
 
 
 def test_importing_a_package_has_no_side_effects():
-    code = "import sys, kiosk, sync, sync.central; print(sorted(m for m in sys.modules if m.startswith(('kiosk', 'sync'))))"
+    code = ("import sys, kiosk, sync, sync.central\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('kiosk', 'sync'))))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['kiosk', 'sync', 'sync.central']"
