@@ -245,11 +245,14 @@ def _legacy_declarations(database):
              AND NOT EXISTS (SELECT 1 FROM declared_question AS d
                              WHERE d.kiosk_id = cited.kiosk_id AND d."key" = q."key" AND d.version = q.version)"""
     ).rowcount
-    legacy = database.execute_sql('SELECT "key", version FROM question WHERE NOT published ORDER BY 1, 2').fetchall()
-    database.execute_sql("DELETE FROM question WHERE NOT published")
-    if legacy:
-        log.info("moved %d question versions kiosks declared (%s) to %d per-kiosk declarations",
-                 len(legacy), ", ".join(f"{key}@{version}" for key, version in legacy), moved)
+    uncited = database.execute_sql(
+        """SELECT q."key", q.version FROM question AS q
+           WHERE NOT q.published AND NOT EXISTS (SELECT 1 FROM rating AS r
+                                                 WHERE r.question_key = q."key" AND r.question_version = q.version)
+           ORDER BY 1, 2""").fetchall()
+    if database.execute_sql("DELETE FROM question WHERE NOT published").rowcount:
+        log.info("question versions kiosks declared: %d per-kiosk declarations made; dropped as cited by no "
+                 "rating: %s", moved, ", ".join(f"{key}@{version}" for key, version in uncited) or "none")
 
 
 def _heartbeat_doubles(database):

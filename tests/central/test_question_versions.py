@@ -111,25 +111,6 @@ def test_one_batch_declaring_a_number_twice_with_different_texts_is_a_conflict(c
     assert central.query(lambda m: m.DeclaredQuestion.get(version=5).texts) == {"en": "A"}
 
 
-def add_legacy_declaration(central, version, key="service"):
-    """A version stored as an older central did: in the question table, unpublished, kiosk unknown."""
-    central.query(lambda m: m.Question.create(key=key, version=version, texts={"en": "Legacy"}, published=False,
-                                              created_at=datetime(2025, 12, 1, tzinfo=timezone.utc)))
-
-
-def test_legacy_declarations_stay_usable_and_are_skipped_by_the_published_numbering(central, kiosk):
-    token, device = kiosk
-    add_legacy_declaration(central, 2)
-    add_legacy_declaration(central, MAX_QUESTION_VERSION)
-    redelivered = [rating_row(1, question_version=2), rating_row(2, question_version=MAX_QUESTION_VERSION)]
-
-    answer = central.post_batch(token, batch(device, redelivered)).json()
-
-    assert sorted(answer["stored"]) == sorted(r["id"] for r in redelivered)
-    assert "is now version 3" in central.ok("set-question", "service", "--text", "en=Third")
-    assert central.request("GET", "/api/v1/config", token).json()["question"]["version"] == 3
-
-
 def test_set_question_refuses_a_number_beyond_what_kiosks_accept(central):
     central.query(lambda m: m.Question.create(key="visit", version=MAX_QUESTION_VERSION, texts={"en": "Last"},
                                               created_at=datetime(2025, 12, 1, tzinfo=timezone.utc)))
