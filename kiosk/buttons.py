@@ -14,6 +14,8 @@ and some drivers only approximate it.
 import logging
 import os
 import threading
+import time
+from collections import deque
 from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -38,6 +40,74 @@ class Pattern:
 RECORDED = Pattern("recorded", on=1.0, off=0.0, count=1)
 FILTERED = Pattern("filtered", on=0.15, off=0.15, count=3)
 FAILED = Pattern("failed", on=0.05, off=0.05, count=10)
+
+
+class LedPlayer:
+    """Plays LED patterns for a panel's LEDs on one long-lived thread.
+
+    gpiozero's ``blink(background=True)`` starts a thread for every pattern
+    (and stops and joins the LED's previous one): about half a millisecond per
+    press, more than the durable commit. Here the caller's thread lights the
+    LED at once, so the acknowledgement is on when the press handler returns,
+    and this thread times the rest. A new pattern on an LED replaces what is
+    left of its old one, as ``blink`` does. The timing is real time, as
+    gpiozero's: it is for the customer's eyes, not for any decision.
+    """
+
+    def __init__(self):
+        self._wake = threading.Condition()
+        self._plans = {}  # LED -> deque of (due, lit), soonest first
+        self._thread = None
+        self._closed = False
+
+    def play(self, led, pattern, unit):
+        """Light *led* now and play the rest of *pattern* (times in units of *unit* seconds)."""
+        steps, due = deque(), time.monotonic()
+        for _ in range(pattern.count):
+            steps.append((due, True))
+            due += pattern.on * unit
+            steps.append((due, False))
+            due += pattern.off * unit
+        steps.popleft()  # the first "on" is written here
+        with self._wake:
+            if self._closed:
+                return
+            led.on()
+            self._plans[led] = steps
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="hymy-leds", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self):
+        with self._wake:
+            while not self._closed:
+                now = time.monotonic()
+                soonest = None
+                for led, steps in list(self._plans.items()):
+                    while steps and steps[0][0] <= now:
+                        self._write(led, steps.popleft()[1])
+                    if steps:
+                        soonest = steps[0][0] if soonest is None else min(soonest, steps[0][0])
+                    else:
+                        del self._plans[led]
+                self._wake.wait(None if soonest is None else soonest - now)
+
+    def _write(self, led, lit):
+        try:
+            led.value = lit
+        except GPIOZeroError as error:
+            log.error("LED on %s: %s", led.pin, error)
+
+    def close(self):
+        """Stop playing (LEDs are left as they are); safe to call more than once."""
+        with self._wake:
+            self._closed = True
+            self._plans.clear()
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
 
 
 def make_pin_factory(name):
@@ -87,6 +157,7 @@ class ButtonPanel:
         self.led_seconds = led_seconds
         self._lock = threading.Lock()
         self._last_edge = {}
+        self.player = LedPlayer()
         self.buttons, self.leds = [], []
         try:
             for rating, (button_pin, led_pin) in enumerate(zip(button_pins, led_pins, strict=True), start=1):
@@ -123,10 +194,8 @@ class ButtonPanel:
         self.show(rating, FILTERED if recorded.filtered else RECORDED)
 
     def show(self, rating, pattern):
-        """Play *pattern* on the LED of *rating* in the background."""
-        unit = self.led_seconds
-        self.leds[rating - 1].blink(on_time=pattern.on * unit, off_time=pattern.off * unit,
-                                    n=pattern.count, background=True)
+        """Light the LED of *rating* now and play the rest of *pattern* in the background."""
+        self.player.play(self.leds[rating - 1], pattern, self.led_seconds)
 
     def button_pin(self, rating):
         return self.buttons[rating - 1].pin
@@ -141,6 +210,7 @@ class ButtonPanel:
         pin.drive_high()
 
     def close(self):
+        self.player.close()
         for device in self.buttons + self.leds:
             device.close()
         self.buttons, self.leds = [], []

@@ -13,6 +13,7 @@ delete: a filtered press is stored with its flag and left out of the figures.
 """
 import json
 import logging
+import sqlite3
 import threading
 import uuid
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from sync.protocol import CLOSED, COMMENT_MAX, RATINGS, REPEAT, SOURCES, UNVERIF
 
 from .db import database
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
-from .models import Boot, Followup, Outbox, QuestionText, Rating
+from .models import Boot, Followup, Outbox, QuestionText, Rating, immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,10 @@ class Recorder:
     def record(self, rating, source, question_version=None):
         """Validate, filter and durably store one rating; return :class:`Recorded`.
 
+        Everything before the commit is on the customer's clock: one content
+        lookup, one reading of each clock, and plain statements inside one
+        ``BEGIN IMMEDIATE`` (see ``bench/press_latency.py --breakdown``).
+
         :raises ValidationError: rating or source malformed.
         :raises StaleQuestionError: *question_version* is not the one shown now.
         :raises StorageError: the database could not commit.
@@ -103,17 +108,18 @@ class Recorder:
             raise ValidationError("rating must be a whole number from 1 to 4")
         if source not in SOURCES:
             raise ValidationError(f"source must be one of {', '.join(SOURCES)}")
-        content = self.content
+        content = self.content_store.current()
+        question = content.question
         if question_version is not None:
             if not _whole_number(question_version):
                 raise ValidationError("question_version must be a whole number")
-            if question_version != content.question.version:
+            if question_version != question.version:
                 raise StaleQuestionError(
-                    f"question version {question_version} is no longer shown (now {content.question.version})"
+                    f"question version {question_version} is no longer shown (now {question.version})"
                 )
         with self._lock, _stored("rating"):
             now, monotonic, trusted, boot_id = self._moment()
-            with database.atomic("IMMEDIATE"):
+            with immediate_transaction():
                 last = Rating.last_press()
                 filtered = self._filter(content, now, monotonic, trusted, boot_id, last)
                 rating_id, seq = str(uuid.uuid4()), last[0] + 1 if last else 1
@@ -121,8 +127,8 @@ class Recorder:
                     id=rating_id,
                     seq=seq,
                     kiosk_id=self.kiosk_id,
-                    question_id=content.question.id,
-                    question_version=content.question.version,
+                    question_id=question.id,
+                    question_version=question.version,
                     rating=rating,
                     source=source,
                     recorded_at=now,
@@ -132,7 +138,7 @@ class Recorder:
                     filtered=filtered,
                 )
                 Outbox.append(kind="rating", item_id=rating_id)
-                noted = self._note_boot(now, monotonic, trusted, boot_id) + self._note_question(content.question)
+                noted = self._note_boot(now, monotonic, trusted, boot_id) + self._note_question(question)
             for cache, key in noted:  # only once committed: a rolled-back note must be written again
                 cache.add(key)
         recorded = Recorded(rating_id, seq, rating, source, filtered)
@@ -223,6 +229,6 @@ def _stored(what):
     try:
         database.connect(reuse_if_open=True)
         yield
-    except peewee.DatabaseError as error:
+    except (peewee.DatabaseError, sqlite3.DatabaseError) as error:  # the hot path runs sqlite3's own statements
         log.error("could not store the %s: %s", what, error)
         raise StorageError(f"could not store the {what}: {error}") from error

@@ -119,11 +119,11 @@ class ThrowawayCluster:
         return self.url(name)
 
     def stop(self):
-        """Stop the server (fast shutdown) and delete its directory."""
+        """Stop the server and delete its directory (immediate: nothing in it is kept)."""
         if self.root is None:
             return
         if (self.datadir / "postmaster.pid").exists():
-            self._run("pg_ctl", "stop", "-D", self.datadir, "-m", "fast", "-w", "-t", "60", check=False)
+            self._run("pg_ctl", "stop", "-D", self.datadir, "-m", "immediate", "-w", "-t", "60", check=False)
         self._remove()
 
     def _remove(self):

@@ -1,4 +1,4 @@
-"""Inputs that once reached a 500 or leaked between kiosks: now a clear answer."""
+"""Values out of range are refused rows or a 4xx, never a 500; what a token may see stays within its scope."""
 import pytest
 
 from .batches import batch, rating_row

@@ -4,11 +4,14 @@ Every rating the kiosk acknowledged arrives once."""
 import random
 import time
 
+import pytest
+
 from .proxy import DROP, ERROR_500, ERROR_503, ERROR_503_AFTER, FORWARD, TIMEOUT
 
 DAY = 24 * 3600
 
 
+@pytest.mark.slow
 def test_central_down_for_a_simulated_day_then_up(world):
     clock, uploader = world.clock, world.uploader
     world.record(20)
@@ -87,6 +90,7 @@ def test_reply_lost_after_central_committed(make_world):
     assert world.proxy.batches()[5].action == DROP and world.proxy.batches()[6].answer["duplicates"] == 10
 
 
+@pytest.mark.slow
 def test_random_500_503_and_timeouts_over_a_thousand_batches(make_world):
     rng = random.Random(20260105)
     faults = ((0.05, ERROR_500), (0.10, ERROR_503), (0.14, ERROR_503_AFTER), (0.17, DROP), (0.18, TIMEOUT))
