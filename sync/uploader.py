@@ -10,15 +10,12 @@ kiosk's injectable clock, so a simulated day of outage takes milliseconds.
 Two uploaders on one kiosk (the kiosk's thread and ``hymy sync``) exclude each
 other with a lock file: the second skips its pass instead of double-sending.
 """
-import fcntl
 import logging
-import os
 import random
 import shutil
-import stat
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 
 import peewee
@@ -30,6 +27,7 @@ from kiosk.models import Outbox, Rating, SyncState
 from kiosk.retention import prune_synced
 
 from .client import CentralClient, CentralError
+from .common.files import exclusive_lock
 from .common.version import software_version
 from .errors import ConfigError, HymyError
 from .outbox import build_batch, settle, stamp
@@ -71,19 +69,12 @@ def sync_lock(data_dir):
     The file is the kiosk user's alone (0600) whoever creates it, like every
     file in the data dir: not left to the umask of whoever ran ``hymy sync``.
     """
-    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "r+b") as handle:
-        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
-            with suppress(PermissionError):  # a file an older version made; another user's stays as it is
-                os.fchmod(fd, 0o600)
+    with ExitStack() as held:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.enter_context(exclusive_lock(data_dir / LOCK_FILE, wait=False))
         except BlockingIOError:
             raise AlreadyRunning("another uploader is running on this kiosk") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
 
 
 def missing_at_central(sequence, local_highest):

@@ -217,6 +217,7 @@ def _declared_question(database):
 
         class Meta:
             table_name = "declared_question"
+            legacy_table_names = False  # index names follow the table name, as models.py's
             indexes = ((("kiosk", "key", "version"), True),)
 
     with database.bind_ctx([Kiosk, DeclaredQuestion]):
