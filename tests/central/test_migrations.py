@@ -10,7 +10,9 @@ import json
 import shutil
 import subprocess
 import sys
+import uuid
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 import peewee
@@ -20,6 +22,7 @@ from click.testing import CliRunner
 from kiosk.cli import main
 from sync.central import db as central_database
 from sync.central import migrations
+from sync.central import models as m
 from sync.central.app import create_central_app
 from sync.central.auth import token_hash
 from sync.central.migrations import LATEST, SchemaError
@@ -40,8 +43,6 @@ _SCHEMA_LOCK = 72_201_301  # sync/central/db.py's advisory lock key
 
 def device_id(name):
     """The device UUIDs the fixture's kiosks enrolled with (tests/fixtures/make_central_2528425.py)."""
-    import uuid
-
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hymy-fixture-kiosk/{name}"))
 
 
@@ -492,3 +493,29 @@ def test_two_processes_starting_together_on_one_postgresql_database_migrate_once
                                               for m in migrations.MIGRATIONS[1:]]], outputs
     assert [number for number, _ in recorded(url)] == [1, 2, 3, 4]
     assert len(snapshot(url, ["declared_question"])["declared_question"]) == 2
+
+
+def test_a_database_made_by_this_weeks_main_upgrades_too(backend, tmp_path, request, opened):
+    """Before versions were recorded, main already had declared_question and doubles: still version 1."""
+    url = fresh_url(backend, tmp_path, request)
+    when = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    with raw_database(url) as database, database.bind_ctx(MODELS):
+        database.create_tables(MODELS)
+        kiosk = m.Device.create(name="k", site=m.Site.create(name="s"), service=m.Service.create(name="v"),
+                                token_hash="h", created_at=when)
+        m.Question.create(key="service", version=5, texts={"en": "Legacy"}, created_at=when, published=False)
+        m.DeclaredQuestion.create(kiosk=kiosk, key="service", version=5, texts={"en": "Own"}, received_at=when)
+        m.Rating.create(id=str(uuid.uuid4()), kiosk=kiosk, seq=1, question_key="service", question_version=5,
+                        rating=4, source="touch", recorded_at=when, clock_trusted=True, boot_id="b",
+                        monotonic=1.0, occurred_at=when, time_basis="kiosk", received_at=when)
+
+    opened(url)
+
+    assert [number for number, _ in recorded(url)] == [1, 2, 3, 4]
+    assert snapshot(url, ["declared_question"])["declared_question"][0][4] == '{"en": "Own"}'  # the kiosk's own
+    with raw_database(url) as database:
+        assert database.execute_sql("SELECT count(*) FROM question WHERE version = 5").fetchone()[0] == 0
+    new_url = fresh_url(backend, tmp_path, request, "new")
+    opened(new_url)
+    with raw_database(url) as upgraded, raw_database(new_url) as new:
+        assert describe(upgraded) == describe(new)
