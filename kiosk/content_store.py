@@ -9,6 +9,7 @@ kiosk's own uploader thread or ``hymy sync``).
 """
 import json
 import logging
+import os
 import threading
 
 from sync.common.files import narrow_if_exists, replace_file
@@ -59,16 +60,19 @@ class ContentStore:
     def __init__(self, local, data_dir=None):
         self.local = local
         self.path = data_dir / CENTRAL_CONTENT_FILE if data_dir else None
+        self._path_text = str(self.path) if self.path is not None else None
         self._lock = threading.Lock()
         self._seen = (None, local)  # (file modification time, content)
         if self.path is not None:
             narrow_if_exists(self.path)  # written 0644 by an older version
 
     def current(self):
-        if self.path is None:
+        """The content in force. Every press asks, so this is one stat() of the file
+        (another process, ``hymy sync``, may have replaced it) and no more."""
+        if self._path_text is None:
             return self.local
         try:
-            stamp = self.path.stat().st_mtime_ns
+            stamp = os.stat(self._path_text).st_mtime_ns
         except FileNotFoundError:
             return self.local
         with self._lock:

@@ -19,6 +19,9 @@ from datetime import datetime, timedelta, timezone
 # NTP client (systemd-timesyncd, chrony, ntpd), unlike their private status files.
 _TIME_ERROR = 5
 _TIMEX_BUFFER_BYTES = 512  # struct timex is about 208 bytes; modes=0 means read only
+# A zeroed buffer per call (so threads never share one), made from a type built
+# once: create_string_buffer would build the array type again on every press.
+_Timex = ctypes.c_char * _TIMEX_BUFFER_BYTES
 
 
 def _read_boot_id():
@@ -38,8 +41,7 @@ def _libc():
 
 def _kernel_clock_synchronised():
     try:
-        buffer = ctypes.create_string_buffer(_TIMEX_BUFFER_BYTES)
-        return _libc().adjtimex(buffer) not in (-1, _TIME_ERROR)
+        return _libc().adjtimex(_Timex()) not in (-1, _TIME_ERROR)
     except (OSError, AttributeError):
         return False
 
