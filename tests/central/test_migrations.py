@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -298,11 +299,21 @@ def test_another_kiosk_cannot_cite_a_version_only_other_kiosks_declared(old_url,
 def test_a_second_start_runs_nothing_and_takes_no_lock(old_url, opened, backend):
     opened(old_url)
     migrated = recorded(old_url)
+    started, applied = threading.Event(), []
+
+    def start():
+        opened(old_url)
+        applied.append(central_database.upgrade_schema())
+        started.set()
+
     with raw_database(old_url) as database, held_schema_lock(database, old_url):
-        # The schema lock is held by someone else: a start that wanted it would wait here.
-        assert opened(old_url) is not None
-        assert central_database.upgrade_schema() == []
-    assert recorded(old_url) == migrated
+        # Someone else holds the schema lock: a start that took it would wait for it.
+        thread = threading.Thread(target=start)
+        thread.start()
+        took_no_lock = started.wait(10)
+    thread.join()
+    assert took_no_lock, "a start at the latest version waited for the schema lock"
+    assert applied == [[]] and recorded(old_url) == migrated
     result = hymy_central(old_url, "migrate")
     assert result.exit_code == 0 and result.output == \
         f"central's database is at schema version {LATEST}, the latest: nothing to do\n"
