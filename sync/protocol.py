@@ -18,7 +18,6 @@ This module imports nothing but the standard library: it is the lowest part,
 which the kiosk, the uploader and central may all use.
 """
 import re
-import uuid
 from datetime import datetime, timezone
 
 #: The four faces, very unhappy (1) to very happy (4). No neutral.
@@ -132,14 +131,14 @@ class Time(Check):
         if not isinstance(value, str) or len(value) > 40 or not _TIME_SHAPE.fullmatch(value):
             raise RowError(f"expected an RFC 3339 time such as 2026-01-05T12:00:00Z: {str(value)[:40]!r}")
         try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value)  # reads "Z" as UTC (Python 3.11+)
         except ValueError:
             raise RowError(f"not an ISO 8601 time: {value[:40]!r}") from None
         if moment.tzinfo is None:
             raise RowError("time has no UTC offset")
         if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
             raise RowError(f"time out of range (years {EARLIEST_YEAR} to {LATEST_YEAR}): {value[:40]!r}")
-        return moment.astimezone(timezone.utc)
+        return moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
 
 
 class Uuid(Check):
@@ -150,7 +149,8 @@ class Uuid(Check):
     def __call__(self, value):
         if not isinstance(value, str) or not _UUID.fullmatch(value):
             raise RowError(f"not a UUID: {str(value)[:40]!r}")
-        return str(uuid.UUID(value))
+        # The pattern admits only the canonical form, so this is str(uuid.UUID(value)), at a tenth of the cost.
+        return value.lower()
 
 
 def _integral(value):
@@ -200,13 +200,16 @@ class Text(Check):
 
     def __init__(self, maximum, multiline=False):
         self.maximum, self.multiline = maximum, multiline
+        self._forbidden = _FORBIDDEN_IN_TEXT if multiline else _FORBIDDEN_IN_LINE
         self.schema = {"type": "string", "minLength": 1, "maxLength": maximum,
                        "pattern": _TEXT_PATTERN if multiline else _LINE_PATTERN}
 
     def __call__(self, value):
         if not isinstance(value, str) or not value or len(value) > self.maximum:
             raise RowError(f"expected a string of 1 to {self.maximum} characters")
-        return check_text(value, self.multiline)
+        if self._forbidden.search(value) is not None:  # check_text's rule, its message only when refused
+            raise RowError(text_problem(value, self.multiline))
+        return value
 
 
 class Comment(Check):
@@ -228,6 +231,8 @@ class OneOf(Check):
 
     def __init__(self, options):
         self.options = tuple(options)
+        # (type, value) pairs: one set lookup tells "equal and of the same type" apart.
+        self._accepted = frozenset((type(option), option) for option in self.options)
         self.schema = {"enum": list(self.options)}
         kinds = {type(option) for option in self.options if option is not None}
         self.whole = kinds == {int}
@@ -239,9 +244,12 @@ class OneOf(Check):
     def __call__(self, value):
         if self.whole:
             value = _integral(value)
-        if not any(value == option and type(value) is type(option) for option in self.options):
-            raise RowError(f"expected one of {', '.join(str(o) for o in self.options)}")
-        return value
+        try:
+            if (type(value), value) in self._accepted:
+                return value
+        except TypeError:  # unhashable (a list, an object): not one of the options
+            pass
+        raise RowError(f"expected one of {', '.join(str(o) for o in self.options)}")
 
 
 class Optional(Check):
@@ -470,9 +478,8 @@ def check_row(row, fields, ignore_unknown=False):
     """
     if not isinstance(row, dict):
         raise RowError("expected an object")
-    unknown = set(row) - set(fields)
-    if unknown and not ignore_unknown:
-        raise RowError(f"unknown field {sorted(unknown)[0]!r}")
+    if not ignore_unknown and not row.keys() <= fields.keys():
+        raise RowError(f"unknown field {sorted(set(row) - set(fields))[0]!r}")
     clean = {}
     for name, check in fields.items():
         if name not in row:
