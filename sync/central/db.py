@@ -8,6 +8,7 @@ together do not race.
 """
 import logging
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,7 +19,7 @@ from ..common.files import exclusive_lock, make_private_dir
 from ..common.sqlite import WalKeeper, create_database_file, pragmas
 from ..common.sqlite import connection as shared_connection
 from . import migrations
-from .models import JsonField, central_db
+from .models import JsonField, UtcDateTimeField, central_db
 from .seed import seed_defaults
 
 log = logging.getLogger(__name__)
@@ -115,13 +116,18 @@ def insert_new(model, rows):
     if not rows:
         return set()
     fields = model._meta.sorted_fields
-    convert = [f.db_value if isinstance(f, (peewee.DateTimeField, JsonField)) else None for f in fields]
-    values = [[c(row.get(f.name)) if c else row.get(f.name) for f, c in zip(fields, convert, strict=True)]
-              for row in rows]
+    postgresql = isinstance(central_db.obj, peewee.PostgresqlDatabase)
+    names = [f.name for f in fields]
+    values = [[row.get(name) for name in names] for row in rows]
+    for column, field in enumerate(fields):
+        if isinstance(field, (peewee.DateTimeField, JsonField)):
+            convert = _converter(field, as_text=not postgresql)
+            for params in values:
+                params[column] = convert(params[column])
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     table = model._meta.table_name
     cursor = central_db.cursor()
-    if isinstance(central_db.obj, peewee.PostgresqlDatabase):
+    if postgresql:
         from psycopg2.extras import execute_values  # the central extra; a kiosk has no psycopg2
 
         sql = f'INSERT INTO "{table}" ({columns}) VALUES %s ON CONFLICT DO NOTHING RETURNING "id"'
@@ -145,6 +151,37 @@ def insert_new(model, rows):
 
 class _SomeSkipped(Exception):
     """Rolls the savepoint back when a batch insert skipped rows."""
+
+
+def _converter(field, as_text):
+    """*field*'s ``db_value``; with *as_text* (SQLite) a time comes out as the text
+    sqlite3's datetime adapter would write (``isoformat(" ")``), made here once
+    per distinct value instead of by the driver for every row.
+
+    A UTC time field's values are remembered for the batch: its rows share a
+    receive time, and a trusted row's real time is its recorded time. Equal
+    instants give equal UTC text, so remembering by value is exact there.
+    """
+    def convert(value):
+        converted = field.db_value(value)
+        if as_text and isinstance(converted, datetime):
+            return converted.isoformat(" ")
+        return converted
+
+    if not isinstance(field, UtcDateTimeField):
+        return convert
+    seen = {}
+
+    def remembered(value):
+        try:
+            return seen[value]
+        except KeyError:
+            converted = seen[value] = convert(value)
+            return converted
+
+    return remembered
+
+
 def connection():
     """This thread's open connection to central's database, or one for the block."""
     return shared_connection(central_db)

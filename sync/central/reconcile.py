@@ -26,16 +26,23 @@ def _gaps(kiosk, after):
 
 
 def reconcile(kiosk):
-    """Advance *kiosk*'s contiguous mark; return ``{"contiguous", "highest", "gaps"}``."""
+    """Advance *kiosk*'s contiguous mark; return ``{"contiguous", "highest", "gaps"}``.
+
+    Two statements in the common case: one count-and-max over the rows beyond
+    the mark (the ``(kiosk, seq)`` index), one update of both marks.
+    """
     contiguous = kiosk.seq_contiguous
-    beyond = Rating.select().where((Rating.kiosk == kiosk) & (Rating.seq > contiguous))
-    count = beyond.count()
-    highest = max(contiguous, beyond.select(peewee.fn.MAX(Rating.seq)).scalar() or 0)
+    count, highest = (Rating.select(peewee.fn.COUNT(Rating.seq), peewee.fn.MAX(Rating.seq))
+                      .where((Rating.kiosk == kiosk) & (Rating.seq > contiguous)).tuples().get())
+    highest = max(contiguous, highest or 0)
     gaps = [] if count == highest - contiguous else _gaps(kiosk, contiguous)
     contiguous = gaps[0][0] - 1 if gaps else highest
     # Marks only ever rise: a concurrent batch that saw fewer rows must not lower them.
-    for field, value in ((Device.seq_contiguous, contiguous), (Device.seq_highest, highest)):
-        if value > getattr(kiosk, field.name):
-            Device.update({field: value}).where((Device.id == kiosk.id) & (field < value)).execute()
+    risen = [(field, value) for field, value in ((Device.seq_contiguous, contiguous), (Device.seq_highest, highest))
+             if value > getattr(kiosk, field.name)]
+    if risen:
+        Device.update({field: peewee.Case(None, [(field < value, value)], field) for field, value in risen}).where(
+            Device.id == kiosk.id).execute()
+        for field, value in risen:
             setattr(kiosk, field.name, value)
     return {"contiguous": contiguous, "highest": highest, "gaps": gaps}
