@@ -17,10 +17,17 @@ follow-up. Bodies are encoded (and gzipped) as the uploader encodes them
 before the clock starts, so the figure describes central, not the client. A
 few warm-up batches (not timed) go first on both sides.
 
+Last, what central's row checks (``sync.protocol.check_row``, the same for
+both backends) cost per row, timed in this process on the same bodies freshly
+parsed, beside what one row costs the bare insert.
+
     python bench/ingest.py [--backend sqlite|postgresql|both] [--batches 200] [--workers 2]
 """
 import argparse
+import gzip
+import json
 import sqlite3
+import statistics
 import sys
 import time
 import uuid
@@ -230,11 +237,33 @@ def timed_writes(write, prepared, warmup):
     return sum(len(r) + len(f) for r, f in prepared[warmup:]) / elapsed
 
 
+# --- the row checks ----------------------------------------------------------------------
+
+def row_check_cost(batches):
+    """Median over *batches* of what checking one row costs, in µs.
+
+    Each body is encoded as the uploader sends it and parsed again first (not
+    timed), so the checks see fresh objects, as central's do.
+    """
+    from sync.protocol import FOLLOWUP_FIELDS, RATING_FIELDS, check_row
+
+    per_row = []
+    for ratings, followups in batches:
+        body, headers = encode_batch(batch_document(str(uuid.uuid4()), ratings, followups))
+        document = json.loads(gzip.decompress(body) if headers.get("Content-Encoding") == "gzip" else body)
+        started = time.perf_counter()
+        for row in document["ratings"]:
+            check_row(row, RATING_FIELDS)
+        for row in document["followups"]:
+            check_row(row, FOLLOWUP_FIELDS)
+        per_row.append((time.perf_counter() - started) / (len(ratings) + len(followups)))
+    return statistics.median(per_row) * 1e6
+
+
 # --- runs --------------------------------------------------------------------------------
 
-def run_backend(backend, args, work, cluster=None):
+def run_backend(backend, args, work, batches, cluster=None):
     """One table row: (backend, central rows/s, bare rows/s, ratio, p50, p99)."""
-    batches = make_batches(str(uuid.uuid4()), args.batches + WARMUP_BATCHES)
     if backend == "sqlite":
         served_url = f"sqlite:///{work / 'served' / 'central.sqlite3'}"
         bare_url = f"sqlite:///{work / 'bare' / 'central.sqlite3'}"
@@ -260,15 +289,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     rows = []
+    batches = make_batches(str(uuid.uuid4()), args.batches + WARMUP_BATCHES)
     with temp_dir("hymy-bench-ingest-") as work:
         if args.backend in ("sqlite", "both"):
-            rows.append(run_backend("sqlite", args, work / "sqlite"))
+            rows.append(run_backend("sqlite", args, work / "sqlite", batches))
         if args.backend in ("postgresql", "both"):
             with postgres_cluster() as cluster:
                 if cluster is None:
                     print("PostgreSQL: skipped (no server here)")
                 else:
-                    rows.append(run_backend("postgresql", args, work / "postgresql", cluster))
+                    rows.append(run_backend("postgresql", args, work / "postgresql", batches, cluster))
+    check_us = row_check_cost(batches)
 
     print_table(
         f"Central ingest over HTTP, {BATCH_ROWS}-row batches ({args.batches} timed, one kiosk with "
@@ -278,6 +309,8 @@ def main(argv=None):
     )
     for row in rows:
         print(f"{row[0]}: " + verdict(row[3], GOAL_RATIO, "of the bare limit", at_least=True))
+    print(f"row checks (sync.protocol.check_row, every field of every rating and follow-up): {check_us:.1f} µs per row"
+          + "".join(f"; {row[0]}'s bare insert takes {1e6 / row[2]:.1f} µs per row" for row in rows))
     return 0
 
 

@@ -119,9 +119,10 @@ def insert_new(model, rows):
     postgresql = isinstance(central_db.obj, peewee.PostgresqlDatabase)
     names = [f.name for f in fields]
     values = [[row.get(name) for name in names] for row in rows]
+    times = {}  # one memory for every UTC time column: a trusted row's real time is its recorded time
     for column, field in enumerate(fields):
         if isinstance(field, (peewee.DateTimeField, JsonField)):
-            convert = _converter(field, as_text=not postgresql)
+            convert = _converter(field, as_text=not postgresql, times=times)
             for params in values:
                 params[column] = convert(params[column])
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
@@ -153,14 +154,15 @@ class _SomeSkipped(Exception):
     """Rolls the savepoint back when a batch insert skipped rows."""
 
 
-def _converter(field, as_text):
+def _converter(field, as_text, times):
     """*field*'s ``db_value``; with *as_text* (SQLite) a time comes out as the text
     sqlite3's datetime adapter would write (``isoformat(" ")``), made here once
     per distinct value instead of by the driver for every row.
 
-    A UTC time field's values are remembered for the batch: its rows share a
-    receive time, and a trusted row's real time is its recorded time. Equal
-    instants give equal UTC text, so remembering by value is exact there.
+    UTC time fields remember their values in *times* (one batch's): its rows
+    share a receive time, and a trusted row's real time is its recorded time.
+    Equal instants give equal UTC text in any such column, so remembering by
+    value is exact.
     """
     def convert(value):
         converted = field.db_value(value)
@@ -170,13 +172,12 @@ def _converter(field, as_text):
 
     if not isinstance(field, UtcDateTimeField):
         return convert
-    seen = {}
 
     def remembered(value):
         try:
-            return seen[value]
+            return times[value]
         except KeyError:
-            converted = seen[value] = convert(value)
+            converted = times[value] = convert(value)
             return converted
 
     return remembered

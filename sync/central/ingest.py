@@ -238,11 +238,14 @@ def _ingest_followups(kiosk, batch, checked, received_at, report, groups):
             rows.append(row)
     if not rows:
         return
-    owners = dict(Rating.select(Rating.id, Rating.kiosk).where(
-        Rating.id.in_({r["rating_id"] for r in rows})).tuples())
+    # The batch's own ratings central now holds are this kiosk's (a duplicate matched its kiosk
+    # too); only follow-ups of earlier ratings need their owner looked up.
+    mine = set(report.stored)
+    earlier = {r["rating_id"] for r in rows} - mine
+    owners = dict(Rating.select(Rating.id, Rating.kiosk).where(Rating.id.in_(earlier)).tuples()) if earlier else {}
     owned = []
     for row in rows:
-        if owners.get(row["rating_id"]) != kiosk.id:
+        if row["rating_id"] not in mine and owners.get(row["rating_id"]) != kiosk.id:
             report.reject("followup", row, "rating_id: no such rating of this kiosk at central")
         else:
             owned.append(dict(row, rating=row["rating_id"], received_at=received_at))
