@@ -7,6 +7,7 @@ share the file. Requests open a connection per request; threads (button
 callbacks, the uploader) wrap their work in ``database.connection_context()``.
 """
 import logging
+import os
 
 import peewee
 
@@ -14,7 +15,8 @@ from sync.common.files import make_private_dir
 from sync.common.sqlite import WalKeeper, create_database_file, pragmas
 from sync.common.sqlite import connection as shared_connection
 
-from .migrations import migrate
+from .errors import StorageError
+from .migrations import LATEST, migrate, schema_version
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,28 @@ def open_database(path, busy_timeout_ms=5000):
         version = migrate(database)
     _hold_open(path)
     log.info("database %s at schema version %d", path, version)
+    return database
+
+
+def open_database_read_only(path, busy_timeout_ms=5000):
+    """Bind the deferred database to *path* for reading only: status commands
+    must not create a data dir, a database or a migration as a side effect.
+
+    SQLite opens it with ``mode=ro``; a database that is missing, or at another
+    schema version than this software's, is a :class:`StorageError` naming what to do.
+    """
+    if not path.exists():
+        raise StorageError(f"data_dir {path.parent}: no kiosk database yet (the kiosk makes it on its first start)")
+    # On a read-only file system SQLite cannot make the WAL's shared-memory
+    # file; nothing can change the database there, so it is opened immutable.
+    read_only_fs = os.statvfs(path).f_flag & os.ST_RDONLY
+    database.init(f"file:{path}?{'immutable=1' if read_only_fs else 'mode=ro'}", uri=True, timeout=busy_timeout_ms / 1000, check_same_thread=False,
+                  pragmas={"busy_timeout": busy_timeout_ms, "query_only": 1})
+    with database.connection_context():
+        version = schema_version(database)
+    if version != LATEST:
+        newer = "newer than this software; upgrade hymy" if version > LATEST else "older; start the kiosk once to upgrade it"
+        raise StorageError(f"database {path}: schema version {version} is {newer} (this software: {LATEST})")
     return database
 
 

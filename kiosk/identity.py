@@ -12,13 +12,20 @@ from .errors import StorageError
 KIOSK_ID_FILE = "kiosk_id"
 
 
-def kiosk_id(data_dir):
-    """Return this kiosk's UUID, creating it on the very first start."""
-    make_private_dir(data_dir)
+def kiosk_id(data_dir, create=True):
+    """Return this kiosk's UUID, creating it on the very first start.
+
+    With *create* false (status commands) nothing is written: a kiosk that
+    never started has no id yet, a :class:`StorageError`.
+    """
     path = data_dir / KIOSK_ID_FILE
-    if path.exists():
+    if not create:
+        if not path.exists():
+            raise StorageError(f"data_dir {data_dir}: no kiosk id yet (the kiosk makes it on its first start)")
+    elif path.exists():
         narrow_if_exists(path)
     else:
+        make_private_dir(data_dir)
         create_file_once(path, str(uuid.uuid4()) + "\n")
     text = path.read_text(encoding="ascii").strip()
     try:

@@ -342,6 +342,7 @@ class Uploader:
     def loop(self, stop=None, max_passes=None):
         """Pass after pass until *stop* is set (or *max_passes* ran)."""
         passes = 0
+        skipped = None
         while not (stop and stop.is_set()) and (max_passes is None or passes < max_passes):
             passes += 1
             try:
@@ -351,7 +352,9 @@ class Uploader:
                 log.warning("sync failed (%s); next try in %.0f s", error, delay)
             except (NotEnrolled, AlreadyRunning, EnrollmentError) as error:
                 delay = self.config.sync_interval
-                log.info("sync skipped: %s", error)
+                # Said once per reason, not every interval while it lasts.
+                log.log(logging.DEBUG if str(error) == skipped else logging.INFO, "sync skipped: %s", error)
+                skipped = str(error)
             except Exception:
                 # Last resort for a background thread: an unexpected error must
                 # not end syncing for good. It is logged with its traceback.
@@ -359,6 +362,7 @@ class Uploader:
                 log.exception("sync pass failed unexpectedly; next try in %.0f s", delay)
             else:
                 self.backoff.reset()
+                skipped = None
                 delay = self.config.sync_interval * self.rng.uniform(0.8, 1.2)
             self.clock.sleep(delay, stop)
         return passes

@@ -9,14 +9,17 @@ import click
 from sync.common.version import software_version
 
 from .central_commands import central
+from .environment import warn_about_unknown_variables
 from .kiosk_commands import demo_command, kiosk_command
 from .sync_commands import enroll_command, sync_command
 
 
 @click.group()
 @click.version_option(software_version(), prog_name="hymy")
-def main():
+@click.pass_context
+def main(context):
     """Hymy survey kiosk and edge feedback collector."""
+    warn_about_unknown_variables(central=context.invoked_subcommand == "central")
 
 
 for command in (kiosk_command, demo_command, enroll_command, sync_command, central):

@@ -3,6 +3,7 @@
 Tokens and one-time passwords are printed once; central stores only hashes.
 """
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 import peewee
@@ -12,20 +13,31 @@ from sync.central.config import load_central_config
 from sync.central.db import open_central_database, schema_status, upgrade_schema
 from sync.central.migrations import LATEST, SchemaError
 from sync.central.org import OrgError
+from sync.common.files import make_writable_dir
 from sync.errors import ConfigError
 
-from .errors import CommandError
+from .errors import CENTRAL_EXTRA, CommandError, check_address, data_dir_error, missing_package
 
 
 def _open(config_path, upgrade=True):
     """Load the config and open the database (migrating it unless *upgrade* is false), failing with one line."""
     try:
         config = load_central_config(config_path)
-        open_central_database(config.database_url, config.max_connections, config.busy_timeout_ms, upgrade=upgrade)
     except ConfigError as error:
         raise CommandError(f"config: {error}", exit_code=2) from None
+    if config.database_url.startswith("sqlite:///"):
+        directory = Path(config.database_url.removeprefix("sqlite:///")).parent
+        try:
+            make_writable_dir(directory)
+        except OSError as error:
+            raise data_dir_error(directory, error, "HYMY_CENTRAL_DATA_DIR, or database_url") from None
+    try:
+        open_central_database(config.database_url, config.max_connections, config.busy_timeout_ms, upgrade=upgrade)
     except SchemaError as error:
         raise CommandError(str(error)) from None
+    except peewee.ImproperlyConfigured:
+        raise CommandError("database_url is a PostgreSQL address, but its driver (psycopg2) is not installed: "
+                           f"{CENTRAL_EXTRA}") from None
     except peewee.OperationalError as error:
         raise CommandError(f"database: {str(error).strip().splitlines()[0]}") from None
     return config
@@ -47,11 +59,15 @@ def central():
 @click.option("--workers", type=click.IntRange(1, 64), help="gunicorn worker processes (config key workers).")
 def serve(config_path, host, port, workers):
     """Serve the central API under gunicorn."""
-    from .central_serve import run_gunicorn
+    try:
+        from .central_serve import run_gunicorn
+    except ModuleNotFoundError as error:
+        raise missing_package(error, "hymy central serve") from None
 
     config = _open(config_path)
-    run_gunicorn(config_path, host or config.host, port or config.port, workers or config.workers,
-                 config.threads, config.log_level)
+    host, port = host or config.host, port or config.port
+    check_address(host, port)
+    run_gunicorn(config_path, host, port, workers or config.workers, config.threads, config.log_level)
 
 
 def _parse_hours(hours):

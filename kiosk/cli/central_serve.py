@@ -32,3 +32,4 @@ def run_gunicorn(config_path, host, port, workers, threads, log_level):
         # The web tier keeps no state: any worker, process or host may answer any request.
         "preload_app": False,
     }).run()
+

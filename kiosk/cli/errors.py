@@ -1,5 +1,16 @@
-"""How a command fails: one clear line on stderr, exit 2 for bad config, 1 for anything else."""
+"""How a command fails: one clear line on stderr, exit 2 for bad config, 1 for anything else.
+
+The helpers below turn the failures a person causes while setting up (a
+missing extra, a busy port, a data dir this user may not write) into that
+line, naming what to change.
+"""
+import errno
+import getpass
+import socket
+
 import click
+
+CENTRAL_EXTRA = "pip install 'hymy[central]'"
 
 
 class CommandError(click.ClickException):
@@ -11,3 +22,62 @@ class CommandError(click.ClickException):
 
     def show(self, file=None):
         click.echo(f"hymy: {self.format_message()}", err=True)
+
+
+def missing_package(error, needed_for):
+    """A ModuleNotFoundError for a package of the ``central`` extra, as one line."""
+    return CommandError(f"{needed_for} needs the Python package {error.name.partition('.')[0]!r}, "
+                        f"which is not installed: {CENTRAL_EXTRA}")
+
+
+def address_error(host, port, error):
+    """Why the server cannot listen on *host*:*port*, and which option changes it."""
+    where = f"{host}:{port}"
+    if isinstance(error, socket.gaierror):
+        return CommandError(f"host {host}: {error.strerror}; set --host (config key host)", exit_code=2)
+    if error.errno == errno.EADDRINUSE:
+        return CommandError(f"port {port}: another program already listens on {where}; "
+                            "choose a free one with --port (config key port)")
+    if error.errno == errno.EACCES:
+        return CommandError(f"port {port}: this user may not listen on {where} (ports below 1024 need privileges); "
+                            "choose one above 1024 with --port (config key port)")
+    if error.errno == errno.EADDRNOTAVAIL:
+        return CommandError(f"host {host}: not an address of this machine; set --host (config key host)", exit_code=2)
+    return CommandError(f"cannot listen on {where}: {error.strerror or error}")
+
+
+def data_dir_error(data_dir, error, variable="HYMY_DATA_DIR"):
+    """A data dir this process cannot create, read or write, as one line naming ``data_dir``."""
+    reason = {
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: f"permission denied for user {_user()}",
+        errno.EPERM: f"permission denied for user {_user()}",
+        errno.ENOTDIR: "a part of the path is a file, not a directory",
+        errno.ENOSPC: "the disk is full",
+    }.get(getattr(error, "errno", None), getattr(error, "strerror", None) or str(error))
+    return CommandError(f"data_dir {data_dir}: {reason}; set data_dir in the config (or {variable}) "
+                        "to a directory this user may write")
+
+
+def _user():
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "of this process"
+
+
+def check_address(host, port):
+    """Bind *host*:*port* once and let go, as the server will bind it, or
+    raise :func:`address_error`'s one line.
+
+    gunicorn meets a busy port by retrying for five seconds and logging an
+    error each time, and waitress leaves its socket open when the bind fails;
+    trying first turns both into one line before the server starts.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as both servers do
+            probe.bind(address)
+    except OSError as error:
+        raise address_error(host, port, error) from None

@@ -1,24 +1,49 @@
 """``hymy kiosk`` and ``hymy demo``: run the kiosk (and, for the demo, a central beside it)."""
 import click
+import peewee
 
+from sync.common.files import make_writable_dir
 from sync.errors import ConfigError, HymyError
 
-from .errors import CommandError
+from .errors import CommandError, data_dir_error
 from .options import config_option, host_option, port_option
 
 
-def build_app(**kwargs):
+def load_kiosk_config(config_path=None, overrides=None):
+    """The kiosk's config, a config error as one line (exit 2)."""
+    from kiosk.config import load_config
+
+    try:
+        return load_config(config_path, overrides=overrides)
+    except ConfigError as error:
+        raise CommandError(f"config: {error}", exit_code=2) from None
+
+
+def writable_data_dir(config):
+    """Make sure the kiosk's data dir exists and this user may write in it, or fail with one line."""
+    try:
+        make_writable_dir(config.data_dir)
+    except OSError as error:
+        raise data_dir_error(config.data_dir, error) from None
+
+
+def build_app(config_path=None, config=None, **kwargs):
     """create_app with failures turned into one line and an exit code."""
     from kiosk.app import create_app
 
+    config = load_kiosk_config(config_path, config)
+    writable_data_dir(config)
     try:
-        return create_app(**kwargs)
+        return create_app(config, **kwargs)
     except ConfigError as error:
         raise CommandError(f"config: {error}", exit_code=2) from None
     except HymyError as error:
         raise CommandError(str(error)) from None
     except OSError as error:
-        raise CommandError(f"{error.filename or 'data dir'}: {error.strerror}") from None
+        raise data_dir_error(config.data_dir, error) from None
+    except peewee.DatabaseError as error:
+        raise CommandError(f"database {config.database_path}: {error}; check the owner and mode of the files "
+                           f"in data_dir {config.data_dir}") from None
 
 
 def _overrides(**options):

@@ -9,6 +9,8 @@ from waitress.server import create_server
 
 from kiosk.lan_guard import network_warning
 
+from .errors import address_error, check_address
+
 log = logging.getLogger(__name__)
 
 
@@ -52,8 +54,12 @@ def serve(app, host, port, on_ready=None):
         # Each open Server-Sent Events stream holds one thread for at most
         # stream_max_age seconds, and at most max_streams (threads - 4) are
         # open, so taps always find a free thread.
-        server = create_server(app, host=host, port=port, threads=config.threads, ident="hymy",
-                               channel_timeout=120, clear_untrusted_proxy_headers=True)
+        check_address(host, port)
+        try:  # taken in between by another program: the same line
+            server = create_server(app, host=host, port=port, threads=config.threads, ident="hymy",
+                                   channel_timeout=120, clear_untrusted_proxy_headers=True)
+        except OSError as error:
+            raise address_error(host, port, error) from None
         url = f"http://{host}:{server.effective_port}/"
         log.info("kiosk %s serving on %s", app.extensions["hymy"].kiosk_id, url)
         warn_if_on_network(config)

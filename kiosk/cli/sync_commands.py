@@ -14,10 +14,9 @@ from urllib.parse import urlparse
 import click
 import peewee
 
-from kiosk.config import load_config
 from kiosk.content import Content
 from kiosk.content_store import ContentStore
-from kiosk.db import connection, open_database
+from kiosk.db import connection, open_database, open_database_read_only
 from kiosk.enrollment import EnrollmentError, load_enrollment
 from kiosk.health import sync_health
 from kiosk.identity import kiosk_id
@@ -25,11 +24,12 @@ from kiosk.models import Outbox, Rating, SyncState
 from sync.client import CentralError
 from sync.common.clock import SystemClock
 from sync.enrollment import enrol
-from sync.errors import ConfigError, HymyError
+from sync.errors import HymyError
 from sync.protocol import text_problem
 from sync.uploader import AlreadyRunning, NotEnrolled, Uploader
 
-from .errors import CommandError
+from .errors import CommandError, data_dir_error
+from .kiosk_commands import load_kiosk_config, writable_data_dir
 from .options import config_option
 
 
@@ -44,16 +44,22 @@ class KioskSide:
         return Uploader(self.config, self.kiosk_id, self.clock, self.content_store)
 
 
-def _kiosk_side(config_path):
+def _kiosk_side(config_path, read_only=False):
+    """The kiosk's config, database and identity; with *read_only* nothing is created or written."""
+    config = load_kiosk_config(config_path)
+    if not read_only:
+        writable_data_dir(config)
     try:
-        config = load_config(config_path)
-        open_database(config.database_path, config.busy_timeout_ms)
-        return KioskSide(config, kiosk_id(config.data_dir), SystemClock(config.clock_trusted),
-                         ContentStore(Content.from_config(config), config.data_dir))
-    except ConfigError as error:
-        raise CommandError(f"config: {error}", exit_code=2) from None
-    except (HymyError, OSError) as error:
+        if read_only:
+            open_database_read_only(config.database_path, config.busy_timeout_ms)
+        else:
+            open_database(config.database_path, config.busy_timeout_ms)
+        return KioskSide(config, kiosk_id(config.data_dir, create=not read_only), SystemClock(config.clock_trusted),
+                         ContentStore(Content.from_config(config), None if read_only else config.data_dir))
+    except HymyError as error:
         raise CommandError(str(error)) from None
+    except OSError as error:
+        raise data_dir_error(config.data_dir, error) from None
     except peewee.DatabaseError as error:
         raise CommandError(f"the kiosk's database failed: {error}") from None
 
@@ -89,6 +95,14 @@ def enroll_command(config_path, url, token, allow_http):
         raise CommandError(str(error)) from None
     click.echo(f"enrolled as kiosk {answer['kiosk']!r} at {answer['site']!r} ({answer['service']}); "
                f"this kiosk's id {side.kiosk_id}")
+
+
+def _not_enrolled(side):
+    """True when this kiosk has no enrolment record (a broken one is the uploader's to report)."""
+    try:
+        return load_enrollment(side.config.data_dir) is None
+    except EnrollmentError:
+        return False
 
 
 def _when_what(when, what):
@@ -162,7 +176,7 @@ def sync_command(config_path, loop, status, requeue, item_id):
         raise CommandError("--id goes with --requeue", exit_code=2)
     if loop + status + requeue > 1:
         raise CommandError("use one of --loop, --status and --requeue", exit_code=2)
-    side = _kiosk_side(config_path)
+    side = _kiosk_side(config_path, read_only=status)
     try:
         if requeue:
             click.echo(_requeue(side, item_id))
@@ -175,6 +189,12 @@ def sync_command(config_path, loop, status, requeue, item_id):
         raise CommandError(f"the kiosk's database failed: {error}") from None
     uploader = side.uploader()
     if loop:
+        from .serve import configure_logging
+
+        configure_logging(side.config.log_level)
+        if _not_enrolled(side):
+            click.echo(f"hymy: not enrolled yet: run hymy enroll URL TOKEN (from hymy central add-kiosk); "
+                       f"checking again every {side.config.sync_interval:g} s", err=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:

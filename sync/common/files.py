@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import stat
+import tempfile
 from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,21 @@ def make_private_dir(path):
     installer, may have chosen it on purpose.
     """
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+
+
+def make_writable_dir(path):
+    """Create *path* like :func:`make_private_dir` and prove this process may
+    write in it, by making and removing an empty file there.
+
+    Raises the :class:`OSError` a later write would meet (read-only file
+    system, permission, a file in the way), before any database is opened,
+    so a command can say which directory is at fault instead of SQLite's
+    "attempt to write a readonly database".
+    """
+    make_private_dir(path)
+    fd, probe = tempfile.mkstemp(prefix=".hymy-write-check-", dir=path)
+    os.close(fd)
+    os.unlink(probe)
 
 
 def create_private_file(path):

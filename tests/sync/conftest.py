@@ -19,17 +19,18 @@ import sqlite3
 import threading
 import uuid
 from collections import Counter
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from unittest import mock
 
+import peewee
 import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.db import connection
+from kiosk.db import connection, database, open_database
 from kiosk.models import Outbox
 from sync.central.app import create_central_app
 from sync.common.clock import FakeClock
@@ -238,7 +239,13 @@ class World:
     def kiosk_cli(self, *args):
         """``hymy ARGS`` on the kiosk's data dir, on the kiosk's clock (as the kiosk app is)."""
         with mock.patch("kiosk.cli.sync_commands.SystemClock", lambda trust="auto": self.clock):
-            return cli(list(args), self.kiosk_env)
+            result = cli(list(args), self.kiosk_env)
+        # A command is a process of its own: ``--status`` binds the process's database read-only,
+        # which would outlive it here. Bind it back as the kiosk process has it.
+        if database.database != str(self.kiosk_db_path):
+            with suppress(peewee.DatabaseError):  # a test that broke the file on purpose
+                open_database(self.kiosk_db_path)
+        return result
 
     def status_lines(self):
         result = self.kiosk_cli("sync", "--status")
