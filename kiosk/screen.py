@@ -73,7 +73,8 @@ STREAM_RETRY_AFTER = 5
 
 
 def event_stream(subscription, heartbeat, max_age):
-    """Yield *subscription*'s ratings as SSE until *max_age* seconds have passed.
+    """Yield *subscription*'s ratings as SSE until *max_age* seconds have passed
+    or the kiosk stops (the subscription has ended).
 
     Real time, not the kiosk's injectable clock: this bounds how long a
     server thread is held, which is a property of the server, not of kiosk time.
@@ -81,8 +82,10 @@ def event_stream(subscription, heartbeat, max_age):
     deadline = time.monotonic() + max_age
     try:
         yield "retry: 1000\n: open\n\n"
-        while (remaining := deadline - time.monotonic()) > 0:
+        while not subscription.ended and (remaining := deadline - time.monotonic()) > 0:
             event = subscription.get(timeout=min(heartbeat, remaining))
+            if subscription.ended:
+                break
             yield ": heartbeat\n\n" if event is None else sse("rating", event)
     finally:
         subscription.close()
