@@ -1,21 +1,40 @@
-"""``hymy demo``: a realistic seeded week and a running kiosk."""
+"""``hymy demo``: a realistic seeded week, a running kiosk a new user can press
+from the terminal, an export line that writes a file, and a clean Ctrl+C."""
+import csv
+import io
 import os
+import pty
+import queue
 import re
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from gpiozero.pins.mock import MockFactory
 
-from kiosk.cli.demo import seed_ratings
+from kiosk.cli.demo import build_demo_app, seed_ratings, start_demo
+from kiosk.cli.demo_terminal import HELP, read_presses
+from kiosk.cli.stopping import end_streams_on_signals
+from kiosk.content_store import CENTRAL_CONTENT_FILE
 from kiosk.db import connection
 from kiosk.models import Followup, Rating
-from tests.conftest import free_port, wait_for
+from sync.common.clock import FakeClock
+from sync.uploader import Uploader
+from tests.conftest import LiveServer, free_port, stored_ratings, wait_for
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+#: 23:30 on a Monday evening in Helsinki (UTC+2 in January): hours after a counter open 8-20 has closed.
+EVENING = datetime(2026, 1, 5, 21, 30, tzinfo=timezone.utc)
 
 
 def test_seeded_week_looks_like_a_real_counter(kiosk):
@@ -38,35 +57,261 @@ def test_seeded_week_looks_like_a_real_counter(kiosk):
     assert [r.seq for r in sorted(rows, key=lambda r: r.seq)] == list(range(1, len(rows) + 1))
 
 
-@pytest.mark.slow
-def test_demo_serves_a_seeded_kiosk_that_syncs_to_its_central_and_cleans_up():
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "demo", "--port", str(port), "--central-port", "0"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env=dict(os.environ, HYMY_LOG_LEVEL="warning"),
-    )
+def typed(clock, *keys, pause=1.0):
+    """Lines as typed at the terminal, *pause* seconds of kiosk time apart."""
+    for key in keys:
+        yield f"{key}\n"
+        clock.advance(pause)
+
+
+def test_terminal_keys_press_the_real_buttons_and_say_what_was_stored(make_app, clock):
+    app = make_app(pin_factory=MockFactory())
+    panel = app.extensions["hymy"].buttons
+    lines = []
+    read_presses(typed(clock, "4", "2", "x", "", "1", pause=2.0), panel, lines.append)
+    assert lines == [
+        "stored: 4 (very happy), counted",
+        "stored: 2 (unhappy), filtered: repeat (pressed again within 3 s)",
+        HELP,
+        HELP,
+        "stored: 1 (very unhappy), counted",  # 6 s after the last stored press
+    ]
+    assert HELP.startswith("keys: 1 (very unhappy), 2, 3 or 4 (very happy) and Enter") and "Ctrl+C stops" in HELP
+    assert [(r.rating, r.source, r.filtered) for r in stored_ratings()] == [
+        (4, "button", None), (2, "button", "repeat"), (1, "button", None)]
+
+
+def test_terminal_keys_say_closed_and_unverified_and_a_dropped_bounce(make_app):
+    hours = {"opening_hours": {"mon": ["08:00-20:00"]}}
+    evening = FakeClock(EVENING)
+    app = make_app(clock=evening, pin_factory=MockFactory(), **hours)
+    lines = []
+    panel = app.extensions["hymy"].buttons
+    read_presses(typed(evening, "3", pause=10), panel, lines.append)
+    evening.set_trusted(False)  # NTP has not synchronised yet
+    read_presses(["3\n"], panel, lines.append)
+    read_presses(["3\n"], panel, lines.append)  # the same button again on the same instant: contact bounce
+    assert lines == [
+        "stored: 3 (happy), filtered: closed (outside opening hours)",
+        "stored: 3 (happy), filtered: unverified (the clock is not synchronised yet; central decides once it "
+        "knows the time)",
+        "not stored: a bounce (the same button again within 50 ms) or the database refused it (see the log)",
+    ]
+    assert [r.filtered for r in stored_ratings()] == ["closed", "unverified"]
+
+
+def test_a_tap_on_the_screen_is_not_taken_for_a_terminal_press(make_app, clock):
+    app = make_app(pin_factory=MockFactory())
+    panel, client = app.extensions["hymy"].buttons, app.test_client()
+
+    def keys():
+        yield "4\n"
+        clock.advance(10)
+        assert client.post("/api/ratings", json={"rating": 1}).status_code == 201  # another thread's tap
+        clock.advance(10)
+
+    lines = []
+    reader = threading.Thread(target=read_presses, args=(keys(), panel, lines.append))
+    reader.start()
+    reader.join(timeout=10)
+    assert lines == ["stored: 4 (very happy), counted"]
+    assert [r.source for r in stored_ratings()] == ["button", "touch"]
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """The demo as run_demo builds it, on a kiosk clock at 23:30 in Helsinki; closed after."""
+    clock = FakeClock(EVENING)
+    app = build_demo_app(tmp_path, clock=clock, pin_factory=MockFactory())
+    built = start_demo(app, tmp_path, days=2, central_port=0)
+    yield built
+    built.close()
+
+
+def sync_everything(demo):
+    """Sync passes until the kiosk has nothing pending (central's content arrives with the first)."""
+    uploader = Uploader(demo.kiosk.config, demo.kiosk.kiosk_id, demo.kiosk.clock, demo.kiosk.recorder.content_store)
+    client = demo.app.test_client()
+    for _ in range(10):
+        uploader.run_pass()
+        if client.get("/healthz").json["counts"]["pending_sync"] == 0:
+            return
+    raise AssertionError("still pending after 10 passes")
+
+
+def test_the_demo_site_is_open_around_the_clock(demo):
+    sync_everything(demo)
+    assert (demo.kiosk.config.data_dir / CENTRAL_CONTENT_FILE).exists()  # central's content is in force
+    assert demo.kiosk.clock.now().astimezone(HELSINKI).time().isoformat() == "23:30:00"
+    lines = []
+    read_presses(typed(demo.kiosk.clock, "4", pause=5), demo.kiosk.buttons, lines.append)
+    demo.kiosk.clock.set_trusted(False)  # a laptop whose clock NTP has not synchronised
+    read_presses(["2\n"], demo.kiosk.buttons, lines.append)
+    assert lines == ["stored: 4 (very happy), counted", "stored: 2 (unhappy), counted"]
+    assert "  the demo site is open around the clock: a tap counts at any hour" in demo.announcement("http://k/")
+
+    # The seeded history still follows a counter open 8-20, and nothing of it is closed.
+    with connection():
+        seeded = list(Rating.select().where(Rating.source != "button").order_by(Rating.seq))
+    assert {r.recorded_at.astimezone(HELSINKI).hour for r in seeded} <= set(range(8, 20))
+    assert not any(r.filtered in ("closed", "unverified") for r in seeded)
+
+
+def test_the_export_line_writes_the_csv_to_a_file_and_names_every_rating(demo):
+    read_presses(typed(demo.kiosk.clock, "4", pause=5), demo.kiosk.buttons, lambda line: None)
+    sync_everything(demo)
+    announced = [line for line in demo.announcement("http://127.0.0.1:8000/") if line.startswith("  export: ")]
+    assert announced == [f"  export: {demo.export_command()}"]
+    command = shlex.split(demo.export_command())
+    assert command[:5] == ["curl", "-o", "ratings.csv", "-H", f"Authorization: Bearer {demo.central.api_token}"]
+    assert command[5] == f"{demo.central.url}/api/v1/ratings?from=2026-01-03&to=2026-01-05"  # the site's dates
+
+    answer = requests.get(command[5], headers=dict([command[4].split(": ", 1)]), timeout=10)
+    assert answer.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert len(rows) == demo.seeded + 1  # two seeded days and this evening's press
+    evening = [row for row in rows if row["local_time"].startswith("2026-01-05T23:30")]
+    assert [(row["rating"], row["source"], row["filtered"]) for row in evening] == [("4", "button", "")]
+
+
+def test_a_stream_open_when_the_kiosk_stops_ends_at_once_and_frees_its_thread(make_app):
+    app = make_app(stream_heartbeat=10, stream_max_age=60)
+    server = LiveServer(app)
     try:
-        first = process.stdout.readline()
-        assert first.strip() == f"Hymy demo kiosk: http://127.0.0.1:{port}/"
-        data_dir = Path(re.search(r"data in (\S+)", process.stdout.readline())[1].rstrip(";"))
-        process.stdout.readline()  # health URL
-        central_url = re.search(r"Central server: (\S+)/", process.stdout.readline())[1]
-        process.stdout.readline()  # head-office user and password
-        api_token = re.search(r"Bearer (hymy_u_\S+)'", process.stdout.readline())[1]
-        health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()
+        stream = requests.get(f"{server.url}/events", stream=True, timeout=5)
+        lines = stream.iter_lines(decode_unicode=True)
+        assert next(lines) == "retry: 1000"
+        events = app.extensions["hymy"].events
+        started = time.monotonic()
+        events.close()
+        assert list(lines) == [": open", ""]  # the body ends: no heartbeat, no wait
+        assert time.monotonic() - started < 5
+        wait_for(lambda: events.subscriber_count == 0, message="the stream kept its slot")
+        late = requests.get(f"{server.url}/events", timeout=5)  # one opened while stopping ends at once too
+        assert late.status_code == 200 and late.text == "retry: 1000\n: open\n\n"
+    finally:
+        server.close()
+
+
+def test_the_stop_signals_end_the_streams_before_the_handler_already_set(make_app):
+    app = make_app()
+    events = app.extensions["hymy"].events
+    subscription = events.subscribe()
+    seen = []
+    previous = signal.signal(signal.SIGUSR1, lambda *_: seen.append(subscription.ended))
+    try:
+        end_streams_on_signals(events, signals=(signal.SIGUSR1,))
+        signal.raise_signal(signal.SIGUSR1)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert seen == [True]
+
+
+class Output:
+    """A process's lines, read on a thread so a test waits with a timeout, never forever."""
+
+    def __init__(self, stream):
+        self.lines, self._queue, self._stream = [], queue.Queue(), stream
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self._stream:
+            self._queue.put(line.rstrip("\n"))
+
+    def close(self):
+        """Once the process has exited: the rest has been read, close the pipe."""
+        self._reader.join(timeout=10)
+        self._stream.close()
+
+    def wait_for_line(self, pattern, timeout=60):
+        """The first line (from the last one taken on) that matches *pattern*."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            self.lines.append(line)
+            if match := re.search(pattern, line):
+                return match
+        raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(self.lines))
+
+
+def start_demo_process(log, stdin=subprocess.DEVNULL, **env):
+    """``python -m kiosk.cli demo`` on a free port (``--port`` takes no 0), its stderr in the file *log*."""
+    port = free_port()
+    with open(log, "w", encoding="utf-8") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk.cli", "demo", "--port", str(port), "--central-port", "0"],
+            stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, text=True, env=dict(os.environ, **env),
+        )
+    return process, port, Output(process.stdout)
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_the_demo_at_once_and_cleanly_with_a_screen_open_and_keys_typed(tmp_path):
+    terminal, keyboard = pty.openpty()  # stdin is a terminal: the demo reads the keys
+    process, port, output = start_demo_process(tmp_path / "stderr", stdin=keyboard)
+    os.close(keyboard)
+    try:
+        output.wait_for_line(rf"^Hymy demo kiosk: http://127\.0\.0\.1:{port}/$")
+        data_dir = Path(output.wait_for_line(r"data in (\S+) \(removed on exit\)")[1].rstrip(";"))
+        output.wait_for_line(r"^  type 1, 2, 3 or 4 and Enter")
+        os.write(terminal, b"4\n")
+        output.wait_for_line(r"^stored: 4 \(very happy\), counted$", timeout=10)
+        os.write(terminal, b"?\n")
+        output.wait_for_line(r"^keys: 1 \(very unhappy\)", timeout=10)
+
+        stream = requests.get(f"http://127.0.0.1:{port}/events", stream=True, timeout=10)
+        assert next(stream.iter_lines(decode_unicode=True)) == "retry: 1000"  # a server thread is held
+        assert data_dir.is_dir()
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        stopped_after = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(terminal)
+        output.close()
+    stderr = (tmp_path / "stderr").read_text(encoding="utf-8")
+    assert "Traceback" not in stderr and "still running" not in stderr
+    assert not [line for line in stderr.splitlines() if " WARNING " in line or " ERROR " in line], stderr
+    assert stopped_after < 5, f"waited {stopped_after:.1f} s for the open stream"  # waitress's wait is 5 s
+    assert not data_dir.exists()
+    stream.close()
+
+
+@pytest.mark.slow
+def test_demo_serves_a_seeded_kiosk_that_syncs_to_its_central_and_cleans_up(tmp_path):
+    process, port, output = start_demo_process(tmp_path / "stderr", HYMY_LOG_LEVEL="warning")
+    try:
+        output.wait_for_line(rf"^Hymy demo kiosk: http://127\.0\.0\.1:{port}/$")
+        data_dir = Path(output.wait_for_line(r"data in (\S+) \(removed on exit\)")[1])
+        output.wait_for_line(r"^Central server: (\S+)/")
+        export = output.wait_for_line(r"^  export: (curl .*)$")[1]
+        output.wait_for_line(r"^  the demo site is open around the clock")
+        health_url = f"http://127.0.0.1:{port}/healthz"
+        health = requests.get(health_url, timeout=10).json()
         assert health["counts"]["total"] > 700 and health["buttons"] == "mock"
         assert health["sync"]["enrolled"] is True
-        health_url = f"http://127.0.0.1:{port}/healthz"
-        wait_for(lambda: requests.get(health_url, timeout=5).json()["counts"]["pending_sync"] == 0, 30)
-        days = {"from": str(date.today() - timedelta(days=8)), "to": str(date.today())}
-        exported = requests.get(f"{central_url}/api/v1/ratings", params=days,
-                                headers={"Authorization": f"Bearer {api_token}"}, timeout=10)
-        assert len(exported.text.strip().splitlines()) - 1 == health["counts"]["total"]
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200
         assert requests.post(f"http://127.0.0.1:{port}/api/ratings", json={"rating": 4}, timeout=5).status_code == 201
+        wait_for(lambda: requests.get(health_url, timeout=5).json()["counts"]["pending_sync"] == 0, 30)
+
+        # The announced line, as a user pastes it: quiet, the CSV in ratings.csv, every rating in it.
+        command = shlex.split(export)
+        if shutil.which("curl"):
+            done = subprocess.run([*command, "--silent", "--fail"], cwd=tmp_path, capture_output=True, timeout=30)
+            assert done.returncode == 0 and done.stdout == b""
+            text = (tmp_path / "ratings.csv").read_text(encoding="utf-8")
+        else:
+            text = requests.get(command[5], headers=dict([command[4].split(": ", 1)]), timeout=10).text
+        assert len(text.strip().splitlines()) - 1 == health["counts"]["total"] + 1
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
-        process.stdout.close()
+        output.close()
     assert not data_dir.exists()

@@ -2,21 +2,30 @@
 
 The seeded ratings go through the same :class:`~kiosk.recorder.Recorder` as
 live presses, driven by a :class:`~kiosk.clock.FakeClock` walked through the
-past days, so they look exactly like rows a kiosk would have written.
+past days, so they look exactly like rows a kiosk would have written. The
+seeded days follow a counter open 8-20 (``FOOTFALL``); the demo site itself is
+open around the clock, so the taps of an evening demo count.
 """
 import random
 import shutil
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import click
 
 from kiosk.db import connection
+from kiosk.enrollment import EnrollmentError
 from kiosk.recorder import Recorder
 from sync.common.clock import FakeClock
+from sync.uploader import Uploader
+
+from .demo_central import DemoCentral, start_demo_central
+from .demo_terminal import read_presses
+from .errors import CommandError
 
 # Typical footfall by local hour at a service counter open 8-20 (visits per hour).
 FOOTFALL = {8: 6, 9: 10, 10: 14, 11: 22, 12: 30, 13: 26, 14: 16, 15: 14, 16: 20, 17: 26, 18: 18, 19: 8}
@@ -66,60 +75,139 @@ def seed_ratings(kiosk_id, content_store, zone, days, rng=None, today=None):
     return count
 
 
-def _read_presses(panel):
-    """Let the person at the terminal press the simulated buttons: 1-4 + Enter."""
-    for line in sys.stdin:
-        key = line.strip()
-        if key in ("1", "2", "3", "4"):
-            panel.press(int(key))
-
-
 def _enroll(kiosk, central):
     """Enrol the demo kiosk with the demo central, as `hymy enroll` does."""
     from sync.enrollment import enrol
 
+    try:
+        with connection():
+            enrol(kiosk.config.data_dir, kiosk.kiosk_id, central.url, central.kiosk_token, kiosk.clock)
+    except EnrollmentError as error:
+        raise CommandError(f"enrolling with the demo central: {error}") from None
+
+
+@dataclass
+class Demo:
+    """A seeded kiosk app enrolled with a demo central, both on a temporary *root*."""
+
+    root: Path
+    app: object
+    central: DemoCentral
+    seeded: int
+    days: int
+    today: date  # the site's local date; the seeded days end the day before
+    _sync: tuple = None  # (stop event, thread) while the uploader runs
+
+    @property
+    def kiosk(self):
+        return self.app.extensions["hymy"]
+
+    def export_command(self):
+        """The ``curl`` line for the CSV export of the seeded days and today, into a file.
+
+        ``from`` and ``to`` are the site's local dates, both included, as the export reads them.
+        """
+        url = f"{self.central.url}/api/v1/ratings?from={self.today - timedelta(days=self.days)}&to={self.today}"
+        return f"curl -o ratings.csv -H 'Authorization: Bearer {self.central.api_token}' '{url}'"
+
+    def announcement(self, url, terminal_buttons=False):
+        """What the demo prints once the kiosk answers at *url*."""
+        config = self.kiosk.config
+        lines = [
+            f"Hymy demo kiosk: {url}",
+            f"  {self.seeded} ratings seeded over {self.days} days; data in {self.root} (removed on exit)",
+            f"  health: {url}healthz",
+            f"Central server: {self.central.url}/  (the kiosk syncs every {config.sync_interval:g} s)",
+            f"  head-office user: {self.central.user}, password {self.central.password}",
+            f"  export: {self.export_command()}",
+            "  the demo site is open around the clock: a tap counts at any hour",
+        ]
+        if terminal_buttons:
+            lines.append("  type 1, 2, 3 or 4 and Enter to press a physical button; Ctrl+C stops")
+        return lines
+
+    def start_sync(self):
+        """Run the uploader every ``sync_interval`` seconds, as ``sync_in_kiosk`` does in
+        ``hymy kiosk``, on a thread :meth:`close` stops and waits for before the data goes."""
+        kiosk = self.kiosk
+        uploader = Uploader(kiosk.config, kiosk.kiosk_id, kiosk.clock, kiosk.recorder.content_store)
+        stop = threading.Event()
+        thread = threading.Thread(target=uploader.loop, args=(stop,), name="hymy-sync", daemon=True)
+        thread.start()
+        self._sync = (stop, thread)
+
+    def close(self):
+        """Stop syncing (waiting for a pass under way), then central, then the kiosk's pins."""
+        if self._sync is not None:
+            stop, thread = self._sync
+            stop.set()
+            thread.join(timeout=self.kiosk.config.sync_connect_timeout + self.kiosk.config.sync_read_timeout)
+            self._sync = None
+        self.central.close()
+        self.kiosk.close()
+
+
+def build_demo_app(root, host=None, port=None, clock=None, pin_factory=None):
+    """The demo kiosk's app on *root*/kiosk: mock buttons, a sync every 5 s.
+
+    ``sync_in_kiosk`` is off because :meth:`Demo.start_sync` runs the uploader
+    itself, so it can stop it before the data dir is removed.
+    """
+    from .kiosk_commands import build_app
+
+    overrides = {"data_dir": str(root / "kiosk"), "pin_factory": "mock", "sync_interval": 5, "sync_in_kiosk": False}
+    overrides.update({k: v for k, v in (("host", host), ("port", port)) if v is not None})
+    return build_app(config=overrides, clock=clock, pin_factory=pin_factory)
+
+
+def start_demo(app, root, days=7, central_port=8100):
+    """Seed *app*'s kiosk with *days* days, start the demo central on *root*/central and enrol with it."""
+    kiosk = app.extensions["hymy"]
+    zone = kiosk.config.opening_hours.zone
+    today = kiosk.clock.now().astimezone(zone).date()
     with connection():
-        enrol(kiosk.config.data_dir, kiosk.kiosk_id, central.url, central.kiosk_token, kiosk.clock)
+        seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, zone, days, today=today)
+    try:
+        central = start_demo_central(root / "central", kiosk.config.host, central_port)
+    except OSError as error:
+        raise CommandError(f"central port {central_port}: {error.strerror}") from None
+    try:
+        _enroll(kiosk, central)
+    except CommandError:
+        central.close()
+        raise
+    return Demo(root, app, central, seeded, days, today)
 
 
 def run_demo(host=None, port=None, days=7, central_port=8100):
-    """Seed a kiosk, start a central server, enrol the kiosk, serve both."""
-    from .demo_central import start_demo_central
-    from .errors import CommandError
-    from .kiosk_commands import build_app
+    """Seed a kiosk, start a central server, enrol the kiosk, serve both until Ctrl+C."""
     from .serve import configure_logging, serve
+    from .stopping import end_streams_on_signals
 
     root = Path(tempfile.mkdtemp(prefix="hymy-demo-"))
-    central = None
+    app = demo = None
     try:
-        overrides = {"data_dir": str(root / "kiosk"), "pin_factory": "mock", "sync_interval": 5}
-        overrides.update({k: v for k, v in (("host", host), ("port", port)) if v is not None})
-        app = build_app(config=overrides)
+        app = build_demo_app(root, host, port)
         config = app.config["HYMY"]
         configure_logging(config.log_level)
-        kiosk = app.extensions["hymy"]
-        with connection():
-            seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, config.opening_hours.zone, days)
-        try:
-            central = start_demo_central(root / "central", config.host, central_port)
-        except OSError as error:
-            raise CommandError(f"central port {central_port}: {error.strerror}") from None
-        _enroll(kiosk, central)
+        demo = start_demo(app, root, days, central_port)
+        terminal_buttons = demo.kiosk.buttons is not None and sys.stdin is not None and sys.stdin.isatty()
 
-        def announce(url):
-            click.echo(f"Hymy demo kiosk: {url}")
-            click.echo(f"  {seeded} ratings seeded over {days} days; data in {root} (removed on exit)")
-            click.echo(f"  health: {url}healthz")
-            click.echo(f"Central server: {central.url}/  (the kiosk syncs every {config.sync_interval:g} s)")
-            click.echo(f"  head-office user: {central.user}, password {central.password}")
-            click.echo(f"  export: curl -H 'Authorization: Bearer {central.api_token}' "
-                       f"'{central.url}/api/v1/ratings?from={date.today() - timedelta(days=days)}&to={date.today()}'")
-            if sys.stdin is not None and sys.stdin.isatty():
-                click.echo("  type 1, 2, 3 or 4 and Enter to press a physical button; Ctrl+C stops")
-                threading.Thread(target=_read_presses, args=(kiosk.buttons,), daemon=True).start()
+        def on_ready(url):
+            for line in demo.announcement(url, terminal_buttons):
+                click.echo(line)
+            end_streams_on_signals(demo.kiosk.events)
+            demo.start_sync()
+            if terminal_buttons:
+                threading.Thread(target=read_presses, args=(sys.stdin, demo.kiosk.buttons, click.echo),
+                                 name="hymy-demo-keys", daemon=True).start()
 
-        serve(app, config.host, config.port, on_ready=announce)
+        serve(app, config.host, config.port, on_ready=on_ready)
+    except KeyboardInterrupt:
+        pass  # Ctrl+C before the kiosk listened: stop as after
     finally:
-        if central is not None:
-            central.close()
+        if demo is not None:
+            demo.close()
+        elif app is not None:
+            app.extensions["hymy"].close()
         shutil.rmtree(root, ignore_errors=True)
