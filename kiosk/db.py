@@ -57,12 +57,14 @@ def open_database_read_only(path, busy_timeout_ms=5000):
     # On a read-only file system SQLite cannot make the WAL's shared-memory
     # file; nothing can change the database there, so it is opened immutable.
     read_only_fs = os.statvfs(path).f_flag & os.ST_RDONLY
-    database.init(f"file:{path}?{'immutable=1' if read_only_fs else 'mode=ro'}", uri=True, timeout=busy_timeout_ms / 1000, check_same_thread=False,
+    database.init(f"file:{path}?{'immutable=1' if read_only_fs else 'mode=ro'}", uri=True,
+                  timeout=busy_timeout_ms / 1000, check_same_thread=False,
                   pragmas={"busy_timeout": busy_timeout_ms, "query_only": 1})
     with database.connection_context():
         version = schema_version(database)
     if version != LATEST:
-        newer = "newer than this software; upgrade hymy" if version > LATEST else "older; start the kiosk once to upgrade it"
+        newer = ("newer than this software; upgrade hymy" if version > LATEST
+                 else "older; start the kiosk once to upgrade it")
         raise StorageError(f"database {path}: schema version {version} is {newer} (this software: {LATEST})")
     return database
 

@@ -5,18 +5,22 @@ commands write nothing."""
 import errno
 import hashlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from kiosk.cli import main
 from kiosk.cli.environment import unknown_variables
 from kiosk.cli.errors import address_error, data_dir_error
+from tests.conftest import answers, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -277,3 +281,30 @@ def test_known_variables_and_the_other_parts_are_not_reported():
                "PATH": "/bin", "HYMY_WHATEVER": "z"}
     assert unknown_variables(environ, central=False) == [("HYMY_WHATEVER", None)]
     assert unknown_variables(environ, central=True) == []
+
+
+# --- stopping --------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_the_kiosk_stops_at_once_on_sigterm_with_a_screen_open(tmp_path):
+    """systemd's stop: an open event stream must not hold the kiosk for waitress's 5 s per thread."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYMY_")}
+    env.update(HYMY_DATA_DIR=str(tmp_path / "data"), HYMY_PIN_FACTORY="mock", PYTHONPATH=str(ROOT))
+    process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "kiosk", "--port", str(port)], env=env,
+                               text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), message="kiosk up", process=process)
+        with requests.get(f"http://127.0.0.1:{port}/events", stream=True, timeout=10) as stream:
+            assert stream.status_code == 200
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=30)
+            stopped_after = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert "Traceback" not in stderr and "still running" not in stderr
+    assert stopped_after < 4.5, f"stopping took {stopped_after:.1f} s: the stream held a thread"

@@ -10,6 +10,7 @@ from waitress.server import create_server
 from kiosk.lan_guard import network_warning
 
 from .errors import address_error, check_address
+from .stopping import end_streams_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,12 @@ def start_background_sync(app):
     uploader = Uploader(kiosk.config, kiosk.kiosk_id, kiosk.clock, kiosk.recorder.content_store)
     thread = threading.Thread(target=uploader.loop, args=(stop,), name="hymy-sync", daemon=True)
     thread.start()
-    kiosk.closers.append(stop.set)
+
+    def stop_sync():
+        stop.set()
+        thread.join(timeout=kiosk.config.sync_connect_timeout + kiosk.config.sync_read_timeout)
+
+    kiosk.closers.append(stop_sync)
     return thread
 
 
@@ -49,6 +55,7 @@ def serve(app, host, port, on_ready=None):
     config = app.config["HYMY"]
     # systemd stops with SIGTERM: leave through the finally below, pins released.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    end_streams_on_signals(app.extensions["hymy"].events)
     server = None
     try:
         # Each open Server-Sent Events stream holds one thread for at most
