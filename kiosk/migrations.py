@@ -97,7 +97,47 @@ def _run(statements):
     return step
 
 
-MIGRATIONS = (_run(SCHEMA_V1), _run(SCHEMA_V2), _v3)
+SCHEMA_V4 = (
+    # The manager's figures per local hour, kept when raw rows are pruned (never
+    # pruned themselves) and maintained in the recorder's transaction. An hour is
+    # keyed by the UTC instant it starts, so a fall-back day's repeated local hour
+    # is two rows; local_day and local_hour are its place on the kiosk's calendar.
+    """CREATE TABLE hourly_count (
+        hour_start TEXT PRIMARY KEY NOT NULL,
+        local_day TEXT NOT NULL,
+        local_hour INTEGER NOT NULL CHECK (local_hour BETWEEN 0 AND 23),
+        face_1 INTEGER NOT NULL DEFAULT 0,
+        face_2 INTEGER NOT NULL DEFAULT 0,
+        face_3 INTEGER NOT NULL DEFAULT 0,
+        face_4 INTEGER NOT NULL DEFAULT 0,
+        repeat INTEGER NOT NULL DEFAULT 0,
+        closed INTEGER NOT NULL DEFAULT 0,
+        unverified INTEGER NOT NULL DEFAULT 0,
+        followups INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX hourly_count_day ON hourly_count (local_day)",
+    # Follow-ups of counted ratings per reason, in their rating's hour; unhappy
+    # counts those of ratings 1-2, what a manager acts on.
+    """CREATE TABLE hourly_reason (
+        hour_start TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        reason_group TEXT NOT NULL,
+        followups INTEGER NOT NULL DEFAULT 0,
+        unhappy INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (hour_start, reason)
+    )""",
+    # The kiosk's own decision of an unverified rating once its boot's clock
+    # was trusted (the same correction central makes); the rating stays as recorded.
+    """CREATE TABLE clock_decision (
+        rating_id TEXT PRIMARY KEY NOT NULL REFERENCES rating (id) ON DELETE CASCADE,
+        corrected_at TEXT NOT NULL,
+        filtered TEXT CHECK (filtered IS NULL OR filtered = 'closed')
+    )""",
+    # Small device state a person sets: the pause, the manager screen's lock-out.
+    "CREATE TABLE kiosk_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
+)
+
+MIGRATIONS = (_run(SCHEMA_V1), _run(SCHEMA_V2), _v3, _run(SCHEMA_V4))
 LATEST = len(MIGRATIONS)
 
 

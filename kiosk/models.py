@@ -228,3 +228,56 @@ class Boot(BaseModel):
     first_seen_at = UtcDateTimeField()
     trusted_wall = UtcDateTimeField(null=True)
     trusted_monotonic = peewee.FloatField(null=True)
+
+
+class HourlyCount(BaseModel):
+    """One local hour's counts, kept beyond raw retention (see migrations, version 4)."""
+
+    hour_start = UtcDateTimeField(primary_key=True)
+    local_day = peewee.TextField()
+    local_hour = peewee.IntegerField()
+    face_1 = peewee.IntegerField(default=0)
+    face_2 = peewee.IntegerField(default=0)
+    face_3 = peewee.IntegerField(default=0)
+    face_4 = peewee.IntegerField(default=0)
+    repeat = peewee.IntegerField(default=0)
+    closed = peewee.IntegerField(default=0)
+    unverified = peewee.IntegerField(default=0)
+    followups = peewee.IntegerField(default=0)
+
+
+class HourlyReason(BaseModel):
+    """Follow-ups of counted ratings per reason in one local hour (unhappy: of ratings 1-2)."""
+
+    hour_start = UtcDateTimeField()
+    reason = peewee.TextField()
+    reason_group = peewee.TextField()
+    followups = peewee.IntegerField(default=0)
+    unhappy = peewee.IntegerField(default=0)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("hour_start", "reason")
+
+
+class ClockDecision(BaseModel):
+    """The kiosk's decision of an unverified rating, once its boot's clock was trusted."""
+
+    rating = peewee.ForeignKeyField(Rating, column_name="rating_id", primary_key=True, on_delete="CASCADE")
+    corrected_at = UtcDateTimeField()
+    filtered = peewee.TextField(null=True)
+
+
+class KioskState(BaseModel):
+    """Device state a person sets (the pause, the manager lock-out), as JSON values."""
+
+    key = peewee.TextField(primary_key=True)
+    value = peewee.TextField()
+
+    @classmethod
+    def read(cls, key, default=None):
+        row = cls.get_or_none(cls.key == key)
+        return json.loads(row.value) if row else default
+
+    @classmethod
+    def write(cls, key, value):
+        cls.insert(key=key, value=json.dumps(value)).on_conflict("replace").execute()

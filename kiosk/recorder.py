@@ -10,6 +10,11 @@ delete: a filtered press is stored with its flag and left out of the figures.
 - ``closed``: outside the opening hours, decided only while the clock is
   trusted; with an untrusted clock the flag is ``unverified`` and central
   decides from the corrected time.
+- paused: while a manager has paused the kiosk every press is ``closed``,
+  whatever the clock says: a pause is a known fact, not a guess from time.
+
+Each rating and follow-up is also counted in its local hour (kiosk/hourly.py)
+in the same transaction, for the manager's figures beyond raw retention.
 """
 import json
 import logging
@@ -25,9 +30,13 @@ from sync.protocol import CLOSED, COMMENT_MAX, RATINGS, REPEAT, SOURCES, UNVERIF
 
 from .db import database
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
-from .models import Boot, Followup, Outbox, QuestionText, Rating, immediate_transaction
+from .hourly import HourKeys, add_followup, add_to_hour, column_of, counted_hour
+from .models import Boot, Followup, KioskState, Outbox, QuestionText, Rating, immediate_transaction
 
 log = logging.getLogger(__name__)
+
+#: kiosk_state key: true while a manager has paused the kiosk.
+PAUSED = "paused"
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,25 @@ class Recorder:
         self._boots_seen = set()
         self._boots_trusted = set()
         self._questions_noted = set()
+        self._hour_keys = HourKeys()
+        with _stored("pause state"):
+            self._paused = bool(KioskState.read(PAUSED, False))
+
+    @property
+    def paused(self):
+        """True while a manager has paused the kiosk (kept in the database: it survives a restart)."""
+        return self._paused
+
+    def pause(self, paused=True):
+        """Pause (or with *paused* false, resume) the kiosk: presses go on being stored, as ``closed``."""
+        with self._lock, _stored("pause"):
+            with database.atomic("IMMEDIATE"):
+                KioskState.write(PAUSED, bool(paused))
+            self._paused = bool(paused)
+        log.info("kiosk %s by the manager", "paused" if paused else "resumed")
+
+    def resume(self):
+        self.pause(False)
 
     @property
     def content(self):
@@ -119,7 +147,7 @@ class Recorder:
                 )
         with self._lock, _stored("rating"):
             now, monotonic, trusted, boot_id = self._moment()
-            with immediate_transaction():
+            with immediate_transaction() as connection:
                 last = Rating.last_press()
                 filtered = self._filter(content, now, monotonic, trusted, boot_id, last)
                 rating_id, seq = str(uuid.uuid4()), last[0] + 1 if last else 1
@@ -138,6 +166,8 @@ class Recorder:
                     filtered=filtered,
                 )
                 Outbox.append(kind="rating", item_id=rating_id)
+                hour = self._hour_keys.of(now, content.opening_hours.zone)
+                add_to_hour(connection, hour, column_of(rating, filtered))
                 noted = self._note_boot(now, monotonic, trusted, boot_id) + self._note_question(question)
             for cache, key in noted:  # only once committed: a rolled-back note must be written again
                 cache.add(key)
@@ -160,6 +190,7 @@ class Recorder:
         with self._lock, _stored("follow-up"):
             now, monotonic, trusted, boot_id = self._moment()
             with database.atomic("IMMEDIATE"):
+                connection = database.connection()
                 if not Rating.select().where(Rating.id == rating_id).exists():
                     raise NotFoundError("no rating with that id")
                 if Followup.select().where(Followup.rating == rating_id).exists():
@@ -176,6 +207,11 @@ class Recorder:
                     monotonic=monotonic,
                 )
                 Outbox.create(kind="followup", item_id=row.id)
+                counted = counted_hour(connection, rating_id)
+                if counted is not None:  # the follow-up of a counted rating counts in its rating's hour
+                    rating, moment = counted
+                    add_followup(connection, self._hour_keys.of(moment, self.content.opening_hours.zone), rating,
+                                 offered.key, offered.group)
         return row.id
 
     def _moment(self):
@@ -183,6 +219,8 @@ class Recorder:
         return self.clock.now(), self.clock.monotonic(), self.clock.trusted(), self.clock.boot_id()
 
     def _filter(self, content, now, monotonic, trusted, boot_id, last):
+        if self._paused:
+            return CLOSED
         if last is not None and last[1] == boot_id and 0 <= monotonic - last[2] < self.press_interval:
             return REPEAT
         if content.opening_hours.always_open:

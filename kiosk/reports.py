@@ -1,0 +1,201 @@
+"""The manager's figures: a day and a week, counted from the hourly rows.
+
+The counts come from ``hourly_count`` / ``hourly_reason`` (kiosk/hourly.py),
+which outlive raw retention, so a past day shows in full as long as the
+calendar offers it. The formulas, from counts to figures, are
+:mod:`sync.figures`' (the same central uses): nothing here restates one.
+Only the latest comments are read from the raw rows, which is where
+comments live.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sync import figures
+from sync.defaults import DEFAULT_MIN_RESPONSES
+from sync.figures import Counts, Drivers
+from sync.protocol import FILTERS
+
+from .hourly import HOUR, decide_unverified, first_complete_day
+from .models import Followup, HourlyCount, HourlyReason, Rating
+
+LATEST_COMMENTS = 20
+
+
+@dataclass(frozen=True)
+class HourBar:
+    """One local hour of a day (a day has 23, 24 or 25 of them)."""
+
+    label: str  # "08"; the repeated hour of a fall-back day is "02" and "02 (2)"
+    hour_start: datetime  # UTC
+    counts: Counts
+
+
+@dataclass(frozen=True)
+class Comment:
+    rating: int
+    reason: str
+    reason_group: str
+    text: str
+    recorded_at: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    day: date
+    zone: object
+    counts: Counts
+    awaiting_clock: int  # unverified ratings a trusted clock has not placed yet
+    satisfaction: int | None  # whole percent; None: too few
+    happy_index: float | None  # one decimal
+    target: float | None
+    below_target: bool | None
+    min_responses: int
+    followup_rate: int | None
+    hours: list
+    last_week: list  # the same weekday a week earlier, hour by hour
+    drivers_all: Drivers
+    drivers_unhappy: Drivers
+    comments: list
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    first_day: date
+    last_day: date
+    days: list  # [(date, Counts)], oldest first
+    heat: list  # [weekday 0 = Monday][local hour 0..23] -> Counts
+    counts: Counts
+    satisfaction: int | None
+    happy_index: float | None
+    min_responses: int
+
+
+def day_bounds(day, zone):
+    """The UTC instants a local *day* starts and ends (23, 24 or 25 hours apart)."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    return start, end
+
+
+def day_hours(day, zone):
+    """``[(label, UTC start)]`` for each local hour of *day*."""
+    start, end = day_bounds(day, zone)
+    hours, seen = [], {}
+    moment = start
+    while moment < end:
+        hour = moment.astimezone(zone).hour
+        seen[hour] = seen.get(hour, 0) + 1
+        hours.append((f"{hour:02d}" if seen[hour] == 1 else f"{hour:02d} ({seen[hour]})", moment))
+        moment += HOUR
+    return hours
+
+
+def _counts(row, reasons, unhappy):
+    return Counts(
+        faces=(row.face_1, row.face_2, row.face_3, row.face_4),
+        filtered={name: getattr(row, name) for name in FILTERS if getattr(row, name)},
+        followups=row.followups,
+        reasons=reasons,
+        unhappy_reasons=unhappy,
+    )
+
+
+def _hourly(first_day, last_day):
+    """``{hour_start: (row, Counts)}`` for the local days from *first_day* to *last_day*, and reason groups."""
+    rows = list(HourlyCount.select().where(HourlyCount.local_day.between(first_day.isoformat(),
+                                                                            last_day.isoformat())))
+    starts = [row.hour_start for row in rows]
+    reasons, unhappy, groups = {}, {}, {}
+    if starts:
+        query = HourlyReason.select().where(HourlyReason.hour_start.between(min(starts), max(starts)))
+        for item in query:
+            groups[item.reason] = item.reason_group
+            if item.followups:
+                reasons.setdefault(item.hour_start, {})[item.reason] = item.followups
+            if item.unhappy:
+                unhappy.setdefault(item.hour_start, {})[item.reason] = item.unhappy
+    hourly = {row.hour_start: (row, _counts(row, reasons.get(row.hour_start, {}), unhappy.get(row.hour_start, {})))
+              for row in rows}
+    return hourly, groups
+
+
+def _bars(day, zone, hourly):
+    return [HourBar(label, start, hourly[start][1] if start in hourly else Counts())
+            for label, start in day_hours(day, zone)]
+
+
+def latest_comments(day, zone, limit=LATEST_COMMENTS):
+    """The day's latest comments with their rating and reason, newest first (blank ones left out)."""
+    start, end = day_bounds(day, zone)
+    query = (Followup.select(Followup, Rating.rating)
+             .join(Rating)
+             .where(Rating.recorded_at.between(start, end - timedelta(microseconds=1)),
+                    Followup.comment.is_null(False), Followup.comment != "")
+             .order_by(Followup.recorded_at.desc())
+             .limit(limit))
+    return [Comment(f.rating.rating, f.reason, f.reason_group, f.comment, f.recorded_at) for f in query]
+
+
+def day_figures(day, content, min_responses=None):
+    """Everything the Today page shows for the local *day*."""
+    zone = content.opening_hours.zone
+    min_responses = _min_responses(content, min_responses)
+    decide_unverified(content.opening_hours)
+    hourly, groups = _hourly(day - timedelta(days=7), day)
+    hours = _bars(day, zone, hourly)
+    counts = Counts.total(bar.counts for bar in hours)
+    target = content.target
+    return DayFigures(
+        day=day,
+        zone=zone,
+        counts=counts,
+        awaiting_clock=counts.filtered.get("unverified", 0),
+        satisfaction=figures.whole_percent(figures.satisfaction(counts, min_responses)),
+        happy_index=figures.one_decimal(figures.happy_index(counts, min_responses)),
+        target=target,
+        below_target=figures.below_target(counts, target, min_responses),
+        min_responses=min_responses,
+        followup_rate=figures.whole_percent(figures.followup_rate(counts)),
+        hours=hours,
+        last_week=_bars(day - timedelta(days=7), zone, hourly),
+        drivers_all=figures.drivers(counts.reasons, groups),
+        drivers_unhappy=figures.drivers(counts.unhappy_reasons, groups),
+        comments=latest_comments(day, zone),
+    )
+
+
+def week_figures(last_day, content, min_responses=None):
+    """The seven local days ending on *last_day*: day by day, and weekday × hour."""
+    min_responses = _min_responses(content, min_responses)
+    decide_unverified(content.opening_hours)
+    first_day = last_day - timedelta(days=6)
+    hourly, _ = _hourly(first_day, last_day)
+    by_day = {}
+    heat = [[Counts() for _ in range(24)] for _ in range(7)]
+    for row, counts in hourly.values():
+        local_day = date.fromisoformat(row.local_day)
+        by_day[local_day] = by_day.get(local_day, Counts()) + counts
+        heat[local_day.weekday()][row.local_hour] = heat[local_day.weekday()][row.local_hour] + counts
+    days = [(first_day + timedelta(days=n), by_day.get(first_day + timedelta(days=n), Counts())) for n in range(7)]
+    total = Counts.total(counts for _, counts in days)
+    return WeekFigures(
+        first_day=first_day,
+        last_day=last_day,
+        days=days,
+        heat=heat,
+        counts=total,
+        satisfaction=figures.whole_percent(figures.satisfaction(total, min_responses)),
+        happy_index=figures.one_decimal(figures.happy_index(total, min_responses)),
+        min_responses=min_responses,
+    )
+
+
+def available_days(zone, now):
+    """``(first day shown in full or None, today)`` in the kiosk's zone."""
+    return first_complete_day(), now.astimezone(zone).date()
+
+
+def _min_responses(content, given):
+    if given is not None:
+        return given
+    return getattr(content, "min_responses", None) or DEFAULT_MIN_RESPONSES
