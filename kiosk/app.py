@@ -2,17 +2,22 @@
 
 ``create_app(config)`` builds one kiosk: configuration, the local database,
 the recorder, the screen, the HTTP API (guarded when it listens beyond
-loopback) and the physical buttons, each wired by its own ``init_app`` in the
-order of the data path.
+loopback), the manager's screens and the physical buttons, each wired by its
+own ``init_app`` in the order of the data path.
+
+Every form is CSRF-protected (Flask-WTF). The customer's JSON API is exempt
+and keeps its contract: it takes only ``application/json`` bodies, which
+another site's page cannot post without a CORS preflight this kiosk never grants.
 """
 import logging
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from sync.common.clock import SystemClock
 from sync.common.templates import part_templates
 
-from . import api, buttons, db, i18n, lan_guard, screen
+from . import api, buttons, db, i18n, lan_guard, manager, screen
 from .api import MAX_BODY_BYTES
 from .config import KioskConfig, load_config
 from .content import Content
@@ -24,7 +29,6 @@ from .resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, STATIC_DIR, TEMPLATE_FOL
 from .runtime import KioskParts
 
 log = logging.getLogger(__name__)
-
 
 
 def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
@@ -61,6 +65,8 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
     i18n.init_app(app)
     screen.init_app(app)
     api.init_app(app)
+    manager.init_app(app)
+    CSRFProtect(app).exempt(api.bp)
     lan_guard.init_app(app)
     buttons.init_app(app, pin_factory=pin_factory)
     return app

@@ -12,4 +12,4 @@ STATIC_DIR = PACKAGE_DIR / "static"
 TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
 CHECKOUT_TEMPLATES = PACKAGE_DIR.parent / "templates"
 #: The template folders that belong to the kiosk.
-TEMPLATE_FOLDERS = ("kiosk",)
+TEMPLATE_FOLDERS = ("kiosk", "manager")

@@ -1,0 +1,213 @@
+"""The store manager's screens on the kiosk: ``/manager``, behind a PIN.
+
+The kiosk stands in a public place, so getting in is deliberately narrow:
+
+- a PIN of 4-8 digits, kept only as a password hash (``hymy set-pin``,
+  kiosk/manager_access.py); with no PIN set the page says how to set one and
+  shows nothing else;
+- five wrong PINs lock the manager screen for the whole device, in every
+  browser, for five minutes (the lock-out lives in the database);
+- the session ends after three minutes without a touch, measured on the
+  kiosk's injectable clock, on "Back to customers", and at every restart (the
+  cookie is signed with a secret made when the process starts and kept
+  nowhere; it is scoped to ``/manager``, HttpOnly and SameSite=Strict);
+- every form carries a CSRF token (Flask-WTF, set up in kiosk/app.py).
+
+The pages only read figures (kiosk/reports.py) and write through storage
+functions (the recorder's pause, manager_access); the charts are SVG drawn by
+the templates from kiosk/manager_charts.py's geometry.
+"""
+import functools
+import secrets
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import manager_pages, pin
+from .manager_access import LockOut
+from .runtime import current_parts
+
+bp = Blueprint("manager", __name__, url_prefix="/manager")
+
+#: Seconds without a touch after which the manager's session ends.
+IDLE_SECONDS = 180
+_SESSION = "manager"
+
+
+# -- getting in ---------------------------------------------------------------------------------
+
+def _data_dir():
+    return current_parts().config.data_dir
+
+
+def _lockout():
+    return LockOut()
+
+
+def session_alive():
+    """True while this browser's manager session is open; each call counts as a touch.
+
+    Idle time is read on the kiosk's monotonic clock (the clock tests move),
+    never the wall clock, which NTP may jump.
+    """
+    state = session.get(_SESSION)
+    if not state:
+        return False
+    clock = current_parts().clock
+    now = clock.monotonic()
+    if state.get("boot") != clock.boot_id() or not 0 <= now - state.get("seen", -1e18) <= IDLE_SECONDS:
+        session.pop(_SESSION, None)
+        flash(gettext("The manager screen closed after three minutes without a touch."))
+        return False
+    session[_SESSION] = {**state, "seen": now}
+    return True
+
+
+def _open_session():
+    clock = current_parts().clock
+    session.clear()  # a fresh session (and CSRF token) for the signed-in manager
+    session[_SESSION] = {"boot": clock.boot_id(), "seen": clock.monotonic(), "id": secrets.token_hex(8)}
+
+
+def signed_in(view):
+    """Only for a signed-in manager: otherwise back to ``/manager`` (PIN, or how to set one)."""
+
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        if not pin.pin_is_set(_data_dir()) or not session_alive():
+            return redirect(url_for("manager.today", **manager_pages.language_args()))
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def _login_page(status=200, wrong=False):
+    locked_until = _lockout().locked_until(current_parts().clock.now())
+    return render_template("manager/login.html", wrong=wrong, locked_until=locked_until,
+                           locked_until_text=manager_pages.local_time(locked_until) if locked_until else "",
+                           **manager_pages.common()), (429 if locked_until else status)
+
+
+@bp.post("/login")
+def login():
+    """Check the PIN; five wrong ones lock the manager screen device-wide for five minutes."""
+    if not pin.pin_is_set(_data_dir()):
+        return redirect(url_for("manager.today", **manager_pages.language_args()))
+    lockout, now = _lockout(), current_parts().clock.now()
+    if lockout.locked_until(now):
+        return _login_page()
+    if pin.check_pin(_data_dir(), request.form.get("pin", "")):
+        lockout.success()
+        _open_session()
+        return redirect(url_for("manager.today", **manager_pages.language_args()))
+    lockout.failure(now)
+    return _login_page(status=403, wrong=True)
+
+
+@bp.post("/logout")
+def logout():
+    """"Back to customers": end the session and show the customer screen."""
+    session.pop(_SESSION, None)
+    return redirect(url_for("screen.question"))
+
+
+@bp.post("/alive")
+def alive():
+    """A touch on a page that needed no request (the script reports it): the session goes on."""
+    return ("", 204) if session_alive() else ("", 401)
+
+
+# -- the pages ----------------------------------------------------------------------------------
+
+@bp.get("")
+def today():
+    """Today (or ``?day=YYYY-MM-DD``); the PIN pad when not signed in; how to set a PIN when none is."""
+    if not pin.pin_is_set(_data_dir()):
+        return render_template("manager/no_pin.html", **manager_pages.common())
+    if not session_alive():
+        return _login_page()
+    return render_template("manager/today.html", **manager_pages.day_page(request.args.get("day")))
+
+
+@bp.get("/week")
+@signed_in
+def week():
+    """The seven days ending on ``?end=YYYY-MM-DD`` (today by default): heat map and day bars."""
+    return render_template("manager/week.html", **manager_pages.week_page(request.args.get("end")))
+
+
+@bp.get("/calendar")
+@signed_in
+def calendar():
+    """A month of days to pick from; only days the kiosk can show in full are offered."""
+    return render_template("manager/calendar.html", **manager_pages.calendar_page(request.args.get("month")))
+
+
+@bp.get("/kiosk")
+@signed_in
+def state():
+    """The kiosk's state in plain words: syncing, clock, disk, version."""
+    return render_template("manager/state.html", **manager_pages.state_page())
+
+
+@bp.get("/pause")
+@signed_in
+def pause_page():
+    """Pause or resume taking ratings."""
+    return render_template("manager/pause.html", **manager_pages.pause_page())
+
+
+@bp.post("/pause")
+@signed_in
+def pause():
+    """Pause (presses are stored as ``closed``, the screen says closed) or resume; survives a restart."""
+    recorder = current_parts().recorder
+    action = request.form.get("action")
+    if action == "pause":
+        recorder.pause()
+        flash(gettext("The kiosk is paused: customers see that it is closed."))
+    elif action == "resume":
+        recorder.resume()
+        flash(gettext("The kiosk takes ratings again."))
+    else:
+        return render_template("manager/error.html", message=gettext("Choose pause or resume."),
+                               **manager_pages.common()), 400
+    return redirect(url_for("manager.pause_page", **manager_pages.language_args()))
+
+
+@bp.after_request
+def _private(response):
+    # Figures and PIN pages are never kept by the browser: Back after
+    # "Back to customers" must not show them again.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- errors as pages ----------------------------------------------------------------------------
+
+@bp.errorhandler(CSRFError)
+def _csrf_refused(error):
+    return render_template("manager/error.html", message=gettext(
+        "This page was open too long or came from elsewhere. Nothing was changed; please try again."),
+        **manager_pages.common()), 400
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error):
+    messages = {404: gettext("There are no figures for that day."), 400: gettext("That address is not valid.")}
+    return render_template("manager/error.html", message=messages.get(error.code, error.name),
+                           **manager_pages.common()), error.code
+
+
+def init_app(app):
+    """The manager's screens, with a session that never outlives this process."""
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),
+        SESSION_COOKIE_NAME="hymy_manager",
+        SESSION_COOKIE_PATH=bp.url_prefix,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+    )
+    app.register_blueprint(bp)
