@@ -131,8 +131,8 @@ def decide_unverified(opening_hours):
             "FROM rating r JOIN boot b ON b.boot_id = r.boot_id "
             "LEFT JOIN clock_decision d ON d.rating_id = r.id "
             "LEFT JOIN followup f ON f.rating_id = r.id "
-            "WHERE r.filtered = ? AND d.rating_id IS NULL AND b.trusted_wall IS NOT NULL",
-            (UNVERIFIED,),
+            # The literal (not a parameter) lets SQLite use the partial index rating_unverified.
+            "WHERE r.filtered = 'unverified' AND d.rating_id IS NULL AND b.trusted_wall IS NOT NULL",
         ).fetchall()
         decisions = 0
         for rating_id, rating, recorded_at, monotonic, trusted_wall, trusted_monotonic, reason, group in rows:

@@ -15,8 +15,11 @@ from sync.defaults import DEFAULT_MIN_RESPONSES
 from sync.figures import Counts, Drivers
 from sync.protocol import FILTERS
 
+from .db import database
 from .hourly import HOUR, decide_unverified, first_complete_day
-from .models import Followup, HourlyCount, HourlyReason, Rating
+from .models import Followup, HourlyCount, Rating
+
+as_text = HourlyCount.hour_start.db_value
 
 LATEST_COMMENTS = 20
 
@@ -90,38 +93,42 @@ def day_hours(day, zone):
     return hours
 
 
-def _counts(row, reasons, unhappy):
-    return Counts(
-        faces=(row.face_1, row.face_2, row.face_3, row.face_4),
-        filtered={name: getattr(row, name) for name in FILTERS if getattr(row, name)},
-        followups=row.followups,
-        reasons=reasons,
-        unhappy_reasons=unhappy,
-    )
+_HOURLY_SQL = (
+    "SELECT hour_start, local_day, local_hour, face_1, face_2, face_3, face_4, repeat, closed, unverified, followups "
+    "FROM hourly_count WHERE local_day BETWEEN ? AND ?"
+)
+_REASONS_SQL = (
+    "SELECT r.hour_start, r.reason, r.reason_group, r.followups, r.unhappy FROM hourly_reason r "
+    "JOIN hourly_count h ON h.hour_start = r.hour_start WHERE h.local_day BETWEEN ? AND ?"
+)
 
 
 def _hourly(first_day, last_day):
-    """``{hour_start: (row, Counts)}`` for the local days from *first_day* to *last_day*, and reason groups."""
-    rows = list(HourlyCount.select().where(HourlyCount.local_day.between(first_day.isoformat(),
-                                                                            last_day.isoformat())))
-    starts = [row.hour_start for row in rows]
+    """``{hour_start text: (local_day, local_hour, Counts)}`` for the local days from *first_day*
+    to *last_day*, and each reason's group. Hours stay text: converting each would cost more than the query."""
+    span = (first_day.isoformat(), last_day.isoformat())
     reasons, unhappy, groups = {}, {}, {}
-    if starts:
-        query = HourlyReason.select().where(HourlyReason.hour_start.between(min(starts), max(starts)))
-        for item in query:
-            groups[item.reason] = item.reason_group
-            if item.followups:
-                reasons.setdefault(item.hour_start, {})[item.reason] = item.followups
-            if item.unhappy:
-                unhappy.setdefault(item.hour_start, {})[item.reason] = item.unhappy
-    hourly = {row.hour_start: (row, _counts(row, reasons.get(row.hour_start, {}), unhappy.get(row.hour_start, {})))
-              for row in rows}
+    for hour_start, reason, group, followups, unhappy_followups in database.execute_sql(_REASONS_SQL, span):
+        groups[reason] = group
+        if followups:
+            reasons.setdefault(hour_start, {})[reason] = followups
+        if unhappy_followups:
+            unhappy.setdefault(hour_start, {})[reason] = unhappy_followups
+    hourly = {}
+    for hour_start, local_day, local_hour, *faces_and_more in database.execute_sql(_HOURLY_SQL, span):
+        faces, filters, followups = faces_and_more[:4], faces_and_more[4:7], faces_and_more[7]
+        counts = Counts(tuple(faces), {name: n for name, n in zip(FILTERS, filters, strict=True) if n}, followups,
+                        reasons.get(hour_start, {}), unhappy.get(hour_start, {}))
+        hourly[hour_start] = (local_day, local_hour, counts)
     return hourly, groups
 
 
 def _bars(day, zone, hourly):
-    return [HourBar(label, start, hourly[start][1] if start in hourly else Counts())
-            for label, start in day_hours(day, zone)]
+    bars = []
+    for label, start in day_hours(day, zone):
+        held = hourly.get(as_text(start))
+        bars.append(HourBar(label, start, held[2] if held else Counts()))
+    return bars
 
 
 def latest_comments(day, zone, limit=LATEST_COMMENTS):
@@ -172,10 +179,10 @@ def week_figures(last_day, content, min_responses=None):
     hourly, _ = _hourly(first_day, last_day)
     by_day = {}
     heat = [[Counts() for _ in range(24)] for _ in range(7)]
-    for row, counts in hourly.values():
-        local_day = date.fromisoformat(row.local_day)
+    for local_day, local_hour, counts in hourly.values():
+        local_day = date.fromisoformat(local_day)
         by_day[local_day] = by_day.get(local_day, Counts()) + counts
-        heat[local_day.weekday()][row.local_hour] = heat[local_day.weekday()][row.local_hour] + counts
+        heat[local_day.weekday()][local_hour] = heat[local_day.weekday()][local_hour] + counts
     days = [(first_day + timedelta(days=n), by_day.get(first_day + timedelta(days=n), Counts())) for n in range(7)]
     total = Counts.total(counts for _, counts in days)
     return WeekFigures(
