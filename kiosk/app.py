@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from sync.common.clock import SystemClock
 from sync.common.templates import part_templates
 
-from . import api, buttons, db, i18n, lan_guard, manager, screen
+from . import api, buttons, db, hourly, i18n, lan_guard, manager, screen
 from .api import MAX_BODY_BYTES
 from .config import KioskConfig, load_config
 from .content import Content
@@ -61,6 +61,8 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
     )
     kiosk = app.extensions["hymy"] = KioskParts(config, clock, recorder.kiosk_id, recorder, events)
     kiosk.closers.append(db.close_database)
+    with db.connection():  # the first start after the upgrade that added the hourly counts
+        hourly.backfill(recorder.content.opening_hours.zone)
 
     i18n.init_app(app)
     screen.init_app(app)

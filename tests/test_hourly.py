@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk import reports
-from kiosk.db import connection
+from kiosk.db import connection, database
 from kiosk.hourly import first_complete_day
 from kiosk.models import Boot, Followup, HourlyCount, Rating
 from kiosk.retention import prune_synced
@@ -185,3 +185,31 @@ def test_hourly_counts_stay_when_raw_rows_are_pruned(generated):
 def test_the_calendar_starts_at_the_first_whole_day(generated):
     with connection():
         assert first_complete_day() == date(2026, 3, 20)
+
+
+def test_an_upgraded_kiosk_counts_its_existing_rows_once(make_app, tmp_path):
+    """The first start after migration 4 fills the hourly counts from the raw rows an older version kept."""
+    clock = FakeClock(datetime(2026, 3, 20, tzinfo=timezone.utc))
+    kiosk = make_app(clock=clock, opening_hours=HOURS, press_interval=3).extensions["hymy"]
+    with connection():
+        generate(kiosk, clock, date(2026, 3, 23), 3, random.Random(4))
+        before = {day: reports.day_figures(day, kiosk.recorder.content).counts
+                  for day in (date(2026, 3, 23), date(2026, 3, 24))}
+        # As an older version left it: no hourly rows, and the first day's oldest ratings pruned.
+        database.execute_sql("DELETE FROM hourly_reason")
+        database.execute_sql("DELETE FROM hourly_count")
+        database.execute_sql("DELETE FROM clock_decision")
+        database.execute_sql("DELETE FROM outbox")
+        first = Rating.select().order_by(Rating.seq).first()
+        Followup.delete().where(Followup.rating == first.id).execute()
+        first.delete_instance()
+    again = make_app(clock=clock, opening_hours=HOURS, press_interval=3).extensions["hymy"]
+    with connection():
+        after = reports.day_figures(date(2026, 3, 24), again.recorder.content).counts
+        assert after == before[date(2026, 3, 24)]
+        assert first_complete_day() == date(2026, 3, 24)  # the 23rd lost a row before the upgrade
+        rows = HourlyCount.select().count()
+    make_app(clock=clock, opening_hours=HOURS).extensions["hymy"]  # a third start adds nothing
+    with connection():
+        assert HourlyCount.select().count() == rows
+        assert reports.day_figures(date(2026, 3, 24), again.recorder.content).counts == after
