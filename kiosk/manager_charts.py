@@ -77,6 +77,7 @@ class Column:
     total: int
     percent: int | None
     below: bool | None
+    note: str = ""  # a second line under the label (the date, day chart only)
     before_total: int | None = None  # the same weekday last week (hour chart only)
     before_y: float = 0
     before_height: float = 0
@@ -151,17 +152,17 @@ def hour_chart(hours, last_week, target, min_responses):
 def day_chart(days, labels, target, min_responses):
     """Counted ratings day by day, stacked by face, each with its satisfaction.
 
-    :param days: ``[(date, Counts)]``; *labels*: the label under each day.
+    :param days: ``[(date, Counts)]``; *labels*: ``(label, note)`` under each day.
     """
     top_value, step = scale_top(max([counts.counted for _, counts in days] + [1]))
-    width, height, top, bottom = 470, 300, 30, 250
+    width, height, top, bottom = 470, 312, 30, 250
     scale = (bottom - top) / top_value
     slot = (width - AXIS_LEFT - 4) / len(days)
     columns = []
-    for index, ((_, counts), label) in enumerate(zip(days, labels, strict=True)):
+    for index, ((_, counts), (label, note)) in enumerate(zip(days, labels, strict=True)):
         percent, below = verdict(counts, target, min_responses)
         columns.append(Column(label, round(AXIS_LEFT + index * slot, 2), round(slot, 2),
-                              stack(counts.faces, bottom, scale), counts.counted, percent, below))
+                              stack(counts.faces, bottom, scale), counts.counted, percent, below, note))
     return BarChart(width, height, top, bottom, AXIS_LEFT, columns, _gridlines(top_value, step, bottom, scale))
 
 

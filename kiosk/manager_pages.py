@@ -189,7 +189,8 @@ def week_page(end_text):
     content = kiosk.recorder.content
     week = reports.week_figures(end, content)
     target, min_responses, total = content.target, week.min_responses, week.counts
-    labels = [day_label(day) for day, _ in week.days]
+    names = weekday_names()
+    labels = [(names[day.weekday()], format_skeleton("Md", day, locale=_language())) for day, _ in week.days]
     return {
         **common(),
         "page": "week",

@@ -53,6 +53,7 @@ def question():
         followup_timeout=config.followup_timeout,
         idle_timeout=config.idle_timeout,
         comment_max=COMMENT_MAX,
+        paused=kiosk.recorder.paused,
     )
 
 

@@ -11,6 +11,7 @@ from sync.common.version import software_version
 from .central_commands import central
 from .environment import warn_about_unknown_variables
 from .kiosk_commands import demo_command, kiosk_command
+from .pin_commands import set_pin_command
 from .sync_commands import enroll_command, sync_command
 
 
@@ -22,5 +23,5 @@ def main(context):
     warn_about_unknown_variables(central=context.invoked_subcommand == "central")
 
 
-for command in (kiosk_command, demo_command, enroll_command, sync_command, central):
+for command in (kiosk_command, demo_command, set_pin_command, enroll_command, sync_command, central):
     main.add_command(command)

@@ -2,6 +2,10 @@
 //
 //   question --tap/press--> follow-up --reason--> (comment) --Done/timeout--> question
 //
+// While a manager has paused the kiosk the page shows "closed" and nothing
+// else. A page opened before the pause learns of it when a tap or press comes
+// back stored as closed: it reloads on its way back to the question, so it
+// shows what the server says now.
 // The rating is stored at the tap, before any follow-up, so a customer who
 // walks away still counts. The follow-up is posted on Done, or when the
 // timeout fires after a reason was picked. A switched language falls back to
@@ -25,6 +29,7 @@ export class Flow {
     this.answer = null; // {rating, id: Promise<id|null>, reason, comment}
     this.known = new Set(); // ratings this page stored or already showed
     this.timer = null;
+    this.recheck = false; // a rating came back "closed": the kiosk may be paused
     this.arm();
   }
 
@@ -39,6 +44,7 @@ export class Flow {
     answer.id = postRating(rating, this.config.questionVersion).then((outcome) => {
       if (outcome.kind === "stored") {
         this.known.add(outcome.id);
+        if (outcome.filtered === "closed") this.recheck = true;
         if (this.answer === answer) this.view.setRatingId(outcome.id);
         return outcome.id;
       }
@@ -57,8 +63,9 @@ export class Flow {
   pressed(event) {
     // Touches are shown by the screen that was touched; a reopened stream may
     // replay a press this page has already shown.
-    if (event.source !== "button" || this.known.has(event.id)) return;
+    if (event.source !== "button" || this.known.has(event.id) || this.showing === "closed") return;
     this.known.add(event.id);
+    if (event.filtered === "closed") this.recheck = true;
     if (this.answer) {
       // A repeat press is the same customer pressing again: keep their follow-up.
       if (event.filtered === "repeat") return;
@@ -100,7 +107,9 @@ export class Flow {
     this.answer = null;
     this.view.showQuestion();
     const sent = this.submit(answer);
-    if (this.config.language !== this.config.defaultLanguage) {
+    if (this.recheck) {
+      sent.then(() => window.location.reload());
+    } else if (this.config.language !== this.config.defaultLanguage) {
       sent.then(() => this.backToDefaultLanguage());
     } else {
       this.arm();
@@ -128,6 +137,7 @@ export class Flow {
     clearTimeout(this.timer);
     this.timer = null;
     const { followupMs, idleMs, language, defaultLanguage } = this.config;
+    if (this.showing === "closed") return;
     if (this.showing === "question") {
       if (language !== defaultLanguage) this.timer = setTimeout(() => this.backToDefaultLanguage(), idleMs);
       return;

@@ -2,6 +2,7 @@
 // screen.html) to the flow. Settings and words come from the template: the
 // Content-Security-Policy allows no inline script, and every customer-facing
 // string is translated there.
+import { watchCorner } from "./corner.js";
 import { Flow } from "./flow.js";
 import { Keyboard } from "./keyboard.js";
 import { listen } from "./live.js";
@@ -19,6 +20,7 @@ const config = {
 };
 
 lockDown();
+watchCorner(data.managerUrl);
 const view = new View(document);
 let flow = null;
 const keyboard = new Keyboard(document.querySelector(".keyboard"), {

@@ -9,6 +9,7 @@ export class View {
   constructor(doc = document) {
     this.body = doc.body;
     this.views = {
+      closed: doc.getElementById("closed"),
       question: doc.getElementById("question"),
       followup: doc.getElementById("followup"),
       comment: doc.getElementById("comment"),
