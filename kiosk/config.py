@@ -13,7 +13,7 @@ from pathlib import Path
 import platformdirs
 
 from sync.common.config import check_values, choice, flag, number, read_values, text
-from sync.defaults import DEFAULT_REASON_KEYS, DEFAULT_TARGET, LANGUAGES
+from sync.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_REASON_KEYS, DEFAULT_TARGET, LANGUAGES
 from sync.errors import ConfigError
 from sync.hours import OpeningHours, load_zone
 
@@ -88,6 +88,7 @@ SCHEMA = {
     "stream_heartbeat": (15.0, number(0.01, 15)),
     "stream_max_age": (55.0, number(0.05, 60)),
     "target": (DEFAULT_TARGET, number(0, 100)),
+    "min_responses": (DEFAULT_MIN_RESPONSES, number(1, 1000, whole=True)),
     "sync_in_kiosk": (True, flag),
     "sync_interval": (60.0, number(1, 86400)),
     "sync_batch_size": (500, number(1, 1000, whole=True)),
@@ -134,6 +135,7 @@ class KioskConfig:
     stream_heartbeat: float
     stream_max_age: float
     target: float
+    min_responses: int
     sync_in_kiosk: bool
     sync_interval: float
     sync_batch_size: int

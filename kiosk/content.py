@@ -12,7 +12,14 @@ kiosk's config file and the defaults below.
 from dataclasses import dataclass, field
 
 from sync.common.i18n import catalog_text
-from sync.defaults import DEFAULT_QUESTION_ID, DEFAULT_QUESTION_TEXT, DEFAULT_REASON_KEYS, DEFAULT_REASONS, N_
+from sync.defaults import (
+    DEFAULT_MIN_RESPONSES,
+    DEFAULT_QUESTION_ID,
+    DEFAULT_QUESTION_TEXT,
+    DEFAULT_REASON_KEYS,
+    DEFAULT_REASONS,
+    N_,
+)
 from sync.errors import ConfigError
 from sync.protocol import GROUPS, MAX_QUESTION_VERSION, text_problem
 
@@ -113,10 +120,11 @@ class Content:
     reasons: tuple
     opening_hours: object  # hours.OpeningHours
     target: float
+    min_responses: int = DEFAULT_MIN_RESPONSES
 
     @classmethod
     def from_config(cls, config):
-        return cls(config.question, config.reasons, config.opening_hours, config.target)
+        return cls(config.question, config.reasons, config.opening_hours, config.target, config.min_responses)
 
     def reason(self, key):
         """The offered reason with *key*, or None."""

@@ -13,7 +13,7 @@ import os
 import threading
 
 from sync.common.files import narrow_if_exists, replace_file
-from sync.defaults import DEFAULT_REASONS
+from sync.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_REASONS
 from sync.errors import ConfigError
 from sync.hours import OpeningHours, load_zone
 from sync.protocol import CONFIG_FIELDS, RowError, check_row
@@ -47,7 +47,8 @@ def content_from_central(document):
                     for r in checked["reasons"])
     zone = load_zone(checked["timezone"], key="central config: timezone")
     hours = OpeningHours.parse(checked["opening_hours"], zone)
-    return Content(parsed_question, reasons, hours, checked["target"])
+    return Content(parsed_question, reasons, hours, checked["target"],
+                   checked["min_responses"] or DEFAULT_MIN_RESPONSES)
 
 
 class ContentStore:

@@ -466,6 +466,8 @@ CONFIG_FIELDS = {
     "question": Document(CONFIG_QUESTION_FIELDS, nullable=True),
     "reasons": ListOf(CONFIG_REASON_FIELDS, 100),
     "target": Default(Optional(Percent()), None),
+    # Fewer counted ratings than this show "too few" instead of a percentage.
+    "min_responses": Default(Optional(Whole(1, 1000)), None),
 }
 
 

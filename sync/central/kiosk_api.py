@@ -72,6 +72,7 @@ def kiosk_content(kiosk):
                 .order_by(Question.version.desc()).first())
     reasons = Reason.select().where(Reason.offered).order_by(Reason.position, Reason.key)
     target = Setting.get_or_none(Setting.key == "target")
+    min_responses = Setting.get_or_none(Setting.key == "min_responses")
     return {
         "kiosk": kiosk.name,
         "site": kiosk.site.name,
@@ -82,6 +83,7 @@ def kiosk_content(kiosk):
         "question": {"id": question.key, "version": question.version, "texts": question.texts} if question else None,
         "reasons": [{"key": r.key, "group": r.group, "labels": r.labels} for r in reasons],
         "target": target.value if target else None,
+        "min_responses": int(min_responses.value) if min_responses else None,
     }
 
 

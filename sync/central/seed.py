@@ -6,7 +6,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..common.i18n import catalog_text
-from ..defaults import DEFAULT_QUESTION_ID, DEFAULT_QUESTION_TEXT, DEFAULT_REASONS, DEFAULT_TARGET, LANGUAGES
+from ..defaults import (
+    DEFAULT_MIN_RESPONSES,
+    DEFAULT_QUESTION_ID,
+    DEFAULT_QUESTION_TEXT,
+    DEFAULT_REASONS,
+    DEFAULT_TARGET,
+    LANGUAGES,
+)
 from .models import Question, Reason, Setting
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -27,3 +34,5 @@ def seed_defaults():
             Reason.create(key=reason.key, group=reason.group, labels=translated(reason.label), position=position)
     if not Setting.select().where(Setting.key == "target").exists():
         Setting.create(key="target", value=DEFAULT_TARGET)
+    if not Setting.select().where(Setting.key == "min_responses").exists():
+        Setting.create(key="min_responses", value=DEFAULT_MIN_RESPONSES)

@@ -168,7 +168,7 @@ def recorded(url):
 
 # -- a database made by 2528425 -----------------------------------------------------------------
 
-KEPT = sorted(migrations.TABLES_2528425 - {"question", "kiosk_status"})
+KEPT = sorted(migrations.TABLES_2528425 - {"question", "kiosk_status", "setting"})
 
 
 def test_the_fixtures_are_what_2528425_made(old_url):
@@ -192,6 +192,9 @@ def test_a_2528425_database_upgrades_and_keeps_every_row(old_url, opened, backen
     after = snapshot(old_url, [*migrations.TABLES_2528425, "declared_question"])
     for table in KEPT:
         assert after[table] == before[table], table
+    # Settings are kept; defaults added since (min_responses) join them.
+    assert set(before["setting"]) <= set(after["setting"])
+    assert {row[0] for row in after["setting"]} - {row[0] for row in before["setting"]} <= {"min_responses"}
     assert len(after["rating"]) == 299 and len(after["followup"]) == 90
     # Heartbeats: same rows; PostgreSQL's REAL readings are doubles now, with the digits REAL had kept.
     assert [row[:4] + row[5:8] + row[9:] for row in after["kiosk_status"]] == \

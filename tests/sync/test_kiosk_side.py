@@ -29,12 +29,13 @@ def test_config_pull_with_etag_and_a_bad_config_refused(world, caplog):
     world.central_cli("set-question", "service", "--text", "fi=Miten kassalla sujui?", "--text",
                       "sv=Hur gick det i kassan?", "--text", "en=How was the checkout?")
     world.central_cli("set-target", "90")
+    world.central_execute("UPDATE setting SET value = '3' WHERE key = 'min_responses'")
 
     world.uploader.loop(max_passes=1)  # first pass: central's content applies
     page = screen(world)
     assert "Miten kassalla sujui?" in page
     content = world.kiosk.recorder.content
-    assert (content.question.version, content.target) == (2, 90)
+    assert (content.question.version, content.target, content.min_responses) == (2, 90, 3)
     etag = sync_state(world, "config_etag")
     assert etag and sync_state(world, "config_error") is None
     (rating,) = world.record(1, followup_every=0)
