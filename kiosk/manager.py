@@ -211,3 +211,4 @@ def init_app(app):
         SESSION_COOKIE_SAMESITE="Strict",
     )
     app.register_blueprint(bp)
+    app.add_template_filter(manager_pages.keep_percent, "keep_percent")

@@ -88,8 +88,13 @@ def local_time(moment):
     return format_time(moment.astimezone(_zone()), "HH:mm", rebase=False)
 
 
+def keep_percent(text):
+    """*text* with each " %" joined to its number, so a line never starts with a lone percent sign."""
+    return text.replace(" %", "\u00a0%")
+
+
 def percent_text(value):
-    return gettext("too few") if value is None else f"{value} %"
+    return gettext("too few") if value is None else f"{value}\u00a0%"
 
 
 def reason_name(key):
@@ -116,7 +121,9 @@ def headline(counts, target, min_responses, awaiting=0):
     index = one_decimal(happy_index(counts, min_responses))
     rate = whole_percent(followup_rate(counts))
     too_few = gettext("fewer than %(n)d ratings", n=min_responses)
-    target_note = gettext("target %(target)s %%", target=format_decimal(target)) if target is not None else ""
+    target_note = ""
+    if target is not None:
+        target_note = keep_percent(gettext("target %(target)s %%", target=format_decimal(target)))
     filtered = sum(counts.filtered.values())
     rating_note = gettext("%(n)d left out (repeats, closed)", n=filtered) if filtered else ""
     if awaiting:
@@ -128,7 +135,7 @@ def headline(counts, target, min_responses, awaiting=0):
                too_few if index is None else gettext("0 to 100"), "plain"),
         Figure(gettext("Ratings"), format_decimal(counts.counted), rating_note, "plain",
                tuple(zip(FACES, counts.faces, strict=True))),
-        Figure(gettext("Follow-ups"), "–" if rate is None else f"{rate} %",
+        Figure(gettext("Follow-ups"), "–" if rate is None else percent_text(rate),
                gettext("%(n)d answered what mattered", n=counts.followups), "plain"),
     ]
 

@@ -258,13 +258,13 @@ def test_today_shows_the_days_figures_as_counted_from_the_taps(with_pin, client,
     body = text(client.get("/manager"))
     figures = dict(re.findall(r'<p class="figure__label">([^<]+)</p>\s*<p class="figure__value">([^<]+)</p>', body))
     # Counted by hand: 4 happy of 6 = 67 %; Happy Index 100 * (3+2+3+1+0+2) / 18 = 61.1.
-    assert figures == {"Satisfaction": "67 %", "Happy Index": "61.1", "Ratings": "6", "Follow-ups": "50 %"}
-    assert "figure--bad" in body and "target 85 %" in body  # 67 % is under the target
+    assert figures == {"Satisfaction": "67\u00a0%", "Happy Index": "61.1", "Ratings": "6", "Follow-ups": "50\u00a0%"}
+    assert "figure--bad" in body and "target 85\u00a0%" in body  # 67 % is under the target
     bars = dict(re.findall(r'data-hour="(\d\d)" data-counted="(\d+)"', body))
     assert bars == {"09": "2", "10": "0", "11": "0", "12": "4"}
     assert "1 left out (repeats, closed)" in body
     assert "Jono oli pitkä" in body and "12:" in body
-    assert "What: 0 %" in body and "How: 100 %" in body  # all three reasons are functional (how)
+    assert "What: 0\u00a0%" in body and "How: 100\u00a0%" in body  # all three reasons are functional (how)
 
 
 def test_the_day_param_and_the_calendar_offer_exactly_the_days_shown_in_full(with_pin, client, kiosk, clock):

@@ -1,0 +1,164 @@
+"""The store manager's flow in a real Chromium, at the smallest and the largest
+panel: the hidden way in from the customer screen, the PIN on the digit pad,
+Today, Week, the kiosk's state, a pause the customer screen shows, and the
+way back. Screenshots of each page go to tests/artifacts/ (manager-*.png)."""
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+
+from kiosk.cli.demo import seed_ratings
+from kiosk.db import connection
+from kiosk.manager import IDLE_SECONDS
+from kiosk.pin import set_pin
+
+from .conftest import ARTIFACTS, SIZES
+
+pytestmark = pytest.mark.browser
+
+PIN = "2468"
+HOLD_MS = 3000
+#: The smallest finger target on the manager's pages (a manager stands close; 48 px is the platforms' guidance).
+MIN_TARGET_PX = 48
+
+FITS_ACROSS = """() => ({w: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+                          vw: innerWidth})"""
+SMALL_TARGETS = """(min) => [...document.querySelectorAll('button, a[href], input')]
+  .filter((el) => el.offsetParent !== null || el.closest('svg'))
+  .map((el) => [el.className.baseVal ?? el.className, el.textContent.trim().slice(0, 20), el.getBoundingClientRect()])
+  .filter(([, , r]) => r.width < min || r.height < min)
+  .map(([name, label, r]) => `${name} ${label}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+
+
+@pytest.fixture
+def seeded(kiosk):
+    """A realistic week and a day before it (the demo's), ending on the test clock's Monday, and a PIN."""
+    with connection():
+        seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, kiosk.config.opening_hours.zone, 8,
+                     today=date(2026, 1, 6))
+    set_pin(kiosk.config.data_dir, PIN)
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), animations="disabled")
+
+
+def check_fits(page, where):
+    size = page.evaluate(FITS_ACROSS)
+    assert size["w"] <= size["vw"], f"{where} scrolls sideways: {size}"
+    assert page.evaluate(SMALL_TARGETS, MIN_TARGET_PX) == [], f"{where}: targets under {MIN_TARGET_PX} px"
+
+
+def hold_corner(page, ms, x=6, y=6):
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.clock.run_for(ms)
+
+
+def enter_pin(page, pin=PIN):
+    for digit in pin:
+        page.locator(f'.pad__key[data-digit="{digit}"]').click()
+    expect(page.locator("#pin")).to_have_value(pin)
+    page.locator(".pad__key--ok").click()
+
+
+@pytest.mark.parametrize("size", ["800x480", "1920x1080"])
+def test_the_manager_flow_from_the_hidden_corner_to_a_pause_and_back(seeded, open_screen, size):
+    screen = open_screen("/", clock=True)
+    page = screen.page
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+
+    hold_corner(page, HOLD_MS + 100)
+    page.wait_for_url("**/manager")
+    page.mouse.up()
+    expect(page.locator("h1")).to_have_text("Esihenkilön näkymä")
+    check_fits(page, f"PIN page at {size}")
+    shot(page, f"manager-pin-{size}")
+
+    page.locator('.pad__key[data-digit="1"]').click()
+    page.locator(".pad__key[data-erase]").click()
+    expect(page.locator("#pin")).to_have_value("")
+    enter_pin(page, "1357")
+    expect(page.locator(".alert")).to_contain_text("Väärä PIN-koodi")
+    enter_pin(page)
+    expect(page.locator("body")).to_have_attribute("data-page", "today")
+    expect(page.locator('[data-figure="1"] .figure__label')).to_have_text("Tyytyväisyys")
+    assert page.locator(".chart__column").count() >= 12  # a counter open 8-20
+    check_fits(page, f"Today at {size}")
+    shot(page, f"manager-today-{size}")
+    page.screenshot(path=str(ARTIFACTS / f"manager-today-full-{size}.png"), full_page=True, animations="disabled")
+
+    page.locator(".tab", has_text="Viikko").click()
+    expect(page.locator("body")).to_have_attribute("data-page", "week")
+    assert page.locator(".chart__cell").count() > 7 * 10
+    check_fits(page, f"Week at {size}")
+    shot(page, f"manager-week-{size}")
+
+    page.locator(".chart__link").last.click()  # a day of the week opens as its own Today page
+    expect(page.locator("body")).to_have_attribute("data-page", "today")
+    assert "day=2026-01-05" in page.url
+
+    page.locator(".tab", has_text="Kioski").click()
+    expect(page.locator(".verdict")).to_be_visible()
+    check_fits(page, f"Kiosk at {size}")
+    shot(page, f"manager-kiosk-{size}")
+
+    page.locator(".tab", has_text="Tauko").click()
+    page.locator("button", has_text="Keskeytä kioski").click()
+    expect(page.locator(".pause--on h1")).to_have_text("Kioski on tauolla")
+    check_fits(page, f"Pause at {size}")
+    shot(page, f"manager-paused-{size}")
+
+    page.locator(".button--leave").click()
+    page.wait_for_url(screen.url + "/")
+    expect(page.locator("body")).to_have_attribute("data-view", "closed")
+    expect(page.locator("#closed-title")).to_be_visible()
+    expect(page.locator(".face").first).to_be_hidden()
+    shot(page, f"closed-{size}")
+
+    hold_corner(page, HOLD_MS + 100)  # the way in works on the closed screen too, to resume
+    page.wait_for_url("**/manager")
+    page.mouse.up()
+    enter_pin(page)
+    page.locator(".tab", has_text="Tauko").click()
+    page.locator("button", has_text="Jatka arvioiden keräämistä").click()
+    expect(page.locator(".pause--off")).to_be_visible()
+    page.locator(".button--leave").click()
+    expect(page.locator("body")).to_have_attribute("data-view", "question")
+
+
+def test_a_short_press_a_press_elsewhere_or_a_slide_out_of_the_corner_does_nothing(open_screen):
+    screen = open_screen("/", clock=True)
+    page = screen.page
+    hold_corner(page, HOLD_MS - 500)
+    page.mouse.up()
+    page.clock.run_for(HOLD_MS)
+    hold_corner(page, HOLD_MS * 2, x=500, y=300)
+    page.mouse.up()
+    hold_corner(page, 500)
+    page.mouse.move(400, 300)
+    page.clock.run_for(HOLD_MS * 2)
+    page.mouse.up()
+    assert page.url == screen.url + "/"
+    screen.showing("question")
+    assert screen.requests_to("/manager") == 0
+
+
+def test_the_pin_field_submits_on_enter_and_the_page_leaves_by_itself_after_three_idle_minutes(
+        seeded, open_screen):
+    screen = open_screen("/", clock=True)
+    page = screen.page
+    page.goto(screen.url + "/manager")
+    page.locator("#pin").press_sequentially(PIN)
+    page.locator("#pin").press("Enter")
+    expect(page.locator("body")).to_have_attribute("data-page", "today")
+    page.clock.run_for((IDLE_SECONDS - 10) * 1000)
+    page.mouse.click(400, 300)  # a touch: the countdown starts again
+    page.clock.run_for((IDLE_SECONDS - 10) * 1000)
+    assert "/manager" in page.url
+    page.clock.run_for(20 * 1000)
+    page.wait_for_url(screen.url + "/")
+    page.goto(screen.url + "/manager")
+    expect(page.locator("#pin")).to_be_visible()  # the session ended with it
