@@ -315,3 +315,40 @@ def test_the_pages_speak_the_kiosks_languages(with_pin, client):
     assert "Nöjdhet" in text(client.get("/manager?lang=sv"))
     week_link = re.search(r'href="(/manager/week[^"]*)"', text(client.get("/manager?lang=sv"))).group(1)
     assert week_link == "/manager/week?lang=sv"
+
+
+# -- hymy demo ---------------------------------------------------------------------------------
+
+def test_the_demo_prints_its_manager_pin_and_seeds_a_week_worth_showing(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+
+    from kiosk.cli.demo import BAD_HOUR, build_demo_app, start_demo
+    from sync.common.clock import FakeClock
+    from sync.figures import satisfaction
+
+    app = build_demo_app(tmp_path, clock=FakeClock(datetime(2026, 1, 5, 21, 30, tzinfo=timezone.utc)),
+                         pin_factory=MockFactory())
+    demo = start_demo(app, tmp_path, days=7, central_port=0)
+    try:
+        (line,) = [line for line in demo.announcement("http://127.0.0.1:8000/") if "manager screen" in line]
+        assert "http://127.0.0.1:8000/manager" in line and "top-left corner for three seconds" in line
+        pin = re.search(r"PIN (\d{4})\b", line).group(1)
+        client = app.test_client()
+        assert sign_in(client, pin).status_code == 302
+
+        yesterday = date(2026, 1, 4)
+        page = text(client.get(f"/manager?day={yesterday}"))
+        bad_column = re.search(rf'data-hour="{BAD_HOUR}".*?</g>', page, re.S).group(0)
+        assert "is-below" in bad_column  # the bad hour is red on the chart
+        content = demo.kiosk.recorder.content
+        with connection():
+            day = reports.day_figures(yesterday, content)
+            week = reports.week_figures(yesterday, content)
+        hours = {bar.label: bar.counts for bar in day.hours}
+        worst = min((h for h in hours if hours[h].counted >= 5), key=lambda h: satisfaction(hours[h]))
+        assert worst == str(BAD_HOUR)
+        assert max(hours[str(BAD_HOUR)].unhappy_reasons.items(), key=lambda item: item[1])[0] == "waiting"
+        per_hour = [sum(week.heat[weekday][hour].counted for weekday in range(7)) for hour in range(24)]
+        assert per_hour[8] < per_hour[10] < per_hour[12] > per_hour[15]  # quiet mornings, a lunch peak
+    finally:
+        demo.close()

@@ -3,10 +3,14 @@
 The seeded ratings go through the same :class:`~kiosk.recorder.Recorder` as
 live presses, driven by a :class:`~kiosk.clock.FakeClock` walked through the
 past days, so they look exactly like rows a kiosk would have written. The
-seeded days follow a counter open 8-20 (``FOOTFALL``); the demo site itself is
-open around the clock, so the taps of an evening demo count.
+seeded days follow a counter open 8-20 (``FOOTFALL``): quiet mornings, a lunch
+peak, and on the day before today one bad hour (``BAD_HOUR``, a queue: unhappy
+customers naming the waiting), so the manager screen has something to show.
+The demo site itself is open around the clock, so the taps of an evening demo
+count. The demo sets a random manager PIN and prints it.
 """
 import random
+import secrets
 import shutil
 import sys
 import tempfile
@@ -19,6 +23,7 @@ import click
 
 from kiosk.db import connection
 from kiosk.enrollment import EnrollmentError
+from kiosk.pin import set_pin
 from kiosk.recorder import Recorder
 from sync.common.clock import FakeClock
 from sync.uploader import Uploader
@@ -32,12 +37,29 @@ FOOTFALL = {8: 6, 9: 10, 10: 14, 11: 22, 12: 30, 13: 26, 14: 16, 15: 14, 16: 20,
 # Busy hours get worse ratings: weights for faces 1..4 when quiet and at the peak.
 QUIET_WEIGHTS = (3, 7, 40, 50)
 PEAK_WEIGHTS = (12, 18, 38, 32)
+#: The day before today, 16-17: one cashier off sick and a queue to the door.
+BAD_HOUR = 16
+BAD_WEIGHTS = (30, 32, 28, 10)
 UNHAPPY_REASONS = ("waiting", "staff", "information", "problem_handling", "outcome", "premises")
 HAPPY_REASONS = ("staff", "outcome", "waiting", "information", "premises", "reliability")
 COMMENTS = (
     "Jono oli tosi pitkä", "Ystävällinen palvelu!", "Kassalla vain yksi ihminen",
     "Snabb och trevlig service", "Friendly staff, thanks", "Could not find what I needed",
 )
+QUEUE_COMMENTS = ("Jono oli tosi pitkä", "Kassalla vain yksi ihminen", "Waited 20 minutes", "Lång kö")
+
+
+def _followup(rng, rating, bad_hour, offered):
+    """``(reason, comment)`` a customer gives, or None when they skip the question."""
+    if bad_hour and rating <= 2:
+        if rng.random() < 0.75:
+            return "waiting", rng.choice(QUEUE_COMMENTS) if rng.random() < 0.3 else None
+        return None
+    if rng.random() < (0.45 if rating <= 2 else 0.2):
+        pool = [r for r in (UNHAPPY_REASONS if rating <= 2 else HAPPY_REASONS) if r in offered]
+        if pool:
+            return rng.choice(pool), rng.choice(COMMENTS) if rng.random() < 0.15 else None
+    return None
 
 
 def seed_ratings(kiosk_id, content_store, zone, days, rng=None, today=None):
@@ -54,8 +76,12 @@ def seed_ratings(kiosk_id, content_store, zone, days, rng=None, today=None):
         for hour, visits in FOOTFALL.items():
             busy = visits / max(FOOTFALL.values())
             weights = [q + (p - q) * busy for q, p in zip(QUIET_WEIGHTS, PEAK_WEIGHTS, strict=True)]
+            bad_hour = back == 1 and hour == BAD_HOUR
+            if bad_hour:
+                weights = BAD_WEIGHTS
             local = datetime.combine(day, time(hour), tzinfo=zone)
-            moments = sorted(rng.uniform(0, 3600) for _ in range(int(visits * weekend_factor)))
+            # A customer's minute and a child's repeats stay inside the hour (the counter closes at 20).
+            moments = sorted(rng.uniform(0, 3600 - 120) for _ in range(int(visits * weekend_factor)))
             for offset in moments:
                 clock.set_wall((local + timedelta(seconds=offset)).astimezone(timezone.utc))
                 clock.advance(60)  # monotonic time moves on between customers
@@ -67,11 +93,9 @@ def seed_ratings(kiosk_id, content_store, zone, days, rng=None, today=None):
                         clock.advance(0.5)
                         recorder.record(rng.randint(1, 4), "button")
                         count += 1
-                if rng.random() < (0.45 if rating <= 2 else 0.2):
-                    pool = [r for r in (UNHAPPY_REASONS if rating <= 2 else HAPPY_REASONS) if r in offered]
-                    if pool:
-                        comment = rng.choice(COMMENTS) if rng.random() < 0.15 else None
-                        recorder.record_followup(recorded.id, rng.choice(pool), comment)
+                answer = _followup(rng, rating, bad_hour, offered)
+                if answer and answer[0] in offered:
+                    recorder.record_followup(recorded.id, *answer)
     return count
 
 
@@ -96,6 +120,7 @@ class Demo:
     seeded: int
     days: int
     today: date  # the site's local date; the seeded days end the day before
+    manager_pin: str = None  # the PIN of the manager screen, set for this demo
     _sync: tuple = None  # (stop event, thread) while the uploader runs
 
     @property
@@ -117,6 +142,9 @@ class Demo:
             f"Hymy demo kiosk: {url}",
             f"  {self.seeded} ratings seeded over {self.days} days; data in {self.root} (removed on exit)",
             f"  health: {url}healthz",
+            f"  manager screen: {url}manager with PIN {self.manager_pin} (on the kiosk's own screen: press the "
+            "top-left corner for three seconds)" + (f"; yesterday had a bad hour at {BAD_HOUR}-{BAD_HOUR + 1}"
+                                                    if self.days else ""),
             f"Central server: {self.central.url}/  (the kiosk syncs every {config.sync_interval:g} s)",
             f"  head-office user: {self.central.user}, password {self.central.password}",
             f"  export: {self.export_command()}",
@@ -167,6 +195,8 @@ def start_demo(app, root, days=7, central_port=8100):
     today = kiosk.clock.now().astimezone(zone).date()
     with connection():
         seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, zone, days, today=today)
+    manager_pin = f"{secrets.randbelow(10_000):04d}"
+    set_pin(kiosk.config.data_dir, manager_pin)
     try:
         central = start_demo_central(root / "central", kiosk.config.host, central_port)
     except OSError as error:
@@ -176,7 +206,7 @@ def start_demo(app, root, days=7, central_port=8100):
     except CommandError:
         central.close()
         raise
-    return Demo(root, app, central, seeded, days, today)
+    return Demo(root, app, central, seeded, days, today, manager_pin)
 
 
 def run_demo(host=None, port=None, days=7, central_port=8100):
