@@ -36,16 +36,16 @@ from .errors import CommandError
 FOOTFALL = {8: 6, 9: 10, 10: 14, 11: 22, 12: 30, 13: 26, 14: 16, 15: 14, 16: 20, 17: 26, 18: 18, 19: 8}
 # Busy hours get worse ratings: weights for faces 1..4 when quiet and at the peak.
 QUIET_WEIGHTS = (3, 7, 40, 50)
-PEAK_WEIGHTS = (12, 18, 38, 32)
+PEAK_WEIGHTS = (8, 13, 40, 39)
 #: The day before today, 16-17: one cashier off sick and a queue to the door.
 BAD_HOUR = 16
 BAD_WEIGHTS = (30, 32, 28, 10)
 UNHAPPY_REASONS = ("waiting", "staff", "information", "problem_handling", "outcome", "premises")
 HAPPY_REASONS = ("staff", "outcome", "waiting", "information", "premises", "reliability")
-COMMENTS = (
-    "Jono oli tosi pitkä", "Ystävällinen palvelu!", "Kassalla vain yksi ihminen",
-    "Snabb och trevlig service", "Friendly staff, thanks", "Could not find what I needed",
-)
+HAPPY_COMMENTS = ("Ystävällinen palvelu!", "Snabb och trevlig service", "Friendly staff, thanks",
+                  "Sain hyviä neuvoja")
+UNHAPPY_COMMENTS = ("Jono oli tosi pitkä", "Could not find what I needed", "Ingen kunde svara på min fråga",
+                    "Hyllyt olivat sekaisin")
 QUEUE_COMMENTS = ("Jono oli tosi pitkä", "Kassalla vain yksi ihminen", "Waited 20 minutes", "Lång kö")
 
 
@@ -58,7 +58,8 @@ def _followup(rng, rating, bad_hour, offered):
     if rng.random() < (0.45 if rating <= 2 else 0.2):
         pool = [r for r in (UNHAPPY_REASONS if rating <= 2 else HAPPY_REASONS) if r in offered]
         if pool:
-            return rng.choice(pool), rng.choice(COMMENTS) if rng.random() < 0.15 else None
+            comments = UNHAPPY_COMMENTS if rating <= 2 else HAPPY_COMMENTS
+            return rng.choice(pool), rng.choice(comments) if rng.random() < 0.15 else None
     return None
 
 
