@@ -68,7 +68,7 @@ def session_alive():
 def _open_session():
     clock = current_parts().clock
     session.clear()  # a fresh session (and CSRF token) for the signed-in manager
-    session[_SESSION] = {"boot": clock.boot_id(), "seen": clock.monotonic(), "id": secrets.token_hex(8)}
+    session[_SESSION] = {"boot": clock.boot_id(), "seen": clock.monotonic()}
 
 
 def signed_in(view):

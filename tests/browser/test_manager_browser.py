@@ -162,3 +162,17 @@ def test_the_pin_field_submits_on_enter_and_the_page_leaves_by_itself_after_thre
     page.wait_for_url(screen.url + "/")
     page.goto(screen.url + "/manager")
     expect(page.locator("#pin")).to_be_visible()  # the session ended with it
+
+
+def test_a_screen_opened_before_the_pause_shows_closed_once_a_tap_comes_back_closed(open_screen, kiosk):
+    screen = open_screen("/")
+    kiosk.recorder.pause()  # from another screen, or the manager's own browser
+    screen.tap_face(4)
+    screen.showing("followup")
+    with screen.page.expect_navigation():
+        screen.action("done").click()
+    expect(screen.body).to_have_attribute("data-view", "closed")
+    expect(screen.face(4)).to_be_hidden()
+    screen.page.keyboard.press("3")  # keys 1-4 do nothing while closed
+    screen.page.evaluate("() => new Promise((done) => setTimeout(done, 50))")  # a tap would have been sent by now
+    assert screen.requests_to("/api/ratings") == 1
