@@ -53,11 +53,10 @@ def common():
         "lang_args": language_args(),
         "paused": kiosk.recorder.paused,
         "idle_ms": IDLE_SECONDS * 1000,
-        "faces": FACES,
     }
 
 
-def _parse_day(text, what="day"):
+def _parse_day(text):
     if text is None:
         return None
     try:
