@@ -18,16 +18,22 @@ functions (the recorder's pause, manager_access); the charts are SVG drawn by
 the templates from kiosk/manager_charts.py's geometry.
 """
 import functools
+import logging
 import secrets
+import sqlite3
 
+import peewee
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import manager_pages, pin
+from .errors import StorageError
 from .manager_access import LockOut
 from .runtime import current_parts
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
@@ -192,6 +198,16 @@ def _csrf_refused(error):
     return render_template("manager/error.html", message=gettext(
         "This page was open too long or came from elsewhere. Nothing was changed; please try again."),
         **manager_pages.common()), 400
+
+
+@bp.errorhandler(StorageError)
+@bp.errorhandler(peewee.DatabaseError)
+@bp.errorhandler(sqlite3.DatabaseError)
+def _storage_failed(error):
+    log.error("manager screen: the database failed: %s", error)
+    return render_template("manager/error.html", message=gettext(
+        "The kiosk's storage is not answering, so the figures cannot be shown now. Try again in a moment; "
+        "if it persists, ask IT to look at the kiosk's health page."), **manager_pages.common()), 503
 
 
 @bp.errorhandler(HTTPException)

@@ -352,3 +352,20 @@ def test_the_demo_prints_its_manager_pin_and_seeds_a_week_worth_showing(tmp_path
         assert per_hour[8] < per_hour[10] < per_hour[12] > per_hour[15]  # quiet mornings, a lunch peak
     finally:
         demo.close()
+
+
+def test_a_failing_database_is_a_page_saying_so_not_an_error_dump(with_pin, client, kiosk):
+    sign_in(client)
+    assert signed_in(client)
+    path = kiosk.config.database_path
+    aside = path.with_name(path.name + ".aside")
+    os.replace(path, aside)
+    try:
+        path.write_bytes(b"this is not a database\n" * 512)
+        response = client.get("/manager")
+    finally:
+        os.replace(aside, path)
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert "storage is not answering" in text(response)
+    assert "Traceback" not in text(response)
