@@ -157,6 +157,7 @@ def day_page(day_text):
     day = _parse_day(day_text) or today
     if not first <= day <= today:
         abort(404)
+    kiosk.recorder.note_clock()  # a clock trusted since the last press places unverified rows now
     figures = reports.day_figures(day, kiosk.recorder.content)
     target, min_responses = figures.target, figures.min_responses
     comments = [{"face": FACES[c.rating - 1], "text": c.text, "reason": reason_name(c.reason),
@@ -192,6 +193,7 @@ def week_page(end_text):
     end = _parse_day(end_text) or today
     if not first <= end <= today:
         abort(404)
+    kiosk.recorder.note_clock()
     content = kiosk.recorder.content
     week = reports.week_figures(end, content)
     target, min_responses, total = content.target, week.min_responses, week.counts

@@ -116,6 +116,22 @@ class Recorder:
     def resume(self):
         self.pause(False)
 
+    def note_clock(self):
+        """Note this boot's first trusted moment now, if the clock is trusted.
+
+        A press notes it too; doing it when the manager looks lets the kiosk
+        decide the boot's ``unverified`` rows although no one pressed since
+        the clock was set.
+        """
+        with self._lock, _stored("clock note"):
+            now, monotonic, trusted, boot_id = self._moment()
+            if not trusted or boot_id in self._boots_trusted:
+                return
+            with database.atomic("IMMEDIATE"):
+                noted = self._note_boot(now, monotonic, trusted, boot_id)
+            for cache, key in noted:
+                cache.add(key)
+
     @property
     def content(self):
         """The content in force now (question, reasons, hours, target)."""

@@ -73,3 +73,27 @@ def test_a_right_pin_clears_the_count(app, clock):
             rule.failure(now)
         rule.success()
         assert rule.failure(now) is None
+
+
+def test_unverified_rows_are_decided_once_the_clock_is_trusted_even_without_a_press(make_app):
+    """Presses on an unset clock; NTP sets it; the manager looks before anyone presses again."""
+    from datetime import datetime, timezone
+
+    from kiosk import reports
+
+    clock = FakeClock(datetime(2026, 1, 5, 4, 0, tzinfo=timezone.utc), trusted=False)  # 06:00 in Helsinki
+    kiosk = make_app(clock=clock, opening_hours={"mon": ["08:00-20:00"]}, press_interval=0).extensions["hymy"]
+    assert kiosk.recorder.record(4, "touch").filtered == "unverified"
+    clock.advance(60)
+    assert kiosk.recorder.record(1, "touch").filtered == "unverified"
+    # The wall clock was two hours slow: it was 10:01 in Helsinki. NTP sets it an hour later.
+    clock.advance(3600)
+    clock.set_wall(datetime(2026, 1, 5, 9, 2, tzinfo=timezone.utc), trusted=True)
+    day = datetime(2026, 1, 5).date()
+    with connection():
+        assert reports.day_figures(day, kiosk.recorder.content).awaiting_clock == 2  # no trusted moment yet
+        kiosk.recorder.note_clock()
+        figures = reports.day_figures(day, kiosk.recorder.content)
+    assert figures.awaiting_clock == 0
+    assert figures.counts.faces == (1, 0, 0, 1)
+    assert [bar.label for bar in figures.hours if bar.counts.counted] == ["10"]
