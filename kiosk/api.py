@@ -75,6 +75,12 @@ def post_followup(rating_id):
     return jsonify(id=followup_id, rating_id=rating_id), 201
 
 
+@bp.get("/api/state")
+def state():
+    """Whether a manager has paused the kiosk: open screens ask now and then, and show it."""
+    return jsonify(paused=current_parts().recorder.paused)
+
+
 @bp.get("/healthz")
 def healthz():
     """Database state, counts and whether data flows (kiosk/health.py), for monitoring and the installer."""

@@ -183,3 +183,11 @@ def test_odd_last_event_ids_are_ignored(make_app, value):
     response = app.test_client().get("/events", headers={"Last-Event-ID": value})
     assert response.status_code == 200
     response.close()
+
+
+def test_the_state_says_whether_a_manager_paused_the_kiosk(client, kiosk):
+    assert client.get("/api/state").get_json() == {"paused": False}
+    kiosk.recorder.pause()
+    assert client.get("/api/state").get_json() == {"paused": True}
+    kiosk.recorder.resume()
+    assert client.get("/api/state").get_json() == {"paused": False}

@@ -176,3 +176,28 @@ def test_a_screen_opened_before_the_pause_shows_closed_once_a_tap_comes_back_clo
     screen.page.keyboard.press("3")  # keys 1-4 do nothing while closed
     screen.page.evaluate("() => new Promise((done) => setTimeout(done, 50))")  # a tap would have been sent by now
     assert screen.requests_to("/api/ratings") == 1
+
+
+def test_open_screens_follow_a_pause_and_a_resume_within_seconds_when_idle(open_screen, kiosk):
+    screen = open_screen("/", clock=True)
+    screen.showing("question")
+    kiosk.recorder.pause()  # from the manager's own browser
+    with screen.page.expect_navigation():
+        screen.page.clock.run_for(16_000)
+    screen.showing("closed")
+    kiosk.recorder.resume()
+    with screen.page.expect_navigation():
+        screen.page.clock.run_for(16_000)
+    screen.showing("question")
+
+
+def test_a_pause_does_not_interrupt_a_customer_answering(open_screen, kiosk):
+    screen = open_screen("/", clock=True)
+    screen.tap_face(2)
+    screen.page.locator(".chip").first.click()
+    screen.action("comment").click()
+    screen.showing("comment")  # a customer typing has 30 s before the screen moves on
+    kiosk.recorder.pause()
+    screen.page.clock.run_for(16_000)
+    assert screen.requests_to("/api/state") == 0  # not even asked while someone answers
+    screen.showing("comment")

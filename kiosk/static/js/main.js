@@ -7,6 +7,7 @@ import { Flow } from "./flow.js";
 import { Keyboard } from "./keyboard.js";
 import { listen } from "./live.js";
 import { lockDown } from "./lockdown.js";
+import { watchPause } from "./pause.js";
 import { View } from "./view.js";
 
 const body = document.body;
@@ -60,6 +61,11 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   event.preventDefault();
+});
+
+watchPause({
+  showsPaused: () => data.view === "closed",
+  idle: () => data.view === "question" || data.view === "closed",
 });
 
 listen("/events", {
