@@ -150,14 +150,24 @@ def _drivers(figures):
     }
 
 
+def _shown_day(text):
+    """``(first day, the day asked for or today, today)``; 404 for a day the kiosk cannot show in full.
+
+    The boot's trusted moment is noted first, so a clock set since the last
+    press places the unverified rows before they are counted.
+    """
+    first, today = _available()
+    day = _parse_day(text) or today
+    if not first <= day <= today:
+        abort(404)
+    current_parts().recorder.note_clock()
+    return first, day, today
+
+
 def day_page(day_text):
     """Today, or the day asked for, if the kiosk can show it in full."""
     kiosk = current_parts()
-    first, today = _available()
-    day = _parse_day(day_text) or today
-    if not first <= day <= today:
-        abort(404)
-    kiosk.recorder.note_clock()  # a clock trusted since the last press places unverified rows now
+    first, day, today = _shown_day(day_text)
     figures = reports.day_figures(day, kiosk.recorder.content)
     target, min_responses = figures.target, figures.min_responses
     comments = [{"face": FACES[c.rating - 1], "text": c.text, "reason": reason_name(c.reason),
@@ -189,11 +199,7 @@ def weekday_names():
 def week_page(end_text):
     """The seven days ending on the day asked for (today by default)."""
     kiosk = current_parts()
-    first, today = _available()
-    end = _parse_day(end_text) or today
-    if not first <= end <= today:
-        abort(404)
-    kiosk.recorder.note_clock()
+    first, end, today = _shown_day(end_text)
     content = kiosk.recorder.content
     week = reports.week_figures(end, content)
     target, min_responses, total = content.target, week.min_responses, week.counts
