@@ -113,6 +113,13 @@ def counted_hour(connection, rating_id):
     return None
 
 
+_UNDECIDED_EXIST = (
+    "SELECT 1 FROM rating r JOIN boot b ON b.boot_id = r.boot_id "
+    "LEFT JOIN clock_decision d ON d.rating_id = r.id "
+    "WHERE r.filtered = 'unverified' AND d.rating_id IS NULL AND b.trusted_wall IS NOT NULL LIMIT 1"
+)
+
+
 def decide_unverified(opening_hours):
     """Decide every undecided ``unverified`` rating whose boot later had a
     trusted clock; move its count (and its follow-up's) to where it belongs.
@@ -123,6 +130,8 @@ def decide_unverified(opening_hours):
     decided. Cheap when there is nothing to decide: one indexed query.
     """
     zone = opening_hours.zone
+    if not database.execute_sql(_UNDECIDED_EXIST).fetchone():
+        return 0  # the usual case: no write lock taken, presses never wait on a page view
     with database.atomic("IMMEDIATE"):
         connection = database.connection()
         rows = connection.execute(
