@@ -31,7 +31,8 @@ from .models import Boot, ClockDecision, HourlyCount, KioskState, Rating
 COMPLETE_FROM = "hourly_complete_from"
 
 HOUR = timedelta(hours=1)
-_as_text = HourlyCount.hour_start.db_value
+#: An hour's key as stored (the wire's UTC time text).
+hour_text = HourlyCount.hour_start.db_value
 
 
 class HourKeys:
@@ -58,7 +59,7 @@ def hour_of(moment, zone):
     start_utc = start.astimezone(timezone.utc)
     if start_utc > moment:  # an offset that is not whole hours moved the start past the moment
         start_utc -= HOUR
-    return start_utc, (_as_text(start_utc), start.date().isoformat(), start.hour)
+    return start_utc, (hour_text(start_utc), start.date().isoformat(), start.hour)
 
 
 def column_of(rating, filtered):
@@ -66,18 +67,17 @@ def column_of(rating, filtered):
     return f"face_{rating}" if filtered is None else filtered
 
 
-_COLUMNS = {f"face_{n}" for n in (1, 2, 3, 4)} | {"repeat", "closed", "unverified", "followups"}
+#: One UPSERT per column, built once: the press path only picks one and runs it.
+_ADD_TO_HOUR = {
+    column: (f"INSERT INTO hourly_count (hour_start, local_day, local_hour, {column}) VALUES (?, ?, ?, ?) "
+             f"ON CONFLICT (hour_start) DO UPDATE SET {column} = {column} + excluded.{column}")
+    for column in (*(f"face_{n}" for n in (1, 2, 3, 4)), "repeat", "closed", "unverified", "followups")
+}
 
 
 def add_to_hour(connection, key, column, amount=1):
     """Add *amount* to *column* of the hour *key*, creating the hour's row."""
-    if column not in _COLUMNS:
-        raise ValueError(f"no hourly column {column!r}")
-    connection.execute(
-        f"INSERT INTO hourly_count (hour_start, local_day, local_hour, {column}) VALUES (?, ?, ?, ?) "
-        f"ON CONFLICT (hour_start) DO UPDATE SET {column} = {column} + excluded.{column}",
-        (*key, amount),
-    )
+    connection.execute(_ADD_TO_HOUR[column], (*key, amount))
 
 
 def add_followup(connection, key, rating, reason, reason_group, amount=1):
@@ -92,11 +92,12 @@ def add_followup(connection, key, rating, reason, reason_group, amount=1):
     )
 
 
-def counted_hour(connection, rating_id):
-    """``(rating, hour moment)`` when *rating_id* is counted (its follow-up counts there), else None.
+def rating_for_followup(connection, rating_id):
+    """``(rating, moment it counts at or None)`` of *rating_id*, or None when there is no such rating.
 
-    A rating is counted when it was never filtered, or when it was unverified
-    and the kiosk's decision counted it (then its hour is the corrected time's).
+    The moment is set when the rating is counted, so its follow-up counts there
+    too: a rating never filtered counts at its recorded time, an unverified one
+    the kiosk decided to count at its corrected time.
     """
     row = connection.execute(
         "SELECT r.rating, r.recorded_at, r.filtered, d.rating_id, d.corrected_at, d.filtered "
@@ -110,7 +111,7 @@ def counted_hour(connection, rating_id):
         return rating, Rating.recorded_at.python_value(recorded_at)
     if filtered == UNVERIFIED and decided is not None and decided_filter is None:
         return rating, ClockDecision.corrected_at.python_value(corrected_at)
-    return None
+    return rating, None
 
 
 _UNDECIDED_EXIST = (
@@ -153,7 +154,7 @@ def decide_unverified(opening_hours):
                 continue
             decisions += 1
             connection.execute("INSERT INTO clock_decision (rating_id, corrected_at, filtered) VALUES (?, ?, ?)",
-                               (rating_id, _as_text(occurred_at), decided))
+                               (rating_id, hour_text(occurred_at), decided))
             add_to_hour(connection, hour_of(recorded, zone)[1], "unverified", -1)
             key = hour_of(occurred_at, zone)[1]
             add_to_hour(connection, key, column_of(rating, decided))
@@ -191,7 +192,7 @@ def backfill(zone):
                 add_followup(connection, key, rating, reason, group)
         if rows and rows[0][0] > 1:  # older rows were pruned: their first day is not whole here
             first_day = keys.of(Rating.recorded_at.python_value(rows[0][2]), zone)[1]
-            KioskState.write(COMPLETE_FROM, (date.fromisoformat(first_day) + timedelta(days=1)).isoformat())
+            KioskState.write(**{COMPLETE_FROM: (date.fromisoformat(first_day) + timedelta(days=1)).isoformat()})
     return len(rows)
 
 

@@ -40,10 +40,10 @@ class LockOut:
             until = None
             if len(recent) >= self.tries:
                 until, recent = now + self.duration, []
-            KioskState.write(LOCKOUT, {"failures": recent, "locked_until": until.isoformat() if until else None})
+            KioskState.write(**{LOCKOUT: {"failures": recent, "locked_until": until.isoformat() if until else None}})
         return until
 
     def success(self):
         """A right PIN clears the count."""
         with database.atomic("IMMEDIATE"):
-            KioskState.write(LOCKOUT, {"failures": [], "locked_until": None})
+            KioskState.write(**{LOCKOUT: {"failures": [], "locked_until": None}})

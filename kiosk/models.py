@@ -203,8 +203,8 @@ class QuestionText(BaseModel):
         primary_key = peewee.CompositeKey("id", "version")
 
 
-class SyncState(BaseModel):
-    """The uploader's small key/value memory (last success, central's view)."""
+class JsonKeyValue(BaseModel):
+    """A small key/value table whose values are JSON: one shape, two tables."""
 
     key = peewee.TextField(primary_key=True)
     value = peewee.TextField()  # JSON
@@ -217,8 +217,11 @@ class SyncState(BaseModel):
     @classmethod
     def write(cls, **values):
         for key, value in values.items():
-            encoded = json.dumps(value)
-            cls.insert(key=key, value=encoded).on_conflict("replace").execute()
+            cls.insert(key=key, value=json.dumps(value)).on_conflict("replace").execute()
+
+
+class SyncState(JsonKeyValue):
+    """The uploader's small key/value memory (last success, central's view)."""
 
 
 class Boot(BaseModel):
@@ -267,17 +270,5 @@ class ClockDecision(BaseModel):
     filtered = peewee.TextField(null=True)
 
 
-class KioskState(BaseModel):
+class KioskState(JsonKeyValue):
     """Device state a person sets (the pause, the manager lock-out), as JSON values."""
-
-    key = peewee.TextField(primary_key=True)
-    value = peewee.TextField()
-
-    @classmethod
-    def read(cls, key, default=None):
-        row = cls.get_or_none(cls.key == key)
-        return json.loads(row.value) if row else default
-
-    @classmethod
-    def write(cls, key, value):
-        cls.insert(key=key, value=json.dumps(value)).on_conflict("replace").execute()

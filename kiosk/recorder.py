@@ -30,7 +30,7 @@ from sync.protocol import CLOSED, COMMENT_MAX, RATINGS, REPEAT, SOURCES, UNVERIF
 
 from .db import database
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
-from .hourly import HourKeys, add_followup, add_to_hour, column_of, counted_hour
+from .hourly import HourKeys, add_followup, add_to_hour, column_of, rating_for_followup
 from .models import Boot, Followup, KioskState, Outbox, QuestionText, Rating, immediate_transaction
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ class Recorder:
         """Pause (or with *paused* false, resume) the kiosk: presses go on being stored, as ``closed``."""
         with self._lock, _stored("pause"):
             with database.atomic("IMMEDIATE"):
-                KioskState.write(PAUSED, bool(paused))
+                KioskState.write(**{PAUSED: bool(paused)})
             self._paused = bool(paused)
         log.info("kiosk %s by the manager", "paused" if paused else "resumed")
 
@@ -207,7 +207,8 @@ class Recorder:
             now, monotonic, trusted, boot_id = self._moment()
             with database.atomic("IMMEDIATE"):
                 connection = database.connection()
-                if not Rating.select().where(Rating.id == rating_id).exists():
+                found = rating_for_followup(connection, rating_id)
+                if found is None:
                     raise NotFoundError("no rating with that id")
                 if Followup.select().where(Followup.rating == rating_id).exists():
                     raise ConflictError("that rating already has a follow-up")
@@ -223,9 +224,8 @@ class Recorder:
                     monotonic=monotonic,
                 )
                 Outbox.create(kind="followup", item_id=row.id)
-                counted = counted_hour(connection, rating_id)
-                if counted is not None:  # the follow-up of a counted rating counts in its rating's hour
-                    rating, moment = counted
+                rating, moment = found
+                if moment is not None:  # the follow-up of a counted rating counts in its rating's hour
                     add_followup(connection, self._hour_keys.of(moment, self.content.opening_hours.zone), rating,
                                  offered.key, offered.group)
         return row.id

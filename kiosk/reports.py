@@ -16,10 +16,8 @@ from sync.figures import Counts, Drivers
 from sync.protocol import FILTERS
 
 from .db import database
-from .hourly import HOUR, decide_unverified, first_complete_day
-from .models import Followup, HourlyCount, Rating
-
-as_text = HourlyCount.hour_start.db_value
+from .hourly import HOUR, decide_unverified, first_complete_day, hour_text
+from .models import Followup, Rating
 
 LATEST_COMMENTS = 20
 
@@ -126,7 +124,7 @@ def _hourly(first_day, last_day):
 def _bars(day, zone, hourly):
     bars = []
     for label, start in day_hours(day, zone):
-        held = hourly.get(as_text(start))
+        held = hourly.get(hour_text(start))
         bars.append(HourBar(label, start, held[2] if held else Counts()))
     return bars
 

@@ -57,28 +57,28 @@ def test_every_module_belongs_to_exactly_one_part():
     assert twice == [], f"modules in two parts: {twice}"
 
 
-def test_importing_a_package_has_no_side_effects():
-    code = ("import sys, kiosk, sync, sync.central\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('kiosk', 'sync'))))")
+def printed_by(code):
+    """What a fresh interpreter running *code* in the checkout prints (its imports are its own)."""
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['kiosk', 'sync', 'sync.central']"
+    return done.stdout.strip()
+
+
+def test_importing_a_package_has_no_side_effects():
+    assert printed_by("import sys, kiosk, sync, sync.central\n"
+                      "print(sorted(m for m in sys.modules if m.startswith(('kiosk', 'sync'))))"
+                      ) == "['kiosk', 'sync', 'sync.central']"
 
 
 def test_central_runs_without_the_kiosk_or_gpio():
-    code = ("import sys\n"
-            "from sync.central.app import create_central_app\n"
-            "leaked = sorted(m for m in sys.modules if m == 'gpiozero' or m.startswith(('gpiozero.', 'kiosk')))\n"
-            "print(leaked)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert printed_by("import sys\n"
+                      "from sync.central.app import create_central_app\n"
+                      "print(sorted(m for m in sys.modules if m == 'gpiozero' or m.startswith(('gpiozero.', 'kiosk'))))"
+                      ) == "[]"
 
 
 def test_the_protocol_imports_nothing_but_the_standard_library():
-    code = ("import sys; before = set(sys.modules); import sync.protocol\n"
-            "print(sorted(m.split('.')[0] for m in set(sys.modules) - before if not m.startswith('sync')))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    third_party = [m for m in ast.literal_eval(done.stdout) if m not in sys.stdlib_module_names]
+    loaded = printed_by("import sys; before = set(sys.modules); import sync.protocol\n"
+                        "print(sorted(m.split('.')[0] for m in set(sys.modules) - before if not m.startswith('sync')))")
+    third_party = [m for m in ast.literal_eval(loaded) if m not in sys.stdlib_module_names]
     assert third_party == []
