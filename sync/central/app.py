@@ -8,8 +8,9 @@ from flask import Flask
 from ..common.clock import SystemClock
 from ..common.web import answer_errors_as_json
 from ..protocol import MAX_BODY_BYTES
-from . import db, export, ingest, kiosk_api, openapi
+from . import db, export, ingest, kiosk_api, openapi, web
 from .config import CentralConfig, load_central_config
+from .resources import STATIC_DIR
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def create_central_app(config=None, *, config_path=None, clock=None):
     """
     if not isinstance(config, CentralConfig):
         config = load_central_config(config_path, overrides=config)
-    app = Flask(__name__, static_folder=None)
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
     app.extensions["hymy_central"] = Central(config, clock or SystemClock("always"))
@@ -50,5 +51,6 @@ def create_central_app(config=None, *, config_path=None, clock=None):
 
     for blueprint in (ingest.bp, kiosk_api.bp, export.bp, openapi.bp):
         app.register_blueprint(blueprint)
+    web.init_app(app)
     answer_errors_as_json(app, MAX_BODY_BYTES)
     return app

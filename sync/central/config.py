@@ -9,7 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..common.config import check_values, choice, number, read_values, text
+from ..common.config import check_values, choice, flag, number, read_values, text
 from ..errors import ConfigError
 
 SCHEMA = {
@@ -23,6 +23,18 @@ SCHEMA = {
     "comment_retention_days": (365, number(1, 36500, whole=True)),
     "busy_timeout_ms": (5000, number(1, 60000, whole=True)),
     "log_level": ("info", choice(("debug", "info", "warning", "error"))),
+    # Head office's browser sessions: the signing key (default: one made once and kept in the
+    # database, shared by every worker and host), idle minutes before a login ends, and the
+    # cookie's Secure flag (off only for a central reached over plain HTTP, like the demo's).
+    "secret_key": (None, text),
+    "session_minutes": (480, number(5, 10080, whole=True)),
+    "secure_cookies": (True, flag),
+    "smtp_host": (None, text),
+    "smtp_port": (587, number(1, 65535, whole=True)),
+    "smtp_user": (None, text),
+    "smtp_password": (None, text),
+    "smtp_from": ("hymy@localhost", text),
+    "smtp_starttls": (True, flag),
 }
 
 
@@ -38,6 +50,15 @@ class CentralConfig:
     comment_retention_days: int
     busy_timeout_ms: int
     log_level: str
+    secret_key: str | None
+    session_minutes: int
+    secure_cookies: bool
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_from: str
+    smtp_starttls: bool
     source: str
 
 

@@ -29,6 +29,7 @@ from ..protocol import (
     check_envelope,
     check_row,
 )
+from . import rollups
 from .auth import current_device
 from .db import insert_new, write_transaction
 from .models import Conflict, DeclaredQuestion, Followup, Question, Rating, Reason, Redaction
@@ -178,7 +179,8 @@ def _store(kiosk, batch, report, kind, model, candidates, compare, clash_field):
     Inserting first keeps the common case (all rows new) at one statement; only
     rows the insert skipped are read back and compared with what central holds.
     *compare* returns the names of differing fields; a skipped row central does
-    not hold by id clashed on its other unique key (*clash_field*).
+    not hold by id clashed on its other unique key (*clash_field*). Returns
+    the rows inserted, which alone enter the rollups.
     """
     inserted = insert_new(model, candidates)
     skipped = [row["id"] for row in candidates if row["id"] not in inserted]
@@ -195,6 +197,7 @@ def _store(kiosk, batch, report, kind, model, candidates, compare, clash_field):
         else:
             report.duplicates += 1
             report.stored.append(row_id)
+    return [row for row in candidates if row["id"] in inserted]
 
 
 def _site_hours(site):
@@ -207,7 +210,7 @@ def _site_hours(site):
         return None
 
 
-def _ingest_ratings(kiosk, batch, checked, received_at, report, questions):
+def _ingest_ratings(kiosk, batch, checked, received_at, report, questions, tally, zone):
     boots = {b["boot_id"]: b for b in checked["boots"]}
     hours = _site_hours(kiosk.site)
     rows = []
@@ -226,10 +229,25 @@ def _ingest_ratings(kiosk, batch, checked, received_at, report, questions):
     def compare(held, row):
         return (["kiosk"] if held.kiosk_id != kiosk.id else []) + _differences(held, row, RATING_COMPARED)
 
-    _store(kiosk, batch, report, "rating", Rating, candidates, compare, "seq")
+    stored = _store(kiosk, batch, report, "rating", Rating, candidates, compare, "seq")
+    for row in stored:
+        tally.add_rating(kiosk.id, row["occurred_at"], zone, row["rating"], row["filtered"])
+    return {row["id"]: (row["occurred_at"], row["rating"], row["filtered"]) for row in stored}
 
 
-def _ingest_followups(kiosk, batch, checked, received_at, report, groups):
+def _rating_facts(rating_ids, inserted_now):
+    """rating id -> (occurred_at, rating, filtered): from this batch's inserts, else as stored."""
+    facts = {rating_id: inserted_now[rating_id] for rating_id in rating_ids if rating_id in inserted_now}
+    missing = [rating_id for rating_id in rating_ids if rating_id not in facts]
+    if missing:
+        query = Rating.select(Rating.id, Rating.occurred_at, Rating.rating, Rating.filtered).where(
+            Rating.id.in_(missing))
+        facts.update((rating_id, (occurred_at, rating, filtered))
+                     for rating_id, occurred_at, rating, filtered in query.tuples())
+    return facts
+
+
+def _ingest_followups(kiosk, batch, checked, received_at, report, groups, tally, zone, inserted_ratings):
     rows = []
     for row in checked["followups"]:
         if groups.get(row["reason"]) != row["reason_group"]:
@@ -255,7 +273,11 @@ def _ingest_followups(kiosk, batch, checked, received_at, report, groups):
         redacted = Redaction.select().where(Redaction.followup == held.id).exists()
         return _differences(held, row, [f for f in FOLLOWUP_COMPARED if not (f == "comment" and redacted)])
 
-    _store(kiosk, batch, report, "followup", Followup, candidates, compare, "rating_id")
+    stored = _store(kiosk, batch, report, "followup", Followup, candidates, compare, "rating_id")
+    facts = _rating_facts([row["rating_id"] for row in stored], inserted_ratings)
+    for row in stored:
+        occurred_at, rating, filtered = facts[row["rating_id"]]
+        tally.add_followup(kiosk.id, occurred_at, zone, rating, filtered, row["reason"])
 
 
 def ingest_batch(kiosk, batch, received_at):
@@ -269,11 +291,13 @@ def ingest_batch(kiosk, batch, received_at):
         "ratings": _clean_rows("rating", batch["ratings"], RATING_FIELDS, report),
         "followups": _clean_rows("followup", batch["followups"], FOLLOWUP_FIELDS, report),
     }
+    tally, zone = rollups.Tally(), rollups.site_zone(kiosk.site)
     with write_transaction():
         questions = _question_versions(kiosk, checked["questions"], checked["ratings"], received_at, report)
         groups = _reason_groups(batch, report)
-        _ingest_ratings(kiosk, batch, checked, received_at, report, questions)
-        _ingest_followups(kiosk, batch, checked, received_at, report, groups)
+        inserted = _ingest_ratings(kiosk, batch, checked, received_at, report, questions, tally, zone)
+        _ingest_followups(kiosk, batch, checked, received_at, report, groups, tally, zone, inserted)
+        tally.write()
         sequence = reconcile(kiosk)
     return report.as_json(sequence)
 

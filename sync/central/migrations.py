@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Callable, NamedTuple
 
 import peewee
-from playhouse.migrate import PostgresqlMigrator, migrate
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from ..errors import HymyError
 
@@ -264,11 +264,125 @@ def _heartbeat_doubles(database):
                 migrator.alter_column_type("kiosk_status", "oldest_pending_seconds", peewee.DoubleField(null=True)))
 
 
+def _head_office(database):
+    """Rollups for reports, logins' failure counts, alert rules and episodes, digests, email and site PIN."""
+
+    class Base(peewee.Model):
+        class Meta:
+            legacy_table_names = False
+
+    class Site(Base):
+        pass
+
+    class Service(Base):
+        pass
+
+    class Kiosk(Base):
+        class Meta:
+            table_name = "kiosk"
+
+    class User(Base):
+        pass
+
+    class Faces(Base):
+        very_unhappy = peewee.IntegerField(default=0)
+        unhappy = peewee.IntegerField(default=0)
+        happy = peewee.IntegerField(default=0)
+        very_happy = peewee.IntegerField(default=0)
+        repeat = peewee.IntegerField(default=0)
+        closed = peewee.IntegerField(default=0)
+        unverified = peewee.IntegerField(default=0)
+        followups = peewee.IntegerField(default=0)
+
+    class RollupHour(Faces):
+        kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+        hour = peewee.DateTimeField()
+
+        class Meta:
+            primary_key = peewee.CompositeKey("kiosk", "hour")
+
+    class RollupDay(Faces):
+        kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+        day = peewee.DateField()
+
+        class Meta:
+            primary_key = peewee.CompositeKey("kiosk", "day")
+
+    class RollupHourReason(Base):
+        kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+        hour = peewee.DateTimeField()
+        reason = peewee.CharField(max_length=64)
+        given = peewee.IntegerField(default=0)
+        unhappy = peewee.IntegerField(default=0)
+
+        class Meta:
+            primary_key = peewee.CompositeKey("kiosk", "hour", "reason")
+
+    class RollupDayReason(Base):
+        kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+        day = peewee.DateField()
+        reason = peewee.CharField(max_length=64)
+        given = peewee.IntegerField(default=0)
+        unhappy = peewee.IntegerField(default=0)
+
+        class Meta:
+            primary_key = peewee.CompositeKey("kiosk", "day", "reason")
+
+    class LoginFailure(Base):
+        key = peewee.CharField(max_length=200, primary_key=True)
+        failures = peewee.IntegerField(default=0)
+        window_start = peewee.DateTimeField()
+
+    class AlertRule(Base):
+        site = peewee.ForeignKeyField(Site, null=True, on_delete="CASCADE")
+        service = peewee.ForeignKeyField(Service, null=True, on_delete="CASCADE")
+        unhappy_share = peewee.IntegerField()
+        window_minutes = peewee.IntegerField()
+        min_responses = peewee.IntegerField()
+        silent_minutes = peewee.IntegerField()
+        emails = peewee.TextField()
+        webhook_url = peewee.CharField(max_length=2000, null=True)
+        secret = peewee.CharField(max_length=100)
+        active = peewee.BooleanField(default=True)
+        created_at = peewee.DateTimeField()
+
+    class Alert(Base):
+        rule = peewee.ForeignKeyField(AlertRule, on_delete="CASCADE")
+        kind = peewee.CharField(max_length=16)
+        kiosk = peewee.ForeignKeyField(Kiosk, null=True, on_delete="CASCADE")
+        started_at = peewee.DateTimeField(index=True)
+        ended_at = peewee.DateTimeField(null=True)
+        detail = peewee.TextField()
+        sent_at = peewee.DateTimeField(null=True)
+        delivery_error = peewee.TextField(null=True)
+        acknowledged_at = peewee.DateTimeField(null=True)
+        acknowledged_by = peewee.CharField(max_length=120, null=True)
+
+    class DigestSent(Base):
+        user = peewee.ForeignKeyField(User, primary_key=True, on_delete="CASCADE")
+        day = peewee.DateField()
+        sent_at = peewee.DateTimeField()
+
+    tables = [Site, Service, Kiosk, User, RollupHour, RollupDay, RollupHourReason, RollupDayReason, LoginFailure,
+              AlertRule, Alert, DigestSent]
+    with database.bind_ctx(tables):
+        database.create_tables(tables[4:])
+    migrator = PostgresqlMigrator(database) if isinstance(database, peewee.PostgresqlDatabase) \
+        else SqliteMigrator(database)
+    migrate(migrator.add_column("site", "manager_pin_hash", peewee.CharField(max_length=255, null=True)),
+            migrator.add_column("user", "email", peewee.CharField(max_length=254, null=True)),
+            migrator.add_column("user", "digest", peewee.BooleanField(null=True)))
+    from .rollups import rebuild_all  # the rollups of the rows already held, by the same code ingest uses
+
+    rebuild_all(database)
+
+
 MIGRATIONS = (
     Migration(1, "initial", _initial),
     Migration(2, "declared_question", _declared_question),
     Migration(3, "legacy_declarations", _legacy_declarations),
     Migration(4, "heartbeat_doubles", _heartbeat_doubles),
+    Migration(5, "head_office", _head_office),
 )
 LATEST = MIGRATIONS[-1].number
 

@@ -45,6 +45,8 @@ class Site(BaseModel):
     name = peewee.CharField(max_length=120, unique=True)
     timezone = peewee.CharField(max_length=64, default="Europe/Helsinki")
     opening_hours = JsonField(default=dict)  # as in the kiosk config; {} = always open
+    # The site manager's PIN (werkzeug hash), sent to the site's kiosks in their config.
+    manager_pin_hash = peewee.CharField(max_length=255, null=True)
 
 
 class Service(BaseModel):
@@ -161,6 +163,11 @@ class User(BaseModel):
     password_hash = peewee.CharField(max_length=255)
     token_hash = peewee.CharField(max_length=64, unique=True)
     created_at = UtcDateTimeField()
+    email = peewee.CharField(max_length=254, null=True)  # where alerts and the digest go
+    # True: opted in to the daily digest of their sites. Nullable, so that migration 5 adds it with a
+    # plain ALTER TABLE: SQLite rebuilds a table for a NOT NULL column, and the rebuild's DROP TABLE
+    # would cascade to user_site.
+    digest = peewee.BooleanField(null=True)
 
 
 class UserSite(BaseModel):
@@ -228,7 +235,120 @@ class Conflict(BaseModel):
     fields = JsonField()  # names of the fields that differ
 
 
+class _Faces(BaseModel):
+    """Counted ratings per face, left-out ratings per filter, follow-ups of counted ratings."""
+
+    very_unhappy = peewee.IntegerField(default=0)
+    unhappy = peewee.IntegerField(default=0)
+    happy = peewee.IntegerField(default=0)
+    very_happy = peewee.IntegerField(default=0)
+    repeat = peewee.IntegerField(default=0)
+    closed = peewee.IntegerField(default=0)
+    unverified = peewee.IntegerField(default=0)
+    followups = peewee.IntegerField(default=0)
+
+
+class RollupHour(_Faces):
+    """One kiosk's ratings in one UTC hour (by ``occurred_at``), as they entered at ingest.
+
+    Reports read these and :class:`RollupDay`, never the raw rows
+    (sync/central/rollups.py keeps them, in ingest's transaction).
+    """
+
+    kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
+    hour = UtcDateTimeField()  # the hour's start, UTC
+
+    class Meta:
+        primary_key = peewee.CompositeKey("kiosk", "hour")
+
+
+class RollupDay(_Faces):
+    """One kiosk's ratings in one local day of its site: exact in every zone, half-hour ones included."""
+
+    kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
+    day = peewee.DateField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("kiosk", "day")
+
+
+class RollupHourReason(BaseModel):
+    """Follow-ups of counted ratings per reason, in one kiosk's UTC hour (of the rating)."""
+
+    kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
+    hour = UtcDateTimeField()
+    reason = peewee.CharField(max_length=64)
+    given = peewee.IntegerField(default=0)
+    unhappy = peewee.IntegerField(default=0)  # among ratings 1 and 2
+
+    class Meta:
+        primary_key = peewee.CompositeKey("kiosk", "hour", "reason")
+
+
+class RollupDayReason(BaseModel):
+    """Follow-ups of counted ratings per reason, in one kiosk's local day."""
+
+    kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
+    day = peewee.DateField()
+    reason = peewee.CharField(max_length=64)
+    given = peewee.IntegerField(default=0)
+    unhappy = peewee.IntegerField(default=0)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("kiosk", "day", "reason")
+
+
+class LoginFailure(BaseModel):
+    """Failed logins per user name or per address (``user:NAME``, ``addr:IP``), shared by every
+    worker and host: the login rate limit must not live in one process's memory."""
+
+    key = peewee.CharField(max_length=200, primary_key=True)
+    failures = peewee.IntegerField(default=0)
+    window_start = UtcDateTimeField()
+
+
+class AlertRule(BaseModel):
+    """When to tell someone: a site's or a service's unhappy share or silent kiosks."""
+
+    site = peewee.ForeignKeyField(Site, null=True, on_delete="CASCADE")
+    service = peewee.ForeignKeyField(Service, null=True, on_delete="CASCADE")
+    unhappy_share = peewee.IntegerField()
+    window_minutes = peewee.IntegerField()
+    min_responses = peewee.IntegerField()
+    silent_minutes = peewee.IntegerField()
+    emails = JsonField(default=list)
+    webhook_url = peewee.CharField(max_length=2000, null=True)
+    # The webhook's HMAC key: kept as is, since signing needs the key itself (a hash would not do).
+    secret = peewee.CharField(max_length=100)
+    active = peewee.BooleanField(default=True)
+    created_at = UtcDateTimeField()
+
+
+class Alert(BaseModel):
+    """One episode of a rule: opened when its condition starts, closed when it ends; sent once."""
+
+    rule = peewee.ForeignKeyField(AlertRule, backref="alerts", on_delete="CASCADE")
+    kind = peewee.CharField(max_length=16)  # unhappy | silent
+    kiosk = peewee.ForeignKeyField(Device, null=True, on_delete="CASCADE")  # the silent kiosk
+    started_at = UtcDateTimeField(index=True)
+    ended_at = UtcDateTimeField(null=True)
+    detail = JsonField(default=dict)
+    sent_at = UtcDateTimeField(null=True)
+    delivery_error = peewee.TextField(null=True)
+    acknowledged_at = UtcDateTimeField(null=True)
+    acknowledged_by = peewee.CharField(max_length=120, null=True)
+
+
+class DigestSent(BaseModel):
+    """The last local day a user's digest went out for: the worker sends each day once."""
+
+    user = peewee.ForeignKeyField(User, primary_key=True, on_delete="CASCADE")
+    day = peewee.DateField()
+    sent_at = UtcDateTimeField()
+
+
 MODELS = (
     Site, Service, Provider, Question, Reason, Setting, Device, DeclaredQuestion, KioskStatus, User, UserSite,
-    Rating, Followup, Redaction, Conflict,
+    Rating, Followup, Redaction, Conflict, RollupHour, RollupDay, RollupHourReason, RollupDayReason, LoginFailure,
+    AlertRule, Alert, DigestSent,
 )

@@ -3,7 +3,6 @@ default question, the quality-model reasons with their labels in every
 language, and the brand-wide target (sync/defaults.py), translated from
 central's own catalogs."""
 from datetime import datetime, timezone
-from pathlib import Path
 
 from ..common.i18n import catalog_text
 from ..defaults import (
@@ -15,8 +14,7 @@ from ..defaults import (
     LANGUAGES,
 )
 from .models import Question, Reason, Setting
-
-TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+from .resources import TRANSLATIONS_DIR
 
 
 def translated(msgid):

@@ -10,6 +10,7 @@ import pytest
 
 from sync.central.export import COLUMNS
 from sync.central.openapi import ROW_SCHEMAS
+from sync.central.web import TOKEN_BLUEPRINTS
 from sync.protocol import (
     BOOT_FIELDS,
     ENROL_FIELDS,
@@ -42,9 +43,10 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "tra
 
 
 def app_routes(app):
+    """The API's routes: those of the token blueprints (head office's HTML pages are not an API)."""
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint.partition(".")[0] not in TOKEN_BLUEPRINTS:
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         routes |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}

@@ -1,0 +1,46 @@
+"""Head office's pages on central, beside the token APIs.
+
+One place wires the browser side: templates and static files of the
+``central`` part, languages (fi/sv/en), sessions and logins, CSRF on every
+form (the kiosk, export and OpenAPI endpoints take tokens and are exempt),
+and each group of pages as its own blueprint.
+"""
+from flask_babel import get_locale, lazy_gettext
+from flask_wtf.csrf import CSRFProtect
+
+from ...common.templates import part_templates
+from ..resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, TEMPLATE_FOLDERS
+from . import i18n, login, pages, session
+
+#: The top bar's sections: (endpoint, name, admins only). A section shows once its blueprint is registered.
+SECTIONS = (
+    ("pages.overview", lazy_gettext("Overview"), False),
+    ("pages.services", lazy_gettext("Services"), False),
+    ("pages.providers", lazy_gettext("Providers"), False),
+    ("pages.drivers", lazy_gettext("Drivers"), False),
+    ("pages.comments", lazy_gettext("Comments"), False),
+    ("pages.fleet", lazy_gettext("Fleet"), False),
+    ("alerts.alerts", lazy_gettext("Alerts"), False),
+    ("admin.index", lazy_gettext("Admin"), True),
+)
+
+#: The blueprints that answer tokens, not sessions: no CSRF token is asked of them.
+TOKEN_BLUEPRINTS = ("ingest", "kiosk_api", "export", "openapi")
+
+
+def init_app(app):
+    app.jinja_loader = part_templates(PACKAGE_DIR, CHECKOUT_TEMPLATES, TEMPLATE_FOLDERS)
+    i18n.init_app(app)
+    session.init_app(app)
+    csrf = CSRFProtect(app)
+    for name in TOKEN_BLUEPRINTS:
+        csrf.exempt(app.blueprints[name])
+    for blueprint in (login.bp, pages.bp):
+        app.register_blueprint(blueprint)
+
+    def nav_sections():
+        viewer = session.current_viewer()
+        return [(endpoint, name) for endpoint, name, admin_only in SECTIONS
+                if endpoint in app.view_functions and (viewer.role == "admin" or not admin_only)]
+
+    app.jinja_env.globals.update(nav_sections=nav_sections, current_language=lambda: str(get_locale()))

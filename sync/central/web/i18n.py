@@ -1,0 +1,32 @@
+"""The pages' language: ``?lang=`` (remembered in a cookie), else the browser's, else Finnish."""
+from flask import request
+from flask_babel import Babel
+
+from ...defaults import LANGUAGES
+from ..resources import TRANSLATIONS_DIR
+
+LANGUAGE_COOKIE = "hymy_lang"
+#: Each language's own name, shown on the switch (never translated).
+LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+
+
+def select_language():
+    asked = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if asked in LANGUAGES:
+        return asked
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def _remember_language(response):
+    asked = request.args.get("lang")
+    if asked in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != asked:
+        response.set_cookie(LANGUAGE_COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
+def init_app(app):
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
+    Babel(app, locale_selector=select_language)
+    app.after_request(_remember_language)
+    app.jinja_env.globals.update(language_names=LANGUAGE_NAMES)
