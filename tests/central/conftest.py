@@ -9,6 +9,7 @@ and HTTP helpers that fail the test on any 5xx answer.
 import gzip
 import itertools
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -59,7 +60,9 @@ class Central:
         self.database_url = database_url
         self.data_dir = data_dir
         self.clock = clock
-        self.app = create_central_app({"database_url": database_url, "data_dir": str(data_dir)}, clock=clock)
+        # Plain HTTP on loopback: a Secure session cookie would never come back (test_web_login checks the default).
+        self.app = create_central_app({"database_url": database_url, "data_dir": str(data_dir),
+                                       "secure_cookies": False}, clock=clock)
         self.database = bound_db.obj
         self.server = LiveServer(self.app)
         self.url = self.server.url
@@ -164,6 +167,14 @@ class Central:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def log_in(self, name, password):
+        """A browser-like session logged in to head office's pages as *name*."""
+        browser = WebSession(self.url)
+        response = browser.post("/login", data={"name": name, "password": password}, csrf_from="/login")
+        assert response.status_code == 200 and response.url.endswith("/overview"), (response.status_code,
+                                                                                   response.text[:300])
+        return browser
+
     # -- looking into the database --------------------------------------------------------------
     def query(self, read):
         """``read(models)`` on this central's database, with a connection of its own."""
@@ -174,6 +185,41 @@ class Central:
 
     def count(self, model_name):
         return self.query(lambda m: getattr(m, model_name).select().count())
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|data-csrf="([^"]+)"')
+
+
+class WebSession:
+    """Head office's pages as a browser sees them: cookies kept, CSRF tokens taken from the pages."""
+
+    def __init__(self, url):
+        self.url = url
+        self.http = requests.Session()
+
+    def get(self, path, **kwargs):
+        response = self.http.get(self.url + path, timeout=60, **kwargs)
+        assert response.status_code < 500, f"GET {path}: {response.status_code} {response.text[:500]}"
+        return response
+
+    def csrf_token(self, path):
+        """The CSRF token on the page at *path* (as its forms carry it)."""
+        page = self.get(path)
+        found = CSRF_FIELD.search(page.text)
+        assert found, f"no CSRF token on {path} ({page.status_code})"
+        return found.group(1) or found.group(2)
+
+    def post(self, path, data=None, csrf_from=None, **kwargs):
+        """POST a form; with *csrf_from*, first take the CSRF token from that page, as a browser would."""
+        data = dict(data or {})
+        if csrf_from is not None:
+            data["csrf_token"] = self.csrf_token(csrf_from)
+        response = self.http.post(self.url + path, data=data, timeout=60, **kwargs)
+        assert response.status_code < 500, f"POST {path}: {response.status_code} {response.text[:500]}"
+        return response
+
+    def close(self):
+        self.http.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
