@@ -1,0 +1,345 @@
+"""Head office's figures, read from the rollups (sync/central/rollups.py), never from raw rows.
+
+A period is a run of whole local days *of each site*: "today" is each site's
+own today in its own zone, so a site in Helsinki and one in Lisbon each show
+their day. Sites are grouped by the days they cover, one query per group
+(usually one or two), and summed per what the page groups by: site, kiosk,
+service or provider. Every figure comes from :mod:`sync.figures` (the
+manager screen's formulas and rounding), given the counts summed here.
+
+Hours come from ``rollup_hour`` (UTC hours, shown at their local start), days
+and longer ranges from ``rollup_day`` (exact local days in every zone).
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import peewee
+
+from .. import figures
+from ..figures import Counts
+from .models import Device, Provider, RollupDay, RollupDayReason, RollupHour, RollupHourReason, Service, Setting, Site
+from .rollups import COUNT_COLUMNS, FACE_COLUMNS, FILTER_COLUMNS, site_zone
+
+MAX_RANGE_DAYS = 366
+PERIODS = ("today", "7d", "30d", "custom")
+PERIOD_DAYS = {"today": 1, "7d": 7, "30d": 30}
+
+
+class PeriodError(ValueError):
+    """A period the pages cannot show; the message says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Which local days: the last *days* days up to each site's today, or fixed dates for every site."""
+
+    kind: str = "today"
+    first: date | None = None  # custom only
+    last: date | None = None
+
+    @classmethod
+    def parse(cls, kind, first=None, last=None):
+        kind = kind or "today"
+        if kind not in PERIODS:
+            raise PeriodError(f"period: expected one of {', '.join(PERIODS)}")
+        if kind != "custom":
+            return cls(kind)
+        try:
+            first_day, last_day = date.fromisoformat(first or ""), date.fromisoformat(last or "")
+        except ValueError:
+            raise PeriodError("a custom period needs from and to as YYYY-MM-DD") from None
+        if first_day > last_day:
+            raise PeriodError("the period's start is after its end")
+        if (last_day - first_day).days + 1 > MAX_RANGE_DAYS:
+            raise PeriodError(f"a period is at most {MAX_RANGE_DAYS} days")
+        return cls(kind, first_day, last_day)
+
+    @property
+    def length(self):
+        return PERIOD_DAYS.get(self.kind) or (self.last - self.first).days + 1
+
+    def days_for(self, today):
+        """``(first, last)`` local days for a site whose today is *today*."""
+        if self.kind == "custom":
+            return self.first, self.last
+        return today - timedelta(days=self.length - 1), today
+
+    def previous_for(self, today):
+        """The same number of days just before :meth:`days_for`: the trend's comparison."""
+        first, _ = self.days_for(today)
+        return first - timedelta(days=self.length), first - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which kiosks count: the viewer's sites (None: all) narrowed by site, service, provider."""
+
+    site_ids: tuple | None = None
+    service_id: int | None = None
+    provider_id: int | None = None
+
+    def narrowed(self, **changes):
+        values = {"site_ids": self.site_ids, "service_id": self.service_id, "provider_id": self.provider_id}
+        values.update(changes)
+        if self.site_ids is not None and values["site_ids"] is not None:
+            values["site_ids"] = tuple(s for s in values["site_ids"] if s in self.site_ids)
+        return Scope(**values)
+
+    def kiosk_condition(self):
+        condition = peewee.Value(True)
+        if self.site_ids is not None:
+            condition &= Device.site.in_(list(self.site_ids)) if self.site_ids else peewee.Value(False)
+        if self.service_id is not None:
+            condition &= Device.service == self.service_id
+        if self.provider_id is not None:
+            condition &= Device.provider == self.provider_id
+        return condition
+
+
+def brand_settings():
+    """``(target percent, min_responses)`` as head office set them."""
+    values = dict(Setting.select(Setting.key, Setting.value)
+                  .where(Setting.key.in_(["target", "min_responses"])).tuples())
+    return values.get("target"), values.get("min_responses") or figures.DEFAULT_MIN_RESPONSES
+
+
+def sites_in(scope):
+    """The sites of *scope*, by name."""
+    query = Site.select().order_by(Site.name)
+    if scope.site_ids is not None:
+        query = query.where(Site.id.in_(list(scope.site_ids))) if scope.site_ids else query.where(False)
+    return list(query)
+
+
+def local_today(site, now):
+    return now.astimezone(site_zone(site)).date()
+
+
+def _day_groups(sites, now, period, previous=False):
+    """``{(first, last): [site ids]}``: sites that share their local days are asked together."""
+    groups = defaultdict(list)
+    for site in sites:
+        today = local_today(site, now)
+        groups[period.previous_for(today) if previous else period.days_for(today)].append(site.id)
+    return groups
+
+
+_GROUPS = {
+    "site": Device.site,
+    "kiosk": Device.id,
+    "service": Device.service,
+    "provider": Device.provider,
+    "day": RollupDay.day,
+}
+
+
+def _sum_columns(model, columns):
+    return [peewee.fn.SUM(getattr(model, name)).alias(name) for name in columns]
+
+
+def day_counts(group_by, scope, period, now, previous=False):
+    """``{group key: Counts}`` over *period*'s local days, one entry per group that has rows.
+
+    :param group_by: ``site``, ``kiosk``, ``service``, ``provider`` or ``day``.
+    """
+    result = defaultdict(Counts)
+    sites = sites_in(scope)
+    for (first, last), site_ids in _day_groups(sites, now, period, previous).items():
+        kiosks = scope.narrowed(site_ids=tuple(site_ids)).kiosk_condition()
+        key = _GROUPS[group_by] if group_by != "day" else RollupDay.day
+        rows = (RollupDay.select(key.alias("key"), *_sum_columns(RollupDay, COUNT_COLUMNS))
+                .join(Device).where(kiosks & RollupDay.day.between(first, last)).group_by(key).dicts())
+        reason_key = key if group_by != "day" else RollupDayReason.day
+        reasons = (RollupDayReason.select(reason_key.alias("key"), RollupDayReason.reason,
+                                          peewee.fn.SUM(RollupDayReason.given).alias("given"),
+                                          peewee.fn.SUM(RollupDayReason.unhappy).alias("unhappy"))
+                   .join(Device).where(kiosks & RollupDayReason.day.between(first, last))
+                   .group_by(reason_key, RollupDayReason.reason).dicts())
+        given, unhappy = defaultdict(dict), defaultdict(dict)
+        for row in reasons:
+            given[row["key"]][row["reason"]] = int(row["given"])
+            unhappy[row["key"]][row["reason"]] = int(row["unhappy"])
+        for row in rows:
+            result[row["key"]] = result[row["key"]] + _counts(row, given[row["key"]], unhappy[row["key"]])
+    return dict(result)
+
+
+def _counts(row, reasons, unhappy_reasons):
+    return Counts(
+        faces=tuple(int(row[name] or 0) for name in FACE_COLUMNS),
+        filtered={name: int(row[name] or 0) for name in FILTER_COLUMNS if row[name]},
+        followups=int(row["followups"] or 0),
+        reasons={k: v for k, v in reasons.items() if v},
+        unhappy_reasons={k: v for k, v in unhappy_reasons.items() if v},
+    )
+
+
+def hour_counts(scope, first_hour, end_hour):
+    """``{UTC hour start: Counts}`` for hours in [first_hour, end_hour) of *scope*'s kiosks."""
+    kiosks = scope.kiosk_condition()
+    rows = (RollupHour.select(RollupHour.hour.alias("key"), *_sum_columns(RollupHour, COUNT_COLUMNS))
+            .join(Device).where(kiosks & (RollupHour.hour >= first_hour) & (RollupHour.hour < end_hour))
+            .group_by(RollupHour.hour).dicts())
+    reasons = (RollupHourReason.select(RollupHourReason.hour.alias("key"), RollupHourReason.reason,
+                                       peewee.fn.SUM(RollupHourReason.given).alias("given"),
+                                       peewee.fn.SUM(RollupHourReason.unhappy).alias("unhappy"))
+               .join(Device).where(kiosks & (RollupHourReason.hour >= first_hour) & (RollupHourReason.hour < end_hour))
+               .group_by(RollupHourReason.hour, RollupHourReason.reason).dicts())
+    given, unhappy = defaultdict(dict), defaultdict(dict)
+    for row in reasons:
+        hour = _aware(row["key"])
+        given[hour][row["reason"]] = int(row["given"])
+        unhappy[hour][row["reason"]] = int(row["unhappy"])
+    return {_aware(row["key"]): _counts(row, given[_aware(row["key"])], unhappy[_aware(row["key"])]) for row in rows}
+
+
+def _aware(value):
+    """A UTC hour as the database returned it (aggregate queries skip the field's conversion)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def local_day_bounds(day, zone):
+    """UTC ``[start, end)`` of local *day* in *zone*: 23 or 25 hours on a DST change day."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    return start, end
+
+
+def hours_of_day(site, scope, day):
+    """``[(local start, Counts)]`` for each UTC hour of *site*'s local *day*, in order.
+
+    A UTC hour starts at :30 local time in a half-hour zone: it is shown at
+    its own local start, and the day's hours come from the UTC hours that
+    start within it (its totals come from the day rollup, which is exact).
+    """
+    zone = site_zone(site)
+    start, end = local_day_bounds(day, zone)
+    first_hour = start.replace(minute=0, second=0, microsecond=0)
+    counts = hour_counts(scope.narrowed(site_ids=(site.id,)), first_hour, end)
+    hours, moment = [], first_hour
+    while moment < end:
+        if moment >= start or moment + timedelta(hours=1) > start:
+            hours.append((moment.astimezone(zone), counts.get(moment, Counts())))
+        moment += timedelta(hours=1)
+    return hours
+
+
+def heat_map(site, scope, period, now):
+    """``{(weekday 0-6, local hour 0-23): Counts}`` over *period*'s local days of *site*."""
+    zone = site_zone(site)
+    first, last = period.days_for(local_today(site, now))
+    start, _ = local_day_bounds(first, zone)
+    _, end = local_day_bounds(last, zone)
+    cells = defaultdict(Counts)
+    for hour, counts in hour_counts(scope.narrowed(site_ids=(site.id,)), start.replace(minute=0), end).items():
+        local = hour.astimezone(zone)
+        cells[(local.weekday(), local.hour)] = cells[(local.weekday(), local.hour)] + counts
+    return dict(cells)
+
+
+def months(site, scope, now, count=12):
+    """``[(first day of month, Counts)]`` for the last *count* local months of *site*, oldest first."""
+    today = local_today(site, now)
+    first_month = _month_start(today, count - 1)
+    period = Period.parse("custom", first_month.isoformat(), today.isoformat())
+    by_day = day_counts("day", scope.narrowed(site_ids=(site.id,)), period, now)
+    totals = defaultdict(Counts)
+    for day, counts in by_day.items():
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        totals[day.replace(day=1)] = totals[day.replace(day=1)] + counts
+    return [(month, totals.get(month, Counts())) for month in _month_starts(first_month, today)]
+
+
+def _month_start(today, back):
+    year, month = today.year, today.month - back
+    while month < 1:
+        year, month = year - 1, month + 12
+    return date(year, month, 1)
+
+
+def _month_starts(first, today):
+    month = first
+    while month <= today:
+        yield month
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a row of a report shows, as shown (rounded by sync.figures)."""
+
+    counts: Counts
+    previous: Counts
+    target: int | None
+    min_responses: int
+
+    @property
+    def responses(self):
+        return self.counts.counted
+
+    @property
+    def satisfaction(self):
+        return figures.whole_percent(figures.satisfaction(self.counts, self.min_responses))
+
+    @property
+    def happy_index(self):
+        return figures.one_decimal(figures.happy_index(self.counts, self.min_responses))
+
+    @property
+    def below_target(self):
+        return figures.below_target(self.counts, self.target, self.min_responses)
+
+    @property
+    def previous_satisfaction(self):
+        return figures.whole_percent(figures.satisfaction(self.previous, self.min_responses))
+
+    @property
+    def trend(self):
+        """Change in satisfaction against the previous period, in percentage points (as shown); None when
+        either period has too few."""
+        if self.satisfaction is None or self.previous_satisfaction is None:
+            return None
+        return self.satisfaction - self.previous_satisfaction
+
+    @property
+    def followup_rate(self):
+        return figures.whole_percent(figures.followup_rate(self.counts))
+
+    def sort_key(self, column):
+        value = {"responses": self.responses, "satisfaction": self.satisfaction,
+                 "happy_index": self.happy_index, "trend": self.trend}[column]
+        return (value is None, value if value is not None else 0)
+
+
+def figures_by(group_by, scope, period, now):
+    """``{group key: Figures}`` with the previous period for the trend."""
+    target, min_responses = brand_settings()
+    current = day_counts(group_by, scope, period, now)
+    previous = day_counts(group_by, scope, period, now, previous=True)
+    return {key: Figures(current.get(key, Counts()), previous.get(key, Counts()), target, min_responses)
+            for key in set(current) | set(previous)}
+
+
+def empty_figures():
+    target, min_responses = brand_settings()
+    return Figures(Counts(), Counts(), target, min_responses)
+
+
+def total_figures(scope, period, now):
+    """The whole scope's figures (every site of it summed) with the previous period."""
+    by_site = figures_by("site", scope, period, now)
+    target, min_responses = brand_settings()
+    return Figures(Counts.total(f.counts for f in by_site.values()),
+                   Counts.total(f.previous for f in by_site.values()), target, min_responses)
+
+
+def named(model, ids):
+    """``{id: row}`` of *model* for *ids*."""
+    ids = [i for i in ids if i is not None]
+    return {row.id: row for row in model.select().where(model.id.in_(ids))} if ids else {}
+
+
+NAMED_BY = {"site": Site, "service": Service, "provider": Provider, "kiosk": Device}

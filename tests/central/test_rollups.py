@@ -1,0 +1,245 @@
+"""The rollups equal a recomputation from the raw rows, whatever arrives and in whatever order.
+
+Generated ingest through real HTTP: two sites in two zones (Helsinki, and St
+John's at -3:30, a half-hour zone) across both of their DST change days,
+filtered presses, closed hours, untrusted clocks that central corrects or
+cannot, follow-ups arriving after their ratings, whole batches sent twice, and
+re-sent rows whose content changed (conflicts, which must add nothing). The
+oracle is plain Python over the stored rows, not the SQL the rollups use.
+"""
+import random
+import uuid
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sync.central import reports, rollups
+from sync.central.models import (
+    Device,
+    Followup,
+    Rating,
+    RollupDay,
+    RollupDayReason,
+    RollupHour,
+    RollupHourReason,
+    central_db,
+)
+from sync.defaults import DEFAULT_REASONS
+from sync.protocol import format_time
+
+from .batches import batch, followup_row, rating_row
+
+HELSINKI, ST_JOHNS = ZoneInfo("Europe/Helsinki"), ZoneInfo("America/St_Johns")
+START = datetime(2026, 3, 5, tzinfo=timezone.utc)  # St John's changes on 8 March, Helsinki on 29 March
+DAYS = 27
+FACES = ("very_unhappy", "unhappy", "happy", "very_happy")
+
+
+def _organisation(central):
+    weekdays = ("mon", "tue", "wed", "thu", "fri")
+    central.add_site("Kamppi", "Europe/Helsinki", hours=[f"{d}=08:00-20:00" for d in weekdays] + ["sat=10:00-16:00"])
+    central.add_site("St Johns", "America/St_Johns", hours=[f"{d}=07:30-21:30" for d in (*weekdays, "sat", "sun")])
+    kiosks = {}
+    for name, site, service, provider in (("kamppi-1", "Kamppi", "checkout", "Palvelu Oy"),
+                                          ("kamppi-2", "Kamppi", "returns", None),
+                                          ("stjohns-1", "St Johns", "checkout", "Palvelu Oy")):
+        kiosks[name] = central.enrolled_kiosk(name, site=site, service=service, provider=provider)
+    return kiosks
+
+
+def _send(central, token, document, at):
+    central.clock.set_wall(at)
+    response = central.post_batch(token, document)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _generate(central, kiosks, rng):
+    """Ingest a month of generated traffic; return how many conflicts were sent."""
+    sent_conflicts = 0
+    for token, device_id in kiosks.values():
+        seq, earlier = 0, []
+        moment = START + timedelta(minutes=rng.randrange(60))
+        while moment < START + timedelta(days=DAYS):
+            rows = []
+            for _ in range(rng.randrange(5, 25)):
+                moment += timedelta(minutes=rng.randrange(5, 240))
+                seq += 1
+                kind = rng.random()
+                fields = {"rating": rng.randint(1, 4), "source": rng.choice(("touch", "button"))}
+                if kind < 0.1:
+                    fields["filtered"] = "repeat"
+                elif kind < 0.2:  # an untrusted clock a day off, which the batch's trusted clock corrects
+                    fields.update(filtered="unverified", clock_trusted=False)
+                    fields["recorded_at"] = format_time(moment - timedelta(days=1))
+                elif kind < 0.25:  # an untrusted clock of an earlier boot nobody vouched for: stays unverified
+                    fields.update(filtered="unverified", clock_trusted=False, boot_id="lost-boot")
+                elif kind < 0.3:
+                    fields["filtered"] = "closed"
+                rows.append(rating_row(seq, recorded_at=moment, monotonic=(moment - START).total_seconds(),
+                                       **{k: v for k, v in fields.items() if k != "recorded_at"}))
+                if "recorded_at" in fields:
+                    rows[-1]["recorded_at"] = fields["recorded_at"]
+            sent_at = moment + timedelta(minutes=rng.randrange(1, 90))
+            followups = []
+            for rating in rows + earlier:
+                if rng.random() < 0.3 and not rating.get("_followed"):
+                    reason = rng.choice(DEFAULT_REASONS)
+                    followups.append(followup_row(rating, reason=reason.key, reason_group=reason.group,
+                                                  comment=rng.choice((None, "ok"))))
+                    rating["_followed"] = True
+            clean = [{k: v for k, v in row.items() if k != "_followed"} for row in rows]
+            document = batch(device_id, clean, followups, sent_at=sent_at,
+                             monotonic=(sent_at - START).total_seconds())
+            _send(central, token, document, sent_at)
+            if rng.random() < 0.2:  # the answer was lost: the whole batch again
+                _send(central, token, dict(document, batch_id=str(uuid.uuid4())), sent_at + timedelta(minutes=1))
+            if rng.random() < 0.2 and clean:  # a row re-sent with other content: a conflict, never counted
+                changed = dict(clean[0], rating=5 - clean[0]["rating"])
+                again = batch(device_id, [changed], sent_at=sent_at, monotonic=(sent_at - START).total_seconds())
+                _send(central, token, again, sent_at + timedelta(minutes=2))
+                sent_conflicts += 1
+            earlier = rows[-5:]  # some of these get their follow-up in the next batch
+    return sent_conflicts
+
+
+def _oracle(central):
+    """Rollups recomputed in plain Python from the stored rows."""
+    def read(models):
+        zones = {k.id: ZoneInfo(k.site.timezone) for k in Device.select()}
+        ratings = {r.id: r for r in Rating.select()}
+        followups = list(Followup.select())
+        return zones, ratings, followups
+
+    zones, ratings, followups = central.query(read)
+    hours, days = defaultdict(Counter), defaultdict(Counter)
+    hour_reasons, day_reasons = defaultdict(Counter), defaultdict(Counter)
+    for r in ratings.values():
+        hour = r.occurred_at.replace(minute=0, second=0, microsecond=0)
+        day = r.occurred_at.astimezone(zones[r.kiosk_id]).date()
+        column = r.filtered or FACES[r.rating - 1]
+        hours[(r.kiosk_id, hour)][column] += 1
+        days[(r.kiosk_id, day)][column] += 1
+    for f in followups:
+        r = ratings[f.rating_id]
+        if r.filtered:
+            continue
+        hour = r.occurred_at.replace(minute=0, second=0, microsecond=0)
+        day = r.occurred_at.astimezone(zones[r.kiosk_id]).date()
+        hours[(r.kiosk_id, hour)]["followups"] += 1
+        days[(r.kiosk_id, day)]["followups"] += 1
+        for table, key in ((hour_reasons, (r.kiosk_id, hour, f.reason)), (day_reasons, (r.kiosk_id, day, f.reason))):
+            table[key]["given"] += 1
+            table[key]["unhappy"] += r.rating <= 2
+    return hours, days, hour_reasons, day_reasons, ratings, zones
+
+
+def _held(central):
+    def read(models):
+        def table(model, keys, columns):
+            held = {}
+            for row in model.select().dicts():
+                key = tuple(row[k] for k in keys)
+                held[key] = Counter({c: row[c] for c in columns if row[c]})
+            return held
+
+        return (table(RollupHour, ("kiosk", "hour"), rollups.COUNT_COLUMNS),
+                table(RollupDay, ("kiosk", "day"), rollups.COUNT_COLUMNS),
+                table(RollupHourReason, ("kiosk", "hour", "reason"), rollups.REASON_COUNT_COLUMNS),
+                table(RollupDayReason, ("kiosk", "day", "reason"), rollups.REASON_COUNT_COLUMNS))
+
+    return central.query(read)
+
+
+def _same(held, expected):
+    assert {k: v for k, v in held.items() if v} == {k: +v for k, v in expected.items() if +v}
+
+
+@pytest.fixture
+def generated(central):
+    kiosks = _organisation(central)
+    conflicts = _generate(central, kiosks, random.Random(20261124))
+    assert conflicts and central.count("Conflict") >= conflicts
+    return central
+
+
+def test_rollups_equal_a_recomputation_from_the_raw_rows(generated):
+    hours, days, hour_reasons, day_reasons, ratings, _ = _oracle(generated)
+    filters = Counter(r.filtered for r in ratings.values())
+    assert all(filters[name] for name in (None, "repeat", "closed", "unverified")), filters  # every kind is there
+    assert Counter(r.time_basis for r in ratings.values())["corrected"] > 10
+    held_hours, held_days, held_hour_reasons, held_day_reasons = _held(generated)
+    _same(held_hours, hours)
+    _same(held_days, days)
+    _same(held_hour_reasons, hour_reasons)
+    _same(held_day_reasons, day_reasons)
+
+
+def test_rebuilding_from_the_raw_rows_gives_the_same_rollups(generated):
+    before = _held(generated)
+
+    def rebuild(models):
+        with central_db.atomic():
+            for model in (RollupHour, RollupDay, RollupHourReason, RollupDayReason):
+                model.delete().execute()
+            rollups.rebuild_all(central_db.obj)
+
+    generated.query(rebuild)
+    assert _held(generated) == before
+
+
+def test_a_zone_change_recounts_the_sites_days(generated):
+    def move(models):
+        with central_db.atomic():
+            models.Site.update(timezone="Asia/Kolkata").where(models.Site.name == "Kamppi").execute()
+            kiosk_ids = [k.id for k in Device.select().join(models.Site).where(models.Site.name == "Kamppi")]
+            rollups.rebuild_days(kiosk_ids)
+
+    generated.query(move)
+    _, days, _, day_reasons, _, _ = _oracle(generated)
+    _, held_days, _, held_day_reasons = _held(generated)
+    _same(held_days, days)
+    _same(held_day_reasons, day_reasons)
+
+
+def _site_counts_by_hand(ratings, zones, kiosk_ids, first, last):
+    faces, filtered = Counter(), Counter()
+    for r in ratings.values():
+        if r.kiosk_id in kiosk_ids and first <= r.occurred_at.astimezone(zones[r.kiosk_id]).date() <= last:
+            if r.filtered:
+                filtered[r.filtered] += 1
+            else:
+                faces[r.rating] += 1
+    return tuple(faces[n] for n in (1, 2, 3, 4)), dict(filtered)
+
+
+def test_report_counts_equal_the_raw_rows_on_every_day_including_dst_days(generated):
+    _, _, _, _, ratings, zones = _oracle(generated)
+    sites = generated.query(lambda m: {s.name: (s, [k.id for k in s.kiosks]) for s in m.Site.select()})
+    now = START + timedelta(days=DAYS + 1)
+    with_rows = 0
+    for name, (site, kiosk_ids) in sites.items():
+        for offset in range(-1, DAYS + 1):
+            day = (START + timedelta(days=offset)).date()
+            period = reports.Period.parse("custom", day.isoformat(), day.isoformat())
+            counts = generated.query(lambda m, period=period: reports.day_counts("site", reports.Scope(), period, now))
+            faces, filtered = _site_counts_by_hand(ratings, zones, set(kiosk_ids), day, day)
+            got = counts.get(site.id)
+            assert (got.faces if got else (0, 0, 0, 0)) == faces, (name, day)
+            assert (got.filtered if got else {}) == filtered, (name, day)
+            with_rows += bool(sum(faces))
+    assert with_rows > 30
+
+
+def test_a_dst_day_has_23_hours_and_they_add_up_to_the_day(generated):
+    _, _, _, _, ratings, zones = _oracle(generated)
+    site, kiosk_ids = generated.query(lambda m: next((s, [k.id for k in s.kiosks])
+                                                     for s in m.Site.select() if s.name == "Kamppi"))
+    dst_day = date(2026, 3, 29)
+    hours = generated.query(lambda m: reports.hours_of_day(site, reports.Scope(), dst_day))
+    assert len(hours) == 23
+    assert [h.hour for h, _ in hours] == [0, 1, 2, *range(4, 24)]
+    summed = tuple(sum(c.faces[i] for _, c in hours) for i in range(4))
+    assert summed == _site_counts_by_hand(ratings, zones, set(kiosk_ids), dst_day, dst_day)[0]
