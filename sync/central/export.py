@@ -30,7 +30,7 @@ COLUMNS = ("id", "kiosk", "site", "service", "provider", "seq", "rating", "sourc
 LEFT = peewee.JOIN.LEFT_OUTER
 
 
-def _page_query(start, end, site_ids, after):
+def _page_query(start, end, site_ids, after, kiosks=None):
     query = (Rating.select(
         Rating.id, Rating.seq, Rating.rating, Rating.source, Rating.filtered,
         Rating.question_key, Rating.question_version, Rating.recorded_at, Rating.occurred_at, Rating.time_basis,
@@ -44,6 +44,8 @@ def _page_query(start, end, site_ids, after):
         .limit(PAGE))
     if site_ids is not None:
         query = query.where(Device.site.in_(site_ids))
+    if kiosks is not None:
+        query = query.where(kiosks)
     if after is not None:
         moment, last_id = after
         query = query.where((Rating.occurred_at > moment) | ((Rating.occurred_at == moment) & (Rating.id > last_id)))
@@ -69,15 +71,18 @@ def _export_row(row, local):
     }
 
 
-def export_rows(first_day, last_day, site_ids):
-    """Rows for local days first_day..last_day at *site_ids* (None: every site)."""
+def export_rows(first_day, last_day, site_ids, kiosks=None):
+    """Rows for local days first_day..last_day at *site_ids* (None: every site).
+
+    :param kiosks: a further condition on the kiosk (head office's pages: a service, a provider).
+    """
     # UTC bounds wide enough for any time zone; the exact local day is checked per row.
     start = datetime.combine(first_day - timedelta(days=1), time())
     end = datetime.combine(last_day + timedelta(days=2), time())
     zones, after = {}, None
     while True:
         with connection():
-            page = list(_page_query(start, end, site_ids, after))
+            page = list(_page_query(start, end, site_ids, after, kiosks))
         for row in page:
             zone = zones.setdefault(row["timezone"], ZoneInfo(row["timezone"]))
             local = row["occurred_at"].astimezone(zone)
@@ -142,12 +147,17 @@ def ratings():
         if site is None or (allowed is not None and site.id not in allowed):
             raise Forbidden("no such site, or not one of yours")
         allowed = [site.id]
-    rows = export_rows(first_day, last_day, allowed)
+    return export_response(first_day, last_day, fmt, allowed)
+
+
+def export_response(first_day, last_day, fmt, site_ids, kiosks=None):
+    """The streamed CSV or JSON answer for local days first_day..last_day (the API and the pages' buttons)."""
+    rows = export_rows(first_day, last_day, site_ids, kiosks)
+    filename = f"hymy-ratings-{first_day}-{last_day}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "json":
-        return Response(stream_with_context(_json(rows)), mimetype="application/json")
-    filename = f"hymy-ratings-{first_day}-{last_day}.csv"
-    return Response(stream_with_context(_csv(rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(stream_with_context(_json(rows)), mimetype="application/json", headers=headers)
+    return Response(stream_with_context(_csv(rows)), mimetype="text/csv", headers=headers)
 
 
 def _day(name):

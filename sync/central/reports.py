@@ -17,8 +17,24 @@ from datetime import date, datetime, time, timedelta, timezone
 import peewee
 
 from .. import figures
+from ..errors import ConfigError
 from ..figures import Counts
-from .models import Device, Provider, RollupDay, RollupDayReason, RollupHour, RollupHourReason, Service, Setting, Site
+from .models import (
+    Device,
+    Followup,
+    KioskStatus,
+    Provider,
+    Rating,
+    Reason,
+    Redaction,
+    RollupDay,
+    RollupDayReason,
+    RollupHour,
+    RollupHourReason,
+    Service,
+    Setting,
+    Site,
+)
 from .rollups import COUNT_COLUMNS, FACE_COLUMNS, FILTER_COLUMNS, site_zone
 
 MAX_RANGE_DAYS = 366
@@ -78,9 +94,12 @@ class Scope:
     site_ids: tuple | None = None
     service_id: int | None = None
     provider_id: int | None = None
+    kiosk_id: int | None = None
 
     def narrowed(self, **changes):
-        values = {"site_ids": self.site_ids, "service_id": self.service_id, "provider_id": self.provider_id}
+        """This scope with some settings changed; sites can only narrow, never widen."""
+        values = {"site_ids": self.site_ids, "service_id": self.service_id, "provider_id": self.provider_id,
+                  "kiosk_id": self.kiosk_id}
         values.update(changes)
         if self.site_ids is not None and values["site_ids"] is not None:
             values["site_ids"] = tuple(s for s in values["site_ids"] if s in self.site_ids)
@@ -94,6 +113,8 @@ class Scope:
             condition &= Device.service == self.service_id
         if self.provider_id is not None:
             condition &= Device.provider == self.provider_id
+        if self.kiosk_id is not None:
+            condition &= Device.id == self.kiosk_id
         return condition
 
 
@@ -343,3 +364,134 @@ def named(model, ids):
 
 
 NAMED_BY = {"site": Site, "service": Service, "provider": Provider, "kiosk": Device}
+
+
+# -- what the figures are about: reasons, comments, the fleet ------------------------------------
+
+def reason_groups():
+    """reason key -> quality-model group, every reason central knows (offered or not)."""
+    return dict(Reason.select(Reason.key, Reason.group).tuples())
+
+
+def reason_labels():
+    """reason key -> {language: label}."""
+    return dict(Reason.select(Reason.key, Reason.labels).tuples())
+
+
+def _utc_bounds_by_zone(sites, period, now):
+    """``[(site ids, UTC start, UTC end)]``: sites sharing a zone share the bounds of their local days."""
+    by_zone = defaultdict(list)
+    for site in sites:
+        by_zone[site.timezone].append(site)
+    bounds = []
+    for members in by_zone.values():
+        zone = site_zone(members[0])
+        first, last = period.days_for(local_today(members[0], now))
+        bounds.append(([s.id for s in members], local_day_bounds(first, zone)[0], local_day_bounds(last, zone)[1]))
+    return bounds
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    followup_id: str
+    comment: str
+    reason: str
+    reason_group: str
+    rating: int
+    site: str
+    kiosk: str
+    service: str
+    local_time: datetime
+
+
+COMMENTS_PER_PAGE = 50
+
+
+def comments(scope, period, now, text="", page=1):
+    """``(rows, more)``: the unredacted comments of *scope* in *period*, newest first, one page.
+
+    Comments are read from the raw follow-ups (a list of texts, not a
+    figure), narrowed by site, time and the index on occurred_at.
+    """
+    sites = sites_in(scope)
+    if not sites:
+        return [], False
+    window = peewee.Value(False)
+    for site_ids, start, end in _utc_bounds_by_zone(sites, period, now):
+        window |= Device.site.in_(site_ids) & (Rating.occurred_at >= start) & (Rating.occurred_at < end)
+    query = (Followup.select(Followup.id, Followup.comment, Followup.reason, Followup.reason_group, Rating.rating,
+                             Rating.occurred_at, Site.name.alias("site"), Site.timezone,
+                             Device.name.alias("kiosk"), Service.name.alias("service"))
+             .join(Rating).join(Device).join(Site).switch(Device).join(Service)
+             .switch(Followup).join(Redaction, peewee.JOIN.LEFT_OUTER)
+             .where(scope.kiosk_condition() & window & Followup.comment.is_null(False) & Redaction.id.is_null()
+                    & (Followup.comment != ""))
+             .order_by(Rating.occurred_at.desc(), Followup.id)
+             .offset((page - 1) * COMMENTS_PER_PAGE).limit(COMMENTS_PER_PAGE + 1))
+    if text.strip():
+        query = query.where(Followup.comment.contains(text.strip()))
+    rows = []
+    for row in query.dicts():
+        occurred = _aware(row["occurred_at"])
+        rows.append(CommentRow(row["id"], row["comment"], row["reason"], row["reason_group"], row["rating"],
+                               row["site"], row["kiosk"], row["service"],
+                               occurred.astimezone(site_zone(Site(name=row["site"], timezone=row["timezone"])))))
+    return rows[:COMMENTS_PER_PAGE], len(rows) > COMMENTS_PER_PAGE
+
+
+#: A kiosk silent this long within its site's opening hours is flagged on the fleet page.
+SILENT_MINUTES = 60
+
+
+@dataclass(frozen=True)
+class FleetRow:
+    kiosk: Device
+    site: Site
+    status: object  # KioskStatus or None: never reported
+    last_rows_at: datetime | None
+    silent: bool
+
+    @property
+    def clock_offset_seconds(self):
+        """The kiosk's wall clock minus central's at its last heartbeat (positive: ahead)."""
+        if self.status is None:
+            return None
+        return (self.status.wall - self.status.reported_at).total_seconds()
+
+    @property
+    def has_gap(self):
+        """Central holds a row numbered above one it lacks, or the kiosk reported a gap it could not fill."""
+        return self.kiosk.seq_highest > self.kiosk.seq_contiguous or bool(self.status and self.status.gap_error)
+
+
+def fleet(scope, now):
+    """Every kiosk of *scope* (revoked ones left out) with its last heartbeat and how it is doing."""
+    from .alert_rules import Thresholds, silent_breach
+
+    kiosks = list(Device.select(Device, Site).join(Site)
+                  .where(scope.kiosk_condition() & ~Device.revoked).order_by(Site.name, Device.name))
+    statuses = {s.kiosk_id: s for s in KioskStatus.select().where(KioskStatus.kiosk.in_([k.id for k in kiosks]))} \
+        if kiosks else {}
+    last_rows = dict(Rating.select(Rating.kiosk, Rating.received_at).join(
+        Device, on=(Rating.kiosk == Device.id) & (Rating.seq == Device.seq_highest))
+        .where(Device.id.in_([k.id for k in kiosks])).tuples()) if kiosks else {}
+    thresholds = Thresholds(silent_minutes=SILENT_MINUTES)
+    hours = {}
+    rows = []
+    for kiosk in kiosks:
+        if kiosk.site_id not in hours:
+            hours[kiosk.site_id] = _opening_hours(kiosk.site)
+        status = statuses.get(kiosk.id)
+        last = _aware(last_rows[kiosk.id]) if kiosk.id in last_rows else None
+        silent = status is not None and silent_breach(status.reported_at, now, hours[kiosk.site_id], thresholds)
+        rows.append(FleetRow(kiosk, kiosk.site, status, last, silent))
+    return rows
+
+
+def _opening_hours(site):
+    from ..hours import OpeningHours
+
+    try:
+        return OpeningHours.parse(site.opening_hours, site_zone(site))
+    except ConfigError:
+        return None

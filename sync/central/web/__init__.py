@@ -5,7 +5,9 @@ One place wires the browser side: templates and static files of the
 form (the kiosk, export and OpenAPI endpoints take tokens and are exempt),
 and each group of pages as its own blueprint.
 """
-from flask_babel import get_locale, lazy_gettext
+from datetime import date, timedelta
+
+from flask_babel import format_date, get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFProtect
 
 from ...common.templates import part_templates
@@ -23,6 +25,19 @@ SECTIONS = (
     ("alerts.alerts", lazy_gettext("Alerts"), False),
     ("admin.index", lazy_gettext("Admin"), True),
 )
+
+#: The quality model's groups as the pages name them (the keys are the wire's, sync/protocol.py).
+GROUP_NAMES = {
+    "outcome": lazy_gettext("Outcome"),
+    "attitude": lazy_gettext("Staff attitude"),
+    "accessibility": lazy_gettext("Accessibility"),
+    "reliability": lazy_gettext("Reliability"),
+    "communication": lazy_gettext("Communication"),
+    "environment": lazy_gettext("Environment"),
+    "trust": lazy_gettext("Trust"),
+    "recovery": lazy_gettext("Recovery"),
+}
+_A_MONDAY = date(2026, 1, 5)
 
 #: The blueprints that answer tokens, not sessions: no CSRF token is asked of them.
 TOKEN_BLUEPRINTS = ("ingest", "kiosk_api", "export", "openapi")
@@ -43,4 +58,9 @@ def init_app(app):
         return [(endpoint, name) for endpoint, name, admin_only in SECTIONS
                 if endpoint in app.view_functions and (viewer.role == "admin" or not admin_only)]
 
-    app.jinja_env.globals.update(nav_sections=nav_sections, current_language=lambda: str(get_locale()))
+    def weekday_names():
+        return [format_date(_A_MONDAY + timedelta(days=n), "EEE") for n in range(7)]
+
+    app.jinja_env.globals.update(
+        nav_sections=nav_sections, current_language=lambda: str(get_locale()), format_date=format_date,
+        group_name=lambda key: GROUP_NAMES.get(key, key), weekday_names=weekday_names)

@@ -1,12 +1,30 @@
-"""Head office's report pages: overview, drill-down, services, providers, drivers, comments, fleet."""
-from flask import Blueprint, render_template
+"""Head office's report pages: overview, site and kiosk drill-down, a day's hours, services,
+providers, drivers, comments and fleet.
+
+Every page asks :mod:`sync.central.reports` (the rollups) for its figures, scoped
+to the viewer's sites: a viewer never sees, counts or links to another site,
+and a site or kiosk of another site's is a 404, as if it did not exist. The
+report's settings (period, service, provider, sort) come from the query
+string, so every view is a link that can be shared and every form is a GET.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
-from ..models import Site
-from .session import visible_site_ids
+from .. import reports
+from ..content import redact_comment
+from ..export import export_response
+from ..models import Device, Followup, Provider, Service, Site
+from ..timesource import utc_now
+from . import charts
+from .session import current_viewer, require_admin, visible_site_ids
 
 bp = Blueprint("pages", __name__)
+
+SORTS = ("name", "responses", "satisfaction", "happy_index", "trend")
 
 
 @bp.before_request
@@ -15,10 +33,285 @@ def _logged_in():
     """Every report page needs a login."""
 
 
+@dataclass
+class ReportArgs:
+    """The report settings of this request, checked."""
+
+    period: reports.Period
+    scope: reports.Scope
+    service: Service | None
+    provider: Provider | None
+    sort: str
+    descending: bool
+    error: str | None
+
+    def link(self, endpoint, **changes):
+        """A link to *endpoint* with this request's settings, some changed."""
+        args = {key: value for key, value in request.args.items() if key != "lang"}
+        args.update({key: value for key, value in changes.items() if value is not None})
+        for key in [key for key, value in changes.items() if value is None]:
+            args.pop(key, None)
+        return url_for(endpoint, **(request.view_args or {}), **args) if endpoint == request.endpoint \
+            else url_for(endpoint, **args)
+
+    def sort_link(self, column):
+        descending = not (self.sort == column and self.descending) if column != "name" else \
+            (self.sort == column and not self.descending)
+        return self.link(request.endpoint, sort=column, dir="desc" if descending else "asc")
+
+    def aria_sort(self, column):
+        if self.sort != column:
+            return "none"
+        return "descending" if self.descending else "ascending"
+
+
+def _chosen(model, name):
+    """The row of *model* named by the query parameter *name* (an id), None when absent; 404 when unknown."""
+    value = request.args.get(name)
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        abort(404)
+    row = model.get_or_none(model.id == int(value))
+    if row is None:
+        abort(404)
+    return row
+
+
+def report_args():
+    error = None
+    try:
+        period = reports.Period.parse(request.args.get("period"), request.args.get("from"), request.args.get("to"))
+    except reports.PeriodError as problem:
+        error, period = str(problem), reports.Period()
+    service, provider = _chosen(Service, "service"), _chosen(Provider, "provider")
+    allowed = visible_site_ids()
+    scope = reports.Scope(tuple(allowed) if allowed is not None else None,
+                          service.id if service else None, provider.id if provider else None)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
+    return ReportArgs(period, scope, service, provider, sort, request.args.get("dir") == "desc", error)
+
+
+def _visible_site(site_id):
+    site = Site.get_or_none(Site.id == site_id)
+    allowed = visible_site_ids()
+    if site is None or (allowed is not None and site.id not in allowed):
+        abort(404)
+    return site
+
+
+def _visible_kiosk(kiosk_id):
+    kiosk = Device.get_or_none(Device.id == kiosk_id)
+    if kiosk is None:
+        abort(404)
+    _visible_site(kiosk.site_id)
+    return kiosk
+
+
+def _sorted(rows, args, name=lambda row: row[0].name.lower()):
+    """*rows* of ``(thing, Figures)`` sorted as the request asks; never-enough figures last."""
+    if args.sort == "name":
+        return sorted(rows, key=name, reverse=args.descending)
+    known = [row for row in rows if row[1].sort_key(args.sort)[0] is False]
+    unknown = [row for row in rows if row[1].sort_key(args.sort)[0] is True]
+    known.sort(key=lambda row: row[1].sort_key(args.sort)[1], reverse=args.descending)
+    return known + sorted(unknown, key=name)
+
+
+def _choices():
+    return {"services": list(Service.select().order_by(Service.name)),
+            "providers": list(Provider.select().order_by(Provider.name))}
+
+
+def _page(template, title, args, **context):
+    return render_template(f"central/{template}", title=title, args=args, now=utc_now(),
+                           target=reports.brand_settings()[0], **_choices(), **context)
+
+
+# -- overview and drill-down --------------------------------------------------------------------
+
 @bp.get("/overview")
 def overview():
-    allowed = visible_site_ids()
-    sites = Site.select().order_by(Site.name)
-    if allowed is not None:
-        sites = sites.where(Site.id.in_(allowed))
-    return render_template("central/overview.html", title=gettext("Overview"), sites=list(sites))
+    args = report_args()
+    now = utc_now()
+    sites = reports.sites_in(args.scope)
+    by_site = reports.figures_by("site", args.scope, args.period, now)
+    kiosk_counts = _kiosk_counts(args.scope)
+    empty = reports.empty_figures()
+    rows = _sorted([(site, by_site.get(site.id, empty)) for site in sites], args)
+    total = reports.total_figures(args.scope, args.period, now)
+    return _page("overview.html", gettext("Overview"), args, rows=rows, total=total, kiosk_counts=kiosk_counts,
+                 below=sum(1 for _, f in rows if f.below_target))
+
+
+def _kiosk_counts(scope):
+    counts = {}
+    for kiosk in Device.select(Device.site).where(scope.kiosk_condition() & ~Device.revoked):
+        counts[kiosk.site_id] = counts.get(kiosk.site_id, 0) + 1
+    return counts
+
+
+@bp.get("/sites/<int:site_id>")
+def site(site_id):
+    site = _visible_site(site_id)
+    args = report_args()
+    now = utc_now()
+    scope = args.scope.narrowed(site_ids=(site.id,))
+    figures = reports.total_figures(scope, args.period, now)
+    kiosks = list(Device.select().where(scope.kiosk_condition()).order_by(Device.name))
+    by_kiosk = reports.figures_by("kiosk", scope, args.period, now)
+    empty = reports.empty_figures()
+    kiosk_rows = _sorted([(kiosk, by_kiosk.get(kiosk.id, empty)) for kiosk in kiosks], args)
+    target, min_responses = reports.brand_settings()
+    months = reports.months(site, scope, now)
+    trend_chart = charts.month_line(months, target, min_responses)
+    heat_cells = charts.heat_map(reports.heat_map(site, scope, args.period, now), min_responses)
+    first, last = args.period.days_for(reports.local_today(site, now))
+    days = reports.day_counts("day", scope, reports.Period.parse("custom", first.isoformat(), last.isoformat()), now)
+    day_rows = [(_as_date(day), reports.Figures(counts, reports.Counts(), target, min_responses))
+                for day, counts in sorted(days.items(), key=lambda item: str(item[0]), reverse=True)]
+    return _page("site.html", site.name, args, site=site, figures=figures, kiosk_rows=kiosk_rows,
+                 trend_chart=trend_chart, heat_cells=heat_cells, day_rows=day_rows)
+
+
+def _as_date(value):
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+@bp.get("/sites/<int:site_id>/days/<day>")
+def site_day(site_id, day):
+    site = _visible_site(site_id)
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    args = report_args()
+    kiosk = _visible_kiosk(int(request.args["kiosk"])) if request.args.get("kiosk", "").isdigit() else None
+    if kiosk is not None and kiosk.site_id != site.id:
+        abort(404)
+    scope = args.scope.narrowed(site_ids=(site.id,), kiosk_id=kiosk.id if kiosk else None)
+    day_period = reports.Period.parse("custom", chosen.isoformat(), chosen.isoformat())
+    figures = reports.total_figures(scope, day_period, utc_now())
+    hours = reports.hours_of_day(site, scope, chosen)
+    return _page("day.html", f"{site.name} · {chosen.isoformat()}", args, site=site, kiosk=kiosk, day=chosen,
+                 figures=figures, hour_chart=charts.hour_bars(hours, figures.target, figures.min_responses))
+
+
+# -- the portfolio: services and providers ------------------------------------------------------
+
+@bp.get("/services")
+def services():
+    args = report_args()
+    now = utc_now()
+    by_service = reports.figures_by("service", args.scope, args.period, now)
+    empty = reports.empty_figures()
+    rows = _sorted([(service, by_service.get(service.id, empty)) for service in Service.select()], args)
+    sites = reports.sites_in(args.scope)
+    matrix = {service.id: reports.figures_by("site", args.scope.narrowed(service_id=service.id), args.period, now)
+              for service, _ in rows}
+    total = reports.total_figures(args.scope, args.period, now)
+    return _page("services.html", gettext("Services"), args, rows=rows, sites=sites, matrix=matrix, total=total)
+
+
+@bp.get("/providers")
+def providers():
+    args = report_args()
+    now = utc_now()
+    by_provider = reports.figures_by("provider", args.scope, args.period, now)
+    empty = reports.empty_figures()
+    rows = _sorted([(provider, by_provider.get(provider.id, empty)) for provider in Provider.select()], args)
+    total = reports.total_figures(args.scope, args.period, now)
+    served = _served_by(args.scope)
+    return _page("providers.html", gettext("Providers"), args, rows=rows, total=total, served=served)
+
+
+def _served_by(scope):
+    """provider id -> (site names, service names) it serves within *scope*."""
+    served = {}
+    query = (Device.select(Device.provider, Site.name, Service.name.alias("service_name"))
+             .join(Site).switch(Device).join(Service)
+             .where(scope.kiosk_condition() & Device.provider.is_null(False)).dicts())
+    for row in query:
+        sites, services_ = served.setdefault(row["provider"], (set(), set()))
+        sites.add(row["name"])
+        services_.add(row["service_name"])
+    return {key: (sorted(a), sorted(b)) for key, (a, b) in served.items()}
+
+
+# -- drivers ------------------------------------------------------------------------------------
+
+DRIVER_GROUPS = ("site", "service", "provider")
+
+
+@bp.get("/drivers")
+def drivers():
+    args = report_args()
+    now = utc_now()
+    group_by = request.args.get("by") if request.args.get("by") in DRIVER_GROUPS else "site"
+    current = reports.day_counts(group_by, args.scope, args.period, now)
+    previous = reports.day_counts(group_by, args.scope, args.period, now, previous=True)
+    group_of = reports.reason_groups()
+    names = reports.named(reports.NAMED_BY[group_by], set(current) | set(previous))
+    total_now = reports.Counts.total(current.values())
+    total_before = reports.Counts.total(previous.values())
+    overall = charts.driver_rows(total_now, total_before, group_of)
+    rows = [(names[key], charts.driver_rows(current.get(key, reports.Counts()), previous.get(key, reports.Counts()),
+                                            group_of))
+            for key in sorted(names, key=lambda key: names[key].name.lower())]
+    return _page("drivers.html", gettext("Drivers"), args, overall=overall, rows=rows, group_by=group_by,
+                 labels=reports.reason_labels())
+
+
+# -- comments -----------------------------------------------------------------------------------
+
+@bp.get("/comments")
+def comments():
+    args = report_args()
+    query_text = request.args.get("q", "")[:200]
+    page_number = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+    page_number = max(1, min(page_number, 10_000))
+    rows, more = reports.comments(args.scope, args.period, utc_now(), query_text, page_number)
+    return _page("comments.html", gettext("Comments"), args, rows=rows, more=more, q=query_text,
+                 page_number=page_number, labels=reports.reason_labels())
+
+
+# -- export -------------------------------------------------------------------------------------
+
+@bp.get("/export")
+def export():
+    """The ratings behind the current filter, as the export API gives them (CSV or JSON)."""
+    args = report_args()
+    if args.error:
+        abort(400, args.error)
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "json"):
+        abort(400, "format: expected csv or json")
+    now = utc_now()
+    sites = reports.sites_in(args.scope)
+    spans = [args.period.days_for(reports.local_today(site, now)) for site in sites] or \
+        [args.period.days_for(now.date())]
+    first, last = min(first for first, _ in spans), max(last for _, last in spans)
+    return export_response(first, last, fmt, [site.id for site in sites], args.scope.kiosk_condition())
+
+
+@bp.post("/comments/<followup_id>/redact")
+def redact(followup_id):
+    """Blank one comment for good (admin); the rating and its reason stay."""
+    require_admin()
+    followup = Followup.get_or_none(Followup.id == followup_id[:36])
+    if followup is None:
+        abort(404)
+    _visible_kiosk(followup.rating.kiosk_id)
+    redact_comment(followup.id, by=current_viewer().name)
+    flash(gettext("The comment is blanked."), "success")
+    args = {key: value for key, value in request.args.items()}
+    return redirect(url_for("pages.comments", **args))
+
+
+# -- fleet --------------------------------------------------------------------------------------
+
+@bp.get("/fleet")
+def fleet():
+    args = report_args()
+    rows = reports.fleet(args.scope, utc_now())
+    return _page("fleet.html", gettext("Fleet"), args, rows=rows, flagged=sum(1 for row in rows if row.silent))

@@ -1,0 +1,171 @@
+"""Geometry for head office's charts, drawn as SVG by the templates: no script, no CDN, works offline.
+
+Each function turns report counts into numbers a template can place (bar
+heights, line points, cell shades) with every figure already rounded by
+:mod:`sync.figures`, so a chart never shows a value the tables do not.
+"""
+from dataclasses import dataclass
+
+from ... import figures
+from ...protocol import GROUPS
+
+WIDTH, HEIGHT = 720, 220
+LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 28
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+    label: str
+    total: int
+    segments: tuple  # (face 1..4, y, height)
+    satisfaction: int | None
+
+
+@dataclass(frozen=True)
+class BarChart:
+    bars: list
+    ticks: list  # (y, label)
+    width: int = WIDTH
+    height: int = HEIGHT
+    baseline: float = HEIGHT - BOTTOM
+
+    @property
+    def empty(self):
+        return not any(bar.total for bar in self.bars)
+
+
+def _nice_top(value):
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
+        if value <= step * 4:
+            return step * 4, step
+    return value, max(1, value // 4)
+
+
+def hour_bars(hours, target=None, min_responses=figures.DEFAULT_MIN_RESPONSES):
+    """Stacked bars, one per hour of a local day: counted ratings by face, very unhappy at the bottom."""
+    top, step = _nice_top(max([counts.counted for _, counts in hours] + [1]))
+    plot_height = HEIGHT - TOP - BOTTOM
+    slot = (WIDTH - LEFT - RIGHT) / max(1, len(hours))
+    bars = []
+    for index, (moment, counts) in enumerate(hours):
+        y = HEIGHT - BOTTOM
+        segments = []
+        for face, n in enumerate(counts.faces, start=1):
+            height = plot_height * n / top
+            y -= height
+            if n:
+                segments.append((face, round(y, 1), round(height, 1)))
+        label = moment.strftime("%H:%M") if moment.minute else moment.strftime("%H")
+        bars.append(Bar(round(LEFT + index * slot + slot * 0.15, 1), round(slot * 0.7, 1), label, counts.counted,
+                        tuple(segments), figures.whole_percent(figures.satisfaction(counts, min_responses))))
+    ticks = [(round(HEIGHT - BOTTOM - plot_height * value / top, 1), str(value)) for value in range(0, top + 1, step)]
+    return BarChart(bars, ticks)
+
+
+@dataclass(frozen=True)
+class LineChart:
+    points: list  # (x, y, label, value or None, responses)
+    target_y: float | None
+    ticks: list
+    width: int = WIDTH
+    height: int = HEIGHT
+
+    @property
+    def path(self):
+        """The SVG path through the months that have a figure (a gap where one is too few)."""
+        parts, pen_down = [], False
+        for x, y, _, value, _ in self.points:
+            if value is None:
+                pen_down = False
+                continue
+            parts.append(f"{'L' if pen_down else 'M'}{x},{y}")
+            pen_down = True
+        return " ".join(parts)
+
+
+def _y_of_percent(percent):
+    return round(HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * percent / 100, 1)
+
+
+def month_line(months, target=None, min_responses=figures.DEFAULT_MIN_RESPONSES):
+    """Satisfaction per month (percent, as shown), against the target line."""
+    slot = (WIDTH - LEFT - RIGHT) / max(1, len(months))
+    points = []
+    for index, (month, counts) in enumerate(months):
+        value = figures.whole_percent(figures.satisfaction(counts, min_responses))
+        x = round(LEFT + index * slot + slot / 2, 1)
+        points.append((x, _y_of_percent(value) if value is not None else None, month, value, counts.counted))
+    ticks = [(_y_of_percent(value), f"{value} %") for value in (0, 25, 50, 75, 100)]
+    return LineChart(points, _y_of_percent(target) if target is not None else None, ticks)
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    responses: int
+    satisfaction: int | None
+    shade: str  # a CSS class: heat-0 (nothing) .. heat-bad / heat-mid / heat-good
+
+
+def heat_map(cells, min_responses=figures.DEFAULT_MIN_RESPONSES):
+    """``(hours shown, rows)``: rows are ``(weekday 0-6, [HeatCell per hour])``; hours with no rating on
+    any day are left out, so a site open 8-20 shows 8-20."""
+    hours = sorted({hour for (_, hour), counts in cells.items() if counts.counted})
+    rows = []
+    for weekday in range(7):
+        row = []
+        for hour in hours:
+            counts = cells.get((weekday, hour))
+            if counts is None or not counts.counted:
+                row.append(HeatCell(0, None, "heat-0"))
+                continue
+            value = figures.whole_percent(figures.satisfaction(counts, min_responses))
+            shade = "heat-few" if value is None else "heat-bad" if value < 60 else "heat-mid" if value < 80 \
+                else "heat-good"
+            row.append(HeatCell(counts.counted, value, shade))
+        rows.append((weekday, row))
+    return hours, rows
+
+
+@dataclass(frozen=True)
+class DriverRow:
+    key: str  # a reason key, a group or a dimension
+    group: str | None
+    dimension: str | None
+    count: int
+    share: int | None  # whole percent of the unhappy follow-ups
+    previous_share: int | None
+
+    @property
+    def change(self):
+        if self.share is None or self.previous_share is None:
+            return None
+        return self.share - self.previous_share
+
+
+@dataclass(frozen=True)
+class DriverTable:
+    total: int
+    reasons: list
+    groups: list
+    dimensions: list
+
+
+def driver_rows(counts, previous, group_of):
+    """What unhappy ratings (1-2) give as their reason: per reason, group and dimension, with the share
+    of the unhappy follow-ups and its change against the previous period (percentage points)."""
+    now, before = figures.drivers(counts.unhappy_reasons, group_of), figures.drivers(previous.unhappy_reasons,
+                                                                                     group_of)
+
+    def share(drivers, n):
+        return figures.whole_percent(drivers.share(n)) if drivers.total else None
+
+    reasons = [DriverRow(key, group_of.get(key), GROUPS.get(group_of.get(key)), n, share(now, n),
+                         share(before, before.by_reason.get(key, 0))) for key, n in now.by_reason.items()]
+    groups = [DriverRow(group, group, GROUPS[group], n, share(now, n), share(before, before.by_group.get(group, 0)))
+              for group, n in now.by_group.items()]
+    dimensions = [DriverRow(dimension, None, dimension, n, share(now, n),
+                            share(before, before.by_dimension.get(dimension, 0)))
+                  for dimension, n in now.by_dimension.items()]
+    return DriverTable(now.total, reasons, groups, dimensions)

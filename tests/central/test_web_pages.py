@@ -1,0 +1,251 @@
+"""Head office's report pages: the figures on them, and who may see what.
+
+Figures are checked against a plain-Python count of the rows this test sent
+(not the rollups and not the SQL the pages use), with the same rounding.
+Every page runs as anonymous, as a viewer of one site and as an admin, on
+SQLite and on PostgreSQL.
+"""
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from html.parser import HTMLParser
+
+import pytest
+
+from sync.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_TARGET
+from sync.protocol import format_time
+
+from .batches import batch, followup_row, rating_row
+from .conftest import RECEIVE_TIME, WebSession
+
+TODAY = RECEIVE_TIME  # Monday 5 January 2026, 12:00 UTC
+PAGES = ("/overview", "/services", "/providers", "/drivers", "/comments", "/fleet", "/export?format=json")
+
+
+class Rows(HTMLParser):
+    """Table rows carrying ``data-<what>="name"`` and their ``data-figure`` cells' text."""
+
+    def __init__(self, what):
+        super().__init__()
+        self.what, self.rows, self._row, self._figure = f"data-{what}", {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and self.what in attrs:
+            self._row = self.rows.setdefault(attrs[self.what], {})
+        elif self._row is not None and "data-figure" in attrs:
+            self._figure = attrs["data-figure"]
+            self._row[self._figure] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "tr":
+            self._row = None
+        elif tag == "td":
+            self._figure = None
+
+    def handle_data(self, data):
+        if self._row is not None and self._figure:
+            self._row[self._figure] = " ".join((self._row[self._figure] + " " + data).split())
+
+
+def rows_of(page_text, what):
+    parser = Rows(what)
+    parser.feed(page_text)
+    return parser.rows
+
+
+def shown_percent(numerator, denominator):
+    return int((Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def shown_index(ratings):
+    value = Decimal(100 * sum(r - 1 for r in ratings)) / Decimal(3 * len(ratings))
+    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
+
+
+# Ratings sent per site, today and yesterday (local days), with some left out as repeats.
+SENT = {
+    "Kamppi": {"today": [4, 4, 3, 2, 1, 4, 3, 1], "yesterday": [4, 4, 4, 4, 3], "repeats": 2},
+    "Lisboa": {"today": [4, 3, 3, 3, 4, 2], "yesterday": [1, 2, 3, 4, 2], "repeats": 1},
+}
+
+
+def _send(central, token, device_id, ratings, when, seq_start, repeats=0, reasons=()):
+    rows = [rating_row(seq_start + n, rating=value, recorded_at=when + timedelta(minutes=n))
+            for n, value in enumerate(ratings)]
+    rows += [rating_row(seq_start + len(ratings) + n, rating=4, filtered="repeat",
+                        recorded_at=when + timedelta(minutes=30 + n)) for n in range(repeats)]
+    followups = [followup_row(rows[index], reason=reason, reason_group=group, comment=comment)
+                 for index, reason, group, comment in reasons]
+    response = central.post_batch(token, batch(device_id, rows, followups, sent_at=RECEIVE_TIME))
+    assert response.status_code == 200 and not response.json()["rejected"], response.text
+    return seq_start + len(rows)
+
+
+@pytest.fixture
+def network(central):
+    central.add_site("Kamppi", "Europe/Helsinki")
+    central.add_site("Lisboa", "Europe/Lisbon")
+    central.ok("add-provider", "Palvelu Oy")
+    central.ok("add-provider", "Outra Lda")
+    kamppi = central.enrolled_kiosk("kamppi-1", site="Kamppi", service="checkout", provider="Palvelu Oy")
+    lisboa = central.enrolled_kiosk("lisboa-1", site="Lisboa", service="returns", provider="Outra Lda")
+    central.enrolled_kiosk("kamppi-2", site="Kamppi", service="returns")  # no ratings: listed with zeros
+    central.add_site("Tampere", "Europe/Helsinki")  # no kiosk at all: still on the overview
+    morning = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+    yesterday = morning - timedelta(days=1)
+    seq = _send(central, *kamppi, SENT["Kamppi"]["yesterday"], yesterday, 1)
+    _send(central, *kamppi, SENT["Kamppi"]["today"], morning, seq, SENT["Kamppi"]["repeats"], reasons=[
+        (3, "waiting", "accessibility", "Jono oli pitkä"), (4, "staff", "attitude", None),
+        (7, "waiting", "accessibility", None), (0, "outcome", "outcome", "=HYPERLINK(\"x\")")])
+    seq = _send(central, *lisboa, SENT["Lisboa"]["yesterday"], yesterday, 1)
+    _send(central, *lisboa, SENT["Lisboa"]["today"], morning, seq, SENT["Lisboa"]["repeats"], reasons=[
+        (5, "outcome", "outcome", "Secret Lisboa remark")])
+    admin_password, _ = central.add_user("hanna", "admin")
+    viewer_password, _ = central.add_user("ville", "viewer", sites=["Kamppi"])
+    return {"admin": central.log_in("hanna", admin_password), "viewer": central.log_in("ville", viewer_password),
+            "kamppi": kamppi, "lisboa": lisboa}
+
+
+def test_the_overview_shows_each_sites_figures_as_computed_by_hand(central, network):
+    page = network["admin"].get("/overview")
+    assert page.status_code == 200
+    shown = rows_of(page.text, "site")
+    assert set(shown) == {"Kamppi", "Lisboa", "Tampere"}
+    target = DEFAULT_TARGET
+    for site, sent in SENT.items():
+        today, before = sent["today"], sent["yesterday"]
+        satisfaction = shown_percent(sum(r >= 3 for r in today), len(today))
+        assert shown[site]["responses"] == str(len(today))
+        assert shown[site]["satisfaction"].startswith(f"{satisfaction} %")
+        assert ("below" in shown[site]["satisfaction"]) == (satisfaction < target)
+        assert shown[site]["happy_index"] == shown_index(today)
+        enough_before = len(before) >= DEFAULT_MIN_RESPONSES
+        change = satisfaction - shown_percent(sum(r >= 3 for r in before), len(before)) if enough_before else None
+        assert (f"{change:+d}" if change else "–") in shown[site]["trend"].replace("▲ ", "").replace("▼ ", "")
+    assert shown["Tampere"]["responses"] == "0" and shown["Tampere"]["satisfaction"] == "too few"
+
+
+def test_seven_days_add_both_days(central, network):
+    shown = rows_of(network["admin"].get("/overview?period=7d&lang=en").text, "site")
+    for site, sent in SENT.items():
+        ratings = sent["today"] + sent["yesterday"]
+        assert shown[site]["responses"] == str(len(ratings))
+        assert shown[site]["satisfaction"].startswith(f"{shown_percent(sum(r >= 3 for r in ratings), len(ratings))} %")
+
+
+def test_filters_by_service_and_provider(central, network):
+    service_id = central.query(lambda m: m.Service.get(m.Service.name == "returns").id)
+    shown = rows_of(network["admin"].get(f"/overview?service={service_id}").text, "site")
+    assert shown["Kamppi"]["responses"] == "0"
+    assert shown["Lisboa"]["responses"] == str(len(SENT["Lisboa"]["today"]))
+    provider_id = central.query(lambda m: m.Provider.get(m.Provider.name == "Palvelu Oy").id)
+    shown = rows_of(network["admin"].get(f"/overview?provider={provider_id}").text, "site")
+    assert shown["Kamppi"]["responses"] == str(len(SENT["Kamppi"]["today"]))
+    assert shown["Lisboa"]["responses"] == "0"
+    assert network["admin"].get("/overview?service=999999").status_code == 404
+    assert network["admin"].get("/overview?service=1%00").status_code == 404
+
+
+def test_providers_lift_or_drag_against_the_brand(central, network):
+    shown = rows_of(network["admin"].get("/providers?lang=en").text, "provider")
+    everything = SENT["Kamppi"]["today"] + SENT["Lisboa"]["today"]
+    brand = shown_percent(sum(r >= 3 for r in everything), len(everything))
+    for provider, site in (("Palvelu Oy", "Kamppi"), ("Outra Lda", "Lisboa")):
+        ratings = SENT[site]["today"]
+        mine = shown_percent(sum(r >= 3 for r in ratings), len(ratings))
+        assert shown[provider]["satisfaction"].startswith(f"{mine} %")
+        word = "lifts" if mine > brand else "drags"
+        assert word in shown[provider]["against"] and f"{mine - brand:+d}" in shown[provider]["against"]
+
+
+def test_services_show_each_service_across_sites(central, network):
+    shown = rows_of(network["admin"].get("/services").text, "service")
+    assert shown["checkout"]["responses"] == str(len(SENT["Kamppi"]["today"]))
+    assert shown["returns"]["responses"] == str(len(SENT["Lisboa"]["today"]))
+
+
+def test_drivers_give_the_unhappy_reasons_share(central, network):
+    page = network["admin"].get("/drivers?lang=en")
+    reasons = rows_of(page.text, "reason")
+    # Unhappy (1-2) follow-ups today: Kamppi's rating 2 (waiting), 1 (staff), 1 (waiting); Lisboa's 2 (outcome).
+    assert "waiting" in reasons and "staff" in reasons and "outcome" in reasons
+    assert "50 %" in page.text  # waiting: 2 of 4
+    assert "Functional: how" in page.text and "75 %" in page.text  # 3 of 4 are the process
+
+
+def test_a_site_drill_down_and_its_day(central, network):
+    site_id = central.query(lambda m: m.Site.get(m.Site.name == "Kamppi").id)
+    page = network["admin"].get(f"/sites/{site_id}?period=7d")
+    assert page.status_code == 200
+    kiosks = rows_of(page.text, "kiosk")
+    assert kiosks["kamppi-1"]["responses"] == str(len(SENT["Kamppi"]["today"]) + len(SENT["Kamppi"]["yesterday"]))
+    assert kiosks["kamppi-2"]["responses"] == "0"
+    days = rows_of(page.text, "day")
+    assert days["2026-01-05"]["responses"] == str(len(SENT["Kamppi"]["today"]))
+    assert days["2026-01-04"]["responses"] == str(len(SENT["Kamppi"]["yesterday"]))
+    day = network["admin"].get(f"/sites/{site_id}/days/2026-01-05")
+    assert day.status_code == 200 and day.text.count('class="face-') >= 4
+    assert network["admin"].get(f"/sites/{site_id}/days/not-a-day").status_code == 404
+
+
+def test_comments_are_searchable_and_an_admin_redacts_from_the_list(central, network):
+    admin = network["admin"]
+    page = admin.get("/comments")
+    assert "Jono oli pitkä" in page.text and "Secret Lisboa remark" in page.text
+    assert "=HYPERLINK" in page.text  # shown as text, escaped
+    searched = admin.get("/comments?q=jono")
+    assert "Jono oli pitkä" in searched.text and "Secret Lisboa remark" not in searched.text
+    followup_id = central.query(lambda m: m.Followup.get(m.Followup.comment == "Jono oli pitkä").id)
+    response = admin.post(f"/comments/{followup_id}/redact", csrf_from="/comments")
+    assert response.status_code == 200 and "Jono oli pitkä" not in response.text
+    assert central.query(lambda m: m.Followup.get_by_id(followup_id).comment) is None
+
+
+def test_a_viewer_sees_only_their_site_everywhere(central, network):
+    viewer = network["viewer"]
+    for path in PAGES:
+        page = viewer.get(path)
+        assert page.status_code == 200, path
+        assert "Lisboa" not in page.text and "lisboa-1" not in page.text, path
+        assert "Secret Lisboa remark" not in page.text, path
+    exported = json.loads(viewer.get("/export?format=json&period=7d").text)
+    assert exported and {row["site"] for row in exported} == {"Kamppi"}
+    lisboa_id = central.query(lambda m: m.Site.get(m.Site.name == "Lisboa").id)
+    assert viewer.get(f"/sites/{lisboa_id}").status_code == 404
+    assert viewer.get(f"/sites/{lisboa_id}/days/2026-01-05").status_code == 404
+    secret = central.query(lambda m: m.Followup.get(m.Followup.comment == "Secret Lisboa remark").id)
+    response = viewer.post(f"/comments/{secret}/redact", csrf_from="/comments")
+    assert response.status_code == 403
+    assert central.query(lambda m: m.Followup.get_by_id(secret).comment) == "Secret Lisboa remark"
+
+
+def test_anonymous_gets_the_login_for_every_page(central, network):
+    anonymous = WebSession(central.url)
+    site_id = central.query(lambda m: m.Site.get(m.Site.name == "Kamppi").id)
+    for path in (*PAGES, f"/sites/{site_id}", f"/sites/{site_id}/days/2026-01-05"):
+        page = anonymous.get(path, allow_redirects=False)
+        assert page.status_code == 302 and "/login" in page.headers["Location"], path
+
+
+def test_a_redaction_without_the_csrf_token_is_refused(central, network):
+    followup_id = central.query(lambda m: m.Followup.get(m.Followup.comment == "Jono oli pitkä").id)
+    response = network["admin"].post(f"/comments/{followup_id}/redact")
+    assert response.status_code == 400
+    assert central.query(lambda m: m.Followup.get_by_id(followup_id).comment) == "Jono oli pitkä"
+
+
+def test_the_fleet_flags_a_kiosk_silent_in_opening_hours(central, network):
+    token, device_id = network["kamppi"]
+    heartbeat = {"kiosk_id": device_id, "software_version": "1.2.3", "pending": 3, "oldest_pending_seconds": 120.0,
+                 "quarantined": 0, "boot_id": "b", "wall": format_time(TODAY + timedelta(minutes=5)),
+                 "monotonic": 50.0, "clock_trusted": True, "free_disk_bytes": 5_000_000_000, "gap_error": None}
+    central.clock.set_wall(TODAY - timedelta(hours=3))
+    assert central.request("POST", "/api/v1/heartbeat", token, json=heartbeat).status_code == 200
+    central.clock.set_wall(TODAY)
+    page = network["admin"].get("/fleet")
+    fleet = rows_of(page.text, "kiosk")
+    assert 'data-kiosk="kamppi-1" data-silent="yes"' in page.text  # open around the clock, silent 3 h
+    assert 'data-kiosk="lisboa-1" data-silent="no"' in page.text  # never reported: not enrolled long enough
+    assert "1.2.3" in page.text and "5.0 GB" in page.text
+    assert set(fleet) == {"kamppi-1", "kamppi-2", "lisboa-1"}
