@@ -147,7 +147,10 @@ class Demo:
             "top-left corner for three seconds)" + (f"; yesterday had a bad hour at {BAD_HOUR}-{BAD_HOUR + 1}"
                                                     if self.days else ""),
             f"Central server: {self.central.url}/  (the kiosk syncs every {config.sync_interval:g} s)",
-            f"  head-office user: {self.central.user}, password {self.central.password}",
+            f"  head office: log in at {self.central.url}/ as {self.central.user} (admin), password "
+            f"{self.central.password}; or as {self.central.viewer} (viewer of one site), password "
+            f"{self.central.viewer_password}",
+            f"  {self.central.network_ratings} ratings of the last two months seeded across three sites and six kiosks",
             f"  export: {self.export_command()}",
             "  the demo site is open around the clock: a tap counts at any hour",
         ]

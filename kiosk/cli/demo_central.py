@@ -1,8 +1,10 @@
-"""The central half of ``hymy demo``: a server with one site, service,
-provider, kiosk token and head-office user, on a temporary database."""
+"""The central half of ``hymy demo``: a server with the demo kiosk's site,
+service, provider and token, two seeded months of a small network beside it
+(kiosk/cli/demo_network.py), and head office's logins, on a temporary database."""
 import contextlib
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from waitress import wasyncore
@@ -10,6 +12,8 @@ from waitress.server import create_server
 
 from sync.central import org
 from sync.central.app import create_central_app
+
+from .demo_network import seed_network
 
 DEMO_SITE, DEMO_SERVICE, DEMO_PROVIDER, DEMO_KIOSK = "Helsinki Kamppi", "checkout", "Palvelu Oy", "kamppi-checkout-1"
 #: No opening hours: the demo site is open around the clock, so a tap in an
@@ -26,6 +30,9 @@ class DemoCentral:
     password: str
     api_token: str
     server: object
+    viewer: str = None  # a head-office viewer of one site
+    viewer_password: str = None
+    network_ratings: int = 0
     thread: threading.Thread = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -52,18 +59,21 @@ class DemoCentral:
             self.thread.join(timeout=10)
 
 
-def start_demo_central(data_dir, host="127.0.0.1", port=8100):
+def start_demo_central(data_dir, host="127.0.0.1", port=8100, network_days=60):
     """Build the demo organisation and serve central in a background thread."""
     # The database is named, not left to DATABASE_URL: the demo never writes to a real one.
     database_url = f"sqlite:///{Path(data_dir) / 'central.sqlite3'}"
-    app = create_central_app({"data_dir": str(data_dir), "database_url": database_url})
+    # Plain HTTP on this machine: a Secure session cookie would never come back from the browser.
+    app = create_central_app({"data_dir": str(data_dir), "database_url": database_url, "secure_cookies": False})
     org.add_site(DEMO_SITE, "Europe/Helsinki", DEMO_HOURS)
     org.add_service(DEMO_SERVICE)
     org.add_provider(DEMO_PROVIDER)
     kiosk_token = org.add_kiosk(DEMO_KIOSK, DEMO_SITE, DEMO_SERVICE, DEMO_PROVIDER)
     password, api_token = org.add_user("head-office", "admin")
+    network = seed_network(DEMO_SITE, network_days, datetime.now(timezone.utc))
     server = create_server(app, host=host, port=port, threads=4, ident="hymy-central")
     url = f"http://{host}:{server.effective_port}"
-    central = DemoCentral(url, kiosk_token, "head-office", password, api_token, server)
+    central = DemoCentral(url, kiosk_token, "head-office", password, api_token, server, network.viewer,
+                          network.viewer_password, network.seeded)
     central.start()
     return central

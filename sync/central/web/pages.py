@@ -81,7 +81,11 @@ def _chosen(model, name):
 def report_args():
     error = None
     try:
-        period = reports.Period.parse(request.args.get("period"), request.args.get("from"), request.args.get("to"))
+        # Dates given choose a range, whatever the period says: the filter form keeps the period in a
+        # hidden field, so changing only the service keeps the period and filling both dates picks them.
+        first, last = request.args.get("from"), request.args.get("to")
+        kind = "custom" if first and last else request.args.get("period")
+        period = reports.Period.parse(kind if kind != "custom" or (first and last) else None, first, last)
     except reports.PeriodError as problem:
         error, period = str(problem), reports.Period()
     service, provider = _chosen(Service, "service"), _chosen(Provider, "provider")

@@ -1,0 +1,85 @@
+"""Head office's pages in a real Chromium, on the demo's seeded network (three sites, six kiosks).
+
+Screenshots land in tests/artifacts/ (head-office-*.png) to be looked at;
+docs/head-office-*.png in the README are copies of two of them.
+"""
+import pytest
+from playwright.sync_api import expect
+
+from kiosk.cli.demo_central import start_demo_central
+
+from .conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+LAPTOP, TABLET = {"width": 1440, "height": 900}, {"width": 1024, "height": 768}
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    central = start_demo_central(tmp_path_factory.mktemp("head-office"), "127.0.0.1", 0)
+    yield central
+    central.close()
+
+
+def log_in(browser, network, viewport=LAPTOP, name=None, password=None):
+    page = browser.new_context(viewport=viewport, locale="en-GB").new_page()
+    page.goto(network.url + "/?lang=en")
+    expect(page).to_have_url(network.url + "/login")
+    page.get_by_label("Name").fill(name or network.user)
+    page.get_by_label("Password").fill(password or network.password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(network.url + "/overview")
+    return page
+
+
+def test_login_and_the_overview_on_a_laptop_and_a_tablet(browser, network):
+    page = log_in(browser, network)
+    page.get_by_role("link", name="30 days").click()
+    expect(page.locator("#sites tbody tr")).to_have_count(3)
+    expect(page.locator("tr[data-site='Tampere Koskikeskus']")).to_contain_text("%")
+    page.screenshot(path=ARTIFACTS / "head-office-overview.png", full_page=True)
+    tablet = log_in(browser, network, TABLET)
+    tablet.goto(network.url + "/overview?period=30d")
+    tablet.screenshot(path=ARTIFACTS / "head-office-overview-tablet.png", full_page=True)
+    assert tablet.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+
+
+def test_drill_down_from_site_to_a_day(browser, network):
+    page = log_in(browser, network)
+    page.goto(network.url + "/overview?period=30d")
+    page.get_by_role("link", name="Tampere Koskikeskus").click()
+    expect(page.get_by_role("heading", name="Tampere Koskikeskus")).to_be_visible()
+    expect(page.locator("#kiosks tbody tr")).to_have_count(2)
+    expect(page.locator("svg.chart path.line")).to_have_count(1)
+    page.screenshot(path=ARTIFACTS / "head-office-site.png", full_page=True)
+    page.locator("#days tbody tr a").first.click()
+    expect(page.locator("svg.chart rect").first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "head-office-day.png", full_page=True)
+
+
+def test_providers_lift_and_drag(browser, network):
+    page = log_in(browser, network)
+    page.goto(network.url + "/providers?period=30d")
+    expect(page.locator("tr[data-provider='Palvelu Oy']")).to_contain_text("lifts")
+    expect(page.locator("tr[data-provider='Nordic Service AB']")).to_contain_text("drags")
+    page.screenshot(path=ARTIFACTS / "head-office-providers.png", full_page=True)
+    page.goto(network.url + "/drivers?period=30d")
+    expect(page.locator(".split")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "head-office-drivers.png", full_page=True)
+
+
+def test_the_fleet_flags_the_silent_kiosk(browser, network):
+    page = log_in(browser, network)
+    page.goto(network.url + "/fleet")
+    expect(page.locator("tr[data-kiosk='tampere-returns-1']")).to_have_attribute("data-silent", "yes")
+    expect(page.locator("tr[data-kiosk='stockholm-returns-1']")).to_contain_text("unsynced")
+    page.screenshot(path=ARTIFACTS / "head-office-fleet.png", full_page=True)
+
+
+def test_a_viewer_sees_only_their_site(browser, network):
+    page = log_in(browser, network, name=network.viewer, password=network.viewer_password)
+    page.goto(network.url + "/overview?period=30d")
+    expect(page.locator("#sites tbody tr")).to_have_count(1)
+    expect(page.locator("#sites")).to_contain_text("Tampere Koskikeskus")
+    expect(page.locator("body")).not_to_contain_text("Stockholm")
