@@ -159,10 +159,12 @@ def _sum_columns(model, columns):
     return [peewee.fn.SUM(getattr(model, name)).alias(name) for name in columns]
 
 
-def day_counts(group_by, scope, period, now, previous=False):
+def day_counts(group_by, scope, period, now, previous=False, reasons=True):
     """``{group key: Counts}`` over *period*'s local days, one entry per group that has rows.
 
     :param group_by: ``site``, ``kiosk``, ``service``, ``provider`` or ``day``.
+    :param reasons: also count follow-ups per reason (the drivers); the figures need only the faces,
+        and the reason rows are the larger table.
     """
     result = defaultdict(Counts)
     sites = sites_in(scope)
@@ -172,13 +174,13 @@ def day_counts(group_by, scope, period, now, previous=False):
         rows = (RollupDay.select(key.alias("key"), *_sum_columns(RollupDay, COUNT_COLUMNS))
                 .join(Device).where(kiosks & RollupDay.day.between(first, last)).group_by(key).dicts())
         reason_key = key if group_by != "day" else RollupDayReason.day
-        reasons = (RollupDayReason.select(reason_key.alias("key"), RollupDayReason.reason,
+        reason_rows = [] if not reasons else (RollupDayReason.select(reason_key.alias("key"), RollupDayReason.reason,
                                           peewee.fn.SUM(RollupDayReason.given).alias("given"),
                                           peewee.fn.SUM(RollupDayReason.unhappy).alias("unhappy"))
                    .join(Device).where(kiosks & RollupDayReason.day.between(first, last))
                    .group_by(reason_key, RollupDayReason.reason).dicts())
         given, unhappy = defaultdict(dict), defaultdict(dict)
-        for row in reasons:
+        for row in reason_rows:
             given[row["key"]][row["reason"]] = int(row["given"])
             unhappy[row["key"]][row["reason"]] = int(row["unhappy"])
         for row in rows:
@@ -338,8 +340,8 @@ class Figures:
 def figures_by(group_by, scope, period, now):
     """``{group key: Figures}`` with the previous period for the trend."""
     target, min_responses = brand_settings()
-    current = day_counts(group_by, scope, period, now)
-    previous = day_counts(group_by, scope, period, now, previous=True)
+    current = day_counts(group_by, scope, period, now, reasons=False)
+    previous = day_counts(group_by, scope, period, now, previous=True, reasons=False)
     return {key: Figures(current.get(key, Counts()), previous.get(key, Counts()), target, min_responses)
             for key in set(current) | set(previous)}
 
