@@ -121,6 +121,7 @@ class Content:
     opening_hours: object  # hours.OpeningHours
     target: float
     min_responses: int = DEFAULT_MIN_RESPONSES
+    manager_pin_hash: str | None = None  # head office's PIN for the site (a hash); wins over the device's
 
     @classmethod
     def from_config(cls, config):

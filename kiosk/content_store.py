@@ -48,7 +48,7 @@ def content_from_central(document):
     zone = load_zone(checked["timezone"], key="central config: timezone")
     hours = OpeningHours.parse(checked["opening_hours"], zone)
     return Content(parsed_question, reasons, hours, checked["target"],
-                   checked["min_responses"] or DEFAULT_MIN_RESPONSES)
+                   checked["min_responses"] or DEFAULT_MIN_RESPONSES, checked["manager_pin_hash"])
 
 
 class ContentStore:

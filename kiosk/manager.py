@@ -48,6 +48,11 @@ def _data_dir():
     return current_parts().config.data_dir
 
 
+def _central_pin_hash():
+    """Head office's PIN for this site, when central's config carries one."""
+    return current_parts().recorder.content.manager_pin_hash
+
+
 def _lockout():
     return LockOut()
 
@@ -82,7 +87,7 @@ def signed_in(view):
 
     @functools.wraps(view)
     def guarded(*args, **kwargs):
-        if not pin.pin_is_set(_data_dir()) or not session_alive():
+        if not pin.pin_is_set(_data_dir(), _central_pin_hash()) or not session_alive():
             return redirect(url_for("manager.today", **manager_pages.language_args()))
         return view(*args, **kwargs)
 
@@ -99,12 +104,12 @@ def _login_page(status=200, wrong=False):
 @bp.post("/login")
 def login():
     """Check the PIN; five wrong ones lock the manager screen device-wide for five minutes."""
-    if not pin.pin_is_set(_data_dir()):
+    if not pin.pin_is_set(_data_dir(), _central_pin_hash()):
         return redirect(url_for("manager.today", **manager_pages.language_args()))
     lockout, now = _lockout(), current_parts().clock.now()
     if lockout.locked_until(now):
         return _login_page()
-    if pin.check_pin(_data_dir(), request.form.get("pin", "")):
+    if pin.check_pin(_data_dir(), request.form.get("pin", ""), _central_pin_hash()):
         lockout.success()
         _open_session()
         return redirect(url_for("manager.today", **manager_pages.language_args()))
@@ -130,7 +135,7 @@ def alive():
 @bp.get("")
 def today():
     """Today (or ``?day=YYYY-MM-DD``); the PIN pad when not signed in; how to set a PIN when none is."""
-    if not pin.pin_is_set(_data_dir()):
+    if not pin.pin_is_set(_data_dir(), _central_pin_hash()):
         return render_template("manager/no_pin.html", **manager_pages.common())
     if not session_alive():
         return _login_page()

@@ -1,23 +1,18 @@
 """The manager's PIN: 4-8 digits, kept only as a password hash.
 
 The hash is werkzeug's (scrypt with a random salt), in ``data_dir/manager_pin``
-(mode 0600). The PIN itself is never written anywhere.
+(mode 0600). The PIN itself is never written anywhere. Head office may set a
+site's PIN centrally; it reaches the kiosk as a hash in central's config and
+then wins over the one set on the device (the *central_hash* arguments).
 """
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sync.common.files import replace_file
+from sync.protocol import pin_problem
 
 from .errors import ValidationError
 
 PIN_FILE = "manager_pin"
-PIN_LENGTHS = range(4, 9)
-
-
-def pin_problem(pin):
-    """Why *pin* cannot be a PIN, or None."""
-    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or len(pin) not in PIN_LENGTHS:
-        return "the PIN must be 4 to 8 digits"
-    return None
 
 
 def set_pin(data_dir, pin):
@@ -36,13 +31,14 @@ def pin_hash(data_dir):
         return None
 
 
-def pin_is_set(data_dir):
-    return pin_hash(data_dir) is not None
+def pin_is_set(data_dir, central_hash=None):
+    return central_hash is not None or pin_hash(data_dir) is not None
 
 
-def check_pin(data_dir, pin):
-    """True when *pin* is the manager PIN (False when none is set or it is malformed)."""
-    stored = pin_hash(data_dir)
+def check_pin(data_dir, pin, central_hash=None):
+    """True when *pin* is the manager PIN: head office's when it set one, else the device's
+    (False when none is set or *pin* is malformed)."""
+    stored = central_hash or pin_hash(data_dir)
     if stored is None or not isinstance(pin, str) or pin_problem(pin):
         return False
     return check_password_hash(stored, pin)

@@ -212,6 +212,34 @@ class Text(Check):
         return value
 
 
+#: A manager's PIN: 4 to 8 digits, set on the kiosk (hymy set-pin) or by head office for a site.
+PIN_LENGTHS = range(4, 9)
+
+
+def pin_problem(pin):
+    """Why *pin* cannot be a manager's PIN, or None."""
+    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or len(pin) not in PIN_LENGTHS:
+        return "the PIN must be 4 to 8 digits"
+    return None
+
+
+#: A password hash as werkzeug writes it (``method$salt$hex``): a site manager's PIN travels
+#: from central to the site's kiosks only as this, never as the PIN.
+_PASSWORD_HASH = r"^(scrypt|pbkdf2)(:[a-z0-9]+)*\$[A-Za-z0-9./+=_-]{1,64}\$[0-9a-f]{32,256}$"
+
+
+class PasswordHash(Check):
+    """A salted password hash (werkzeug's ``scrypt:...$salt$hex`` or ``pbkdf2:...``), never a secret itself."""
+
+    schema = {"type": "string", "maxLength": 255, "pattern": _PASSWORD_HASH}
+    _shape = re.compile(_PASSWORD_HASH)
+
+    def __call__(self, value):
+        if not isinstance(value, str) or len(value) > 255 or not self._shape.match(value):
+            raise RowError("expected a password hash such as scrypt:32768:8:1$salt$hex")
+        return value
+
+
 class Comment(Check):
     """A customer's comment: at most COMMENT_MAX characters, newline and tab allowed; empty is None."""
 
@@ -468,6 +496,8 @@ CONFIG_FIELDS = {
     "target": Default(Optional(Percent()), None),
     # Fewer counted ratings than this show "too few" instead of a percentage.
     "min_responses": Default(Optional(Whole(1, 1000)), None),
+    # The site manager's PIN as head office set it (a hash); it wins over a PIN set on the kiosk.
+    "manager_pin_hash": Default(Optional(PasswordHash()), None),
 }
 
 

@@ -103,6 +103,21 @@ def add_site(config_path, name, zone_name, hours):
     click.echo(f"site {name!r} added")
 
 
+@central.command("set-site-pin")
+@config_option
+@click.argument("site")
+@click.option("--clear", is_flag=True, help="Remove head office's PIN: the kiosks' own PINs apply again.")
+def set_site_pin(config_path, site, clear):
+    """Set a site's manager PIN (asked twice, never shown); its kiosks take it with their config,
+    and it wins over a PIN set on a kiosk."""
+    pin = None if clear else click.prompt("PIN for the site's manager screen (4-8 digits)", hide_input=True,
+                                          confirmation_prompt=True)
+    _open(config_path)
+    with _one_line_errors():
+        org.set_site_pin(site, pin)
+    click.echo(f"site {site!r}: manager PIN {'cleared' if clear else 'set'}; its kiosks take it at their next sync")
+
+
 @central.command("add-service")
 @config_option
 @click.argument("name")

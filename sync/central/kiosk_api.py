@@ -84,6 +84,7 @@ def kiosk_content(kiosk):
         "reasons": [{"key": r.key, "group": r.group, "labels": r.labels} for r in reasons],
         "target": target.value if target else None,
         "min_responses": int(min_responses.value) if min_responses else None,
+        "manager_pin_hash": kiosk.site.manager_pin_hash,
     }
 
 

@@ -9,9 +9,9 @@ import peewee
 
 from ..errors import HymyError
 from ..hours import OpeningHours, load_zone
-from ..protocol import QUESTION_FIELDS, RowError, Text
+from ..protocol import QUESTION_FIELDS, RowError, Text, pin_problem
 from . import auth
-from .db import connection
+from .db import connection, write_transaction
 from .models import Device, Provider, Question, Service, Site, User, UserSite
 
 
@@ -104,3 +104,16 @@ def revoke_kiosk(name):
     """Refuse the kiosk's token from now on (its rows stay)."""
     with connection():
         Device.update(revoked=True).where(Device.id == named(Device, name).id).execute()
+
+
+def set_site_pin(name, pin):
+    """Set (or with *pin* None, clear) a site's manager PIN; its kiosks take it with their config.
+
+    Only werkzeug's salted hash is kept and sent, never the PIN.
+    """
+    if pin is not None and (problem := pin_problem(pin)):
+        raise OrgError(problem)
+    with connection(), write_transaction():
+        site = named(Site, name)
+        Site.update(manager_pin_hash=auth.hash_password(pin) if pin is not None else None).where(
+            Site.id == site.id).execute()

@@ -74,8 +74,9 @@ class Central:
         _close_database(self.database)
 
     # -- the organisation, through the real commands ------------------------------------------
-    def cli(self, *args, env=None):
-        """Run ``hymy central ARGS`` against this server's database; return click's result."""
+    def cli(self, *args, env=None, input=None):
+        """Run ``hymy central ARGS`` against this server's database (*input* typed on standard input);
+        return click's result."""
         environment = {
             "HYMY_CENTRAL_DATABASE_URL": self.database_url,
             "HYMY_CENTRAL_DATA_DIR": str(self.data_dir),
@@ -84,7 +85,7 @@ class Central:
             **(env or {}),
         }
         try:
-            return CliRunner().invoke(main, ["central", *args], env=environment, catch_exceptions=False)
+            return CliRunner().invoke(main, ["central", *args], env=environment, catch_exceptions=False, input=input)
         finally:
             # A command binds the models to its own database object, as its own process would;
             # give the server its own back and close what the command opened.
