@@ -140,13 +140,16 @@ def _seed_ratings(device, kiosk, days, now, rng):
     by_rating = {f["rating_id"]: f for f in followups}
     for start in range(0, len(ratings), 500):
         part = ratings[start:start + 500]
+        # Sent a few minutes after its last row, as an uploader would: central's receive times and the
+        # fleet's "last rows" read true, and a clock a day off is corrected from the send.
+        sent = min(now, epoch + timedelta(seconds=part[-1]["monotonic"] + 300))
         batch = {"batch_id": str(uuid.uuid4()), "kiosk_id": device.device_id, "software_version": "0.1.0",
-                 "sent_at": format_time(now - timedelta(days=kiosk.clock_off_days)), "boot_id": BOOT,
-                 "monotonic": (now - epoch).total_seconds(), "clock_trusted": not kiosk.clock_off_days,
+                 "sent_at": format_time(sent - timedelta(days=kiosk.clock_off_days)), "boot_id": BOOT,
+                 "monotonic": (sent - epoch).total_seconds(), "clock_trusted": not kiosk.clock_off_days,
                  "boots": [], "questions": [], "reasons": [], "ratings": part,
                  "followups": [by_rating[r["id"]] for r in part if r["id"] in by_rating]}
         with connection():
-            report = ingest_batch(device, _checked(batch), now)
+            report = ingest_batch(device, _checked(batch), sent)
         assert not report["rejected"], report["rejected"][:3]
     return len(ratings)
 
