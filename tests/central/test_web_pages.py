@@ -249,3 +249,23 @@ def test_the_fleet_flags_a_kiosk_silent_in_opening_hours(central, network):
     assert 'data-kiosk="lisboa-1" data-silent="no"' in page.text  # never reported: not enrolled long enough
     assert "1.2.3" in page.text and "5.0 GB" in page.text
     assert set(fleet) == {"kamppi-1", "kamppi-2", "lisboa-1"}
+
+
+def test_site_to_kiosk_to_day(central, network):
+    admin = network["admin"]
+    ids = central.query(lambda m: {k.name: (k.id, k.site_id) for k in m.Device.select()})
+    kiosk_id, site_id = ids["kamppi-1"]
+    page = admin.get(f"/sites/{site_id}?kiosk={kiosk_id}&period=7d")
+    assert page.status_code == 200 and "<h1>kamppi-1</h1>" in page.text
+    days = rows_of(page.text, "day")
+    assert days["2026-01-05"]["responses"] == str(len(SENT["Kamppi"]["today"]))
+    day = admin.get(f"/sites/{site_id}/days/2026-01-05?kiosk={kiosk_id}")
+    assert day.status_code == 200 and "kamppi-1" in day.text
+    empty_kiosk, _ = ids["kamppi-2"]
+    assert rows_of(admin.get(f"/sites/{site_id}?kiosk={empty_kiosk}").text, "day") == {}
+    lisboa_kiosk, _ = ids["lisboa-1"]
+    for bad in (lisboa_kiosk, "999999", "1e3", "%00"):
+        assert admin.get(f"/sites/{site_id}?kiosk={bad}").status_code == 404, bad
+        assert admin.get(f"/sites/{site_id}/days/2026-01-05?kiosk={bad}").status_code == 404, bad
+    viewer = network["viewer"]
+    assert viewer.get(f"/sites/{site_id}?kiosk={lisboa_kiosk}").status_code == 404

@@ -48,11 +48,12 @@ class ReportArgs:
     def link(self, endpoint, **changes):
         """A link to *endpoint* with this request's settings, some changed."""
         args = {key: value for key, value in request.args.items() if key != "lang"}
+        if endpoint == request.endpoint:
+            args.update(request.view_args or {})
         args.update({key: value for key, value in changes.items() if value is not None})
         for key in [key for key, value in changes.items() if value is None]:
             args.pop(key, None)
-        return url_for(endpoint, **(request.view_args or {}), **args) if endpoint == request.endpoint \
-            else url_for(endpoint, **args)
+        return url_for(endpoint, **args)
 
     def sort_link(self, column):
         descending = not (self.sort == column and self.descending) if column != "name" else \
@@ -157,25 +158,43 @@ def _kiosk_counts(scope):
 
 @bp.get("/sites/<int:site_id>")
 def site(site_id):
+    """A site's figures; with ``?kiosk=ID`` one of its kiosks' (the step from site to kiosk to day)."""
     site = _visible_site(site_id)
     args = report_args()
     now = utc_now()
-    scope = args.scope.narrowed(site_ids=(site.id,))
+    site_scope = args.scope.narrowed(site_ids=(site.id,))
+    kiosk = _chosen_kiosk(site)
+    scope = site_scope.narrowed(kiosk_id=kiosk.id) if kiosk else site_scope
     figures = reports.total_figures(scope, args.period, now)
-    kiosks = list(Device.select().where(scope.kiosk_condition()).order_by(Device.name))
-    by_kiosk = reports.figures_by("kiosk", scope, args.period, now)
+    kiosks = list(Device.select().where(site_scope.kiosk_condition()).order_by(Device.name))
+    by_kiosk = reports.figures_by("kiosk", site_scope, args.period, now)
     empty = reports.empty_figures()
-    kiosk_rows = _sorted([(kiosk, by_kiosk.get(kiosk.id, empty)) for kiosk in kiosks], args)
+    kiosk_rows = _sorted([(k, by_kiosk.get(k.id, empty)) for k in kiosks], args)
     target, min_responses = reports.brand_settings()
     months = reports.months(site, scope, now)
     trend_chart = charts.month_line(months, target, min_responses)
     heat_cells = charts.heat_map(reports.heat_map(site, scope, args.period, now), min_responses)
     first, last = args.period.days_for(reports.local_today(site, now))
-    days = reports.day_counts("day", scope, reports.Period.parse("custom", first.isoformat(), last.isoformat()), now)
+    days = reports.day_counts("day", scope, reports.Period.parse("custom", first.isoformat(), last.isoformat()), now,
+                              reasons=False)
     day_rows = [(_as_date(day), reports.Figures(counts, reports.Counts(), target, min_responses))
                 for day, counts in sorted(days.items(), key=lambda item: str(item[0]), reverse=True)]
-    return _page("site.html", site.name, args, site=site, figures=figures, kiosk_rows=kiosk_rows,
+    title = f"{site.name} · {kiosk.name}" if kiosk else site.name
+    return _page("site.html", title, args, site=site, kiosk=kiosk, figures=figures, kiosk_rows=kiosk_rows,
                  trend_chart=trend_chart, heat_cells=heat_cells, day_rows=day_rows)
+
+
+def _chosen_kiosk(site):
+    """The kiosk ``?kiosk=ID`` names, which must stand at *site* (404 otherwise); None when not asked."""
+    value = request.args.get("kiosk", "")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        abort(404)
+    kiosk = _visible_kiosk(int(value))
+    if kiosk.site_id != site.id:
+        abort(404)
+    return kiosk
 
 
 def _as_date(value):
@@ -190,9 +209,7 @@ def site_day(site_id, day):
     except ValueError:
         abort(404)
     args = report_args()
-    kiosk = _visible_kiosk(int(request.args["kiosk"])) if request.args.get("kiosk", "").isdigit() else None
-    if kiosk is not None and kiosk.site_id != site.id:
-        abort(404)
+    kiosk = _chosen_kiosk(site)
     scope = args.scope.narrowed(site_ids=(site.id,), kiosk_id=kiosk.id if kiosk else None)
     day_period = reports.Period.parse("custom", chosen.isoformat(), chosen.isoformat())
     figures = reports.total_figures(scope, day_period, utc_now())
