@@ -243,3 +243,37 @@ def test_a_dst_day_has_23_hours_and_they_add_up_to_the_day(generated):
     assert [h.hour for h, _ in hours] == [0, 1, 2, *range(4, 24)]
     summed = tuple(sum(c.faces[i] for _, c in hours) for i in range(4))
     assert summed == _site_counts_by_hand(ratings, zones, set(kiosk_ids), dst_day, dst_day)[0]
+
+
+def _shown(numerator, denominator):
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return int((Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def test_every_day_on_each_sites_page_equals_the_raw_rows(generated):
+    """The site page's day table and the overview's range, in both zones and across both DST days."""
+    from .test_web_pages import rows_of
+
+    _, _, _, _, ratings, zones = _oracle(generated)
+    password, _ = generated.add_user("auditor", "admin")
+    browser = generated.log_in("auditor", password)
+    first, last = START.date(), (START + timedelta(days=DAYS)).date()
+    sites = generated.query(lambda m: {s.name: (s.id, {k.id for k in s.kiosks}) for s in m.Site.select()})
+    overview = rows_of(browser.get(f"/overview?from={first}&to={last}").text, "site")
+    for name, (site_id, kiosk_ids) in sites.items():
+        faces, _ = _site_counts_by_hand(ratings, zones, kiosk_ids, first, last)
+        assert overview[name]["responses"] == str(sum(faces)), name
+        assert overview[name]["satisfaction"].startswith(f"{_shown(faces[2] + faces[3], sum(faces))} %"), name
+        days = rows_of(browser.get(f"/sites/{site_id}?from={first}&to={last}").text, "day")
+        day = first
+        while day <= last:
+            faces, _ = _site_counts_by_hand(ratings, zones, kiosk_ids, day, day)
+            if sum(faces):
+                shown = days[day.isoformat()]
+                assert shown["responses"] == str(sum(faces)), (name, day)
+                if sum(faces) >= 5:
+                    assert shown["satisfaction"].startswith(f"{_shown(faces[2] + faces[3], sum(faces))} %"), (name, day)
+            else:
+                assert day.isoformat() not in days, (name, day)
+            day += timedelta(days=1)
