@@ -269,3 +269,31 @@ def test_site_to_kiosk_to_day(central, network):
         assert admin.get(f"/sites/{site_id}/days/2026-01-05?kiosk={bad}").status_code == 404, bad
     viewer = network["viewer"]
     assert viewer.get(f"/sites/{site_id}?kiosk={lisboa_kiosk}").status_code == 404
+
+
+HOSTILE_QUERIES = [
+    "period=%00", "period=" + "x" * 5000, "from=2026-13-45&to=2026-01-01", "from=2026-01-05&to=2025-01-01",
+    "from=0001-01-01&to=9999-12-31", "from=2026-01-01&to=2027-06-01", "sort=%27%3B--&dir=%00",
+    "service=-1", "provider=99999999999999999999", "service=%F0%9F%98%80", "q=%00%ED%A0%80%E2%80%AE",
+    "q=" + "%25" * 300, "page=99999999999999999999", "page=-3", "by=%00", "kiosk=%00", "lang=%00",
+    "from=%ED%A0%80&to=%ED%A0%80",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_hostile_query_strings_get_a_page_or_a_clear_4xx(central, network, query):
+    site_id = central.query(lambda m: m.Site.get(m.Site.name == "Kamppi").id)
+    for path in ("/overview", "/services", "/providers", "/drivers", "/comments", "/fleet", f"/sites/{site_id}",
+                 f"/sites/{site_id}/days/2026-01-05", "/export"):
+        response = network["admin"].get(f"{path}?{query}")
+        assert response.status_code in (200, 400, 404), (path, query, response.status_code)
+
+
+@pytest.mark.parametrize("query, says", [("from=2026-01-05&to=2025-01-01", "start is after its end"),
+                                         ("from=2026-01-01&to=2027-06-01", "at most 366 days"),
+                                         ("from=2026-13-45&to=2026-01-01", "YYYY-MM-DD"),
+                                         ("period=decade", "expected one of")])
+def test_a_period_that_cannot_be_shown_says_why_and_shows_today(central, network, query, says):
+    page = network["admin"].get(f"/overview?{query}")
+    assert page.status_code == 200 and says in page.text and 'role="alert"' in page.text
+    assert network["admin"].get(f"/export?{query}").status_code == 400
