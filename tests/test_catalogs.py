@@ -17,6 +17,7 @@ Each part has its own catalogs: the kiosk's (screen and manager) in
 To update after changing strings, see kiosk/translations/README.md.
 """
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,11 @@ def catalog(translations, language):
         return read_po(f, locale=language)
 
 
+def forms(text):
+    """A message's text as a tuple: one form, or a plural's forms."""
+    return tuple(text) if isinstance(text, (tuple, list)) else (text,)
+
+
 def msgids(messages):
     return {m.id for m in messages if m.id}
 
@@ -61,7 +67,7 @@ def strings_in_code(translations):
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_every_message_is_translated(part, language):
     translations = PARTS[part][0]
-    untranslated = [m.id for m in catalog(translations, language) if m.id and not m.string]
+    untranslated = [m.id for m in catalog(translations, language) if m.id and not all(forms(m.string))]
     fuzzy = [m.id for m in catalog(translations, language) if m.id and m.fuzzy]
     assert untranslated == [], f"{language}: no translation for {untranslated}"
     assert fuzzy == [], f"{language}: fuzzy (unchecked) translations for {fuzzy}"
@@ -75,10 +81,15 @@ def test_translations_keep_placeholders_and_punctuation(part, language):
     for message in catalog(translations, language):
         if not message.id:
             continue
-        assert message.string.strip() == message.string, f"{language}: stray spaces in {message.id!r}"
-        for mark in "?!":
-            assert message.id.endswith(mark) == message.string.endswith(mark), (
-                f"{language}: {message.id!r} -> {message.string!r} changes the closing {mark}"
+        # A plural's forms pair with its singular and plural msgids; Finnish and Swedish have two forms.
+        for msgid, string in zip(forms(message.id), forms(message.string), strict=True):
+            assert string.strip() == string, f"{language}: stray spaces in {msgid!r}"
+            for mark in "?!":
+                assert msgid.endswith(mark) == string.endswith(mark), (
+                    f"{language}: {msgid!r} -> {string!r} changes the closing {mark}"
+                )
+            assert re.findall(r"%\(\w+\)s", msgid) == re.findall(r"%\(\w+\)s", string) or message.pluralizable, (
+                f"{language}: {msgid!r} -> {string!r} changes its placeholders"
             )
 
 

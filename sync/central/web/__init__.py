@@ -7,35 +7,36 @@ and each group of pages as its own blueprint.
 """
 from datetime import date, timedelta
 
-from flask_babel import format_date, get_locale, lazy_gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_wtf.csrf import CSRFProtect
 
 from ...common.templates import part_templates
+from ...defaults import N_
 from ..resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, TEMPLATE_FOLDERS
 from . import i18n, login, pages, session
 
 #: The top bar's sections: (endpoint, name, admins only). A section shows once its blueprint is registered.
 SECTIONS = (
-    ("pages.overview", lazy_gettext("Overview"), False),
-    ("pages.services", lazy_gettext("Services"), False),
-    ("pages.providers", lazy_gettext("Providers"), False),
-    ("pages.drivers", lazy_gettext("Drivers"), False),
-    ("pages.comments", lazy_gettext("Comments"), False),
-    ("pages.fleet", lazy_gettext("Fleet"), False),
-    ("alerts.alerts", lazy_gettext("Alerts"), False),
-    ("admin.index", lazy_gettext("Admin"), True),
+    ("pages.overview", N_("Overview"), False),
+    ("pages.services", N_("Services"), False),
+    ("pages.providers", N_("Providers"), False),
+    ("pages.drivers", N_("Drivers"), False),
+    ("pages.comments", N_("Comments"), False),
+    ("pages.fleet", N_("Fleet"), False),
+    ("alerts.alerts", N_("Alerts"), False),
+    ("admin.index", N_("Admin"), True),
 )
 
 #: The quality model's groups as the pages name them (the keys are the wire's, sync/protocol.py).
 GROUP_NAMES = {
-    "outcome": lazy_gettext("Outcome"),
-    "attitude": lazy_gettext("Staff attitude"),
-    "accessibility": lazy_gettext("Accessibility"),
-    "reliability": lazy_gettext("Reliability"),
-    "communication": lazy_gettext("Communication"),
-    "environment": lazy_gettext("Environment"),
-    "trust": lazy_gettext("Trust"),
-    "recovery": lazy_gettext("Recovery"),
+    "outcome": N_("Outcome"),
+    "attitude": N_("Staff attitude"),
+    "accessibility": N_("Accessibility"),
+    "reliability": N_("Reliability"),
+    "communication": N_("Communication"),
+    "environment": N_("Environment"),
+    "trust": N_("Trust"),
+    "recovery": N_("Recovery"),
 }
 _A_MONDAY = date(2026, 1, 5)
 
@@ -55,7 +56,7 @@ def init_app(app):
 
     def nav_sections():
         viewer = session.current_viewer()
-        return [(endpoint, name) for endpoint, name, admin_only in SECTIONS
+        return [(endpoint, gettext(name)) for endpoint, name, admin_only in SECTIONS
                 if endpoint in app.view_functions and (viewer.role == "admin" or not admin_only)]
 
     def weekday_names():
@@ -63,4 +64,4 @@ def init_app(app):
 
     app.jinja_env.globals.update(
         nav_sections=nav_sections, current_language=lambda: str(get_locale()), format_date=format_date,
-        group_name=lambda key: GROUP_NAMES.get(key, key), weekday_names=weekday_names)
+        group_name=lambda key: gettext(GROUP_NAMES[key]) if key in GROUP_NAMES else key, weekday_names=weekday_names)
