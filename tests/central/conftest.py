@@ -194,9 +194,10 @@ CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|data-csrf="([^"]
 class WebSession:
     """Head office's pages as a browser sees them: cookies kept, CSRF tokens taken from the pages."""
 
-    def __init__(self, url):
+    def __init__(self, url, language="en"):
         self.url = url
         self.http = requests.Session()
+        self.http.headers["Accept-Language"] = language  # the pages' language follows the browser's
 
     def get(self, path, **kwargs):
         response = self.http.get(self.url + path, timeout=60, **kwargs)

@@ -25,3 +25,70 @@ def test_the_session_key_is_made_once_and_kept_in_the_database(central):
     secret = central.query(lambda m: Setting.get(Setting.key == "session_secret").value)
     assert len(secret) >= 48
     assert central.app.secret_key == secret
+
+
+def test_five_wrong_passwords_lock_the_name_for_fifteen_minutes_even_with_the_right_one(central):
+    password, _ = central.add_user("anna", "admin")
+    browser = WebSession(central.url)
+    for _ in range(5):
+        assert browser.post("/login", data={"name": "anna", "password": "wrong"}, csrf_from="/login").status_code == 401
+    refused = browser.post("/login", data={"name": "anna", "password": password}, csrf_from="/login")
+    assert refused.status_code == 429 and "Try again in 15 minutes" in refused.text
+    other = WebSession(central.url)  # the count is the database's, not this browser's
+    assert other.post("/login", data={"name": "ANNA", "password": password}, csrf_from="/login").status_code == 429
+    central.clock.advance(15 * 60 + 1)
+    central.log_in("anna", password)
+    assert central.count("LoginFailure") == 1  # the name's count is cleared; the address keeps its own
+
+
+def test_twenty_failures_from_one_address_lock_it_for_every_name(central):
+    password, _ = central.add_user("anna", "admin")
+    browser = WebSession(central.url)
+    for n in range(20):
+        browser.post("/login", data={"name": f"guess-{n}", "password": "x"}, csrf_from="/login")
+    refused = browser.post("/login", data={"name": "anna", "password": password}, csrf_from="/login")
+    assert refused.status_code == 429
+
+
+def test_a_session_ends_after_its_idle_minutes_on_the_apps_clock(central):
+    password, _ = central.add_user("anna", "admin")
+    browser = central.log_in("anna", password)
+    central.clock.advance(479 * 60)
+    assert browser.get("/overview").url.endswith("/overview")  # a request: the idle time starts again
+    central.clock.advance(479 * 60)
+    assert browser.get("/overview").url.endswith("/overview")
+    central.clock.advance(481 * 60)
+    ended = browser.get("/overview")
+    assert "/login" in ended.url and "session ended" in ended.text
+
+
+def test_a_password_change_ends_the_users_other_sessions(central):
+    password, _ = central.add_user("anna", "admin")
+    browser = central.log_in("anna", password)
+    from werkzeug.security import generate_password_hash
+
+    central.query(lambda m: m.User.update(password_hash=generate_password_hash("a-new-one")).execute())
+    assert "/login" in browser.get("/overview").url
+
+
+def test_csrf_is_required_to_log_in(central):
+    password, _ = central.add_user("anna", "admin")
+    response = WebSession(central.url).post("/login", data={"name": "anna", "password": password})
+    assert response.status_code == 400 and "/overview" not in response.url
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_by_default(tmp_path):
+    from sync.central.app import create_central_app
+
+    app = create_central_app({"database_url": f"sqlite:///{tmp_path / 'c.sqlite3'}", "data_dir": str(tmp_path)})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_next_only_leads_to_a_path_on_this_server(central):
+    password, _ = central.add_user("anna", "admin")
+    for target in ("https://evil.example/", "//evil.example", "/\\\\evil.example", "javascript:alert(1)"):
+        browser = WebSession(central.url)
+        response = browser.post(f"/login?next={target}", data={"name": "anna", "password": password},
+                                csrf_from="/login")
+        assert response.url.startswith(central.url) and response.url.endswith("/overview"), target

@@ -1,16 +1,20 @@
 """Logging in and out of head office's pages: ``/login``, ``/logout``; ``/`` leads to the overview."""
+import math
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from ..models import User
-from .session import SessionUser
+from ..timesource import utc_now
+from . import login_limit
+from .session import SessionUser, mark_seen
 
 bp = Blueprint("login", __name__)
 
@@ -35,21 +39,36 @@ def home():
     return redirect(url_for("pages.overview") if current_user.is_authenticated else url_for("login.login"))
 
 
+#: Checked when the name is unknown, so a wrong name takes as long as a wrong password
+#: (the time would otherwise tell which names exist).
+_NO_SUCH_USER = generate_password_hash(secrets.token_urlsafe(16))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
-        user = User.get_or_none(User.name == form.name.data.strip())
-        if user is not None and check_password_hash(user.password_hash, form.password.data):
-            session.clear()
-            session.permanent = True
-            login_user(SessionUser(user))
-            return redirect(_safe_next(request.args.get("next")) or url_for("pages.overview"))
-        error = gettext("That name and password do not match.")
+        attempt = login_limit.keys(form.name.data, request.remote_addr)
+        until = login_limit.blocked_until(attempt)
+        if until is not None:
+            minutes = max(1, math.ceil((until - utc_now()).total_seconds() / 60))
+            error, status = ngettext("Too many failed logins. Try again in %(num)s minute.",
+                                     "Too many failed logins. Try again in %(num)s minutes.", minutes), 429
+        else:
+            user = User.get_or_none(User.name == form.name.data.strip())
+            matches = check_password_hash(user.password_hash if user else _NO_SUCH_USER, form.password.data)
+            if user is not None and matches:
+                login_limit.clear(attempt[0])
+                session.clear()
+                session.permanent = True
+                login_user(SessionUser(user))
+                mark_seen()
+                return redirect(_safe_next(request.args.get("next")) or url_for("pages.overview"))
+            login_limit.record_failure(attempt)
+            error, status = gettext("That name and password do not match."), 401
     elif request.method == "POST":
-        error = gettext("Enter your name and password.")
-    status = 401 if error else 200
+        error, status = gettext("Enter your name and password."), 400
     return render_template("central/login.html", form=form, error=error), status
 
 

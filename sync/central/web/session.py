@@ -6,7 +6,8 @@ part of a login lives in one process's memory:
 - the session cookie is signed with a key made once and kept in the database
   (setting ``session_secret``); the ``secret_key`` config value overrides it;
 - the cookie is HttpOnly, SameSite=Lax and Secure (config ``secure_cookies``),
-  and the session ends after ``session_minutes`` without a request;
+  and the session ends after ``session_minutes`` without a request, measured
+  on the app's clock (the last request's time travels in the signed cookie);
 - the cookie carries the user's id and a fingerprint of their password hash,
   so a password change ends every other session of that user.
 
@@ -17,13 +18,15 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import g
-from flask_login import LoginManager, UserMixin, current_user
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext
+from flask_login import LoginManager, UserMixin, current_user, logout_user
 from werkzeug.exceptions import Forbidden
 
 from ..auth import visible_site_ids as sites_of
 from ..db import write_transaction
 from ..models import Setting, User
+from ..timesource import utc_now
 
 SECRET_SETTING = "session_secret"
 
@@ -69,6 +72,29 @@ def session_secret(configured=None):
     return held.value
 
 
+_SEEN = "seen"
+
+
+def mark_seen():
+    """Note this request's time in the session: the idle limit counts from it."""
+    session[_SEEN] = utc_now().timestamp()
+
+
+def _end_idle_sessions():
+    """Log out a session idle longer than ``session_minutes``; note the time of any other."""
+    if not current_user.is_authenticated:
+        return None
+    limit = current_app.extensions["hymy_central"].config.session_minutes * 60
+    seen = session.get(_SEEN)
+    if not isinstance(seen, (int, float)) or utc_now().timestamp() - seen > limit:
+        logout_user()
+        session.clear()
+        flash(gettext("Your session ended after a while without use. Log in again."), "warning")
+        return redirect(url_for("login.login", next=request.full_path if request.method == "GET" else None))
+    mark_seen()
+    return None
+
+
 def current_viewer():
     """The logged-in user's row (pages run behind ``login_required``)."""
     return current_user.user
@@ -106,4 +132,5 @@ def init_app(app):
     manager.login_view = "login.login"
     manager.session_protection = "basic"
     manager.user_loader(_load_user)
+    app.before_request(_end_idle_sessions)
     app.jinja_env.globals.update(current_viewer=lambda: current_user.user if current_user.is_authenticated else None)
