@@ -2,13 +2,15 @@
 
 Tokens and one-time passwords are printed once; central stores only hashes.
 """
+import signal
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 import peewee
 
-from sync.central import content, org
+from sync.central import alerts, content, org, worker
 from sync.central.config import load_central_config
 from sync.central.db import open_central_database, schema_status, upgrade_schema
 from sync.central.migrations import LATEST, SchemaError
@@ -219,6 +221,52 @@ def redact_comment(config_path, followup_id, by):
     with _one_line_errors():
         content.redact_comment(followup_id, by)
     click.echo(f"comment of follow-up {followup_id} redacted")
+
+
+@central.command("add-alert")
+@config_option
+@click.option("--site", help="The site whose kiosks the rule watches.")
+@click.option("--service", help="Or the service, at every site.")
+@click.option("--unhappy-share", type=int, default=50, show_default=True,
+              help="Alert when more than this percent of counted ratings in the window are unhappy (1-2).")
+@click.option("--window", type=int, default=15, show_default=True, help="Minutes the share is counted over.")
+@click.option("--min-responses", type=int, default=4, show_default=True, help="Counted ratings the window needs.")
+@click.option("--silent-minutes", type=int, default=60, show_default=True,
+              help="Alert when a kiosk sends no heartbeat for this many minutes of opening time.")
+@click.option("--email", "emails", multiple=True, metavar="ADDRESS", help="Send the alert here (repeat).")
+@click.option("--webhook", help="POST the alert as signed JSON here.")
+def add_alert(config_path, site, service, unhappy_share, window, min_responses, silent_minutes, emails, webhook):
+    """Add an alert rule for a site or a service; with --webhook, print its signing secret once."""
+    _open(config_path)
+    with _one_line_errors():
+        rule_id, secret = alerts.add_rule(site, service, unhappy_share, window, min_responses, silent_minutes,
+                                          emails, webhook)
+    click.echo(f"alert rule {rule_id} added")
+    if secret:
+        click.echo(f"webhook secret (X-Hymy-Signature: sha256=HMAC of the body), shown only now: {secret}")
+
+
+@central.command("worker")
+@config_option
+@click.option("--once", is_flag=True, help="One round (evaluate, deliver) and exit.")
+@click.option("--interval", type=click.FloatRange(1, 3600), default=60, show_default=True,
+              help="Seconds between rounds.")
+def worker_command(config_path, once, interval):
+    """Evaluate alert rules and deliver alerts; one worker at a time holds the lock (run it as a service)."""
+    config = _open(config_path)
+    smtp = alerts.smtp_settings(config)
+    if once:
+        try:
+            with worker.worker_lock():
+                opened, sent, failed = worker.run_once(smtp)
+        except worker.LockHeld:
+            raise CommandError("another hymy central worker holds the worker lock") from None
+        click.echo(f"{opened} alerts opened, {sent} sent, {failed} to retry")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.run(smtp, interval, stop)
 
 
 @central.command("prune")

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from ...common.templates import part_templates
 from ...defaults import N_
 from ..resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, TEMPLATE_FOLDERS
-from . import i18n, login, pages, session
+from . import alerts_page, i18n, login, pages, session
 
 #: The top bar's sections: (endpoint, name, admins only). A section shows once its blueprint is registered.
 SECTIONS = (
@@ -23,7 +23,7 @@ SECTIONS = (
     ("pages.drivers", N_("Drivers"), False),
     ("pages.comments", N_("Comments"), False),
     ("pages.fleet", N_("Fleet"), False),
-    ("alerts.alerts", N_("Alerts"), False),
+    ("alerts.alerts_list", N_("Alerts"), False),
     ("admin.index", N_("Admin"), True),
 )
 
@@ -51,7 +51,7 @@ def init_app(app):
     csrf = CSRFProtect(app)
     for name in TOKEN_BLUEPRINTS:
         csrf.exempt(app.blueprints[name])
-    for blueprint in (login.bp, pages.bp):
+    for blueprint in (login.bp, pages.bp, alerts_page.bp):
         app.register_blueprint(blueprint)
 
     def nav_sections():

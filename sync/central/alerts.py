@@ -1,0 +1,200 @@
+"""Alert rules, their episodes and their delivery: what ``hymy central worker`` runs.
+
+A rule covers a site's kiosks or a service's kiosks at every site (revoked
+ones left out). Each evaluation decides, per rule, whether the unhappy share
+over its window breaches (sync/central/alert_rules.py) and, per covered
+kiosk, whether it has been silent too long within opening hours. An episode
+(an :class:`~sync.central.models.Alert` row) opens when a breach starts and
+closes when it ends; while one is open, nothing new opens for the same rule,
+kind and kiosk. Each episode is delivered once: the sender claims it with a
+conditional UPDATE in its own transaction before sending, so even two
+workers that both evaluate can never send it twice; a failed delivery is
+released and retried on the next round.
+"""
+import logging
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import peewee
+
+from ..errors import ConfigError
+from ..figures import Counts
+from ..hours import OpeningHours, load_zone
+from ..protocol import RATINGS
+from .alert_rules import Thresholds, next_step, silent_breach, unhappy_breach
+from .db import connection, write_transaction
+from .delivery import DeliveryError, SmtpSettings, post_webhook, send_email
+from .models import Alert, AlertRule, Device, KioskStatus, Rating, Service, Site
+from .org import OrgError, named
+from .timesource import utc_now
+
+log = logging.getLogger(__name__)
+
+UNHAPPY, SILENT = "unhappy", "silent"
+
+
+def add_rule(site=None, service=None, unhappy_share=50, window=15, min_responses=4, silent_minutes=60,
+             emails=(), webhook=None):
+    """Add a rule for *site* or *service* (names); return ``(rule id, webhook secret or None)``."""
+    if (site is None) == (service is None):
+        raise OrgError("a rule covers either a site or a service")
+    checks = ((unhappy_share, 0, 100, "unhappy share"), (window, 1, 1440, "window"),
+              (min_responses, 1, 10000, "min responses"), (silent_minutes, 1, 10080, "silent minutes"))
+    for value, low, high, what in checks:
+        if not isinstance(value, int) or not low <= value <= high:
+            raise OrgError(f"{what}: expected a whole number from {low} to {high}")
+    emails = [email.strip() for email in emails]
+    for email in emails:
+        if "@" not in email or len(email) > 254 or any(c.isspace() or ord(c) < 32 for c in email):
+            raise OrgError(f"not an email address: {email[:60]!r}")
+    if webhook is not None:
+        parts = urlsplit(webhook)
+        if parts.scheme not in ("https", "http") or not parts.netloc or len(webhook) > 2000:
+            raise OrgError("webhook: expected an https:// URL")
+    if not emails and webhook is None:
+        raise OrgError("say where the alert goes: --email ADDRESS or --webhook URL")
+    secret = secrets.token_urlsafe(32)
+    with connection(), write_transaction():
+        rule = AlertRule.create(
+            site=named(Site, site) if site else None, service=named(Service, service) if service else None,
+            unhappy_share=unhappy_share, window_minutes=window, min_responses=min_responses,
+            silent_minutes=silent_minutes, emails=emails, webhook_url=webhook, secret=secret, created_at=utc_now())
+    return rule.id, secret if webhook else None
+
+
+def _covered_kiosks(rule):
+    query = Device.select(Device, Site).join(Site).where(~Device.revoked & Device.device_id.is_null(False))
+    if rule.site_id is not None:
+        return list(query.where(Device.site == rule.site_id))
+    return list(query.where(Device.service == rule.service_id))
+
+
+def _window_counts(kiosk_ids, start, end):
+    faces = dict(Rating.select(Rating.rating, peewee.fn.COUNT(Rating.id))
+                 .where(Rating.kiosk.in_(kiosk_ids) & Rating.filtered.is_null()
+                        & (Rating.occurred_at >= start) & (Rating.occurred_at < end))
+                 .group_by(Rating.rating).tuples())
+    return Counts(faces=tuple(int(faces.get(rating, 0)) for rating in RATINGS))
+
+
+def _hours(site):
+    try:
+        return OpeningHours.parse(site.opening_hours, load_zone(site.timezone))
+    except ConfigError:
+        return None
+
+
+def _open_episode(rule, kind, kiosk_id):
+    return Alert.get_or_none((Alert.rule == rule.id) & (Alert.kind == kind) & (Alert.kiosk == kiosk_id)
+                             & Alert.ended_at.is_null())
+
+
+def _step(rule, kind, kiosk_id, breaching, now, detail):
+    """Open or close this rule's episode for *kind* (and *kiosk_id*); return the episode opened, if any."""
+    episode = _open_episode(rule, kind, kiosk_id)
+    step = next_step(episode is not None, breaching)
+    if step.send:
+        return Alert.create(rule=rule.id, kind=kind, kiosk=kiosk_id, started_at=now, detail=detail)
+    if episode is not None and not step.firing:
+        Alert.update(ended_at=now).where(Alert.id == episode.id).execute()
+    return None
+
+
+def evaluate(now=None):
+    """Evaluate every active rule at *now*; return the episodes opened."""
+    now = now or utc_now()
+    opened = []
+    with connection(), write_transaction():
+        for rule in AlertRule.select().where(AlertRule.active):
+            thresholds = Thresholds(rule.unhappy_share, rule.window_minutes, rule.min_responses, rule.silent_minutes)
+            kiosks = _covered_kiosks(rule)
+            counts = _window_counts([k.id for k in kiosks], now - timedelta(minutes=rule.window_minutes), now) \
+                if kiosks else Counts()
+            detail = {"counted": counts.counted, "unhappy": counts.unhappy, "window_minutes": rule.window_minutes}
+            episode = _step(rule, UNHAPPY, None, unhappy_breach(counts, thresholds), now, detail)
+            opened += [episode] if episode else []
+            statuses = dict(KioskStatus.select(KioskStatus.kiosk, KioskStatus.reported_at)
+                            .where(KioskStatus.kiosk.in_([k.id for k in kiosks])).tuples()) if kiosks else {}
+            hours = {}
+            for kiosk in kiosks:
+                if kiosk.site_id not in hours:
+                    hours[kiosk.site_id] = _hours(kiosk.site)
+                last = statuses.get(kiosk.id)
+                silent = silent_breach(last, now, hours[kiosk.site_id], thresholds)
+                detail = {"kiosk": kiosk.name, "last_heartbeat": last.isoformat() if last else None}
+                episode = _step(rule, SILENT, kiosk.id, silent, now, detail)
+                opened += [episode] if episode else []
+    return opened
+
+
+def smtp_settings(config):
+    """How to send email, from central's config; None when no SMTP host is set."""
+    if not config.smtp_host:
+        return None
+    return SmtpSettings(config.smtp_host, config.smtp_port, config.smtp_from, config.smtp_user,
+                        config.smtp_password, config.smtp_starttls)
+
+
+def _claim(episode_id, now):
+    """Take *episode_id* for sending; False when another worker already has (or sent) it."""
+    with write_transaction():
+        return Alert.update(sent_at=now).where((Alert.id == episode_id) & Alert.sent_at.is_null()).execute() == 1
+
+
+def describe(episode):
+    """``(subject, text, payload)`` of an episode, for email and webhook alike."""
+    rule = episode.rule
+    where = f"site {rule.site.name}" if rule.site_id else f"service {rule.service.name}"
+    if episode.kind == UNHAPPY:
+        share = round(100 * episode.detail["unhappy"] / max(1, episode.detail["counted"]))
+        subject = f"Hymy alert: {share} % unhappy at {where}"
+        text = (f"{episode.detail['unhappy']} of {episode.detail['counted']} counted ratings in the last "
+                f"{episode.detail['window_minutes']} minutes were unhappy or very unhappy ({share} %, rule: over "
+                f"{rule.unhappy_share} % with at least {rule.min_responses}).")
+    else:
+        subject = f"Hymy alert: kiosk {episode.detail['kiosk']} silent ({where})"
+        text = (f"Kiosk {episode.detail['kiosk']} has sent no heartbeat for over {rule.silent_minutes} minutes of "
+                f"its site's opening hours (last heartbeat: {episode.detail['last_heartbeat'] or 'never'}).")
+    payload = {"alert_id": episode.id, "rule_id": rule.id, "kind": episode.kind,
+               "site": rule.site.name if rule.site_id else None,
+               "service": rule.service.name if rule.service_id else None,
+               "kiosk": episode.detail.get("kiosk"), "started_at": episode.started_at.isoformat(),
+               "detail": episode.detail}
+    return subject, text + f"\nStarted {episode.started_at.isoformat()}.", payload
+
+
+def deliver(smtp, now=None, session=None):
+    """Send every episode not yet sent, each once; return ``(sent, failed)`` counts."""
+    now = now or utc_now()
+    sent = failed = 0
+    with connection():
+        pending = list(Alert.select(Alert, AlertRule).join(AlertRule).where(Alert.sent_at.is_null()))
+        for episode in pending:
+            if not _claim(episode.id, now):
+                continue
+            subject, text, payload = describe(episode)
+            try:
+                if episode.rule.emails:
+                    if smtp is None:
+                        raise DeliveryError("email: smtp_host is not set in central's config")
+                    send_email(smtp, episode.rule.emails, subject, text)
+                if episode.rule.webhook_url:
+                    post_webhook(episode.rule.webhook_url, episode.rule.secret, payload, session=session)
+            except DeliveryError as error:
+                with write_transaction():  # released: the next round tries again
+                    Alert.update(sent_at=None, delivery_error=str(error)[:500]).where(Alert.id == episode.id).execute()
+                log.warning("alert %d not delivered, retrying next round: %s", episode.id, error)
+                failed += 1
+                continue
+            with write_transaction():
+                Alert.update(delivery_error=None).where(Alert.id == episode.id).execute()
+            sent += 1
+    return sent, failed
+
+
+def acknowledge(episode_id, by):
+    """Mark an episode seen by *by*; False when there is no such episode."""
+    with write_transaction():
+        return Alert.update(acknowledged_at=utc_now(), acknowledged_by=by).where(
+            (Alert.id == episode_id) & Alert.acknowledged_at.is_null()).execute() == 1

@@ -1,0 +1,200 @@
+"""Alerts end to end: rules from the command, episodes from real ingest and heartbeats, delivery
+to a local SMTP sink (aiosmtpd) and a local webhook receiver, both started here, on both backends."""
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from sync.central import alerts, worker
+from sync.central.delivery import SIGNATURE_HEADER, SmtpSettings
+from sync.protocol import format_time
+
+from .batches import batch, rating_row
+from .conftest import RECEIVE_TIME, WebSession
+from .test_delivery import smtp_sink  # noqa: F401 - the SMTP sink fixture
+
+
+class Hook(BaseHTTPRequestHandler):
+    """A webhook receiver: keeps each body and its signature header; answers ``answers`` in turn."""
+
+    received, answers = [], []
+
+    def do_POST(self):  # noqa: N802 - http.server's hook name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((body, self.headers.get(SIGNATURE_HEADER)))
+        self.send_response(type(self).answers.pop(0) if type(self).answers else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def hook():
+    Hook.received, Hook.answers = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hymy", Hook
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def watched(central, smtp_sink, hook):  # noqa: F811
+    """A site with a kiosk, and a rule with the defaults sending to both receivers."""
+    controller, sink = smtp_sink
+    token, device_id = central.enrolled_kiosk()
+    output = central.ok("add-alert", "--site", "Kamppi", "--email", "ops@example.com", "--webhook", hook[0])
+    secret = output.strip().splitlines()[-1].rsplit(": ", 1)[1]
+    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
+    return {"token": token, "device_id": device_id, "secret": secret, "smtp": smtp, "sink": sink, "hook": hook[1]}
+
+
+def _send(central, watched, ratings, at, first_seq):
+    rows = [rating_row(first_seq + n, rating=value, recorded_at=at + timedelta(seconds=n))
+            for n, value in enumerate(ratings)]
+    central.clock.set_wall(at + timedelta(minutes=1))
+    document = batch(watched["device_id"], rows, sent_at=at + timedelta(minutes=1))
+    response = central.post_batch(watched["token"], document)
+    assert response.status_code == 200 and not response.json()["rejected"], response.text
+
+
+def _round(central, watched, at):
+    return worker.run_once(watched["smtp"], now=at)
+
+
+def test_an_unhappy_episode_is_sent_once_and_rearmed_after_it_ends(central, watched):
+    start = RECEIVE_TIME
+    _send(central, watched, [1, 2, 1, 4, 2], start, 1)  # 4 of 5 unhappy: over 50 % with at least 4
+    assert _round(central, watched, start + timedelta(minutes=2)) == (1, 1, 0)
+    assert _round(central, watched, start + timedelta(minutes=5)) == (0, 0, 0)  # still going: nothing new
+    assert len(watched["sink"].messages) == 1 and len(watched["hook"].received) == 1
+    mail = message_from_bytes(watched["sink"].messages[0].content)
+    assert "80 % unhappy at site Kamppi" in mail["Subject"]
+    assert watched["sink"].messages[0].rcpt_tos == ["ops@example.com"]
+    body, signed = watched["hook"].received[0]
+    assert signed == "sha256=" + hmac.new(watched["secret"].encode(), body, hashlib.sha256).hexdigest()
+    payload = json.loads(body)
+    assert payload["kind"] == "unhappy" and payload["site"] == "Kamppi" and payload["detail"]["counted"] == 5
+
+    later = start + timedelta(minutes=30)  # the window has moved on: the episode ends
+    assert _round(central, watched, later) == (0, 0, 0)
+    assert central.query(lambda m: m.Alert.get().ended_at) is not None
+    _send(central, watched, [1, 1, 2, 2], later, 100)  # a new breach: a new episode, sent again
+    assert _round(central, watched, later + timedelta(minutes=2)) == (1, 1, 0)
+    assert len(watched["sink"].messages) == 2 and central.count("Alert") == 2
+
+
+def test_too_few_or_happy_enough_sends_nothing(central, watched):
+    _send(central, watched, [1, 1, 1], RECEIVE_TIME, 1)  # 100 % unhappy but only 3
+    assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=2)) == (0, 0, 0)
+    _send(central, watched, [4, 4, 4, 3], RECEIVE_TIME, 10)  # 3 of 7: under half
+    assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=2)) == (0, 0, 0)
+
+
+def test_a_failed_delivery_is_retried_and_still_sent_once(central, watched):
+    watched["hook"].answers = [500]
+    _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
+    assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=2)) == (1, 0, 1)
+    error = central.query(lambda m: m.Alert.get().delivery_error)
+    assert "HTTP 500" in error
+    assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=3)) == (0, 1, 0)
+    assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=4)) == (0, 0, 0)
+    assert len(watched["hook"].received) == 2  # the failed try and the delivery; never a third
+
+
+def test_two_workers_send_once(central, watched):
+    _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
+    at = RECEIVE_TIME + timedelta(minutes=2)
+    with worker.worker_lock():
+        with pytest.raises(worker.LockHeld):
+            with worker.worker_lock():
+                pass
+    alerts.evaluate(at)
+    results, barrier = [], threading.Barrier(2)
+
+    def deliver():
+        barrier.wait()
+        results.append(alerts.deliver(watched["smtp"], at))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(sent for sent, _ in results) == [0, 1]
+    assert len(watched["sink"].messages) == 1 and len(watched["hook"].received) == 1
+
+
+def test_a_kiosk_silent_within_opening_hours_is_one_episode(central, smtp_sink, hook):  # noqa: F811
+    controller, sink = smtp_sink
+    central.add_site("Kamppi", hours=["mon=08:00-20:00"])  # Monday 5 January 2026 in Helsinki
+    token, device_id = central.enrolled_kiosk()
+    central.ok("add-alert", "--site", "Kamppi", "--email", "ops@example.com", "--silent-minutes", "60")
+    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
+    heartbeat = {"kiosk_id": device_id, "software_version": "1", "pending": 0, "oldest_pending_seconds": None,
+                 "quarantined": 0, "boot_id": "b", "wall": format_time(RECEIVE_TIME), "monotonic": 5.0,
+                 "clock_trusted": True, "free_disk_bytes": None, "gap_error": None}
+    central.clock.set_wall(RECEIVE_TIME)  # 14:00 in Helsinki
+    assert central.request("POST", "/api/v1/heartbeat", token, json=heartbeat).status_code == 200
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=59)) == (0, 0, 0)
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=62)) == (1, 1, 0)
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(hours=3)) == (0, 0, 0)
+    assert "kiosk kamppi-1 silent" in message_from_bytes(sink.messages[0].content)["Subject"]
+
+
+def test_silence_after_closing_time_is_not_an_alert(central, smtp_sink):  # noqa: F811
+    controller, sink = smtp_sink
+    central.add_site("Kamppi", hours=["mon=08:00-14:30"])
+    token, device_id = central.enrolled_kiosk()
+    central.ok("add-alert", "--site", "Kamppi", "--email", "ops@example.com")
+    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
+    heartbeat = {"kiosk_id": device_id, "software_version": "1", "pending": 0, "oldest_pending_seconds": None,
+                 "quarantined": 0, "boot_id": "b", "wall": format_time(RECEIVE_TIME), "monotonic": 5.0,
+                 "clock_trusted": True, "free_disk_bytes": None, "gap_error": None}
+    central.clock.set_wall(RECEIVE_TIME)
+    assert central.request("POST", "/api/v1/heartbeat", token, json=heartbeat).status_code == 200
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(hours=9)) == (0, 0, 0)  # closed since 14:30
+    assert sink.messages == []
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--site", "Kamppi"], "--email ADDRESS or --webhook URL"),
+    (["--email", "a@b.example"], "either a site or a service"),
+    (["--site", "Nowhere", "--email", "a@b.example"], "no site named"),
+    (["--site", "Kamppi", "--email", "not-an-address"], "not an email address"),
+    (["--site", "Kamppi", "--webhook", "file:///etc/passwd"], "https:// URL"),
+    (["--site", "Kamppi", "--email", "a@b.example", "--unhappy-share", "150"], "from 0 to 100"),
+])
+def test_a_bad_rule_is_one_line(central, args, says):
+    central.enrolled_kiosk()
+    result = central.cli("add-alert", *args)
+    assert result.exit_code != 0 and says in result.output and len(result.output.strip().splitlines()) == 1
+    assert central.count("AlertRule") == 0
+
+
+def test_the_alerts_page_lists_and_acknowledges_within_the_viewers_sites(central, watched):
+    _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
+    worker.run_once(watched["smtp"], now=RECEIVE_TIME + timedelta(minutes=2))
+    alert_id = central.query(lambda m: m.Alert.get().id)
+    central.add_site("Lisboa", "Europe/Lisbon")
+    other_password, _ = central.add_user("olga", "viewer", sites=["Lisboa"])
+    other = central.log_in("olga", other_password)
+    assert f'data-alert="{alert_id}"' not in other.get("/alerts").text
+    assert other.post(f"/alerts/{alert_id}/acknowledge", csrf_from="/alerts").status_code == 404
+    viewer_password, _ = central.add_user("ville", "viewer", sites=["Kamppi"])
+    viewer = central.log_in("ville", viewer_password)
+    assert f'data-alert="{alert_id}"' in viewer.get("/alerts").text
+    assert viewer.post(f"/alerts/{alert_id}/acknowledge").status_code == 400  # no CSRF token
+    assert central.query(lambda m: m.Alert.get().acknowledged_at) is None
+    page = viewer.post(f"/alerts/{alert_id}/acknowledge", csrf_from="/alerts")
+    assert page.status_code == 200 and "seen by ville" in page.text
+    assert central.query(lambda m: m.Alert.get().acknowledged_by) == "ville"
+    assert "/login" in WebSession(central.url).get("/alerts").url
