@@ -3,7 +3,7 @@
 Three sites in two time zones (Helsinki and Stockholm), two services, two
 providers and, beside the demo's live kiosk, five seeded kiosks: one has gone
 silent, one runs with a clock a day off (its ratings arrive corrected by
-central). The rows go through central's real ingest (batches checked and
+central), and a rule watching Tampere has one alert open. The rows go through central's real ingest (batches checked and
 stored exactly as a kiosk's would be), so the rollups, pages and alerts see
 what they would see in the field. Figures differ by site and provider on
 purpose: one provider lifts the brand, another drags it, and Tampere's
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sync.central import org
+from sync.central import alerts, org
 from sync.central.db import connection, write_transaction
 from sync.central.ingest import ingest_batch
 from sync.central.models import Device, KioskStatus
@@ -99,6 +99,9 @@ def seed_network(home_site, days, now, rng=None):
         seeded += _seed_ratings(device, kiosk, days, now, rng)
         _heartbeat(device, kiosk, now, rng)
     password, _ = org.add_user(VIEWER[0], "viewer", [VIEWER[1]])
+    # Head office watches Tampere: its returns kiosk has gone silent, so one alert is open.
+    alerts.add_rule(site=VIEWER[1], emails=["tampere-manager@example.com"])
+    alerts.evaluate(now)
     return Network(seeded, VIEWER[0], password)
 
 

@@ -13,7 +13,7 @@ released and retried on the next round.
 """
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import peewee
@@ -142,6 +142,10 @@ def _claim(episode_id, now):
         return Alert.update(sent_at=now).where((Alert.id == episode_id) & Alert.sent_at.is_null()).execute() == 1
 
 
+def _when(moment):
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
 def describe(episode):
     """``(subject, text, payload)`` of an episode, for email and webhook alike."""
     rule = episode.rule
@@ -155,13 +159,18 @@ def describe(episode):
     else:
         subject = f"Hymy alert: kiosk {episode.detail['kiosk']} silent ({where})"
         text = (f"Kiosk {episode.detail['kiosk']} has sent no heartbeat for over {rule.silent_minutes} minutes of "
-                f"its site's opening hours (last heartbeat: {episode.detail['last_heartbeat'] or 'never'}).")
+                f"its site's opening hours (last heartbeat: {_last_heartbeat(episode)}).")
     payload = {"alert_id": episode.id, "rule_id": rule.id, "kind": episode.kind,
                "site": rule.site.name if rule.site_id else None,
                "service": rule.service.name if rule.service_id else None,
                "kiosk": episode.detail.get("kiosk"), "started_at": episode.started_at.isoformat(),
                "detail": episode.detail}
-    return subject, text + f"\nStarted {episode.started_at.isoformat()}.", payload
+    return subject, text + f" Started {_when(episode.started_at)}.", payload
+
+
+def _last_heartbeat(episode):
+    seen = episode.detail.get("last_heartbeat")
+    return _when(datetime.fromisoformat(seen)) if seen else "never"
 
 
 def deliver(smtp, now=None, session=None):

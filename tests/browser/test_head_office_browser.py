@@ -83,3 +83,14 @@ def test_a_viewer_sees_only_their_site(browser, network):
     expect(page.locator("#sites tbody tr")).to_have_count(1)
     expect(page.locator("#sites")).to_contain_text("Tampere Koskikeskus")
     expect(page.locator("body")).not_to_contain_text("Stockholm")
+
+
+def test_an_open_alert_is_on_the_overview_and_is_acknowledged(browser, network):
+    page = log_in(browser, network)
+    expect(page.locator("#open-alerts")).to_contain_text("tampere-returns-1")
+    page.get_by_role("link", name="See the alerts").click()
+    row = page.locator("#alerts tbody tr").first
+    expect(row).to_contain_text("Silent kiosk")
+    page.screenshot(path=ARTIFACTS / "head-office-alerts.png", full_page=True)
+    row.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator("#alerts tbody tr").first).to_contain_text("seen by head-office")

@@ -14,12 +14,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import login_required
 
-from .. import reports
+from .. import alerts, reports
 from ..content import redact_comment
 from ..export import export_response
 from ..models import Device, Followup, Provider, Service, Site
 from ..timesource import utc_now
 from . import charts
+from .alerts_page import visible_episodes
 from .session import current_viewer, require_admin, visible_site_ids
 
 bp = Blueprint("pages", __name__)
@@ -130,7 +131,7 @@ def _choices():
 
 def _page(template, title, args, **context):
     return render_template(f"central/{template}", title=title, args=args, now=utc_now(),
-                           target=reports.brand_settings()[0], **_choices(), **context)
+                           target=reports.brand_settings()[0], describe_alert=alerts.describe, **_choices(), **context)
 
 
 # -- overview and drill-down --------------------------------------------------------------------
@@ -145,8 +146,9 @@ def overview():
     empty = reports.empty_figures()
     rows = _sorted([(site, by_site.get(site.id, empty)) for site in sites], args)
     total = reports.total_figures(args.scope, args.period, now)
+    open_alerts = [episode for episode in visible_episodes() if episode.ended_at is None]
     return _page("overview.html", gettext("Overview"), args, rows=rows, total=total, kiosk_counts=kiosk_counts,
-                 below=sum(1 for _, f in rows if f.below_target))
+                 below=sum(1 for _, f in rows if f.below_target), open_alerts=open_alerts)
 
 
 def _kiosk_counts(scope):
