@@ -174,11 +174,12 @@ def revoke_kiosk(config_path, name):
 @click.argument("name")
 @click.option("--role", type=click.Choice(["admin", "viewer"]), required=True)
 @click.option("--site", "sites", multiple=True, help="A site a viewer may see (repeat).")
-def add_user(config_path, name, role, sites):
+@click.option("--email", help="Where the user's alerts and daily digest go.")
+def add_user(config_path, name, role, sites, email):
     """Add a head-office user; print a one-time password and an API token once."""
     _open(config_path)
     with _one_line_errors():
-        password, token = org.add_user(name, role, sites)
+        password, token = org.add_user(name, role, sites, email=email)
     click.echo(f"user {name!r} added. Shown only now:")
     click.echo(f"password: {password}")
     click.echo(f"api token: {token}")

@@ -87,14 +87,15 @@ def add_kiosk(name, site, service, provider=None, question_key="service"):
     return token
 
 
-def add_user(name, role, sites=()):
+def add_user(name, role, sites=(), email=None):
     """Add a head-office user; return ``(password, api_token)``, shown once."""
     password = auth.new_password()
     token, token_hash = auth.new_token(auth.USER_PREFIX)
+    email = _checked_email(email)
     with connection():
         site_rows = [named(Site, s) for s in sites]
         user = _create(User, name=name, role=role, password_hash=auth.hash_password(password),
-                       token_hash=token_hash, created_at=_now())
+                       token_hash=token_hash, created_at=_now(), email=email)
         for site_row in site_rows:
             UserSite.create(user=user, site=site_row)
     return password, token
@@ -117,3 +118,28 @@ def set_site_pin(name, pin):
         site = named(Site, name)
         Site.update(manager_pin_hash=auth.hash_password(pin) if pin is not None else None).where(
             Site.id == site.id).execute()
+
+
+def _checked_email(email):
+    """*email* stripped, or None; OrgError when it cannot be an address."""
+    if email is None or not email.strip():
+        return None
+    email = email.strip()
+    local, _, domain = email.rpartition("@")
+    if not local or "." not in domain or len(email) > 254 or any(c.isspace() or ord(c) < 32 for c in email):
+        raise OrgError(f"not an email address: {email[:60]!r}")
+    return email
+
+
+def set_password(name, password):
+    """Set a user's password (its hash); every session signed for the old one ends."""
+    with connection(), write_transaction():
+        User.update(password_hash=auth.hash_password(password)).where(User.id == named(User, name).id).execute()
+
+
+def set_contact(name, email, digest):
+    """Where a user's alerts and daily digest go, and whether the digest does."""
+    email = _checked_email(email)
+    with connection(), write_transaction():
+        User.update(email=email, digest=bool(digest) and email is not None).where(
+            User.id == named(User, name).id).execute()

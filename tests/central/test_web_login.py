@@ -92,3 +92,41 @@ def test_next_only_leads_to_a_path_on_this_server(central):
         response = browser.post(f"/login?next={target}", data={"name": "anna", "password": password},
                                 csrf_from="/login")
         assert response.url.startswith(central.url) and response.url.endswith("/overview"), target
+
+
+def test_a_user_changes_their_password_and_other_sessions_end(central):
+    password, _ = central.add_user("anna", "admin")
+    here, elsewhere = central.log_in("anna", password), central.log_in("anna", password)
+    form = {"form": "password", "password-current": password, "password-new": "a longer secret",
+            "password-again": "a longer secret"}
+    assert here.post("/account", data=dict(form, **{"password-current": "wrong"}),
+                     csrf_from="/account").status_code == 400
+    assert here.post("/account", data=dict(form, **{"password-again": "different!!"}),
+                     csrf_from="/account").status_code == 400
+    assert here.post("/account", data=dict(form, **{"password-new": "short", "password-again": "short"}),
+                     csrf_from="/account").status_code == 400
+    changed = here.post("/account", data=form, csrf_from="/account")
+    assert changed.status_code == 200 and "Your password is changed" in changed.text
+    assert here.get("/overview").url.endswith("/overview")  # this session goes on
+    assert "/login" in elsewhere.get("/overview").url  # the other one ended
+    central.log_in("anna", "a longer secret")
+
+
+def test_a_user_sets_their_email_and_the_digest(central):
+    password, _ = central.add_user("anna", "viewer")
+    browser = central.log_in("anna", password)
+    refused = browser.post("/account", data={"form": "contact", "contact-digest": "y"}, csrf_from="/account")
+    assert refused.status_code == 400 and "needs an email address" in refused.text
+    bad = browser.post("/account", data={"form": "contact", "contact-email": "nobody\u202e@x"}, csrf_from="/account")
+    assert bad.status_code == 400
+    saved = browser.post("/account", data={"form": "contact", "contact-email": "anna@example.com",
+                                           "contact-digest": "y"}, csrf_from="/account")
+    assert saved.status_code == 200
+    assert central.query(lambda m: (m.User.get().email, m.User.get().digest)) == ("anna@example.com", True)
+
+
+def test_add_user_takes_an_email(central):
+    central.ok("add-user", "anna", "--role", "admin", "--email", "anna@example.com")
+    assert central.query(lambda m: m.User.get().email) == "anna@example.com"
+    result = central.cli("add-user", "bob", "--role", "admin", "--email", "bob")
+    assert result.exit_code != 0 and "not an email address" in result.output

@@ -3,18 +3,19 @@ import math
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
-from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
+from .. import org
 from ..models import User
 from ..timesource import utc_now
 from . import login_limit
-from .session import SessionUser, mark_seen
+from .session import SessionUser, current_viewer, mark_seen
 
 bp = Blueprint("login", __name__)
 
@@ -80,7 +81,47 @@ def logout():
     return redirect(url_for("login.login"))
 
 
-@bp.get("/account")
+class PasswordForm(FlaskForm):
+    current = PasswordField(validators=[InputRequired(), Length(max=200)])
+    new = PasswordField(validators=[InputRequired(), Length(min=10, max=200)])
+    again = PasswordField(validators=[InputRequired(), Length(max=200)])
+
+
+class ContactForm(FlaskForm):
+    email = StringField(validators=[Optional(), Length(max=254)])
+    digest = BooleanField()
+
+
+@bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    return render_template("central/account.html", title=gettext("Your account"))
+    """Change your own password; set where alerts and the daily digest reach you."""
+    user = current_viewer()
+    password_form = PasswordForm(prefix="password")
+    contact_form = ContactForm(prefix="contact", data={"email": user.email, "digest": bool(user.digest)})
+    if request.method == "POST" and request.form.get("form") == "password" and password_form.validate_on_submit():
+        if not check_password_hash(user.password_hash, password_form.current.data):
+            password_form.current.errors.append(gettext("That is not your current password."))
+        elif password_form.new.data != password_form.again.data:
+            password_form.again.errors.append(gettext("The two new passwords differ."))
+        else:
+            org.set_password(user.name, password_form.new.data)
+            login_user(SessionUser(User.get_by_id(user.id)))  # this session goes on; every other one ends
+            mark_seen()
+            flash(gettext("Your password is changed. Your other sessions have ended."), "success")
+            return redirect(url_for("login.account"))
+    elif request.method == "POST" and request.form.get("form") == "contact" and contact_form.validate_on_submit():
+        email = (contact_form.email.data or "").strip() or None
+        if contact_form.digest.data and email is None:
+            contact_form.email.errors.append(gettext("The daily digest needs an email address."))
+        else:
+            try:
+                org.set_contact(user.name, email, contact_form.digest.data)
+            except org.OrgError:
+                contact_form.email.errors.append(gettext("That is not an email address."))
+            else:
+                flash(gettext("Saved."), "success")
+                return redirect(url_for("login.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("central/account.html", title=gettext("Your account"), user=user,
+                           password_form=password_form, contact_form=contact_form), status
