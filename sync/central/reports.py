@@ -39,7 +39,7 @@ from .rollups import COUNT_COLUMNS, FACE_COLUMNS, FILTER_COLUMNS, site_zone
 
 MAX_RANGE_DAYS = 366
 PERIODS = ("today", "7d", "30d", "custom")
-PERIOD_DAYS = {"today": 1, "7d": 7, "30d": 30}
+PERIOD_DAYS = {"today": 1, "yesterday": 1, "7d": 7, "30d": 30}
 
 
 class PeriodError(ValueError):
@@ -79,6 +79,8 @@ class Period:
         """``(first, last)`` local days for a site whose today is *today*."""
         if self.kind == "custom":
             return self.first, self.last
+        if self.kind == "yesterday":  # the daily digest's: each site's own yesterday
+            return today - timedelta(days=1), today - timedelta(days=1)
         return today - timedelta(days=self.length - 1), today
 
     def previous_for(self, today):

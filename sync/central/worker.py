@@ -16,7 +16,7 @@ from pathlib import Path
 import peewee
 
 from ..common.files import exclusive_lock
-from . import alerts
+from . import alerts, digest
 from .models import central_db
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,13 @@ def worker_lock():
 
 
 def run_once(smtp, now=None, session=None):
-    """One round: evaluate the rules, then deliver what is due; return ``(opened, sent, failed)``."""
+    """One round: evaluate the rules, deliver what is due, send the digests that are due; return
+    ``(alerts opened, alerts sent, alerts to retry)``."""
     opened = alerts.evaluate(now)
     sent, failed = alerts.deliver(smtp, now, session=session)
+    digests = digest.send_due(smtp, now)
+    if digests:
+        log.info("worker: %d daily digests sent", digests)
     return len(opened), sent, failed
 
 

@@ -1,0 +1,86 @@
+"""The daily digest: each morning, yesterday's figures of a user's sites, by email.
+
+Opt-in per user (their account page: an email address and the digest box).
+Sent once per day and user (``digest_sent``), after 06:00 in the zone of the
+user's first site, so the day it reports on is over everywhere it matters
+and the email is there when the working day starts. The figures are the
+pages' own: each site's yesterday in its own zone, from the rollups, with
+:mod:`sync.figures`' formulas and rounding.
+"""
+import logging
+from datetime import time
+
+from .. import figures
+from ..figures import Counts
+from . import reports
+from .auth import visible_site_ids
+from .db import connection, write_transaction
+from .delivery import DeliveryError, send_email
+from .models import DigestSent, User
+from .rollups import site_zone
+from .timesource import utc_now
+
+log = logging.getLogger(__name__)
+SEND_AFTER = time(6, 0)
+YESTERDAY = reports.Period("yesterday")
+
+
+def digest_text(user, now):
+    """``(day, subject, text)`` of *user*'s digest at *now*; None when they see no site."""
+    allowed = visible_site_ids(user)
+    scope = reports.Scope(tuple(allowed) if allowed is not None else None)
+    sites = reports.sites_in(scope)
+    if not sites:
+        return None
+    day = YESTERDAY.days_for(reports.local_today(sites[0], now))[0]
+    by_site = reports.figures_by("site", scope, YESTERDAY, now)
+    reasons = reports.day_counts("site", scope, YESTERDAY, now)
+    target = reports.brand_settings()[0]
+    lines = [f"Yesterday, {day.isoformat()}, at your sites (target {target} %):", ""]
+    for site in sites:
+        shown = by_site.get(site.id) or reports.empty_figures()
+        satisfaction = "too few" if shown.satisfaction is None else f"{shown.satisfaction} %"
+        below = " BELOW TARGET" if shown.below_target else ""
+        index = "-" if shown.happy_index is None else f"{shown.happy_index:.1f}"
+        lines.append(f"{site.name}: {shown.responses} responses, satisfaction {satisfaction}{below}, "
+                     f"Happy Index {index}")
+        drivers = figures.drivers(reasons.get(site.id, Counts()).unhappy_reasons, reports.reason_groups())
+        if drivers.total:
+            top = ", ".join(f"{key} {figures.whole_percent(drivers.share(n))} %"
+                            for key, n in list(drivers.by_reason.items())[:3])
+            lines.append(f"  unhappy customers named: {top}")
+    subject = f"Hymy: yesterday at your sites ({day.isoformat()})"
+    return day, subject, "\n".join(lines)
+
+
+def send_due(smtp, now=None):
+    """Send every digest that is due at *now*; return how many went out."""
+    now = now or utc_now()
+    sent = 0
+    if smtp is None:
+        return 0
+    with connection():
+        users = list(User.select().where(User.digest & User.email.is_null(False)))
+        for user in users:
+            sites = reports.sites_in(_scope_of(user))
+            if not sites or now.astimezone(site_zone(sites[0])).time() < SEND_AFTER:
+                continue
+            day, subject, text = digest_text(user, now)
+            last = DigestSent.get_or_none(DigestSent.user == user.id)
+            if last is not None and last.day >= day:
+                continue
+            try:
+                send_email(smtp, [user.email], subject, text)
+            except DeliveryError as error:
+                log.warning("digest for %s not delivered, retrying next round: %s", user.name, error)
+                continue
+            with write_transaction():
+                DigestSent.insert(user=user.id, day=day, sent_at=now).on_conflict(
+                    conflict_target=[DigestSent.user], update={DigestSent.day: day, DigestSent.sent_at: now}).execute()
+            sent += 1
+    return sent
+
+
+def _scope_of(user):
+    allowed = visible_site_ids(user)
+    return reports.Scope(tuple(allowed) if allowed is not None else None)
