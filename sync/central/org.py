@@ -10,7 +10,7 @@ import peewee
 from ..errors import HymyError
 from ..hours import OpeningHours, load_zone
 from ..protocol import QUESTION_FIELDS, RowError, Text, pin_problem
-from . import auth
+from . import auth, rollups
 from .db import connection, write_transaction
 from .models import Device, Provider, Question, Service, Site, User, UserSite
 
@@ -143,3 +143,19 @@ def set_contact(name, email, digest):
     with connection(), write_transaction():
         User.update(email=email, digest=bool(digest) and email is not None).where(
             User.id == named(User, name).id).execute()
+
+
+def change_site(name, zone_name, opening_hours):
+    """Change a site's time zone and opening hours (ConfigError if bad); a new zone recounts its
+    kiosks' local days from the raw rows, in the same transaction."""
+    OpeningHours.parse(opening_hours or {}, load_zone(zone_name))
+    with connection(), write_transaction():
+        site = named(Site, name)
+        Site.update(timezone=zone_name, opening_hours=opening_hours or {}).where(Site.id == site.id).execute()
+        if zone_name != site.timezone:
+            rollups.rebuild_days([kiosk.id for kiosk in Device.select(Device.id).where(Device.site == site.id)])
+
+
+def delete_user(name):
+    with connection(), write_transaction():
+        User.delete().where(User.id == named(User, name).id).execute()

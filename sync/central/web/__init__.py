@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from ...common.templates import part_templates
 from ...defaults import N_
 from ..resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, TEMPLATE_FOLDERS
-from . import alerts_page, i18n, login, pages, session
+from . import admin, alerts_page, errors, i18n, login, pages, session
 
 #: The top bar's sections: (endpoint, name, admins only). A section shows once its blueprint is registered.
 SECTIONS = (
@@ -44,6 +44,12 @@ _A_MONDAY = date(2026, 1, 5)
 TOKEN_BLUEPRINTS = ("ingest", "kiosk_api", "export", "openapi")
 
 
+#: Head office's pages; their errors answer as pages (registered once: blueprints are shared by apps).
+PAGE_BLUEPRINTS = (login.bp, pages.bp, alerts_page.bp, admin.bp)
+for _blueprint in PAGE_BLUEPRINTS:
+    errors.init_blueprint(_blueprint)
+
+
 def init_app(app):
     app.jinja_loader = part_templates(PACKAGE_DIR, CHECKOUT_TEMPLATES, TEMPLATE_FOLDERS)
     i18n.init_app(app)
@@ -51,7 +57,7 @@ def init_app(app):
     csrf = CSRFProtect(app)
     for name in TOKEN_BLUEPRINTS:
         csrf.exempt(app.blueprints[name])
-    for blueprint in (login.bp, pages.bp, alerts_page.bp):
+    for blueprint in PAGE_BLUEPRINTS:
         app.register_blueprint(blueprint)
 
     def nav_sections():

@@ -1,0 +1,163 @@
+"""``/admin``: what the ``hymy central`` commands manage, in the browser, for admins.
+
+Every change goes through the same functions the commands call
+(sync/central/org.py, content.py), so a name, a zone, opening hours or a PIN
+is checked once, the same way. A token or a one-time password is shown once,
+on the answer to the form that made it, and never again. Viewers get a 403.
+"""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import login_required
+
+from ...errors import ConfigError
+from .. import content, org
+from ..models import Device, Provider, Service, Setting, Site, User, UserSite
+from .session import current_viewer, require_admin
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+MAX_FIELD = 2000
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    require_admin()
+
+
+def _field(name, required=True):
+    value = request.form.get(name, "")
+    if len(value) > MAX_FIELD:
+        abort(400, f"{name}: too long")
+    value = value.strip()
+    if required and not value:
+        raise org.OrgError(gettext("Fill in %(field)s.", field=name))
+    return value or None
+
+
+def _hours(text):
+    """Opening hours as typed, one ``day=HH:MM-HH:MM[,…]`` per line (as the command's --hours)."""
+    table = {}
+    for line in (text or "").splitlines():
+        if line.strip():
+            day, _, spans = line.partition("=")
+            table.setdefault(day.strip(), []).extend(s.strip() for s in spans.split(",") if s.strip())
+    return table
+
+
+def hours_text(table):
+    return "\n".join(f"{day}={','.join(spans)}" for day, spans in (table or {}).items())
+
+
+def _page(status=200, **shown):
+    target = Setting.get_or_none(Setting.key == "target")
+    minimum = Setting.get_or_none(Setting.key == "min_responses")
+    links = {}
+    for link in UserSite.select(UserSite, Site).join(Site):
+        links.setdefault(link.user_id, []).append(link.site.name)
+    return render_template(
+        "central/admin.html", title=gettext("Admin"), sites=list(Site.select().order_by(Site.name)),
+        services=list(Service.select().order_by(Service.name)), providers=list(Provider.select().order_by(
+            Provider.name)), kiosks=list(Device.select().order_by(Device.name)),
+        users=list(User.select().order_by(User.name)), user_sites=links, hours_text=hours_text,
+        target=target.value if target else None, min_responses=minimum.value if minimum else None, **shown), status
+
+
+def _act(action, done):
+    """Run *action*; on a bad value show the page again with the reason (400), else flash *done*."""
+    try:
+        result = action()
+    except (org.OrgError, ConfigError) as error:
+        flash(str(error), "error")
+        return _page(400)
+    if isinstance(result, tuple) and result and result[0] == "shown":
+        return _page(**result[1])
+    flash(done, "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.get("")
+def index():
+    return _page()
+
+
+@bp.post("/sites")
+def add_site():
+    return _act(lambda: org.add_site(_field("name"), _field("timezone"), _hours(_field("hours", False))),
+                gettext("Site added."))
+
+
+@bp.post("/sites/<int:site_id>")
+def change_site(site_id):
+    site = Site.get_or_none(Site.id == site_id) or abort(404)
+    return _act(lambda: org.change_site(site.name, _field("timezone"), _hours(_field("hours", False))),
+                gettext("Site changed."))
+
+
+@bp.post("/sites/<int:site_id>/pin")
+def site_pin(site_id):
+    site = Site.get_or_none(Site.id == site_id) or abort(404)
+    clear = request.form.get("clear") == "1"
+    return _act(lambda: org.set_site_pin(site.name, None if clear else _field("pin")),
+                gettext("The site's manager PIN is cleared.") if clear else gettext("The site's manager PIN is set."))
+
+
+@bp.post("/services")
+def add_service():
+    return _act(lambda: org.add_service(_field("name")), gettext("Service added."))
+
+
+@bp.post("/providers")
+def add_provider():
+    return _act(lambda: org.add_provider(_field("name")), gettext("Provider added."))
+
+
+@bp.post("/kiosks")
+def add_kiosk():
+    def action():
+        name = _field("name")
+        token = org.add_kiosk(name, _field("site"), _field("service"), _field("provider", False))
+        return "shown", {"secret_title": gettext("Kiosk %(name)s added", name=name),
+                         "secrets": [(gettext("Kiosk token"), token)],
+                         "secret_hint": gettext("Enrol the kiosk with it (hymy enroll); it is shown only now.")}
+
+    return _act(action, "")
+
+
+@bp.post("/kiosks/<int:kiosk_id>/revoke")
+def revoke_kiosk(kiosk_id):
+    kiosk = Device.get_or_none(Device.id == kiosk_id) or abort(404)
+    return _act(lambda: org.revoke_kiosk(kiosk.name), gettext("Kiosk revoked: its token is refused from now on."))
+
+
+@bp.post("/users")
+def add_user():
+    def action():
+        name, role = _field("name"), _field("role")
+        if role not in ("admin", "viewer"):
+            raise org.OrgError(gettext("A user is an admin or a viewer."))
+        password, token = org.add_user(name, role, request.form.getlist("sites")[:500], email=_field("email", False))
+        return "shown", {"secret_title": gettext("User %(name)s added", name=name),
+                         "secrets": [(gettext("Password"), password), (gettext("API token"), token)],
+                         "secret_hint": gettext("Hand them over safely; they are shown only now.")}
+
+    return _act(action, "")
+
+
+@bp.post("/users/<int:user_id>/delete")
+def delete_user(user_id):
+    user = User.get_or_none(User.id == user_id) or abort(404)
+    if user.id == current_viewer().id:
+        flash(gettext("You cannot delete yourself."), "error")
+        return _page(400)
+    return _act(lambda: org.delete_user(user.name), gettext("User deleted."))
+
+
+@bp.post("/target")
+def target():
+    def action():
+        value = _field("target")
+        if not value.isdigit():
+            raise ConfigError(gettext("The target is a whole percentage from 0 to 100."))
+        content.set_target(int(value))
+
+    return _act(action, gettext("Target set."))
