@@ -21,7 +21,7 @@ import peewee
 from ..errors import ConfigError
 from ..figures import Counts
 from ..hours import OpeningHours, load_zone
-from ..protocol import RATINGS
+from ..protocol import RATINGS, text_problem
 from .alert_rules import Thresholds, next_step, silent_breach, unhappy_breach
 from .db import connection, write_transaction
 from .delivery import DeliveryError, SmtpSettings, post_webhook, send_email
@@ -46,7 +46,7 @@ def add_rule(site=None, service=None, unhappy_share=50, window=15, min_responses
             raise OrgError(f"{what}: expected a whole number from {low} to {high}")
     emails = [email.strip() for email in emails]
     for email in emails:
-        if "@" not in email or len(email) > 254 or any(c.isspace() or ord(c) < 32 for c in email):
+        if "@" not in email or len(email) > 254 or text_problem(email) or any(c.isspace() for c in email):
             raise OrgError(f"not an email address: {email[:60]!r}")
     if webhook is not None:
         parts = urlsplit(webhook)

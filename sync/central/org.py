@@ -9,7 +9,7 @@ import peewee
 
 from ..errors import HymyError
 from ..hours import OpeningHours, load_zone
-from ..protocol import QUESTION_FIELDS, RowError, Text, pin_problem
+from ..protocol import QUESTION_FIELDS, RowError, Text, pin_problem, text_problem
 from . import auth, rollups
 from .db import connection, write_transaction
 from .models import Device, Provider, Question, Service, Site, User, UserSite
@@ -126,7 +126,7 @@ def _checked_email(email):
         return None
     email = email.strip()
     local, _, domain = email.rpartition("@")
-    if not local or "." not in domain or len(email) > 254 or any(c.isspace() or ord(c) < 32 for c in email):
+    if not local or "." not in domain or len(email) > 254 or text_problem(email) or any(c.isspace() for c in email):
         raise OrgError(f"not an email address: {email[:60]!r}")
     return email
 

@@ -1,4 +1,6 @@
 """Logging in to head office's pages: the session, its cookie and the way out."""
+import pytest
+
 from sync.central.models import Setting
 
 from .conftest import WebSession
@@ -130,3 +132,18 @@ def test_add_user_takes_an_email(central):
     assert central.query(lambda m: m.User.get().email) == "anna@example.com"
     result = central.cli("add-user", "bob", "--role", "admin", "--email", "bob")
     assert result.exit_code != 0 and "not an email address" in result.output
+
+
+@pytest.mark.parametrize("text", ["nul\x00", "rtl\u202e", "bell\x07", "x" * 5000])
+def test_hostile_names_and_passwords_are_a_clear_4xx_and_count_nothing(central, text):
+    password, _ = central.add_user("anna", "admin")
+    browser = WebSession(central.url)
+    for form in ({"name": text, "password": "x"}, {"name": "anna", "password": text}):
+        response = browser.post("/login", data=form, csrf_from="/login")
+        assert response.status_code in (400, 401), form
+    signed_in = central.log_in("anna", password)
+    change = {"form": "password", "password-current": password, "password-new": text + "0123456789",
+              "password-again": text + "0123456789"}
+    assert signed_in.post("/account", data=change, csrf_from="/account").status_code == 400
+    contact = {"form": "contact", "contact-email": f"a{text}@example.com"}
+    assert signed_in.post("/account", data=contact, csrf_from="/account").status_code == 400

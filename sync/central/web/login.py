@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
+from ...protocol import text_problem
 from .. import org
 from ..models import User
 from ..timesource import utc_now
@@ -49,7 +50,12 @@ _NO_SUCH_USER = generate_password_hash(secrets.token_urlsafe(16))
 def login():
     form = LoginForm()
     error, status = None, 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and (text_problem(form.name.data) or text_problem(form.password.data)):
+        # NUL, lone surrogates, direction overrides: no name or password holds them, and the database
+        # would refuse them as text.
+        error, status = gettext("Enter your name and password."), 400
+    elif valid:
         attempt = login_limit.keys(form.name.data, request.remote_addr)
         until = login_limit.blocked_until(attempt)
         if until is not None:
@@ -100,7 +106,9 @@ def account():
     password_form = PasswordForm(prefix="password")
     contact_form = ContactForm(prefix="contact", data={"email": user.email, "digest": bool(user.digest)})
     if request.method == "POST" and request.form.get("form") == "password" and password_form.validate_on_submit():
-        if not check_password_hash(user.password_hash, password_form.current.data):
+        if any(text_problem(field.data) for field in (password_form.current, password_form.new, password_form.again)):
+            password_form.new.errors.append(gettext("A password cannot hold control characters."))
+        elif not check_password_hash(user.password_hash, password_form.current.data):
             password_form.current.errors.append(gettext("That is not your current password."))
         elif password_form.new.data != password_form.again.data:
             password_form.again.errors.append(gettext("The two new passwords differ."))

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import login_required
 
+from ...protocol import text_problem
 from .. import alerts, reports
 from ..content import redact_comment
 from ..export import export_response
@@ -291,6 +292,8 @@ def drivers():
 def comments():
     args = report_args()
     query_text = request.args.get("q", "")[:200]
+    if text_problem(query_text):  # NUL, lone surrogates, direction overrides: no comment holds them
+        abort(400, f"search: {text_problem(query_text)}")
     page_number = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
     page_number = max(1, min(page_number, 10_000))
     rows, more = reports.comments(args.scope, args.period, utc_now(), query_text, page_number)
