@@ -207,3 +207,11 @@ def acknowledge(episode_id, by):
     with write_transaction():
         return Alert.update(acknowledged_at=utc_now(), acknowledged_by=by).where(
             (Alert.id == episode_id) & Alert.acknowledged_at.is_null()).execute() == 1
+
+
+def set_active(rule_id, active):
+    """Pause or resume a rule; a paused rule's open episodes end."""
+    with connection(), write_transaction():
+        AlertRule.update(active=active).where(AlertRule.id == rule_id).execute()
+        if not active:
+            Alert.update(ended_at=utc_now()).where((Alert.rule == rule_id) & Alert.ended_at.is_null()).execute()

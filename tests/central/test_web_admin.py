@@ -96,3 +96,21 @@ def test_an_admin_cannot_delete_themselves_but_can_delete_others(central, admin)
     assert admin.post(f"/admin/users/{ids['hanna']}/delete", csrf_from="/admin").status_code == 400
     assert admin.post(f"/admin/users/{ids['ville']}/delete", csrf_from="/admin").status_code == 200
     assert central.count("User") == 1
+
+
+def test_an_admin_adds_and_pauses_an_alert_rule(central, admin):
+    central.add_site("Kamppi")
+    made = admin.post("/admin/alerts", data={"covers": "site:Kamppi", "unhappy_share": "40",
+                                             "emails": "ops@example.com, boss@example.com",
+                                             "webhook": "https://hooks.example.com/hymy"}, csrf_from="/admin")
+    assert made.status_code == 200 and "data-secret>" in made.text
+    rule = central.query(lambda m: m.AlertRule.get())
+    assert (rule.unhappy_share, rule.window_minutes, rule.emails) == (40, 15, ["ops@example.com", "boss@example.com"])
+    assert re.search(r"data-secret>([^<]+)<", made.text).group(1) == rule.secret
+    admin.post(f"/admin/alerts/{rule.id}/active", csrf_from="/admin")
+    assert central.query(lambda m: m.AlertRule.get().active) is False
+    for bad in ({"covers": "site:Nowhere", "emails": "a@b.example"}, {"covers": "site:Kamppi"},
+                {"covers": "site:Kamppi", "emails": "a@b.example", "window": "x"},
+                {"covers": "planet:Mars", "emails": "a@b.example"}):
+        assert admin.post("/admin/alerts", data=bad, csrf_from="/admin").status_code == 400, bad
+    assert central.count("AlertRule") == 1

@@ -10,8 +10,8 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from ...errors import ConfigError
-from .. import content, org
-from ..models import Device, Provider, Service, Setting, Site, User, UserSite
+from .. import alerts, content, org
+from ..models import AlertRule, Device, Provider, Service, Setting, Site, User, UserSite
 from .session import current_viewer, require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -59,6 +59,7 @@ def _page(status=200, **shown):
         services=list(Service.select().order_by(Service.name)), providers=list(Provider.select().order_by(
             Provider.name)), kiosks=list(Device.select().order_by(Device.name)),
         users=list(User.select().order_by(User.name)), user_sites=links, hours_text=hours_text,
+        rules=list(AlertRule.select().order_by(AlertRule.id)),
         target=target.value if target else None, min_responses=minimum.value if minimum else None, **shown), status
 
 
@@ -161,3 +162,41 @@ def target():
         content.set_target(int(value))
 
     return _act(action, gettext("Target set."))
+
+
+def _whole(name, default):
+    value = _field(name, False)
+    if value is None:
+        return default
+    if not value.isdigit() or len(value) > 6:
+        raise org.OrgError(gettext("%(field)s: expected a whole number", field=name))
+    return int(value)
+
+
+@bp.post("/alerts")
+def add_alert_rule():
+    def action():
+        covers = _field("covers")
+        kind, _, name = covers.partition(":")
+        if kind not in ("site", "service") or not name:
+            raise org.OrgError(gettext("Choose a site or a service."))
+        emails = [e for e in (_field("emails", False) or "").replace(",", " ").split() if e]
+        rule_id, secret = alerts.add_rule(
+            site=name if kind == "site" else None, service=name if kind == "service" else None,
+            unhappy_share=_whole("unhappy_share", 50), window=_whole("window", 15),
+            min_responses=_whole("min_responses", 4), silent_minutes=_whole("silent_minutes", 60),
+            emails=emails, webhook=_field("webhook", False))
+        if secret is None:
+            return None
+        return "shown", {"secret_title": gettext("Alert rule %(id)s added", id=rule_id),
+                         "secrets": [(gettext("Webhook secret"), secret)],
+                         "secret_hint": gettext("Check X-Hymy-Signature with it; it is shown only now.")}
+
+    return _act(action, gettext("Alert rule added."))
+
+
+@bp.post("/alerts/<int:rule_id>/active")
+def toggle_alert_rule(rule_id):
+    rule = AlertRule.get_or_none(AlertRule.id == rule_id) or abort(404)
+    return _act(lambda: alerts.set_active(rule.id, not rule.active),
+                gettext("Alert rule paused.") if rule.active else gettext("Alert rule resumed."))
