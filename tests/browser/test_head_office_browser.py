@@ -94,3 +94,14 @@ def test_an_open_alert_is_on_the_overview_and_is_acknowledged(browser, network):
     page.screenshot(path=ARTIFACTS / "head-office-alerts.png", full_page=True)
     row.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("#alerts tbody tr").first).to_contain_text("seen by head-office")
+
+
+def test_the_login_and_admin_pages(browser, network):
+    page = browser.new_context(viewport=LAPTOP, locale="fi-FI").new_page()
+    page.goto(network.url + "/login")
+    expect(page.get_by_role("button", name="Kirjaudu")).to_be_visible()  # Finnish by the browser's language
+    page.screenshot(path=ARTIFACTS / "head-office-login-fi.png")
+    admin = log_in(browser, network)
+    admin.get_by_role("link", name="Admin").click()
+    expect(admin.locator("#sites tr[data-site='Tampere Koskikeskus']")).to_be_visible()
+    admin.screenshot(path=ARTIFACTS / "head-office-admin.png", full_page=True)
