@@ -277,3 +277,35 @@ def test_every_day_on_each_sites_page_equals_the_raw_rows(generated):
             else:
                 assert day.isoformat() not in days, (name, day)
             day += timedelta(days=1)
+
+
+def test_services_providers_and_drivers_equal_the_raw_rows(generated):
+    """The portfolio pages over the generated month, against plain Python over the stored rows."""
+    from .test_web_pages import rows_of
+
+    _, _, _, _, ratings, zones = _oracle(generated)
+    password, _ = generated.add_user("auditor", "admin")
+    browser = generated.log_in("auditor", password)
+    first, last = START.date(), (START + timedelta(days=DAYS)).date()
+    kiosks = generated.query(lambda m: {k.id: (k.service.name, k.provider.name if k.provider else None)
+                                        for k in m.Device.select()})
+    in_range = [r for r in ratings.values()
+                if not r.filtered and first <= r.occurred_at.astimezone(zones[r.kiosk_id]).date() <= last]
+    query = f"from={first}&to={last}&lang=en"
+    services = rows_of(browser.get(f"/services?{query}").text, "service")
+    providers = rows_of(browser.get(f"/providers?{query}").text, "provider")
+    for name, shown, position in [(n, services, 0) for n in services] + [(n, providers, 1) for n in providers]:
+        mine = [r for r in in_range if kiosks[r.kiosk_id][position] == name]
+        assert shown[name]["responses"] == str(len(mine)), name
+        happy = sum(r.rating >= 3 for r in mine)
+        assert shown[name]["satisfaction"].startswith(f"{_shown(happy, len(mine))} %"), name
+    followups = generated.query(lambda m: [(f.rating_id, f.reason) for f in m.Followup.select()])
+    unhappy_reasons = Counter(reason for rating_id, reason in followups
+                              if ratings[rating_id] in in_range and ratings[rating_id].rating <= 2)
+    drivers = browser.get(f"/drivers?{query}").text
+    table = drivers[drivers.index("<h2>Reasons</h2>"):drivers.index("By site")]  # the whole network's reasons
+    for reason, count in unhappy_reasons.items():
+        share = _shown(count, sum(unhappy_reasons.values()))
+        row = table[table.index(f'data-reason="{reason}"'):]
+        row = row[:row.index("</tr>")]
+        assert f">{count}<" in row and f"{share} %" in row, (reason, count, share)
