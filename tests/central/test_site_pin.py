@@ -6,11 +6,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from kiosk.content_store import ContentStore
 from kiosk.pin import check_pin, pin_is_set, set_pin
 from sync.errors import ConfigError
-from tests.central.conftest import central, postgres_cluster  # noqa: F401 - the central fixtures
 from tests.test_manager_screen import sign_in, signed_in
 
 
-def test_set_site_pin_sends_only_a_hash_to_the_sites_kiosks(central):  # noqa: F811
+def test_set_site_pin_sends_only_a_hash_to_the_sites_kiosks(central):
     token, _ = central.enrolled_kiosk()
     assert central.request("GET", "/api/v1/config", token).json()["manager_pin_hash"] is None
     result = central.cli("set-site-pin", "Kamppi", input="1357\n1357\n")
@@ -23,7 +22,7 @@ def test_set_site_pin_sends_only_a_hash_to_the_sites_kiosks(central):  # noqa: F
 
 
 @pytest.mark.parametrize("typed", ["12\n12\n", "12ab\n12ab\n", "١٢٣٤\n١٢٣٤\n"])
-def test_a_bad_site_pin_is_one_line_and_changes_nothing(central, typed):  # noqa: F811
+def test_a_bad_site_pin_is_one_line_and_changes_nothing(central, typed):
     central.enrolled_kiosk()
     result = central.cli("set-site-pin", "Kamppi", input=typed)
     assert result.exit_code != 0 and "4 to 8 digits" in result.output
