@@ -102,9 +102,9 @@ class LiveServer:
     port of a stopped server to start again on the same address.
     """
 
-    def __init__(self, app, threads=8, port=0):
+    def __init__(self, app, threads=8, port=0, **server_options):
         self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=port, threads=threads)
+        self.server = create_server(app, host="127.0.0.1", port=port, threads=threads, **server_options)
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._stop = threading.Event()

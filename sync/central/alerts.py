@@ -6,10 +6,16 @@ over its window breaches (sync/central/alert_rules.py) and, per covered
 kiosk, whether it has been silent too long within opening hours. An episode
 (an :class:`~sync.central.models.Alert` row) opens when a breach starts and
 closes when it ends; while one is open, nothing new opens for the same rule,
-kind and kiosk. Each episode is delivered once: the sender claims it with a
-conditional UPDATE in its own transaction before sending, so even two
-workers that both evaluate can never send it twice; a failed delivery is
-released and retried on the next round.
+kind and kiosk (and a partial unique index keeps it so). Each episode is
+delivered once on each channel: the sender claims it with a conditional
+UPDATE in its own transaction before sending, so even two workers that both
+evaluate can never send it twice; each channel's delivery is recorded as it
+succeeds, and a failed one is released and only that channel retried on the
+next round.
+
+Who may see an episode is decided here, once, for the Alerts page and for
+the users' own alert email alike: an episode shows counts of some sites
+(:func:`episode_sites`), and a viewer sees it only when all of those are theirs.
 """
 import logging
 import secrets
@@ -23,9 +29,10 @@ from ..figures import Counts
 from ..hours import OpeningHours, load_zone
 from ..protocol import RATINGS, text_problem
 from .alert_rules import Thresholds, next_step, silent_breach, unhappy_breach
+from .auth import visible_site_ids
 from .db import connection, write_transaction
 from .delivery import DeliveryError, SmtpSettings, post_webhook, send_email
-from .models import Alert, AlertRule, Device, KioskStatus, Rating, Service, Site
+from .models import Alert, AlertRule, Device, KioskStatus, Rating, Service, Site, User
 from .org import OrgError, named
 from .timesource import utc_now
 
@@ -102,8 +109,21 @@ def _step(rule, kind, kiosk_id, breaching, now, detail):
 
 
 def evaluate(now=None):
-    """Evaluate every active rule at *now*; return the episodes opened."""
+    """Evaluate every active rule at *now*; return the episodes opened.
+
+    Should another worker have evaluated at the same moment (its lock lost), the
+    unique index on open episodes refuses the second copy: this round then opens
+    nothing, and the next one evaluates again.
+    """
     now = now or utc_now()
+    try:
+        return _evaluate(now)
+    except peewee.IntegrityError as error:
+        log.warning("alert evaluation at %s met an episode another worker opened; skipped: %s", now, error)
+        return []
+
+
+def _evaluate(now):
     opened = []
     with connection(), write_transaction():
         for rule in AlertRule.select().where(AlertRule.active):
@@ -111,7 +131,8 @@ def evaluate(now=None):
             kiosks = _covered_kiosks(rule)
             counts = _window_counts([k.id for k in kiosks], now - timedelta(minutes=rule.window_minutes), now) \
                 if kiosks else Counts()
-            detail = {"counted": counts.counted, "unhappy": counts.unhappy, "window_minutes": rule.window_minutes}
+            detail = {"counted": counts.counted, "unhappy": counts.unhappy, "window_minutes": rule.window_minutes,
+                      "sites": sorted({k.site_id for k in kiosks})}
             episode = _step(rule, UNHAPPY, None, unhappy_breach(counts, thresholds), now, detail)
             opened += [episode] if episode else []
             statuses = dict(KioskStatus.select(KioskStatus.kiosk, KioskStatus.reported_at)
@@ -121,7 +142,8 @@ def evaluate(now=None):
                 if kiosk.site_id not in hours:
                     hours[kiosk.site_id] = _hours(kiosk.site)
                 last = statuses.get(kiosk.id)
-                silent = silent_breach(last, now, hours[kiosk.site_id], thresholds)
+                # A kiosk enrolled but never heard from is silent from its enrolment on.
+                silent = silent_breach(last or kiosk.enrolled_at, now, hours[kiosk.site_id], thresholds)
                 detail = {"kiosk": kiosk.name, "last_heartbeat": last.isoformat() if last else None}
                 episode = _step(rule, SILENT, kiosk.id, silent, now, detail)
                 opened += [episode] if episode else []
@@ -140,6 +162,38 @@ def _claim(episode_id, now):
     """Take *episode_id* for sending; False when another worker already has (or sent) it."""
     with write_transaction():
         return Alert.update(sent_at=now).where((Alert.id == episode_id) & Alert.sent_at.is_null()).execute() == 1
+
+
+def episode_sites(episode):
+    """The ids of the sites whose figures *episode* shows."""
+    rule = episode.rule
+    if rule.site_id is not None:
+        return {rule.site_id}
+    if episode.kiosk_id is not None:
+        return {episode.kiosk.site_id}
+    if "sites" in episode.detail:
+        return set(episode.detail["sites"])
+    # An episode evaluated before the sites were noted: the sites the service runs at now.
+    return {site for (site,) in Device.select(Device.site).where(Device.service == rule.service_id).distinct()
+            .tuples()}
+
+
+def visible_to(episode, allowed):
+    """True when a user seeing *allowed* sites (None: all) may see *episode*: every site
+    it counts is theirs, so a service-wide share never shows another site's customers."""
+    if allowed is None:
+        return True
+    sites = episode_sites(episode)
+    return bool(sites) and sites <= set(allowed)
+
+
+def email_recipients(episode):
+    """The rule's addresses, then those of users who asked for their sites' alerts and may see this one."""
+    recipients = list(episode.rule.emails)
+    for user in User.select().where(User.alert_email & User.email.is_null(False)).order_by(User.id):
+        if user.email not in recipients and visible_to(episode, visible_site_ids(user)):
+            recipients.append(user.email)
+    return recipients
 
 
 def _when(moment):
@@ -174,7 +228,7 @@ def _last_heartbeat(episode):
 
 
 def deliver(smtp, now=None, session=None):
-    """Send every episode not yet sent, each once; return ``(sent, failed)`` counts."""
+    """Send every episode not yet sent, each channel once; return ``(sent, failed)`` counts."""
     now = now or utc_now()
     sent = failed = 0
     with connection():
@@ -182,16 +236,10 @@ def deliver(smtp, now=None, session=None):
         for episode in pending:
             if not _claim(episode.id, now):
                 continue
-            subject, text, payload = describe(episode)
             try:
-                if episode.rule.emails:
-                    if smtp is None:
-                        raise DeliveryError("email: smtp_host is not set in central's config")
-                    send_email(smtp, episode.rule.emails, subject, text)
-                if episode.rule.webhook_url:
-                    post_webhook(episode.rule.webhook_url, episode.rule.secret, payload, session=session)
+                _deliver_channels(episode, smtp, now, session)
             except DeliveryError as error:
-                with write_transaction():  # released: the next round tries again
+                with write_transaction():  # released: the next round tries the channels still unsent
                     Alert.update(sent_at=None, delivery_error=str(error)[:500]).where(Alert.id == episode.id).execute()
                 log.warning("alert %d not delivered, retrying next round: %s", episode.id, error)
                 failed += 1
@@ -200,6 +248,36 @@ def deliver(smtp, now=None, session=None):
                 Alert.update(delivery_error=None).where(Alert.id == episode.id).execute()
             sent += 1
     return sent, failed
+
+
+def _deliver_channels(episode, smtp, now, session):
+    """Email and webhook, each unless already delivered, each success recorded at once; one
+    channel failing does not hold the other back. DeliveryError names what failed."""
+    subject, text, payload = describe(episode)
+    recipients = email_recipients(episode)
+    failures = []
+    if recipients and episode.email_sent_at is None:
+        try:
+            if smtp is None:
+                raise DeliveryError("email: smtp_host is not set in central's config")
+            send_email(smtp, recipients, subject, text)
+            _delivered(episode, Alert.email_sent_at, now)
+        except DeliveryError as error:
+            failures.append(str(error))
+    if episode.rule.webhook_url and episode.webhook_sent_at is None:
+        try:
+            post_webhook(episode.rule.webhook_url, episode.rule.secret, payload, session=session)
+            _delivered(episode, Alert.webhook_sent_at, now)
+        except DeliveryError as error:
+            failures.append(str(error))
+    if failures:
+        raise DeliveryError("; ".join(failures))
+
+
+def _delivered(episode, channel, now):
+    with write_transaction():
+        Alert.update({channel: now}).where(Alert.id == episode.id).execute()
+    setattr(episode, channel.name, now)
 
 
 def acknowledge(episode_id, by):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import peewee
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..common.clock import SystemClock
 from ..common.web import answer_errors_as_json
@@ -53,4 +54,9 @@ def create_central_app(config=None, *, config_path=None, clock=None):
         app.register_blueprint(blueprint)
     web.init_app(app)
     answer_errors_as_json(app, MAX_BODY_BYTES)
+    if config.proxy_hops:
+        # Trust exactly that many proxies' X-Forwarded-* headers, no more: a client could
+        # otherwise name any address and slip past the login limit per address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops,
+                                x_host=config.proxy_hops)
     return app

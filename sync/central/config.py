@@ -35,6 +35,9 @@ SCHEMA = {
     "smtp_password": (None, text),
     "smtp_from": ("hymy@localhost", text),
     "smtp_starttls": (True, flag),
+    # Reverse proxies in front of central that set X-Forwarded-For/-Proto (nginx, Caddy, a load
+    # balancer): the login limit per address must count the client's address, not the proxy's.
+    "proxy_hops": (0, number(0, 5, whole=True)),
 }
 
 
@@ -59,6 +62,7 @@ class CentralConfig:
     smtp_password: str | None
     smtp_from: str
     smtp_starttls: bool
+    proxy_hops: int
     source: str
 
 

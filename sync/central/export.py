@@ -71,11 +71,14 @@ def _export_row(row, local):
     }
 
 
-def export_rows(first_day, last_day, site_ids, kiosks=None):
+def export_rows(first_day, last_day, site_ids, kiosks=None, site_days=None):
     """Rows for local days first_day..last_day at *site_ids* (None: every site).
 
     :param kiosks: a further condition on the kiosk (head office's pages: a service, a provider).
+    :param site_days: site name -> its own (first, last) local days within those, for a period
+        such as "today" that is a different day at sites in different zones.
     """
+    site_days = site_days or {}
     # UTC bounds wide enough for any time zone; the exact local day is checked per row.
     start = datetime.combine(first_day - timedelta(days=1), time())
     end = datetime.combine(last_day + timedelta(days=2), time())
@@ -86,7 +89,8 @@ def export_rows(first_day, last_day, site_ids, kiosks=None):
         for row in page:
             zone = zones.setdefault(row["timezone"], ZoneInfo(row["timezone"]))
             local = row["occurred_at"].astimezone(zone)
-            if first_day <= local.date() <= last_day:
+            first, last = site_days.get(row["site"], (first_day, last_day))
+            if first <= local.date() <= last:
                 yield _export_row(row, local)
         if len(page) < PAGE:
             return
@@ -150,9 +154,9 @@ def ratings():
     return export_response(first_day, last_day, fmt, allowed)
 
 
-def export_response(first_day, last_day, fmt, site_ids, kiosks=None):
+def export_response(first_day, last_day, fmt, site_ids, kiosks=None, site_days=None):
     """The streamed CSV or JSON answer for local days first_day..last_day (the API and the pages' buttons)."""
-    rows = export_rows(first_day, last_day, site_ids, kiosks)
+    rows = export_rows(first_day, last_day, site_ids, kiosks, site_days)
     filename = f"hymy-ratings-{first_day}-{last_day}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "json":

@@ -32,7 +32,7 @@ from ..protocol import (
 from . import rollups
 from .auth import current_device
 from .db import insert_new, write_transaction
-from .models import Conflict, DeclaredQuestion, Followup, Question, Rating, Reason, Redaction
+from .models import Conflict, DeclaredQuestion, Device, Followup, Question, Rating, Reason, Redaction
 from .reconcile import reconcile
 from .timesource import utc_now
 
@@ -299,6 +299,7 @@ def ingest_batch(kiosk, batch, received_at):
         _ingest_followups(kiosk, batch, checked, received_at, report, groups, tally, zone, inserted)
         tally.write()
         sequence = reconcile(kiosk)
+        Device.update(last_batch_at=received_at).where(Device.id == kiosk.id).execute()
     return report.as_json(sequence)
 
 

@@ -377,12 +377,40 @@ def _head_office(database):
     rebuild_all(database)
 
 
+def _alert_channels(database):
+    """Alerts sent once per channel, at most one open episode, users' alert email, each kiosk's last batch."""
+    migrator = PostgresqlMigrator(database) if isinstance(database, peewee.PostgresqlDatabase) \
+        else SqliteMigrator(database)
+    migrate(migrator.add_column("alert", "email_sent_at", peewee.DateTimeField(null=True)),
+            migrator.add_column("alert", "webhook_sent_at", peewee.DateTimeField(null=True)),
+            migrator.add_column("user", "alert_email", peewee.BooleanField(null=True)),
+            migrator.add_column("kiosk", "last_batch_at", peewee.DateTimeField(null=True)))
+    # An episode delivered before channels were told apart was delivered on both.
+    database.execute_sql("UPDATE alert SET email_sent_at = sent_at, webhook_sent_at = sent_at "
+                         "WHERE sent_at IS NOT NULL AND delivery_error IS NULL")
+    # Should two workers ever have opened the same episode, the later copies end where they began.
+    database.execute_sql(
+        "UPDATE alert SET ended_at = started_at WHERE ended_at IS NULL AND EXISTS ("
+        "SELECT 1 FROM alert AS first WHERE first.rule_id = alert.rule_id AND first.kind = alert.kind "
+        "AND first.ended_at IS NULL AND first.id < alert.id "
+        "AND (first.kiosk_id = alert.kiosk_id OR (first.kiosk_id IS NULL AND alert.kiosk_id IS NULL)))")
+    database.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "alert_open_kiosk_episode" ON "alert" '
+                         '("rule_id", "kind", "kiosk_id") WHERE (("ended_at" IS NULL) AND ("kiosk_id" IS NOT NULL))')
+    database.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "alert_open_rule_episode" ON "alert" '
+                         '("rule_id", "kind") WHERE (("ended_at" IS NULL) AND ("kiosk_id" IS NULL))')
+    # The fleet's last sync of a kiosk that sent batches before this was kept: when its highest
+    # numbered row arrived (found through the (kiosk, seq) index, not a scan of every row).
+    database.execute_sql("UPDATE kiosk SET last_batch_at = (SELECT received_at FROM rating "
+                         "WHERE rating.kiosk_id = kiosk.id AND rating.seq = kiosk.seq_highest)")
+
+
 MIGRATIONS = (
     Migration(1, "initial", _initial),
     Migration(2, "declared_question", _declared_question),
     Migration(3, "legacy_declarations", _legacy_declarations),
     Migration(4, "heartbeat_doubles", _heartbeat_doubles),
     Migration(5, "head_office", _head_office),
+    Migration(6, "alert_channels", _alert_channels),
 )
 LATEST = MIGRATIONS[-1].number
 

@@ -114,6 +114,7 @@ class Device(BaseModel):
     created_at = UtcDateTimeField()
     seq_contiguous = peewee.BigIntegerField(default=0)  # every seq 1..this is held
     seq_highest = peewee.BigIntegerField(default=0)
+    last_batch_at = UtcDateTimeField(null=True)  # when central last took a batch from it (the fleet's last sync)
 
     class Meta:
         table_name = "kiosk"
@@ -168,6 +169,8 @@ class User(BaseModel):
     # plain ALTER TABLE: SQLite rebuilds a table for a NOT NULL column, and the rebuild's DROP TABLE
     # would cascade to user_site.
     digest = peewee.BooleanField(null=True)
+    # True: the alerts of the user's sites go to their email too, beside the rules' own addresses.
+    alert_email = peewee.BooleanField(null=True)
 
 
 class UserSite(BaseModel):
@@ -325,7 +328,9 @@ class AlertRule(BaseModel):
 
 
 class Alert(BaseModel):
-    """One episode of a rule: opened when its condition starts, closed when it ends; sent once."""
+    """One episode of a rule: opened when its condition starts, closed when it ends; sent once
+    on each channel (``email_sent_at``, ``webhook_sent_at``); ``sent_at`` is the sender's claim,
+    kept once every channel has it."""
 
     rule = peewee.ForeignKeyField(AlertRule, backref="alerts", on_delete="CASCADE")
     kind = peewee.CharField(max_length=16)  # unhappy | silent
@@ -337,6 +342,19 @@ class Alert(BaseModel):
     delivery_error = peewee.TextField(null=True)
     acknowledged_at = UtcDateTimeField(null=True)
     acknowledged_by = peewee.CharField(max_length=120, null=True)
+    email_sent_at = UtcDateTimeField(null=True)
+    webhook_sent_at = UtcDateTimeField(null=True)
+
+
+# At most one open episode per rule, kind (and kiosk): the worker lock keeps two workers from
+# evaluating at once, and these keep the database itself from holding a second open episode
+# should a lock ever be lost (a PostgreSQL session dropped under a worker).
+Alert.add_index(peewee.ModelIndex(Alert, (Alert.rule, Alert.kind, Alert.kiosk), unique=True,
+                                  where=Alert.ended_at.is_null() & Alert.kiosk.is_null(False),
+                                  name="alert_open_kiosk_episode"))
+Alert.add_index(peewee.ModelIndex(Alert, (Alert.rule, Alert.kind), unique=True,
+                                  where=Alert.ended_at.is_null() & Alert.kiosk.is_null(),
+                                  name="alert_open_rule_episode"))
 
 
 class DigestSent(BaseModel):

@@ -137,11 +137,12 @@ def set_password(name, password):
         User.update(password_hash=auth.hash_password(password)).where(User.id == named(User, name).id).execute()
 
 
-def set_contact(name, email, digest):
-    """Where a user's alerts and daily digest go, and whether the digest does."""
+def set_contact(name, email, digest, alert_email=False):
+    """Where a user's alerts and daily digest go, and whether each does (neither without an address)."""
     email = _checked_email(email)
     with connection(), write_transaction():
-        User.update(email=email, digest=bool(digest) and email is not None).where(
+        User.update(email=email, digest=bool(digest) and email is not None,
+                    alert_email=bool(alert_email) and email is not None).where(
             User.id == named(User, name).id).execute()
 
 

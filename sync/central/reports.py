@@ -452,8 +452,12 @@ class FleetRow:
     kiosk: Device
     site: Site
     status: object  # KioskStatus or None: never reported
-    last_rows_at: datetime | None
     silent: bool
+
+    @property
+    def last_sync_at(self):
+        """When central last took a batch from the kiosk (None: never)."""
+        return self.kiosk.last_batch_at
 
     @property
     def clock_offset_seconds(self):
@@ -469,16 +473,17 @@ class FleetRow:
 
 
 def fleet(scope, now):
-    """Every kiosk of *scope* (revoked ones left out) with its last heartbeat and how it is doing."""
+    """Every kiosk of *scope* (revoked ones left out) with its last heartbeat and how it is doing.
+
+    An enrolled kiosk that never sent a heartbeat is silent counted from its enrolment: a
+    kiosk installed and then unplugged is exactly what the page is for.
+    """
     from .alert_rules import Thresholds, silent_breach
 
     kiosks = list(Device.select(Device, Site).join(Site)
                   .where(scope.kiosk_condition() & ~Device.revoked).order_by(Site.name, Device.name))
     statuses = {s.kiosk_id: s for s in KioskStatus.select().where(KioskStatus.kiosk.in_([k.id for k in kiosks]))} \
         if kiosks else {}
-    last_rows = dict(Rating.select(Rating.kiosk, Rating.received_at).join(
-        Device, on=(Rating.kiosk == Device.id) & (Rating.seq == Device.seq_highest))
-        .where(Device.id.in_([k.id for k in kiosks])).tuples()) if kiosks else {}
     thresholds = Thresholds(silent_minutes=SILENT_MINUTES)
     hours = {}
     rows = []
@@ -486,9 +491,9 @@ def fleet(scope, now):
         if kiosk.site_id not in hours:
             hours[kiosk.site_id] = _opening_hours(kiosk.site)
         status = statuses.get(kiosk.id)
-        last = _aware(last_rows[kiosk.id]) if kiosk.id in last_rows else None
-        silent = status is not None and silent_breach(status.reported_at, now, hours[kiosk.site_id], thresholds)
-        rows.append(FleetRow(kiosk, kiosk.site, status, last, silent))
+        last_seen = status.reported_at if status is not None else kiosk.enrolled_at
+        silent = silent_breach(last_seen, now, hours[kiosk.site_id], thresholds)
+        rows.append(FleetRow(kiosk, kiosk.site, status, silent))
     return rows
 
 

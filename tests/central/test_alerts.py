@@ -108,6 +108,7 @@ def test_a_failed_delivery_is_retried_and_still_sent_once(central, watched):
     assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=3)) == (0, 1, 0)
     assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=4)) == (0, 0, 0)
     assert len(watched["hook"].received) == 2  # the failed try and the delivery; never a third
+    assert len(watched["sink"].messages) == 1  # the email went out with the first try, and only then
 
 
 def test_two_workers_send_once(central, watched):
@@ -198,3 +199,91 @@ def test_the_alerts_page_lists_and_acknowledges_within_the_viewers_sites(central
     assert page.status_code == 200 and "seen by ville" in page.text
     assert central.query(lambda m: m.Alert.get().acknowledged_by) == "ville"
     assert "/login" in WebSession(central.url).get("/alerts").url
+
+
+def test_a_failed_email_is_retried_without_posting_the_webhook_again(central, watched):
+    _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
+    unreachable = SmtpSettings("127.0.0.1", 9, "hymy@example.com", starttls=False)  # nothing listens on port 9
+    assert worker.run_once(unreachable, now=RECEIVE_TIME + timedelta(minutes=2)) == (1, 0, 1)
+    assert len(watched["hook"].received) == 1 and watched["sink"].messages == []
+    assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=3)) == (0, 1, 0)
+    assert len(watched["hook"].received) == 1 and len(watched["sink"].messages) == 1
+
+
+def _opt_in(central, name, sites, email):
+    password, _ = central.add_user(name, "viewer" if sites else "admin", sites=sites)
+    browser = central.log_in(name, password)
+    saved = browser.post("/account", data={"form": "contact", "contact-email": email, "contact-alert_email": "y"},
+                         csrf_from="/account")
+    assert saved.status_code == 200
+    return browser
+
+
+def test_users_who_ask_get_the_alerts_of_their_sites_by_email(central, watched):
+    central.add_site("Lisboa", "Europe/Lisbon")
+    _opt_in(central, "ville", ["Kamppi"], "ville@example.com")
+    _opt_in(central, "olga", ["Lisboa"], "olga@example.com")
+    _opt_in(central, "hanna", [], "hanna@example.com")  # an admin sees every site
+    central.add_user("quiet", "viewer", sites=["Kamppi"])  # no email, never asked
+    _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
+    assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=2)) == (1, 1, 0)
+    (message,) = watched["sink"].messages
+    assert message.rcpt_tos == ["ops@example.com", "ville@example.com", "hanna@example.com"]
+
+
+def test_a_service_wide_share_is_only_for_those_who_see_every_site_it_counts(central, smtp_sink):  # noqa: F811
+    """A service rule's unhappy share counts every site running the service: a viewer of one of them
+    would learn the others' customers from it, so they neither see it nor get it."""
+    controller, sink = smtp_sink
+    kamppi = central.enrolled_kiosk("kamppi-1", site="Kamppi")
+    lisboa = central.enrolled_kiosk("lisboa-1", site="Lisboa")
+    central.ok("add-alert", "--service", "checkout", "--email", "ops@example.com")
+    viewer = _opt_in(central, "ville", ["Kamppi"], "ville@example.com")
+    admin = _opt_in(central, "hanna", [], "hanna@example.com")
+    for (token, device_id), ratings in ((kamppi, [1, 1]), (lisboa, [1, 2])):
+        rows = [rating_row(n + 1, rating=value, recorded_at=RECEIVE_TIME + timedelta(seconds=n))
+                for n, value in enumerate(ratings)]
+        central.clock.set_wall(RECEIVE_TIME + timedelta(minutes=1))
+        assert central.post_batch(token, batch(device_id, rows, sent_at=RECEIVE_TIME)).status_code == 200
+    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=2)) == (1, 1, 0)
+    assert sink.messages[0].rcpt_tos == ["ops@example.com", "hanna@example.com"]
+    alert_id = central.query(lambda m: m.Alert.get().id)
+    assert f'data-alert="{alert_id}"' in admin.get("/alerts").text
+    assert f'data-alert="{alert_id}"' not in viewer.get("/alerts").text
+    assert viewer.post(f"/alerts/{alert_id}/acknowledge", csrf_from="/alerts").status_code == 404
+
+
+def test_evaluations_at_the_same_moment_open_one_episode(central, watched):
+    """Should two workers ever evaluate at once (a lock lost), the database keeps one open episode."""
+    _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
+    at = RECEIVE_TIME + timedelta(minutes=2)
+    for round_ in range(5):
+        barrier, opened = threading.Barrier(2), []
+
+        def evaluate(moment=at + timedelta(seconds=round_)):
+            barrier.wait()
+            opened.extend(alerts.evaluate(moment))
+
+        threads = [threading.Thread(target=evaluate) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(opened) == (1 if round_ == 0 else 0)
+    assert central.query(lambda m: m.Alert.select().where(m.Alert.ended_at.is_null()).count()) == 1
+    import peewee
+
+    with pytest.raises(peewee.IntegrityError):
+        central.query(lambda m: m.Alert.create(rule=m.AlertRule.get().id, kind="unhappy", started_at=at, detail={}))
+
+
+def test_a_kiosk_enrolled_and_never_heard_from_is_silent(central, smtp_sink):  # noqa: F811
+    controller, sink = smtp_sink
+    central.clock.set_wall(RECEIVE_TIME)  # enrolled at 14:00 in Helsinki on a Monday, open 08-20
+    central.enrolled_kiosk(hours=["mon=08:00-20:00"])
+    central.ok("add-alert", "--site", "Kamppi", "--email", "ops@example.com")
+    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=59)) == (0, 0, 0)
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=62)) == (1, 1, 0)
+    assert "last heartbeat: never" in message_from_bytes(sink.messages[0].content).get_payload()

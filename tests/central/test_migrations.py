@@ -190,11 +190,19 @@ def test_a_2528425_database_upgrades_and_keeps_every_row(old_url, opened, backen
 
     assert recorded(old_url) == [(m.number, m.name) for m in migrations.MIGRATIONS]
     after = snapshot(old_url, [*migrations.TABLES_2528425, "declared_question"])
-    added = {"site": (None,), "user": (None, None)}  # migration 5's columns, at the end: PIN, email, digest
+    # Columns added since, at the end: the site's PIN, the user's email, digest and alert email (5, 6),
+    # and each kiosk's last batch (6), which is when its highest numbered row arrived.
+    with raw_database(old_url) as database:
+        last_batches = dict(database.execute_sql(
+            "SELECT k.id, r.received_at FROM kiosk k LEFT JOIN rating r ON r.kiosk_id = k.id AND r.seq = k.seq_highest"
+        ).fetchall())
+    added = {"site": lambda row: (None,), "user": lambda row: (None, None, None),
+             "kiosk": lambda row: (last_batches[row[0]],)}
+    assert any(last_batches.values())
     for table in KEPT:
-        extra = added.get(table, ())
-        assert [row[:len(row) - len(extra)] for row in after[table]] == before[table], table
-        assert all(tuple(row[len(row) - len(extra):]) == extra for row in after[table]), table
+        extra = added.get(table, lambda row: ())
+        assert [row[:len(row) - len(extra(row))] for row in after[table]] == before[table], table
+        assert all(tuple(row[len(row) - len(extra(row)):]) == extra(row) for row in after[table]), table
     # Settings are kept; defaults added since (min_responses) join them.
     assert set(before["setting"]) <= set(after["setting"])
     assert {row[0] for row in after["setting"]} - {row[0] for row in before["setting"]} <= {"min_responses"}

@@ -1,7 +1,10 @@
 """Logging in to head office's pages: the session, its cookie and the way out."""
+from contextlib import contextmanager
+
 import pytest
 
 from sync.central.models import Setting
+from tests.conftest import LiveServer
 
 from .conftest import WebSession
 
@@ -118,13 +121,21 @@ def test_a_user_sets_their_email_and_the_digest(central):
     password, _ = central.add_user("anna", "viewer")
     browser = central.log_in("anna", password)
     refused = browser.post("/account", data={"form": "contact", "contact-digest": "y"}, csrf_from="/account")
-    assert refused.status_code == 400 and "needs an email address" in refused.text
+    assert refused.status_code == 400 and "need an email address" in refused.text
+    refused = browser.post("/account", data={"form": "contact", "contact-alert_email": "y"}, csrf_from="/account")
+    assert refused.status_code == 400 and "need an email address" in refused.text
     bad = browser.post("/account", data={"form": "contact", "contact-email": "nobody\u202e@x"}, csrf_from="/account")
     assert bad.status_code == 400
     saved = browser.post("/account", data={"form": "contact", "contact-email": "anna@example.com",
                                            "contact-digest": "y"}, csrf_from="/account")
     assert saved.status_code == 200
-    assert central.query(lambda m: (m.User.get().email, m.User.get().digest)) == ("anna@example.com", True)
+    user = central.query(lambda m: m.User.get())
+    assert (user.email, user.digest, user.alert_email) == ("anna@example.com", True, False)
+    browser.post("/account", data={"form": "contact", "contact-email": "anna@example.com",
+                                   "contact-alert_email": "y"}, csrf_from="/account")
+    user = central.query(lambda m: m.User.get())
+    assert (user.digest, user.alert_email) == (False, True)
+    assert 'name="contact-alert_email" value="y" checked' in browser.get("/account").text
 
 
 def test_add_user_takes_an_email(central):
@@ -147,3 +158,77 @@ def test_hostile_names_and_passwords_are_a_clear_4xx_and_count_nothing(central, 
     assert signed_in.post("/account", data=change, csrf_from="/account").status_code == 400
     contact = {"form": "contact", "contact-email": f"a{text}@example.com"}
     assert signed_in.post("/account", data=contact, csrf_from="/account").status_code == 400
+
+
+@contextmanager
+def _second_app(central, **config):
+    """Another central app (another worker or host) on *central*'s database, served on loopback."""
+    from sync.central.app import create_central_app
+    from sync.central.models import central_db
+
+    from .conftest import _close_database
+
+    app = create_central_app({"database_url": central.database_url, "data_dir": str(central.data_dir),
+                              "secure_cookies": False, **config}, clock=central.clock)
+    # Headers pass as gunicorn passes them (waitress would drop X-Forwarded-* of an untrusted peer).
+    server = LiveServer(app, clear_untrusted_proxy_headers=False)
+    try:
+        yield server
+    finally:
+        server.close()
+        # In one process both apps share the models' binding: give the first one its database back.
+        if central_db.obj is not central.database:
+            _close_database(central_db.obj)
+            central_db.initialize(central.database)
+
+
+def test_a_login_on_one_worker_holds_on_another(central):
+    """The session key is the database's, so any worker or host takes a session another signed."""
+    password, _ = central.add_user("anna", "admin")
+    browser = central.log_in("anna", password)
+    with _second_app(central) as other:
+        page = browser.http.get(other.url + "/overview", timeout=60)
+        assert page.url.endswith("/overview") and "anna" in page.text
+
+
+def test_a_configured_secret_key_signs_instead_of_the_databases(central):
+    password, _ = central.add_user("anna", "admin")
+    browser = central.log_in("anna", password)
+    with _second_app(central, secret_key="a-key-set-in-the-config-file-of-this-host") as other:
+        assert other.app.secret_key == "a-key-set-in-the-config-file-of-this-host"
+        # Signed with the database's key, the session means nothing here: log in again.
+        assert "/login" in browser.http.get(other.url + "/overview", timeout=60).url
+
+
+def _fail_logins(url, names, forwarded_for=None):
+    browser = WebSession(url)
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    for name in names:
+        browser.post("/login", data={"name": name, "password": "x"}, csrf_from="/login", headers=headers)
+
+
+def test_behind_a_proxy_the_limit_counts_each_clients_address(central):
+    """With proxy_hops = 1 the address is the client's the proxy names, so one guesser behind the
+    proxy locks out only themselves, not everyone the proxy serves."""
+    password, _ = central.add_user("anna", "admin")
+    with _second_app(central, proxy_hops=1) as proxied:
+        _fail_logins(proxied.url, [f"guess-{n}" for n in range(20)], forwarded_for="203.0.113.7")
+        guesser = WebSession(proxied.url)
+        refused = guesser.post("/login", data={"name": "anna", "password": password}, csrf_from="/login",
+                               headers={"X-Forwarded-For": "203.0.113.7"})
+        assert refused.status_code == 429
+        colleague = WebSession(proxied.url)
+        allowed = colleague.post("/login", data={"name": "anna", "password": password}, csrf_from="/login",
+                                 headers={"X-Forwarded-For": "198.51.100.20"})
+        assert allowed.status_code == 200 and allowed.url.endswith("/overview")
+
+
+def test_without_a_proxy_a_forwarded_header_changes_nothing(central):
+    """By default X-Forwarded-For is the client's own word: it cannot buy a fresh address."""
+    password, _ = central.add_user("anna", "admin")
+    with _second_app(central) as server:
+        for n in range(20):
+            _fail_logins(server.url, [f"guess-{n}"], forwarded_for=f"192.0.2.{n}")
+        refused = WebSession(server.url).post("/login", data={"name": "anna", "password": password},
+                                              csrf_from="/login", headers={"X-Forwarded-For": "192.0.2.200"})
+        assert refused.status_code == 429

@@ -6,6 +6,7 @@ Every page runs as anonymous, as a viewer of one site and as an admin, on
 SQLite and on PostgreSQL.
 """
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
@@ -297,3 +298,64 @@ def test_a_period_that_cannot_be_shown_says_why_and_shows_today(central, network
     page = network["admin"].get(f"/overview?{query}")
     assert page.status_code == 200 and says in page.text and 'role="alert"' in page.text
     assert network["admin"].get(f"/export?{query}").status_code == 400
+
+
+def test_the_export_buttons_of_a_site_and_a_kiosk_export_just_those(central, network):
+    admin = network["admin"]
+    ids = central.query(lambda m: {k.name: (k.id, k.site_id) for k in m.Device.select()})
+    kiosk_id, site_id = ids["kamppi-1"]
+    page = admin.get(f"/sites/{site_id}?period=7d")
+    link = re.search(r'href="(/export\?[^"]*format=json[^"]*)"', page.text).group(1).replace("&amp;", "&")
+    assert f"site={site_id}" in link
+    exported = json.loads(admin.get(link).text)
+    assert len(exported) == sum(len(SENT["Kamppi"][day]) for day in ("today", "yesterday")) + SENT["Kamppi"]["repeats"]
+    assert {row["site"] for row in exported} == {"Kamppi"}
+    empty_kiosk, _ = ids["kamppi-2"]
+    kiosk_page = admin.get(f"/sites/{site_id}?period=7d&kiosk={empty_kiosk}")
+    link = re.search(r'href="(/export\?[^"]*format=json[^"]*)"', kiosk_page.text).group(1).replace("&amp;", "&")
+    assert json.loads(admin.get(link).text) == []
+    lisboa_kiosk, lisboa_site = ids["lisboa-1"]
+    assert admin.get(f"/export?format=json&site={site_id}&kiosk={lisboa_kiosk}").status_code == 404
+    assert network["viewer"].get(f"/export?format=json&site={lisboa_site}").status_code == 404
+    assert network["viewer"].get(f"/export?format=json&kiosk={kiosk_id}").status_code == 404
+
+
+def test_today_exports_each_sites_own_local_day(central, network):
+    """Near midnight "today" is a different date in Helsinki and in Lisbon: each site gives its own."""
+    central.clock.set_wall(datetime(2026, 1, 5, 22, 30, tzinfo=timezone.utc))  # 00:30 on the 6th in Helsinki
+    password, _ = central.add_user("night-shift", "admin")  # the morning's sessions have ended by now
+    exported = json.loads(central.log_in("night-shift", password).get("/export?format=json&period=today").text)
+    # Nothing is sent for 6 January, so Helsinki's today is empty; Lisbon's today is still the 5th.
+    assert {row["site"] for row in exported} == {"Lisboa"}
+    assert len(exported) == len(SENT["Lisboa"]["today"]) + SENT["Lisboa"]["repeats"]
+
+
+def test_providers_stand_against_the_target_by_site_and_by_service(central, network):
+    central.ok("set-target", "70")
+    page = network["admin"].get("/providers?lang=en")
+    shown = rows_of(page.text, "provider")
+    for provider, site in (("Palvelu Oy", "Kamppi"), ("Outra Lda", "Lisboa")):
+        mine = shown_percent(sum(r >= 3 for r in SENT[site]["today"]), len(SENT[site]["today"]))
+        word = "on target" if mine >= 70 else "below target"
+        assert word in shown[provider]["against-target"] and f"{mine - 70:+d}" in shown[provider]["against-target"]
+    matrix = re.search(r'<table class="data matrix" id="provider-sites">(.*?)</table>', page.text, re.S).group(1)
+    kamppi_cell = re.search(r'<tr data-provider="Palvelu Oy">.*?data-site="Kamppi">(.*?)</td>', matrix, re.S).group(1)
+    mine = shown_percent(sum(r >= 3 for r in SENT["Kamppi"]["today"]), len(SENT["Kamppi"]["today"]))
+    assert f"{mine} %" in kamppi_cell and f"({len(SENT['Kamppi']['today'])})" in kamppi_cell
+    by_service = re.search(r'id="provider-services">(.*?)</table>', page.text, re.S).group(1)
+    assert 'data-service="checkout"' in by_service and 'data-service="returns"' in by_service
+
+
+def test_the_fleet_shows_each_kiosks_last_sync(central, network):
+    central.clock.set_wall(TODAY + timedelta(hours=2))
+    page = network["admin"].get("/fleet?lang=en")
+    last_sync = {name: re.search(rf'data-kiosk="{name}".*?</td>\s*<td>.*?</td>\s*<td.*?</td>\s*<td[^>]*>(.*?)</td>',
+                                 page.text, re.S).group(1) for name in ("kamppi-1", "kamppi-2")}
+    assert "2 h" in last_sync["kamppi-1"] and "ago" in last_sync["kamppi-1"]  # its batches came at 12:00
+    assert "never" in last_sync["kamppi-2"]
+
+
+def test_the_fleet_flags_a_kiosk_enrolled_and_never_heard_from(central, network):
+    central.clock.set_wall(TODAY + timedelta(minutes=61))  # every site is open around the clock
+    page = network["admin"].get("/fleet")
+    assert 'data-kiosk="kamppi-2" data-silent="yes"' in page.text

@@ -253,7 +253,17 @@ class World:
         return result.output
 
     def enroll(self, token=None, url=None):
-        return self.kiosk_cli("enroll", url or self.central_url, token or self.token)
+        """``hymy enroll`` with the kiosk's default timeouts.
+
+        A test's short ``sync_read_timeout`` is meant for the uploader's batches: under load
+        the enrolment answer may take longer than it, which is not what such a test is about.
+        """
+        saved = self.kiosk_env.pop("HYMY_SYNC_READ_TIMEOUT", None)
+        try:
+            return self.kiosk_cli("enroll", url or self.central_url, token or self.token)
+        finally:
+            if saved is not None:
+                self.kiosk_env["HYMY_SYNC_READ_TIMEOUT"] = saved
 
     def restart_central(self):
         """Start central again on the port it had (after ``world.central.close()``)."""

@@ -151,8 +151,8 @@ def test_the_failure_count_survives_a_restart_and_one_shot_runs(world):
 def test_an_outage_sets_nothing_aside(make_world):
     mode = {"all": None, "batches": FORWARD}
     world = make_world(proxy={"decide": lambda exchange: mode["all"] or (mode["batches"] if exchange.is_batch
-                                                                          else FORWARD), "hold_seconds": 0.25},
-                       sync_batch_size=20, sync_read_timeout=0.15)
+                                                                          else FORWARD), "hold_seconds": 1.5},
+                       sync_batch_size=20, sync_read_timeout=0.6)
     world.record(10)
     world.uploader.loop(max_passes=1)
 

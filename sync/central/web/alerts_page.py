@@ -1,21 +1,22 @@
 """``/alerts``: the alert episodes a user may see, open ones first, and their acknowledgement.
 
-A viewer sees an episode when its rule covers one of their sites: a site
-rule of theirs, or a service rule whose episode concerns one of their
-kiosks (a silent kiosk) or, for the unhappy share, any kiosk of theirs
-running that service. Anything else is a 404, acknowledging included.
+A viewer sees an episode when every site it counts is theirs
+(:func:`sync.central.alerts.visible_to`): a site rule of theirs, a silent
+kiosk of theirs, or a service rule's unhappy share when the service runs at
+their sites only. Anything else is a 404, acknowledging included.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
 from .. import alerts
-from ..models import Alert, AlertRule, Device
+from ..models import Alert, AlertRule
 from ..timesource import utc_now
 from .session import current_viewer, visible_site_ids
 
 bp = Blueprint("alerts", __name__)
 SHOWN = 200
+READ_AT_ONCE = 500
 
 
 @bp.before_request
@@ -24,23 +25,24 @@ def _logged_in():
     """Every alert page needs a login."""
 
 
-def visible(episode, allowed):
-    """True when a user seeing *allowed* sites (None: all) may see *episode*."""
-    if allowed is None:
-        return True
-    rule = episode.rule
-    if rule.site_id is not None:
-        return rule.site_id in allowed
-    if episode.kiosk_id is not None:
-        return episode.kiosk.site_id in allowed
-    return Device.select().where((Device.service == rule.service_id) & Device.site.in_(allowed)).exists()
-
-
 def visible_episodes():
+    """The newest :data:`SHOWN` episodes this user may see, open ones first.
+
+    Filtered in Python (what an episode counts is in its detail), read a page at
+    a time until enough are found, so other sites' episodes never crowd out a
+    viewer's own.
+    """
     allowed = visible_site_ids()
     query = (Alert.select(Alert, AlertRule).join(AlertRule)
-             .order_by(Alert.ended_at.is_null(False), Alert.started_at.desc()).limit(SHOWN))
-    return [episode for episode in query if visible(episode, allowed)]
+             .order_by(Alert.ended_at.is_null(False), Alert.started_at.desc(), Alert.id.desc()))
+    shown, offset = [], 0
+    while len(shown) < SHOWN:
+        page = list(query.limit(READ_AT_ONCE).offset(offset))
+        shown += [episode for episode in page if alerts.visible_to(episode, allowed)]
+        if len(page) < READ_AT_ONCE:
+            break
+        offset += READ_AT_ONCE
+    return shown[:SHOWN]
 
 
 @bp.get("/alerts")
@@ -53,7 +55,7 @@ def alerts_list():
 @bp.post("/alerts/<int:alert_id>/acknowledge")
 def acknowledge(alert_id):
     episode = Alert.get_or_none(Alert.id == alert_id)
-    if episode is None or not visible(episode, visible_site_ids()):
+    if episode is None or not alerts.visible_to(episode, visible_site_ids()):
         abort(404)
     alerts.acknowledge(episode.id, current_viewer().name)
     flash(gettext("Alert acknowledged."), "success")

@@ -96,6 +96,7 @@ class PasswordForm(FlaskForm):
 class ContactForm(FlaskForm):
     email = StringField(validators=[Optional(), Length(max=254)])
     digest = BooleanField()
+    alert_email = BooleanField()
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -104,7 +105,8 @@ def account():
     """Change your own password; set where alerts and the daily digest reach you."""
     user = current_viewer()
     password_form = PasswordForm(prefix="password")
-    contact_form = ContactForm(prefix="contact", data={"email": user.email, "digest": bool(user.digest)})
+    contact_form = ContactForm(prefix="contact", data={"email": user.email, "digest": bool(user.digest),
+                                                        "alert_email": bool(user.alert_email)})
     if request.method == "POST" and request.form.get("form") == "password" and password_form.validate_on_submit():
         if any(text_problem(field.data) for field in (password_form.current, password_form.new, password_form.again)):
             password_form.new.errors.append(gettext("A password cannot hold control characters."))
@@ -120,11 +122,11 @@ def account():
             return redirect(url_for("login.account"))
     elif request.method == "POST" and request.form.get("form") == "contact" and contact_form.validate_on_submit():
         email = (contact_form.email.data or "").strip() or None
-        if contact_form.digest.data and email is None:
-            contact_form.email.errors.append(gettext("The daily digest needs an email address."))
+        if (contact_form.digest.data or contact_form.alert_email.data) and email is None:
+            contact_form.email.errors.append(gettext("Alerts and the daily digest need an email address."))
         else:
             try:
-                org.set_contact(user.name, email, contact_form.digest.data)
+                org.set_contact(user.name, email, contact_form.digest.data, contact_form.alert_email.data)
             except org.OrgError:
                 contact_form.email.errors.append(gettext("That is not an email address."))
             else:

@@ -10,6 +10,7 @@ string, so every view is a link that can be shared and every form is a GET.
 from dataclasses import dataclass
 from datetime import date
 
+import peewee
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
@@ -92,6 +93,9 @@ def report_args():
     except reports.PeriodError as problem:
         error, period = str(problem), reports.Period()
     service, provider = _chosen(Service, "service"), _chosen(Provider, "provider")
+    for chosen in (service, provider):
+        if chosen is not None and chosen.id not in {row.id for row in _visible(type(chosen))}:
+            abort(404)  # another site's service or provider: as if it did not exist
     allowed = visible_site_ids()
     scope = reports.Scope(tuple(allowed) if allowed is not None else None,
                           service.id if service else None, provider.id if provider else None)
@@ -125,9 +129,20 @@ def _sorted(rows, args, name=lambda row: row[0].name.lower()):
     return known + sorted(unknown, key=name)
 
 
+def _visible(model):
+    """Every service or provider for an admin; for a viewer, those with a kiosk at one of their sites
+    (a provider that serves only other sites is none of their business, not even its name)."""
+    query = model.select().order_by(model.name)
+    allowed = visible_site_ids()
+    if allowed is None:
+        return list(query)
+    field = Device.service if model is Service else Device.provider
+    serving = Device.select(field).where(Device.site.in_(allowed) if allowed else peewee.Value(False))
+    return list(query.where(model.id.in_(serving)))
+
+
 def _choices():
-    return {"services": list(Service.select().order_by(Service.name)),
-            "providers": list(Provider.select().order_by(Provider.name))}
+    return {"services": _visible(Service), "providers": _visible(Provider)}
 
 
 def _page(template, title, args, **context):
@@ -229,7 +244,7 @@ def services():
     now = utc_now()
     by_service = reports.figures_by("service", args.scope, args.period, now)
     empty = reports.empty_figures()
-    rows = _sorted([(service, by_service.get(service.id, empty)) for service in Service.select()], args)
+    rows = _sorted([(service, by_service.get(service.id, empty)) for service in _visible(Service)], args)
     sites = reports.sites_in(args.scope)
     matrix = {service.id: reports.figures_by("site", args.scope.narrowed(service_id=service.id), args.period, now)
               for service, _ in rows}
@@ -243,10 +258,20 @@ def providers():
     now = utc_now()
     by_provider = reports.figures_by("provider", args.scope, args.period, now)
     empty = reports.empty_figures()
-    rows = _sorted([(provider, by_provider.get(provider.id, empty)) for provider in Provider.select()], args)
+    rows = _sorted([(provider, by_provider.get(provider.id, empty)) for provider in _visible(Provider)], args)
     total = reports.total_figures(args.scope, args.period, now)
     served = _served_by(args.scope)
-    return _page("providers.html", gettext("Providers"), args, rows=rows, total=total, served=served)
+    # Each provider where it serves: per site and per service, so a provider that lifts one site
+    # and drags another shows both.
+    by_site = {provider.id: reports.figures_by("site", args.scope.narrowed(provider_id=provider.id), args.period, now)
+               for provider, _ in rows}
+    by_service = {provider.id: reports.figures_by("service", args.scope.narrowed(provider_id=provider.id),
+                                                  args.period, now) for provider, _ in rows}
+    served_services = [service for service in _visible(Service)
+                       if any(service.id in figures for figures in by_service.values())]
+    return _page("providers.html", gettext("Providers"), args, rows=rows, total=total, served=served,
+                 sites=reports.sites_in(args.scope), by_site=by_site, by_service=by_service,
+                 served_services=served_services)
 
 
 def _served_by(scope):
@@ -305,19 +330,40 @@ def comments():
 
 @bp.get("/export")
 def export():
-    """The ratings behind the current filter, as the export API gives them (CSV or JSON)."""
+    """The ratings behind the current filter, as the export API gives them (CSV or JSON).
+
+    The filter is the page's: its period in each site's own local days, the service and the
+    provider, and on a site's page that site (``?site=ID``) and kiosk (``?kiosk=ID``).
+    """
     args = report_args()
     if args.error:
         abort(400, args.error)
     fmt = request.args.get("format", "csv")
     if fmt not in ("csv", "json"):
         abort(400, "format: expected csv or json")
+    scope = args.scope
+    site = _chosen_site()
+    if site is not None:
+        kiosk = _chosen_kiosk(site)
+        scope = scope.narrowed(site_ids=(site.id,), kiosk_id=kiosk.id if kiosk else None)
+    elif request.args.get("kiosk"):
+        abort(404)  # a kiosk is chosen on its site's page
     now = utc_now()
-    sites = reports.sites_in(args.scope)
-    spans = [args.period.days_for(reports.local_today(site, now)) for site in sites] or \
-        [args.period.days_for(now.date())]
+    sites = reports.sites_in(scope)
+    site_days = {site.name: args.period.days_for(reports.local_today(site, now)) for site in sites}
+    spans = list(site_days.values()) or [args.period.days_for(now.date())]
     first, last = min(first for first, _ in spans), max(last for _, last in spans)
-    return export_response(first, last, fmt, [site.id for site in sites], args.scope.kiosk_condition())
+    return export_response(first, last, fmt, [site.id for site in sites], scope.kiosk_condition(), site_days)
+
+
+def _chosen_site():
+    """The site ``?site=ID`` names, if it is the viewer's (404 otherwise); None when not asked."""
+    value = request.args.get("site", "")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        abort(404)
+    return _visible_site(int(value))
 
 
 @bp.post("/comments/<followup_id>/redact")
