@@ -261,7 +261,7 @@ def test_evaluations_at_the_same_moment_open_one_episode(central, watched):
     for round_ in range(5):
         barrier, opened = threading.Barrier(2), []
 
-        def evaluate(moment=at + timedelta(seconds=round_)):
+        def evaluate(moment=at + timedelta(seconds=round_), barrier=barrier, opened=opened):
             barrier.wait()
             opened.extend(alerts.evaluate(moment))
 
