@@ -31,6 +31,7 @@ from kiosk.db import connection
 from kiosk.models import Followup, Rating
 from sync.common.clock import FakeClock
 from sync.uploader import Uploader
+from tests.central.conftest import WebSession
 from tests.conftest import LiveServer, free_port, stored_ratings, wait_for
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -291,7 +292,9 @@ def test_demo_serves_a_seeded_kiosk_that_syncs_to_its_central_and_cleans_up(tmp_
     try:
         output.wait_for_line(rf"^Hymy demo kiosk: http://127\.0\.0\.1:{port}/$")
         data_dir = Path(output.wait_for_line(r"data in (\S+) \(removed on exit\)")[1])
-        output.wait_for_line(r"^Central server: (\S+)/")
+        central_url = output.wait_for_line(r"^Central server: (\S+)/")[1]
+        logins = output.wait_for_line(r"^  head office: log in at \S+ as (\S+) \(admin\), password (\S+); "
+                                      r"or as (\S+) \(viewer of one site\), password (\S+)$")
         export = output.wait_for_line(r"^  export: (curl .*)$")[1]
         output.wait_for_line(r"^  the demo site is open around the clock")
         health_url = f"http://127.0.0.1:{port}/healthz"
@@ -314,6 +317,16 @@ def test_demo_serves_a_seeded_kiosk_that_syncs_to_its_central_and_cleans_up(tmp_
         rows = list(csv.DictReader(io.StringIO(text)))
         assert sum(row["kiosk"] == DEMO_KIOSK for row in rows) == health["counts"]["total"] + 1
         assert {row["site"] for row in rows} >= {"Tampere Koskikeskus", "Stockholm Gallerian"}
+
+        # The printed logins open head office's pages: the admin sees the network, the viewer one site.
+        seen = {}
+        for name, password in ((logins[1], logins[2]), (logins[3], logins[4])):
+            browser = WebSession(central_url)
+            page = browser.post("/login", data={"name": name, "password": password}, csrf_from="/login")
+            assert page.url.endswith("/overview"), name
+            seen[name] = set(re.findall(r'<tr[^>]* data-site="([^"]+)"', page.text))
+        assert {"Tampere Koskikeskus", "Stockholm Gallerian"} <= seen[logins[1]]
+        assert len(seen[logins[3]]) == 1 and seen[logins[3]] < seen[logins[1]]
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0

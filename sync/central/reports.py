@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import peewee
 
 from .. import figures
+from ..defaults import N_
 from ..errors import ConfigError
 from ..figures import Counts
 from .models import (
@@ -43,7 +44,12 @@ PERIOD_DAYS = {"today": 1, "yesterday": 1, "7d": 7, "30d": 30}
 
 
 class PeriodError(ValueError):
-    """A period the pages cannot show; the message says why."""
+    """A period the pages cannot show; the message says why (in English, for logs and the export
+    API), and :attr:`template` with :attr:`values` lets the pages say it in their own language."""
+
+    def __init__(self, template, **values):
+        super().__init__(template % values)
+        self.template, self.values = template, values
 
 
 @dataclass(frozen=True)
@@ -58,17 +64,17 @@ class Period:
     def parse(cls, kind, first=None, last=None):
         kind = kind or "today"
         if kind not in PERIODS:
-            raise PeriodError(f"period: expected one of {', '.join(PERIODS)}")
+            raise PeriodError(N_("period: expected one of %(kinds)s"), kinds=", ".join(PERIODS))
         if kind != "custom":
             return cls(kind)
         try:
             first_day, last_day = date.fromisoformat(first or ""), date.fromisoformat(last or "")
         except ValueError:
-            raise PeriodError("a custom period needs from and to as YYYY-MM-DD") from None
+            raise PeriodError(N_("a custom period needs from and to as YYYY-MM-DD")) from None
         if first_day > last_day:
-            raise PeriodError("the period's start is after its end")
+            raise PeriodError(N_("the period's start is after its end"))
         if (last_day - first_day).days + 1 > MAX_RANGE_DAYS:
-            raise PeriodError(f"a period is at most {MAX_RANGE_DAYS} days")
+            raise PeriodError(N_("a period is at most %(days)s days"), days=MAX_RANGE_DAYS)
         return cls(kind, first_day, last_day)
 
     @property

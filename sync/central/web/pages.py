@@ -91,7 +91,7 @@ def report_args():
         kind = "custom" if first and last else request.args.get("period")
         period = reports.Period.parse(kind if kind != "custom" or (first and last) else None, first, last)
     except reports.PeriodError as problem:
-        error, period = str(problem), reports.Period()
+        error, period = gettext(problem.template, **problem.values), reports.Period()
     service, provider = _chosen(Service, "service"), _chosen(Provider, "provider")
     for chosen in (service, provider):
         if chosen is not None and chosen.id not in {row.id for row in _visible(type(chosen))}:
