@@ -235,3 +235,18 @@ def central(request, tmp_path):
     server = Central(request.param, url, tmp_path / "central", FakeClock(RECEIVE_TIME))
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_central(request, tmp_path_factory):
+    """Like ``central``, but one database and server per backend for a whole test module: for a module that
+    builds one network and then mostly reads it (its tests change only what no other of them looks at)."""
+    data_dir = tmp_path_factory.mktemp("central")
+    if request.param == "sqlite":
+        url = f"sqlite:///{data_dir / 'central.sqlite3'}"
+    else:
+        cluster = request.getfixturevalue("postgres_cluster")
+        url = cluster.create_database(f"t_{next(_database_numbers)}")
+    server = Central(request.param, url, data_dir, FakeClock(RECEIVE_TIME))
+    yield server
+    server.close()
