@@ -104,6 +104,8 @@ SCHEMA = {
     "reasons": (list(DEFAULT_REASON_KEYS), None),  # parsed into Reasons
     "opening_hours": ({}, None),  # parsed into OpeningHours
     "log_level": ("info", choice(("debug", "info", "warning", "error"))),
+    # Unset: stderr only (the journal under systemd). A path: also there, rotated at 10 MB, 5 kept.
+    "log_file": (None, text),
 }
 
 
@@ -151,6 +153,7 @@ class KioskConfig:
     reasons: tuple
     opening_hours: OpeningHours
     log_level: str
+    log_file: str | None
     source: str  # where the values came from, for messages and `doctor`
 
     @property

@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(chromium fonts-dejavu-core postgresql openssl)
+# systemd for systemd-analyze (the units are verified), nginx for the reverse-proxy example (nginx -t).
+DEBIAN_PACKAGES=(chromium fonts-dejavu-core postgresql openssl systemd nginx)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

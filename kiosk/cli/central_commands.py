@@ -16,6 +16,7 @@ from sync.central.db import open_central_database, schema_status, upgrade_schema
 from sync.central.migrations import LATEST, SchemaError
 from sync.central.org import OrgError
 from sync.common.files import make_writable_dir
+from sync.common.logs import configure_logging
 from sync.errors import ConfigError
 
 from .errors import CENTRAL_EXTRA, CommandError, check_address, data_dir_error, missing_package
@@ -69,7 +70,7 @@ def serve(config_path, host, port, workers):
     config = _open(config_path)
     host, port = host or config.host, port or config.port
     check_address(host, port)
-    run_gunicorn(config_path, host, port, workers or config.workers, config.threads, config.log_level)
+    run_gunicorn(config_path, config, host, port, workers or config.workers)
 
 
 def _parse_hours(hours):
@@ -264,6 +265,7 @@ def worker_command(config_path, once, interval):
             raise CommandError("another hymy central worker holds the worker lock") from None
         click.echo(f"{opened} alerts opened, {sent} sent, {failed} to retry")
         return
+    configure_logging(config.log_level, config.log_file)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -223,7 +223,7 @@ def run_demo(host=None, port=None, days=7, central_port=8100):
     try:
         app = build_demo_app(root, host, port)
         config = app.config["HYMY"]
-        configure_logging(config.log_level)
+        configure_logging(config)
         demo = start_demo(app, root, days, central_port)
         terminal_buttons = demo.kiosk.buttons is not None and sys.stdin is not None and sys.stdin.isatty()
 

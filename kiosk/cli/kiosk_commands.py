@@ -60,7 +60,7 @@ def kiosk_command(config_path, host, port):
 
     app = build_app(config_path=config_path, config=_overrides(host=host, port=port))
     config = app.config["HYMY"]
-    configure_logging(config.log_level)
+    configure_logging(config)
     serve(app, config.host, config.port)
 
 

@@ -3,23 +3,24 @@ import logging
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 
 from waitress import wasyncore
 from waitress.server import create_server
 
 from kiosk.lan_guard import network_warning
+from kiosk.running import KioskAlreadyRunning, hold_running_lock
+from sync.common import logs
 
-from .errors import address_error, check_address
+from .errors import CommandError, address_error, check_address
 from .stopping import end_streams_on_signals
 
 log = logging.getLogger(__name__)
 
 
-def configure_logging(level):
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(config):
+    """logfmt lines to stderr (and ``log_file`` if set), at the config's ``log_level``."""
+    logs.configure_logging(config.log_level, config.log_file)
 
 
 def start_background_sync(app):
@@ -68,12 +69,13 @@ def serve(app, host, port, on_ready=None):
         except OSError as error:
             raise address_error(host, port, error) from None
         url = f"http://{host}:{server.effective_port}/"
-        log.info("kiosk %s serving on %s", app.extensions["hymy"].kiosk_id, url)
-        warn_if_on_network(config)
-        start_background_sync(app)
-        if on_ready:
-            on_ready(url)
-        server.run()
+        with _running(config.data_dir, url):
+            log.info("kiosk %s serving on %s", app.extensions["hymy"].kiosk_id, url)
+            warn_if_on_network(config)
+            start_background_sync(app)
+            if on_ready:
+                on_ready(url)
+            server.run()
     except KeyboardInterrupt:
         pass
     finally:
@@ -81,6 +83,16 @@ def serve(app, host, port, on_ready=None):
             server.task_dispatcher.shutdown()
             wasyncore.close_all(server._map)
         app.extensions["hymy"].close()
+
+
+@contextmanager
+def _running(data_dir, url):
+    """Mark *data_dir* as served (kiosk/running.py) for as long as the server runs."""
+    try:
+        with hold_running_lock(data_dir, url):
+            yield
+    except KioskAlreadyRunning as error:
+        raise CommandError(f"{error}; stop it first (systemctl stop hymy-kiosk) or use another data_dir") from None
 
 
 def warn_if_on_network(config):

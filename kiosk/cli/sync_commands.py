@@ -191,7 +191,7 @@ def sync_command(config_path, loop, status, requeue, item_id):
     if loop:
         from .serve import configure_logging
 
-        configure_logging(side.config.log_level)
+        configure_logging(side.config)
         if _not_enrolled(side):
             click.echo(f"hymy: not enrolled yet: run hymy enroll URL TOKEN (from hymy central add-kiosk); "
                        f"checking again every {side.config.sync_interval:g} s", err=True)

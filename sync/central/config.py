@@ -23,6 +23,8 @@ SCHEMA = {
     "comment_retention_days": (365, number(1, 36500, whole=True)),
     "busy_timeout_ms": (5000, number(1, 60000, whole=True)),
     "log_level": ("info", choice(("debug", "info", "warning", "error"))),
+    # Unset: stderr only (the journal under systemd). A path: also there, rotated at 10 MB, 5 kept.
+    "log_file": (None, text),
     # Head office's browser sessions: the signing key (default: one made once and kept in the
     # database, shared by every worker and host), idle minutes before a login ends, and the
     # cookie's Secure flag (off only for a central reached over plain HTTP, like the demo's).
@@ -53,6 +55,7 @@ class CentralConfig:
     comment_retention_days: int
     busy_timeout_ms: int
     log_level: str
+    log_file: str | None
     secret_key: str | None
     session_minutes: int
     secure_cookies: bool

@@ -1,0 +1,58 @@
+"""One line per event, in key=value form (logfmt), to stderr; a rotating file only when asked.
+
+Under systemd stderr is the journal, which keeps its own time and rotation, so
+a kiosk writes no log file of its own unless ``log_file`` is set. Each line is
+
+    time=2026-12-01T20:37:00.123Z level=info logger=kiosk.recorder msg="stored 4"
+
+with values quoted when they hold spaces, quotes or ``=``, and newlines
+escaped, so an exception's traceback stays one line a fleet script can parse
+(``exc="Traceback ...\\n..."``). The standard library's logging does the
+rest; there is no logfmt package worth a dependency for forty lines.
+"""
+import logging
+import logging.handlers
+import sys
+import time
+
+#: A log file rotates at this size, keeping this many old ones.
+LOG_FILE_BYTES = 10 * 1024 * 1024
+LOG_FILE_BACKUPS = 5
+
+
+def logfmt_value(value):
+    """*value* as a logfmt value: bare when it can be, else double-quoted with escapes."""
+    text = str(value)
+    if text and not any(c in text for c in ' "=\\') and text.isprintable():
+        return text
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+               .replace("\t", "\\t"))
+    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
+
+
+class LogfmtFormatter(logging.Formatter):
+    """A record as ``time=… level=… logger=… msg=…`` plus ``exc=…`` and any ``extra`` fields."""
+
+    _standard = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+    def format(self, record):
+        moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        fields = [("time", f"{moment}.{int(record.msecs):03d}Z"), ("level", record.levelname.lower()),
+                  ("logger", record.name), ("msg", record.getMessage())]
+        fields += [(key, value) for key, value in record.__dict__.items()
+                   if key not in self._standard and not key.startswith("_")]
+        if record.exc_info:
+            fields.append(("exc", self.formatException(record.exc_info)))
+        return " ".join(f"{key}={logfmt_value(value)}" for key, value in fields)
+
+
+def configure_logging(level, log_file=None, stream=None):
+    """Log *level* and above as logfmt to stderr, and to a rotating *log_file* when one is given."""
+    formatter = LogfmtFormatter()
+    handlers = [logging.StreamHandler(stream or sys.stderr)]
+    if log_file:
+        handlers.append(logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=handlers, force=True)
