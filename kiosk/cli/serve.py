@@ -14,6 +14,7 @@ from sync.common import logs
 
 from .errors import CommandError, address_error, check_address
 from .stopping import end_streams_on_signals
+from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ def serve(app, host, port, on_ready=None):
             log.info("kiosk %s serving on %s", app.extensions["hymy"].kiosk_id, url)
             warn_if_on_network(config)
             start_background_sync(app)
+            watchdog = Watchdog(_loopback_url(host, server.effective_port) + "healthz", threading.Event()).start()
+            app.extensions["hymy"].closers.append(watchdog.stopping)
             if on_ready:
                 on_ready(url)
             server.run()
@@ -83,6 +86,15 @@ def serve(app, host, port, on_ready=None):
             server.task_dispatcher.shutdown()
             wasyncore.close_all(server._map)
         app.extensions["hymy"].close()
+
+
+def _loopback_url(host, port):
+    """The kiosk's own address as its screen reaches it: a wildcard host answers on loopback too."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 @contextmanager
