@@ -12,11 +12,11 @@ import os
 import peewee
 
 from sync.common.files import make_private_dir
-from sync.common.sqlite import WalKeeper, create_database_file, pragmas
+from sync.common.sqlite import WalKeeper, backup_before_upgrade, create_database_file, pragmas, stored_version
 from sync.common.sqlite import connection as shared_connection
 
 from .errors import StorageError
-from .migrations import LATEST, migrate, schema_version
+from .migrations import LATEST, migrate, newer_error, schema_version
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,21 @@ _keeper = None
 
 
 def open_database(path, busy_timeout_ms=5000):
-    """Bind the deferred database to *path*, creating and upgrading it."""
+    """Bind the deferred database to *path*, creating and upgrading it.
+
+    A database made by a newer hymy is refused before anything opens it for
+    writing. One made by an older hymy is first copied (SQLite's online backup,
+    ``data_dir/backups/hymy-schema-vN-<time>.sqlite3``), then migrated in one
+    transaction: an upgrade that goes wrong leaves the old file and a copy.
+    """
     make_private_dir(path.parent)
+    version = stored_version(path)
+    if version is not None and version > LATEST:
+        raise newer_error(path, version)
+    if version is not None and 0 < version < LATEST:
+        copy = backup_before_upgrade(path, version)
+        log.info("database %s at schema version %d: kept a copy in %s before upgrading to %d",
+                 path, version, copy, LATEST)
     create_database_file(path)
     database.init(
         str(path),

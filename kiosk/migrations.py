@@ -147,16 +147,23 @@ def schema_version(db):
     return db.execute_sql("PRAGMA user_version").fetchone()[0]
 
 
+def newer_error(path, version):
+    return StorageError(f"database {path}: schema version {version} is newer than this software's ({LATEST}): "
+                        "install the hymy release that made it (or newer); nothing was changed")
+
+
 def migrate(db, target=LATEST):
-    """Apply every migration after the database's version, up to *target*."""
+    """Apply every migration after the database's version, up to *target*, in one transaction:
+    a failure or a power cut anywhere leaves the database at the version it had."""
     version = schema_version(db)
     if version > LATEST:
-        raise StorageError(
-            f"database schema version {version} is newer than this software ({LATEST}); upgrade hymy"
-        )
-    while version < target:
-        with db.atomic("IMMEDIATE"):
+        raise newer_error(db.database, version)
+    if version >= target:
+        return version
+    with db.atomic("IMMEDIATE"):
+        version = schema_version(db)  # another process may have upgraded while this one waited
+        while version < target:
             MIGRATIONS[version](db)
             version += 1
-            db.execute_sql(f"PRAGMA user_version = {version:d}")
+        db.execute_sql(f"PRAGMA user_version = {version:d}")
     return version

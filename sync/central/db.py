@@ -16,7 +16,7 @@ import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
 from ..common.files import exclusive_lock, make_private_dir
-from ..common.sqlite import WalKeeper, create_database_file, pragmas
+from ..common.sqlite import WalKeeper, backup_before_upgrade, create_database_file, pragmas
 from ..common.sqlite import connection as shared_connection
 from . import migrations
 from .models import JsonField, UtcDateTimeField, central_db
@@ -93,9 +93,21 @@ def upgrade_schema():
         with write_transaction():
             if isinstance(central_db.obj, peewee.PostgresqlDatabase):
                 central_db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            else:
+                _backup_before_upgrade(Path(central_db.obj.database))
             applied = migrations.apply(central_db.obj)  # reads the version again: another process may have won
             seed_defaults()  # inserts what is missing, never changes a row
     return applied
+
+
+def _backup_before_upgrade(path):
+    """Copy central's SQLite file before migrating it (under the writer lock, so once). PostgreSQL is
+    not copied here: the README asks for ``pg_dump`` before an upgrade."""
+    version, todo = migrations.pending(central_db.obj)
+    if todo and version > 0:
+        copy = backup_before_upgrade(path, version)
+        log.info("central's database %s at schema version %d: kept a copy in %s before upgrading", path, version,
+                 copy)
 
 
 def schema_status():

@@ -4,10 +4,15 @@ file, one held-open connection per process, and a connection per unit of work.
 Nothing here imports peewee: :func:`connection` takes any database object with
 ``is_closed``/``connect``/``close`` (a peewee database or a proxy of one).
 """
+import os
 import sqlite3
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from datetime import datetime, timezone
 
-from .files import create_private_file, narrow_if_exists
+from .files import create_private_file, make_private_dir, narrow_if_exists
+
+#: Copies taken before a schema upgrade, in ``backups/`` beside the database; the newest are kept.
+KEEP_UPGRADE_BACKUPS = 3
 
 
 def pragmas(busy_timeout_ms, cache_mb):
@@ -66,3 +71,59 @@ def connection(db):
     finally:
         if opened:
             db.close()
+
+
+def online_backup(source, target):
+    """Copy the SQLite database *source* to *target* with SQLite's online backup API.
+
+    The copy is consistent even while others write (what the WAL holds
+    included, which a file copy could miss), private (0600), and appears only
+    whole: it is written beside *target* and renamed into place after an fsync.
+    """
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    create_private_file(partial)
+    try:
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as reader, \
+                closing(sqlite3.connect(partial)) as writer:
+            reader.backup(writer)
+            # One self-contained file: a copy in WAL mode would grow -wal and -shm files beside it
+            # whenever it is read. Whoever opens it for real sets WAL again.
+            writer.execute("PRAGMA journal_mode = DELETE")
+        with open(partial, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return target
+
+
+def stored_version(path):
+    """``PRAGMA user_version`` of the SQLite file at *path*, read without writing to it; None if absent."""
+    if not path.exists():
+        return None
+    wal = path.with_name(path.name + "-wal")
+    # With no WAL content the file itself is current, and immutable=1 reads it without making the
+    # -wal and -shm files a read-only WAL connection would leave behind; otherwise read through the WAL.
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+    with closing(sqlite3.connect(f"file:{path}?{mode}", uri=True)) as reader:
+        return reader.execute("PRAGMA user_version").fetchone()[0]
+
+
+def backup_before_upgrade(path, version):
+    """Copy the database *path* at schema *version* into ``backups/`` beside it before an upgrade
+    migrates it (``<name>-schema-v<version>-<UTC time>.sqlite3``); keep the newest few. Return the copy."""
+    folder = path.parent / "backups"
+    make_private_dir(folder)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    copy = online_backup(path, folder / f"{path.stem}-schema-v{version}-{stamp}.sqlite3")
+    kept = sorted(folder.glob(f"{path.stem}-schema-v*.sqlite3"), reverse=True)  # the names sort by time
+    for old in kept[KEEP_UPGRADE_BACKUPS:]:
+        old.unlink()
+    return copy
