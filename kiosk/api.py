@@ -17,7 +17,7 @@ from sync.common.web import answer_errors_as_json, json_body, json_error
 
 from .db import connection
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
-from .health import sync_health
+from .health import disk_space, storage_reasons, sync_health
 from .migrations import schema_version
 from .models import Followup, Outbox, Rating
 from .runtime import current_parts
@@ -101,7 +101,11 @@ def healthz():
         report.update(status="error", reasons=[f"the kiosk's database failed: {error}"],
                       database={"state": "error", "detail": str(error)})
         return jsonify(report), 503
-    report.update(status=health.status, reasons=health.reasons, sync=health.sync)
+    storage = storage_reasons(kiosk.recorder.storage_failure, kiosk.config.data_dir)
+    reasons = storage + health.reasons
+    report.update(status="degraded" if reasons else "ok", reasons=reasons, sync=health.sync)
+    space = disk_space(kiosk.config.data_dir)
+    report["disk"] = {"free_bytes": space[0], "total_bytes": space[1]} if space else None
     report["clock_trusted"] = kiosk.clock.trusted()
     report["buttons"] = kiosk.buttons.factory_name if kiosk.buttons else "off"
     report["screens_open"] = kiosk.events.subscriber_count

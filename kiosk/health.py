@@ -7,6 +7,7 @@ act on; ``ok`` means none holds. A kiosk that is not enrolled is ``ok``:
 recording before enrolment is normal, its rows ship once it is enrolled.
 """
 import json
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -18,6 +19,8 @@ from .models import Outbox, SyncState
 #: What ``/healthz`` has always shown of the uploader's state.
 SYNC_KEYS = ("last_success_at", "last_error", "gap_error", "central_sequence")
 ENROL_AGAIN = "enrol again with hymy enroll"
+#: Below this much free space in the data dir the kiosk says so before a rating fails (as hymy doctor).
+LOW_DISK_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -106,3 +109,27 @@ def _duration(seconds):
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min"
+
+
+def disk_space(data_dir):
+    """``(free, total)`` bytes of the data dir's file system, or None when it cannot be read."""
+    try:
+        usage = shutil.disk_usage(data_dir)
+    except OSError:
+        return None
+    return usage.free, usage.total
+
+
+def storage_reasons(failure, data_dir):
+    """Reasons to be ``degraded`` about storing ratings: a failure the recorder noted
+    (:class:`kiosk.recorder.StorageFailure`), or too little space left for the next ones."""
+    space = disk_space(data_dir)
+    free = f"{space[0] / 1e6:.1f} MB free in data_dir {data_dir}" if space else f"data_dir {data_dir} unreadable"
+    if failure is not None:
+        refused = "1 rating" if failure.refused == 1 else f"{failure.refused} ratings"
+        return [f"ratings cannot be stored since {failure.since.strftime('%Y-%m-%d %H:%M')} UTC ({refused} not "
+                f"stored, customers still thanked): {failure.reason}; {free}: free space there and recording "
+                "resumes by itself"]
+    if space and space[0] < LOW_DISK_BYTES:
+        return [f"only {free}: free space there before ratings can no longer be stored"]
+    return []

@@ -21,7 +21,7 @@ from sync.protocol import TIME_FORMAT
 
 from . import manager_charts, reports
 from .content import FACES, Reason
-from .health import sync_health
+from .health import storage_reasons, sync_health
 from .i18n import LANGUAGE_NAMES, reason_label
 from .models import Outbox, SyncState
 from .runtime import current_parts
@@ -295,6 +295,11 @@ def state_page():
     last_error_at = _parse_time(SyncState.read("last_error_at"))
     enrolled = health.sync["enrolled"]
     lines = []
+    failure = kiosk.recorder.storage_failure
+    if failure is not None:
+        lines.append(StateLine(gettext("Ratings"), gettext(
+            "Cannot be stored now (%(n)d not stored since %(when)s): the kiosk's storage needs attention",
+            n=failure.refused, when=_since(failure.since, now)), "bad"))
     if kiosk.recorder.paused:
         lines.append(StateLine(gettext("Ratings"), gettext("Paused: customers see that the kiosk is closed"),
                                "bad"))
@@ -328,14 +333,15 @@ def state_page():
                            else gettext("Not yet checked: times are corrected later"), "good" if trusted else "bad"))
     free = shutil.disk_usage(config.data_dir).free
     lines.append(StateLine(gettext("Storage"), disk_text(free), "bad" if free < 200e6 else "good"))
+    storage = storage_reasons(failure, config.data_dir)
     lines.append(StateLine(gettext("Software"), gettext("Hymy %(version)s", version=software_version()), "plain"))
     return {
         **common(),
         "page": "kiosk",
         "title": gettext("Kiosk"),
-        "ok": health.status == "ok" and not kiosk.recorder.paused,
+        "ok": health.status == "ok" and not kiosk.recorder.paused and not storage,
         "lines": lines,
-        "reasons": health.reasons,
+        "reasons": storage + health.reasons,
     }
 
 

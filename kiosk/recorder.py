@@ -53,6 +53,25 @@ class Recorded:
         return {"id": self.id, "seq": self.seq, "rating": self.rating, "source": self.source, "filtered": self.filtered}
 
 
+@dataclass(frozen=True)
+class StorageFailure:
+    """Ratings cannot be stored: since when (UTC), why in a person's words, how many were lost so far."""
+
+    since: object  # datetime
+    reason: str
+    refused: int
+
+
+def storage_reason(error):
+    """Why SQLite could not commit, as /healthz and the manager screen say it."""
+    text = str(error)
+    if "full" in text:
+        return "the disk is full"
+    if "locked" in text or "busy" in text:
+        return "the database stayed locked longer than busy_timeout_ms"
+    return f"the database failed: {text}"
+
+
 def _whole_number(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -97,6 +116,9 @@ class Recorder:
         self._boots_trusted = set()
         self._questions_noted = set()
         self._hour_keys = HourKeys()
+        #: Set while ratings cannot be stored (a full disk, a lock held too long), cleared by the next
+        #: rating stored: /healthz and the manager screen say why, and recording resumes by itself.
+        self.storage_failure = None
         with _stored("pause state"):
             self._paused = bool(KioskState.read(PAUSED, False))
 
@@ -161,7 +183,7 @@ class Recorder:
                 raise StaleQuestionError(
                     f"question version {question_version} is no longer shown (now {question.version})"
                 )
-        with self._lock, _stored("rating"):
+        with self._lock, self._storing("rating"):
             now, monotonic, trusted, boot_id = self._moment()
             with immediate_transaction() as connection:
                 last = Rating.last_press()
@@ -203,7 +225,7 @@ class Recorder:
         if offered is None:
             raise ValidationError("reason is not one of the offered reasons")
         comment = clean_comment(comment)
-        with self._lock, _stored("follow-up"):
+        with self._lock, self._storing("follow-up"):
             now, monotonic, trusted, boot_id = self._moment()
             with database.atomic("IMMEDIATE"):
                 connection = database.connection()
@@ -229,6 +251,20 @@ class Recorder:
                     add_followup(connection, self._hour_keys.of(moment, self.content.opening_hours.zone), rating,
                                  offered.key, offered.group)
         return row.id
+
+    @contextmanager
+    def _storing(self, what):
+        """:func:`_stored`, noting a failure in :attr:`storage_failure` and clearing it on success."""
+        try:
+            with _stored(what):
+                yield
+        except StorageError as error:
+            failure = self.storage_failure
+            self.storage_failure = StorageFailure(failure.since if failure else self.clock.now(),
+                                                  storage_reason(error.__cause__ or error),
+                                                  (failure.refused if failure else 0) + 1)
+            raise
+        self.storage_failure = None
 
     def _moment(self):
         """One reading of every clock, taken inside the write lock."""
