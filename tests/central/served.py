@@ -89,6 +89,10 @@ class ServedCentral:
 
     def start(self):
         """Start it and wait until a worker answers; return self."""
+        return self.launch().wait_ready()
+
+    def launch(self):
+        """Start it without waiting (several centrals boot side by side); return self."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "kiosk", "central", "serve", "--port", str(self.port),
@@ -96,6 +100,9 @@ class ServedCentral:
                 env=self.database.env(**self.settings), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: the master and every worker it forks
             )
+        return self
+
+    def wait_ready(self):
         wait_for(lambda: answers(f"{self.url}/api/v1/openapi.json"), 60, "central did not start", self.process,
                  self.log)
         return self
