@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from kiosk.db import database
 from kiosk.models import Boot, Outbox, QuestionText
+from kiosk.seq_shift import SeqShift
 
 from .common.version import software_version
 from .defaults import LANGUAGES
@@ -99,6 +100,10 @@ def build_batch(kiosk_id, clock, limit, content=None, after_position=0, in_fligh
         return None
     first, last = items[0][0], items[-1][0]
     ratings = _wire_rows(RATINGS_SQL, RATING_COLUMNS, first, last)
+    shift = SeqShift.load()
+    if shift.segments:  # restored from a backup: numbered above what central holds (kiosk/seq_shift.py)
+        for row in ratings:
+            row["seq"] = shift.wire(row["seq"])
     followups = _wire_rows(FOLLOWUPS_SQL, FOLLOWUP_COLUMNS, first, last)
     if skip:
         ratings = [r for r in ratings if r["id"] not in skip]

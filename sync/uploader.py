@@ -1,6 +1,7 @@
 """The uploader: ships the kiosk's outbox to central, never blocking recording.
 
-One pass pulls the kiosk's config from central (ETag), sends batches oldest
+One pass pulls the kiosk's config from central (ETag), after a restore asks
+central where the sequence continues (kiosk/seq_shift.py), sends batches oldest
 first until the backlog is empty, reports a heartbeat, checks central's view
 of the sequence and prunes old synced rows. The loop repeats passes every
 ``sync_interval`` seconds with jitter, and backs off exponentially (with
@@ -20,11 +21,12 @@ from dataclasses import dataclass, field, replace
 
 import peewee
 
-from kiosk.db import connection
+from kiosk.db import connection, database
 from kiosk.enrollment import EnrollmentError, load_enrollment
 from kiosk.errors import StorageError
 from kiosk.models import Outbox, Rating, SyncState
 from kiosk.retention import prune_synced
+from kiosk.seq_shift import SeqShift
 
 from .client import CentralClient, CentralError
 from .common.files import exclusive_lock
@@ -77,12 +79,13 @@ def sync_lock(data_dir):
         yield
 
 
-def missing_at_central(sequence, local_highest):
-    """Sequence numbers central lacks (up to 1,000), from its answer."""
+def missing_at_central(sequence, highest):
+    """Sequence numbers central lacks (up to 1,000), from its answer; *highest* is
+    the kiosk's highest in central's numbering (kiosk/seq_shift.py)."""
     missing = []
     for first, last in sequence.get("gaps", []):
         missing.extend(range(first, min(last, first + 1000) + 1))
-    missing.extend(range(sequence.get("highest", 0) + 1, local_highest + 1))
+    missing.extend(range(sequence.get("highest", 0) + 1, highest + 1))
     return missing[:1000]
 
 
@@ -148,6 +151,7 @@ class Uploader:
             # Content can wait; the ratings are what must not.
             self._note_refusal(error)
             log.warning("could not fetch the config from central: %s", error)
+        self._continue_sequence(client)
         run = _Run()
         content = self.content_store.current() if self.content_store else None
         failing = FailingBatch.load()
@@ -270,6 +274,40 @@ class Uploader:
         run.failed(error)
         return frozenset(part.item_ids)
 
+    # -- the sequence after a restore ----------------------------------------------
+    def continue_sequence(self):
+        """Ask central now where the sequence continues after a restore (``hymy restore``
+        does, when central is reachable); the :class:`~kiosk.seq_shift.SeqShift` in force."""
+        client = self._client()
+        try:
+            with sync_lock(self.config.data_dir), connection():
+                return self._continue_sequence(client)
+        finally:
+            client.close()
+
+    def _continue_sequence(self, client):
+        """Before any row recorded after a restore is sent, learn from central's
+        heartbeat answer the highest seq it holds, and place those rows above it.
+        Raises CentralError while central cannot say: then nothing is sent."""
+        shift = SeqShift.load()
+        if shift.known:
+            return shift
+        try:
+            reply = client.heartbeat(self._heartbeat(SyncState.read("gap_error")))
+        except CentralError as error:
+            self._note_refusal(error)
+            raise
+        sequence = reply["sequence"]
+        highest = sequence.get("highest") if isinstance(sequence, dict) else None
+        if not isinstance(highest, int) or isinstance(highest, bool) or highest < 0:
+            raise CentralError("HTTP 200: not central's answer (no highest seq)", 200)
+        shift = shift.learned(highest)
+        with database.atomic():
+            shift.save()
+            SyncState.write(central_sequence=sequence)
+        log.info("after the restore, ratings continue above seq %d, the highest central holds", highest)
+        return shift
+
     # -- reporting -------------------------------------------------------------
     def _note_refusal(self, error):
         """Remember that central refused this kiosk's token (``/healthz`` says so)."""
@@ -312,10 +350,12 @@ class Uploader:
         SyncState.write(central_sequence=sequence)
         if Outbox.pending_count():
             return SyncState.read("gap_error")
+        shift = SeqShift.load()
         local_highest = Rating.select(peewee.fn.MAX(Rating.seq)).scalar() or 0
-        missing = missing_at_central(sequence, local_highest)
-        quarantined = Rating.quarantined_seqs(missing)
-        unexplained = [seq for seq in missing if seq not in quarantined]
+        # In central's numbering; numbers no local row has are ratings a restore lost, not this kiosk's to send.
+        missing = {wire: shift.local(wire) for wire in missing_at_central(sequence, shift.wire(local_highest))}
+        quarantined = Rating.quarantined_seqs([seq for seq in missing.values() if seq is not None])
+        unexplained = [wire for wire, seq in missing.items() if seq is not None and seq not in quarantined]
         gap_error = None
         if unexplained:
             gap_error = f"central lacks {len(unexplained)} rating(s) after a full sync, first seq {unexplained[0]}"

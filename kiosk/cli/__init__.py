@@ -8,6 +8,7 @@ import click
 
 from sync.common.version import software_version
 
+from .backup_commands import backup_command, restore_command
 from .central_commands import central
 from .environment import warn_about_unknown_variables
 from .kiosk_commands import demo_command, kiosk_command
@@ -23,5 +24,6 @@ def main(context):
     warn_about_unknown_variables(central=context.invoked_subcommand == "central")
 
 
-for command in (kiosk_command, demo_command, set_pin_command, enroll_command, sync_command, central):
+for command in (kiosk_command, demo_command, set_pin_command, enroll_command, sync_command, backup_command,
+                restore_command, central):
     main.add_command(command)

@@ -21,6 +21,7 @@ from kiosk.enrollment import EnrollmentError, load_enrollment
 from kiosk.health import sync_health
 from kiosk.identity import kiosk_id
 from kiosk.models import Outbox, Rating, SyncState
+from kiosk.seq_shift import SeqShift
 from sync.client import CentralError
 from sync.common.clock import SystemClock
 from sync.enrollment import enrol
@@ -130,6 +131,7 @@ def _status(side):
             f"last error:      {_when_what(state['last_error_at'], state['last_error'])}",
             f"kiosk sequence:  1..{Rating.select(Rating.seq).order_by(Rating.seq.desc()).scalar() or 0}",
         ]
+        lines += [f"restored:        {line}" for line in SeqShift.load().describe()]  # central's numbers after it
         sequence = state["central_sequence"]
         if sequence:
             gaps = ", ".join(f"{a}-{b}" for a, b in sequence.get("gaps", [])) or "none"
