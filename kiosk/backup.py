@@ -75,7 +75,10 @@ def make_backup(data_dir, database_path, target, now):
         except FileNotFoundError:
             continue
     with tempfile.TemporaryDirectory(prefix=".hymy-backup-", dir=target.parent) as work:
-        copy = online_backup(database_path, Path(work) / DATABASE)
+        try:
+            copy = online_backup(database_path, Path(work) / DATABASE)
+        except sqlite3.DatabaseError as error:
+            raise BackupError(f"the kiosk's database {database_path} cannot be read: {error}") from None
         facts = database_facts(copy)
         digests = {DATABASE: _digest(copy), **{name: _digest_bytes(data) for name, data in files.items()}}
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "kiosk_id": identity,
@@ -89,6 +92,13 @@ def make_backup(data_dir, database_path, target, now):
 def database_facts(path):
     """Schema version, counts and highest seq of the SQLite file *path*, after
     ``PRAGMA integrity_check`` passed; BackupError when it does not."""
+    try:
+        return _facts(path)
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"the database cannot be read: {error}") from None
+
+
+def _facts(path):
     with closing(sqlite3.connect(path)) as db:
         problems = [row[0] for row in db.execute("PRAGMA integrity_check")]
         if problems != ["ok"]:
@@ -177,6 +187,9 @@ class Backup:
         expected = self.manifest["files"][name]
         digest, size, chunks = hashlib.sha256(), 0, []
         try:
+            if self.archive.getinfo(name).file_size != expected.get("size"):
+                # Checked before unpacking: a member that says it is larger than its manifest is not unpacked at all.
+                raise self.damaged(f"{name} does not match its manifest")
             with self.archive.open(name) as member:
                 while chunk := member.read(1024 * 1024):
                     digest.update(chunk)

@@ -69,7 +69,10 @@ def restore_backup(path, data_dir, database_path, now, force=False):
             except BackupError as error:
                 raise backup.damaged(str(error)) from None
             unsynced = _unsynced_rows(database_path, force)
-            highest = _prepare(incoming, now)
+            try:
+                highest = _prepare(incoming, now)
+            except peewee.DatabaseError as error:
+                raise backup.damaged(f"its database cannot be upgraded: {error}") from None
             kept = _keep_current(database_path, data_dir, now)
             _swap(incoming, database_path)
         finally:

@@ -8,6 +8,8 @@ ratings recorded from then on go to central above what it already holds, with
 central reachable at the restore or down until later: every rating once, no
 conflict, no quarantine, no gap.
 """
+import hashlib
+import json
 import os
 import sqlite3
 import stat
@@ -148,10 +150,21 @@ def test_restore_refuses_damaged_foreign_and_unsynced_and_changes_nothing(make_a
         archive.writestr("notes.txt", "not a kiosk")
     text = tmp_path / "notes.txt"
     text.write_text("hello\n")
+    forged = tmp_path / "forged.zip"  # a manifest that matches its members, but no SQLite database among them
+    junk = b"not a database" * 100
+    with zipfile.ZipFile(good) as original, zipfile.ZipFile(forged, "w") as archive:
+        manifest = json.loads(original.read("manifest.json"))
+        manifest["files"]["hymy.sqlite3"] = {"size": len(junk), "sha256": hashlib.sha256(junk).hexdigest()}
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("hymy.sqlite3", junk)
+        archive.writestr("kiosk_id", original.read("kiosk_id"))
     for path, expected in ((damaged, "damaged"), (truncated, "not a Hymy kiosk backup, or damaged"),
+                           (forged, "damaged (the database cannot be read: file is not a database)"),
                            (foreign, "not a Hymy kiosk backup"), (text, "not a Hymy kiosk backup"),
                            (tmp_path / "missing.zip", "no such file")):
         for args in (["backup", "--list", str(path)], ["restore", "--force", str(path)]):
+            if path == forged and "--list" in args:
+                continue  # its checksums hold: only unpacking its database shows what it is
             one_line_failure(cli(args, env), str(path), expected)
             assert data_dir_files(data_dir) == before, (args, expected)
 
