@@ -42,6 +42,7 @@ from .content_store import CENTRAL_CONTENT_FILE
 from .enrollment import ENROLLMENT_FILE
 from .identity import KIOSK_ID_FILE, kiosk_id
 from .migrations import LATEST
+from .seq_shift import STATE_KEY, SeqShift
 
 FORMAT = "hymy-kiosk-backup"
 FORMAT_VERSION = 1
@@ -113,8 +114,13 @@ def _facts(path):
         waiting = "quarantined_at IS NULL" if version >= 3 else "1"
         pending, quarantined = db.execute(
             f"SELECT COUNT(*) FILTER (WHERE {waiting}), COUNT(*) FILTER (WHERE NOT ({waiting})) FROM outbox").fetchone()
+        # Device state came with schema version 4 (read here: the models are bound to the live database).
+        shift = None
+        if version >= 4:
+            shift = db.execute("SELECT value FROM kiosk_state WHERE key = ?", (STATE_KEY,)).fetchone()
     return {"schema_version": version, "highest_seq": highest,
-            "counts": {"ratings": ratings, "followups": followups, "pending": pending, "quarantined": quarantined}}
+            "counts": {"ratings": ratings, "followups": followups, "pending": pending, "quarantined": quarantined},
+            "sequence_waiting": shift is not None and not SeqShift.parse(json.loads(shift[0])).known}
 
 
 def _central(enrollment):

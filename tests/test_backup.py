@@ -245,6 +245,8 @@ def test_after_a_restore_new_ratings_go_to_central_above_what_it_holds(make_worl
     world.record(4)  # from minute one, whether central answers yet or not
     if not central_up:
         assert "wait until central says" in world.status_lines()
+        early = world.kiosk_cli("backup", str(tmp_path / "early.zip"))
+        assert "make another backup after the next sync" in early.output
         world.restart_central()
     world.sync_until_empty()
     assert "seq 8 is central's 14" in world.status_lines()

@@ -45,6 +45,10 @@ def describe(manifest):
         f"not yet synced:  {counts['pending']} pending, {counts['quarantined']} quarantined",
         f"central:         {where}",
         f"manager PIN:     {'set' if manifest['pin_set'] else 'not set'}",
+        *([] if not manifest.get("sequence_waiting") else [
+            "note:            made after a restore, before central said where the sequence continues: "
+            "make another backup after the next sync (restored once the kiosk has synced, this one's newest "
+            "ratings would be set aside as conflicts)"]),
     ]
 
 
