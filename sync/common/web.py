@@ -19,6 +19,8 @@ from werkzeug.wsgi import get_input_stream
 log = logging.getLogger(__name__)
 
 NOT_JSON = "send the body as application/json"
+#: A refused body is read to its end, so the 413 reaches the client through a proxy, up to this size.
+DRAIN_AT_MOST = 32 * 1024 * 1024
 
 
 def too_large(limit):
@@ -38,11 +40,27 @@ def _raw_body(limit):
     """
     length = request.content_length
     if length is not None and length > limit:
+        if length <= DRAIN_AT_MOST:
+            _drain(get_input_stream(request.environ))  # nothing read yet: exactly the body
         raise RequestEntityTooLarge(too_large(limit))
     raw = get_input_stream(request.environ, max_content_length=limit + 1).read()
     if len(raw) > limit:
+        if "wsgi.input_terminated" in request.environ:  # chunked: the server ends the stream with the body
+            _drain(request.environ["wsgi.input"])
         raise RequestEntityTooLarge(too_large(limit))
     return raw
+
+
+def _drain(stream):
+    """Read the rest of a refused body (up to DRAIN_AT_MOST) and drop it.
+
+    A server that answers before the body has all arrived closes the connection on unread bytes,
+    which resets it: a reverse proxy still sending the body (nginx, Caddy) then loses the answer,
+    and its client gets a 502 instead of the 413.
+    """
+    left = DRAIN_AT_MOST
+    while left > 0 and (chunk := stream.read(min(left, 64 * 1024))):
+        left -= len(chunk)
 
 
 def _gunzip(raw, limit):
