@@ -8,6 +8,7 @@ callbacks, the uploader) wrap their work in ``database.connection_context()``.
 """
 import logging
 import os
+import sqlite3
 
 import peewee
 
@@ -35,7 +36,10 @@ def open_database(path, busy_timeout_ms=5000):
     transaction: an upgrade that goes wrong leaves the old file and a copy.
     """
     make_private_dir(path.parent)
-    version = stored_version(path)
+    try:
+        version = stored_version(path)
+    except sqlite3.DatabaseError as error:  # not a database, or damaged: as peewee would say it
+        raise peewee.DatabaseError(str(error)) from error
     if version is not None and version > LATEST:
         raise newer_error(path, version)
     if version is not None and 0 < version < LATEST:
