@@ -194,11 +194,11 @@ def sync_command(config_path, loop, status, requeue, item_id):
         from .serve import configure_logging
 
         configure_logging(side.config)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # before anything is said: a stop may follow at once
         if _not_enrolled(side):
             click.echo(f"hymy: not enrolled yet: run hymy enroll URL TOKEN (from hymy central add-kiosk); "
                        f"checking again every {side.config.sync_interval:g} s", err=True)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
             uploader.loop(stop)
         except KeyboardInterrupt:
