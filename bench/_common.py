@@ -219,16 +219,18 @@ def central_env(workdir, database_url=None, **settings):
     return env
 
 
-def start_central(workdir, database_url=None, port=None, **settings):
+def start_central(workdir, database_url=None, port=None, hymy=None, **settings):
     """Start ``hymy central serve`` (gunicorn) on a free loopback port.
 
     *settings* are central config keys (``workers=4``), passed the way an
     installer would set them. Central has no ``/healthz``; its OpenAPI document
-    answers without a token once a worker is up.
+    answers without a token once a worker is up. *hymy* is the command that
+    stands for ``hymy`` (default :func:`hymy_command`): a bench may run the
+    same CLI through a wrapper that changes one thing before the app is built.
     """
     port = port or free_port()
     Path(workdir).mkdir(parents=True, exist_ok=True)
-    command = hymy_command() + ["central", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = list(hymy or hymy_command()) + ["central", "serve", "--host", "127.0.0.1", "--port", str(port)]
     server = ServerProcess(command, port, workdir, central_env(workdir, database_url, **settings),
                            ready_path="/api/v1/openapi.json")
     # The first worker to boot answers the check; the others still run central's
