@@ -359,9 +359,11 @@ def empty_figures():
     return Figures(Counts(), Counts(), target, min_responses)
 
 
-def total_figures(scope, period, now):
-    """The whole scope's figures (every site of it summed) with the previous period."""
-    by_site = figures_by("site", scope, period, now)
+def total_figures(scope, period, now, by_site=None):
+    """The whole scope's figures (every site of it summed) with the previous period; *by_site*, when
+    the caller already has :func:`figures_by` per site for the same scope and period, is summed as is."""
+    if by_site is None:
+        by_site = figures_by("site", scope, period, now)
     target, min_responses = brand_settings()
     return Figures(Counts.total(f.counts for f in by_site.values()),
                    Counts.total(f.previous for f in by_site.values()), target, min_responses)

@@ -81,11 +81,10 @@ class Tally:
     def _slot(self, occurred_at, zone):
         """``(UTC hour, local day)`` of *occurred_at*, worked out once per quarter hour: a batch's rows
         crowd into a few hours, and converting each row's time into its zone costs more than the rest."""
-        hour = hour_start(occurred_at)
-        key = (zone, hour, occurred_at.minute // 15)
+        key = (zone, int(occurred_at.timestamp()) // 900)  # the quarter hour, found without a new datetime
         slot = self._slots.get(key)
         if slot is None:
-            slot = self._slots[key] = (hour, occurred_at.astimezone(zone).date())
+            slot = self._slots[key] = (hour_start(occurred_at), occurred_at.astimezone(zone).date())
         return slot
 
     def _add(self, kiosk_id, occurred_at, zone, column):

@@ -339,7 +339,8 @@ def test_providers_stand_against_the_target_by_site_and_by_service(central, netw
         word = "on target" if mine >= 70 else "below target"
         assert word in shown[provider]["against-target"] and f"{mine - 70:+d}" in shown[provider]["against-target"]
     matrix = re.search(r'<table class="data matrix" id="provider-sites">(.*?)</table>', page.text, re.S).group(1)
-    kamppi_cell = re.search(r'<tr data-matrix-provider="Palvelu Oy">.*?data-site="Kamppi">(.*?)</td>', matrix, re.S).group(1)
+    kamppi_cell = re.search(r'<tr data-matrix-provider="Palvelu Oy">.*?data-site="Kamppi">(.*?)</td>', matrix,
+                            re.S).group(1)
     mine = shown_percent(sum(r >= 3 for r in SENT["Kamppi"]["today"]), len(SENT["Kamppi"]["today"]))
     assert f"{mine} %" in kamppi_cell and f"({len(SENT['Kamppi']['today'])})" in kamppi_cell
     by_service = re.search(r'id="provider-services">(.*?)</table>', page.text, re.S).group(1)

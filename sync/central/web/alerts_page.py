@@ -25,8 +25,8 @@ def _logged_in():
     """Every alert page needs a login."""
 
 
-def visible_episodes():
-    """The newest :data:`SHOWN` episodes this user may see, open ones first.
+def visible_episodes(open_only=False):
+    """The newest :data:`SHOWN` episodes this user may see, open ones first (only those with *open_only*).
 
     Filtered in Python (what an episode counts is in its detail), read a page at
     a time until enough are found, so other sites' episodes never crowd out a
@@ -35,6 +35,8 @@ def visible_episodes():
     allowed = visible_site_ids()
     query = (Alert.select(Alert, AlertRule).join(AlertRule)
              .order_by(Alert.ended_at.is_null(False), Alert.started_at.desc(), Alert.id.desc()))
+    if open_only:
+        query = query.where(Alert.ended_at.is_null())
     shown, offset = [], 0
     while len(shown) < SHOWN:
         page = list(query.limit(READ_AT_ONCE).offset(offset))

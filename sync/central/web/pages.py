@@ -161,8 +161,8 @@ def overview():
     kiosk_counts = _kiosk_counts(args.scope)
     empty = reports.empty_figures()
     rows = _sorted([(site, by_site.get(site.id, empty)) for site in sites], args)
-    total = reports.total_figures(args.scope, args.period, now)
-    open_alerts = [episode for episode in visible_episodes() if episode.ended_at is None]
+    total = reports.total_figures(args.scope, args.period, now, by_site=by_site)
+    open_alerts = visible_episodes(open_only=True)
     return _page("overview.html", gettext("Overview"), args, rows=rows, total=total, kiosk_counts=kiosk_counts,
                  below=sum(1 for _, f in rows if f.below_target), open_alerts=open_alerts)
 
