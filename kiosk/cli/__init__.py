@@ -10,6 +10,7 @@ from sync.common.version import software_version
 
 from .backup_commands import backup_command, restore_command
 from .central_commands import central
+from .doctor import doctor_command
 from .environment import warn_about_unknown_variables
 from .kiosk_commands import demo_command, kiosk_command
 from .pin_commands import set_pin_command
@@ -25,5 +26,5 @@ def main(context):
 
 
 for command in (kiosk_command, demo_command, set_pin_command, enroll_command, sync_command, backup_command,
-                restore_command, central):
+                restore_command, doctor_command, central):
     main.add_command(command)
