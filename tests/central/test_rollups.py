@@ -3,9 +3,12 @@
 Generated ingest through real HTTP: two sites in two zones (Helsinki, and St
 John's at -3:30, a half-hour zone) across both of their DST change days,
 filtered presses, closed hours, untrusted clocks that central corrects or
-cannot, follow-ups arriving after their ratings, whole batches sent twice, and
-re-sent rows whose content changed (conflicts, which must add nothing). The
-oracle is plain Python over the stored rows, not the SQL the rollups use.
+cannot, clocks whose trusted moment arrives only in a later batch than their
+rows (late clock decisions), follow-ups arriving after their ratings, whole
+batches sent twice, and re-sent rows whose content changed (conflicts, which
+must add nothing). The oracle is plain Python over the stored rows, not the
+SQL the rollups use. One network per backend serves every test of the module;
+the one test that changes it (a site's zone) puts it back.
 """
 import random
 import uuid
@@ -26,21 +29,28 @@ from sync.central.models import (
     RollupHourReason,
     central_db,
 )
+from sync.common.clock import FakeClock
 from sync.defaults import DEFAULT_REASONS
 from sync.protocol import format_time
 
 from .batches import batch, followup_row, rating_row
+from .conftest import RECEIVE_TIME
+from .network import hour_specs, open_at, start_central
 
 HELSINKI, ST_JOHNS = ZoneInfo("Europe/Helsinki"), ZoneInfo("America/St_Johns")
 START = datetime(2026, 3, 5, tzinfo=timezone.utc)  # St John's changes on 8 March, Helsinki on 29 March
 DAYS = 27
 FACES = ("very_unhappy", "unhappy", "happy", "very_happy")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+HOURS = {"Kamppi": (HELSINKI, {**{d: "08:00-20:00" for d in _WEEKDAYS}, "sat": "10:00-16:00"}),
+         "St Johns": (ST_JOHNS, {d: "07:30-21:30" for d in (*_WEEKDAYS, "sat", "sun")})}
+#: A boot's monotonic clock in the late-decision rows: readings this far above the generator's main boot.
+LATE_BOOT_BASE = 12345.0
 
 
 def _organisation(central):
-    weekdays = ("mon", "tue", "wed", "thu", "fri")
-    central.add_site("Kamppi", "Europe/Helsinki", hours=[f"{d}=08:00-20:00" for d in weekdays] + ["sat=10:00-16:00"])
-    central.add_site("St Johns", "America/St_Johns", hours=[f"{d}=07:30-21:30" for d in (*weekdays, "sat", "sun")])
+    for name, (zone, hours) in HOURS.items():
+        central.add_site(name, zone.key, hours=hour_specs(hours))
     kiosks = {}
     for name, site, service, provider in (("kamppi-1", "Kamppi", "checkout", "Palvelu Oy"),
                                           ("kamppi-2", "Kamppi", "returns", None),
@@ -56,14 +66,20 @@ def _send(central, token, document, at):
     return response.json()
 
 
+def _late_monotonic(moment):
+    return (moment - START).total_seconds() + LATE_BOOT_BASE
+
+
 def _generate(central, kiosks, rng):
-    """Ingest a month of generated traffic; return how many conflicts were sent."""
-    sent_conflicts = 0
+    """Ingest a month of generated traffic; return how many conflicts were sent, and the real moment and site
+    of each row of a boot whose trusted moment the kiosk declared only in a later batch."""
+    sent_conflicts, late = 0, {}
+    sites = central.query(lambda m: {k.device_id: k.site.name for k in m.Device.select()})
     for token, device_id in kiosks.values():
-        seq, earlier = 0, []
+        seq, earlier, vouch = 0, [], []
         moment = START + timedelta(minutes=rng.randrange(60))
         while moment < START + timedelta(days=DAYS):
-            rows = []
+            rows, late_boot = [], f"late-{device_id[:8]}-{seq + 1}"
             for _ in range(rng.randrange(5, 25)):
                 moment += timedelta(minutes=rng.randrange(5, 240))
                 seq += 1
@@ -78,10 +94,17 @@ def _generate(central, kiosks, rng):
                     fields.update(filtered="unverified", clock_trusted=False, boot_id="lost-boot")
                 elif kind < 0.3:
                     fields["filtered"] = "closed"
-                rows.append(rating_row(seq, recorded_at=moment, monotonic=(moment - START).total_seconds(),
+                elif kind < 0.36:  # a boot whose clock was set later: this batch does not vouch for it, the next does
+                    fields.update(filtered="unverified", clock_trusted=False, boot_id=late_boot,
+                                  recorded_at=format_time(moment - timedelta(days=3)))
+                monotonic = _late_monotonic(moment) if fields.get("boot_id") == late_boot else \
+                    (moment - START).total_seconds()
+                rows.append(rating_row(seq, recorded_at=moment, monotonic=monotonic,
                                        **{k: v for k, v in fields.items() if k != "recorded_at"}))
                 if "recorded_at" in fields:
                     rows[-1]["recorded_at"] = fields["recorded_at"]
+                if fields.get("boot_id") == late_boot:
+                    late[rows[-1]["id"]] = (moment, sites[device_id])
             sent_at = moment + timedelta(minutes=rng.randrange(1, 90))
             followups = []
             for rating in rows + earlier:
@@ -92,7 +115,11 @@ def _generate(central, kiosks, rng):
                     rating["_followed"] = True
             clean = [{k: v for k, v in row.items() if k != "_followed"} for row in rows]
             document = batch(device_id, clean, followups, sent_at=sent_at,
-                             monotonic=(sent_at - START).total_seconds())
+                             monotonic=(sent_at - START).total_seconds(), boots=vouch)
+            # The late boot's clock was set when this batch went: only the next batch says so.
+            vouch = [{"boot_id": late_boot, "trusted_wall": format_time(sent_at),
+                      "trusted_monotonic": _late_monotonic(sent_at)}] if any(
+                row["boot_id"] == late_boot for row in clean) else []
             _send(central, token, document, sent_at)
             if rng.random() < 0.2:  # the answer was lost: the whole batch again
                 _send(central, token, dict(document, batch_id=str(uuid.uuid4())), sent_at + timedelta(minutes=1))
@@ -102,7 +129,11 @@ def _generate(central, kiosks, rng):
                 _send(central, token, again, sent_at + timedelta(minutes=2))
                 sent_conflicts += 1
             earlier = rows[-5:]  # some of these get their follow-up in the next batch
-    return sent_conflicts
+        if vouch:  # the last batch's late boot: vouched for in a batch of its own
+            _send(central, token, batch(device_id, sent_at=moment + timedelta(hours=3), boots=vouch,
+                                        monotonic=(moment + timedelta(hours=3) - START).total_seconds()),
+                  moment + timedelta(hours=3))
+    return sent_conflicts, late
 
 
 def _oracle(central):
@@ -157,12 +188,29 @@ def _same(held, expected):
     assert {k: v for k, v in held.items() if v} == {k: +v for k, v in expected.items() if +v}
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def network(request, tmp_path_factory):
+    """The generated month on one backend, built once for the module: ``(central, late rows)``."""
+    central = start_central(request, tmp_path_factory, FakeClock(RECEIVE_TIME))
+    try:
+        kiosks = _organisation(central)
+        conflicts, late = _generate(central, kiosks, random.Random(20261124))
+        assert conflicts and central.count("Conflict") >= conflicts
+        assert len(late) > 20
+        yield central, late
+    finally:
+        central.close()
+
+
 @pytest.fixture
-def generated(central):
-    kiosks = _organisation(central)
-    conflicts = _generate(central, kiosks, random.Random(20261124))
-    assert conflicts and central.count("Conflict") >= conflicts
-    return central
+def generated(network):
+    return network[0]
+
+
+def _auditor(central, name):
+    """A logged-in admin of its own (the network outlives a test, so each test names its user)."""
+    password, _ = central.add_user(name, "admin")
+    return central.log_in(name, password)
 
 
 def test_rollups_equal_a_recomputation_from_the_raw_rows(generated):
@@ -191,17 +239,25 @@ def test_rebuilding_from_the_raw_rows_gives_the_same_rollups(generated):
 
 
 def test_a_zone_change_recounts_the_sites_days(generated):
-    def move(models):
-        with central_db.atomic():
-            models.Site.update(timezone="Asia/Kolkata").where(models.Site.name == "Kamppi").execute()
-            kiosk_ids = [k.id for k in Device.select().join(models.Site).where(models.Site.name == "Kamppi")]
-            rollups.rebuild_days(kiosk_ids)
+    def move(zone):
+        def to(models):
+            with central_db.atomic():
+                models.Site.update(timezone=zone).where(models.Site.name == "Kamppi").execute()
+                kiosk_ids = [k.id for k in Device.select().join(models.Site).where(models.Site.name == "Kamppi")]
+                rollups.rebuild_days(kiosk_ids)
 
-    generated.query(move)
-    _, days, _, day_reasons, _, _ = _oracle(generated)
-    _, held_days, _, held_day_reasons = _held(generated)
-    _same(held_days, days)
-    _same(held_day_reasons, day_reasons)
+        return to
+
+    before = _held(generated)
+    generated.query(move("Asia/Kolkata"))
+    try:
+        _, days, _, day_reasons, _, _ = _oracle(generated)
+        _, held_days, _, held_day_reasons = _held(generated)
+        _same(held_days, days)
+        _same(held_day_reasons, day_reasons)
+    finally:  # the other tests of the module read Helsinki's days
+        generated.query(move("Europe/Helsinki"))
+    assert _held(generated) == before
 
 
 def _site_counts_by_hand(ratings, zones, kiosk_ids, first, last):
@@ -256,8 +312,7 @@ def test_every_day_on_each_sites_page_equals_the_raw_rows(generated):
     from .test_web_pages import rows_of
 
     _, _, _, _, ratings, zones = _oracle(generated)
-    password, _ = generated.add_user("auditor", "admin")
-    browser = generated.log_in("auditor", password)
+    browser = _auditor(generated, "auditor-days")
     first, last = START.date(), (START + timedelta(days=DAYS)).date()
     sites = generated.query(lambda m: {s.name: (s.id, {k.id for k in s.kiosks}) for s in m.Site.select()})
     overview = rows_of(browser.get(f"/overview?from={first}&to={last}").text, "site")
@@ -284,8 +339,7 @@ def test_services_providers_and_drivers_equal_the_raw_rows(generated):
     from .test_web_pages import rows_of
 
     _, _, _, _, ratings, zones = _oracle(generated)
-    password, _ = generated.add_user("auditor", "admin")
-    browser = generated.log_in("auditor", password)
+    browser = _auditor(generated, "auditor-portfolio")
     first, last = START.date(), (START + timedelta(days=DAYS)).date()
     kiosks = generated.query(lambda m: {k.id: (k.service.name, k.provider.name if k.provider else None)
                                         for k in m.Device.select()})
@@ -309,3 +363,21 @@ def test_services_providers_and_drivers_equal_the_raw_rows(generated):
         row = table[table.index(f'data-reason="{reason}"'):]
         row = row[:row.index("</tr>")]
         assert f">{count}<" in row and f"{share} %" in row, (reason, count, share)
+
+
+def test_rows_sent_before_their_boots_clock_was_vouched_for_are_decided_when_it_is(network):
+    """A kiosk's rows of a boot whose clock was set only later reach central before the batch that declares
+    that boot's trusted (wall, monotonic) pair. From then on central knows their real time, so they are placed
+    at it and counted or ``closed`` by the site's hours, like rows whose pair came with them; the rollups
+    follow (test_rollups_equal_a_recomputation_from_the_raw_rows checks them against these rows)."""
+    central, late = network
+    held = central.query(lambda m: {r.id: (r.occurred_at, r.time_basis, r.filtered)
+                                    for r in m.Rating.select().where(m.Rating.id.in_(list(late)))})
+    expected = {}
+    for row_id, (moment, site) in late.items():
+        zone, hours = HOURS[site]
+        expected[row_id] = (moment, "corrected", None if open_at(hours, zone, moment) else "closed")
+    undecided = {row_id: held[row_id] for row_id in late if held[row_id] != expected[row_id]}
+    example = next(iter(undecided), None)
+    assert not undecided, (f"{len(undecided)} of {len(late)} rows stay as first stored after their boot's pair "
+                           f"arrived; e.g. held {held.get(example)}, expected {expected.get(example)}")
