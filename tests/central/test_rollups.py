@@ -35,7 +35,7 @@ from sync.protocol import format_time
 
 from .batches import batch, followup_row, rating_row
 from .conftest import RECEIVE_TIME
-from .network import hour_specs, open_at, start_central
+from .network import hour_specs, start_central
 
 HELSINKI, ST_JOHNS = ZoneInfo("Europe/Helsinki"), ZoneInfo("America/St_Johns")
 START = datetime(2026, 3, 5, tzinfo=timezone.utc)  # St John's changes on 8 March, Helsinki on 29 March
