@@ -77,8 +77,14 @@ def post_followup(rating_id):
 
 @bp.get("/api/state")
 def state():
-    """Whether a manager has paused the kiosk: open screens ask now and then, and show it."""
-    return jsonify(paused=current_parts().recorder.paused)
+    """Whether a manager has paused the kiosk (open screens ask now and then, and show it), whether the
+    site is open now, and how the touchscreen is turned (``hymy display`` asks: the screen is off while closed)."""
+    kiosk = current_parts()
+    hours = kiosk.recorder.content.opening_hours
+    # Until the clock is trusted the time of day is unknown: the screen stays on rather than go dark by mistake.
+    is_open = hours.always_open or not kiosk.clock.trusted() or hours.is_open(kiosk.clock.now())
+    display = {"rotation": kiosk.config.display_rotation, "output": kiosk.config.display_output}
+    return jsonify(paused=kiosk.recorder.paused, open=is_open, display=display)
 
 
 @bp.get("/healthz")

@@ -62,6 +62,12 @@ def _languages(key, value):
     return value
 
 
+def _rotation(key, value):
+    if isinstance(value, bool) or value not in (0, 90, 180, 270):
+        raise ConfigError(f"{key}: expected 0, 90, 180 or 270 (degrees), got {value!r}")
+    return value
+
+
 #: key -> (default, validator). The order here is the order in README.
 SCHEMA = {
     "data_dir": (None, text),
@@ -106,6 +112,10 @@ SCHEMA = {
     "log_level": ("info", choice(("debug", "info", "warning", "error"))),
     # Unset: stderr only (the journal under systemd). A path: also there, rotated at 10 MB, 5 kept.
     "log_file": (None, text),
+    # The touchscreen, turned by `hymy display` in the desktop session: degrees, and the output
+    # wlr-randr names (None: the first it lists).
+    "display_rotation": (0, _rotation),
+    "display_output": (None, text),
 }
 
 
@@ -154,6 +164,8 @@ class KioskConfig:
     opening_hours: OpeningHours
     log_level: str
     log_file: str | None
+    display_rotation: int
+    display_output: str | None
     source: str  # where the values came from, for messages and `doctor`
 
     @property

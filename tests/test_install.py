@@ -102,6 +102,21 @@ def test_installed_command_reports_its_version(installed, wheel):
     assert version in output
 
 
+def test_the_installed_hymy_installs_its_own_wheel_with_the_units_it_carries(installed, wheel, tmp_path):
+    env = clean_environment()
+    where = run([str(installed / "bin" / "python"), "-c", "from kiosk.cli.units import unit_dir; print(unit_dir())"],
+                timeout=30, cwd=tmp_path, env=env)
+    units = Path(where.strip())
+    assert units.is_relative_to(installed), f"the units come from {units}"
+    def texts(directory):
+        return {path.name: path.read_text() for path in directory.iterdir()}
+
+    assert texts(units) == texts(ROOT / "systemd")
+    planned = run([str(installed / "bin" / "hymy"), "install", "--central", "--dry-run"], timeout=60, cwd=tmp_path,
+                  env=env)
+    assert f"virtual environment /opt/hymy: hymy[central] from {wheel}" in planned
+
+
 @pytest.fixture
 def installed_kiosk(installed, tmp_path):
     """``hymy kiosk`` from the fresh install, run from a directory outside the source tree."""

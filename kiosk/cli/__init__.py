@@ -10,21 +10,25 @@ from sync.common.version import software_version
 
 from .backup_commands import backup_command, restore_command
 from .central_commands import central
+from .display import display_command, wait_ready_command
 from .doctor import doctor_command
 from .environment import warn_about_unknown_variables
+from .install import install_command
 from .kiosk_commands import demo_command, kiosk_command
 from .pin_commands import set_pin_command
+from .privileges import Group, run_as_data_dir_owner
 from .sync_commands import enroll_command, sync_command
 
 
-@click.group()
+@click.group(cls=Group)
 @click.version_option(software_version(), prog_name="hymy")
 @click.pass_context
 def main(context):
     """Hymy survey kiosk and edge feedback collector."""
     warn_about_unknown_variables(central=context.invoked_subcommand == "central")
+    run_as_data_dir_owner(context)
 
 
 for command in (kiosk_command, demo_command, set_pin_command, enroll_command, sync_command, backup_command,
-                restore_command, doctor_command, central):
+                restore_command, doctor_command, install_command, wait_ready_command, display_command, central):
     main.add_command(command)

@@ -3,6 +3,7 @@
 // selecting text. (screen.css sets touch-action and user-select as well.)
 
 export function lockDown(doc = document) {
+  hidePointerOnTheKiosksOwnScreen(doc);
   const stop = (event) => event.preventDefault();
   doc.addEventListener("contextmenu", stop);
   doc.addEventListener("dragstart", stop);
@@ -14,4 +15,13 @@ export function lockDown(doc = document) {
     // Browser zoom shortcuts, for a kiosk with a keyboard attached.
     if ((event.ctrlKey || event.metaKey) && ["+", "-", "=", "0"].includes(event.key)) event.preventDefault();
   });
+}
+
+// The kiosk's own browser opens /?kiosk (systemd/hymy-browser.service): no mouse
+// pointer on its touchscreen. The tab remembers it, since the page drops the query
+// when it goes back to the question; any other browser keeps its pointer.
+function hidePointerOnTheKiosksOwnScreen(doc) {
+  const storage = doc.defaultView.sessionStorage;
+  if (new URLSearchParams(doc.location.search).has("kiosk")) storage.setItem("hymy.kiosk", "1");
+  if (storage.getItem("hymy.kiosk")) doc.documentElement.classList.add("kiosk-screen");
 }

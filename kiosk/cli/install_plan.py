@@ -1,0 +1,103 @@
+"""What ``hymy install --kiosk`` and ``--central`` put where: the steps, in order, with their paths.
+
+The paths are the ones the units in ``systemd/`` name, so the units need no
+other edit than the browser's path. The kiosk's screen runs in the desktop
+user's session: its units go to ``/etc/systemd/user`` (root's to change) and
+are enabled for that user alone, by links in the user's own
+``~/.config/systemd/user``, with an autostart entry that starts the session
+target (see ``systemd/hymy-session.target`` for why).
+"""
+import os
+
+from .errors import CommandError
+from .install_files import CENTRAL_CONFIG, CENTRAL_ENVIRONMENT, KIOSK_CONFIG
+from .install_steps import Directory, EnabledUnit, File, Group, Restarted, Symlink, User
+from .install_venv import Venv
+from .units import CENTRAL_UNITS, SCREEN_UNITS, SESSION_ENTRY, unit_text
+
+VENV = "/opt/hymy"
+HYMY = f"{VENV}/bin/hymy"
+CONFIG_DIR = "/etc/hymy"
+SYSTEM_UNITS = "/etc/systemd/system"
+USER_UNITS = "/etc/systemd/user"
+#: Debian names the package chromium; Raspberry Pi OS has called it chromium-browser.
+BROWSERS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+#: The user units the desktop session starts (hymy-session.target is started, not enabled).
+SESSION_WANTS = ("hymy-browser.service", "hymy-display.service")
+
+
+def kiosk_steps(system, source, desktop):
+    """The kiosk, its service user in ``gpio``, and the screen in the session of *desktop* (an Account)."""
+    browser = browser_path(system)
+    venv = Venv(VENV, source, ("pi",))
+    unit = File(f"{SYSTEM_UNITS}/hymy-kiosk.service", unit_text("hymy-kiosk.service", HYMY))
+    return [
+        Group("gpio"),
+        User("hymy", "/var/lib/hymy", "Hymy kiosk", ("gpio",)),
+        venv,
+        Directory(CONFIG_DIR, "root", "root"),
+        Directory("/var/lib/hymy", "hymy", "hymy", 0o750),
+        File(f"{CONFIG_DIR}/kiosk.toml", KIOSK_CONFIG, "root", "hymy", 0o640, keep=True),
+        Directory(SYSTEM_UNITS, "root", "root"),
+        unit,
+        EnabledUnit("hymy-kiosk.service"),
+        *screen_steps(system, desktop, browser),
+        Restarted(("hymy-kiosk.service",), [venv, unit]),
+    ]
+
+
+def screen_steps(system, desktop, browser):
+    """The browser and display user units, enabled for *desktop*, and its session's autostart entry."""
+    group = system.group_name(desktop.gid) or str(desktop.gid)
+    config = f"{desktop.home}/.config"
+    user_units = f"{config}/systemd/user"
+    wants = f"{user_units}/graphical-session.target.wants"
+    steps = [Directory(USER_UNITS, "root", "root")]
+    steps += [File(f"{USER_UNITS}/{name}", unit_text(name, HYMY, browser)) for name in SCREEN_UNITS]
+    # The user's own directories: created theirs, an existing one keeps its mode.
+    steps += [Directory(path, desktop.name, group, None)
+              for path in (config, f"{config}/systemd", user_units, wants, f"{config}/autostart")]
+    steps += [Symlink(f"{wants}/{name}", f"{USER_UNITS}/{name}", desktop.name, group) for name in SESSION_WANTS]
+    steps.append(File(f"{config}/autostart/{SESSION_ENTRY}", unit_text(SESSION_ENTRY), desktop.name, group))
+    return steps
+
+
+def central_steps(system, source):
+    """Central's server, worker and daily prune, with their service user."""
+    venv = Venv(VENV, source, ("central",))
+    units = [File(f"{SYSTEM_UNITS}/{name}", unit_text(name, HYMY)) for name in CENTRAL_UNITS]
+    private = ("root", "hymy-central", 0o640)
+    return [
+        User("hymy-central", "/var/lib/hymy-central", "Hymy central"),
+        venv,
+        Directory(CONFIG_DIR, "root", "root"),
+        Directory("/var/lib/hymy-central", "hymy-central", "hymy-central", 0o750),
+        File(f"{CONFIG_DIR}/central.toml", CENTRAL_CONFIG, *private, keep=True),
+        File(f"{CONFIG_DIR}/central.env", CENTRAL_ENVIRONMENT, *private, keep=True),
+        Directory(SYSTEM_UNITS, "root", "root"),
+        *units,
+        *(EnabledUnit(name) for name in ("hymy-central.service", "hymy-central-worker.service",
+                                         "hymy-central-prune.timer")),
+        Restarted(("hymy-central.service", "hymy-central-worker.service"), [venv, *units]),
+    ]
+
+
+def desktop_account(system, name=None):
+    """The account whose desktop session shows the screen: *name*, else the one with UID 1000."""
+    account = system.account(name) if name else system.account(uid=1000)
+    if account is None:
+        raise CommandError(f"--desktop-user {name}: no such user on this system" if name else
+                           "no user with UID 1000 to show the screen: name the user who logs in to the desktop "
+                           "with --desktop-user NAME", exit_code=2)
+    if not system.path(account.home).is_dir():
+        raise CommandError(f"desktop user {account.name}: its home {account.home} does not exist", exit_code=2)
+    return account
+
+
+def browser_path(system):
+    """The Chromium the screen runs, as a path on the installed system."""
+    for path in BROWSERS:
+        if os.access(system.path(path), os.X_OK):
+            return path
+    raise CommandError(f"no Chromium on this system ({' or '.join(BROWSERS)}): install it first "
+                       "(sudo apt install chromium; chromium-browser on older Raspberry Pi OS)")
