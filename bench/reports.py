@@ -193,8 +193,8 @@ def overview(period, now):
         kiosk_counts = pages._kiosk_counts(scope)
         empty = reports.empty_figures()
         rows = pages._sorted([(site, by_site.get(site.id, empty)) for site in sites], args)
-        total = reports.total_figures(scope, period, now)
-        open_alerts = [episode for episode in visible_episodes() if episode.ended_at is None]
+        total = reports.total_figures(scope, period, now, by_site=by_site)
+        open_alerts = visible_episodes(open_only=True)
         below = sum(1 for _, f in rows if f.below_target)
         target, choices = reports.brand_settings()[0], pages._choices()  # what _page adds for the frame
     return rows, total, kiosk_counts, below, open_alerts, target, choices
@@ -204,7 +204,7 @@ def open_alerts():
     """The overview's open alert episodes alone, as an admin's request reads them."""
     with PAGE_CONTEXT_APP.app_context():
         g.visible_site_ids = None
-        return [episode for episode in visible_episodes() if episode.ended_at is None]
+        return visible_episodes(open_only=True)
 
 
 def timed(action, runs):
