@@ -298,7 +298,7 @@ def state_page():
     failure = kiosk.recorder.storage_failure
     if failure is not None:
         lines.append(StateLine(gettext("Ratings"), gettext(
-            "Cannot be stored now (%(n)d not stored since %(when)s): the kiosk's storage needs attention",
+            "Cannot be stored now (%(n)d not stored, the first %(when)s): the kiosk's storage needs attention",
             n=failure.refused, when=_since(failure.since, now)), "bad"))
     if kiosk.recorder.paused:
         lines.append(StateLine(gettext("Ratings"), gettext("Paused: customers see that the kiosk is closed"),
