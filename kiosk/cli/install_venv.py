@@ -7,19 +7,22 @@ installed (the source, its fingerprint, the extras): a second run with the
 same source and extras finds nothing to do, while a ``git pull`` that changed
 the code reinstalls. A kiosk and central on one machine share the environment:
 extras accumulate, so installing one role never drops the other's packages.
+A checkout is installed from a clean copy of what its wheel is built from.
 
 Under ``--root`` pip never runs (it would install into this machine's idea of
 that tree, with this machine's Python); the step records the stamp it would
 have written, so a second run under the same root compares like a real one.
 """
 import json
+import shutil
+import tempfile
 import venv
 from dataclasses import dataclass
 from pathlib import Path
 
 from sync.common.files import replace_file
 
-from .install_source import fingerprint
+from .install_source import BUILT_FROM, fingerprint
 from .install_steps import Step
 
 #: Beside the environment's own files; what was installed there, read by the next run.
@@ -62,10 +65,31 @@ class Venv(Step):
         if system.live:
             if not (where / "bin" / "python").exists():
                 venv.EnvBuilder(with_pip=True).create(where)
-            requirement = f"{self.source}[{','.join(wanted['extras'])}]" if wanted["extras"] else str(self.source)
-            system.run(str(where / "bin" / "python"), "-m", "pip", "install", "--quiet", "--upgrade", requirement)
+            with tempfile.TemporaryDirectory(prefix="hymy-install-") as scratch:
+                source = _clean_copy(self.source, Path(scratch)) if self.source.is_dir() else self.source
+                extras = f"[{','.join(wanted['extras'])}]" if wanted["extras"] else ""
+                system.run(str(where / "bin" / "python"), "-m", "pip", "install", "--quiet", "--upgrade",
+                           f"{source}{extras}")
         else:
             where.mkdir(parents=True, exist_ok=True)
             note = "recorded: pip does not run under --root"
         replace_file(where / STAMP, json.dumps(wanted, indent=2) + "\n", 0o644)
         return note
+
+
+def _clean_copy(source, scratch):
+    """What a wheel of the checkout *source* is built from, copied into *scratch*.
+
+    pip builds a local directory in place: root's build would leave a
+    root-owned ``build/`` and ``hymy.egg-info`` in the installer's checkout, and a
+    ``build/lib`` left from an earlier version can carry deleted files into the wheel.
+    """
+    copy = scratch / "hymy"
+    copy.mkdir()
+    for name in BUILT_FROM:
+        entry = source / name
+        if entry.is_dir():
+            shutil.copytree(entry, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif entry.is_file():
+            shutil.copy2(entry, copy / name)
+    return copy
