@@ -32,7 +32,7 @@ import zlib
 from contextlib import closing
 from pathlib import Path
 
-from sync.common.files import PRIVATE_FILE
+from sync.common.files import PRIVATE_FILE, sync_directory
 from sync.common.sqlite import online_backup
 from sync.common.version import software_version
 from sync.errors import HymyError
@@ -161,11 +161,7 @@ def _write_archive(target, manifest, database_copy, files):
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    sync_directory(target.parent)
 
 
 # -- reading -------------------------------------------------------------------------

@@ -33,7 +33,8 @@ def _write_temporary(path, text, mode):
     return temporary
 
 
-def _sync_directory(directory):
+def sync_directory(directory):
+    """fsync *directory*, so a file just renamed or linked into it survives a power cut."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -49,7 +50,7 @@ def replace_file(path, text, mode=PRIVATE_FILE):
     except OSError:
         os.unlink(temporary)
         raise
-    _sync_directory(path.parent)
+    sync_directory(path.parent)
 
 
 def create_file_once(path, text, mode=PRIVATE_FILE):
@@ -61,7 +62,7 @@ def create_file_once(path, text, mode=PRIVATE_FILE):
         pass
     finally:
         os.unlink(temporary)
-    _sync_directory(path.parent)
+    sync_directory(path.parent)
 
 
 def make_private_dir(path):

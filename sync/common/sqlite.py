@@ -9,7 +9,7 @@ import sqlite3
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 
-from .files import create_private_file, make_private_dir, narrow_if_exists
+from .files import create_private_file, make_private_dir, narrow_if_exists, sync_directory
 
 #: Copies taken before a schema upgrade, in ``backups/`` beside the database; the newest are kept.
 KEEP_UPGRADE_BACKUPS = 3
@@ -96,11 +96,7 @@ def online_backup(source, target):
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    sync_directory(target.parent)
     return target
 
 
