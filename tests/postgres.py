@@ -103,20 +103,26 @@ class ThrowawayCluster:
         return self._run("psql", "-h", self.socket_dir, "-p", self.port, "-U", self.user, "-d", dbname,
                          "-v", "ON_ERROR_STOP=1", "-qAtc", sql).stdout
 
-    def create_database(self, name):
-        """Create database *name* (a plain identifier); return its URL."""
-        if not name.replace("_", "").isalnum():
-            raise ValueError(f"not a plain database name: {name!r}")
+    def create_database(self, name, template=None):
+        """Create database *name* (a plain identifier), a copy of *template* if given; return its URL."""
+        copy = f' TEMPLATE "{_plain(template)}"' if template else ""
+        self._execute(f'CREATE DATABASE "{_plain(name)}"{copy}')
+        return self.url(name)
+
+    def drop_database(self, name):
+        """Drop database *name*, ending any session still in it (a test's pool left open)."""
+        self._execute(f'DROP DATABASE IF EXISTS "{_plain(name)}" WITH (FORCE)')
+
+    def _execute(self, sql):
         import psycopg2
 
         connection = psycopg2.connect(host="127.0.0.1", port=self.port, user=self.user, dbname="postgres")
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
-                cursor.execute(f'CREATE DATABASE "{name}"')
+                cursor.execute(sql)
         finally:
             connection.close()
-        return self.url(name)
 
     def stop(self):
         """Stop the server and delete its directory (immediate: nothing in it is kept)."""
@@ -135,3 +141,9 @@ class ThrowawayCluster:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _plain(name):
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a plain database name: {name!r}")
+    return name

@@ -281,13 +281,15 @@ HOSTILE_QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("query", HOSTILE_QUERIES)
-def test_hostile_query_strings_get_a_page_or_a_clear_4xx(central, network, query):
+def test_hostile_query_strings_get_a_page_or_a_clear_4xx(central, network):
+    """Every hostile query on every page, on one network per backend (the pages only read)."""
     site_id = central.query(lambda m: m.Site.get(m.Site.name == "Kamppi").id)
-    for path in ("/overview", "/services", "/providers", "/drivers", "/comments", "/fleet", f"/sites/{site_id}",
-                 f"/sites/{site_id}/days/2026-01-05", "/export"):
-        response = network["admin"].get(f"{path}?{query}")
-        assert response.status_code in (200, 400, 404), (path, query, response.status_code)
+    answers = {}
+    for query in HOSTILE_QUERIES:
+        for path in ("/overview", "/services", "/providers", "/drivers", "/comments", "/fleet",
+                     f"/sites/{site_id}", f"/sites/{site_id}/days/2026-01-05", "/export"):
+            answers[(path, query[:40])] = network["admin"].get(f"{path}?{query}").status_code
+    assert {key: status for key, status in answers.items() if status not in (200, 400, 404)} == {}
 
 
 @pytest.mark.parametrize("query, says", [("from=2026-01-05&to=2025-01-01", "start is after its end"),
