@@ -110,12 +110,16 @@ class LedPlayer:
             thread.join()
 
 
-def make_pin_factory(name):
+def make_pin_factory(name, work_dir=None):
     """Return ``(factory, name)`` for a configured pin factory name.
 
     ``auto`` takes ``GPIOZERO_PIN_FACTORY`` if set, else ``lgpio`` where a GPIO
     chip exists, else gpiozero's MockFactory (a laptop, CI) with a log line.
     Choosing explicitly keeps gpiozero from guessing and warning.
+
+    lgpio keeps its notification pipes in the working directory and fails on
+    import where that is read-only (``/`` under systemd, a root-owned home for
+    a dropped user): with ``work_dir`` given, the process moves there first.
     """
     if name == "auto":
         name = os.environ.get("GPIOZERO_PIN_FACTORY") or ""
@@ -123,6 +127,8 @@ def make_pin_factory(name):
             name = "lgpio" if Path("/dev/gpiochip0").exists() else "mock"
             if name == "mock":
                 log.warning("no GPIO chip found: the buttons are simulated (pin_factory = mock)")
+    if name == "lgpio" and work_dir is not None:
+        _writable_working_directory(Path(work_dir))
     found = entry_points(group="gpiozero_pin_factories", name=name)
     if not found:
         raise ConfigError(f"pin_factory: gpiozero has no pin factory called {name!r}")
@@ -130,6 +136,15 @@ def make_pin_factory(name):
         return next(iter(found)).load()(), name
     except (ImportError, OSError, GPIOZeroError) as error:
         raise ConfigError(f"pin_factory: cannot use {name!r} here: {error}") from None
+
+
+def _writable_working_directory(work_dir):
+    """Move to ``work_dir`` (lgpio's C side reads ``LG_WD``, its Python side the cwd)."""
+    if os.access(".", os.W_OK | os.X_OK):
+        return
+    log.info("lgpio needs a writable working directory: moving to %s", work_dir)
+    os.chdir(work_dir)
+    os.environ["LG_WD"] = str(work_dir)
 
 
 class ButtonPanel:
@@ -223,7 +238,7 @@ def init_app(app, pin_factory=None):
     if not config.buttons:
         return
     if pin_factory is None:
-        pin_factory, name = make_pin_factory(config.pin_factory)
+        pin_factory, name = make_pin_factory(config.pin_factory, config.data_dir)
     else:
         name = type(pin_factory).__name__
     panel = ButtonPanel(kiosk.recorder, pin_factory, config.button_pins, config.led_pins, kiosk.clock,

@@ -26,15 +26,18 @@ def _readable_by_everyone(path):
     return all(os.stat(part).st_mode & stat.S_IXOTH for part in [path, *path.parents])
 
 
-def hymy_argv():
-    """The argv that runs ``hymy`` with an interpreter any user may read."""
+def python_argv(code):
+    """The argv that runs Python *code* with this environment's packages and an interpreter any user may read."""
     if _readable_by_everyone(Path(sys.base_prefix).resolve()):
-        return [sys.executable, "-m", "kiosk.cli"]
+        return [sys.executable, "-c", code]
     system_python = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
     assert system_python.exists(), f"no interpreter other users may run: {sys.base_prefix} is private"
-    code = (f"import site; site.addsitedir({sysconfig.get_path('purelib')!r}); "
-            "from kiosk.cli import main; main(prog_name='hymy')")
-    return [str(system_python), "-c", code]
+    return [str(system_python), "-c", f"import site; site.addsitedir({sysconfig.get_path('purelib')!r}); {code}"]
+
+
+def hymy_argv():
+    """The argv that runs ``hymy`` with an interpreter any user may read."""
+    return python_argv("from kiosk.cli import main; main(prog_name='hymy')")
 
 
 def run_hymy(*arguments, env=None, stdin=None, as_uid=None, cwd=None):

@@ -1,11 +1,16 @@
 """Physical buttons on gpiozero's MockFactory pins: debounce, LEDs, failures."""
+import os
 import sqlite3
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
 
 from kiosk.buttons import FAILED, FILTERED, RECORDED, make_pin_factory
 from sync.errors import ConfigError
+from tests.as_user import python_argv
 from tests.conftest import stored_ratings, wait_for
 
 
@@ -123,3 +128,22 @@ def test_pin_factory_is_chosen_explicitly(monkeypatch):
     factory.close()
     with pytest.raises(ConfigError, match="pin_factory"):
         make_pin_factory("gpio9000")
+
+
+def test_lgpio_gets_a_writable_working_directory():
+    """lgpio fails on import in a read-only cwd (``/`` under systemd): the factory moves to the data dir first."""
+    with tempfile.TemporaryDirectory() as data_dir:  # pytest's tmp_path is private to root
+        os.chown(data_dir, 65534, 65534)
+        _lgpio_moves_to(Path(data_dir))
+
+
+def _lgpio_moves_to(data_dir):
+    code = ("import os\nfrom kiosk.buttons import make_pin_factory\nfrom sync.errors import ConfigError\n"
+            f"try:\n    make_pin_factory('lgpio', {str(data_dir)!r})\nexcept ConfigError:\n    pass\n"
+            "print(os.getcwd(), os.environ['LG_WD'])")
+    # As "nobody" in /, which that user may not write (root may write anywhere, so root would prove nothing).
+    done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *python_argv(code)],
+                          cwd="/", env={"PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(data_dir), str(data_dir)]

@@ -9,12 +9,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from kiosk.cli.watchdog import Notifier, notify_socket_address, watchdog_interval
+from kiosk.cli.watchdog import Notifier, Watchdog, notify_socket_address, watchdog_interval
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -114,3 +116,32 @@ def test_no_socket_no_messages_and_the_environment_read_as_systemd_writes_it():
     assert watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None  # meant for another
     assert watchdog_interval({"WATCHDOG_USEC": "x"}) is None and watchdog_interval({}) is None
     Notifier({}).send("READY=1")  # not under systemd: nothing to do, nothing raised
+
+
+class _Unavailable(BaseHTTPRequestHandler):
+    """A kiosk whose database failed: its /healthz answers 503."""
+
+    def do_GET(self):
+        self.send_response(503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_kiosk_answering_503_is_ready_but_earns_no_ping(tmp_path, notify):
+    """Serving a 503 is serving (the screen says why; a restart would not mend a damaged database),
+    but a ping needs the 200 that follows a database read."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stop = threading.Event()
+    environ = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": str(WATCHDOG_USEC)}
+    watchdog = Watchdog(f"http://127.0.0.1:{server.server_address[1]}/healthz", stop, environ).start()
+    try:
+        assert "READY=1" in notify.wait_for("READY=1", 10)[-1].split("\n")
+        assert not any("WATCHDOG=1" in message for message in notify.messages(2))
+    finally:
+        watchdog.stopping()
+        server.shutdown()
+        server.server_close()

@@ -56,7 +56,7 @@ def gpio_check(config, running, healthz, pin_factory=None):
         return Check("gpio", OK, "buttons = false: this kiosk uses no GPIO"), None
     owns = pin_factory is None
     try:
-        factory = make_pin_factory(config.pin_factory)[0] if owns else pin_factory
+        factory = make_pin_factory(config.pin_factory, config.data_dir)[0] if owns else pin_factory
     except ConfigError as error:
         return Check("gpio", FAIL, f"{error}: set pin_factory (auto takes lgpio where /dev/gpiochip0 exists)"), None
     try:

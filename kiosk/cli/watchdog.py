@@ -61,17 +61,23 @@ class Notifier:
             log.warning("could not notify systemd at %s: %s", os.environ.get("NOTIFY_SOCKET"), error)
 
 
-def answers(url, timeout):
-    """True when GET *url* answers 200 within *timeout* seconds."""
+def answer_status(url, timeout):
+    """The HTTP status GET *url* answers within *timeout* seconds, or None when nothing answers."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own loopback URL
-            return response.status == 200
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
     except (urllib.error.URLError, OSError, ValueError):
-        return False
+        return None
 
 
 class Watchdog:
     """``READY=1`` once the kiosk answers ``/healthz``, then ``WATCHDOG=1`` after each self-check passes.
+
+    Ready means serving: any answer counts, a 503 from a damaged database
+    too, since the screen then says so and a restart would not mend it. A
+    ping needs a 200, which only comes after a database read.
 
     :param health_url: the kiosk's own ``/healthz`` (on loopback, as the screen reaches it).
     :param stop: an Event that ends the thread.
@@ -95,7 +101,7 @@ class Watchdog:
 
     def _run(self):
         timeout = min(MAX_CHECK_SECONDS, self.interval / 2) if self.interval else MAX_CHECK_SECONDS
-        while not self.stop.is_set() and not answers(self.health_url, timeout):
+        while not self.stop.is_set() and answer_status(self.health_url, timeout) is None:
             self.stop.wait(0.2)
         if self.stop.is_set():
             return
@@ -103,7 +109,7 @@ class Watchdog:
         log.info("ready: told systemd the kiosk answers %s", self.health_url)
         failing = False
         while self.interval and not self.stop.wait(self.interval):
-            if answers(self.health_url, timeout):
+            if answer_status(self.health_url, timeout) == 200:
                 self.notifier.send("WATCHDOG=1")
                 if failing:
                     log.info("self-check passes again: watchdog pings resume")
