@@ -257,6 +257,27 @@ def test_what_install_cannot_do_is_one_line(tmp_path, source):
         assert snapshot(root) == snapshot(seed_root(tmp_path / f"fresh{len(why)}", chromium="firefox"))
 
 
+@pytest.mark.parametrize("planted", [".config", ".config/autostart", ".config/autostart/hymy-session.desktop"])
+def test_a_link_the_desktop_user_planted_is_not_followed(tmp_path, source, planted):
+    """The desktop user owns their home: a link there must not lead root's writes elsewhere."""
+    root = seed_root(tmp_path / "root")
+    victim = tmp_path / "victim"  # stands for /etc: root's, with a file the link would have root replace
+    victim.mkdir()
+    (victim / "hymy-session.desktop").write_text("root's own\n")
+    link = root / "home/pi" / planted
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(victim / "hymy-session.desktop" if planted.endswith(".desktop") else victim)
+    before = snapshot(victim)
+    done = install("--kiosk", "--root", root, "--source", source)
+    assert snapshot(victim) == before and os.stat(victim).st_uid == 0
+    if planted.endswith(".desktop"):  # a link in the user's own directory is just replaced by the entry
+        assert done.exit_code == 0, done.output
+        assert not link.is_symlink() and "hymy-session.target" in link.read_text()
+    else:
+        assert done.exit_code != 0 and "not following it" in done.output.strip().splitlines()[-1], done.output
+        assert "Traceback" not in done.output
+
+
 @pytest.mark.slow
 def test_install_refuses_a_user_who_is_not_root():
     done = run_hymy("install", "--kiosk", as_uid=65534)

@@ -11,7 +11,8 @@ import os
 
 from .errors import CommandError
 from .install_files import CENTRAL_CONFIG, CENTRAL_ENVIRONMENT, KIOSK_CONFIG
-from .install_steps import Directory, EnabledUnit, File, Group, Restarted, Symlink, User
+from .install_home import HomeDirectory, HomeFile, HomeSymlink
+from .install_steps import Directory, EnabledUnit, File, Group, Restarted, User
 from .install_venv import Venv
 from .units import CENTRAL_UNITS, SCREEN_UNITS, SESSION_ENTRY, unit_text
 
@@ -55,10 +56,14 @@ def screen_steps(system, desktop, browser):
     steps = [Directory(USER_UNITS, "root", "root")]
     steps += [File(f"{USER_UNITS}/{name}", unit_text(name, HYMY, browser)) for name in SCREEN_UNITS]
     # The user's own directories: created theirs, an existing one keeps its mode.
-    steps += [Directory(path, desktop.name, group, None)
+    # Each taken without following a link the user may have planted there (install_home.py).
+    home = desktop.home
+    steps += [HomeDirectory(path, desktop.name, group, None, home=home)
               for path in (config, f"{config}/systemd", user_units, wants, f"{config}/autostart")]
-    steps += [Symlink(f"{wants}/{name}", f"{USER_UNITS}/{name}", desktop.name, group) for name in SESSION_WANTS]
-    steps.append(File(f"{config}/autostart/{SESSION_ENTRY}", unit_text(SESSION_ENTRY), desktop.name, group))
+    steps += [HomeSymlink(f"{wants}/{name}", f"{USER_UNITS}/{name}", desktop.name, group, home=home)
+              for name in SESSION_WANTS]
+    steps.append(HomeFile(f"{config}/autostart/{SESSION_ENTRY}", unit_text(SESSION_ENTRY), desktop.name, group,
+                          home=home))
     return steps
 
 
