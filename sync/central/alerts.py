@@ -236,6 +236,8 @@ def deliver(smtp, now=None, session=None):
         for episode in pending:
             if not _claim(episode.id, now):
                 continue
+            # Read again once it is ours: another worker may have delivered a channel since the list was read.
+            episode = Alert.select(Alert, AlertRule).join(AlertRule).where(Alert.id == episode.id).get()
             try:
                 _deliver_channels(episode, smtp, now, session)
             except DeliveryError as error:

@@ -201,6 +201,25 @@ def test_the_alerts_page_lists_and_acknowledges_within_the_viewers_sites(central
     assert "/login" in WebSession(central.url).get("/alerts").url
 
 
+def test_a_worker_with_a_stale_list_does_not_send_a_channel_again(central, watched, monkeypatch):
+    """Between one worker's list and its claim, another delivers the email and fails the webhook:
+    the first, once it holds the episode, sends only the webhook."""
+    watched["hook"].answers = [500]
+    _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
+    at = RECEIVE_TIME + timedelta(minutes=2)
+    alerts.evaluate(at)
+    claim = alerts._claim
+
+    def another_worker_first(episode_id, now):
+        monkeypatch.setattr(alerts, "_claim", claim)
+        assert alerts.deliver(watched["smtp"], now) == (0, 1)  # email out, webhook 500, released
+        return claim(episode_id, now)
+
+    monkeypatch.setattr(alerts, "_claim", another_worker_first)
+    assert alerts.deliver(watched["smtp"], at) == (1, 0)
+    assert len(watched["sink"].messages) == 1 and len(watched["hook"].received) == 2
+
+
 def test_a_failed_email_is_retried_without_posting_the_webhook_again(central, watched):
     _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
     unreachable = SmtpSettings("127.0.0.1", 9, "hymy@example.com", starttls=False)  # nothing listens on port 9
