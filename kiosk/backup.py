@@ -23,6 +23,7 @@ Restoring lives in kiosk/restore.py; both check a file with :func:`open_backup`.
 """
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import tempfile
@@ -57,6 +58,8 @@ SMALL_FILE_MAX = 1024 * 1024
 MANIFEST_FIELDS = {"kiosk_id": str, "made_at": str, "software_version": str, "schema_version": int,
                    "highest_seq": int, "pin_set": bool, "counts": dict, "files": dict}
 COUNTS = ("ratings", "followups", "pending", "quarantined")
+
+log = logging.getLogger(__name__)
 
 
 class BackupError(HymyError, ValueError):
@@ -143,12 +146,21 @@ def _digest_bytes(data):
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def _make_private(fd, target):
+    """0600 where the filesystem keeps modes; a FAT or exFAT USB stick has none to set (EPERM)."""
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    except PermissionError:
+        log.warning("%s: this filesystem keeps no file modes (FAT?): anyone who can read the stick can read "
+                    "the backup", target)
+
+
 def _write_archive(target, manifest, database_copy, files):
     """The archive at *target*, whole or not at all: written 0600 beside it, synced, renamed."""
     fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), PRIVATE_FILE)
+            _make_private(out.fileno(), target)
             # strict_timestamps off: a Pi without a set clock may stamp files before 1980, which zip cannot hold.
             with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, strict_timestamps=False) as archive:
                 archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -206,6 +218,8 @@ class Backup:
             raise self.damaged(f"{name} is missing") from None
         except (zipfile.BadZipFile, zlib.error, EOFError) as error:
             raise self.damaged(f"{name}: {error}") from None
+        except (RuntimeError, NotImplementedError) as error:  # zipfile: encrypted, or an unknown compression
+            raise self.damaged(f"{name}: {error}") from None
         if size != expected.get("size") or digest.hexdigest() != expected.get("sha256"):
             raise self.damaged(f"{name} does not match its manifest")
         return b"".join(chunks)
@@ -244,7 +258,8 @@ def _manifest(path, archive):
         manifest = json.loads(archive.read(MANIFEST))
     except KeyError:
         raise foreign from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, NotImplementedError) as error:
+        # RuntimeError and NotImplementedError: zipfile's words for encrypted or unknown compression.
         raise BackupError(f"{path}: damaged ({MANIFEST}: {error}); nothing was changed") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise foreign

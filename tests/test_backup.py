@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import stat
+import struct
 import subprocess
 import sys
 import threading
@@ -158,7 +159,12 @@ def test_restore_refuses_damaged_foreign_and_unsynced_and_changes_nothing(make_a
         archive.writestr("manifest.json", json.dumps(manifest))
         archive.writestr("hymy.sqlite3", junk)
         archive.writestr("kiosk_id", original.read("kiosk_id"))
+    encrypted = tmp_path / "encrypted.zip"  # as a zip tool with a password makes it
+    encrypted.write_bytes(_central_directory_patched(good, "manifest.json", 8, 0x1))
+    unknown_method = tmp_path / "aes.zip"  # compression method 99 (WinZip AES), which zipfile cannot read
+    unknown_method.write_bytes(_central_directory_patched(good, "hymy.sqlite3", 10, 99))
     for path, expected in ((damaged, "damaged"), (truncated, "not a Hymy kiosk backup, or damaged"),
+                           (encrypted, "is encrypted"), (unknown_method, "compression method"),
                            (forged, "damaged (the database cannot be read: file is not a database)"),
                            (foreign, "not a Hymy kiosk backup"), (text, "not a Hymy kiosk backup"),
                            (tmp_path / "missing.zip", "no such file")):
@@ -180,6 +186,19 @@ def test_restore_refuses_damaged_foreign_and_unsynced_and_changes_nothing(make_a
         finally:
             os.chown(data_dir, 0, -1)
         assert data_dir_files(data_dir) == before
+
+
+def _central_directory_patched(archive_path, member, offset, value):
+    """The archive's bytes with a 2-byte field of *member*'s central directory entry set to *value*."""
+    data = bytearray(archive_path.read_bytes())
+    entry = data.find(b"PK\x01\x02")
+    while entry != -1:
+        name_length = struct.unpack_from("<H", data, entry + 28)[0]
+        if data[entry + 46:entry + 46 + name_length] == member.encode():
+            struct.pack_into("<H", data, entry + offset, value)
+            return bytes(data)
+        entry = data.find(b"PK\x01\x02", entry + 4)
+    raise AssertionError(f"{member} not in {archive_path}")
 
 
 @pytest.mark.slow
