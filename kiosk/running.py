@@ -32,9 +32,24 @@ class RunningKiosk:
     url: str | None
 
 
+class RunningLock:
+    """The held ``kiosk.lock``: :meth:`announce` writes the address once the server listens."""
+
+    def __init__(self, handle):
+        self._handle = handle
+
+    def announce(self, url):
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._handle.write(json.dumps({"pid": os.getpid(), "url": url}))
+        self._handle.flush()
+
+
 @contextmanager
 def hold_running_lock(data_dir, url=None):
-    """Hold ``kiosk.lock`` for the block; KioskAlreadyRunning when another process holds it."""
+    """Hold ``kiosk.lock`` for the block, yielding a :class:`RunningLock`; KioskAlreadyRunning
+    when another process holds it. Taken before the kiosk opens its database or pins, so a
+    second kiosk on the same data dir stops before it touches either."""
     path = data_dir / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
     with os.fdopen(fd, "r+", encoding="utf-8") as handle:
@@ -42,12 +57,10 @@ def hold_running_lock(data_dir, url=None):
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise KioskAlreadyRunning(f"another kiosk process already serves {data_dir}") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "url": url}))
-        handle.flush()
+        lock = RunningLock(handle)
+        lock.announce(url)
         try:
-            yield
+            yield lock
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -72,3 +85,12 @@ def running_kiosk(data_dir):
             return RunningKiosk(written.get("pid"), written.get("url"))
         fcntl.flock(handle, fcntl.LOCK_UN)
         return None
+
+
+def loopback_url(host, port):
+    """The kiosk's own address as its screen reaches it: a wildcard host answers on loopback too."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"

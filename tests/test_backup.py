@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.cli import systemd_state
 from kiosk.db import database
 from kiosk.pin import set_pin
 from kiosk.seq_shift import SeqShift, SequenceNotContinued
@@ -202,7 +203,7 @@ def _central_directory_patched(archive_path, member, offset, value):
 
 
 @pytest.mark.slow
-def test_restore_refuses_while_the_kiosk_runs(make_app, tmp_path):
+def test_restore_refuses_while_the_kiosk_runs(make_app, tmp_path, monkeypatch):
     app = make_app()
     data_dir = app.extensions["hymy"].config.data_dir
     env = {"HYMY_DATA_DIR": str(data_dir), "HYMY_CONFIG": None}
@@ -221,6 +222,19 @@ def test_restore_refuses_while_the_kiosk_runs(make_app, tmp_path):
                              f"the kiosk is running on data_dir {data_dir} (pid {holder.pid})", "stop it first")
         finally:
             holder.stdin.close()  # it lets go of the lock and ends
+    assert data_dir_files(data_dir) == before
+
+    # systemd between two restarts of the kiosk: no lock held, but the unit is activating.
+    runtime, bin_dir = tmp_path / "run-systemd", tmp_path / "bin"
+    runtime.mkdir()
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text('#!/bin/sh\n[ "$1" = is-active ] && echo activating\n')
+    (bin_dir / "systemctl").chmod(0o755)
+    with monkeypatch.context() as systemd:
+        systemd.setattr(systemd_state, "SYSTEMD_RUNTIME", runtime)
+        systemd.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+        one_line_failure(cli(["restore", "--force", str(tmp_path / "kiosk.zip")], env),
+                         "systemd runs hymy-kiosk.service: stop it first")
     assert data_dir_files(data_dir) == before
     assert cli(["restore", "--force", str(tmp_path / "kiosk.zip")], env).exit_code == 0  # stopped: it goes ahead
 

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from kiosk.cli import main
 from kiosk.cli.environment import unknown_variables
 from kiosk.cli.errors import address_error, data_dir_error
+from kiosk.running import hold_running_lock
 from tests.conftest import answers, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,9 +92,9 @@ def read_only_dir(tmp_path):
 def started_kiosk_dir(tmp_path):
     """A data dir a kiosk has used: its id and its database, with one rating."""
     data = tmp_path / "kiosk"
-    from kiosk.cli.kiosk_commands import build_app
+    from kiosk.cli.kiosk_commands import build_app, ready_config
 
-    app = build_app(config={"data_dir": str(data), "pin_factory": "mock"})
+    app = build_app(ready_config(overrides={"data_dir": str(data), "pin_factory": "mock"}))
     try:
         assert app.test_client().post("/api/ratings", json={"rating": 4}).status_code == 201
     finally:
@@ -134,6 +135,18 @@ def test_kiosk_on_a_busy_port_is_one_line(tmp_path, busy_port):
     assert result.exit_code == 1
     assert one_line(result) == (f"hymy: port {busy_port}: another program already listens on 127.0.0.1:{busy_port}; "
                                 "choose a free one with --port (config key port)")
+
+
+def test_a_second_kiosk_on_a_data_dir_stops_before_it_opens_the_database(tmp_path):
+    """The running kiosk's lock is looked at first: the second neither migrates nor claims pins."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with hold_running_lock(data, "http://127.0.0.1:8000/"):
+        result = invoke(["kiosk", "--port", str(free_port())],
+                        env={"HYMY_DATA_DIR": str(data), "HYMY_PIN_FACTORY": "mock"})
+    assert result.exit_code == 1
+    assert one_line(result).startswith(f"hymy: another kiosk process already serves {data}; stop it first")
+    assert sorted(path.name for path in data.iterdir()) == ["kiosk.lock"]  # no database, no kiosk id
 
 
 def test_central_serve_on_a_busy_port_is_one_line_before_gunicorn_starts(tmp_path, busy_port):

@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from kiosk.cli.serve import serve
+from kiosk.cli.serve import kiosk_running, serve
 from kiosk.lan_guard import host_of, is_loopback, network_warning
 from tests.conftest import stored_ratings
 
@@ -104,7 +104,8 @@ def test_the_start_warning_names_the_allowed_hosts_and_the_rate(make_app, capsys
 
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        serve(app, "0.0.0.0", 0, on_ready=stop_once_listening)
+        with kiosk_running(app.config["HYMY"].data_dir) as running:
+            serve(app, "0.0.0.0", 0, running, on_ready=stop_once_listening)
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert announced and announced[0].startswith("http://0.0.0.0:")

@@ -28,6 +28,7 @@ from sync.uploader import AlreadyRunning, NotEnrolled, Uploader, sync_lock
 from .errors import CommandError
 from .kiosk_commands import load_kiosk_config, writable_data_dir
 from .options import config_option
+from .systemd_state import KIOSK_UNIT, kiosk_unit_running
 
 path_argument = click.argument("path", type=click.Path(path_type=Path))
 
@@ -105,6 +106,9 @@ def restore_command(config_path, force, path):
     running = running_kiosk(data_dir)
     if running is not None:
         raise CommandError(f"{stop_it} (pid {running.pid}): stop it first (systemctl stop hymy-kiosk); "
+                           "nothing was changed")
+    if kiosk_unit_running():  # between two of systemd's restarts the lock is free for a moment
+        raise CommandError(f"systemd runs {KIOSK_UNIT}: stop it first (systemctl stop hymy-kiosk); "
                            "nothing was changed")
     writable_data_dir(config)
     _check_owner(data_dir)

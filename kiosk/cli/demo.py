@@ -185,11 +185,11 @@ def build_demo_app(root, host=None, port=None, clock=None, pin_factory=None):
     ``sync_in_kiosk`` is off because :meth:`Demo.start_sync` runs the uploader
     itself, so it can stop it before the data dir is removed.
     """
-    from .kiosk_commands import build_app
+    from .kiosk_commands import build_app, ready_config
 
     overrides = {"data_dir": str(root / "kiosk"), "pin_factory": "mock", "sync_interval": 5, "sync_in_kiosk": False}
     overrides.update({k: v for k, v in (("host", host), ("port", port)) if v is not None})
-    return build_app(config=overrides, clock=clock, pin_factory=pin_factory)
+    return build_app(ready_config(overrides=overrides), clock=clock, pin_factory=pin_factory)
 
 
 def start_demo(app, root, days=7, central_port=8100):
@@ -215,7 +215,7 @@ def start_demo(app, root, days=7, central_port=8100):
 
 def run_demo(host=None, port=None, days=7, central_port=8100):
     """Seed a kiosk, start a central server, enrol the kiosk, serve both until Ctrl+C."""
-    from .serve import configure_logging, serve
+    from .serve import configure_logging, kiosk_running, serve
     from .stopping import end_streams_on_signals
 
     root = Path(tempfile.mkdtemp(prefix="hymy-demo-"))
@@ -236,7 +236,8 @@ def run_demo(host=None, port=None, days=7, central_port=8100):
                 threading.Thread(target=read_presses, args=(sys.stdin, demo.kiosk.buttons, click.echo),
                                  name="hymy-demo-keys", daemon=True).start()
 
-        serve(app, config.host, config.port, on_ready=on_ready)
+        with kiosk_running(config.data_dir) as running:  # a fresh data dir: only doctor and restore look
+            serve(app, config.host, config.port, running, on_ready=on_ready)
     except KeyboardInterrupt:
         pass  # Ctrl+C before the kiosk listened: stop as after
     finally:

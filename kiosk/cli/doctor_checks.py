@@ -6,8 +6,6 @@ object the kiosk records with, the uploader's HTTP client with the enrolled
 token, and ``systemctl``.
 """
 import shutil
-import subprocess
-from pathlib import Path
 from urllib.parse import urlparse
 
 import requests
@@ -15,14 +13,12 @@ import requests
 from kiosk.diagnostics import FAIL, OK, SKIP, WARN, Check, data_dir_denied
 from kiosk.enrollment import ENROLLMENT_FILE, EnrollmentError, load_enrollment
 from kiosk.health import ENROL_AGAIN
-from kiosk.running import LOCK_FILE, running_kiosk
+from kiosk.running import LOCK_FILE, loopback_url, running_kiosk
 from sync.client import CentralClient, CentralError
 
-from .serve import _loopback_url
+from .systemd_state import KIOSK_UNIT as UNIT
+from .systemd_state import SYSTEMD_RUNTIME, ask_systemctl
 
-UNIT = "hymy-kiosk.service"
-#: Where systemd keeps its runtime state while it runs as PID 1 (sd_booted(3) looks here too).
-SYSTEMD_RUNTIME = Path("/run/systemd/system")
 HEALTHZ_TIMEOUT = 5.0
 
 
@@ -45,7 +41,7 @@ def kiosk_check(config):
     if not parsed.port:
         return Check("kiosk", FAIL, f"{who} but its lock file names no address: restart it "
                      "(sudo systemctl restart hymy-kiosk)"), running, None
-    url = _loopback_url(parsed.hostname, parsed.port) + "healthz"
+    url = loopback_url(parsed.hostname, parsed.port) + "healthz"
     try:
         answer = requests.get(url, timeout=HEALTHZ_TIMEOUT)
         healthz = answer.json()
@@ -111,19 +107,10 @@ def units_check(runtime=SYSTEMD_RUNTIME, systemctl="systemctl"):
     command = shutil.which(systemctl)
     if command is None:
         return Check("units", WARN, f"systemd runs but {systemctl} is not on PATH: {UNIT} cannot be checked")
-    enabled, active = (_ask(command, verb) for verb in ("is-enabled", "is-active"))
+    enabled, active = (ask_systemctl(command, verb) for verb in ("is-enabled", "is-active"))
     if enabled in ("", "not-found"):
         return Check("units", FAIL, f"{UNIT} is not installed: see README, Running on a Raspberry Pi")
     if (enabled, active) == ("enabled", "active"):
         return Check("units", OK, f"{UNIT} enabled and active")
     return Check("units", FAIL, f"{UNIT} is {enabled} and {active}: sudo systemctl enable --now hymy-kiosk "
                  "(journalctl -u hymy-kiosk says why it stopped)")
-
-
-def _ask(command, verb):
-    """systemctl's one-word answer (``enabled``, ``inactive`` …); empty when it gave none."""
-    try:
-        done = subprocess.run([command, verb, UNIT], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip()

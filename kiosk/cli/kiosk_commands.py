@@ -27,12 +27,17 @@ def writable_data_dir(config):
         raise data_dir_error(config.data_dir, error) from None
 
 
-def build_app(config_path=None, config=None, **kwargs):
-    """create_app with failures turned into one line and an exit code."""
+def ready_config(config_path=None, overrides=None):
+    """The kiosk's config with its data dir made and proven writable; each failure one line."""
+    config = load_kiosk_config(config_path, overrides)
+    writable_data_dir(config)
+    return config
+
+
+def build_app(config, **kwargs):
+    """create_app on a :func:`ready_config`, with failures turned into one line and an exit code."""
     from kiosk.app import create_app
 
-    config = load_kiosk_config(config_path, config)
-    writable_data_dir(config)
     try:
         return create_app(config, **kwargs)
     except ConfigError as error:
@@ -56,12 +61,14 @@ def _overrides(**options):
 @port_option
 def kiosk_command(config_path, host, port):
     """Serve the touchscreen and listen to the buttons."""
-    from .serve import configure_logging, serve
+    from .serve import configure_logging, kiosk_running, serve
 
-    app = build_app(config_path=config_path, config=_overrides(host=host, port=port))
-    config = app.config["HYMY"]
-    configure_logging(config)
-    serve(app, config.host, config.port)
+    config = ready_config(config_path, _overrides(host=host, port=port))
+    # The lock first: a second kiosk on this data dir stops before it migrates the database or claims the pins.
+    with kiosk_running(config.data_dir) as running:
+        app = build_app(config)
+        configure_logging(config)
+        serve(app, config.host, config.port, running)
 
 
 @click.command("demo")

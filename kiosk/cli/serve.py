@@ -9,7 +9,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from kiosk.lan_guard import network_warning
-from kiosk.running import KioskAlreadyRunning, hold_running_lock
+from kiosk.running import KioskAlreadyRunning, hold_running_lock, loopback_url
 from sync.common import logs
 
 from .errors import CommandError, address_error, check_address
@@ -48,9 +48,11 @@ def start_background_sync(app):
     return thread
 
 
-def serve(app, host, port, on_ready=None):
+def serve(app, host, port, running, on_ready=None):
     """Serve *app* until SIGTERM or Ctrl+C, then release its pins.
 
+    :param running: the :class:`~kiosk.running.RunningLock` the caller took
+        before it built *app* (:func:`kiosk_running`); told the address here.
     :param on_ready: called with the URL once the socket listens, so nothing
         announces an address before it answers.
     """
@@ -70,15 +72,15 @@ def serve(app, host, port, on_ready=None):
         except OSError as error:
             raise address_error(host, port, error) from None
         url = f"http://{host}:{server.effective_port}/"
-        with _running(config.data_dir, url):
-            log.info("kiosk %s serving on %s", app.extensions["hymy"].kiosk_id, url)
-            warn_if_on_network(config)
-            start_background_sync(app)
-            watchdog = Watchdog(_loopback_url(host, server.effective_port) + "healthz", threading.Event()).start()
-            app.extensions["hymy"].closers.append(watchdog.stopping)
-            if on_ready:
-                on_ready(url)
-            server.run()
+        running.announce(url)
+        log.info("kiosk %s serving on %s", app.extensions["hymy"].kiosk_id, url)
+        warn_if_on_network(config)
+        start_background_sync(app)
+        watchdog = Watchdog(loopback_url(host, server.effective_port) + "healthz", threading.Event()).start()
+        app.extensions["hymy"].closers.append(watchdog.stopping)
+        if on_ready:
+            on_ready(url)
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
@@ -88,21 +90,12 @@ def serve(app, host, port, on_ready=None):
         app.extensions["hymy"].close()
 
 
-def _loopback_url(host, port):
-    """The kiosk's own address as its screen reaches it: a wildcard host answers on loopback too."""
-    if host in ("0.0.0.0", ""):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
-
-
 @contextmanager
-def _running(data_dir, url):
-    """Mark *data_dir* as served (kiosk/running.py) for as long as the server runs."""
+def kiosk_running(data_dir):
+    """Hold *data_dir*'s ``kiosk.lock`` (kiosk/running.py) for the block, or fail with one line."""
     try:
-        with hold_running_lock(data_dir, url):
-            yield
+        with hold_running_lock(data_dir) as lock:
+            yield lock
     except KioskAlreadyRunning as error:
         raise CommandError(f"{error}; stop it first (systemctl stop hymy-kiosk) or use another data_dir") from None
 
