@@ -73,18 +73,22 @@ class System:
         account = self.account(user)
         return (account.uid if account else None), self.group_id(group)
 
-    def run(self, *command, check=True):
+    def run(self, *command, check=True, timeout=300):
         """Run a system tool (useradd, systemctl …); with *check*, a failure is one line.
 
         The user tools get ``--root`` under a root; systemctl's callers pass
         ``--root=`` themselves, since reloading and restarting take none.
+        *timeout* None waits as long as it takes (pip building a wheel on a Pi).
         """
         argv = list(command)
         if not self.live and argv[0] in ("useradd", "usermod", "groupadd"):
             argv[1:1] = ["--root", str(self.root)]
         if shutil.which(argv[0]) is None:
             raise CommandError(f"{argv[0]} is not installed on this machine; hymy install needs it")
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise CommandError(f"{' '.join(argv)} did not finish within {timeout} s") from None
         if check and done.returncode != 0:
             detail = (done.stderr or done.stdout).strip().splitlines()
             raise CommandError(f"{' '.join(argv)} failed: {detail[-1] if detail else f'exit {done.returncode}'}")

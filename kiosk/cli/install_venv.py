@@ -68,8 +68,9 @@ class Venv(Step):
             with tempfile.TemporaryDirectory(prefix="hymy-install-") as scratch:
                 source = _clean_copy(self.source, Path(scratch)) if self.source.is_dir() else self.source
                 extras = f"[{','.join(wanted['extras'])}]" if wanted["extras"] else ""
+                # No time limit: on a Pi, pip may compile a wheel for many minutes.
                 system.run(str(where / "bin" / "python"), "-m", "pip", "install", "--quiet", "--upgrade",
-                           f"{source}{extras}")
+                           f"{source}{extras}", timeout=None)
         else:
             where.mkdir(parents=True, exist_ok=True)
             note = "recorded: pip does not run under --root"
