@@ -1,12 +1,15 @@
 """Logs: one logfmt line per event, whatever the message holds; a rotating file only when asked."""
 import io
 import logging
+import os
 import re
 import shlex
 
 import pytest
+from click.testing import CliRunner
 
-from kiosk.cli.central_serve import logging_dict
+from kiosk.cli import main
+from kiosk.cli.central_serve import gunicorn_logging
 from sync.common.logs import LogfmtFormatter, configure_logging, logfmt_value
 
 LINE = re.compile(r'^(?:[a-z_]+=(?:"(?:[^"\\]|\\.)*"|[^ "=\\]+) ?)+$')
@@ -78,8 +81,31 @@ def test_stderr_only_unless_a_log_file_is_set_then_it_rotates(tmp_path):
 
 
 def test_gunicorn_logs_through_the_same_formatter(tmp_path):
-    config = logging_dict("warning", str(tmp_path / "central.log"))
+    config = gunicorn_logging("warning", str(tmp_path / "central.log"))
     assert config["formatters"]["logfmt"]["()"] is LogfmtFormatter
     assert set(config["loggers"]["gunicorn.access"]["handlers"]) == {"stderr", "file"}
     assert config["root"]["level"] == "WARNING"
-    assert "file" not in logging_dict("info")["handlers"]
+    assert "file" not in gunicorn_logging("info")["handlers"]
+
+
+@pytest.mark.parametrize("args, variable", [
+    (["kiosk", "--port", "8765"], "HYMY_LOG_FILE"),
+    (["sync", "--loop"], "HYMY_LOG_FILE"),
+    (["central", "worker"], "HYMY_CENTRAL_LOG_FILE"),
+    (["central", "serve", "--port", "8766"], "HYMY_CENTRAL_LOG_FILE"),
+])
+def test_a_log_file_that_cannot_be_written_is_one_config_line(tmp_path, args, variable):
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    log_file = tmp_path / "no-such-dir" / "hymy.log"
+    environ = {name: None for name in os.environ if name.startswith("HYMY_")}
+    environ.update({variable: str(log_file), "HYMY_DATA_DIR": str(tmp_path / "kiosk"), "HYMY_PIN_FACTORY": "mock",
+                    "HYMY_CENTRAL_DATA_DIR": str(tmp_path / "central")})
+    try:
+        result = CliRunner().invoke(main, args, env=environ)
+    finally:
+        root.handlers[:], root.level = saved
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert lines[0] == (f"hymy: config: log_file {log_file}: No such file or directory; choose a file this user may "
+                        "write, or leave log_file unset (the journal keeps stderr)")

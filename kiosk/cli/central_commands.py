@@ -16,10 +16,10 @@ from sync.central.db import open_central_database, schema_status, upgrade_schema
 from sync.central.migrations import LATEST, SchemaError
 from sync.central.org import OrgError
 from sync.common.files import make_writable_dir
-from sync.common.logs import configure_logging
 from sync.errors import ConfigError
 
 from .errors import CENTRAL_EXTRA, CommandError, check_address, data_dir_error, missing_package
+from .log_setup import check_log_file, configure_logging
 
 
 def _open(config_path, upgrade=True):
@@ -70,6 +70,7 @@ def serve(config_path, host, port, workers):
     config = _open(config_path)
     host, port = host or config.host, port or config.port
     check_address(host, port)
+    check_log_file(config)
     run_gunicorn(config_path, config, host, port, workers or config.workers)
 
 
@@ -265,7 +266,7 @@ def worker_command(config_path, once, interval):
             raise CommandError("another hymy central worker holds the worker lock") from None
         click.echo(f"{opened} alerts opened, {sent} sent, {failed} to retry")
         return
-    configure_logging(config.log_level, config.log_file)
+    configure_logging(config)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -1,7 +1,7 @@
 """Run the central app under gunicorn (Linux's production WSGI server)."""
 from gunicorn.app.base import BaseApplication
 
-from sync.common.logs import LOG_FILE_BACKUPS, LOG_FILE_BYTES, LogfmtFormatter
+from sync.common.logs import logging_dict
 
 
 class CentralServer(BaseApplication):
@@ -22,25 +22,9 @@ class CentralServer(BaseApplication):
         return create_central_app(config_path=self.config_path)
 
 
-def logging_dict(log_level, log_file=None):
+def gunicorn_logging(log_level, log_file=None):
     """gunicorn's and the app's logs as logfmt lines (sync/common/logs.py), one per request too."""
-    handlers = {"stderr": {"class": "logging.StreamHandler", "formatter": "logfmt", "stream": "ext://sys.stderr"}}
-    if log_file:
-        handlers["file"] = {"class": "logging.handlers.RotatingFileHandler", "formatter": "logfmt",
-                            "filename": log_file, "maxBytes": LOG_FILE_BYTES, "backupCount": LOG_FILE_BACKUPS,
-                            "encoding": "utf-8"}
-    level = log_level.upper()
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"logfmt": {"()": LogfmtFormatter}},
-        "handlers": handlers,
-        "root": {"level": level, "handlers": list(handlers)},
-        "loggers": {
-            "gunicorn.error": {"level": level, "handlers": list(handlers), "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": list(handlers), "propagate": False},
-        },
-    }
+    return logging_dict(log_level, log_file, loggers={"gunicorn.error": log_level, "gunicorn.access": "info"})
 
 
 def run_gunicorn(config_path, config, host, port, workers):
@@ -53,7 +37,7 @@ def run_gunicorn(config_path, config, host, port, workers):
         "accesslog": "-",
         # One request, one line: the client, the request line, the status, the size, the time taken.
         "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms',
-        "logconfig_dict": logging_dict(config.log_level, config.log_file),
+        "logconfig_dict": gunicorn_logging(config.log_level, config.log_file),
         "timeout": 60,
         # The web tier keeps no state: any worker, process or host may answer any request.
         "preload_app": False,

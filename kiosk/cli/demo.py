@@ -215,7 +215,8 @@ def start_demo(app, root, days=7, central_port=8100):
 
 def run_demo(host=None, port=None, days=7, central_port=8100):
     """Seed a kiosk, start a central server, enrol the kiosk, serve both until Ctrl+C."""
-    from .serve import configure_logging, kiosk_running, serve
+    from .log_setup import configure_logging
+    from .serve import kiosk_running, serve
     from .stopping import end_streams_on_signals
 
     root = Path(tempfile.mkdtemp(prefix="hymy-demo-"))

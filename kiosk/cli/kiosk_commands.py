@@ -61,9 +61,11 @@ def _overrides(**options):
 @port_option
 def kiosk_command(config_path, host, port):
     """Serve the touchscreen and listen to the buttons."""
-    from .serve import configure_logging, kiosk_running, serve
+    from .log_setup import check_log_file, configure_logging
+    from .serve import kiosk_running, serve
 
     config = ready_config(config_path, _overrides(host=host, port=port))
+    check_log_file(config)
     # The lock first: a second kiosk on this data dir stops before it migrates the database or claims the pins.
     with kiosk_running(config.data_dir) as running:
         app = build_app(config)

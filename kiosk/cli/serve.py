@@ -10,18 +10,12 @@ from waitress.server import create_server
 
 from kiosk.lan_guard import network_warning
 from kiosk.running import KioskAlreadyRunning, hold_running_lock, loopback_url
-from sync.common import logs
 
 from .errors import CommandError, address_error, check_address
 from .stopping import end_streams_on_signals
 from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
-
-
-def configure_logging(config):
-    """logfmt lines to stderr (and ``log_file`` if set), at the config's ``log_level``."""
-    logs.configure_logging(config.log_level, config.log_file)
 
 
 def start_background_sync(app):

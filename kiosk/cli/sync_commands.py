@@ -191,7 +191,7 @@ def sync_command(config_path, loop, status, requeue, item_id):
         raise CommandError(f"the kiosk's database failed: {error}") from None
     uploader = side.uploader()
     if loop:
-        from .serve import configure_logging
+        from .log_setup import configure_logging
 
         configure_logging(side.config)
         stop = threading.Event()

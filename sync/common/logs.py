@@ -11,9 +11,11 @@ escaped, so an exception's traceback stays one line a fleet script can parse
 rest; there is no logfmt package worth a dependency for forty lines.
 """
 import logging
+import logging.config
 import logging.handlers
-import sys
 import time
+
+from sync.errors import ConfigError
 
 #: A log file rotates at this size, keeping this many old ones.
 LOG_FILE_BYTES = 10 * 1024 * 1024
@@ -46,13 +48,41 @@ class LogfmtFormatter(logging.Formatter):
         return " ".join(f"{key}={logfmt_value(value)}" for key, value in fields)
 
 
+def check_log_file(log_file):
+    """Open *log_file* for appending once: an unusable path is one ConfigError line before anything runs."""
+    try:
+        with open(log_file, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise ConfigError(f"log_file {log_file}: {error.strerror or error}; choose a file this user may "
+                          "write, or leave log_file unset (the journal keeps stderr)") from None
+
+
+def logging_dict(level, log_file=None, stream=None, loggers=None):
+    """The :func:`logging.config.dictConfig` of logfmt to *stream* (stderr) and a rotating *log_file*.
+
+    *loggers* names more loggers sent to the same handlers without propagating,
+    with their levels (gunicorn's own, under central).
+    """
+    handlers = {"stderr": {"class": "logging.StreamHandler", "formatter": "logfmt",
+                           "stream": stream or "ext://sys.stderr"}}
+    if log_file:
+        handlers["file"] = {"class": "logging.handlers.RotatingFileHandler", "formatter": "logfmt",
+                            "filename": str(log_file), "maxBytes": LOG_FILE_BYTES,
+                            "backupCount": LOG_FILE_BACKUPS, "encoding": "utf-8"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"logfmt": {"()": LogfmtFormatter}},
+        "handlers": handlers,
+        "root": {"level": level.upper(), "handlers": list(handlers)},
+        "loggers": {name: {"level": logger_level.upper(), "handlers": list(handlers), "propagate": False}
+                    for name, logger_level in (loggers or {}).items()},
+    }
+
+
 def configure_logging(level, log_file=None, stream=None):
     """Log *level* and above as logfmt to stderr, and to a rotating *log_file* when one is given."""
-    formatter = LogfmtFormatter()
-    handlers = [logging.StreamHandler(stream or sys.stderr)]
     if log_file:
-        handlers.append(logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"))
-    for handler in handlers:
-        handler.setFormatter(formatter)
-    logging.basicConfig(level=getattr(logging, level.upper()), handlers=handlers, force=True)
+        check_log_file(log_file)
+    logging.config.dictConfig(logging_dict(level, log_file, stream))

@@ -1,0 +1,24 @@
+"""Logging for the long-running commands (kiosk, sync --loop, central serve and worker).
+
+A ``log_file`` that cannot be written is a config mistake: one line and exit 2
+before the command starts, not a traceback from the logging module.
+"""
+from sync.common import logs
+from sync.errors import ConfigError
+
+from .errors import CommandError
+
+
+def configure_logging(config):
+    """logfmt lines to stderr (and ``log_file`` if set), at the config's ``log_level``."""
+    check_log_file(config)
+    logs.configure_logging(config.log_level, config.log_file)
+
+
+def check_log_file(config):
+    """Fail with one line when the config's ``log_file`` is set and unusable."""
+    if config.log_file:
+        try:
+            logs.check_log_file(config.log_file)
+        except ConfigError as error:
+            raise CommandError(f"config: {error}", exit_code=2) from None
