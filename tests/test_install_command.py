@@ -160,6 +160,26 @@ def test_an_existing_config_is_kept_and_a_changed_source_is_installed_again(tmp_
     assert config.read_text() == 'data_dir = "/var/lib/hymy"\nlanguage = "sv"\n'
 
 
+def test_the_screen_opens_the_port_the_kiosk_config_names(tmp_path, source):
+    root = seed_root(tmp_path / "root")
+    config = root / "etc/hymy/kiosk.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('host = "0.0.0.0"\nport = 8123\n')
+    done = install("--kiosk", "--root", root, "--source", source)
+    assert done.exit_code == 0, done.output
+    browser = (root / "etc/systemd/user/hymy-browser.service").read_text()
+    assert "wait-ready --url http://127.0.0.1:8123/healthz" in browser and "http://127.0.0.1:8123/?kiosk" in browser
+    assert "8000" not in browser
+    display = (root / "etc/systemd/user/hymy-display.service").read_text()
+    assert "hymy display --loop --url http://127.0.0.1:8123" in display
+
+    config.write_text("port = 'eighty'\n")  # a config the kiosk itself would refuse
+    broken = install("--kiosk", "--root", root, "--source", source)
+    lines = broken.output.strip().splitlines()
+    assert broken.exit_code == 2 and len(lines) == 1 and lines[0].startswith("hymy: /etc/hymy/kiosk.toml: "), \
+        broken.output
+
+
 @pytest.mark.slow
 def test_central_installs_into_a_root_and_a_second_run_changes_nothing(tmp_path, source):
     root = seed_root(tmp_path / "root")

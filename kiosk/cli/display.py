@@ -18,8 +18,8 @@ import click
 import requests
 
 from .errors import CommandError
+from .units import KIOSK_URL
 
-KIOSK_URL = "http://127.0.0.1:8000"
 #: wlr-randr's --transform for each display_rotation.
 TRANSFORMS = {0: "normal", 90: "90", 180: "180", 270: "270"}
 #: Seconds one request to the kiosk may take.

@@ -9,12 +9,14 @@ target (see ``systemd/hymy-session.target`` for why).
 """
 import os
 
+from sync.errors import ConfigError
+
 from .errors import CommandError
 from .install_files import CENTRAL_CONFIG, CENTRAL_ENVIRONMENT, KIOSK_CONFIG
 from .install_home import HomeDirectory, HomeFile, HomeSymlink
 from .install_steps import Directory, EnabledUnit, File, Group, Restarted, User
 from .install_venv import Venv
-from .units import CENTRAL_UNITS, SCREEN_UNITS, SESSION_ENTRY, unit_text
+from .units import CENTRAL_UNITS, KIOSK_URL, SCREEN_UNITS, SESSION_ENTRY, unit_text
 
 VENV = "/opt/hymy"
 HYMY = f"{VENV}/bin/hymy"
@@ -30,6 +32,7 @@ SESSION_WANTS = ("hymy-browser.service", "hymy-display.service")
 def kiosk_steps(system, source, desktop):
     """The kiosk, its service user in ``gpio``, and the screen in the session of *desktop* (an Account)."""
     browser = browser_path(system)
+    kiosk_url = screen_url(system)
     venv = Venv(VENV, source, ("pi",))
     unit = File(f"{SYSTEM_UNITS}/hymy-kiosk.service", unit_text("hymy-kiosk.service", HYMY))
     return [
@@ -42,19 +45,19 @@ def kiosk_steps(system, source, desktop):
         Directory(SYSTEM_UNITS, "root", "root"),
         unit,
         EnabledUnit("hymy-kiosk.service"),
-        *screen_steps(system, desktop, browser),
+        *screen_steps(system, desktop, browser, kiosk_url),
         Restarted(("hymy-kiosk.service",), [venv, unit]),
     ]
 
 
-def screen_steps(system, desktop, browser):
-    """The browser and display user units, enabled for *desktop*, and its session's autostart entry."""
+def screen_steps(system, desktop, browser, kiosk_url):
+    """The browser and display user units (on *kiosk_url*), enabled for *desktop*, and its session's autostart."""
     group = system.group_name(desktop.gid) or str(desktop.gid)
     config = f"{desktop.home}/.config"
     user_units = f"{config}/systemd/user"
     wants = f"{user_units}/graphical-session.target.wants"
     steps = [Directory(USER_UNITS, "root", "root")]
-    steps += [File(f"{USER_UNITS}/{name}", unit_text(name, HYMY, browser)) for name in SCREEN_UNITS]
+    steps += [File(f"{USER_UNITS}/{name}", unit_text(name, HYMY, browser, kiosk_url)) for name in SCREEN_UNITS]
     # The user's own directories: created theirs, an existing one keeps its mode.
     # Each taken without following a link the user may have planted there (install_home.py).
     home = desktop.home
@@ -97,6 +100,26 @@ def desktop_account(system, name=None):
     if not system.path(account.home).is_dir():
         raise CommandError(f"desktop user {account.name}: its home {account.home} does not exist", exit_code=2)
     return account
+
+
+def screen_url(system):
+    """The kiosk's address as the screen reaches it, from the config file the kiosk will read.
+
+    A config that exists is kept, so a port chosen in it is where the browser goes; a fresh
+    install writes the commented defaults (127.0.0.1:8000).
+    """
+    from kiosk.config import load_config
+    from kiosk.running import loopback_url
+
+    path = system.path(f"{CONFIG_DIR}/kiosk.toml")
+    if not path.is_file():
+        return KIOSK_URL
+    try:
+        config = load_config(path, environ={})
+    except (ConfigError, OSError) as error:
+        raise CommandError(f"{CONFIG_DIR}/kiosk.toml: {error}; fix it and run the install again", exit_code=2) \
+            from None
+    return loopback_url(config.host, config.port)
 
 
 def browser_path(system):
