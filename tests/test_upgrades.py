@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
+from contextlib import closing
 from io import BytesIO
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from kiosk.cli import main
 from kiosk.db import close_database, connection, database, open_database
 from kiosk.errors import StorageError
 from sync.central import migrations as central_migrations
+from sync.common.sqlite import KEEP_UPGRADE_BACKUPS, backup_before_upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -221,3 +223,14 @@ def test_237694b_refuses_central_at_the_new_schema_and_changes_nothing(central_c
     (line,) = done.stderr.strip().splitlines()
     assert f"schema version {central_migrations.LATEST}, newer than this software's 5" in line
     assert digest(central_copy) == before
+
+
+def test_only_the_newest_upgrade_backups_are_kept_whatever_their_schema_numbers(tmp_path):
+    """Pruning goes by time: a copy at schema 10 is newer than one at 9, though "v10" sorts first as text."""
+    database = tmp_path / "hymy.sqlite3"
+    with closing(sqlite3.connect(database)) as db:
+        db.execute("CREATE TABLE t (x)")
+        db.commit()
+    made = [backup_before_upgrade(database, version) for version in (8, 9, 10, 10)]
+    kept = sorted(path.name for path in (tmp_path / "backups").iterdir())
+    assert kept == sorted(path.name for path in made[-KEEP_UPGRADE_BACKUPS:])

@@ -119,7 +119,9 @@ def backup_before_upgrade(path, version):
     make_private_dir(folder)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
     copy = online_backup(path, folder / f"{path.stem}-schema-v{version}-{stamp}.sqlite3")
-    kept = sorted(folder.glob(f"{path.stem}-schema-v*.sqlite3"), reverse=True)  # the names sort by time
+    # Newest first by the time at the end of each name (by the whole name, v10 would sort below v9).
+    kept = sorted(folder.glob(f"{path.stem}-schema-v*.sqlite3"), key=lambda old: old.stem.rsplit("-", 1)[-1],
+                  reverse=True)
     for old in kept[KEEP_UPGRADE_BACKUPS:]:
         old.unlink()
     return copy
