@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from sync.common.files import create_private_file, make_private_dir, replace_file
+from sync.common.files import create_private_file, make_private_dir, replace_file, sync_directory
 from sync.common.sqlite import online_backup
 from sync.protocol import format_time
 
@@ -181,8 +181,4 @@ def _swap(incoming, database_path):
         for suffix in ("-wal", "-shm", "-journal"):
             database_path.with_name(database_path.name + suffix).unlink(missing_ok=True)
     os.replace(incoming, database_path)
-    directory = os.open(database_path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    sync_directory(database_path.parent)

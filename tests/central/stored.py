@@ -7,12 +7,11 @@ PostgreSQL alike, never through central's own code: the checks must not share
 a bug with what they check.
 """
 import sqlite3
-import uuid
 from collections import Counter, defaultdict
 from contextlib import closing
-from datetime import timedelta
 
-WALL_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+from tests.helpers.backlog import insert_backlog
+
 FACES = ("very_unhappy", "unhappy", "happy", "very_happy")
 LEFT_OUT = ("repeat", "closed", "unverified")
 
@@ -23,32 +22,10 @@ def append_backlog(parts, faces, followup_every=5, step=5.0):
     """Append one rating per value of *faces* (every *followup_every*-th with a follow-up) to the
     kiosk of *parts* (``app.extensions["hymy"]``), *step* seconds apart from its clock's now;
     return every id written, ratings first."""
-    clock, recorder = parts.clock, parts.recorder
-    first = recorder.record(faces[0], "button")  # the question text and the boot, as the recorder keeps them
-    question = recorder.content.question
-    with closing(sqlite3.connect(parts.config.database_path, timeout=30)) as db:
-        (last_seq, last_monotonic), = db.execute("SELECT seq, monotonic FROM rating ORDER BY seq DESC LIMIT 1")
-        ratings, followups, outbox = [], [], []
-        for i, face in enumerate(faces[1:], start=1):
-            rating_id, moment = str(uuid.uuid4()), clock.now() + timedelta(seconds=step * i)
-            ratings.append((rating_id, last_seq + i, parts.kiosk_id, question.id, question.version, face, "button",
-                            moment.strftime(WALL_FORMAT), 1, clock.boot_id(), last_monotonic + step * i, None))
-            outbox.append(("rating", rating_id))
-            if followup_every and i % followup_every == 0:
-                followup_id = str(uuid.uuid4())
-                followups.append((followup_id, rating_id, "waiting", "accessibility", None,
-                                  (moment + timedelta(seconds=2)).strftime(WALL_FORMAT), 1, clock.boot_id(),
-                                  last_monotonic + step * i + 2))
-                outbox.append(("followup", followup_id))
-        with db:
-            db.executemany("INSERT INTO rating (id, seq, kiosk_id, question_id, question_version, rating, source,"
-                           " recorded_at, clock_trusted, boot_id, monotonic, filtered)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ratings)
-            db.executemany("INSERT INTO followup (id, rating_id, reason, reason_group, comment, recorded_at,"
-                           " clock_trusted, boot_id, monotonic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", followups)
-            db.executemany("INSERT INTO outbox (kind, item_id) VALUES (?, ?)", outbox)
-    clock.advance(step * len(faces))
-    return [first.id] + [r[0] for r in ratings] + [f[0] for f in followups]
+    first = parts.recorder.record(faces[0], "button")  # the question text and the boot, as the recorder keeps them
+    ratings, followups = insert_backlog(parts, faces[1:], followup_every, step)
+    parts.clock.advance(step * len(faces))
+    return [first.id, *ratings, *followups]
 
 
 def kiosk_outbox(database_path):

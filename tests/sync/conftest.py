@@ -17,11 +17,10 @@ import os
 import random
 import sqlite3
 import threading
-import uuid
 from collections import Counter
 from contextlib import closing, suppress
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from unittest import mock
 
@@ -36,13 +35,13 @@ from sync.central.app import create_central_app
 from sync.common.clock import FakeClock
 from sync.uploader import Uploader
 from tests.conftest import LiveServer
+from tests.helpers.backlog import insert_backlog
 
 from .proxy import FaultProxy
 
 #: The simulated truth at the start of every test: Monday 5 January 2026, 10:00 UTC (12:00 in Helsinki).
 START = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
 REASONS = ("staff", "waiting", "outcome", "premises", "information")
-WALL_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class RecordingClock(FakeClock):
@@ -170,33 +169,10 @@ class World:
         """Append *n* ratings straight into the kiosk's database in one transaction
         (as the recorder writes them; a month offline at a busy gate, fast)."""
         self.record(1, followup_every=0)  # the question text and the boot, as the recorder keeps them
-        with closing(sqlite3.connect(self.kiosk_db_path, timeout=30)) as db:
-            (last_seq, last_monotonic), = db.execute("SELECT seq, monotonic FROM rating ORDER BY seq DESC LIMIT 1")
-            question = self.kiosk.recorder.content.question
-            ratings, followups, outbox = [], [], []
-            wall = self.clock.now()
-            for i in range(1, n + 1):
-                rating_id = str(uuid.uuid4())
-                moment = wall + timedelta(seconds=5 * i)
-                ratings.append((rating_id, last_seq + i, self.kiosk_id, question.id, question.version, i % 4 + 1,
-                                "button", moment.strftime(WALL_FORMAT), 1, self.clock.boot_id(),
-                                last_monotonic + 5 * i, None))
-                outbox.append(("rating", rating_id))
-                if followup_every and i % followup_every == 0:
-                    followup_id = str(uuid.uuid4())
-                    followups.append((followup_id, rating_id, "staff", "attitude", None,
-                                      (moment + timedelta(seconds=2)).strftime(WALL_FORMAT), 1,
-                                      self.clock.boot_id(), last_monotonic + 5 * i + 2))
-                    outbox.append(("followup", followup_id))
-            with db:
-                db.executemany("INSERT INTO rating (id, seq, kiosk_id, question_id, question_version, rating, source,"
-                               " recorded_at, clock_trusted, boot_id, monotonic, filtered)"
-                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ratings)
-                db.executemany("INSERT INTO followup (id, rating_id, reason, reason_group, comment, recorded_at,"
-                               " clock_trusted, boot_id, monotonic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", followups)
-                db.executemany("INSERT INTO outbox (kind, item_id) VALUES (?, ?)", outbox)
+        ratings, followups = insert_backlog(self.kiosk, [i % 4 + 1 for i in range(1, n + 1)], followup_every,
+                                            reason=("staff", "attitude"))
         self.advance(5 * n)
-        made = [r[0] for r in ratings] + [f[0] for f in followups]
+        made = ratings + followups
         self.recorded.extend(made)
         return made
 

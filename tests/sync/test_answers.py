@@ -7,9 +7,9 @@ sent, never pruned; the rest of the backlog goes on."""
 import uuid
 from datetime import timedelta
 
-from .proxy import FAKE_ACK, FOREIGN_JSON, FORWARD, PORTAL
+from tests.helpers.backlog import WALL_FORMAT
 
-WALL_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+from .proxy import FAKE_ACK, FOREIGN_JSON, FORWARD, PORTAL
 
 
 def test_captive_portal_and_foreign_json_mark_nothing_synced(make_world):
