@@ -338,6 +338,14 @@ def test_a_kiosk_holding_the_data_dir_that_does_not_answer_fails(tmp_path):
     assert checks(result)["gpio"][0] == "skip"
 
 
+def test_a_kiosk_that_holds_the_lock_but_does_not_serve_yet_is_starting(tmp_path):
+    data_dir = started_kiosk_dir(tmp_path)
+    with hold_running_lock(data_dir):  # taken before the database opens; the address comes once it serves
+        result = doctor(data_dir)
+    status, detail = checks(result)["kiosk"]
+    assert status == "warn" and detail.startswith(f"starting (pid {os.getpid()}): it does not serve yet")
+
+
 # --- the buttons ------------------------------------------------------------------------------
 
 def kiosk_config(data_dir):
