@@ -17,7 +17,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from kiosk.cli import main
+from kiosk.cli import main, options
 from kiosk.cli.environment import unknown_variables
 from kiosk.cli.errors import address_error, data_dir_error
 from kiosk.running import hold_running_lock
@@ -224,6 +224,20 @@ def test_sync_status_on_a_new_data_dir_creates_nothing(tmp_path):
     assert one_line(result) == (f"hymy: data_dir {data}: no kiosk database yet "
                                 "(the kiosk makes it on its first start)")
     assert not data.exists()
+
+
+def test_without_config_an_installed_kiosk_config_is_used(tmp_path, monkeypatch):
+    """On an installed kiosk ``sudo hymy …`` acts on that kiosk, not on a fresh one in root's home."""
+    installed, other = tmp_path / "kiosk.toml", tmp_path / "other.toml"
+    installed.write_text(f'data_dir = "{tmp_path / "installed"}"\n')
+    other.write_text(f'data_dir = "{tmp_path / "other"}"\n')
+    monkeypatch.setattr(options, "INSTALLED_CONFIG", installed)
+    assert f"data_dir {tmp_path / 'installed'}: no kiosk database yet" in one_line(invoke(["sync", "--status"]))
+    named = invoke(["sync", "--status"], env={"HYMY_CONFIG": str(other)})
+    assert f"data_dir {tmp_path / 'other'}: no kiosk database yet" in one_line(named)
+    monkeypatch.setattr(options, "INSTALLED_CONFIG", tmp_path / "absent.toml")
+    monkeypatch.delenv("HYMY_CONFIG", raising=False)
+    assert options._config_path(None, None, None) is None  # no file there: the built-in defaults
 
 
 def test_sync_status_changes_no_file_of_a_used_kiosk(tmp_path):
