@@ -27,6 +27,18 @@ database = peewee.SqliteDatabase(None)
 _keeper = None
 
 
+def refuse_newer(path):
+    """The schema version stored in *path* (None: no database yet), read without writing;
+    StorageError for a database a newer hymy made, which this one must not touch."""
+    try:
+        version = stored_version(path)
+    except sqlite3.DatabaseError as error:  # not a database, or damaged: as peewee would say it
+        raise peewee.DatabaseError(str(error)) from error
+    if version is not None and version > LATEST:
+        raise newer_error(path, version)
+    return version
+
+
 def open_database(path, busy_timeout_ms=5000):
     """Bind the deferred database to *path*, creating and upgrading it.
 
@@ -36,12 +48,7 @@ def open_database(path, busy_timeout_ms=5000):
     transaction: an upgrade that goes wrong leaves the old file and a copy.
     """
     make_private_dir(path.parent)
-    try:
-        version = stored_version(path)
-    except sqlite3.DatabaseError as error:  # not a database, or damaged: as peewee would say it
-        raise peewee.DatabaseError(str(error)) from error
-    if version is not None and version > LATEST:
-        raise newer_error(path, version)
+    version = refuse_newer(path)
     if version is not None and 0 < version < LATEST:
         copy = backup_before_upgrade(path, version)
         log.info("database %s at schema version %d: kept a copy in %s before upgrading to %d",

@@ -1,4 +1,6 @@
 """``hymy kiosk`` and ``hymy demo``: run the kiosk (and, for the demo, a central beside it)."""
+from contextlib import contextmanager
+
 import click
 import peewee
 
@@ -38,8 +40,15 @@ def build_app(config, **kwargs):
     """create_app on a :func:`ready_config`, with failures turned into one line and an exit code."""
     from kiosk.app import create_app
 
-    try:
+    with _one_line_failures(config):
         return create_app(config, **kwargs)
+
+
+@contextmanager
+def _one_line_failures(config):
+    """What opening the kiosk can meet, each as one line naming what to change."""
+    try:
+        yield
     except ConfigError as error:
         raise CommandError(f"config: {error}", exit_code=2) from None
     except HymyError as error:
@@ -61,11 +70,15 @@ def _overrides(**options):
 @port_option
 def kiosk_command(config_path, host, port):
     """Serve the touchscreen and listen to the buttons."""
+    from kiosk.db import refuse_newer
+
     from .log_setup import check_log_file, configure_logging
     from .serve import kiosk_running, serve
 
     config = ready_config(config_path, _overrides(host=host, port=port))
     check_log_file(config)
+    with _one_line_failures(config):  # a newer hymy's data dir is left as it is, not even a lock file added
+        refuse_newer(config.database_path)
     # The lock first: a second kiosk on this data dir stops before it migrates the database or claims the pins.
     with kiosk_running(config.data_dir) as running:
         app = build_app(config)
