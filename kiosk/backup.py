@@ -21,6 +21,7 @@ written 0600 beside its final name and renamed into place: it holds the token.
 
 Restoring lives in kiosk/restore.py; both check a file with :func:`open_backup`.
 """
+import errno
 import hashlib
 import json
 import logging
@@ -146,11 +147,17 @@ def _digest_bytes(data):
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+#: What chmod says on a filesystem without Unix modes (FAT, exFAT, some FUSE mounts).
+_NO_MODES = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS)
+
+
 def _make_private(fd, target):
     """0600 where the filesystem keeps modes; a FAT or exFAT USB stick has none to set (EPERM)."""
     try:
         os.fchmod(fd, PRIVATE_FILE)
-    except PermissionError:
+    except OSError as error:
+        if error.errno not in _NO_MODES:
+            raise
         log.warning("%s: this filesystem keeps no file modes (FAT?): anyone who can read the stick can read "
                     "the backup", target)
 

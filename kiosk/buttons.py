@@ -128,7 +128,7 @@ def make_pin_factory(name, work_dir=None):
             if name == "mock":
                 log.warning("no GPIO chip found: the buttons are simulated (pin_factory = mock)")
     if name == "lgpio" and work_dir is not None:
-        _writable_working_directory(Path(work_dir))
+        _writable_working_directory(Path(work_dir).absolute())
     found = entry_points(group="gpiozero_pin_factories", name=name)
     if not found:
         raise ConfigError(f"pin_factory: gpiozero has no pin factory called {name!r}")
@@ -143,7 +143,11 @@ def _writable_working_directory(work_dir):
     if os.access(".", os.W_OK | os.X_OK):
         return
     log.info("lgpio needs a writable working directory: moving to %s", work_dir)
-    os.chdir(work_dir)
+    try:
+        os.chdir(work_dir)
+    except OSError as error:
+        raise ConfigError(f"pin_factory: lgpio needs a writable working directory and cannot use data_dir "
+                          f"{work_dir}: {error.strerror}") from None
     os.environ["LG_WD"] = str(work_dir)
 
 

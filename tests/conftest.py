@@ -5,6 +5,7 @@ import socket
 import threading
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -13,9 +14,16 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from kiosk.app import create_app
+from kiosk.cli import options
 from kiosk.db import connection
 from kiosk.models import Rating
 from sync.common.clock import FakeClock
+
+
+@pytest.fixture(autouse=True)
+def _no_installed_kiosk_config(monkeypatch):
+    """On a machine with an installed kiosk, commands run in a test never read its /etc/hymy/kiosk.toml."""
+    monkeypatch.setattr(options, "INSTALLED_CONFIG", Path("/nonexistent/hymy/kiosk.toml"))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ ratings recorded from then on go to central above what it already holds, with
 central reachable at the restore or down until later: every rating once, no
 conflict, no quarantine, no gap.
 """
+import errno
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk import backup
 from kiosk.cli import systemd_state
 from kiosk.db import database
 from kiosk.pin import set_pin
@@ -100,6 +102,26 @@ def test_a_backup_taken_while_recording_holds_every_rating_committed_before_it(m
     assert set(before) <= held
     assert seqs == list(range(1, len(seqs) + 1))
     assert f"ratings:         {len(held)} (follow-ups 0), highest seq {len(held)}" in result.output
+
+
+@pytest.mark.parametrize("code", [errno.EPERM, errno.EOPNOTSUPP])
+def test_a_stick_that_keeps_no_file_modes_gets_the_backup_and_a_warning(make_app, tmp_path, monkeypatch, caplog,
+                                                                        code):
+    """FAT and exFAT refuse chmod (EPERM; some FUSE mounts EOPNOTSUPP): the backup is still written."""
+    app = make_app()
+    app.extensions["hymy"].recorder.record(4, "touch")
+    env = {"HYMY_DATA_DIR": str(tmp_path / "data"), "HYMY_CONFIG": None}
+
+    def refused(fd, mode):
+        raise OSError(code, os.strerror(code))
+
+    with monkeypatch.context() as mount:
+        mount.setattr(backup.os, "fchmod", refused)  # what the kernel answers on such a mount
+        result = cli(["backup", str(tmp_path / "stick.zip")], env)
+    assert result.exit_code == 0, result.output
+    assert "keeps no file modes" in caplog.text
+    with zipfile.ZipFile(tmp_path / "stick.zip") as archive:
+        assert archive.testzip() is None
 
 
 def test_list_says_what_a_backup_holds_and_never_the_token_or_the_hash(make_world, tmp_path):

@@ -234,3 +234,17 @@ def test_only_the_newest_upgrade_backups_are_kept_whatever_their_schema_numbers(
     made = [backup_before_upgrade(database, version) for version in (8, 9, 10, 10)]
     kept = sorted(path.name for path in (tmp_path / "backups").iterdir())
     assert kept == sorted(path.name for path in made[-KEEP_UPGRADE_BACKUPS:])
+
+
+def test_the_copy_just_made_is_kept_when_the_clock_went_back(tmp_path):
+    """Copies stamped by a clock that ran ahead (a Pi before NTP) never push out the newest one."""
+    database = tmp_path / "hymy.sqlite3"
+    with closing(sqlite3.connect(database)) as db:
+        db.execute("CREATE TABLE t (x)")
+        db.commit()
+    for n, version in enumerate((7, 8, 9)):
+        made = backup_before_upgrade(database, version)
+        made.rename(made.with_name(f"hymy-schema-v{version}-2999010{n + 1}T000000.000000Z.sqlite3"))
+    newest = backup_before_upgrade(database, 10)
+    kept = sorted((tmp_path / "backups").iterdir())
+    assert newest in kept and len(kept) == KEEP_UPGRADE_BACKUPS

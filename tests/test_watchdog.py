@@ -131,8 +131,8 @@ class _Unavailable(BaseHTTPRequestHandler):
 
 
 def test_a_kiosk_answering_503_is_ready_but_earns_no_ping(tmp_path, notify):
-    """Serving a 503 is serving (the screen says why; a restart would not mend a damaged database),
-    but a ping needs the 200 that follows a database read."""
+    """Serving a 503 is serving (the start does not time out), but a ping needs the 200 that
+    follows a database read."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stop = threading.Event()

@@ -13,8 +13,8 @@ refused just the same. The home itself is the account's, as root set it.
 import errno
 import os
 import secrets
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from .errors import CommandError
@@ -63,8 +63,12 @@ def _open_or_make(fd, name, owner):
     except FileNotFoundError:
         os.mkdir(name, 0o755, dir_fd=fd)
     below = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
-    os.fchmod(below, 0o755)  # mkdir's mode is narrowed by the umask
-    os.fchown(below, *owner)
+    try:
+        os.fchmod(below, 0o755)  # mkdir's mode is narrowed by the umask
+        os.fchown(below, *owner)
+    except BaseException:
+        os.close(below)
+        raise
     return below
 
 
@@ -79,7 +83,7 @@ def _owner(system, user, group):
 class HomeDirectory(Directory):
     """A directory in *home*, the user's own (mode None keeps the mode of one that exists)."""
 
-    home: str = ""
+    home: str = field(kw_only=True)
 
     def apply(self, system):
         owner = _owner(system, self.user, self.group)
@@ -93,7 +97,7 @@ class HomeDirectory(Directory):
 class HomeFile(File):
     """A file in *home*: written to a fresh name beside it, then renamed over whatever the name held."""
 
-    home: str = ""
+    home: str = field(kw_only=True)
 
     def apply(self, system):
         owner = _owner(system, self.user, self.group)
@@ -111,16 +115,30 @@ class HomeFile(File):
                     os.fsync(handle.fileno())
                 os.rename(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
             except OSError as error:
-                os.unlink(temporary, dir_fd=directory)
+                with suppress(FileNotFoundError):  # the user may have removed it meanwhile
+                    os.unlink(temporary, dir_fd=directory)
                 _refuse(PurePosixPath(self.path), error)
             os.fsync(directory)
 
 
 @dataclass
 class HomeSymlink(Symlink):
-    """A link in *home*; an old link or file of that name is replaced, a directory refused."""
+    """A link in *home*; an old link or file of that name is replaced, a directory refused.
 
-    home: str = ""
+    The link stays root's: giving it to the user by name would race with the user swapping
+    it for a hard link to a file of root's, which the chown would then hand over. Its owner
+    matters to nobody (systemd follows it; the user may remove it from their own directory).
+    """
+
+    home: str = field(kw_only=True)
+
+    @property
+    def title(self):
+        return f"link {self.path} -> {self.target} (in {self.user}'s home)"
+
+    def needed(self, system):
+        where = system.path(self.path)
+        return not where.is_symlink() or os.readlink(where) != self.target
 
     def apply(self, system):
         owner = _owner(system, self.user, self.group)
@@ -133,4 +151,3 @@ class HomeSymlink(Symlink):
             except OSError as error:
                 _refuse(PurePosixPath(self.path), error)
             os.symlink(self.target, name, dir_fd=directory)
-            os.chown(name, *owner, dir_fd=directory, follow_symlinks=False)

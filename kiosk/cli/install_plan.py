@@ -114,6 +114,8 @@ def screen_url(system):
     path = system.path(f"{CONFIG_DIR}/kiosk.toml")
     if not path.is_file():
         return KIOSK_URL
+    if not os.access(path, os.R_OK):  # a dry run by a user who may not read it: show the default
+        return KIOSK_URL
     try:
         config = load_config(path, environ={})
     except (ConfigError, OSError) as error:

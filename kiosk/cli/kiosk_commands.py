@@ -1,4 +1,5 @@
 """``hymy kiosk`` and ``hymy demo``: run the kiosk (and, for the demo, a central beside it)."""
+import os
 from contextlib import contextmanager
 
 import click
@@ -7,6 +8,7 @@ import peewee
 from sync.common.files import make_writable_dir
 from sync.errors import ConfigError, HymyError
 
+from . import options
 from .errors import CommandError, data_dir_error
 from .options import config_option, host_option, port_option
 
@@ -18,7 +20,10 @@ def load_kiosk_config(config_path=None, overrides=None):
     try:
         return load_config(config_path, overrides=overrides)
     except ConfigError as error:
-        raise CommandError(f"config: {error}", exit_code=2) from None
+        hint = ""
+        if config_path == str(options.INSTALLED_CONFIG) and not os.access(config_path, os.R_OK):
+            hint = "; it is the installed kiosk's: run the command with sudo, or name another file with --config"
+        raise CommandError(f"config: {error}{hint}", exit_code=2) from None
 
 
 def writable_data_dir(config):
@@ -72,17 +77,16 @@ def kiosk_command(config_path, host, port):
     """Serve the touchscreen and listen to the buttons."""
     from kiosk.db import refuse_newer
 
-    from .log_setup import check_log_file, configure_logging
+    from .log_setup import configure_logging
     from .serve import kiosk_running, serve
 
     config = ready_config(config_path, _overrides(host=host, port=port))
-    check_log_file(config)
+    configure_logging(config)  # before the database opens: an upgrade's backup and migration are logged
     with _one_line_failures(config):  # a newer hymy's data dir is left as it is, not even a lock file added
         refuse_newer(config.database_path)
     # The lock first: a second kiosk on this data dir stops before it migrates the database or claims the pins.
     with kiosk_running(config.data_dir) as running:
         app = build_app(config)
-        configure_logging(config)
         serve(app, config.host, config.port, running)
 
 

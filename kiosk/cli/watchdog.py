@@ -75,9 +75,10 @@ def answer_status(url, timeout):
 class Watchdog:
     """``READY=1`` once the kiosk answers ``/healthz``, then ``WATCHDOG=1`` after each self-check passes.
 
-    Ready means serving: any answer counts, a 503 from a damaged database
-    too, since the screen then says so and a restart would not mend it. A
-    ping needs a 200, which only comes after a database read.
+    Ready means serving: any answer counts, a 503 from a failing database
+    too, so systemd does not time out a start whose screen already shows. A
+    ping needs a 200, which only comes after a database read: a kiosk whose
+    database keeps failing is restarted, which opens the database afresh.
 
     :param health_url: the kiosk's own ``/healthz`` (on loopback, as the screen reaches it).
     :param stop: an Event that ends the thread.

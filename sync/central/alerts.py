@@ -237,7 +237,9 @@ def deliver(smtp, now=None, session=None):
             if not _claim(episode.id, now):
                 continue
             # Read again once it is ours: another worker may have delivered a channel since the list was read.
-            episode = Alert.select(Alert, AlertRule).join(AlertRule).where(Alert.id == episode.id).get()
+            episode = Alert.select(Alert, AlertRule).join(AlertRule).where(Alert.id == episode.id).get_or_none()
+            if episode is None:  # its rule was deleted meanwhile
+                continue
             try:
                 _deliver_channels(episode, smtp, now, session)
             except DeliveryError as error:

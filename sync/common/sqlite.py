@@ -119,9 +119,10 @@ def backup_before_upgrade(path, version):
     make_private_dir(folder)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
     copy = online_backup(path, folder / f"{path.stem}-schema-v{version}-{stamp}.sqlite3")
-    # Newest first by the time at the end of each name (by the whole name, v10 would sort below v9).
-    kept = sorted(folder.glob(f"{path.stem}-schema-v*.sqlite3"), key=lambda old: old.stem.rsplit("-", 1)[-1],
-                  reverse=True)
-    for old in kept[KEEP_UPGRADE_BACKUPS:]:
+    # The copy just made is always kept (a clock set back may stamp it before older ones); of the
+    # others the newest by the time at the end of each name (by the whole name, v10 sorts below v9).
+    others = sorted((old for old in folder.glob(f"{path.stem}-schema-v*.sqlite3") if old != copy),
+                    key=lambda old: old.stem.rsplit("-", 1)[-1], reverse=True)
+    for old in others[KEEP_UPGRADE_BACKUPS - 1:]:
         old.unlink()
     return copy
