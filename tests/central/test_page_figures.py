@@ -544,8 +544,9 @@ def _check_site_page(findings, network, site, period, kiosk=None, service=None):
                 counted = tally.counted if tally else 0
                 shown = rules.satisfaction(tally) if counted else None
                 text = "" if not counted else "·" if shown is None else str(shown)
-                shade = ("heat-0" if not counted else "heat-few" if shown is None else "heat-bad" if shown < 60
-                         else "heat-mid" if shown < 80 else "heat-good")
+                # Bands against the target: at or over it green, up to 10 points under it amber.
+                shade = ("heat-0" if not counted else "heat-few" if shown is None else "heat-good"
+                         if shown >= TARGET else "heat-mid" if shown >= TARGET - 10 else "heat-bad")
                 at = f"{where} heat map {weekday}/{hour:02d}"
                 findings.same(f"{at} text", cell.text(), text)
                 findings.same(f"{at} title", cell.attrs.get("title"),

@@ -13,7 +13,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from sync.central.web import charts
 from sync.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_TARGET
+from sync.figures import Counts
 from sync.protocol import format_time
 
 from .batches import batch, followup_row, rating_row
@@ -362,3 +364,16 @@ def test_the_fleet_flags_a_kiosk_enrolled_and_never_heard_from(central, network)
     central.clock.set_wall(TODAY + timedelta(minutes=61))  # every site is open around the clock
     page = network["admin"].get("/fleet")
     assert 'data-kiosk="kamppi-2" data-silent="yes"' in page.text
+
+
+@pytest.mark.parametrize("target, bands", [(None, (80, 60)), (85, (85, 75)), (5, (5, 0))])
+def test_the_heat_map_is_shaded_against_the_target(target, bands):
+    """Green exactly where an hour meets the brand's target, amber up to 10 points under it."""
+    cells = {(0, hour): Counts(faces=(100 - value, 0, 0, value))  # satisfaction: value %
+             for hour, value in enumerate((bands[0], bands[0] - 1, bands[1], max(bands[1] - 1, 0)), start=8)}
+    heat = charts.heat_map(cells, target)
+    assert (heat.good_from, heat.middling_from) == bands
+    shades = [cell.shade for cell in heat.rows[0][1]]
+    expected = ["heat-good", "heat-mid", "heat-mid" if bands[1] < bands[0] else "heat-good",
+                "heat-bad" if bands[1] > 0 else "heat-mid"]
+    assert shades == expected

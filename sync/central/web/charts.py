@@ -108,9 +108,31 @@ class HeatCell:
     shade: str  # a CSS class: heat-0 (nothing) .. heat-bad / heat-mid / heat-good
 
 
-def heat_map(cells, min_responses=figures.DEFAULT_MIN_RESPONSES):
-    """``(hours shown, rows)``: rows are ``(weekday 0-6, [HeatCell per hour])``; hours with no rating on
-    any day are left out, so a site open 8-20 shows 8-20."""
+#: Heat map bands without a target: 80 % and over is good, 60-79 % middling.
+UNTARGETED_BANDS = (80, 60)
+#: With a target: at or over it is good, up to this many points under it middling.
+MIDDLING_POINTS = 10
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    hours: list  # the hours shown, in the site's local time
+    rows: list  # (weekday 0-6, [HeatCell per hour])
+    good_from: int  # satisfaction (whole percent) from which a cell is heat-good
+    middling_from: int  # ... heat-mid; under it heat-bad
+
+
+def heat_bands(target):
+    """``(good from, middling from)``: against the brand's target when set, so a cell is green
+    exactly when that hour meets it."""
+    if target is None:
+        return UNTARGETED_BANDS
+    return target, max(0, target - MIDDLING_POINTS)
+
+
+def heat_map(cells, target=None, min_responses=figures.DEFAULT_MIN_RESPONSES):
+    """A :class:`HeatMap`: hours with no rating on any day are left out, so a site open 8-20 shows 8-20."""
+    good_from, middling_from = heat_bands(target)
     hours = sorted({hour for (_, hour), counts in cells.items() if counts.counted})
     rows = []
     for weekday in range(7):
@@ -121,11 +143,11 @@ def heat_map(cells, min_responses=figures.DEFAULT_MIN_RESPONSES):
                 row.append(HeatCell(0, None, "heat-0"))
                 continue
             value = figures.whole_percent(figures.satisfaction(counts, min_responses))
-            shade = "heat-few" if value is None else "heat-bad" if value < 60 else "heat-mid" if value < 80 \
-                else "heat-good"
+            shade = ("heat-few" if value is None else "heat-good" if value >= good_from
+                     else "heat-mid" if value >= middling_from else "heat-bad")
             row.append(HeatCell(counts.counted, value, shade))
         rows.append((weekday, row))
-    return hours, rows
+    return HeatMap(hours, rows, good_from, middling_from)
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ def site(site_id):
     target, min_responses = reports.brand_settings()
     months = reports.months(site, scope, now)
     trend_chart = charts.month_line(months, target, min_responses)
-    heat_cells = charts.heat_map(reports.heat_map(site, scope, args.period, now), min_responses)
+    heat_cells = charts.heat_map(reports.heat_map(site, scope, args.period, now), target, min_responses)
     first, last = args.period.days_for(reports.local_today(site, now))
     days = reports.day_counts("day", scope, reports.Period.parse("custom", first.isoformat(), last.isoformat()), now,
                               reasons=False)
