@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from .errors import CommandError
-from .install_steps import Directory, File, Symlink
+from .install_steps import Directory, File, Symlink, owner_ids
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -72,13 +72,6 @@ def _open_or_make(fd, name, owner):
     return below
 
 
-def _owner(system, user, group):
-    uid, gid = system.ids(user, group)
-    if uid is None or gid is None:
-        raise CommandError(f"no user {user} or no group {group} on this system")
-    return uid, gid
-
-
 @dataclass
 class HomeDirectory(Directory):
     """A directory in *home*, the user's own (mode None keeps the mode of one that exists)."""
@@ -86,7 +79,7 @@ class HomeDirectory(Directory):
     home: str = field(kw_only=True)
 
     def apply(self, system):
-        owner = _owner(system, self.user, self.group)
+        owner = owner_ids(system, self.path, self.user, self.group)
         with _directory_fd(system, self.home, _parts_below(self.home, self.path), owner) as fd:
             if self.mode is not None:
                 os.fchmod(fd, self.mode)
@@ -100,7 +93,7 @@ class HomeFile(File):
     home: str = field(kw_only=True)
 
     def apply(self, system):
-        owner = _owner(system, self.user, self.group)
+        owner = owner_ids(system, self.path, self.user, self.group)
         *parents, name = _parts_below(self.home, self.path)
         with _directory_fd(system, self.home, parents, owner) as directory:
             temporary = f".{name}.{secrets.token_hex(8)}.tmp"
@@ -141,7 +134,7 @@ class HomeSymlink(Symlink):
         return not where.is_symlink() or os.readlink(where) != self.target
 
     def apply(self, system):
-        owner = _owner(system, self.user, self.group)
+        owner = owner_ids(system, self.path, self.user, self.group)
         *parents, name = _parts_below(self.home, self.path)
         with _directory_fd(system, self.home, parents, owner) as directory:
             try:

@@ -33,11 +33,16 @@ def _owner_differs(system, path, user, group, info=None):
     return (info.st_uid, info.st_gid) != (uid, gid)
 
 
-def _chown(system, path, user, group):
+def owner_ids(system, path, user, group):
+    """``(uid, gid)`` of *user* and *group*, who are to own *path*; one line when either is missing."""
     uid, gid = system.ids(user, group)
     if uid is None or gid is None:  # an earlier step makes them: only a broken user database gets here
         raise CommandError(f"{path}: no user {user} or no group {group} on this system to own it")
-    os.lchown(system.path(path), uid, gid)
+    return uid, gid
+
+
+def _chown(system, path, user, group):
+    os.lchown(system.path(path), *owner_ids(system, path, user, group))
 
 
 @dataclass
