@@ -368,12 +368,17 @@ def test_the_fleet_flags_a_kiosk_enrolled_and_never_heard_from(central, network)
 
 @pytest.mark.parametrize("target, bands", [(None, (80, 60)), (85, (85, 75)), (5, (5, 0))])
 def test_the_heat_map_is_shaded_against_the_target(target, bands):
-    """Green exactly where an hour meets the brand's target, amber up to 10 points under it."""
+    """Green exactly where an hour meets the brand's target, amber up to 10 points under it, and a legend
+    naming every band a cell can have."""
     cells = {(0, hour): Counts(faces=(100 - value, 0, 0, value))  # satisfaction: value %
              for hour, value in enumerate((bands[0], bands[0] - 1, bands[1], max(bands[1] - 1, 0)), start=8)}
+    cells[(1, 8)] = Counts(faces=(0, 0, 1, 1))  # too few
     heat = charts.heat_map(cells, target)
-    assert (heat.good_from, heat.middling_from) == bands
     shades = [cell.shade for cell in heat.rows[0][1]]
     expected = ["heat-good", "heat-mid", "heat-mid" if bands[1] < bands[0] else "heat-good",
                 "heat-bad" if bands[1] > 0 else "heat-mid"]
     assert shades == expected
+    assert [cell.shade for cell in heat.rows[1][1]] == ["heat-few", "heat-none", "heat-none", "heat-none"]
+    legend = {entry.band: entry.values for entry in heat.legend}
+    assert legend["good"] == {"n": bands[0]} and "few" in legend and "none" in legend
+    assert ("bad" in legend) == (bands[1] > 0)
