@@ -267,6 +267,48 @@ def test_today_shows_the_days_figures_as_counted_from_the_taps(with_pin, client,
     assert "What: 0\u00a0%" in body and "How: 100\u00a0%" in body  # all three reasons are functional (how)
 
 
+def test_a_comment_shows_only_where_its_rating_counts(make_app, clock):
+    """A repeat's or a paused kiosk's comment is left out with its rating, as Follow-ups leaves it out; a
+    rating on an untrusted clock shows its comment once the kiosk placed it, on the day it really was."""
+    app = make_app(language="en", opening_hours={day: ["08:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri")})
+    kiosk = app.extensions["hymy"]
+    set_pin(kiosk.config.data_dir, PIN)
+    recorder = kiosk.recorder
+    # The clock says Sunday 23:30 in Helsinki (closed) and is not trusted: it is really Monday 10:30.
+    clock.reboot("boot-2", monotonic=100.0)
+    clock.set_wall(datetime(2026, 1, 4, 21, 30, tzinfo=timezone.utc), trusted=False)
+    placed = recorder.record(2, "touch")
+    assert placed.filtered == "unverified"
+    clock.advance(5)
+    recorder.record_followup(placed.id, "waiting", "Kassalla jonoa")
+    clock.advance(55)
+    clock.set_wall(datetime(2026, 1, 5, 8, 31, 5, tzinfo=timezone.utc), trusted=True)  # NTP: Monday 10:31:05
+    counted = recorder.record(4, "touch")
+    recorder.record_followup(counted.id, "staff", "Kiitos, nopeaa")
+    clock.advance(1)
+    repeat = recorder.record(3, "button")
+    assert repeat.filtered == "repeat"
+    recorder.record_followup(repeat.id, "staff", "Painoin kahdesti")
+    clock.advance(600)
+    recorder.pause()
+    closed = recorder.record(1, "touch")
+    assert closed.filtered == "closed"
+    recorder.record_followup(closed.id, "outcome", "Suljettu, silti vastasin")
+    recorder.resume()
+
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    monday = text(client.get("/manager?day=2026-01-05"))
+    assert "Kiitos, nopeaa" in monday and "Kassalla jonoa" in monday
+    assert "Painoin kahdesti" not in monday and "Suljettu, silti vastasin" not in monday
+    assert re.search(r"Kassalla jonoa</p>\s*<p class=\"comment__meta\">10:30 ", monday)  # at its corrected time
+    figures = dict(re.findall(r'<p class="figure__label">([^<]+)</p>\s*<p class="figure__value">([^<]+)</p>', monday))
+    assert figures["Ratings"] == "2" and figures["Follow-ups"] == "100\u00a0%"
+    assert "2 answered what mattered" in monday and "2 left out (repeats, closed)" in monday
+    sunday = text(client.get("/manager?day=2026-01-04"))
+    assert "Kassalla jonoa" not in sunday and "No comments on this day." in sunday
+
+
 def test_the_day_param_and_the_calendar_offer_exactly_the_days_shown_in_full(with_pin, client, kiosk, clock):
     for back in (3, 2, 1, 0):
         tap_at(kiosk, clock, HELSINKI_NOON - timedelta(days=back), 4)

@@ -192,6 +192,30 @@ def test_a_site_drill_down_and_its_day(central, network):
     assert network["admin"].get(f"/sites/{site_id}/days/not-a-day").status_code == 404
 
 
+def test_a_comment_is_listed_only_where_its_rating_counts(central):
+    """A repeat's or a closed rating's comment is left out of the Comments page, as its follow-up is left
+    out of the drivers: the page and the figures follow one rule."""
+    token, device_id = central.enrolled_kiosk()
+    morning = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+    rows = [rating_row(1, rating=2, recorded_at=morning),
+            rating_row(2, rating=1, recorded_at=morning + timedelta(seconds=1), filtered="repeat"),
+            rating_row(3, rating=1, recorded_at=morning + timedelta(minutes=5), filtered="closed")]
+    followups = [followup_row(rows[0], reason="waiting", reason_group="accessibility", comment="Kassa oli hidas"),
+                 followup_row(rows[1], reason="staff", reason_group="attitude", comment="Painoin kahdesti"),
+                 followup_row(rows[2], reason="staff", reason_group="attitude", comment="Suljettu, silti vastasin")]
+    response = central.post_batch(token, batch(device_id, rows, followups, sent_at=RECEIVE_TIME))
+    assert response.status_code == 200 and not response.json()["rejected"], response.text
+    password, _ = central.add_user("hanna", "admin")
+    admin = central.log_in("hanna", password)
+    comments = admin.get("/comments?lang=en").text
+    assert "Kassa oli hidas" in comments
+    assert "Painoin kahdesti" not in comments and "Suljettu, silti vastasin" not in comments
+    drivers = admin.get("/drivers?lang=en").text
+    assert rows_of(drivers, "reason").keys() == {"waiting"}  # the repeat's and the closed one's "staff" count nowhere
+    exported = central.query(lambda m: m.Followup.select().count())
+    assert exported == 3  # the rows are all kept (and exported with their filter); only the lists leave them out
+
+
 def test_comments_are_searchable_and_an_admin_redacts_from_the_list(central, network):
     admin = network["admin"]
     page = admin.get("/comments")
