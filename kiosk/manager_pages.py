@@ -203,7 +203,7 @@ def week_page(end_text):
     first, end, today = _shown_day(end_text)
     content = kiosk.recorder.content
     week = reports.week_figures(end, content)
-    target, min_responses, total = content.target, week.min_responses, week.counts
+    target, min_responses, total = display.shown_target(content.target), week.min_responses, week.counts
     names = weekday_names()
     labels = [(names[day.weekday()], format_skeleton("Md", day, locale=_language())) for day, _ in week.days]
     return {

@@ -176,7 +176,7 @@ def day_figures(day, content, min_responses=None):
     hourly, groups = _hourly(day - timedelta(days=7), day)
     hours = _bars(day, zone, hourly)
     counts = Counts.total(bar.counts for bar in hours)
-    target = content.target
+    target = display.shown_target(content.target)
     shown = display.shown(counts, target, min_responses)
     return DayFigures(
         day=day,

@@ -67,6 +67,16 @@ def share(part, whole):
 
 # -- the verdict against the target -------------------------------------------------------------
 
+def shown_target(target):
+    """The target as shown and compared: one decimal at most, a whole number when it is one (``85.0`` ->
+    ``85``, ``82.5`` stays); None stays None. Head office may set any percentage; every surface writes it
+    alike, and a verdict compares with what the reader sees."""
+    if target is None:
+        return None
+    value = one_decimal(target)
+    return int(value) if value == int(value) else value
+
+
 BELOW, MET = "below", "met"
 #: What each verdict says, as message ids.
 VERDICTS = {BELOW: N_("below target"), MET: N_("on target")}
@@ -124,10 +134,10 @@ _RANK = {BAD: 0, MIDDLING: 1, GOOD: 2}
 
 def heat_thresholds(target):
     """``(good from, middling from)`` in whole percent: against the brand's target when there is one,
-    so a cell is green exactly when that hour meets it."""
+    so a cell is green exactly when that hour meets it (a target of 82.5 is met from 83 %, as shown)."""
     if target is None:
         return UNTARGETED_BANDS
-    return target, max(0, target - MIDDLING_POINTS)
+    return math.ceil(target), max(0, math.ceil(target - MIDDLING_POINTS))
 
 
 def heat_band(counted, percent, target):

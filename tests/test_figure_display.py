@@ -40,6 +40,15 @@ def test_too_few_is_no_percentage_and_no_verdict():
     assert display.TOO_FEW == "too few"
 
 
+def test_a_target_is_shown_and_compared_with_one_decimal_at_most():
+    assert display.shown_target(85.0) == 85 and isinstance(display.shown_target(85.0), int)
+    assert display.shown_target(82.5) == 82.5 and display.shown_target(82.04) == 82
+    assert display.shown_target(None) is None
+    assert display.verdict(82, display.shown_target(82.04)) == display.MET  # compared with what the reader sees
+    assert display.heat_thresholds(82.5) == (83, 73)  # whole percents: 83 % is the first to meet it
+    assert display.heat_band(5, 82, 82.5) == "mid" and display.heat_band(5, 83, 82.5) == "good"
+
+
 def test_the_verdict_is_decided_on_the_percent_as_shown():
     counts = Counts((1, 0, 0, 7))  # 87.5 % shows as 88
     assert display.shown(counts, target=88).verdict == display.MET

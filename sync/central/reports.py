@@ -131,7 +131,7 @@ def brand_settings():
     """``(target percent, min_responses)`` as head office set them."""
     values = dict(Setting.select(Setting.key, Setting.value)
                   .where(Setting.key.in_(["target", "min_responses"])).tuples())
-    return values.get("target"), values.get("min_responses") or figures.DEFAULT_MIN_RESPONSES
+    return display.shown_target(values.get("target")), values.get("min_responses") or figures.DEFAULT_MIN_RESPONSES
 
 
 def sites_in(scope):
