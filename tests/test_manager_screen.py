@@ -338,6 +338,15 @@ def test_the_week_page_shows_each_day_and_a_weekday_by_hour_map(with_pin, client
     assert per_day == {str(date(2026, 1, 5) - timedelta(days=back)): str(1 + back % 5) for back in range(7)}
     assert body.count('class="chart__cell"') >= 7  # every weekday has its noon cell
     assert "Satisfaction by weekday and hour" in body
+    # Head office's bands against the target of 85: the legend names all five, in every language.
+    legend = re.search(r'<p class="legend legend--heat">(.*?)</p>', body, re.S).group(1)
+    assert re.findall(r'data-band="(\w+)"', legend) == ["good", "mid", "bad", "few", "none"]
+    assert [words.strip() for words in re.findall(r'</span>([^<]*)</span>', legend)] == [
+        "85\u00a0% or more", "75–84\u00a0%", "under 75\u00a0%", "too few", "no ratings"]
+    cells = re.findall(r'<rect class="heat-(\w+)" data-band="\w+" data-counted="(\d+)"', body)
+    assert sorted(set(cells)) == [("bad", "5"), ("few", "1"), ("few", "2"), ("few", "3"), ("few", "4")]  # 60 %
+    finnish = text(client.get("/manager/week?lang=fi"))
+    assert "85\u00a0% tai enemmän" in finnish and "alle 75\u00a0%" in finnish and "ei arvioita" in finnish
 
 
 def test_the_kiosk_page_says_in_plain_words_how_the_kiosk_is(with_pin, client, kiosk, clock):

@@ -187,6 +187,13 @@ def test_a_site_drill_down_and_its_day(central, network):
     days = rows_of(page.text, "day")
     assert days["2026-01-05"]["responses"] == str(len(SENT["Kamppi"]["today"]))
     assert days["2026-01-04"]["responses"] == str(len(SENT["Kamppi"]["yesterday"]))
+    for language, words in (("en", ["85 % or more", "75–84 %", "under 75 %", "too few", "no ratings"]),
+                            ("fi", ["85 % tai enemmän", "75–84 %", "alle 75 %", "liian vähän", "ei arvioita"]),
+                            ("sv", ["85 % eller mer", "75–84 %", "under 75 %", "för få", "inga betyg"])):
+        legend = re.search(r'<p class="legend legend--heat">(.*?)</p>', network["admin"].get(
+            f"/sites/{site_id}?period=7d&lang={language}").text, re.S).group(1)
+        assert re.findall(r'data-band="(\w+)"', legend) == ["good", "mid", "bad", "few", "none"]
+        assert [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in legend.split("</span>")[:-1]] == words
     day = network["admin"].get(f"/sites/{site_id}/days/2026-01-05")
     assert day.status_code == 200 and day.text.count('class="face-') >= 4
     assert network["admin"].get(f"/sites/{site_id}/days/not-a-day").status_code == 404
