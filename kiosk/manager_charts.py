@@ -2,48 +2,26 @@
 
 The templates (templates/manager/_charts.html) draw these as inline SVG, so
 the charts work with no network and no script. Colour carries meaning and
-nothing else: a face's own colour for its ratings, red for an hour or a day
-below the brand's target, green at or above it, grey when there are too few
-ratings to say. Every figure comes from ``sync.figures``; nothing here
-restates a formula.
+nothing else: a face's own colour for its ratings; for an hour's or a day's
+satisfaction, red below the brand's target and green at or above it; on the
+weekday × hour map, head office's heat bands. Every figure, verdict, band
+and axis comes from ``sync.figures`` and ``sync.display``; nothing here
+restates a formula or a rule of how a figure is shown.
 """
 from dataclasses import dataclass, field
 
-from sync.figures import Counts, satisfaction, whole_percent
+from sync import display
+from sync.figures import Counts
 from sync.protocol import FUNCTIONAL, TECHNICAL
 
 #: The faces' own colours (templates/kiosk/_faces.html), very unhappy first.
 FACE_COLOURS = ("#d93a35", "#f39325", "#9ccc4a", "#2f9e55")
-BELOW = "#c62828"
-BELOW_SOFT = "#f4b4b0"
-ABOVE = "#2e7d32"
-ABOVE_SOFT = "#a5d6a7"
-TOO_FEW = "#d5dae0"
-NOTHING = "#eef1f4"
 LAST_WEEK = "#c3cad3"
 #: Technical quality (the outcome, *what*) and functional quality (*how*): two
 #: hues that say neither good nor bad.
 DIMENSION_COLOURS = {TECHNICAL: "#2f6db5", FUNCTIONAL: "#8a4fb8"}
-
-
-def verdict(counts, target, min_responses):
-    """``(whole percent or None, below target or None)`` for *counts*."""
-    shown = whole_percent(satisfaction(counts, min_responses))
-    if shown is None or target is None:
-        return shown, None
-    return shown, shown < target
-
-
-def scale_top(peak, most_lines=5):
-    """``(top of the axis, gridline step)``: a round step (1, 2, 5, 10, 20, 25, 50, ...) giving at
-    most *most_lines* gridlines above zero, and the first multiple of it at or above *peak*."""
-    magnitude = 1
-    while True:
-        for multiple in (1, 2, 5, 10, 20, 25, 50):
-            step = multiple * magnitude
-            if peak <= step * most_lines:
-                return max(step, -(-peak // step) * step), step
-        magnitude *= 100
+#: Gridlines above zero on a bar chart's count axis, at most.
+MOST_GRIDLINES = 5
 
 
 @dataclass(frozen=True)
@@ -75,8 +53,8 @@ class Column:
     width: float
     segments: list
     total: int
-    percent: int | None
-    below: bool | None
+    percent: int | None  # satisfaction as shown; None: too few
+    below: bool | None  # against the target; None: too few or no target
     note: str = ""  # a second line under the label (the date, day chart only)
     before_total: int | None = None  # the same weekday last week (hour chart only)
     before_y: float = 0
@@ -103,8 +81,8 @@ class BarChart:
 AXIS_LEFT = 38
 
 
-def _gridlines(top_value, step, bottom, scale):
-    return [(round(bottom - value * scale, 2), value) for value in range(0, top_value + 1, step)]
+def _gridlines(axis, bottom, scale):
+    return [(round(bottom - value * scale, 2), value) for value in axis.gridlines]
 
 
 def _has_ratings(counts):
@@ -132,21 +110,22 @@ def hour_chart(hours, last_week, target, min_responses):
     shown = hours[first:last + 1]
     befores = [before_by_label.get(bar.label, Counts()) for bar in shown]
     peak = max([bar.counts.counted for bar in shown] + [c.counted for c in befores] + [1])
-    top_value, step = scale_top(peak)
+    axis = display.axis_scale(peak, MOST_GRIDLINES)
     width, height, top, bottom = 760, 236, 30, 204
-    scale = (bottom - top) / top_value
+    scale = (bottom - top) / axis.top
     slot = (width - AXIS_LEFT - 4) / len(shown)
     columns = []
     for index, (bar, before) in enumerate(zip(shown, befores, strict=True)):
-        percent, below = verdict(bar.counts, target, min_responses)
+        shown = display.shown(bar.counts, target, min_responses)
         before_height = before.counted * scale
         columns.append(Column(
             label=bar.label, x=round(AXIS_LEFT + index * slot, 2), width=round(slot, 2),
-            segments=stack(bar.counts.faces, bottom, scale), total=bar.counts.counted, percent=percent, below=below,
+            segments=stack(bar.counts.faces, bottom, scale), total=bar.counts.counted, percent=shown.satisfaction,
+            below=shown.below,
             before_total=before.counted, before_y=round(bottom - before_height, 2),
             before_height=round(before_height, 2),
         ))
-    return BarChart(width, height, top, bottom, AXIS_LEFT, columns, _gridlines(top_value, step, bottom, scale))
+    return BarChart(width, height, top, bottom, AXIS_LEFT, columns, _gridlines(axis, bottom, scale))
 
 
 def day_chart(days, labels, target, min_responses):
@@ -154,25 +133,25 @@ def day_chart(days, labels, target, min_responses):
 
     :param days: ``[(date, Counts)]``; *labels*: ``(label, note)`` under each day.
     """
-    top_value, step = scale_top(max([counts.counted for _, counts in days] + [1]))
+    axis = display.axis_scale(max([counts.counted for _, counts in days] + [1]), MOST_GRIDLINES)
     width, height, top, bottom = 470, 312, 30, 250
-    scale = (bottom - top) / top_value
+    scale = (bottom - top) / axis.top
     slot = (width - AXIS_LEFT - 4) / len(days)
     columns = []
     for index, ((_, counts), (label, note)) in enumerate(zip(days, labels, strict=True)):
-        percent, below = verdict(counts, target, min_responses)
+        shown = display.shown(counts, target, min_responses)
         columns.append(Column(label, round(AXIS_LEFT + index * slot, 2), round(slot, 2),
-                              stack(counts.faces, bottom, scale), counts.counted, percent, below, note))
-    return BarChart(width, height, top, bottom, AXIS_LEFT, columns, _gridlines(top_value, step, bottom, scale))
+                              stack(counts.faces, bottom, scale), counts.counted, shown.satisfaction, shown.below,
+                              note))
+    return BarChart(width, height, top, bottom, AXIS_LEFT, columns, _gridlines(axis, bottom, scale))
 
 
 @dataclass(frozen=True)
 class HeatCell:
     x: float
     y: float
-    fill: str
-    text: str  # the percentage, "·" for too few, "" for none
-    ink: str
+    band: str  # a ``sync.display`` heat band: good, mid, bad, few or none
+    percent: int | None  # satisfaction as shown; None: too few or none
     counted: int
 
 
@@ -185,26 +164,11 @@ class HeatMap:
     top: float
     rows: list  # [(label, y, [HeatCell])]
     hours: list  # [(label, x)]
-
-
-def heat_colour(counts, target, min_responses):
-    """``(fill, text, ink)`` of one weekday-hour: red shades below target, green at or above."""
-    if not counts.counted:
-        return NOTHING, "", "#5b6875"
-    percent, below = verdict(counts, target, min_responses)
-    if percent is None:
-        return TOO_FEW, "·", "#3d4853"
-    if below is None:  # no target to compare with
-        return ABOVE_SOFT, str(percent), "#15212c"
-    if below:
-        strong = target - percent >= 10
-        return (BELOW if strong else BELOW_SOFT), str(percent), ("#ffffff" if strong else "#15212c")
-    strong = percent - target >= 5 or percent == 100
-    return (ABOVE if strong else ABOVE_SOFT), str(percent), ("#ffffff" if strong else "#15212c")
+    legend: tuple  # ``sync.display.LegendEntry`` for every band a cell can have
 
 
 def heat_map(heat, weekday_labels, target, min_responses):
-    """A weekday (rows, Monday first) × local hour (columns) map of satisfaction.
+    """A weekday (rows, Monday first) × local hour (columns) map of satisfaction, in head office's bands.
 
     Only the hours that hold a rating on some weekday are drawn, so a counter
     open 8-20 fills the width instead of sharing it with empty nights.
@@ -218,10 +182,13 @@ def heat_map(heat, weekday_labels, target, min_responses):
         y = top + weekday * cell
         cells = []
         for hour in range(first, last + 1):
-            fill, text, ink = heat_colour(row[hour], target, min_responses)
-            cells.append(HeatCell(left + (hour - first) * cell, y, fill, text, ink, row[hour].counted))
+            counts = row[hour]
+            percent = display.shown(counts, target, min_responses).satisfaction
+            cells.append(HeatCell(left + (hour - first) * cell, y, display.heat_band(counts.counted, percent, target),
+                                  percent, counts.counted))
         rows.append((label, y, cells))
-    return HeatMap(left + len(hours) * cell + 2, top + 7 * cell + 2, cell, left, top, rows, hours)
+    return HeatMap(left + len(hours) * cell + 2, top + 7 * cell + 2, cell, left, top, rows, hours,
+                   display.heat_legend(target))
 
 
 @dataclass(frozen=True)
@@ -239,4 +206,4 @@ def split(drivers):
     """Technical (*what*) against functional (*how*) in a ``sync.figures.Drivers``."""
     what = drivers.by_dimension.get(TECHNICAL, 0)
     how = drivers.by_dimension.get(FUNCTIONAL, 0)
-    return Split(drivers.total, what, how, whole_percent(drivers.share(what)), whole_percent(drivers.share(how)))
+    return Split(drivers.total, what, how, display.share(what, drivers.total), display.share(how, drivers.total))

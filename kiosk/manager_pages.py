@@ -14,9 +14,10 @@ from babel.dates import format_skeleton, get_day_names
 from flask import abort, request
 from flask_babel import format_date, format_decimal, format_time, format_timedelta, get_locale, gettext
 
+from sync import display
 from sync.common.version import software_version
 from sync.defaults import DEFAULT_REASONS
-from sync.figures import followup_rate, happy_index, one_decimal, whole_percent
+from sync.figures import followup_rate
 from sync.protocol import TIME_FORMAT
 
 from . import manager_charts, reports
@@ -93,7 +94,7 @@ def keep_percent(text):
 
 
 def percent_text(value):
-    return gettext("too few") if value is None else f"{value}\u00a0%"
+    return gettext(display.TOO_FEW) if value is None else f"{value}\u00a0%"
 
 
 def reason_name(key):
@@ -116,9 +117,8 @@ class Figure:
 
 def headline(counts, target, min_responses, awaiting=0):
     """The headline figures (satisfaction, Happy Index, ratings, follow-ups) of *counts*."""
-    shown, below = manager_charts.verdict(counts, target, min_responses)
-    index = one_decimal(happy_index(counts, min_responses))
-    rate = whole_percent(followup_rate(counts))
+    shown = display.shown(counts, target, min_responses)
+    rate = display.whole_percent(followup_rate(counts))
     too_few = gettext("fewer than %(n)d ratings", n=min_responses)
     target_note = ""
     if target is not None:
@@ -128,10 +128,11 @@ def headline(counts, target, min_responses, awaiting=0):
     if awaiting:
         rating_note = gettext("%(n)d awaiting a clock check", n=awaiting)
     return [
-        Figure(gettext("Satisfaction"), percent_text(shown), too_few if shown is None else target_note,
-               "plain" if below is None else ("bad" if below else "good")),
-        Figure(gettext("Happy Index"), gettext("too few") if index is None else format_decimal(index, "0.0"),
-               too_few if index is None else gettext("0 to 100"), "plain"),
+        Figure(gettext("Satisfaction"), percent_text(shown.satisfaction), too_few if shown.too_few else target_note,
+               {None: "plain", display.BELOW: "bad", display.MET: "good"}[shown.verdict]),
+        Figure(gettext("Happy Index"), percent_text(None) if shown.happy_index is None
+               else format_decimal(shown.happy_index, "0.0"), too_few if shown.too_few else gettext("0 to 100"),
+               "plain"),
         Figure(gettext("Ratings"), format_decimal(counts.counted), rating_note, "plain",
                tuple(zip(FACES, counts.faces, strict=True))),
         Figure(gettext("Follow-ups"), "–" if rate is None else percent_text(rate),
@@ -141,7 +142,7 @@ def headline(counts, target, min_responses, awaiting=0):
 
 def _drivers(figures):
     unhappy = figures.drivers_unhappy
-    top = [(reason_name(key), count, whole_percent(unhappy.share(count)))
+    top = [(reason_name(key), count, display.share(count, unhappy.total))
            for key, count in list(unhappy.by_reason.items())[:4]]
     return {
         "all": manager_charts.split(figures.drivers_all),
@@ -202,7 +203,7 @@ def week_page(end_text):
     first, end, today = _shown_day(end_text)
     content = kiosk.recorder.content
     week = reports.week_figures(end, content)
-    target, min_responses, total = content.target, week.min_responses, week.counts
+    target, min_responses, total = display.shown_target(content.target), week.min_responses, week.counts
     names = weekday_names()
     labels = [(names[day.weekday()], format_skeleton("Md", day, locale=_language())) for day, _ in week.days]
     return {

@@ -3,21 +3,22 @@
 The counts come from ``hourly_count`` / ``hourly_reason`` (kiosk/hourly.py),
 which outlive raw retention, so a past day shows in full as long as the
 calendar offers it. The formulas, from counts to figures, are
-:mod:`sync.figures`' (the same central uses): nothing here restates one.
-Only the latest comments are read from the raw rows, which is where
-comments live.
+:mod:`sync.figures`' and how they are shown :mod:`sync.display`'s (the same
+central uses): nothing here restates one. Only the latest comments are read
+from the raw rows, which is where comments live; a comment shows on the day
+and only when its rating counts there, as its follow-up does in the figures.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sync import figures
+from sync import display, figures
 from sync.defaults import DEFAULT_MIN_RESPONSES
 from sync.figures import Counts, Drivers
-from sync.protocol import FILTERS
+from sync.protocol import FILTERS, UNVERIFIED
 
 from .db import database
 from .hourly import HOUR, decide_unverified, first_complete_day, hour_text
-from .models import Followup, Rating
+from .models import ClockDecision, Followup, Rating
 
 LATEST_COMMENTS = 20
 
@@ -37,7 +38,7 @@ class Comment:
     reason: str
     reason_group: str
     text: str
-    recorded_at: datetime  # UTC
+    recorded_at: datetime  # UTC: when the follow-up was given (on a corrected clock when its rating's was)
 
 
 @dataclass(frozen=True)
@@ -130,15 +131,41 @@ def _bars(day, zone, hourly):
 
 
 def latest_comments(day, zone, limit=LATEST_COMMENTS):
-    """The day's latest comments with their rating and reason, newest first (blank ones left out)."""
+    """The day's latest comments with their rating and reason, newest first (blank ones left out).
+
+    A comment belongs where its rating counts, by the figures' rule: a rating the
+    filters left out (a repeat, closed, unverified and not placed yet) shows no comment,
+    as its follow-up counts in no figure; an unverified rating a trusted clock placed
+    counts on the day of its corrected time, and so does its comment, moved by the same
+    correction.
+    """
     start, end = day_bounds(day, zone)
-    query = (Followup.select(Followup, Rating.rating)
-             .join(Rating)
-             .where(Rating.recorded_at.between(start, end - timedelta(microseconds=1)),
-                    Followup.comment.is_null(False), Followup.comment != "")
-             .order_by(Followup.recorded_at.desc())
-             .limit(limit))
-    return [Comment(f.rating.rating, f.reason, f.reason_group, f.comment, f.recorded_at) for f in query]
+    last = end - timedelta(microseconds=1)
+    with_text = Followup.comment.is_null(False) & (Followup.comment != "")
+    columns = (Followup.comment, Followup.reason, Followup.reason_group, Followup.recorded_at.alias("given_at"),
+               Rating.rating, Rating.recorded_at.alias("rated_at"))
+    counted = (Followup.select(*columns).join(Rating)
+               .where(with_text & Rating.filtered.is_null() & Rating.recorded_at.between(start, last))
+               .order_by(Followup.recorded_at.desc()).limit(limit))
+    # Rare: unverified ratings a trusted clock placed on this day (decide_unverified keeps the decision apart).
+    placed = (Followup.select(*columns, ClockDecision.corrected_at).join(Rating).join(ClockDecision)
+              .where(with_text & (Rating.filtered == UNVERIFIED) & ClockDecision.filtered.is_null()
+                     & ClockDecision.corrected_at.between(start, last))
+              .order_by(ClockDecision.corrected_at.desc()).limit(limit))
+    comments = []
+    for query in (counted, placed):
+        for row in query.dicts():
+            given = _utc(row["given_at"])
+            if row.get("corrected_at") is not None:  # the follow-up's clock was the rating's: corrected alike
+                given = _utc(row["corrected_at"]) + (given - _utc(row["rated_at"]))
+            comments.append(Comment(row["rating"], row["reason"], row["reason_group"], row["comment"], given))
+    comments.sort(key=lambda comment: comment.recorded_at, reverse=True)
+    return comments[:limit]
+
+
+def _utc(value):
+    """A time as a query of several tables returns it (aliased columns skip the field's conversion)."""
+    return Rating.recorded_at.python_value(value) if isinstance(value, str) else value
 
 
 def day_figures(day, content, min_responses=None):
@@ -149,18 +176,19 @@ def day_figures(day, content, min_responses=None):
     hourly, groups = _hourly(day - timedelta(days=7), day)
     hours = _bars(day, zone, hourly)
     counts = Counts.total(bar.counts for bar in hours)
-    target = content.target
+    target = display.shown_target(content.target)
+    shown = display.shown(counts, target, min_responses)
     return DayFigures(
         day=day,
         zone=zone,
         counts=counts,
         awaiting_clock=counts.filtered.get("unverified", 0),
-        satisfaction=figures.whole_percent(figures.satisfaction(counts, min_responses)),
-        happy_index=figures.one_decimal(figures.happy_index(counts, min_responses)),
+        satisfaction=shown.satisfaction,
+        happy_index=shown.happy_index,
         target=target,
-        below_target=figures.below_target(counts, target, min_responses),
+        below_target=shown.below,
         min_responses=min_responses,
-        followup_rate=figures.whole_percent(figures.followup_rate(counts)),
+        followup_rate=display.whole_percent(figures.followup_rate(counts)),
         hours=hours,
         last_week=_bars(day - timedelta(days=7), zone, hourly),
         drivers_all=figures.drivers(counts.reasons, groups),
@@ -183,14 +211,15 @@ def week_figures(last_day, content, min_responses=None):
         heat[local_day.weekday()][local_hour] = heat[local_day.weekday()][local_hour] + counts
     days = [(first_day + timedelta(days=n), by_day.get(first_day + timedelta(days=n), Counts())) for n in range(7)]
     total = Counts.total(counts for _, counts in days)
+    shown = display.shown(total, min_responses=min_responses)
     return WeekFigures(
         first_day=first_day,
         last_day=last_day,
         days=days,
         heat=heat,
         counts=total,
-        satisfaction=figures.whole_percent(figures.satisfaction(total, min_responses)),
-        happy_index=figures.one_decimal(figures.happy_index(total, min_responses)),
+        satisfaction=shown.satisfaction,
+        happy_index=shown.happy_index,
         min_responses=min_responses,
     )
 

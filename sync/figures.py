@@ -15,11 +15,11 @@ formulas, so a figure and its rounding are the same everywhere:
   *what*) and functional quality (the process, *how*), over all follow-ups of
   counted ratings and among the unhappy ones (ratings 1–2).
 
-Percentages are computed exactly (fractions) and rounded half up, so 12.5 %
-shows as 13 % on every screen, whatever the floating point would have said.
+Figures are computed exactly (fractions). How they are shown — rounded half
+up, so 12.5 % shows as 13 % on every screen, "too few", the verdict against
+the target, colour bands, trends and axes — is :mod:`sync.display`'s.
 """
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from .defaults import DEFAULT_MIN_RESPONSES
@@ -118,34 +118,6 @@ def followup_rate(counts):
     if not counts.counted:
         return None
     return Fraction(100 * counts.followups, counts.counted)
-
-
-def whole_percent(value):
-    """A percentage as shown: a whole number, halves rounded up; None stays None."""
-    if value is None:
-        return None
-    return int(_decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def one_decimal(value):
-    """A score as shown (the Happy Index): one decimal, halves rounded up; None stays None."""
-    if value is None:
-        return None
-    return float(_decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def _decimal(value):
-    if isinstance(value, Fraction):
-        return Decimal(value.numerator) / Decimal(value.denominator)
-    return Decimal(str(value))
-
-
-def below_target(counts, target, min_responses=DEFAULT_MIN_RESPONSES):
-    """True when satisfaction, as shown, is under *target* percent; None when too few or no target."""
-    shown = whole_percent(satisfaction(counts, min_responses))
-    if shown is None or target is None:
-        return None
-    return shown < target
 
 
 @dataclass(frozen=True)

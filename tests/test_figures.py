@@ -1,20 +1,19 @@
-"""The figure formulas (sync/figures.py): the same numbers and rounding on every screen."""
+"""The figure formulas (sync/figures.py): the same numbers on every screen (shown by sync/display.py,
+whose rules tests/test_figure_display.py checks)."""
 from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sync.display import one_decimal, whole_percent
 from sync.figures import (
     Counts,
-    below_target,
     drivers,
     followup_rate,
     happy_index,
-    one_decimal,
     satisfaction,
     unhappy_share,
-    whole_percent,
 )
 
 
@@ -46,12 +45,6 @@ def test_too_few_counted_ratings_give_no_percentage():
     assert whole_percent(satisfaction(Counts((0, 0, 2, 3)), min_responses=5)) == 100
     assert satisfaction(Counts(), min_responses=0) is None  # nothing counted is never a percentage
     assert followup_rate(Counts()) is None
-
-
-def test_below_target_compares_what_is_shown():
-    counts = Counts((1, 0, 0, 7))  # 87.5 % shows as 88
-    assert below_target(counts, 88) is False and below_target(counts, 89) is True
-    assert below_target(Counts((0, 0, 0, 1)), 85) is None
 
 
 def test_drivers_split_what_and_how():

@@ -267,6 +267,48 @@ def test_today_shows_the_days_figures_as_counted_from_the_taps(with_pin, client,
     assert "What: 0\u00a0%" in body and "How: 100\u00a0%" in body  # all three reasons are functional (how)
 
 
+def test_a_comment_shows_only_where_its_rating_counts(make_app, clock):
+    """A repeat's or a paused kiosk's comment is left out with its rating, as Follow-ups leaves it out; a
+    rating on an untrusted clock shows its comment once the kiosk placed it, on the day it really was."""
+    app = make_app(language="en", opening_hours={day: ["08:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri")})
+    kiosk = app.extensions["hymy"]
+    set_pin(kiosk.config.data_dir, PIN)
+    recorder = kiosk.recorder
+    # The clock says Sunday 23:30 in Helsinki (closed) and is not trusted: it is really Monday 10:30.
+    clock.reboot("boot-2", monotonic=100.0)
+    clock.set_wall(datetime(2026, 1, 4, 21, 30, tzinfo=timezone.utc), trusted=False)
+    placed = recorder.record(2, "touch")
+    assert placed.filtered == "unverified"
+    clock.advance(5)
+    recorder.record_followup(placed.id, "waiting", "Kassalla jonoa")
+    clock.advance(55)
+    clock.set_wall(datetime(2026, 1, 5, 8, 31, 5, tzinfo=timezone.utc), trusted=True)  # NTP: Monday 10:31:05
+    counted = recorder.record(4, "touch")
+    recorder.record_followup(counted.id, "staff", "Kiitos, nopeaa")
+    clock.advance(1)
+    repeat = recorder.record(3, "button")
+    assert repeat.filtered == "repeat"
+    recorder.record_followup(repeat.id, "staff", "Painoin kahdesti")
+    clock.advance(600)
+    recorder.pause()
+    closed = recorder.record(1, "touch")
+    assert closed.filtered == "closed"
+    recorder.record_followup(closed.id, "outcome", "Suljettu, silti vastasin")
+    recorder.resume()
+
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    monday = text(client.get("/manager?day=2026-01-05"))
+    assert "Kiitos, nopeaa" in monday and "Kassalla jonoa" in monday
+    assert "Painoin kahdesti" not in monday and "Suljettu, silti vastasin" not in monday
+    assert re.search(r"Kassalla jonoa</p>\s*<p class=\"comment__meta\">10:30 ", monday)  # at its corrected time
+    figures = dict(re.findall(r'<p class="figure__label">([^<]+)</p>\s*<p class="figure__value">([^<]+)</p>', monday))
+    assert figures["Ratings"] == "2" and figures["Follow-ups"] == "100\u00a0%"
+    assert "2 answered what mattered" in monday and "2 left out (repeats, closed)" in monday
+    sunday = text(client.get("/manager?day=2026-01-04"))
+    assert "Kassalla jonoa" not in sunday and "No comments on this day." in sunday
+
+
 def test_the_day_param_and_the_calendar_offer_exactly_the_days_shown_in_full(with_pin, client, kiosk, clock):
     for back in (3, 2, 1, 0):
         tap_at(kiosk, clock, HELSINKI_NOON - timedelta(days=back), 4)
@@ -296,6 +338,15 @@ def test_the_week_page_shows_each_day_and_a_weekday_by_hour_map(with_pin, client
     assert per_day == {str(date(2026, 1, 5) - timedelta(days=back)): str(1 + back % 5) for back in range(7)}
     assert body.count('class="chart__cell"') >= 7  # every weekday has its noon cell
     assert "Satisfaction by weekday and hour" in body
+    # Head office's bands against the target of 85: the legend names all five, in every language.
+    legend = re.search(r'<p class="legend legend--heat">(.*?)</p>', body, re.S).group(1)
+    assert re.findall(r'data-band="(\w+)"', legend) == ["good", "mid", "bad", "few", "none"]
+    assert [words.strip() for words in re.findall(r'</span>([^<]*)</span>', legend)] == [
+        "85\u00a0% or more", "75–84\u00a0%", "under 75\u00a0%", "too few", "no ratings"]
+    cells = re.findall(r'<rect class="heat-(\w+)" data-band="\w+" data-counted="(\d+)"', body)
+    assert sorted(set(cells)) == [("bad", "5"), ("few", "1"), ("few", "2"), ("few", "3"), ("few", "4")]  # 60 %
+    finnish = text(client.get("/manager/week?lang=fi"))
+    assert "85\u00a0% tai enemmän" in finnish and "alle 75\u00a0%" in finnish and "ei arvioita" in finnish
 
 
 def test_the_kiosk_page_says_in_plain_words_how_the_kiosk_is(with_pin, client, kiosk, clock):

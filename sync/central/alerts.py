@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import peewee
 
+from .. import display
 from ..errors import ConfigError
 from ..figures import Counts
 from ..hours import OpeningHours, load_zone
@@ -205,7 +206,7 @@ def describe(episode):
     rule = episode.rule
     where = f"site {rule.site.name}" if rule.site_id else f"service {rule.service.name}"
     if episode.kind == UNHAPPY:
-        share = round(100 * episode.detail["unhappy"] / max(1, episode.detail["counted"]))
+        share = display.share(episode.detail["unhappy"], episode.detail["counted"])  # as every page rounds
         subject = f"Hymy alert: {share} % unhappy at {where}"
         text = (f"{episode.detail['unhappy']} of {episode.detail['counted']} counted ratings in the last "
                 f"{episode.detail['window_minutes']} minutes were unhappy or very unhappy ({share} %, rule: over "
@@ -219,6 +220,8 @@ def describe(episode):
                "service": rule.service.name if rule.service_id else None,
                "kiosk": episode.detail.get("kiosk"), "started_at": episode.started_at.isoformat(),
                "detail": episode.detail}
+    if episode.kind == UNHAPPY:
+        payload["unhappy_share"] = share
     return subject, text + f" Started {_when(episode.started_at)}.", payload
 
 

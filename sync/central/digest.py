@@ -5,12 +5,13 @@ Sent once per day and user (``digest_sent``), after 06:00 in the zone of the
 user's first site, so the day it reports on is over everywhere it matters
 and the email is there when the working day starts. The figures are the
 pages' own: each site's yesterday in its own zone, from the rollups, with
-:mod:`sync.figures`' formulas and rounding.
+:mod:`sync.figures`' formulas, shown as :mod:`sync.display` shows them on
+every page (its English message ids are the email's words).
 """
 import logging
 from datetime import time
 
-from .. import figures
+from .. import display, figures
 from ..figures import Counts
 from . import reports
 from .auth import visible_site_ids
@@ -36,17 +37,18 @@ def digest_text(user, now):
     by_site = reports.figures_by("site", scope, YESTERDAY, now)
     reasons = reports.day_counts("site", scope, YESTERDAY, now)
     target = reports.brand_settings()[0]
-    lines = [f"Yesterday, {day.isoformat()}, at your sites (target {target} %):", ""]
+    against = f" (target {target} %)" if target is not None else ""
+    lines = [f"Yesterday, {day.isoformat()}, at your sites{against}:", ""]
     for site in sites:
-        shown = by_site.get(site.id) or reports.empty_figures()
-        satisfaction = "too few" if shown.satisfaction is None else f"{shown.satisfaction} %"
-        below = " BELOW TARGET" if shown.below_target else ""
+        shown = (by_site.get(site.id) or reports.empty_figures()).shown
+        satisfaction = display.TOO_FEW if shown.too_few else f"{shown.satisfaction} %"
+        below = f" {display.VERDICTS[display.BELOW].upper()}" if shown.below else ""
         index = "-" if shown.happy_index is None else f"{shown.happy_index:.1f}"
-        lines.append(f"{site.name}: {shown.responses} responses, satisfaction {satisfaction}{below}, "
+        lines.append(f"{site.name}: {shown.counted} responses, satisfaction {satisfaction}{below}, "
                      f"Happy Index {index}")
         drivers = figures.drivers(reasons.get(site.id, Counts()).unhappy_reasons, reports.reason_groups())
         if drivers.total:
-            top = ", ".join(f"{key} {figures.whole_percent(drivers.share(n))} %"
+            top = ", ".join(f"{key} {display.share(n, drivers.total)} %"
                             for key, n in list(drivers.by_reason.items())[:3])
             lines.append(f"  unhappy customers named: {top}")
     subject = f"Hymy: yesterday at your sites ({day.isoformat()})"

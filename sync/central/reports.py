@@ -4,8 +4,9 @@ A period is a run of whole local days *of each site*: "today" is each site's
 own today in its own zone, so a site in Helsinki and one in Lisbon each show
 their day. Sites are grouped by the days they cover, one query per group
 (usually one or two), and summed per what the page groups by: site, kiosk,
-service or provider. Every figure comes from :mod:`sync.figures` (the
-manager screen's formulas and rounding), given the counts summed here.
+service or provider. Every figure comes from :mod:`sync.figures` and is shown
+by :mod:`sync.display` (the manager screen's formulas and rounding), given the
+counts summed here.
 
 Hours come from ``rollup_hour`` (UTC hours, shown at their local start), days
 and longer ranges from ``rollup_day`` (exact local days in every zone).
@@ -16,7 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import peewee
 
-from .. import figures
+from .. import display, figures
 from ..defaults import N_
 from ..errors import ConfigError
 from ..figures import Counts
@@ -130,7 +131,7 @@ def brand_settings():
     """``(target percent, min_responses)`` as head office set them."""
     values = dict(Setting.select(Setting.key, Setting.value)
                   .where(Setting.key.in_(["target", "min_responses"])).tuples())
-    return values.get("target"), values.get("min_responses") or figures.DEFAULT_MIN_RESPONSES
+    return display.shown_target(values.get("target")), values.get("min_responses") or figures.DEFAULT_MIN_RESPONSES
 
 
 def sites_in(scope):
@@ -300,7 +301,7 @@ def _month_starts(first, today):
 
 @dataclass(frozen=True)
 class Figures:
-    """What a row of a report shows, as shown (rounded by sync.figures)."""
+    """What a row of a report shows, as shown (sync.display's rounding, verdict and trend)."""
 
     counts: Counts
     previous: Counts
@@ -308,36 +309,47 @@ class Figures:
     min_responses: int
 
     @property
+    def shown(self):
+        return display.shown(self.counts, self.target, self.min_responses)
+
+    @property
     def responses(self):
         return self.counts.counted
 
     @property
     def satisfaction(self):
-        return figures.whole_percent(figures.satisfaction(self.counts, self.min_responses))
+        return self.shown.satisfaction
 
     @property
     def happy_index(self):
-        return figures.one_decimal(figures.happy_index(self.counts, self.min_responses))
+        return self.shown.happy_index
 
     @property
     def below_target(self):
-        return figures.below_target(self.counts, self.target, self.min_responses)
+        return self.shown.below
 
     @property
     def previous_satisfaction(self):
-        return figures.whole_percent(figures.satisfaction(self.previous, self.min_responses))
+        return display.shown(self.previous, self.target, self.min_responses).satisfaction
+
+    @property
+    def change(self):
+        """The :class:`sync.display.Trend` against the previous period."""
+        return display.trend(self.satisfaction, self.previous_satisfaction)
+
+    def change_against(self, other):
+        """The :class:`sync.display.Trend` from *other*'s satisfaction (a whole, a brand) to this one's."""
+        return display.trend(self.satisfaction, other.satisfaction)
 
     @property
     def trend(self):
         """Change in satisfaction against the previous period, in percentage points (as shown); None when
         either period has too few."""
-        if self.satisfaction is None or self.previous_satisfaction is None:
-            return None
-        return self.satisfaction - self.previous_satisfaction
+        return self.change.points
 
     @property
     def followup_rate(self):
-        return figures.whole_percent(figures.followup_rate(self.counts))
+        return display.whole_percent(figures.followup_rate(self.counts))
 
     def sort_key(self, column):
         value = {"responses": self.responses, "satisfaction": self.satisfaction,
@@ -423,7 +435,9 @@ def comments(scope, period, now, text="", page=1):
     """``(rows, more)``: the unredacted comments of *scope* in *period*, newest first, one page.
 
     Comments are read from the raw follow-ups (a list of texts, not a
-    figure), narrowed by site, time and the index on occurred_at.
+    figure), narrowed by site, time and the index on occurred_at. A comment
+    shows only where its rating counts (the figures' rule: a repeat, a closed
+    or an unverified rating has none), as its follow-up does in the drivers.
     """
     sites = sites_in(scope)
     if not sites:
@@ -436,8 +450,8 @@ def comments(scope, period, now, text="", page=1):
                              Device.name.alias("kiosk"), Service.name.alias("service"))
              .join(Rating).join(Device).join(Site).switch(Device).join(Service)
              .switch(Followup).join(Redaction, peewee.JOIN.LEFT_OUTER)
-             .where(scope.kiosk_condition() & window & Followup.comment.is_null(False) & Redaction.id.is_null()
-                    & (Followup.comment != ""))
+             .where(scope.kiosk_condition() & window & Rating.filtered.is_null() & Followup.comment.is_null(False)
+                    & Redaction.id.is_null() & (Followup.comment != ""))
              .order_by(Rating.occurred_at.desc(), Followup.id)
              .offset((page - 1) * COMMENTS_PER_PAGE).limit(COMMENTS_PER_PAGE + 1))
     if text.strip():

@@ -220,18 +220,18 @@ class Rules:
         return self.happy_index(tally) or "–"
 
     def trend_cell(self, now, before):
-        return points_text(self.trend(now, before), flat="■ 0 pts")
+        return points_text(self.trend(now, before))
 
 
-def points_text(change, flat="0 pts"):
-    """A change in percentage points as the pages write it."""
+def points_text(change):
+    """A change in percentage points as the pages write it (trends and the drivers' changes alike)."""
     if change is None:
         return "–"
     if change > 0:
         return f"▲ +{change} pts"
     if change < 0:
         return f"▼ {change} pts"
-    return flat
+    return "■ 0 pts"
 
 
 # -- the stored rows ----------------------------------------------------------------------------

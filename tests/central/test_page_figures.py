@@ -545,7 +545,7 @@ def _check_site_page(findings, network, site, period, kiosk=None, service=None):
                 shown = rules.satisfaction(tally) if counted else None
                 text = "" if not counted else "·" if shown is None else str(shown)
                 # Bands against the target: at or over it green, up to 10 points under it amber.
-                shade = ("heat-0" if not counted else "heat-few" if shown is None else "heat-good"
+                shade = ("heat-none" if not counted else "heat-few" if shown is None else "heat-good"
                          if shown >= TARGET else "heat-mid" if shown >= TARGET - 10 else "heat-bad")
                 at = f"{where} heat map {weekday}/{hour:02d}"
                 findings.same(f"{at} text", cell.text(), text)

@@ -187,9 +187,40 @@ def test_a_site_drill_down_and_its_day(central, network):
     days = rows_of(page.text, "day")
     assert days["2026-01-05"]["responses"] == str(len(SENT["Kamppi"]["today"]))
     assert days["2026-01-04"]["responses"] == str(len(SENT["Kamppi"]["yesterday"]))
+    for language, words in (("en", ["85 % or more", "75–84 %", "under 75 %", "too few", "no ratings"]),
+                            ("fi", ["85 % tai enemmän", "75–84 %", "alle 75 %", "liian vähän", "ei arvioita"]),
+                            ("sv", ["85 % eller mer", "75–84 %", "under 75 %", "för få", "inga betyg"])):
+        legend = re.search(r'<p class="legend legend--heat">(.*?)</p>', network["admin"].get(
+            f"/sites/{site_id}?period=7d&lang={language}").text, re.S).group(1)
+        assert re.findall(r'data-band="(\w+)"', legend) == ["good", "mid", "bad", "few", "none"]
+        assert [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in legend.split("</span>")[:-1]] == words
     day = network["admin"].get(f"/sites/{site_id}/days/2026-01-05")
     assert day.status_code == 200 and day.text.count('class="face-') >= 4
     assert network["admin"].get(f"/sites/{site_id}/days/not-a-day").status_code == 404
+
+
+def test_a_comment_is_listed_only_where_its_rating_counts(central):
+    """A repeat's or a closed rating's comment is left out of the Comments page, as its follow-up is left
+    out of the drivers: the page and the figures follow one rule."""
+    token, device_id = central.enrolled_kiosk()
+    morning = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+    rows = [rating_row(1, rating=2, recorded_at=morning),
+            rating_row(2, rating=1, recorded_at=morning + timedelta(seconds=1), filtered="repeat"),
+            rating_row(3, rating=1, recorded_at=morning + timedelta(minutes=5), filtered="closed")]
+    followups = [followup_row(rows[0], reason="waiting", reason_group="accessibility", comment="Kassa oli hidas"),
+                 followup_row(rows[1], reason="staff", reason_group="attitude", comment="Painoin kahdesti"),
+                 followup_row(rows[2], reason="staff", reason_group="attitude", comment="Suljettu, silti vastasin")]
+    response = central.post_batch(token, batch(device_id, rows, followups, sent_at=RECEIVE_TIME))
+    assert response.status_code == 200 and not response.json()["rejected"], response.text
+    password, _ = central.add_user("hanna", "admin")
+    admin = central.log_in("hanna", password)
+    comments = admin.get("/comments?lang=en").text
+    assert "Kassa oli hidas" in comments
+    assert "Painoin kahdesti" not in comments and "Suljettu, silti vastasin" not in comments
+    drivers = admin.get("/drivers?lang=en").text
+    assert rows_of(drivers, "reason").keys() == {"waiting"}  # the repeat's and the closed one's "staff" count nowhere
+    exported = central.query(lambda m: m.Followup.select().count())
+    assert exported == 3  # the rows are all kept (and exported with their filter); only the lists leave them out
 
 
 def test_comments_are_searchable_and_an_admin_redacts_from_the_list(central, network):
@@ -368,12 +399,17 @@ def test_the_fleet_flags_a_kiosk_enrolled_and_never_heard_from(central, network)
 
 @pytest.mark.parametrize("target, bands", [(None, (80, 60)), (85, (85, 75)), (5, (5, 0))])
 def test_the_heat_map_is_shaded_against_the_target(target, bands):
-    """Green exactly where an hour meets the brand's target, amber up to 10 points under it."""
+    """Green exactly where an hour meets the brand's target, amber up to 10 points under it, and a legend
+    naming every band a cell can have."""
     cells = {(0, hour): Counts(faces=(100 - value, 0, 0, value))  # satisfaction: value %
              for hour, value in enumerate((bands[0], bands[0] - 1, bands[1], max(bands[1] - 1, 0)), start=8)}
+    cells[(1, 8)] = Counts(faces=(0, 0, 1, 1))  # too few
     heat = charts.heat_map(cells, target)
-    assert (heat.good_from, heat.middling_from) == bands
     shades = [cell.shade for cell in heat.rows[0][1]]
     expected = ["heat-good", "heat-mid", "heat-mid" if bands[1] < bands[0] else "heat-good",
                 "heat-bad" if bands[1] > 0 else "heat-mid"]
     assert shades == expected
+    assert [cell.shade for cell in heat.rows[1][1]] == ["heat-few", "heat-none", "heat-none", "heat-none"]
+    legend = {entry.band: entry.values for entry in heat.legend}
+    assert legend["good"] == {"n": bands[0]} and "few" in legend and "none" in legend
+    assert ("bad" in legend) == (bands[1] > 0)

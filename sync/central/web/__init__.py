@@ -7,7 +7,7 @@ and each group of pages as its own blueprint.
 """
 from datetime import date, timedelta
 
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_wtf.csrf import CSRFProtect
 
 from ...common.templates import part_templates
@@ -70,4 +70,5 @@ def init_app(app):
 
     app.jinja_env.globals.update(
         nav_sections=nav_sections, current_language=lambda: str(get_locale()), format_date=format_date,
+        format_decimal=format_decimal,
         group_name=lambda key: gettext(GROUP_NAMES[key]) if key in GROUP_NAMES else key, weekday_names=weekday_names)

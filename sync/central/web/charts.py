@@ -1,16 +1,20 @@
 """Geometry for head office's charts, drawn as SVG by the templates: no script, no CDN, works offline.
 
 Each function turns report counts into numbers a template can place (bar
-heights, line points, cell shades) with every figure already rounded by
-:mod:`sync.figures`, so a chart never shows a value the tables do not.
+heights, line points, cell bands) with every figure already shown by
+:mod:`sync.display` (rounding, "too few", verdict, heat band, trend, axis
+scale), so a chart never shows a value the tables or the manager screen do not.
 """
 from dataclasses import dataclass
 
-from ... import figures
+from ... import display, figures
+from ...defaults import DEFAULT_MIN_RESPONSES
 from ...protocol import GROUPS
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 28
+#: Gridlines above zero on a bar chart's count axis, at most.
+MOST_GRIDLINES = 5
 
 
 @dataclass(frozen=True)
@@ -36,16 +40,10 @@ class BarChart:
         return not any(bar.total for bar in self.bars)
 
 
-def _nice_top(value):
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
-        if value <= step * 4:
-            return step * 4, step
-    return value, max(1, value // 4)
-
-
-def hour_bars(hours, target=None, min_responses=figures.DEFAULT_MIN_RESPONSES):
+def hour_bars(hours, target=None, min_responses=DEFAULT_MIN_RESPONSES):
     """Stacked bars, one per hour of a local day: counted ratings by face, very unhappy at the bottom."""
-    top, step = _nice_top(max([counts.counted for _, counts in hours] + [1]))
+    axis = display.axis_scale(max([counts.counted for _, counts in hours] + [1]), MOST_GRIDLINES)
+    top = axis.top
     plot_height = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(1, len(hours))
     bars = []
@@ -59,8 +57,8 @@ def hour_bars(hours, target=None, min_responses=figures.DEFAULT_MIN_RESPONSES):
                 segments.append((face, round(y, 1), round(height, 1)))
         label = moment.strftime("%H:%M") if moment.minute else moment.strftime("%H")
         bars.append(Bar(round(LEFT + index * slot + slot * 0.15, 1), round(slot * 0.7, 1), label, counts.counted,
-                        tuple(segments), figures.whole_percent(figures.satisfaction(counts, min_responses))))
-    ticks = [(round(HEIGHT - BOTTOM - plot_height * value / top, 1), str(value)) for value in range(0, top + 1, step)]
+                        tuple(segments), display.shown(counts, target, min_responses).satisfaction))
+    ticks = [(round(HEIGHT - BOTTOM - plot_height * value / top, 1), str(value)) for value in axis.gridlines]
     return BarChart(bars, ticks)
 
 
@@ -89,15 +87,15 @@ def _y_of_percent(percent):
     return round(HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * percent / 100, 1)
 
 
-def month_line(months, target=None, min_responses=figures.DEFAULT_MIN_RESPONSES):
+def month_line(months, target=None, min_responses=DEFAULT_MIN_RESPONSES):
     """Satisfaction per month (percent, as shown), against the target line."""
     slot = (WIDTH - LEFT - RIGHT) / max(1, len(months))
     points = []
     for index, (month, counts) in enumerate(months):
-        value = figures.whole_percent(figures.satisfaction(counts, min_responses))
+        value = display.shown(counts, target, min_responses).satisfaction
         x = round(LEFT + index * slot + slot / 2, 1)
         points.append((x, _y_of_percent(value) if value is not None else None, month, value, counts.counted))
-    ticks = [(_y_of_percent(value), f"{value} %") for value in (0, 25, 50, 75, 100)]
+    ticks = [(_y_of_percent(value), f"{value} %") for value in display.PERCENT_GRIDLINES]
     return LineChart(points, _y_of_percent(target) if target is not None else None, ticks)
 
 
@@ -105,49 +103,33 @@ def month_line(months, target=None, min_responses=figures.DEFAULT_MIN_RESPONSES)
 class HeatCell:
     responses: int
     satisfaction: int | None
-    shade: str  # a CSS class: heat-0 (nothing) .. heat-bad / heat-mid / heat-good
+    band: str  # a ``sync.display`` heat band: good, mid, bad, few or none
 
-
-#: Heat map bands without a target: 80 % and over is good, 60-79 % middling.
-UNTARGETED_BANDS = (80, 60)
-#: With a target: at or over it is good, up to this many points under it middling.
-MIDDLING_POINTS = 10
+    @property
+    def shade(self):
+        """The cell's CSS class (central.css; the manager screen's map uses the same names and colours)."""
+        return f"heat-{self.band}"
 
 
 @dataclass(frozen=True)
 class HeatMap:
     hours: list  # the hours shown, in the site's local time
     rows: list  # (weekday 0-6, [HeatCell per hour])
-    good_from: int  # satisfaction (whole percent) from which a cell is heat-good
-    middling_from: int  # ... heat-mid; under it heat-bad
+    legend: tuple  # ``sync.display.LegendEntry`` for every band a cell can have
 
 
-def heat_bands(target):
-    """``(good from, middling from)``: against the brand's target when set, so a cell is green
-    exactly when that hour meets it."""
-    if target is None:
-        return UNTARGETED_BANDS
-    return target, max(0, target - MIDDLING_POINTS)
-
-
-def heat_map(cells, target=None, min_responses=figures.DEFAULT_MIN_RESPONSES):
+def heat_map(cells, target=None, min_responses=DEFAULT_MIN_RESPONSES):
     """A :class:`HeatMap`: hours with no rating on any day are left out, so a site open 8-20 shows 8-20."""
-    good_from, middling_from = heat_bands(target)
     hours = sorted({hour for (_, hour), counts in cells.items() if counts.counted})
     rows = []
     for weekday in range(7):
         row = []
         for hour in hours:
-            counts = cells.get((weekday, hour))
-            if counts is None or not counts.counted:
-                row.append(HeatCell(0, None, "heat-0"))
-                continue
-            value = figures.whole_percent(figures.satisfaction(counts, min_responses))
-            shade = ("heat-few" if value is None else "heat-good" if value >= good_from
-                     else "heat-mid" if value >= middling_from else "heat-bad")
-            row.append(HeatCell(counts.counted, value, shade))
+            counts = cells.get((weekday, hour)) or figures.Counts()
+            value = display.shown(counts, target, min_responses).satisfaction
+            row.append(HeatCell(counts.counted, value, display.heat_band(counts.counted, value, target)))
         rows.append((weekday, row))
-    return HeatMap(hours, rows, good_from, middling_from)
+    return HeatMap(hours, rows, display.heat_legend(target))
 
 
 @dataclass(frozen=True)
@@ -160,10 +142,13 @@ class DriverRow:
     previous_share: int | None
 
     @property
+    def trend(self):
+        """The :class:`sync.display.Trend` of the share: a reason named more often is bad news."""
+        return display.trend(self.share, self.previous_share, higher_is_better=False)
+
+    @property
     def change(self):
-        if self.share is None or self.previous_share is None:
-            return None
-        return self.share - self.previous_share
+        return self.trend.points
 
 
 @dataclass(frozen=True)
@@ -181,7 +166,7 @@ def driver_rows(counts, previous, group_of):
                                                                                      group_of)
 
     def share(drivers, n):
-        return figures.whole_percent(drivers.share(n)) if drivers.total else None
+        return display.share(n, drivers.total)
 
     reasons = [DriverRow(key, group_of.get(key), GROUPS.get(group_of.get(key)), n, share(now, n),
                          share(before, before.by_reason.get(key, 0))) for key, n in now.by_reason.items()]
