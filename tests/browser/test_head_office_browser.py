@@ -79,6 +79,16 @@ def test_the_fleet_flags_the_silent_kiosk(browser, network):
     page.screenshot(path=ARTIFACTS / "head-office-fleet.png", full_page=True)
 
 
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_the_fleets_ten_columns_fit_a_laptop_in_every_language(browser, network, language):
+    page = log_in(browser, network, {"width": 1280, "height": 800})
+    page.goto(network.url + f"/fleet?lang={language}")
+    expect(page.locator("tr[data-kiosk='stockholm-returns-1'] .badge--warn").last).to_be_visible()
+    table, card = page.evaluate("[document.querySelector('#fleet').scrollWidth, "
+                                "document.querySelector('#fleet').parentElement.clientWidth]")
+    assert table <= card, f"the fleet table is {table - card} px wider than its card in {language}"
+
+
 def test_a_viewer_sees_only_their_site(browser, network):
     page = log_in(browser, network, name=network.viewer, password=network.viewer_password)
     page.goto(network.url + "/overview?period=30d")
