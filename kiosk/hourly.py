@@ -12,15 +12,16 @@ An hour is keyed by the UTC instant it starts; ``local_day`` and
 A follow-up counts in its rating's hour, and only when the rating is counted.
 An ``unverified`` rating (recorded on an untrusted clock outside a known
 opening time) is counted as such until :func:`decide_unverified` places it
-by central's rule, once its boot had a trusted clock: then it moves to the
+with central's own function (sync/clock_correction.py), once its boot had a
+trusted clock and the kiosk's clock is trusted now: then it moves to the
 hour of its corrected time as a counted or ``closed`` rating, with its
-follow-up.
+follow-up, the hour central puts it in.
 """
 from datetime import date, timedelta, timezone
 
 import peewee
 
-from sync.clock_correction import UNCORRECTABLE
+from sync.clock_correction import corrected_time
 from sync.hours import final_filter
 from sync.protocol import UNVERIFIED
 
@@ -114,45 +115,56 @@ def rating_for_followup(connection, rating_id):
     return rating, None
 
 
-_UNDECIDED_EXIST = (
-    "SELECT 1 FROM rating r JOIN boot b ON b.boot_id = r.boot_id "
+#: Undecided ``unverified`` ratings whose boot had a trusted clock, with what placing them needs.
+_UNDECIDED = (
+    "SELECT r.id, r.rating, r.recorded_at, r.clock_trusted, r.monotonic, b.trusted_wall, b.trusted_monotonic, "
+    "f.reason, f.reason_group "
+    "FROM rating r JOIN boot b ON b.boot_id = r.boot_id "
     "LEFT JOIN clock_decision d ON d.rating_id = r.id "
-    "WHERE r.filtered = 'unverified' AND d.rating_id IS NULL AND b.trusted_wall IS NOT NULL LIMIT 1"
+    "LEFT JOIN followup f ON f.rating_id = r.id "
+    # The literal (not a parameter) lets SQLite use the partial index rating_unverified.
+    "WHERE r.filtered = 'unverified' AND d.rating_id IS NULL AND b.trusted_wall IS NOT NULL"
 )
 
 
-def decide_unverified(opening_hours):
+def _decisions(connection, opening_hours, trusted_now):
+    """``(rating id, rating, recorded, real time, filter, reason, group)`` of each undecided
+    ``unverified`` rating a trusted clock can place now; the ones it cannot are left out."""
+    decisions = []
+    rows = connection.execute(_UNDECIDED).fetchall()
+    for rating_id, rating, recorded_at, trusted, monotonic, trusted_wall, trusted_monotonic, reason, group in rows:
+        recorded = Rating.recorded_at.python_value(recorded_at)
+        row = {"recorded_at": recorded, "clock_trusted": bool(trusted), "monotonic": monotonic}
+        occurred_at, basis = corrected_time(row, Boot.trusted_wall.python_value(trusted_wall), trusted_monotonic,
+                                            latest=trusted_now)
+        decided = final_filter(UNVERIFIED, occurred_at, basis, opening_hours)
+        if decided != UNVERIFIED:  # placed; an uncorrectable one stays apart, as at central
+            decisions.append((rating_id, rating, recorded, occurred_at, decided, reason, group))
+    return decisions
+
+
+def decide_unverified(opening_hours, trusted_now):
     """Decide every undecided ``unverified`` rating whose boot later had a
     trusted clock; move its count (and its follow-up's) to where it belongs.
 
-    The real time is the boot's first trusted wall time minus the monotonic
-    distance (central's rule for an earlier boot, sync/clock_correction.py);
-    the filter is :func:`sync.hours.final_filter`'s. Returns how many were
-    decided. Cheap when there is nothing to decide: one indexed query.
+    The real time is central's rule (sync/clock_correction.py) with the boot's
+    first trusted (wall, monotonic) pair as the reference and *trusted_now*,
+    the kiosk's own time read on a trusted clock, as the latest instant a
+    rating can have been recorded at; the filter is
+    :func:`sync.hours.final_filter`'s. Nothing is decided without a trusted
+    now (None). Returns how many were decided. Cheap when there is nothing
+    to decide: one indexed query, and no write lock, so presses never wait
+    on a page view (nor on a rating that can never be placed).
     """
+    if trusted_now is None:
+        return 0
     zone = opening_hours.zone
-    if not database.execute_sql(_UNDECIDED_EXIST).fetchone():
-        return 0  # the usual case: no write lock taken, presses never wait on a page view
+    if not _decisions(database.connection(), opening_hours, trusted_now):
+        return 0  # the usual case
     with database.atomic("IMMEDIATE"):
         connection = database.connection()
-        rows = connection.execute(
-            "SELECT r.id, r.rating, r.recorded_at, r.monotonic, b.trusted_wall, b.trusted_monotonic, "
-            "f.reason, f.reason_group "
-            "FROM rating r JOIN boot b ON b.boot_id = r.boot_id "
-            "LEFT JOIN clock_decision d ON d.rating_id = r.id "
-            "LEFT JOIN followup f ON f.rating_id = r.id "
-            # The literal (not a parameter) lets SQLite use the partial index rating_unverified.
-            "WHERE r.filtered = 'unverified' AND d.rating_id IS NULL AND b.trusted_wall IS NOT NULL",
-        ).fetchall()
-        decisions = 0
-        for rating_id, rating, recorded_at, monotonic, trusted_wall, trusted_monotonic, reason, group in rows:
-            recorded = Rating.recorded_at.python_value(recorded_at)
-            occurred_at, basis = corrected_at(recorded, monotonic, Boot.trusted_wall.python_value(trusted_wall),
-                                              trusted_monotonic)
-            decided = final_filter(UNVERIFIED, occurred_at, basis, opening_hours)
-            if decided == UNVERIFIED:  # no real time to be had: it stays apart, as at central
-                continue
-            decisions += 1
+        decisions = _decisions(connection, opening_hours, trusted_now)  # again: another thread may have decided
+        for rating_id, rating, recorded, occurred_at, decided, reason, group in decisions:
             connection.execute("INSERT INTO clock_decision (rating_id, corrected_at, filtered) VALUES (?, ?, ?)",
                                (rating_id, hour_text(occurred_at), decided))
             add_to_hour(connection, hour_of(recorded, zone)[1], "unverified", -1)
@@ -160,15 +172,7 @@ def decide_unverified(opening_hours):
             add_to_hour(connection, key, column_of(rating, decided))
             if decided is None and reason is not None:
                 add_followup(connection, key, rating, reason, group)
-    return decisions
-
-
-def corrected_at(recorded, monotonic, trusted_wall, trusted_monotonic):
-    """``(real time, basis)`` of a row from its boot's first trusted moment."""
-    try:
-        return trusted_wall - timedelta(seconds=trusted_monotonic - monotonic), "corrected"
-    except OverflowError:
-        return recorded, UNCORRECTABLE
+    return len(decisions)
 
 
 def backfill(zone):

@@ -30,7 +30,7 @@ from sync.protocol import CLOSED, COMMENT_MAX, RATINGS, REPEAT, SOURCES, UNVERIF
 
 from .db import database
 from .errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
-from .hourly import HourKeys, add_followup, add_to_hour, column_of, rating_for_followup
+from .hourly import HourKeys, add_followup, add_to_hour, column_of, decide_unverified, rating_for_followup
 from .models import Boot, Followup, KioskState, Outbox, QuestionText, Rating, immediate_transaction
 
 log = logging.getLogger(__name__)
@@ -139,20 +139,25 @@ class Recorder:
         self.pause(False)
 
     def note_clock(self):
-        """Note this boot's first trusted moment now, if the clock is trusted.
+        """Note this boot's first trusted moment now, if the clock is trusted, then place the
+        ``unverified`` ratings a trusted clock can place (:func:`kiosk.hourly.decide_unverified`,
+        with this trusted now as the latest instant). Returns how many were placed.
 
-        A press notes it too; doing it when the manager looks lets the kiosk
-        decide the boot's ``unverified`` rows although no one pressed since
+        A press notes the moment too; doing it when the manager looks lets the
+        kiosk decide the boot's ``unverified`` rows although no one pressed since
         the clock was set.
         """
-        with self._lock, _stored("clock note"):
-            now, monotonic, trusted, boot_id = self._moment()
-            if not trusted or boot_id in self._boots_trusted:
-                return
-            with database.atomic("IMMEDIATE"):
-                noted = self._note_boot(now, monotonic, trusted, boot_id)
-            for cache, key in noted:
-                cache.add(key)
+        with _stored("clock note"):
+            with self._lock:
+                now, monotonic, trusted, boot_id = self._moment()
+                if not trusted:
+                    return 0
+                if boot_id not in self._boots_trusted:
+                    with database.atomic("IMMEDIATE"):
+                        noted = self._note_boot(now, monotonic, trusted, boot_id)
+                    for cache, key in noted:
+                        cache.add(key)
+            return decide_unverified(self.content.opening_hours, now)
 
     @property
     def content(self):

@@ -7,6 +7,9 @@ calendar offers it. The formulas, from counts to figures, are
 central uses): nothing here restates one. Only the latest comments are read
 from the raw rows, which is where comments live; a comment shows on the day
 and only when its rating counts there, as its follow-up does in the figures.
+The figures read the counts as they stand: the manager's pages first let the
+recorder place the ``unverified`` ratings a trusted clock can place
+(:meth:`kiosk.recorder.Recorder.note_clock`).
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -17,7 +20,7 @@ from sync.figures import Counts, Drivers
 from sync.protocol import FILTERS, UNVERIFIED
 
 from .db import database
-from .hourly import HOUR, decide_unverified, first_complete_day, hour_text
+from .hourly import HOUR, first_complete_day, hour_text
 from .models import ClockDecision, Followup, Rating
 
 LATEST_COMMENTS = 20
@@ -172,7 +175,6 @@ def day_figures(day, content, min_responses=None):
     """Everything the Today page shows for the local *day*."""
     zone = content.opening_hours.zone
     min_responses = _min_responses(content, min_responses)
-    decide_unverified(content.opening_hours)
     hourly, groups = _hourly(day - timedelta(days=7), day)
     hours = _bars(day, zone, hourly)
     counts = Counts.total(bar.counts for bar in hours)
@@ -200,7 +202,6 @@ def day_figures(day, content, min_responses=None):
 def week_figures(last_day, content, min_responses=None):
     """The seven local days ending on *last_day*: day by day, and weekday × hour."""
     min_responses = _min_responses(content, min_responses)
-    decide_unverified(content.opening_hours)
     first_day = last_day - timedelta(days=6)
     hourly, _ = _hourly(first_day, last_day)
     by_day = {}

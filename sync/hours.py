@@ -23,10 +23,14 @@ _DAY_MINUTES = 24 * 60
 
 
 def load_zone(name, key="timezone"):
-    """Return the ZoneInfo for *name* or raise ConfigError naming *key*."""
+    """Return the ZoneInfo for *name* or raise ConfigError naming *key*.
+
+    zoneinfo reads a file named by the key: a folder ("Europe") or an overlong name
+    raises OSError, a file that is not a zone (a table of tzdata) ValueError.
+    """
     try:
         return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"{key}: unknown time zone {name!r} (use an IANA name such as 'Europe/Helsinki')") from None
 
 

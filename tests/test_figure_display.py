@@ -206,7 +206,7 @@ def test_an_alert_rounds_its_share_as_the_pages_do():
     rule = AlertRule(id=3, site=Site(id=1, name="Kamppi"), unhappy_share=10, min_responses=4, silent_minutes=60)
     episode = Alert(id=9, rule=rule, kind="unhappy", started_at=datetime(2026, 1, 5, 12, tzinfo=timezone.utc),
                     detail={"counted": 8, "unhappy": 1, "window_minutes": 15, "sites": [1]})
-    subject, text, payload = alerts.describe(episode)
+    subject, text, payload = alerts.describe(episode, site_zones={1: timezone.utc})
     assert subject == "Hymy alert: 13 % unhappy at site Kamppi"
     assert "1 of 8 counted ratings" in text and "(13 %," in text
     assert payload["unhappy_share"] == 13 and payload["detail"]["counted"] == 8

@@ -13,21 +13,25 @@ evaluate can never send it twice; each channel's delivery is recorded as it
 succeeds, and a failed one is released and only that channel retried on the
 next round.
 
+Times shown to people (the email, the Alerts page) are the alert's local
+time: its site's, or for a service-wide share counting sites in several
+zones, the time in each of those zones (:func:`episode_zones`). The webhook's
+fields are for machines and stay ISO 8601 in UTC.
+
 Who may see an episode is decided here, once, for the Alerts page and for
 the users' own alert email alike: an episode shows counts of some sites
 (:func:`episode_sites`), and a viewer sees it only when all of those are theirs.
 """
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import peewee
 
 from .. import display
-from ..errors import ConfigError
+from ..common.zones import site_hours, site_zone
 from ..figures import Counts
-from ..hours import OpeningHours, load_zone
 from ..protocol import RATINGS, text_problem
 from .alert_rules import Thresholds, next_step, silent_breach, unhappy_breach
 from .auth import visible_site_ids
@@ -86,13 +90,6 @@ def _window_counts(kiosk_ids, start, end):
     return Counts(faces=tuple(int(faces.get(rating, 0)) for rating in RATINGS))
 
 
-def _hours(site):
-    try:
-        return OpeningHours.parse(site.opening_hours, load_zone(site.timezone))
-    except ConfigError:
-        return None
-
-
 def _open_episode(rule, kind, kiosk_id):
     return Alert.get_or_none((Alert.rule == rule.id) & (Alert.kind == kind) & (Alert.kiosk == kiosk_id)
                              & Alert.ended_at.is_null())
@@ -141,7 +138,7 @@ def _evaluate(now):
             hours = {}
             for kiosk in kiosks:
                 if kiosk.site_id not in hours:
-                    hours[kiosk.site_id] = _hours(kiosk.site)
+                    hours[kiosk.site_id] = site_hours(kiosk.site)
                 last = statuses.get(kiosk.id)
                 # A kiosk enrolled but never heard from is silent from its enrolment on.
                 silent = silent_breach(last or kiosk.enrolled_at, now, hours[kiosk.site_id], thresholds)
@@ -197,13 +194,53 @@ def email_recipients(episode):
     return recipients
 
 
-def _when(moment):
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+def episode_zones(episode, site_zones=None):
+    """The zones an episode's times are shown in: its site's (a site rule's, a silent kiosk's); for a
+    service-wide share, each zone among the sites it counts (UTC when none of them is left).
+
+    :param site_zones: site id -> zone, read once by a page that shows many episodes.
+    """
+    site_ids = sorted(episode_sites(episode))
+    if site_zones is None:
+        sites = Site.select().where(Site.id.in_(site_ids)) if site_ids else []
+        site_zones = {site.id: site_zone(site) for site in sites}
+    return [site_zones[site_id] for site_id in site_ids if site_id in site_zones] or [timezone.utc]
 
 
-def describe(episode):
-    """``(subject, text, payload)`` of an episode, for email and webhook alike."""
+def local_times(moment, zones):
+    """*moment* as the local time in each of *zones*, west to east, each different local time once
+    (sites in Helsinki and Riga share one; Helsinki and Stockholm show two)."""
+    shown = {}
+    for zone in zones:
+        local = moment.astimezone(zone)
+        shown.setdefault((local.utcoffset(), local.tzname()), local)
+    return [shown[key] for key in sorted(shown)]
+
+
+def last_heartbeat_at(episode):
+    """When the silent kiosk of *episode* last sent a heartbeat (aware UTC); None: never."""
+    seen = episode.detail.get("last_heartbeat")
+    if not seen:
+        return None
+    moment = datetime.fromisoformat(seen)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _when(moment, zones):
+    """*moment* for the email: ``2026-01-05 14:00 EET``, and so in each further zone of the alert."""
+    if moment is None:
+        return "never"
+    return " / ".join(f"{local:%Y-%m-%d %H:%M} {local.tzname()}" for local in local_times(moment, zones))
+
+
+def describe(episode, site_zones=None):
+    """``(subject, text, payload)`` of an episode, for email and webhook alike.
+
+    The text gives times in the alert's local time (:func:`episode_zones`); the payload, for
+    machines, gives them as ISO 8601 in UTC.
+    """
     rule = episode.rule
+    zones = episode_zones(episode, site_zones)
     where = f"site {rule.site.name}" if rule.site_id else f"service {rule.service.name}"
     if episode.kind == UNHAPPY:
         share = display.share(episode.detail["unhappy"], episode.detail["counted"])  # as every page rounds
@@ -214,7 +251,7 @@ def describe(episode):
     else:
         subject = f"Hymy alert: kiosk {episode.detail['kiosk']} silent ({where})"
         text = (f"Kiosk {episode.detail['kiosk']} has sent no heartbeat for over {rule.silent_minutes} minutes of "
-                f"its site's opening hours (last heartbeat: {_last_heartbeat(episode)}).")
+                f"its site's opening hours (last heartbeat: {_when(last_heartbeat_at(episode), zones)}).")
     payload = {"alert_id": episode.id, "rule_id": rule.id, "kind": episode.kind,
                "site": rule.site.name if rule.site_id else None,
                "service": rule.service.name if rule.service_id else None,
@@ -222,12 +259,7 @@ def describe(episode):
                "detail": episode.detail}
     if episode.kind == UNHAPPY:
         payload["unhappy_share"] = share
-    return subject, text + f" Started {_when(episode.started_at)}.", payload
-
-
-def _last_heartbeat(episode):
-    seen = episode.detail.get("last_heartbeat")
-    return _when(datetime.fromisoformat(seen)) if seen else "never"
+    return subject, text + f" Started {_when(episode.started_at, zones)}.", payload
 
 
 def deliver(smtp, now=None, session=None):

@@ -12,13 +12,13 @@ import logging
 from datetime import time
 
 from .. import display, figures
+from ..common.zones import site_zone
 from ..figures import Counts
 from . import reports
 from .auth import visible_site_ids
 from .db import connection, write_transaction
 from .delivery import DeliveryError, send_email
 from .models import DigestSent, User
-from .rollups import site_zone
 from .timesource import utc_now
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
 """``GET /api/v1/ratings``: one row per rating for head office, streamed.
 
 Rows are read in pages ordered by (occurred_at, id), so a year of data goes
-out at constant memory. ``from``/``to`` are local dates at each rating's site;
+out at constant memory. ``from``/``to`` are local dates at each rating's site
+(in UTC for a site whose stored zone is unusable, as on every page);
 a viewer sees only their own sites. In the CSV, a text cell that a
 spreadsheet would take for a formula is prefixed with ``'``; JSON is as stored.
 """
@@ -9,12 +10,12 @@ import csv
 import io
 import json
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import peewee
 from flask import Blueprint, Response, request, stream_with_context
 from werkzeug.exceptions import BadRequest, Forbidden
 
+from ..common.zones import site_zone
 from ..protocol import EARLIEST_YEAR, GROUPS, LATEST_YEAR, RowError, check_text
 from .auth import current_user, visible_site_ids
 from .db import connection
@@ -87,8 +88,10 @@ def export_rows(first_day, last_day, site_ids, kiosks=None, site_days=None):
         with connection():
             page = list(_page_query(start, end, site_ids, after, kiosks))
         for row in page:
-            zone = zones.setdefault(row["timezone"], ZoneInfo(row["timezone"]))
-            local = row["occurred_at"].astimezone(zone)
+            site = (row["site"], row["timezone"])
+            if site not in zones:
+                zones[site] = site_zone(Site(name=row["site"], timezone=row["timezone"]))
+            local = row["occurred_at"].astimezone(zones[site])
             first, last = site_days.get(row["site"], (first_day, last_day))
             if first <= local.date() <= last:
                 yield _export_row(row, local)

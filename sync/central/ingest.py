@@ -9,15 +9,13 @@ the bad ones are named in ``rejected``, so one bad row cannot hold back a
 backlog and the uploader can quarantine exactly that row. The answer names
 every row central now holds (``stored``): the uploader marks only those.
 """
-import logging
-
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import Forbidden, UnprocessableEntity
 
 from ..clock_correction import corrected_time
 from ..common.web import json_body
-from ..errors import ConfigError
-from ..hours import OpeningHours, final_filter, load_zone
+from ..common.zones import site_hours, site_zone
+from ..hours import final_filter
 from ..protocol import (
     BOOT_FIELDS,
     FOLLOWUP_FIELDS,
@@ -36,7 +34,6 @@ from .models import Conflict, DeclaredQuestion, Device, Followup, Question, Rati
 from .reconcile import reconcile
 from .timesource import utc_now
 
-log = logging.getLogger(__name__)
 bp = Blueprint("ingest", __name__)
 
 RATING_COMPARED = ("seq", "question_key", "question_version", "rating", "source", "recorded_at",
@@ -200,19 +197,22 @@ def _store(kiosk, batch, report, kind, model, candidates, compare, clash_field):
     return [row for row in candidates if row["id"] in inserted]
 
 
-def _site_hours(site):
-    """The site's opening hours, or None when its stored settings are unusable:
-    then ``unverified`` rows stay unverified rather than the batch failing."""
-    try:
-        return OpeningHours.parse(site.opening_hours, load_zone(site.timezone))
-    except ConfigError as error:
-        log.error("site %r: opening hours unusable, unverified rows stay unverified: %s", site.name, error)
-        return None
+def _reference(row, batch, boots, received_at):
+    """The ``(wall, monotonic)`` pair an untrusted row of *batch* is placed from: for the boot the
+    batch is sent from, central's receive time and the batch's reading at send; for an earlier boot,
+    its first trusted pair; ``(None, None)`` when that boot never had one."""
+    if row["boot_id"] == batch["boot_id"]:
+        return received_at, batch["monotonic"]
+    boot = boots.get(row["boot_id"])
+    if boot is None:
+        return None, None
+    return boot["trusted_wall"], boot["trusted_monotonic"]
 
 
 def _ingest_ratings(kiosk, batch, checked, received_at, report, questions, tally, zone):
     boots = {b["boot_id"]: b for b in checked["boots"]}
-    hours = _site_hours(kiosk.site)
+    # Unusable stored hours (or zone) leave ``unverified`` rows unverified rather than failing the batch.
+    hours = site_hours(kiosk.site)
     rows = []
     for row in checked["ratings"]:
         if (row["question_id"], row["question_version"]) not in questions:
@@ -220,7 +220,8 @@ def _ingest_ratings(kiosk, batch, checked, received_at, report, questions, tally
             continue
         row["question_key"] = row.pop("question_id")
         row["kiosk_filter"] = row.pop("filtered")
-        occurred_at, basis = corrected_time(row, batch, received_at, boots)
+        # A row is recorded before it is sent: nothing is placed after central received it.
+        occurred_at, basis = corrected_time(row, *_reference(row, batch, boots, received_at), latest=received_at)
         row.update(kiosk=kiosk.id, occurred_at=occurred_at, time_basis=basis, received_at=received_at,
                    filtered=final_filter(row["kiosk_filter"], occurred_at, basis, hours))
         rows.append(row)
@@ -291,7 +292,7 @@ def ingest_batch(kiosk, batch, received_at):
         "ratings": _clean_rows("rating", batch["ratings"], RATING_FIELDS, report),
         "followups": _clean_rows("followup", batch["followups"], FOLLOWUP_FIELDS, report),
     }
-    tally, zone = rollups.Tally(), rollups.site_zone(kiosk.site)
+    tally, zone = rollups.Tally(), site_zone(kiosk.site)
     with write_transaction():
         questions = _question_versions(kiosk, checked["questions"], checked["ratings"], received_at, report)
         groups = _reason_groups(batch, report)

@@ -114,7 +114,7 @@ class Device(BaseModel):
     created_at = UtcDateTimeField()
     seq_contiguous = peewee.BigIntegerField(default=0)  # every seq 1..this is held
     seq_highest = peewee.BigIntegerField(default=0)
-    last_batch_at = UtcDateTimeField(null=True)  # when central last took a batch from it (the fleet's last sync)
+    last_batch_at = UtcDateTimeField(null=True)  # when central last took a batch (fleet: last sync, with heartbeats)
 
     class Meta:
         table_name = "kiosk"

@@ -18,8 +18,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import peewee
 
 from .. import display, figures
+from ..common.zones import site_hours, site_zone
 from ..defaults import N_
-from ..errors import ConfigError
 from ..figures import Counts
 from .models import (
     Device,
@@ -37,7 +37,7 @@ from .models import (
     Setting,
     Site,
 )
-from .rollups import COUNT_COLUMNS, FACE_COLUMNS, FILTER_COLUMNS, site_zone
+from .rollups import COUNT_COLUMNS, FACE_COLUMNS, FILTER_COLUMNS
 
 MAX_RANGE_DAYS = 366
 PERIODS = ("today", "7d", "30d", "custom")
@@ -478,8 +478,12 @@ class FleetRow:
 
     @property
     def last_sync_at(self):
-        """When central last took a batch from the kiosk (None: never)."""
-        return self.kiosk.last_batch_at
+        """When the kiosk's uploader last reached central: the later of its last heartbeat and the last
+        batch central took (None: neither yet). A kiosk with nothing to send heartbeats every pass and
+        sends no batch; it is in sync, not stale."""
+        moments = [moment for moment in (self.status.reported_at if self.status else None, self.kiosk.last_batch_at)
+                   if moment is not None]
+        return max(moments, default=None)
 
     @property
     def clock_offset_seconds(self):
@@ -511,18 +515,10 @@ def fleet(scope, now):
     rows = []
     for kiosk in kiosks:
         if kiosk.site_id not in hours:
-            hours[kiosk.site_id] = _opening_hours(kiosk.site)
+            hours[kiosk.site_id] = site_hours(kiosk.site)
         status = statuses.get(kiosk.id)
         last_seen = status.reported_at if status is not None else kiosk.enrolled_at
         silent = silent_breach(last_seen, now, hours[kiosk.site_id], thresholds)
         rows.append(FleetRow(kiosk, kiosk.site, status, silent))
     return rows
 
-
-def _opening_hours(site):
-    from ..hours import OpeningHours
-
-    try:
-        return OpeningHours.parse(site.opening_hours, site_zone(site))
-    except ConfigError:
-        return None

@@ -14,23 +14,22 @@ itself is counted.
 
 Local days are kept apart from hours because a UTC hour does not split at
 local midnight in a half-hour zone (India, Newfoundland, Nepal's 45 minutes):
-each row's day is its real time in its site's zone, exact in every zone and
-on a DST change day. A site whose zone changes has its days rebuilt from the
-raw rows (:func:`rebuild_days`).
+each row's day is its real time in its site's zone (sync/common/zones.py: UTC
+when the stored name is unusable), exact in every zone and on a DST change
+day. A site whose zone changes has its days rebuilt from the raw rows
+(:func:`rebuild_days`).
 
 Rows are summed here in Python and written with one UPSERT per table
 (``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``, the same SQL on
 SQLite and PostgreSQL), so a batch of 1,000 rows from one kiosk costs a few
 statements, not 1,000.
 """
-import logging
 from collections import defaultdict
 from datetime import timezone
 
 import peewee
 
-from ..errors import ConfigError
-from ..hours import load_zone
+from ..common.zones import site_zone
 from ..protocol import FILTERS, UNHAPPY_RATINGS
 from .models import (
     Device,
@@ -44,8 +43,6 @@ from .models import (
     central_db,
 )
 
-log = logging.getLogger(__name__)
-
 FACE_COLUMNS = ("very_unhappy", "unhappy", "happy", "very_happy")  # ratings 1..4
 FILTER_COLUMNS = FILTERS  # repeat, closed, unverified: the columns carry the filters' names
 COUNT_COLUMNS = (*FACE_COLUMNS, *FILTER_COLUMNS, "followups")
@@ -57,15 +54,6 @@ def hour_start(moment):
     if moment.tzinfo is not timezone.utc:
         moment = moment.astimezone(timezone.utc)
     return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def site_zone(site):
-    """The site's zone; UTC (and one log line) when its stored name is unusable, so ingest never fails on it."""
-    try:
-        return load_zone(site.timezone)
-    except ConfigError as error:
-        log.error("site %r: days counted in UTC: %s", site.name, error)
-        return timezone.utc
 
 
 class Tally:

@@ -3,6 +3,8 @@
 Screenshots land in tests/artifacts/ (head-office-*.png) to be looked at;
 docs/head-office-*.png in the README are copies of two of them.
 """
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -73,8 +75,18 @@ def test_the_fleet_flags_the_silent_kiosk(browser, network):
     page = log_in(browser, network)
     page.goto(network.url + "/fleet")
     expect(page.locator("tr[data-kiosk='tampere-returns-1']")).to_have_attribute("data-silent", "yes")
-    expect(page.locator("tr[data-kiosk='stockholm-returns-1']")).to_contain_text("unsynced")
+    expect(page.locator("tr[data-kiosk='stockholm-returns-1']")).to_contain_text("clock not synchronised")
     page.screenshot(path=ARTIFACTS / "head-office-fleet.png", full_page=True)
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_the_fleets_ten_columns_fit_a_laptop_in_every_language(browser, network, language):
+    page = log_in(browser, network, {"width": 1280, "height": 800})
+    page.goto(network.url + f"/fleet?lang={language}")
+    expect(page.locator("tr[data-kiosk='stockholm-returns-1'] .badge--warn").last).to_be_visible()
+    table, card = page.evaluate("[document.querySelector('#fleet').scrollWidth, "
+                                "document.querySelector('#fleet').parentElement.clientWidth]")
+    assert table <= card, f"the fleet table is {table - card} px wider than its card in {language}"
 
 
 def test_a_viewer_sees_only_their_site(browser, network):
@@ -91,6 +103,7 @@ def test_an_open_alert_is_on_the_overview_and_is_acknowledged(browser, network):
     page.get_by_role("link", name="See the alerts").click()
     row = page.locator("#alerts tbody tr").first
     expect(row).to_contain_text("Silent kiosk")
+    expect(row.locator("[data-started]")).to_have_text(re.compile(r"\d{2}:\d{2} EES?T$"))  # Tampere's local time
     page.screenshot(path=ARTIFACTS / "head-office-alerts.png", full_page=True)
     row.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("#alerts tbody tr").first).to_contain_text("seen by head-office")

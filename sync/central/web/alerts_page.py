@@ -3,14 +3,16 @@
 A viewer sees an episode when every site it counts is theirs
 (:func:`sync.central.alerts.visible_to`): a site rule of theirs, a silent
 kiosk of theirs, or a service rule's unhappy share when the service runs at
-their sites only. Anything else is a 404, acknowledging included.
+their sites only. Anything else is a 404, acknowledging included. Times are
+the alert's local time, with the zone's abbreviation (see sync/central/alerts.py).
 """
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
+from ...common.zones import site_zone
 from .. import alerts
-from ..models import Alert, AlertRule
+from ..models import Alert, AlertRule, Site
 from ..timesource import utc_now
 from .session import current_viewer, visible_site_ids
 
@@ -49,9 +51,16 @@ def visible_episodes(open_only=False):
 
 @bp.get("/alerts")
 def alerts_list():
+    """The episodes this user may see, their times in each alert's local time."""
     episodes = visible_episodes()
+    site_zones = {site.id: site_zone(site) for site in Site.select()}  # once, not once per episode
+
+    def local_times(episode, moment):
+        return alerts.local_times(moment, alerts.episode_zones(episode, site_zones)) if moment else []
+
     return render_template("central/alerts.html", title=gettext("Alerts"), episodes=episodes, now=utc_now(),
-                           describe=alerts.describe)
+                           describe=lambda episode: alerts.describe(episode, site_zones), local_times=local_times,
+                           last_heartbeat_at=alerts.last_heartbeat_at)
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
