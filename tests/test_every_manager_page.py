@@ -15,7 +15,6 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 import requests
 
 from kiosk.pin import set_pin
