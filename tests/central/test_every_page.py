@@ -27,6 +27,7 @@ from tests.helpers.routes import PageRoute, page_routes
 from tests.helpers.untranslated import EnglishFinder
 
 from .batches import batch, followup_row, rating_row
+from .network import parse_page
 
 pytestmark = pytest.mark.parametrize(
     "module_central", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True,
@@ -99,7 +100,7 @@ def _send(central, token, device_id, site, kiosk_index):
 def _build(central):
     central.clock.set_wall(NOW - timedelta(days=2))  # the kiosks were enrolled two days ago
     for site, zone in SITES.items():
-        hours = ("mon=08:00-20:00", "tue=08:00-20:00", "sat=10:00-16:00") if site == "Kamppi" else ()
+        hours = ("sat=10:00-16:00", "tue=08:00-20:00", "mon=08:00-20:00") if site == "Kamppi" else ()
         central.add_site(site, zone, hours=hours)
     for provider in ("Palvelu Oy", "Städ AB"):
         central.ok("add-provider", provider)
@@ -239,3 +240,25 @@ def test_every_page_in_every_language_for_every_user_answers_without_a_5xx_or_en
     print(f"\n{requests_made} requests on {module_central.backend}: {dict(sorted(statuses.items()))}")
     # Each kind of user met each kind of answer a page may give: pages, links on, and refusals.
     assert statuses[200] and statuses[302] and statuses[403] and statuses[404], statuses
+
+
+EMPTY_HOURS = {"fi": "Tyhjä: avoinna ympäri vuorokauden", "sv": "Tom: öppet dygnet runt",
+               "en": "Empty: open around the clock"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_empty_opening_hours_box_reads_as_open_around_the_clock_not_as_hours(module_central, network,
+                                                                                 language):
+    _, users = network
+    response = users["admin"].http.get(module_central.url + "/admin", timeout=60,
+                                       headers={"Accept-Language": language})
+    page = parse_page(response.text)
+    boxes = {row.attrs["data-site"]: row.find("textarea", name="hours") for row in page.find_all("tr", data_site=True)}
+    assert boxes["Södermalm"].text() == "" and boxes["Tampere"].text() == ""
+    assert boxes["Kamppi"].text().split() == ["mon=08:00-20:00", "tue=08:00-20:00", "sat=10:00-16:00"]
+    for box in page.find_all("textarea", name="hours"):  # each site's and the new site's
+        assert box.attrs["placeholder"] == EMPTY_HOURS[language]
+        assert box.attrs["aria-describedby"] == "hours-hint"
+    hint = page.one("p", id="hours-hint")
+    assert [code.text() for code in hint.find_all("code")] == ["mon=08:00-20:00", "sat=10:00-14:00,15:00-18:00"]
+    assert EMPTY_HOURS[language].split(": ")[1].split()[-1] in hint.text()  # "vuorokauden", "runt", "clock"
