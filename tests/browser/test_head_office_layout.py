@@ -116,3 +116,23 @@ def test_the_login_page_fits_too(browser, network):
         page.goto(network.url + "/login")
         assert page.evaluate(OVERFLOW) == [], screen
         context.close()
+
+
+NOT_FOUND = {"fi": ("Sivua ei löydy", "Takaisin yleiskuvaan"),
+             "sv": ("Sidan hittades inte", "Tillbaka till översikten"),
+             "en": ("Page not found", "Back to the overview")}
+
+
+def test_an_address_that_matches_nothing_is_a_styled_page_with_a_way_back(network, signed_in):
+    page = signed_in
+    page.set_viewport_size({"width": 1440, "height": 900})
+    for language, (heading, way_back) in NOT_FOUND.items():
+        answer = page.goto(f"{network.url}/services/1?lang={language}")
+        assert answer.status == 404 and answer.headers["content-type"].startswith("text/html")
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        assert page.evaluate(OVERFLOW) == []
+        card = page.locator("section.error")
+        assert card.evaluate("el => getComputedStyle(el).borderRadius") != "0px"  # central's stylesheet applies
+        page.screenshot(path=ARTIFACTS / f"head-office-layout-not-found-{language}.png")
+        page.get_by_role("link", name=way_back).click()
+        expect(page).to_have_url(f"{network.url}/overview")
