@@ -5,6 +5,11 @@ and the committed ``.mo`` files are what the kiosk loads, so:
 
 - every msgid in the Finnish and Swedish catalogs has a translation (no empty,
   no fuzzy entries);
+- every translation keeps its msgid's placeholders (``%(name)s``, ``%(n)d``) and
+  holds no other ``%`` but ``%%``: Jinja's newstyle gettext %-formats every
+  string a template translates, so a bare ``%`` (Finnish ``%-yks.``) is a 500
+  on every page that shows it; and a ``%%`` only where the string is formatted
+  (a template, or code that passes it values), else the reader sees ``%%``;
 - each committed ``.mo`` is byte-identical to what Babel compiles from its
   ``.po`` now (an edited ``.po`` with a stale ``.mo`` fails);
 - every ``_()`` / ``N_()`` string a part's ``babel.cfg`` names is in that
@@ -25,6 +30,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from tests.helpers.untranslated import EnglishFinder, visible_text
 
 ROOT = Path(__file__).resolve().parents[1]
 #: part -> its catalogs and the sample msgids its extraction must find.
@@ -51,15 +58,20 @@ def msgids(messages):
     return {m.id for m in messages if m.id}
 
 
-def strings_in_code(translations):
-    """Every translatable string, extracted the way pybabel does with the part's babel.cfg."""
+def strings_in_code(translations, every_place=False):
+    """Every translatable string, extracted the way pybabel does with the part's babel.cfg: msgid -> its first
+    place (``file:line``), or with *every_place* -> the files it is in."""
     with open(translations / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
     found = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        found.setdefault(message, f"{filename}:{lineno}")
+        if every_place:
+            for msgid in forms(message):
+                found.setdefault(msgid, []).append(filename)
+        else:
+            found.setdefault(message, f"{filename}:{lineno}")
     return found
 
 
@@ -72,6 +84,18 @@ def test_every_message_is_translated(part, language):
     assert untranslated == [], f"{language}: no translation for {untranslated}"
     assert fuzzy == [], f"{language}: fuzzy (unchecked) translations for {fuzzy}"
     assert not catalog(translations, language).fuzzy, f"{language}: the catalog header is marked fuzzy"
+
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]")
+
+
+def placeholders(text):
+    return sorted(PLACEHOLDER.findall(text))
+
+
+def bare_percents(text):
+    """The ``%`` signs of *text* that are neither a placeholder nor an escaped ``%%``."""
+    return re.sub(r"%%", "", PLACEHOLDER.sub("", text)).count("%")
 
 
 @pytest.mark.parametrize("part", PARTS)
@@ -88,9 +112,36 @@ def test_translations_keep_placeholders_and_punctuation(part, language):
                 assert msgid.endswith(mark) == string.endswith(mark), (
                     f"{language}: {msgid!r} -> {string!r} changes the closing {mark}"
                 )
-            assert re.findall(r"%\(\w+\)s", msgid) == re.findall(r"%\(\w+\)s", string) or message.pluralizable, (
+            assert placeholders(string) == placeholders(msgid), (
                 f"{language}: {msgid!r} -> {string!r} changes its placeholders"
             )
+
+
+@pytest.mark.parametrize("part", PARTS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_translation_holds_a_percent_sign_the_formatting_would_trip_on(part, language):
+    translations = PARTS[part][0]
+    for message in catalog(translations, language):
+        for text in (*forms(message.id), *forms(message.string)):
+            if message.id and text:
+                assert bare_percents(text) == 0, (
+                    f"{language}: {text!r} (for {forms(message.id)[0]!r}) has a bare %: write %% for a percent sign"
+                )
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_an_escaped_percent_is_only_where_the_string_is_formatted(part):
+    """``%%`` shows as ``%`` only when the string is %-formatted: always in a template; in code only when
+    the call passes values, which a msgid with a placeholder or a ``%%`` of its own says it does."""
+    translations = PARTS[part][0]
+    where = strings_in_code(translations, every_place=True)
+    for language in TRANSLATED:
+        for message in catalog(translations, language):
+            msgid = forms(message.id)[0]
+            if not msgid or "%" in msgid or not any("%%" in text for text in forms(message.string)):
+                continue
+            in_code = [place for place in where.get(msgid, []) if not place.endswith(".html")]
+            assert not in_code, f"{language}: {msgid!r} -> %% would show as %% where code translates it: {in_code}"
 
 
 @pytest.mark.parametrize("part", PARTS)
@@ -117,3 +168,19 @@ def test_every_string_in_the_code_is_in_the_catalogs(part):
         assert missing == [], f"{name} lacks {[(m, in_code[m]) for m in missing]}"
         dropped = sorted(ids - set(in_code))
         assert dropped == [], f"{name} keeps strings no longer in the code: {dropped}"
+
+
+def test_the_english_finder_sees_ids_left_in_english_and_not_words_inside_a_translation():
+    """The all-pages tests' check (tests/helpers/untranslated.py) on a page made to hold both."""
+    finder = EnglishFinder(PARTS["central"][0] / "fi" / "LC_MESSAGES" / "messages.po")
+    page = ('<html><head><title>Overview · Hymy</title></head><body><nav><a href="/">Yleiskuva</a></nav>'
+            '<p>3 <b>alerts</b> open</p><button title="Log out">x</button><p>Happy Index 61,1</p>'
+            '<textarea placeholder="Empty: open around the clock"></textarea>'
+            '<p>Kamppi <span>+3 pts</span></p><script>const Comments = 1;</script><p data-figure="Trend">5 %</p>'
+            '</body></html>')
+    assert "Comments" not in " ".join(visible_text(page))  # a script is no text
+    assert set(finder.left_in(page)) == {"Overview", "%(num)s alerts open", "open", "Log out",
+                                         "Empty: open around the clock", "pts"}
+    translated = ('<title>Yleiskuva · Hymy</title><p>3 hälytystä avoinna</p><p>Happy Index 61,1</p>'
+                  '<p>Toimipaikka lisätty.</p><p>+3 %-yks.</p>')
+    assert finder.left_in(translated) == []

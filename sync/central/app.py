@@ -53,7 +53,8 @@ def create_central_app(config=None, *, config_path=None, clock=None):
     for blueprint in (ingest.bp, kiosk_api.bp, export.bp, openapi.bp):
         app.register_blueprint(blueprint)
     web.init_app(app)
-    answer_errors_as_json(app, MAX_BODY_BYTES)
+    # A browser gets a page for an address that matches nothing or an unexpected error; the APIs, JSON.
+    answer_errors_as_json(app, MAX_BODY_BYTES, wants_json=web.errors.wants_json, page=web.errors.html_error)
     if config.proxy_hops:
         # Trust exactly that many proxies' X-Forwarded-* headers, no more: a client could
         # otherwise name any address and slip past the login limit per address.

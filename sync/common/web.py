@@ -1,5 +1,5 @@
 """HTTP plumbing the kiosk's API and central share: JSON bodies read safely,
-and errors answered as JSON.
+and errors answered as JSON (or, where the app has pages, as a page to a browser).
 
 Any body over the limit is a 413, however it is framed: with a Content-Length
 that says so, chunked (which waitress buffers and measures, but gunicorn
@@ -13,7 +13,13 @@ import logging
 import zlib
 
 from flask import jsonify, request
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 from werkzeug.wsgi import get_input_stream
 
 log = logging.getLogger(__name__)
@@ -108,16 +114,27 @@ def json_error(status, message, error=None):
     return response
 
 
-def answer_errors_as_json(app, limit, wants_json=lambda: True):
-    """Answer HTTP errors (where *wants_json*) and unexpected exceptions as JSON.
+def prefers_html():
+    """True when the client would rather have a page than JSON: its ``Accept`` ranks ``text/html`` above
+    ``application/json``, as a browser's does (``*/*`` alone, as curl and most API clients send, is JSON)."""
+    accept = request.accept_mimetypes
+    return accept.quality("text/html") > accept.quality("application/json")
+
+
+def answer_errors_as_json(app, limit, wants_json=lambda: True, page=None):
+    """Answer HTTP errors and unexpected exceptions as JSON where *wants_json*; elsewhere an HTTP error
+    is *page*'s answer (werkzeug's own when there is no *page*), and so is an unexpected exception
+    (as a 500) when there is one.
 
     Werkzeug's own descriptions are prose for browsers; ours say what to fix.
+
+    :param page: ``page(error)`` -> a response for an :class:`HTTPException`, for clients that get pages.
     """
 
     @app.errorhandler(HTTPException)
     def _http_error(error):
         if not wants_json():
-            return error
+            return page(error) if page is not None else error
         own = error.description != type(error).description
         friendly = {413: too_large(limit), 415: NOT_JSON}
         message = error.description if own else friendly.get(error.code, error.description or error.name)
@@ -126,4 +143,6 @@ def answer_errors_as_json(app, limit, wants_json=lambda: True):
     @app.errorhandler(Exception)
     def _unexpected(error):
         log.exception("unexpected error on %s %s", request.method, request.path)
+        if page is not None and not wants_json():
+            return page(InternalServerError())
         return json_error(500, "internal error; the server logged the detail")

@@ -106,7 +106,7 @@ def test_the_manager_flow_from_the_hidden_corner_to_a_pause_and_back(seeded, ope
     shot(page, f"manager-kiosk-{size}")
 
     page.locator(".tab", has_text="Tauko").click()
-    page.locator("button", has_text="Keskeytä kioski").click()
+    page.locator("button", has_text="Laita kioski tauolle").click()
     expect(page.locator(".pause--on h1")).to_have_text("Kioski on tauolla")
     check_fits(page, f"Pause at {size}")
     shot(page, f"manager-paused-{size}")

@@ -6,7 +6,9 @@ form (the kiosk, export and OpenAPI endpoints take tokens and are exempt),
 and each group of pages as its own blueprint.
 """
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
+from flask import request, url_for
 from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_wtf.csrf import CSRFProtect
 
@@ -50,6 +52,15 @@ for _blueprint in PAGE_BLUEPRINTS:
     errors.init_blueprint(_blueprint)
 
 
+def language_link(code):
+    """This page in language *code*: the same address and query; after a form, the overview (a form's
+    answer has no address of its own to come back to)."""
+    if request.method != "GET":
+        return url_for("login.home", lang=code)
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
+
+
 def init_app(app):
     app.jinja_loader = part_templates(PACKAGE_DIR, CHECKOUT_TEMPLATES, TEMPLATE_FOLDERS)
     i18n.init_app(app)
@@ -70,5 +81,5 @@ def init_app(app):
 
     app.jinja_env.globals.update(
         nav_sections=nav_sections, current_language=lambda: str(get_locale()), format_date=format_date,
-        format_decimal=format_decimal,
+        format_decimal=format_decimal, language_link=language_link,
         group_name=lambda key: gettext(GROUP_NAMES[key]) if key in GROUP_NAMES else key, weekday_names=weekday_names)

@@ -10,6 +10,7 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from ...errors import ConfigError
+from ...protocol import WEEKDAYS
 from .. import alerts, content, org
 from ..models import AlertRule, Device, Provider, Service, Setting, Site, User, UserSite
 from .session import current_viewer, require_admin
@@ -45,7 +46,10 @@ def _hours(text):
 
 
 def hours_text(table):
-    return "\n".join(f"{day}={','.join(spans)}" for day, spans in (table or {}).items())
+    """Opening hours as the form takes them, Monday first (the database keeps them in any order)."""
+    table = table or {}
+    days = sorted(table, key=lambda day: WEEKDAYS.index(day) if day in WEEKDAYS else len(WEEKDAYS))
+    return "\n".join(f"{day}={','.join(table[day])}" for day in days)
 
 
 def _page(status=200, **shown):
