@@ -10,8 +10,6 @@ import socket
 
 import click
 
-CENTRAL_EXTRA = "pip install 'hymy[central]'"
-
 
 class CommandError(click.ClickException):
     """One clear line on stderr; exit 2 for bad config, 1 for other failures."""
@@ -24,10 +22,17 @@ class CommandError(click.ClickException):
         click.echo(f"hymy: {self.format_message()}", err=True)
 
 
+def central_extra():
+    """How to add the ``central`` extra to this hymy, as it was installed (kiosk/cli/origin.py)."""
+    from .origin import extra_install
+
+    return extra_install("central")
+
+
 def missing_package(error, needed_for):
     """A ModuleNotFoundError for a package of the ``central`` extra, as one line."""
     return CommandError(f"{needed_for} needs the Python package {error.name.partition('.')[0]!r}, "
-                        f"which is not installed: {CENTRAL_EXTRA}")
+                        f"which is not installed: {central_extra()}")
 
 
 def address_error(host, port, error):
