@@ -87,8 +87,8 @@ def _require_database(config):
 
 
 def _central_failure(url, error):
-    """A failure talking to central as one line naming where central was looked for."""
-    return CommandError(f"{url}: {error}")
+    """A failure talking to central as one line; when nothing answered, naming where central was looked for."""
+    return CommandError(f"{url}: {error}" if error.status is None else str(error))
 
 
 def _is_loopback(host):
@@ -119,7 +119,7 @@ def enroll_command(config_path, url, token, allow_http):
             answer = enrol(config.data_dir, side.kiosk_id, url, token, side.clock, config.sync_connect_timeout,
                            config.sync_read_timeout, config.ca_bundle)
     except EnrollmentError as error:
-        raise _central_failure(url, error) from None
+        raise CommandError(str(error)) from None
     click.echo(f"enrolled as kiosk {answer['kiosk']!r} at {answer['site']!r} ({answer['service']}); "
                f"this kiosk's id {side.kiosk_id}")
 
