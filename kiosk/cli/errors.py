@@ -35,17 +35,23 @@ def missing_package(error, needed_for):
                         f"which is not installed: {central_extra()}")
 
 
-def address_error(host, port, error):
-    """Why the server cannot listen on *host*:*port*, and which option changes it."""
+def address_error(host, port, error, option="--port"):
+    """Why the server cannot listen on *host*:*port*, and which option changes it.
+
+    *option* is the one that sets this port: ``--port`` (config key ``port``) for a kiosk and
+    ``central serve``, ``--central-port`` for the demo's central.
+    """
     where = f"{host}:{port}"
+    setting = f"{option} (config key port)" if option == "--port" else option
+    name = "port" if option == "--port" else option.removeprefix("--").replace("-", " ")
     if isinstance(error, socket.gaierror):
         return CommandError(f"host {host}: {error.strerror}; set --host (config key host)", exit_code=2)
     if error.errno == errno.EADDRINUSE:
-        return CommandError(f"port {port}: another program already listens on {where}; "
-                            "choose a free one with --port (config key port)")
+        return CommandError(f"{name} {port}: another program already listens on {where}; "
+                            f"choose a free one with {setting}")
     if error.errno == errno.EACCES:
-        return CommandError(f"port {port}: this user may not listen on {where} (ports below 1024 need privileges); "
-                            "choose one above 1024 with --port (config key port)")
+        return CommandError(f"{name} {port}: this user may not listen on {where} (ports below 1024 need "
+                            f"privileges); choose one above 1024 with {setting}")
     if error.errno == errno.EADDRNOTAVAIL:
         return CommandError(f"host {host}: not an address of this machine; set --host (config key host)", exit_code=2)
     return CommandError(f"cannot listen on {where}: {error.strerror or error}")
@@ -71,7 +77,7 @@ def _user():
         return "of this process"
 
 
-def check_address(host, port):
+def check_address(host, port, option="--port"):
     """Bind *host*:*port* once and let go, as the server will bind it, or
     raise :func:`address_error`'s one line.
 
@@ -85,4 +91,4 @@ def check_address(host, port):
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as both servers do
             probe.bind(address)
     except OSError as error:
-        raise address_error(host, port, error) from None
+        raise address_error(host, port, error, option) from None
