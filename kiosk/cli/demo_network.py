@@ -14,10 +14,12 @@ it, Tampere's checkout is slipping (waiting times lead its drivers) while Stockh
 getting better.
 
 A year is about 170,000 ratings. They are written the way central stores a kiosk's batches, in
-bulk and in one transaction (:func:`sync.central.seed.store_history`: the same insert, rollups
-and sequence marks as ingest), which takes seconds where a batch-by-batch ingest would take a
-minute. The rows whose time central has to correct, the clock-off kiosk's recent days, go
-through central's real ingest, batch by batch, as the kiosk would send them.
+bulk and in one transaction (:func:`sync.central.seed.store_history`: ingest's own insert,
+rollups and sequence marks, without checking again rows made right here), in about half the
+time central's batch-by-batch ingest takes for them (measured: 33,000 ratings in 0.8 s against
+1.6 s), so ``hymy demo`` prints its addresses in seconds (8 s on a quiet two-core machine). The
+rows whose time central has to correct, the clock-off kiosk's recent days, go through central's
+real ingest, batch by batch, as the kiosk would send them.
 """
 import uuid
 from dataclasses import dataclass
