@@ -300,16 +300,41 @@ def test_a_stop_signal_ends_the_streams_and_raises_nothing(make_app):
     events = app.extensions["hymy"].events
     subscription = events.subscribe()
     previous = signal.getsignal(signal.SIGUSR1)
+
+    def owner(*_):
+        """The handler the process had before: a server run inside it hands the signal back."""
+
     try:
+        signal.signal(signal.SIGUSR1, owner)
         stopping = Stopping(events).install(signals=(signal.SIGUSR1,))
         signal.raise_signal(signal.SIGUSR1)  # no exception comes out of here
         assert stopping.requested and subscription.ended
+        stopping.restore()
+        assert signal.getsignal(signal.SIGUSR1) is owner
         signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # started with the signal ignored (nohup, a background job)
         ignoring = Stopping(events).install(signals=(signal.SIGUSR1,))
         signal.raise_signal(signal.SIGUSR1)
         assert not ignoring.requested and signal.getsignal(signal.SIGUSR1) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGUSR1, previous)
+
+
+def test_a_server_run_inside_a_process_hands_its_signals_back(make_app):
+    """serve() handles Ctrl+C and SIGTERM while it serves, and leaves them as it found them."""
+    from kiosk.cli.serve import kiosk_running, serve
+
+    app = make_app(sync_in_kiosk=False)
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    during = []
+
+    def ready(url):
+        during.append((signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)))
+        raise KeyboardInterrupt  # as Ctrl+C raised here would
+
+    with kiosk_running(app.config["HYMY"].data_dir) as running:
+        serve(app, "127.0.0.1", 0, running, on_ready=ready)
+    assert during and during[0] != before and during[0][0] == during[0][1]  # one handler for both, serve's
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
 
 
 def test_a_screen_leaving_its_event_stream_is_not_logged_at_info(make_app, caplog):

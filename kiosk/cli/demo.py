@@ -273,7 +273,7 @@ def run_demo(host=None, port=None, days=7, central_port=8100):
     from .stopping import Stopping
 
     root = Path(tempfile.mkdtemp(prefix="hymy-demo-"))
-    app = demo = None
+    app = demo = stopping = None
     try:
         app = build_demo_app(root, host, port)
         config = app.config["HYMY"]
@@ -301,3 +301,5 @@ def run_demo(host=None, port=None, days=7, central_port=8100):
         elif app is not None:
             app.extensions["hymy"].close()
         shutil.rmtree(root, ignore_errors=True)
+        if stopping is not None:
+            stopping.restore()

@@ -53,7 +53,8 @@ def serve(app, host, port, running, on_ready=None, stopping=None):
     """
     config = app.config["HYMY"]
     # systemd stops with SIGTERM, a person with Ctrl+C: the loop ends, then the finally below.
-    stopping = stopping or Stopping(app.extensions["hymy"].events).install()
+    installed = None if stopping else Stopping(app.extensions["hymy"].events).install()
+    stopping = stopping or installed
     server = None
     try:
         # Each open Server-Sent Events stream holds one thread for at most
@@ -75,11 +76,15 @@ def serve(app, host, port, running, on_ready=None, stopping=None):
         if on_ready:
             on_ready(url)
         serve_until_stopped(server, stopping)
+    except KeyboardInterrupt:
+        pass  # raised by *on_ready* itself (as Ctrl+C would be), or a Ctrl+C before any handler was set
     finally:
         if server is not None:
             server.task_dispatcher.shutdown()
             wasyncore.close_all(server._map)
         app.extensions["hymy"].close()
+        if installed is not None:
+            installed.restore()
 
 
 @contextmanager

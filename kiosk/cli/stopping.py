@@ -31,17 +31,26 @@ class Stopping:
     def __init__(self, events=None):
         self.events = events
         self.requested = False
+        self._previous = {}
 
     def install(self, signals=(signal.SIGINT, signal.SIGTERM)):
-        """Handle *signals* from now on (call from the main thread); return self.
+        """Handle *signals* from now on (call from the main thread) until :meth:`restore`; return self.
 
         A signal this process was started with ignored stays ignored, as
         ``nohup`` and a shell's background jobs expect.
         """
         for number in signals:
-            if signal.getsignal(number) is not signal.SIG_IGN:
+            previous = signal.getsignal(number)
+            if previous is not signal.SIG_IGN:
+                self._previous[number] = previous
                 signal.signal(number, self._handle)
         return self
+
+    def restore(self):
+        """Put back the handlers :meth:`install` replaced (a server run inside a longer process)."""
+        while self._previous:
+            number, previous = self._previous.popitem()
+            signal.signal(number, previous)
 
     def _handle(self, signum, frame):
         self.requested = True
