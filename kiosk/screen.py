@@ -12,6 +12,7 @@ At most ``max_streams`` streams are open at once (never more than the threads
 less four); one more gets 503 with ``Retry-After``, and the page tries again.
 """
 import json
+import logging
 import time
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -69,6 +70,22 @@ def last_event_seq():
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
+class RoutineStreamEnds(logging.Filter):
+    """waitress logs at info each response whose client went away before it ended; for ``/events``
+    that is a screen changing page or a kiosk browser restarting, many times a day: debug, not info."""
+
+    MESSAGE = "Client disconnected while serving /events"
+
+    def filter(self, record):
+        if record.levelno == logging.INFO and record.getMessage() == self.MESSAGE:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+#: One filter on waitress's logger for every app of the process (adding it again is a no-op).
+ROUTINE_STREAM_ENDS = RoutineStreamEnds()
+
 #: Seconds a screen refused for want of a stream slot is asked to wait.
 STREAM_RETRY_AFTER = 5
 
@@ -117,6 +134,7 @@ def events():
 
 def init_app(app):
     app.register_blueprint(bp)
+    logging.getLogger("waitress").addFilter(ROUTINE_STREAM_ENDS)
 
     @app.after_request
     def _security_headers(response):

@@ -24,6 +24,8 @@ def enrol(data_dir, kiosk_id, url, token, clock, connect_timeout=5.0, read_timeo
     except CentralError as error:
         if error.status in (401, 403):
             raise EnrollmentError(f"central refused the token: {error}") from None
+        if error.status is None:  # nothing answered: name where central was looked for
+            raise EnrollmentError(f"{url}: {error}") from None
         raise EnrollmentError(str(error)) from None
     finally:
         client.close()

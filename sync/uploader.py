@@ -89,6 +89,11 @@ def missing_at_central(sequence, highest):
     return missing[:1000]
 
 
+def _marks(sequence):
+    """``(contiguous, highest)`` of central's sequence view, to tell a newer view from an older one."""
+    return sequence.get("contiguous", 0), sequence.get("highest", 0)
+
+
 @dataclass
 class _Run:
     """What one pass did so far."""
@@ -123,6 +128,10 @@ class Uploader:
         self.content_store = content_store
         self.rng = rng or random.Random()
         self.backoff = Backoff(config.sync_backoff_base, config.sync_backoff_cap, self.rng)
+        self._stop = None  # the loop's stop event: a pass sends no more once it is set
+
+    def _stopping(self):
+        return self._stop is not None and self._stop.is_set()
 
     def _client(self):
         enrollment = load_enrollment(self.config.data_dir)
@@ -164,6 +173,9 @@ class Uploader:
             skip = self._locate(client, run, failing, content, progress)
         if not run.stopped:
             self._ship(client, run, content, progress, skip)
+        if self._stopping():
+            # The process is stopping: what is settled stays settled, the rest goes at the next start.
+            return {"sent": run.sent, "quarantined": run.quarantined, "pruned": 0}
         heartbeat_error = self._report(client, run)
         reason = judge(failing, run.lone, run.failure, run.answered, heartbeat_error is None, not run.errors,
                        self.clock.now())
@@ -187,7 +199,11 @@ class Uploader:
         if stored + bad == 0:
             return CentralError("central acknowledged none of the batch", 200)
         run.sent, run.quarantined, run.answered = run.sent + stored, run.quarantined + bad, run.answered + 1
-        run.sequence = answer["sequence"]
+        # Central's newest view: batches in flight are ingested in parallel, so a later batch may be
+        # stored first and answer with a gap the earlier one fills. Central's marks only rise.
+        sequence = answer["sequence"]
+        if run.sequence is None or _marks(sequence) >= _marks(run.sequence):
+            run.sequence = sequence
         if progress:
             progress(stored + bad)
         return None
@@ -213,7 +229,7 @@ class Uploader:
         with ThreadPoolExecutor(max_workers=depth, thread_name_prefix="hymy-send") as sender:
             after, stopped = 0, False
             while True:
-                while not stopped and len(in_flight) < depth:
+                while not stopped and len(in_flight) < depth and not self._stopping():
                     waiting = set().union(*(b.rating_ids for b, _ in in_flight))
                     batch = build_batch(self.kiosk_id, self.clock, limit, content, after, waiting, skip)
                     if batch is None:
@@ -383,11 +399,14 @@ class Uploader:
         """Pass after pass until *stop* is set (or *max_passes* ran)."""
         passes = 0
         skipped = None
+        self._stop = stop
         while not (stop and stop.is_set()) and (max_passes is None or passes < max_passes):
             passes += 1
             try:
                 self.run_pass()
             except (CentralError, StorageError, peewee.DatabaseError) as error:
+                if self._stopping():
+                    break  # a pass cut short by the process stopping (its central gone first) is no failure
                 delay = self.backoff.next_delay()
                 log.warning("sync failed (%s); next try in %.0f s", error, delay)
             except (NotEnrolled, AlreadyRunning, EnrollmentError) as error:

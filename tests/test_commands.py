@@ -4,6 +4,7 @@ port, a data dir this user may not write, a misspelled variable. Status
 commands write nothing."""
 import errno
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from importlib.metadata import PathDistribution
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,8 @@ from click.testing import CliRunner
 from kiosk.cli import main, options
 from kiosk.cli.environment import unknown_variables
 from kiosk.cli.errors import address_error, data_dir_error
+from kiosk.cli.origin import extra_install
+from kiosk.enrollment import Enrollment, save_enrollment
 from kiosk.running import hold_running_lock
 from tests.conftest import answers, free_port, wait_for
 
@@ -41,7 +45,7 @@ def one_line(result):
     return lines[0]
 
 
-def hymy_without(modules, *args, env=None):
+def hymy_without(modules, *args, env=None, cwd=ROOT):
     """Run ``hymy ARGS`` in a fresh interpreter where *modules* cannot be imported
     (an install without the ``central`` extra)."""
     blocker = textwrap.dedent(f"""
@@ -55,7 +59,7 @@ def hymy_without(modules, *args, env=None):
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HYMY_")}
     environ.update(env or {}, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-c", blocker, *args], capture_output=True, text=True, env=environ,
-                          timeout=60, stdin=subprocess.DEVNULL)
+                          timeout=60, stdin=subprocess.DEVNULL, cwd=cwd)
 
 
 @pytest.fixture
@@ -89,14 +93,15 @@ def read_only_dir(tmp_path):
         subprocess.run(["umount", str(target)], check=True)
 
 
-def started_kiosk_dir(tmp_path):
-    """A data dir a kiosk has used: its id and its database, with one rating."""
+def started_kiosk_dir(tmp_path, ratings=1):
+    """A data dir a kiosk has used: its id and its database, with *ratings* ratings."""
     data = tmp_path / "kiosk"
     from kiosk.cli.kiosk_commands import build_app, ready_config
 
     app = build_app(ready_config(overrides={"data_dir": str(data), "pin_factory": "mock"}))
     try:
-        assert app.test_client().post("/api/ratings", json={"rating": 4}).status_code == 201
+        for _ in range(ratings):
+            assert app.test_client().post("/api/ratings", json={"rating": 4}).status_code == 201
     finally:
         app.extensions["hymy"].close()
     return data
@@ -111,11 +116,15 @@ def snapshot(directory):
 # --- the central extra ----------------------------------------------------------------
 
 @pytest.mark.slow
-def test_central_serve_without_gunicorn_names_the_install(tmp_path):
+def test_central_serve_without_gunicorn_names_the_install_that_works_from_this_checkout(tmp_path):
+    """This hymy is installed from its checkout (hymy is on no index): the hint installs the checkout's extra."""
     result = hymy_without(["gunicorn"], "central", "serve", env={"HYMY_CENTRAL_DATA_DIR": str(tmp_path)})
     assert result.returncode == 1
     assert result.stderr.strip() == ("hymy: hymy central serve needs the Python package 'gunicorn', "
-                                     "which is not installed: pip install 'hymy[central]'")
+                                     "which is not installed: pip install '.[central]'")
+    elsewhere = hymy_without(["gunicorn"], "central", "serve", env={"HYMY_CENTRAL_DATA_DIR": str(tmp_path)},
+                             cwd=tmp_path)
+    assert elsewhere.stderr.strip().endswith(f"which is not installed: pip install '{ROOT}[central]'")
 
 
 @pytest.mark.slow
@@ -124,7 +133,42 @@ def test_a_postgresql_url_without_its_driver_names_the_install():
                           env={"HYMY_CENTRAL_DATABASE_URL": "postgresql://hymy@127.0.0.1:1/hymy"})
     assert result.returncode == 1
     assert result.stderr.strip() == ("hymy: database_url is a PostgreSQL address, but its driver (psycopg2) "
-                                     "is not installed: pip install 'hymy[central]'")
+                                     "is not installed: pip install '.[central]'")
+
+
+def installed_distribution(tmp_path, direct_url):
+    """A hymy distribution's metadata as pip leaves it, with *direct_url* recorded (None: from an index)."""
+    info = tmp_path / "hymy-0.1.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hymy\nVersion: 0.1.0\n")
+    (info / "direct_url.json").unlink(missing_ok=True)
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(json.dumps(direct_url))
+    return PathDistribution(info)
+
+
+def test_the_extra_hint_fits_each_way_hymy_is_installed(tmp_path, monkeypatch):
+    checkout, wheel = tmp_path / "hymy", tmp_path / "hymy-0.1.0-py3-none-any.whl"
+    checkout.mkdir()
+    wheel.write_bytes(b"a wheel")
+    monkeypatch.chdir(checkout)
+    cases = [
+        ({"url": checkout.as_uri(), "dir_info": {"editable": True}}, "pip install '.[central]'"),
+        ({"url": checkout.as_uri(), "dir_info": {}}, "pip install '.[central]'"),
+        ({"url": wheel.as_uri(), "archive_info": {}}, f"pip install '{wheel}[central]'"),
+        ({"url": "git+https://example.com/hymy.git", "vcs_info": {"vcs": "git", "commit_id": "abc"}},
+         "pip install 'hymy[central] @ git+https://example.com/hymy.git'"),
+        (None, "pip install 'hymy[central]'"),  # from an index
+        ("not json", "pip install 'hymy[central]'"),
+    ]
+    for direct_url, hint in cases:
+        distribution = installed_distribution(tmp_path, direct_url)
+        if direct_url == "not json":
+            (distribution._path / "direct_url.json").write_text("{")
+        assert extra_install("central", distribution) == hint, direct_url
+    monkeypatch.chdir(tmp_path)  # the checkout is elsewhere: its path, not "."
+    distribution = installed_distribution(tmp_path, {"url": checkout.as_uri(), "dir_info": {}})
+    assert extra_install("central", distribution) == f"pip install '{checkout}[central]'"
 
 
 # --- ports ---------------------------------------------------------------------------------
@@ -264,6 +308,52 @@ def test_sync_status_reads_a_read_only_kiosk(tmp_path, read_only_dir):
     assert "kiosk sequence:  1..1" in result.output
 
 
+def test_sync_status_of_a_kiosk_with_no_ratings_says_so(tmp_path):
+    data = started_kiosk_dir(tmp_path, ratings=0)
+    result = invoke(["sync", "--status"], env={"HYMY_DATA_DIR": str(data)})
+    assert result.exit_code == 0, result.output
+    assert "kiosk sequence:  no ratings yet\n" in result.output and "1..0" not in result.output
+
+
+# --- commands that act on a kiosk do not make one -------------------------------------------
+
+@pytest.mark.parametrize("args", [["sync"], ["sync", "--requeue"], ["sync", "--requeue", "--id", "x"]])
+def test_sync_and_requeue_without_a_kiosk_database_make_nothing(tmp_path, args):
+    """A mistyped data dir is one line, not a new kiosk id and an empty database."""
+    absent, empty = tmp_path / "never-started", tmp_path / "empty"
+    empty.mkdir()
+    for data in (absent, empty):
+        result = invoke(args, env={"HYMY_DATA_DIR": str(data)})
+        assert result.exit_code == 1
+        assert one_line(result) == (f"hymy: data_dir {data}: no kiosk database yet (the kiosk makes it on its "
+                                    "first start); check --config or HYMY_DATA_DIR, or start the kiosk first")
+    assert not absent.exists() and list(empty.iterdir()) == []
+
+
+def test_enroll_on_a_new_data_dir_still_makes_the_kiosk(tmp_path):
+    """Enrolment may come before the kiosk's first start: it makes the kiosk's id and database, as documented."""
+    data = tmp_path / "new"
+    result = invoke(["enroll", f"http://127.0.0.1:{free_port()}/", "token"], env={"HYMY_DATA_DIR": str(data)})
+    assert result.exit_code == 1  # nothing listens there
+    assert {"kiosk_id", "hymy.sqlite3"} <= {path.name for path in data.iterdir()}
+
+
+def test_enroll_with_central_unreachable_names_the_url(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/"
+    result = invoke(["enroll", url, "token"], env={"HYMY_DATA_DIR": str(tmp_path / "kiosk")})
+    assert result.exit_code == 1
+    assert one_line(result) == f"hymy: {url}: central unreachable: ConnectionError"
+
+
+def test_sync_with_central_unreachable_names_the_url(tmp_path):
+    data = started_kiosk_dir(tmp_path)
+    url = f"http://127.0.0.1:{free_port()}"
+    save_enrollment(data, Enrollment(url, "token", "kiosk-1", "Site"))
+    result = invoke(["sync"], env={"HYMY_DATA_DIR": str(data)})
+    assert result.exit_code == 1
+    assert one_line(result) == f"hymy: {url}: central unreachable: ConnectionError"
+
+
 # --- sync --loop when not enrolled ----------------------------------------------------------
 
 @pytest.mark.slow
@@ -289,7 +379,8 @@ def test_sync_loop_not_enrolled_says_so_and_waits(tmp_path):
 # --- the environment -----------------------------------------------------------------------
 
 def test_a_misspelled_variable_is_a_warning_with_the_right_name(tmp_path):
-    result = invoke(["sync", "--requeue"], env={"HYMY_PROT": "8080", "HYMY_DATA_DIR": str(tmp_path)})
+    data = started_kiosk_dir(tmp_path)
+    result = invoke(["sync", "--requeue"], env={"HYMY_PROT": "8080", "HYMY_DATA_DIR": str(data)})
     assert result.exit_code == 0
     assert result.output.splitlines() == [
         "hymy: warning: HYMY_PROT is not a setting and is ignored (did you mean HYMY_PORT?)",

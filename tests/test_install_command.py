@@ -261,13 +261,9 @@ def test_the_default_source_is_where_this_hymy_was_installed_from(tmp_path):
 def test_what_install_cannot_do_is_one_line(tmp_path, source):
     not_a_source = install("--kiosk", "--dry-run", "--desktop-user", "root", "--source", tmp_path)
     assert not_a_source.exit_code == 2 and "neither a hymy source checkout" in not_a_source.output
-    bare = tmp_path / "bare"
-    bare.mkdir()
-    no_users = install("--kiosk", "--root", bare, "--source", source)
-    assert no_users.exit_code == 2 and "no etc/passwd there" in no_users.output
     for arguments, why in ((["--desktop-user", "kim"], "--desktop-user kim: no such user"),
                            (["--central", "--desktop-user", "pi"], "--desktop-user is for --kiosk"),
-                           ([], "no Chromium on this system")):
+                           ([], "a browser: no Chromium (/usr/bin/chromium or /usr/bin/chromium-browser)")):
         root = seed_root(tmp_path / f"root{len(why)}", chromium="firefox")
         role = [] if "--central" in arguments else ["--kiosk"]
         done = install(*role, *arguments, "--root", root, "--source", source)
@@ -275,6 +271,37 @@ def test_what_install_cannot_do_is_one_line(tmp_path, source):
         assert done.exit_code != 0 and len(lines) == 1 and lines[0].startswith("hymy: ") and why in lines[0], \
             done.output
         assert snapshot(root) == snapshot(seed_root(tmp_path / f"fresh{len(why)}", chromium="firefox"))
+
+
+def test_every_missing_prerequisite_is_named_at_once(tmp_path, source):
+    """A tree without its user database and browser, or a desktop user without a home: one run says it all."""
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    done = install("--kiosk", "--root", bare, "--source", source)
+    assert done.exit_code == 2 and "Traceback" not in done.output
+    assert done.output.strip().splitlines() == [
+        f"hymy: missing for hymy install: (1) the user database: no etc/passwd, etc/group, etc/shadow, etc/gshadow "
+        f"under --root {bare} (useradd --root and groupadd --root work on them: copy them from the system the tree "
+        f"is for); (2) a browser: no Chromium (/usr/bin/chromium or /usr/bin/chromium-browser) under --root {bare} "
+        "(install it first: sudo apt install chromium, or chromium-browser on older Raspberry Pi OS)"]
+    assert list(bare.iterdir()) == []
+
+    homeless = seed_root(tmp_path / "homeless", chromium="firefox")
+    (homeless / "home/pi").rmdir()
+    (homeless / "etc/gshadow").unlink()
+    before = snapshot(homeless)
+    done = install("--kiosk", "--root", homeless, "--source", source)
+    assert done.exit_code == 2
+    line = done.output.strip()
+    assert line.startswith("hymy: missing for hymy install: (1) the user database: no etc/gshadow under --root ")
+    assert "(2) the desktop user's home: /home/pi of pi does not exist" in line
+    assert "(3) a browser: no Chromium" in line and "(4)" not in line
+    assert snapshot(homeless) == before
+
+    central = install("--central", "--root", bare, "--source", source)  # central needs no screen
+    assert central.exit_code == 2
+    assert central.output.startswith("hymy: missing for hymy install: the user database: no etc/passwd")
+    assert "browser" not in central.output
 
 
 @pytest.mark.parametrize("planted", [".config", ".config/autostart", ".config/autostart/hymy-session.desktop"])

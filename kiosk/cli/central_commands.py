@@ -18,7 +18,7 @@ from sync.central.org import OrgError
 from sync.common.files import make_writable_dir
 from sync.errors import ConfigError
 
-from .errors import CENTRAL_EXTRA, CommandError, check_address, data_dir_error, missing_package
+from .errors import CommandError, central_extra, check_address, data_dir_error, missing_package
 from .log_setup import check_log_file, configure_logging
 
 
@@ -40,7 +40,7 @@ def _open(config_path, upgrade=True):
         raise CommandError(str(error)) from None
     except peewee.ImproperlyConfigured:
         raise CommandError("database_url is a PostgreSQL address, but its driver (psycopg2) is not installed: "
-                           f"{CENTRAL_EXTRA}") from None
+                           f"{central_extra()}") from None
     except peewee.OperationalError as error:
         raise CommandError(f"database: {str(error).strip().splitlines()[0]}") from None
     return config

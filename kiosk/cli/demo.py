@@ -1,11 +1,21 @@
 """``hymy demo``: a kiosk with simulated buttons and a realistic seeded week.
 
+The demo kiosk is Helsinki Kamppi's first kiosk (its checkout, ``kamppi-checkout-1``), one of
+the six kiosks of the small network on the demo's central (kiosk/cli/demo_network.py). Central
+holds its year; the demo's data dir holds its last ``--days`` days and today so far, recorded
+here. The data dir is new, so the kiosk numbers its ratings on above the year central holds, as
+a kiosk restored from a backup does (kiosk/seq_shift.py): the uploader learns central's highest
+number at its first pass.
+
 The seeded ratings go through the same :class:`~kiosk.recorder.Recorder` as
-live presses, driven by a :class:`~kiosk.clock.FakeClock` walked through the
-past days, so they look exactly like rows a kiosk would have written. The
-seeded days follow a counter open 8-20 (``FOOTFALL``): quiet mornings, a lunch
-peak, and on the day before today one bad hour (``BAD_HOUR``, a queue: unhappy
-customers naming the waiting), so the manager screen has something to show.
+live presses, driven by a :class:`~sync.common.clock.FakeClock` walked through the
+past days, so they look exactly like rows a kiosk would have written. How many
+customers come each hour of each day, and how they feel, is the demo's traffic
+model (kiosk/cli/demo_traffic.py), the one central's year of this kiosk follows:
+a counter open 8-20, quiet mornings, a lunch peak, quieter weekends, noise from day
+to day. On the day before today one hour goes wrong (``BAD_HOUR``, a queue: unhappy
+customers naming the waiting), so the manager screen has something to show; today
+is seeded up to the present moment, so its Today page is alive at first sight.
 The demo site itself is open around the clock, so the taps of an evening demo
 count. The demo sets a random manager PIN and prints it.
 """
@@ -25,28 +35,29 @@ from kiosk.db import connection
 from kiosk.enrollment import EnrollmentError
 from kiosk.pin import set_pin
 from kiosk.recorder import Recorder
+from kiosk.seq_shift import SeqShift
 from sync.common.clock import FakeClock
+from sync.protocol import format_time
 from sync.uploader import Uploader
 
 from .demo_central import DemoCentral, start_demo_central
+from .demo_network import DEMO, DEMO_COUNTER
 from .demo_terminal import read_presses
-from .errors import CommandError
+from .errors import CommandError, address_error, check_address
 
-# Typical footfall by local hour at a service counter open 8-20 (visits per hour).
-FOOTFALL = {8: 6, 9: 10, 10: 14, 11: 22, 12: 30, 13: 26, 14: 16, 15: 14, 16: 20, 17: 26, 18: 18, 19: 8}
-# Busy hours get worse ratings: weights for faces 1..4 when quiet and at the peak.
-QUIET_WEIGHTS = (3, 7, 40, 50)
-PEAK_WEIGHTS = (8, 13, 40, 39)
 #: The day before today, 16-17: one cashier off sick and a queue to the door.
 BAD_HOUR = 16
 BAD_WEIGHTS = (30, 32, 28, 10)
-UNHAPPY_REASONS = ("waiting", "staff", "information", "problem_handling", "outcome", "premises")
-HAPPY_REASONS = ("staff", "outcome", "waiting", "information", "premises", "reliability")
+UNHAPPY_REASONS = DEMO.reasons
+HAPPY_REASONS = DEMO.happy_reasons
 HAPPY_COMMENTS = ("Ystävällinen palvelu!", "Snabb och trevlig service", "Friendly staff, thanks",
                   "Sain hyviä neuvoja")
 UNHAPPY_COMMENTS = ("Jono oli tosi pitkä", "Could not find what I needed", "Ingen kunde svara på min fråga",
                     "Hyllyt olivat sekaisin")
 QUEUE_COMMENTS = ("Jono oli tosi pitkä", "Kassalla vain yksi ihminen", "Waited 20 minutes", "Lång kö")
+#: Today's seeded presses continue the past days' monotonic clock from far above it, so no
+#: press of today can look like a repeat of the last seeded one.
+TODAY_MONOTONIC = 400 * 86400.0
 
 
 def _followup(rng, rating, bad_hour, offered):
@@ -72,31 +83,45 @@ def seed_ratings(kiosk_id, content_store, zone, days, rng=None, today=None):
     offered = {reason.key for reason in content_store.current().reasons}
     count = 0
     for back in range(days, 0, -1):
-        day = today - timedelta(days=back)
-        weekend_factor = 0.6 if day.weekday() >= 5 else 1.0
-        for hour, visits in FOOTFALL.items():
-            busy = visits / max(FOOTFALL.values())
-            weights = [q + (p - q) * busy for q, p in zip(QUIET_WEIGHTS, PEAK_WEIGHTS, strict=True)]
-            bad_hour = back == 1 and hour == BAD_HOUR
-            if bad_hour:
-                weights = BAD_WEIGHTS
-            local = datetime.combine(day, time(hour), tzinfo=zone)
-            # A customer's minute and a child's repeats stay inside the hour (the counter closes at 20).
-            moments = sorted(rng.uniform(0, 3600 - 120) for _ in range(int(visits * weekend_factor)))
-            for offset in moments:
-                clock.set_wall((local + timedelta(seconds=offset)).astimezone(timezone.utc))
-                clock.advance(60)  # monotonic time moves on between customers
-                rating = rng.choices((1, 2, 3, 4), weights)[0]
-                recorded = recorder.record(rating, rng.choice(("touch", "button")))
-                count += 1
-                if rng.random() < 0.03:  # a child hammering the button: stored, flagged repeat
-                    for _ in range(rng.randint(2, 4)):
-                        clock.advance(0.5)
-                        recorder.record(rng.randint(1, 4), "button")
-                        count += 1
-                answer = _followup(rng, rating, bad_hour, offered)
-                if answer and answer[0] in offered:
-                    recorder.record_followup(recorded.id, *answer)
+        count += _record_day(recorder, clock, today - timedelta(days=back), today, zone, rng, offered,
+                             bad_hour=BAD_HOUR if back == 1 else None)
+    return count
+
+
+def seed_today(kiosk_id, content_store, zone, now, rng=None):
+    """Record today's ratings up to *now* (none later): the counter's day so far; return the count."""
+    rng = rng or random.Random(8)
+    clock = FakeClock(trusted=True, boot_id="demo-seed", monotonic=TODAY_MONOTONIC)
+    recorder = Recorder(clock, kiosk_id, content_store)
+    offered = {reason.key for reason in content_store.current().reasons}
+    today = now.astimezone(zone).date()
+    return _record_day(recorder, clock, today, today, zone, rng, offered, before=now)
+
+
+def _record_day(recorder, clock, day, today, zone, rng, offered, bad_hour=None, before=None):
+    """Record *day*'s customers (those before *before*, when given) through *recorder*; return the count."""
+    count = 0
+    for hour, visits in DEMO_COUNTER.customers(day, today).items():
+        weights = BAD_WEIGHTS if hour == bad_hour else DEMO_COUNTER.faces(day, hour, today)
+        local = datetime.combine(day, time(hour), tzinfo=zone)
+        # A customer's minute and a child's repeats stay inside the hour (the counter closes at 20).
+        for offset in sorted(rng.uniform(0, 3600 - 120) for _ in range(visits)):
+            moment = (local + timedelta(seconds=offset)).astimezone(timezone.utc)
+            if before is not None and moment + timedelta(seconds=75) > before:
+                return count  # the rest of the day has not happened yet
+            clock.set_wall(moment)
+            clock.advance(60)  # monotonic time moves on between customers
+            rating = rng.choices((1, 2, 3, 4), weights)[0]
+            recorded = recorder.record(rating, rng.choice(("touch", "button")))
+            count += 1
+            if rng.random() < 0.03:  # a child hammering the button: stored, flagged repeat
+                for _ in range(rng.randint(2, 4)):
+                    clock.advance(0.5)
+                    recorder.record(rng.randint(1, 4), "button")
+                    count += 1
+            answer = _followup(rng, rating, hour == bad_hour, offered)
+            if answer and answer[0] in offered:
+                recorder.record_followup(recorded.id, *answer)
     return count
 
 
@@ -118,7 +143,7 @@ class Demo:
     root: Path
     app: object
     central: DemoCentral
-    seeded: int
+    seeded: int  # the kiosk's past days and today so far
     days: int
     today: date  # the site's local date; the seeded days end the day before
     manager_pin: str = None  # the PIN of the manager screen, set for this demo
@@ -141,7 +166,8 @@ class Demo:
         config = self.kiosk.config
         lines = [
             f"Hymy demo kiosk: {url}",
-            f"  {self.seeded} ratings seeded over {self.days} days; data in {self.root} (removed on exit)",
+            f"  {DEMO.site}'s first kiosk ({DEMO.name}): {self.seeded} ratings seeded over {self.days} days and "
+            f"today so far; data in {self.root} (removed on exit)",
             f"  health: {url}healthz",
             f"  manager screen: {url}manager with PIN {self.manager_pin} (on the kiosk's own screen: press the "
             "top-left corner for three seconds)" + (f"; yesterday had a bad hour at {BAD_HOUR}-{BAD_HOUR + 1}"
@@ -150,7 +176,8 @@ class Demo:
             f"  head office: log in at {self.central.url}/ as {self.central.user} (admin), password "
             f"{self.central.password}; or as {self.central.viewer} (viewer of one site), password "
             f"{self.central.viewer_password}",
-            f"  {self.central.network_ratings} ratings of the last two months seeded across three sites and six kiosks",
+            f"  a year of the network: {self.central.network_ratings} ratings across three sites and six kiosks, "
+            "this kiosk's year before its own days among them",
             f"  export: {self.export_command()}",
             "  the demo site is open around the clock: a tap counts at any hour",
         ]
@@ -169,13 +196,18 @@ class Demo:
         self._sync = (stop, thread)
 
     def close(self):
-        """Stop syncing (waiting for a pass under way), then central, then the kiosk's pins."""
+        """Stop syncing, then central, then the kiosk's pins and database.
+
+        Central stops before the uploader is waited for: a pass under way then fails at once
+        (and quietly, as the uploader is stopping) instead of holding Ctrl+C until central
+        answers or its read timeout passes.
+        """
         if self._sync is not None:
-            stop, thread = self._sync
-            stop.set()
-            thread.join(timeout=self.kiosk.config.sync_connect_timeout + self.kiosk.config.sync_read_timeout)
-            self._sync = None
+            self._sync[0].set()
         self.central.close()
+        if self._sync is not None:
+            self._sync[1].join(timeout=self.kiosk.config.sync_connect_timeout)
+            self._sync = None
         self.kiosk.close()
 
 
@@ -192,19 +224,40 @@ def build_demo_app(root, host=None, port=None, clock=None, pin_factory=None):
     return build_app(ready_config(overrides=overrides), clock=clock, pin_factory=pin_factory)
 
 
+def check_ports(host, port, central_port):
+    """Both of the demo's ports free to listen on, or one line naming each busy one and the
+    option that frees it (0: any free port, nothing to check)."""
+    problems = []
+    for number, option in ((port, "--port"), (central_port, "--central-port")):
+        if number:
+            try:
+                check_address(host, number, option=option)
+            except CommandError as error:
+                problems.append(error)
+    if problems:  # a host this machine does not have is one problem, not one per port
+        raise CommandError("; ".join(dict.fromkeys(error.message for error in problems)),
+                           exit_code=max(error.exit_code for error in problems))
+
+
 def start_demo(app, root, days=7, central_port=8100):
-    """Seed *app*'s kiosk with *days* days, start the demo central on *root*/central and enrol with it."""
+    """Seed *app*'s kiosk with *days* days and today so far, start the demo central on *root*/central
+    (the network's year, the kiosk's among it) and enrol the kiosk with it."""
     kiosk = app.extensions["hymy"]
     zone = kiosk.config.opening_hours.zone
-    today = kiosk.clock.now().astimezone(zone).date()
+    now = kiosk.clock.now()
+    today = now.astimezone(zone).date()
     with connection():
+        # The data dir is new and central holds the kiosk's year: its ratings go above central's (kiosk/seq_shift.py).
+        SeqShift().continued_after(0, format_time(now)).save()
         seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, zone, days, today=today)
+        seeded += seed_today(kiosk.kiosk_id, kiosk.recorder.content_store, zone, now)
     manager_pin = f"{secrets.randbelow(10_000):04d}"
     set_pin(kiosk.config.data_dir, manager_pin)
     try:
-        central = start_demo_central(root / "central", kiosk.config.host, central_port)
+        central = start_demo_central(root / "central", kiosk.config.host, central_port, now=now,
+                                     kiosk_id=kiosk.kiosk_id, kiosk_days=days)
     except OSError as error:
-        raise CommandError(f"central port {central_port}: {error.strerror}") from None
+        raise address_error(kiosk.config.host, central_port, error, option="--central-port") from None
     try:
         _enroll(kiosk, central)
     except CommandError:
@@ -217,33 +270,36 @@ def run_demo(host=None, port=None, days=7, central_port=8100):
     """Seed a kiosk, start a central server, enrol the kiosk, serve both until Ctrl+C."""
     from .log_setup import configure_logging
     from .serve import kiosk_running, serve
-    from .stopping import end_streams_on_signals
+    from .stopping import Stopping
 
     root = Path(tempfile.mkdtemp(prefix="hymy-demo-"))
-    app = demo = None
+    app = demo = stopping = None
     try:
         app = build_demo_app(root, host, port)
         config = app.config["HYMY"]
+        check_ports(config.host, config.port, central_port)  # before the seeding: a busy port is said at once
         configure_logging(config)
         demo = start_demo(app, root, days, central_port)
         terminal_buttons = demo.kiosk.buttons is not None and sys.stdin is not None and sys.stdin.isatty()
+        stopping = Stopping(demo.kiosk.events).install()
 
         def on_ready(url):
             for line in demo.announcement(url, terminal_buttons):
                 click.echo(line)
-            end_streams_on_signals(demo.kiosk.events)
             demo.start_sync()
             if terminal_buttons:
                 threading.Thread(target=read_presses, args=(sys.stdin, demo.kiosk.buttons, click.echo),
                                  name="hymy-demo-keys", daemon=True).start()
 
         with kiosk_running(config.data_dir) as running:  # a fresh data dir: only doctor and restore look
-            serve(app, config.host, config.port, running, on_ready=on_ready)
+            serve(app, config.host, config.port, running, on_ready=on_ready, stopping=stopping)
     except KeyboardInterrupt:
-        pass  # Ctrl+C before the kiosk listened: stop as after
+        pass  # Ctrl+C while seeding, before the kiosk listened: stop as after
     finally:
         if demo is not None:
             demo.close()
         elif app is not None:
             app.extensions["hymy"].close()
         shutil.rmtree(root, ignore_errors=True)
+        if stopping is not None:
+            stopping.restore()

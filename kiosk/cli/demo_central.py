@@ -1,11 +1,14 @@
 """The central half of ``hymy demo``: a server with the demo kiosk's site,
-service, provider and token, two seeded months of a small network beside it
-(kiosk/cli/demo_network.py), and head office's logins, on a temporary database."""
+service, provider and token, a seeded year of the small network the demo kiosk
+belongs to (kiosk/cli/demo_network.py), and head office's logins, on a
+temporary database."""
 import contextlib
 import threading
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from waitress import wasyncore
 from waitress.server import create_server
@@ -13,9 +16,9 @@ from waitress.server import create_server
 from sync.central import org
 from sync.central.app import create_central_app
 
-from .demo_network import seed_network
+from .demo_network import DEMO, seed_network
 
-DEMO_SITE, DEMO_SERVICE, DEMO_PROVIDER, DEMO_KIOSK = "Helsinki Kamppi", "checkout", "Palvelu Oy", "kamppi-checkout-1"
+DEMO_SITE, DEMO_SERVICE, DEMO_PROVIDER, DEMO_KIOSK = DEMO.site, DEMO.service, DEMO.provider, DEMO.name
 #: No opening hours: the demo site is open around the clock, so a tap in an
 #: evening demo counts instead of being stored as ``closed``. (A table of
 #: weekday spans would leave an untrusted laptop clock's taps ``unverified``.)
@@ -59,8 +62,15 @@ class DemoCentral:
             self.thread.join(timeout=10)
 
 
-def start_demo_central(data_dir, host="127.0.0.1", port=8100, network_days=60):
-    """Build the demo organisation and serve central in a background thread."""
+def start_demo_central(data_dir, host="127.0.0.1", port=8100, now=None, kiosk_id=None, kiosk_days=0):
+    """Build the demo organisation and serve central in a background thread.
+
+    :param now: the moment the seeded year ends (the demo kiosk's clock; the system's by default).
+    :param kiosk_id: the demo kiosk's own id: central's year of its ratings is stored under it, so
+        the kiosk enrols as the kiosk that recorded them (a stand-in id without a kiosk).
+    :param kiosk_days: the days before today the demo kiosk records itself: central's year of it ends there.
+    """
+    now = now or datetime.now(timezone.utc)
     # The database is named, not left to DATABASE_URL: the demo never writes to a real one.
     database_url = f"sqlite:///{Path(data_dir) / 'central.sqlite3'}"
     # Plain HTTP on this machine: a Secure session cookie would never come back from the browser.
@@ -70,7 +80,9 @@ def start_demo_central(data_dir, host="127.0.0.1", port=8100, network_days=60):
     org.add_provider(DEMO_PROVIDER)
     kiosk_token = org.add_kiosk(DEMO_KIOSK, DEMO_SITE, DEMO_SERVICE, DEMO_PROVIDER)
     password, api_token = org.add_user("head-office", "admin")
-    network = seed_network(DEMO_SITE, network_days, datetime.now(timezone.utc))
+    kiosk_today = now.astimezone(ZoneInfo("Europe/Helsinki")).date()
+    network = seed_network(now, kiosk_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"hymy-demo/{DEMO_KIOSK}")),
+                           kiosk_today - timedelta(days=kiosk_days))
     server = create_server(app, host=host, port=port, threads=4, ident="hymy-central")
     url = f"http://{host}:{server.effective_port}"
     central = DemoCentral(url, kiosk_token, "head-office", password, api_token, server, network.viewer,

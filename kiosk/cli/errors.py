@@ -10,8 +10,6 @@ import socket
 
 import click
 
-CENTRAL_EXTRA = "pip install 'hymy[central]'"
-
 
 class CommandError(click.ClickException):
     """One clear line on stderr; exit 2 for bad config, 1 for other failures."""
@@ -24,23 +22,36 @@ class CommandError(click.ClickException):
         click.echo(f"hymy: {self.format_message()}", err=True)
 
 
+def central_extra():
+    """How to add the ``central`` extra to this hymy, as it was installed (kiosk/cli/origin.py)."""
+    from .origin import extra_install
+
+    return extra_install("central")
+
+
 def missing_package(error, needed_for):
     """A ModuleNotFoundError for a package of the ``central`` extra, as one line."""
     return CommandError(f"{needed_for} needs the Python package {error.name.partition('.')[0]!r}, "
-                        f"which is not installed: {CENTRAL_EXTRA}")
+                        f"which is not installed: {central_extra()}")
 
 
-def address_error(host, port, error):
-    """Why the server cannot listen on *host*:*port*, and which option changes it."""
+def address_error(host, port, error, option="--port"):
+    """Why the server cannot listen on *host*:*port*, and which option changes it.
+
+    *option* is the one that sets this port: ``--port`` (config key ``port``) for a kiosk and
+    ``central serve``, ``--central-port`` for the demo's central.
+    """
     where = f"{host}:{port}"
+    setting = f"{option} (config key port)" if option == "--port" else option
+    name = "port" if option == "--port" else option.removeprefix("--").replace("-", " ")
     if isinstance(error, socket.gaierror):
         return CommandError(f"host {host}: {error.strerror}; set --host (config key host)", exit_code=2)
     if error.errno == errno.EADDRINUSE:
-        return CommandError(f"port {port}: another program already listens on {where}; "
-                            "choose a free one with --port (config key port)")
+        return CommandError(f"{name} {port}: another program already listens on {where}; "
+                            f"choose a free one with {setting}")
     if error.errno == errno.EACCES:
-        return CommandError(f"port {port}: this user may not listen on {where} (ports below 1024 need privileges); "
-                            "choose one above 1024 with --port (config key port)")
+        return CommandError(f"{name} {port}: this user may not listen on {where} (ports below 1024 need "
+                            f"privileges); choose one above 1024 with {setting}")
     if error.errno == errno.EADDRNOTAVAIL:
         return CommandError(f"host {host}: not an address of this machine; set --host (config key host)", exit_code=2)
     return CommandError(f"cannot listen on {where}: {error.strerror or error}")
@@ -66,7 +77,7 @@ def _user():
         return "of this process"
 
 
-def check_address(host, port):
+def check_address(host, port, option="--port"):
     """Bind *host*:*port* once and let go, as the server will bind it, or
     raise :func:`address_error`'s one line.
 
@@ -80,4 +91,4 @@ def check_address(host, port):
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as both servers do
             probe.bind(address)
     except OSError as error:
-        raise address_error(host, port, error) from None
+        raise address_error(host, port, error, option) from None

@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from .errors import CommandError
-from .install_plan import central_steps, desktop_account, kiosk_steps
+from .install_plan import central_steps, kiosk_steps
+from .install_prerequisites import check_prerequisites
 from .install_source import checked_source, installed_from
 from .install_system import System
 
@@ -45,10 +46,8 @@ def install_command(role, source, desktop_user, root, dry_run):
     if os.geteuid() != 0 and not dry_run:
         raise CommandError("hymy install must run as root: sudo /path/to/hymy install …")
     system = System(root)
-    if not system.live:
-        system.check_user_database()
+    desktop = check_prerequisites(system, role, desktop_user)  # every missing one named at once
     source = checked_source(source or installed_from())
-    desktop = desktop_account(system, desktop_user) if role == "kiosk" else None
     steps = kiosk_steps(system, source, desktop) if desktop else central_steps(system, source)
     if not dry_run:
         os.umask(0o022)  # what the steps create is world-readable unless a step says otherwise

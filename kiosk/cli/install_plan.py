@@ -31,7 +31,7 @@ SESSION_WANTS = ("hymy-browser.service", "hymy-display.service")
 
 def kiosk_steps(system, source, desktop):
     """The kiosk, its service user in ``gpio``, and the screen in the session of *desktop* (an Account)."""
-    browser = browser_path(system)
+    browser = find_browser(system)  # there: install_prerequisites looked first
     kiosk_url = screen_url(system)
     venv = Venv(VENV, source, ("pi",))
     unit = File(f"{SYSTEM_UNITS}/hymy-kiosk.service", unit_text("hymy-kiosk.service", HYMY))
@@ -90,18 +90,6 @@ def central_steps(system, source):
     ]
 
 
-def desktop_account(system, name=None):
-    """The account whose desktop session shows the screen: *name*, else the one with UID 1000."""
-    account = system.account(name) if name else system.account(uid=1000)
-    if account is None:
-        raise CommandError(f"--desktop-user {name}: no such user on this system" if name else
-                           "no user with UID 1000 to show the screen: name the user who logs in to the desktop "
-                           "with --desktop-user NAME", exit_code=2)
-    if not system.path(account.home).is_dir():
-        raise CommandError(f"desktop user {account.name}: its home {account.home} does not exist", exit_code=2)
-    return account
-
-
 def screen_url(system):
     """The kiosk's address as the screen reaches it, from the config file the kiosk will read.
 
@@ -124,10 +112,6 @@ def screen_url(system):
     return loopback_url(config.host, config.port)
 
 
-def browser_path(system):
-    """The Chromium the screen runs, as a path on the installed system."""
-    for path in BROWSERS:
-        if os.access(system.path(path), os.X_OK):
-            return path
-    raise CommandError(f"no Chromium on this system ({' or '.join(BROWSERS)}): install it first "
-                       "(sudo apt install chromium; chromium-browser on older Raspberry Pi OS)")
+def find_browser(system):
+    """The Chromium the screen runs, as a path on the installed system; None when there is none."""
+    return next((path for path in BROWSERS if os.access(system.path(path), os.X_OK)), None)

@@ -10,13 +10,11 @@ already holds exactly this source (pip reinstalls a local directory every
 time, which would make every run a change).
 """
 import hashlib
-import json
 import tomllib
-from importlib import metadata
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from .errors import CommandError
+from .origin import hymy_distribution, local_path, recorded_url
 
 #: What a wheel is built from (pyproject.toml's packages and readme); a change anywhere else
 #: (tests, docs) needs no reinstall.
@@ -27,22 +25,19 @@ NO_SOURCE = "pass --source PATH (a hymy source checkout or a built hymy wheel)"
 def installed_from(distribution=None):
     """The local directory or wheel the running hymy was installed from, or a one-line failure."""
     if distribution is None:
-        # The one pip installed: a checkout on sys.path may also hold a build's hymy.egg-info, which has no record.
-        found = list(metadata.distributions(name="hymy"))
-        if not found:
+        distribution = hymy_distribution()
+        if distribution is None:
             raise CommandError(f"hymy is not installed as a package here, so its source is unknown: {NO_SOURCE}")
-        distribution = next((d for d in found if d.read_text("direct_url.json")), found[0])
-    recorded = distribution.read_text("direct_url.json")
-    if not recorded:
+    try:
+        url = recorded_url(distribution)
+    except ValueError:
+        raise CommandError(f"this hymy's direct_url.json cannot be read: {NO_SOURCE}") from None
+    if url is None:
         raise CommandError(f"this hymy was not installed from a local checkout or wheel (no direct_url.json): "
                            f"{NO_SOURCE}")
-    try:
-        url = urlparse(json.loads(recorded)["url"])
-    except (ValueError, KeyError, TypeError):
-        raise CommandError(f"this hymy's direct_url.json cannot be read: {NO_SOURCE}") from None
-    if url.scheme != "file":
+    path = local_path(url)
+    if path is None:
         raise CommandError(f"this hymy was installed from {url.geturl()}, not from this machine: {NO_SOURCE}")
-    path = Path(unquote(url.path))
     if not path.exists():
         raise CommandError(f"this hymy was installed from {path}, which is gone: {NO_SOURCE}")
     return path

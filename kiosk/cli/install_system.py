@@ -42,13 +42,6 @@ class System:
         """True on this machine when systemd is its init (sd_booted(3) checks the same directory)."""
         return self.live and Path("/run/systemd/system").is_dir()
 
-    def check_user_database(self):
-        """Refuse a root without the files useradd and groupadd work on, before anything changes."""
-        missing = [name for name in ("passwd", "group", "shadow", "gshadow") if not self.path(f"/etc/{name}").is_file()]
-        if missing:
-            raise CommandError(f"--root {self.root}: no etc/{missing[0]} there; --root needs a system tree "
-                               "with its user database (etc/passwd, group, shadow, gshadow)", exit_code=2)
-
     def _lines(self, name):
         try:
             text = self.path(f"/etc/{name}").read_text(encoding="utf-8")

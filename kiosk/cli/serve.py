@@ -1,6 +1,5 @@
 """Run a kiosk app under the production WSGI server (waitress)."""
 import logging
-import signal
 import sys
 import threading
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from kiosk.lan_guard import network_warning
 from kiosk.running import KioskAlreadyRunning, hold_running_lock, loopback_url
 
 from .errors import CommandError, address_error, check_address
-from .stopping import end_streams_on_signals
+from .stopping import Stopping, serve_until_stopped
 from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -42,18 +41,20 @@ def start_background_sync(app):
     return thread
 
 
-def serve(app, host, port, running, on_ready=None):
+def serve(app, host, port, running, on_ready=None, stopping=None):
     """Serve *app* until SIGTERM or Ctrl+C, then release its pins.
 
     :param running: the :class:`~kiosk.running.RunningLock` the caller took
         before it built *app* (:func:`kiosk_running`); told the address here.
     :param on_ready: called with the URL once the socket listens, so nothing
         announces an address before it answers.
+    :param stopping: the :class:`~kiosk.cli.stopping.Stopping` the caller
+        installed; by default one is installed here for SIGINT and SIGTERM.
     """
     config = app.config["HYMY"]
-    # systemd stops with SIGTERM: leave through the finally below, pins released.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    end_streams_on_signals(app.extensions["hymy"].events)
+    # systemd stops with SIGTERM, a person with Ctrl+C: the loop ends, then the finally below.
+    installed = None if stopping else Stopping(app.extensions["hymy"].events).install()
+    stopping = stopping or installed
     server = None
     try:
         # Each open Server-Sent Events stream holds one thread for at most
@@ -74,14 +75,16 @@ def serve(app, host, port, running, on_ready=None):
         app.extensions["hymy"].closers.append(watchdog.stopping)
         if on_ready:
             on_ready(url)
-        server.run()
+        serve_until_stopped(server, stopping)
     except KeyboardInterrupt:
-        pass
+        pass  # raised by *on_ready* itself (as Ctrl+C would be), or a Ctrl+C before any handler was set
     finally:
         if server is not None:
             server.task_dispatcher.shutdown()
             wasyncore.close_all(server._map)
         app.extensions["hymy"].close()
+        if installed is not None:
+            installed.restore()
 
 
 @contextmanager

@@ -1,30 +1,65 @@
-"""Stop a kiosk's server at once: end the screens' event streams first.
+"""Stop a server at once on Ctrl+C or SIGTERM, with nothing left waiting.
 
-waitress answers Ctrl+C (and the ``SystemExit`` of serve's SIGTERM handler)
-by waiting up to five seconds for each worker thread to finish its request,
-then logs ``N thread(s) still running``. An open screen's event stream holds
-its thread for up to ``stream_max_age`` seconds, so it always waits the full
-five seconds, and serve's own shutdown waits five more. Ending the streams in
-the signal handler, before waitress starts waiting, lets every thread finish
-its request and leave.
+A signal handler runs in the main thread between two of its bytecodes,
+wherever that thread is. Python's own Ctrl+C (``KeyboardInterrupt``) and a
+handler that calls ``sys.exit`` raise there, in the middle of whatever the
+server's loop was doing: between waitress taking a connection's output lock
+and the ``try`` that gives it back, the exception leaves the lock taken, and the
+worker writing that connection's last bytes (an event stream ending) then
+waits for it for good, so waitress waits five seconds for that thread, twice.
+So these handlers raise nothing and take no lock the main thread may hold:
+they end the screens' event streams (an open stream holds a server thread for
+up to ``stream_max_age`` seconds) and set a flag, which the server's loop
+(:func:`serve_until_stopped`) reads between two turns of at most
+``TURN_SECONDS``; everything after that runs in plain order.
 """
 import signal
 
+from waitress import wasyncore
 
-def end_streams_on_signals(events, signals=(signal.SIGINT, signal.SIGTERM)):
-    """Close *events* (a :class:`~kiosk.events.Broadcaster`) before the handler
-    already set for each of *signals* runs. Call it from the main thread.
+#: The longest the server's loop waits before it looks at the flag again.
+TURN_SECONDS = 0.2
 
-    A signal left at its default or ignored is not touched: there is no Python
-    handler to run after, and an ignored signal must not stop the streams.
+
+class Stopping:
+    """Whether SIGINT or SIGTERM asked the process to stop.
+
+    :param events: the kiosk's :class:`~kiosk.events.Broadcaster`, whose open
+        streams end in the handler, before the server waits for their threads.
     """
-    for number in signals:
-        previous = signal.getsignal(number)
-        if not callable(previous):
-            continue
 
-        def end_streams_then(signum, frame, previous=previous):
-            events.close()
-            previous(signum, frame)
+    def __init__(self, events=None):
+        self.events = events
+        self.requested = False
+        self._previous = {}
 
-        signal.signal(number, end_streams_then)
+    def install(self, signals=(signal.SIGINT, signal.SIGTERM)):
+        """Handle *signals* from now on (call from the main thread) until :meth:`restore`; return self.
+
+        A signal this process was started with ignored stays ignored, as
+        ``nohup`` and a shell's background jobs expect.
+        """
+        for number in signals:
+            previous = signal.getsignal(number)
+            if previous is not signal.SIG_IGN:
+                self._previous[number] = previous
+                signal.signal(number, self._handle)
+        return self
+
+    def restore(self):
+        """Put back the handlers :meth:`install` replaced (a server run inside a longer process)."""
+        while self._previous:
+            number, previous = self._previous.popitem()
+            signal.signal(number, previous)
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        if self.events is not None:
+            self.events.close()
+
+
+def serve_until_stopped(server, stopping):
+    """Run waitress *server*'s loop until *stopping* is requested (waitress's own
+    ``run`` only ends on an exception raised into it)."""
+    while not stopping.requested:
+        wasyncore.loop(timeout=TURN_SECONDS, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)

@@ -3,6 +3,13 @@
 These run beside the kiosk process on the same data dir, without the web app
 and without claiming the GPIO pins. ``hymy sync --status`` opens with the same
 verdict as the kiosk's ``/healthz`` (kiosk/health.py).
+
+A command that acts on a kiosk's rows (``sync``, ``sync --requeue``) needs the
+kiosk's database and never makes one: on a data dir where no kiosk ever
+started, a mistyped ``--config`` or ``HYMY_DATA_DIR`` would otherwise leave a
+new kiosk id and an empty database behind. ``enroll`` and ``sync --loop`` may
+run before the kiosk's first start (enrolment binds a kiosk whenever it comes),
+so they make them as the kiosk would.
 """
 import signal
 import sys
@@ -45,9 +52,12 @@ class KioskSide:
         return Uploader(self.config, self.kiosk_id, self.clock, self.content_store)
 
 
-def _kiosk_side(config_path, read_only=False):
-    """The kiosk's config, database and identity; with *read_only* nothing is created or written."""
+def _kiosk_side(config_path, read_only=False, existing=False):
+    """The kiosk's config, database and identity; with *read_only* nothing is created or written,
+    with *existing* the kiosk's database must be there already (nothing is created when it is not)."""
     config = load_kiosk_config(config_path)
+    if existing:
+        _require_database(config)
     if not read_only:
         writable_data_dir(config)
     try:
@@ -63,6 +73,22 @@ def _kiosk_side(config_path, read_only=False):
         raise data_dir_error(config.data_dir, error) from None
     except peewee.DatabaseError as error:
         raise CommandError(f"the kiosk's database failed: {error}") from None
+
+
+def _require_database(config):
+    """One line, and nothing made, when the kiosk of *config* has no database yet."""
+    try:
+        config.database_path.stat()
+    except FileNotFoundError:
+        raise CommandError(f"data_dir {config.data_dir}: no kiosk database yet (the kiosk makes it on its first "
+                           "start); check --config or HYMY_DATA_DIR, or start the kiosk first") from None
+    except OSError as error:
+        raise data_dir_error(config.data_dir, error) from None
+
+
+def _central_failure(url, error):
+    """A failure talking to central as one line; when nothing answered, naming where central was looked for."""
+    return CommandError(f"{url}: {error}" if error.status is None else str(error))
 
 
 def _is_loopback(host):
@@ -129,7 +155,7 @@ def _status(side):
             f"quarantined:     {Outbox.quarantined().count()}",
             f"last success:    {state['last_success_at'] or 'never'}",
             f"last error:      {_when_what(state['last_error_at'], state['last_error'])}",
-            f"kiosk sequence:  1..{Rating.select(Rating.seq).order_by(Rating.seq.desc()).scalar() or 0}",
+            f"kiosk sequence:  {_sequence(Rating.select(Rating.seq).order_by(Rating.seq.desc()).scalar())}",
         ]
         lines += [f"restored:        {line}" for line in SeqShift.load().describe()]  # central's numbers after it
         sequence = state["central_sequence"]
@@ -144,6 +170,11 @@ def _status(side):
         for item in quarantined:
             lines.append(f"  quarantined {item.kind} {item.item_id}: {item.quarantine_reason}")
     return lines
+
+
+def _sequence(highest):
+    """The kiosk's own numbering so far: ``1..N``, or that it has recorded nothing."""
+    return f"1..{highest}" if highest else "no ratings yet"
 
 
 def _requeue(side, item_id):
@@ -178,7 +209,7 @@ def sync_command(config_path, loop, status, requeue, item_id):
         raise CommandError("--id goes with --requeue", exit_code=2)
     if loop + status + requeue > 1:
         raise CommandError("use one of --loop, --status and --requeue", exit_code=2)
-    side = _kiosk_side(config_path, read_only=status)
+    side = _kiosk_side(config_path, read_only=status, existing=not (status or loop))
     try:
         if requeue:
             click.echo(_requeue(side, item_id))
@@ -212,6 +243,8 @@ def sync_command(config_path, loop, status, requeue, item_id):
                 result = uploader.run_pass(progress=bar.update)
         else:
             result = uploader.run_pass()
-    except (CentralError, NotEnrolled, AlreadyRunning, EnrollmentError) as error:
+    except CentralError as error:
+        raise _central_failure(load_enrollment(side.config.data_dir).url, error) from None
+    except (NotEnrolled, AlreadyRunning, EnrollmentError) as error:
         raise CommandError(str(error)) from None
     click.echo(f"sent {result['sent']}, quarantined {result['quarantined']}, pruned {result['pruned']}")

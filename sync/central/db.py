@@ -73,7 +73,9 @@ def open_central_database(url, max_connections=8, busy_timeout_ms=5000, *, upgra
         _keeper = None
     with connection():  # the first connection puts a SQLite file in WAL mode, before the keeper opens
         if upgrade:
-            upgrade_schema()
+            applied = upgrade_schema()
+            log.info("central database ready, %d migrations applied (schema version %d)", len(applied),
+                     migrations.LATEST)
     if isinstance(database, peewee.SqliteDatabase):
         _keeper = WalKeeper(database.database)  # after the first connection has put the file in WAL mode
     return database

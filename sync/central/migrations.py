@@ -463,7 +463,8 @@ def apply(database):
             log.info("central's database predates recorded versions: recognised as version 1")
             _record(MIGRATIONS[0])
         for migration in todo:
-            log.info("applying central migration %d %s: %s", migration.number, migration.name, migration.summary)
+            # One line per migration in the debug log; open_central_database says how many in one line.
+            log.debug("applying central migration %d %s: %s", migration.number, migration.name, migration.summary)
             try:
                 migration.apply(database)
             except peewee.DatabaseError as error:

@@ -34,3 +34,38 @@ def seed_defaults():
         Setting.create(key="target", value=DEFAULT_TARGET)
     if not Setting.select().where(Setting.key == "min_responses").exists():
         Setting.create(key="min_responses", value=DEFAULT_MIN_RESPONSES)
+
+
+def store_history(kiosk, ratings, followups):
+    """Store a kiosk's past rows at once, as ingest would have stored them batch by batch; return
+    how many ratings were stored.
+
+    For the demo's year and for load tests: the rows are already in central's stored shape (a
+    checked row with its real time and final filter decided, a follow-up's ``_rating`` carrying
+    its rating's ``(occurred_at, rating, filtered)``). They go through ingest's own insert and
+    rollups and move the kiosk's sequence marks, inside the caller's write transaction, so the
+    reports, the export and the fleet see them as they see any kiosk's. Rows central holds
+    already are left as they are.
+    """
+    from . import rollups
+    from .db import insert_new
+    from .models import Device, Followup, Rating
+    from .reconcile import reconcile
+
+    inserted = insert_new(Rating, ratings)
+    stored_followups = insert_new(Followup, followups)
+    tally, zone = rollups.Tally(), rollups.site_zone(kiosk.site)
+    for row in ratings:
+        if row["id"] in inserted:
+            tally.add_rating(kiosk.id, row["occurred_at"], zone, row["rating"], row["filtered"])
+    for row in followups:
+        if row["id"] in stored_followups:
+            occurred_at, rating, filtered = row["_rating"]
+            tally.add_followup(kiosk.id, occurred_at, zone, rating, filtered, row["reason"])
+    tally.write()
+    reconcile(kiosk)
+    if ratings:
+        last = max(row["received_at"] for row in ratings)
+        Device.update(last_batch_at=last).where(
+            (Device.id == kiosk.id) & (Device.last_batch_at.is_null() | (Device.last_batch_at < last))).execute()
+    return len(inserted)

@@ -48,7 +48,7 @@ def test_unknown_certificate_is_refused_then_trusted_through_ca_bundle(tmp_path,
 
     refused = CliRunner().invoke(main, ["enroll", url, token], env=env)
     assert refused.exit_code == 1
-    assert refused.output.strip().splitlines() == ["hymy: central unreachable: SSLError"]
+    assert refused.output.strip().splitlines() == [f"hymy: {url}: central unreachable: SSLError"]
     assert not (kiosk_dir / ENROLLMENT_FILE).exists()
 
     env["HYMY_CA_BUNDLE"] = str(self_signed[0])
