@@ -321,7 +321,7 @@ class Uploader:
         with database.atomic():
             shift.save()
             SyncState.write(central_sequence=sequence)
-        log.info("after the restore, ratings continue above seq %d, the highest central holds", highest)
+        log.info("ratings continue above seq %d, the highest central holds for this kiosk", highest)
         return shift
 
     # -- reporting -------------------------------------------------------------
