@@ -324,6 +324,8 @@ def test_a_server_run_inside_a_process_hands_its_signals_back(make_app):
     from kiosk.cli.serve import kiosk_running, serve
 
     app = make_app(sync_in_kiosk=False)
+    # A terminal's handlers, whatever this test run inherited (a background job starts with SIGINT ignored).
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, signal.SIG_DFL)
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     during = []
 
@@ -331,10 +333,14 @@ def test_a_server_run_inside_a_process_hands_its_signals_back(make_app):
         during.append((signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)))
         raise KeyboardInterrupt  # as Ctrl+C raised here would
 
-    with kiosk_running(app.config["HYMY"].data_dir) as running:
-        serve(app, "127.0.0.1", 0, running, on_ready=ready)
-    assert during and during[0] != before and during[0][0] == during[0][1]  # one handler for both, serve's
-    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    try:
+        with kiosk_running(app.config["HYMY"].data_dir) as running:
+            serve(app, "127.0.0.1", 0, running, on_ready=ready)
+        assert during and during[0] != before and during[0][0] == during[0][1]  # one handler for both, serve's
+        assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    finally:
+        signal.signal(signal.SIGINT, inherited[0])
+        signal.signal(signal.SIGTERM, inherited[1])
 
 
 def test_a_screen_leaving_its_event_stream_is_not_logged_at_info(make_app, caplog):

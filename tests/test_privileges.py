@@ -47,10 +47,14 @@ def test_root_runs_kiosk_commands_as_the_data_dirs_owner(shared_dir):
         data_dir = shared_dir / "data"
         data_dir.mkdir(mode=0o750)
         os.chown(data_dir, account.pw_uid, account.pw_gid)
-        # Enrolled with a central that is not there: a pass takes the sync lock, then fails to connect.
-        save_enrollment(data_dir, Enrollment(f"http://127.0.0.1:{free_port()}/", "token"))
-        os.chown(data_dir / "enrollment.json", account.pw_uid, account.pw_gid)
         env = {"HYMY_DATA_DIR": str(data_dir)}
+        # Enrolling with a central that is not there makes the kiosk (its id and database) and fails to connect.
+        url = f"http://127.0.0.1:{free_port()}/"
+        enrolled = run_hymy("enroll", url, "token", env=env)
+        assert enrolled.returncode == 1 and "central unreachable" in enrolled.stderr, enrolled.stderr
+        # Enrolled with that central: a pass takes the sync lock, then fails to connect.
+        save_enrollment(data_dir, Enrollment(url, "token"))
+        os.chown(data_dir / "enrollment.json", account.pw_uid, account.pw_gid)
 
         assert run_hymy("set-pin", env=env, stdin="2468\n2468\n").returncode == 0
         synced = run_hymy("sync", env=env)
