@@ -198,12 +198,15 @@ class Demo:
     def close(self):
         """Stop syncing, then central, then the kiosk's pins and database.
 
-        Central stops before the uploader is waited for: a pass under way then fails at once
-        (and quietly, as the uploader is stopping) instead of holding Ctrl+C until central
-        answers or its read timeout passes.
+        A stopping uploader sends no further batch, so the pass under way ends with the answer
+        to the batch in flight, which central (in this process) gives in milliseconds: it is
+        waited for while central still serves, so the batch is neither cut off nor retried. Only
+        a pass that outlasts the connect timeout (a central that hangs) sees central stop under
+        it, and so fails at once instead of holding Ctrl+C for its read timeout.
         """
         if self._sync is not None:
             self._sync[0].set()
+            self._sync[1].join(timeout=self.kiosk.config.sync_connect_timeout)
         self.central.close()
         if self._sync is not None:
             self._sync[1].join(timeout=self.kiosk.config.sync_connect_timeout)
