@@ -95,8 +95,8 @@ def test_forty_parallel_wrong_pins_get_five_checked_and_then_the_right_one_is_re
     assert ManagerBrowser(kiosk_url).sign_in().status_code == 302
 
 
-def test_a_right_pin_in_a_burst_after_four_wrong_ones_gets_in_and_clears_the_count(kiosk_url):
-    """A try is decided when it is claimed: four wrong PINs leave room for the fifth, the right one."""
+def test_after_four_wrong_pins_at_once_the_right_one_gets_in_and_clears_the_count(kiosk_url):
+    """Four wrong PINs leave room for a fifth try: the right one opens the screen and the count starts again."""
     assert Counter(_burst(kiosk_url, ["0000"] * 4)) == {403: 4}
     browser = ManagerBrowser(kiosk_url)
     assert browser.sign_in().status_code == 302 and 'data-page="today"' in browser.get().text

@@ -92,7 +92,7 @@ def _count_one(key, now):
 def succeeded(claim):
     """The password was right: its name starts afresh, and its try leaves the address's count."""
     user_key, address_key = claim.keys
-    with write_transaction():
-        LoginFailure.delete().where(LoginFailure.key == user_key).execute()
+    with write_transaction():  # the rows in the claims' order (addr: before user:), so no two wait in a circle
         LoginFailure.update(failures=LoginFailure.failures - 1).where(
             (LoginFailure.key == address_key) & (LoginFailure.failures > 0)).execute()
+        LoginFailure.delete().where(LoginFailure.key == user_key).execute()
