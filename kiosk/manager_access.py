@@ -45,11 +45,11 @@ class LockOut:
     def _until(self, recent):
         return recent[-self.tries] + self.window if len(recent) >= self.tries else None
 
-    def locked_until(self, now):
+    def locked_until(self, now: datetime) -> Optional[datetime]:
         """When the lock ends, or None while the manager screen is open to a PIN."""
         return self._until(self._recent(KioskState.read(LOCKOUT, {}), now))
 
-    def claim(self, now):
+    def claim(self, now: datetime) -> Optional[datetime]:
         """Count a try at *now* before its PIN is checked; return None when it may be checked, else
         when the lock ends (the try is then not counted: a refused try checks nothing)."""
         with database.atomic("IMMEDIATE"):
@@ -59,7 +59,7 @@ class LockOut:
                 KioskState.write(**{LOCKOUT: {"tries": [t.isoformat() for t in [*recent, now]]}})
         return until
 
-    def success(self):
+    def success(self) -> None:
         """A right PIN clears the count."""
         with database.atomic("IMMEDIATE"):
             KioskState.write(**{LOCKOUT: {"tries": []}})
@@ -81,7 +81,7 @@ class OpenSessions:
     stream of logins from growing the process).
     """
 
-    def __init__(self, clock, idle_seconds, limit=16):
+    def __init__(self, clock, idle_seconds: float, limit: int = 16):
         self.clock = clock
         self.idle_seconds = idle_seconds
         self.limit = limit
@@ -91,7 +91,7 @@ class OpenSessions:
     def _alive(self, entry, boot, now):
         return entry.boot == boot and 0 <= now - entry.seen <= self.idle_seconds
 
-    def open(self):
+    def open(self) -> str:
         """A new session; return its id (for the browser's cookie)."""
         session_id = secrets.token_urlsafe(32)
         boot, now = self.clock.boot_id(), self.clock.monotonic()
@@ -104,7 +104,7 @@ class OpenSessions:
             self._open[session_id] = _Open(boot, now)
         return session_id
 
-    def touch(self, session_id) -> Optional[str]:
+    def touch(self, session_id: object) -> Optional[str]:
         """Note a touch in session *session_id*: ``"open"`` when it goes on, ``"idle"`` when it has just
         ended for being idle (it is forgotten), None when no such session is open."""
         boot, now = self.clock.boot_id(), self.clock.monotonic()
@@ -118,7 +118,7 @@ class OpenSessions:
             entry.seen = now
             return "open"
 
-    def end(self, session_id):
+    def end(self, session_id: object) -> None:
         """"Back to customers": the session is forgotten."""
         with self._lock:
             if isinstance(session_id, str):

@@ -16,7 +16,7 @@ never later.
 """
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple, Optional
 
 from .db import write_transaction
@@ -38,7 +38,7 @@ def _key(session_id):
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
-def open_session(user, now, idle_limit):
+def open_session(user: User, now: datetime, idle_limit: timedelta) -> str:
     """A new session for *user*; return its id (for the cookie only). Sessions that have gone idle
     are pruned in the same transaction, so the table holds little more than the open ones."""
     session_id = secrets.token_urlsafe(32)
@@ -48,7 +48,7 @@ def open_session(user, now, idle_limit):
     return session_id
 
 
-def find(session_id, now, idle_limit):
+def find(session_id: object, now: datetime, idle_limit: timedelta) -> Found:
     """The user of the open session *session_id*; an idle one is ended here.
 
     One read joins the session to its user; a write only when the session went idle
@@ -72,19 +72,19 @@ def find(session_id, now, idle_limit):
     return Found(row.user)
 
 
-def end(session_id):
+def end(session_id: object) -> None:
     """Logging out: the session's row goes, on every worker at once."""
     if isinstance(session_id, str) and session_id:
         with write_transaction():
             LoginSession.delete().where(LoginSession.id == _key(session_id)).execute()
 
 
-def end_all_of(user_id):
+def end_all_of(user_id: int) -> int:
     """Every session of one user ends (a password change; the caller holds a write transaction)."""
     return LoginSession.delete().where(LoginSession.user == user_id).execute()
 
 
-def prune(now, idle_limit):
+def prune(now: datetime, idle_limit: timedelta) -> int:
     """Remove the rows of sessions idle longer than *idle_limit*; return how many."""
     with write_transaction():
         return _prune(now, idle_limit)

@@ -42,7 +42,7 @@ LIMITS = {"user": 5, "addr": 20}
 class Claim:
     """One login try: the counters it was counted against, or when tries may start again."""
 
-    keys: tuple
+    keys: tuple[str, str]
     refused_until: Optional[datetime] = None
 
 
@@ -53,7 +53,7 @@ class _OverLimit(Exception):
         self.until = until
 
 
-def keys(name, address):
+def keys(name: str, address: Optional[str]) -> tuple[str, str]:
     """The counters one attempt touches: its user name (case-folded) and its address."""
     return (f"user:{name.strip().casefold()[:150]}", f"addr:{(address or 'unknown')[:45]}")
 
@@ -62,7 +62,7 @@ def _limit(key):
     return LIMITS[key.partition(":")[0]]
 
 
-def claim(name, address):
+def claim(name: str, address: Optional[str]) -> Claim:
     """Count a try for *name* from *address* on each of its counters, or refuse it (nothing counted)."""
     attempt_keys = keys(name, address)
     now = utc_now()
@@ -89,7 +89,7 @@ def _count_one(key, now):
     return row.failures, row.window_start
 
 
-def succeeded(claim):
+def succeeded(claim: Claim) -> None:
     """The password was right: its name starts afresh, and its try leaves the address's count."""
     user_key, address_key = claim.keys
     with write_transaction():  # the rows in the claims' order (addr: before user:), so no two wait in a circle

@@ -28,7 +28,7 @@ from werkzeug.exceptions import Forbidden
 from .. import sessions
 from ..auth import visible_site_ids as sites_of
 from ..db import write_transaction
-from ..models import Setting
+from ..models import Setting, User
 from ..timesource import utc_now
 
 SECRET_SETTING = "session_secret"
@@ -57,7 +57,7 @@ def _load_user(session_id):
     return SessionUser(found.user, session_id) if found.user is not None else None
 
 
-def start_session(user):
+def start_session(user: User) -> None:
     """Log *user* in on this browser: a new session row, a fresh cookie (and CSRF token)."""
     session_id = sessions.open_session(user, utc_now(), _idle_limit())
     session.clear()
@@ -65,7 +65,7 @@ def start_session(user):
     login_user(SessionUser(user, session_id))
 
 
-def end_session():
+def end_session() -> None:
     """Log out on this browser: the row goes, so a copy of the cookie opens nothing either."""
     if current_user.is_authenticated:
         sessions.end(current_user.session_id)
