@@ -5,12 +5,15 @@ The kiosk stands in a public place, so getting in is deliberately narrow:
 - a PIN of 4-8 digits, kept only as a password hash (``hymy set-pin``,
   kiosk/manager_access.py); with no PIN set the page says how to set one and
   shows nothing else;
-- five wrong PINs lock the manager screen for the whole device, in every
-  browser, for five minutes (the lock-out lives in the database);
-- the session ends after three minutes without a touch, measured on the
-  kiosk's injectable clock, on "Back to customers", and at every restart (the
-  cookie is signed with a secret made when the process starts and kept
-  nowhere; it is scoped to ``/manager``, HttpOnly and SameSite=Strict);
+- five PIN tries within five minutes lock the manager screen for the whole
+  device, in every browser (the lock-out lives in the database); each try is
+  counted before its PIN is checked, so parallel tries cannot slip past it;
+- the session is kept on the kiosk (kiosk/manager_access.py's OpenSessions):
+  it ends after three minutes without a touch, measured on the kiosk's
+  injectable clock, on "Back to customers", and at every restart, on the
+  server, so a copy of the cookie opens nothing afterwards (the cookie is also
+  signed with a secret made when the process starts and kept nowhere; it is
+  scoped to ``/manager``, HttpOnly and SameSite=Strict);
 - every form carries a CSRF token (Flask-WTF, set up in kiosk/app.py).
 
 The pages only read figures (kiosk/reports.py) and write through storage
@@ -23,14 +26,14 @@ import secrets
 import sqlite3
 
 import peewee
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import manager_pages, pin
 from .errors import StorageError
-from .manager_access import LockOut
+from .manager_access import LockOut, OpenSessions
 from .runtime import current_parts
 
 log = logging.getLogger(__name__)
@@ -57,29 +60,23 @@ def _lockout():
     return LockOut()
 
 
-def session_alive():
-    """True while this browser's manager session is open; each call counts as a touch.
+def _open_sessions():
+    return current_app.extensions["hymy_manager_sessions"]
 
-    Idle time is read on the kiosk's monotonic clock (the clock tests move),
-    never the wall clock, which NTP may jump.
-    """
-    state = session.get(_SESSION)
-    if not state:
-        return False
-    clock = current_parts().clock
-    now = clock.monotonic()
-    if state.get("boot") != clock.boot_id() or not 0 <= now - state.get("seen", -1e18) <= IDLE_SECONDS:
-        session.pop(_SESSION, None)
+
+def session_alive():
+    """True while this browser's manager session is open; each call counts as a touch."""
+    state = _open_sessions().touch(session.get(_SESSION))
+    if state == "open":
+        return True
+    if session.pop(_SESSION, None) is not None and state == "idle":
         flash(gettext("The manager screen closed after three minutes without a touch."))
-        return False
-    session[_SESSION] = {**state, "seen": now}
-    return True
+    return False
 
 
 def _open_session():
-    clock = current_parts().clock
     session.clear()  # a fresh session (and CSRF token) for the signed-in manager
-    session[_SESSION] = {"boot": clock.boot_id(), "seen": clock.monotonic()}
+    session[_SESSION] = _open_sessions().open()
 
 
 def signed_in(view):
@@ -94,33 +91,40 @@ def signed_in(view):
     return guarded
 
 
-def _login_page(status=200, wrong=False):
-    locked_until = _lockout().locked_until(current_parts().clock.now())
+def _login_page(wrong=False, locked_until=None):
+    """The PIN pad: 403 after a wrong PIN (which may have locked the screen: the page says until when),
+    429 while locked, else 200."""
+    locked_until = locked_until or _lockout().locked_until(current_parts().clock.now())
+    status = 403 if wrong else 429 if locked_until else 200
     return render_template("manager/login.html", wrong=wrong, locked_until=locked_until,
                            locked_until_text=manager_pages.local_time(locked_until) if locked_until else "",
-                           **manager_pages.common()), (429 if locked_until else status)
+                           **manager_pages.common()), status
 
 
 @bp.post("/login")
 def login():
-    """Check the PIN; five wrong ones lock the manager screen device-wide for five minutes."""
+    """Check the PIN; five tries within five minutes lock the manager screen device-wide.
+
+    The try is claimed (counted, or refused under the lock) in one transaction before the
+    PIN's hash is checked outside it: parallel requests are counted one after another.
+    """
     if not pin.pin_is_set(_data_dir(), _central_pin_hash()):
         return redirect(url_for("manager.today", **manager_pages.language_args()))
-    lockout, now = _lockout(), current_parts().clock.now()
-    if lockout.locked_until(now):
-        return _login_page()
+    lockout = _lockout()
+    refused_until = lockout.claim(current_parts().clock.now())
+    if refused_until is not None:
+        return _login_page(locked_until=refused_until)
     if pin.check_pin(_data_dir(), request.form.get("pin", ""), _central_pin_hash()):
         lockout.success()
         _open_session()
         return redirect(url_for("manager.today", **manager_pages.language_args()))
-    lockout.failure(now)
-    return _login_page(status=403, wrong=True)
+    return _login_page(wrong=True)
 
 
 @bp.post("/logout")
 def logout():
-    """"Back to customers": end the session and show the customer screen."""
-    session.pop(_SESSION, None)
+    """"Back to customers": end the session on the kiosk and show the customer screen."""
+    _open_sessions().end(session.pop(_SESSION, None))
     return redirect(url_for("screen.question"))
 
 
@@ -223,7 +227,8 @@ def _http_error(error):
 
 
 def init_app(app):
-    """The manager's screens, with a session that never outlives this process."""
+    """The manager's screens, with sessions kept in this process (none outlives it)."""
+    app.extensions["hymy_manager_sessions"] = OpenSessions(app.extensions["hymy"].clock, IDLE_SECONDS)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),
         SESSION_COOKIE_NAME="hymy_manager",

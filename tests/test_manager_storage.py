@@ -1,12 +1,13 @@
 """Pause, the manager PIN and the device-wide lock-out, as stored."""
 import stat
+import threading
 from datetime import timedelta
 
 import pytest
 
 from kiosk.db import connection
 from kiosk.errors import ValidationError
-from kiosk.manager_access import LockOut
+from kiosk.manager_access import LockOut, OpenSessions
 from kiosk.models import Rating
 from kiosk.pin import PIN_FILE, check_pin, pin_is_set, set_pin
 from sync.common.clock import FakeClock
@@ -47,32 +48,81 @@ def test_a_pin_is_4_to_8_digits(tmp_path, bad):
     assert not pin_is_set(tmp_path) and not check_pin(tmp_path, "1234")
 
 
-def test_five_wrong_pins_within_five_minutes_lock_for_five_minutes(app, clock):
+def test_five_tries_within_five_minutes_lock_until_five_minutes_after_the_first(app, clock):
     rule, now = LockOut(), clock.now()
     with connection():
         for n in range(4):
-            assert rule.failure(now + timedelta(seconds=n)) is None
-        assert rule.locked_until(now) is None
-        until = rule.failure(now + timedelta(seconds=10))
-        assert until == now + timedelta(seconds=10, minutes=5)
-        assert rule.locked_until(now + timedelta(minutes=5)) == until
-        assert rule.locked_until(until) is None
+            assert rule.claim(now + timedelta(seconds=n)) is None  # counted, may be checked
+        assert rule.locked_until(now + timedelta(seconds=4)) is None
+        assert rule.claim(now + timedelta(seconds=10)) is None  # the fifth try is still checked
+        until = now + timedelta(minutes=5)
+        assert rule.locked_until(now + timedelta(seconds=10)) == until
+        assert rule.claim(now + timedelta(seconds=11)) == until  # the sixth is refused
+        assert rule.claim(until - timedelta(seconds=1)) == until  # refused tries count nothing
+        # The first try leaves the window: one more may be checked, then the second one's lock holds.
+        assert rule.claim(until) is None
+        assert rule.locked_until(until) == now + timedelta(seconds=1, minutes=5)
 
 
-def test_wrong_pins_spread_over_more_than_five_minutes_do_not_lock(app, clock):
+def test_tries_spread_over_more_than_five_minutes_do_not_lock(app, clock):
     rule, now = LockOut(), clock.now()
     with connection():
         for n in range(10):
-            assert rule.failure(now + timedelta(minutes=2 * n)) is None
+            assert rule.claim(now + timedelta(minutes=2 * n)) is None
 
 
 def test_a_right_pin_clears_the_count(app, clock):
     rule, now = LockOut(), clock.now()
     with connection():
         for _ in range(4):
-            rule.failure(now)
+            rule.claim(now)
         rule.success()
-        assert rule.failure(now) is None
+        for _ in range(5):
+            assert rule.claim(now) is None
+
+
+def test_open_sessions_are_bounded_and_forget_the_idle_first(clock):
+    sessions = OpenSessions(clock, idle_seconds=180, limit=3)
+    idle = sessions.open()
+    clock.advance(200)
+    kept = [sessions.open() for _ in range(2)]
+    newest = sessions.open()  # full: the idle one goes
+    assert len(sessions) == 3 and sessions.touch(idle) is None
+    clock.advance(1)
+    assert sessions.touch(kept[1]) == sessions.touch(newest) == "open"
+    sessions.open()  # full of live ones: the one least recently touched goes
+    assert sessions.touch(kept[0]) is None
+    assert sessions.touch(kept[1]) == sessions.touch(newest) == "open"
+
+
+def test_open_sessions_end_on_idle_and_on_request_and_belong_to_one_boot(clock):
+    sessions = OpenSessions(clock, idle_seconds=180)
+    first, second, third = sessions.open(), sessions.open(), sessions.open()
+    clock.advance(180)
+    assert sessions.touch(first) == "open"
+    clock.advance(181)
+    assert sessions.touch(first) == "idle" and sessions.touch(first) is None
+    sessions.end(second)
+    assert sessions.touch(second) is None
+    clock.reboot("another-boot")
+    assert sessions.touch(third) == "idle"
+    assert sessions.touch(None) is None and sessions.touch(["not", "an", "id"]) is None
+
+
+def test_open_sessions_take_parallel_logins_without_losing_one(clock):
+    sessions = OpenSessions(clock, idle_seconds=180, limit=1000)
+    opened, start = [[] for _ in range(8)], threading.Barrier(8)
+
+    def log_in(mine):
+        start.wait(timeout=10)
+        mine.extend(sessions.open() for _ in range(100))
+
+    threads = [threading.Thread(target=log_in, args=(mine,)) for mine in opened]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len({session_id for mine in opened for session_id in mine}) == len(sessions) == 800
 
 
 def test_unverified_rows_are_decided_once_the_clock_is_trusted_even_without_a_press(make_app):

@@ -5,14 +5,15 @@ Tokens and one-time passwords are printed once; central stores only hashes.
 import signal
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 import peewee
 
-from sync.central import alerts, content, org, worker
+from sync.central import alerts, content, org, sessions, worker
 from sync.central.config import load_central_config
-from sync.central.db import open_central_database, schema_status, upgrade_schema
+from sync.central.db import connection, open_central_database, schema_status, upgrade_schema
 from sync.central.migrations import LATEST, SchemaError
 from sync.central.org import OrgError
 from sync.common.files import make_writable_dir
@@ -276,10 +277,13 @@ def worker_command(config_path, once, interval):
 @central.command("prune")
 @config_option
 def prune(config_path):
-    """Blank comments older than comment_retention_days (run daily)."""
+    """Blank comments older than comment_retention_days and remove idle sessions' rows (run daily)."""
     config = _open(config_path)
     count = content.prune_comments(config.comment_retention_days)
     click.echo(f"{count} comments older than {config.comment_retention_days} days blanked")
+    with connection():
+        ended = sessions.prune(datetime.now(timezone.utc), timedelta(minutes=config.session_minutes))
+    click.echo(f"{ended} idle head-office session{'' if ended == 1 else 's'} removed")
 
 
 @central.command("migrate")

@@ -404,6 +404,26 @@ def _alert_channels(database):
                          "WHERE rating.kiosk_id = kiosk.id AND rating.seq = kiosk.seq_highest)")
 
 
+def _login_sessions(database):
+    """Head-office sessions kept server-side (table login_session), so that logging out ends one."""
+
+    class User(peewee.Model):
+        pass
+
+    class LoginSession(peewee.Model):
+        id = peewee.CharField(max_length=64, primary_key=True)
+        user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+        created_at = peewee.DateTimeField()
+        seen_at = peewee.DateTimeField(index=True)
+
+        class Meta:
+            table_name = "login_session"
+            legacy_table_names = False
+
+    with database.bind_ctx([User, LoginSession]):
+        LoginSession.create_table()
+
+
 MIGRATIONS = (
     Migration(1, "initial", _initial),
     Migration(2, "declared_question", _declared_question),
@@ -411,6 +431,7 @@ MIGRATIONS = (
     Migration(4, "heartbeat_doubles", _heartbeat_doubles),
     Migration(5, "head_office", _head_office),
     Migration(6, "alert_channels", _alert_channels),
+    Migration(7, "login_sessions", _login_sessions),
 )
 LATEST = MIGRATIONS[-1].number
 

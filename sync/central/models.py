@@ -310,6 +310,21 @@ class LoginFailure(BaseModel):
     window_start = UtcDateTimeField()
 
 
+class LoginSession(BaseModel):
+    """A head-office login, kept server-side: the cookie carries a random id, this row its hash.
+
+    Every request looks its row up, so ending a session (logout, a password
+    change, the user's deletion, idle time) is deleting or outliving the row,
+    seen at once by every worker and host. ``seen_at`` is the last request's
+    time, written at most once a minute (sync/central/sessions.py).
+    """
+
+    id = peewee.CharField(max_length=64, primary_key=True)  # sha256 hex of the cookie's id
+    user = peewee.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    created_at = UtcDateTimeField()
+    seen_at = UtcDateTimeField(index=True)
+
+
 class AlertRule(BaseModel):
     """When to tell someone: a site's or a service's unhappy share or silent kiosks."""
 
@@ -368,5 +383,5 @@ class DigestSent(BaseModel):
 MODELS = (
     Site, Service, Provider, Question, Reason, Setting, Device, DeclaredQuestion, KioskStatus, User, UserSite,
     Rating, Followup, Redaction, Conflict, RollupHour, RollupDay, RollupHourReason, RollupDayReason, LoginFailure,
-    AlertRule, Alert, DigestSent,
+    AlertRule, Alert, DigestSent, LoginSession,
 )

@@ -10,7 +10,7 @@ import peewee
 from ..errors import HymyError
 from ..hours import OpeningHours, load_zone
 from ..protocol import QUESTION_FIELDS, RowError, Text, pin_problem, text_problem
-from . import auth, rollups
+from . import auth, rollups, sessions
 from .db import connection, write_transaction
 from .models import Device, Provider, Question, Service, Site, User, UserSite
 
@@ -132,9 +132,12 @@ def _checked_email(email):
 
 
 def set_password(name, password):
-    """Set a user's password (its hash); every session signed for the old one ends."""
+    """Set a user's password (its hash); every session of the user ends, on every worker."""
+    password_hash = auth.hash_password(password)  # before the transaction: scrypt takes a while
     with connection(), write_transaction():
-        User.update(password_hash=auth.hash_password(password)).where(User.id == named(User, name).id).execute()
+        user = named(User, name)
+        User.update(password_hash=password_hash).where(User.id == user.id).execute()
+        sessions.end_all_of(user.id)
 
 
 def set_contact(name, email, digest, alert_email=False):
@@ -158,5 +161,8 @@ def change_site(name, zone_name, opening_hours):
 
 
 def delete_user(name):
+    """Delete a user; their sessions go with them (the rows cascade), on every worker at once."""
     with connection(), write_transaction():
-        User.delete().where(User.id == named(User, name).id).execute()
+        user = named(User, name)
+        sessions.end_all_of(user.id)  # a new user given the same id must never inherit one
+        User.delete().where(User.id == user.id).execute()

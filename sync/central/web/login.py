@@ -3,9 +3,9 @@ import math
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
@@ -16,7 +16,7 @@ from .. import org
 from ..models import User
 from ..timesource import utc_now
 from . import login_limit
-from .session import SessionUser, current_viewer, mark_seen
+from .session import current_viewer, end_session, start_session
 
 bp = Blueprint("login", __name__)
 
@@ -56,23 +56,19 @@ def login():
         # would refuse them as text.
         error, status = gettext("Enter your name and password."), 400
     elif valid:
-        attempt = login_limit.keys(form.name.data, request.remote_addr)
-        until = login_limit.blocked_until(attempt)
-        if until is not None:
-            minutes = max(1, math.ceil((until - utc_now()).total_seconds() / 60))
+        # The try is counted before the password is checked, in one atomic step (login_limit.py).
+        attempt = login_limit.claim(form.name.data, request.remote_addr)
+        if attempt.refused_until is not None:
+            minutes = max(1, math.ceil((attempt.refused_until - utc_now()).total_seconds() / 60))
             error, status = ngettext("Too many failed logins. Try again in %(num)s minute.",
                                      "Too many failed logins. Try again in %(num)s minutes.", minutes), 429
         else:
             user = User.get_or_none(User.name == form.name.data.strip())
             matches = check_password_hash(user.password_hash if user else _NO_SUCH_USER, form.password.data)
             if user is not None and matches:
-                login_limit.clear(attempt[0])
-                session.clear()
-                session.permanent = True
-                login_user(SessionUser(user))
-                mark_seen()
+                login_limit.succeeded(attempt)
+                start_session(user)
                 return redirect(_safe_next(request.args.get("next")) or url_for("pages.overview"))
-            login_limit.record_failure(attempt)
             error, status = gettext("That name and password do not match."), 401
     elif request.method == "POST":
         error, status = gettext("Enter your name and password."), 400
@@ -82,8 +78,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    session.clear()
+    """End this session on the server: a copy of its cookie opens nothing afterwards."""
+    end_session()
     return redirect(url_for("login.login"))
 
 
@@ -115,9 +111,8 @@ def account():
         elif password_form.new.data != password_form.again.data:
             password_form.again.errors.append(gettext("The two new passwords differ."))
         else:
-            org.set_password(user.name, password_form.new.data)
-            login_user(SessionUser(User.get_by_id(user.id)))  # this session goes on; every other one ends
-            mark_seen()
+            org.set_password(user.name, password_form.new.data)  # ends every session of the user
+            start_session(User.get_by_id(user.id))  # this browser goes on, in a session of its own
             flash(gettext("Your password is changed. Your other sessions have ended."), "success")
             return redirect(url_for("login.account"))
     elif request.method == "POST" and request.form.get("form") == "contact" and contact_form.validate_on_submit():

@@ -3,26 +3,29 @@
 Central runs as several gunicorn workers, possibly on several hosts, so no
 part of a login lives in one process's memory:
 
-- the session cookie is signed with a key made once and kept in the database
-  (setting ``session_secret``); the ``secret_key`` config value overrides it;
-- the cookie is HttpOnly, SameSite=Lax and Secure (config ``secure_cookies``),
-  and the session ends after ``session_minutes`` without a request, measured
-  on the app's clock (the last request's time travels in the signed cookie);
-- the cookie carries the user's id and a fingerprint of their password hash,
-  so a password change ends every other session of that user.
+- a login is a row of ``login_session`` (sync/central/sessions.py); the
+  cookie carries its random id, and every request looks it up, so logging
+  out, a password change, deleting the user and idle time end it on every
+  worker at once: a cookie kept from before gets the login page;
+- the cookie is signed with a key made once and kept in the database
+  (setting ``session_secret``; the ``secret_key`` config value overrides it),
+  so a session one worker opened is taken by every other; it is HttpOnly,
+  SameSite=Lax and Secure (config ``secure_cookies``);
+- a session ends after ``session_minutes`` without a request, measured on the
+  app's clock.
 
-Flask-Login keeps the session; :func:`current_viewer` is the user row and
-:func:`visible_site_ids` what they may see.
+Flask-Login keeps the id in the cookie; :func:`current_viewer` is the user row
+and :func:`visible_site_ids` what they may see.
 """
-import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext
-from flask_login import LoginManager, UserMixin, current_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.exceptions import Forbidden
 
+from .. import sessions
 from ..auth import visible_site_ids as sites_of
 from ..db import write_transaction
 from ..models import Setting, User
@@ -32,28 +35,42 @@ SECRET_SETTING = "session_secret"
 
 
 class SessionUser(UserMixin):
-    """A :class:`~sync.central.models.User` as Flask-Login sees it."""
+    """A :class:`~sync.central.models.User` in one open session, as Flask-Login sees it: its id
+    is the session's, so the cookie names the session, not the user."""
 
-    def __init__(self, user):
+    def __init__(self, user, session_id):
         self.user = user
+        self.session_id = session_id
 
     def get_id(self):
-        return f"{self.user.id}:{password_fingerprint(self.user)}"
+        return self.session_id
 
 
-def password_fingerprint(user):
-    """A short digest of the user's password hash: a new password makes old cookies unusable."""
-    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
+def _idle_limit():
+    return timedelta(minutes=current_app.extensions["hymy_central"].config.session_minutes)
 
 
 def _load_user(session_id):
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = User.get_or_none(User.id == int(user_id))
-    if user is None or password_fingerprint(user) != fingerprint:
-        return None
-    return SessionUser(user)
+    found = sessions.find(session_id, utc_now(), _idle_limit())
+    if found.idle:
+        g.session_went_idle = True
+    return SessionUser(found.user, session_id) if found.user is not None else None
+
+
+def start_session(user: User) -> None:
+    """Log *user* in on this browser: a new session row, a fresh cookie (and CSRF token)."""
+    session_id = sessions.open_session(user, utc_now(), _idle_limit())
+    session.clear()
+    session.permanent = True
+    login_user(SessionUser(user, session_id))
+
+
+def end_session() -> None:
+    """Log out on this browser: the row goes, so a copy of the cookie opens nothing either."""
+    if current_user.is_authenticated:
+        sessions.end(current_user.session_id)
+    logout_user()
+    session.clear()
 
 
 def session_secret(configured=None):
@@ -72,26 +89,16 @@ def session_secret(configured=None):
     return held.value
 
 
-_SEEN = "seen"
-
-
-def mark_seen():
-    """Note this request's time in the session: the idle limit counts from it."""
-    session[_SEEN] = utc_now().timestamp()
-
-
-def _end_idle_sessions():
-    """Log out a session idle longer than ``session_minutes``; note the time of any other."""
-    if not current_user.is_authenticated:
+def _check_session():
+    """Look up this browser's session. One that ended leaves the cookie logged out (the page asked
+    for then answers as to anyone: the login page); one that went idle says so on the login page."""
+    if "_user_id" not in session or current_user.is_authenticated:
         return None
-    limit = current_app.extensions["hymy_central"].config.session_minutes * 60
-    seen = session.get(_SEEN)
-    if not isinstance(seen, (int, float)) or utc_now().timestamp() - seen > limit:
-        logout_user()
+    logout_user()
+    if g.pop("session_went_idle", False):
         session.clear()
         flash(gettext("Your session ended after a while without use. Log in again."), "warning")
         return redirect(url_for("login.login", next=request.full_path if request.method == "GET" else None))
-    mark_seen()
     return None
 
 
@@ -124,7 +131,7 @@ def init_app(app):
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.session_minutes),
-        SESSION_REFRESH_EACH_REQUEST=True,
+        SESSION_REFRESH_EACH_REQUEST=True,  # the cookie's own expiry follows use; the server decides
         REMEMBER_COOKIE_SECURE=config.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it belongs to
     )
@@ -132,5 +139,5 @@ def init_app(app):
     manager.login_view = "login.login"
     manager.session_protection = "basic"
     manager.user_loader(_load_user)
-    app.before_request(_end_idle_sessions)
+    app.before_request(_check_session)
     app.jinja_env.globals.update(current_viewer=lambda: current_user.user if current_user.is_authenticated else None)
