@@ -404,6 +404,31 @@ def _alert_channels(database):
                          "WHERE rating.kiosk_id = kiosk.id AND rating.seq = kiosk.seq_highest)")
 
 
+def _alert_recipients(database):
+    """Alert email settled per recipient (alert_recipient), and a webhook refused for good."""
+
+    class Alert(peewee.Model):
+        class Meta:
+            table_name = "alert"
+
+    class AlertRecipient(peewee.Model):
+        alert = peewee.ForeignKeyField(Alert, on_delete="CASCADE")
+        address = peewee.CharField(max_length=254)
+        delivered_at = peewee.DateTimeField(null=True)
+        refused = peewee.TextField(null=True)
+        settled_at = peewee.DateTimeField()
+
+        class Meta:
+            table_name = "alert_recipient"
+            indexes = ((("alert", "address"), True),)
+
+    with database.bind_ctx([Alert, AlertRecipient]):
+        database.create_tables([AlertRecipient])
+    migrator = PostgresqlMigrator(database) if isinstance(database, peewee.PostgresqlDatabase) \
+        else SqliteMigrator(database)
+    migrate(migrator.add_column("alert", "webhook_refused", peewee.TextField(null=True)))
+
+
 MIGRATIONS = (
     Migration(1, "initial", _initial),
     Migration(2, "declared_question", _declared_question),
@@ -411,6 +436,7 @@ MIGRATIONS = (
     Migration(4, "heartbeat_doubles", _heartbeat_doubles),
     Migration(5, "head_office", _head_office),
     Migration(6, "alert_channels", _alert_channels),
+    Migration(7, "alert_recipients", _alert_recipients),
 )
 LATEST = MIGRATIONS[-1].number
 

@@ -344,6 +344,8 @@ class Alert(BaseModel):
     acknowledged_by = peewee.CharField(max_length=120, null=True)
     email_sent_at = UtcDateTimeField(null=True)
     webhook_sent_at = UtcDateTimeField(null=True)
+    # Why the webhook was refused for good (its scheme or address is not allowed): never posted, never retried.
+    webhook_refused = peewee.TextField(null=True)
 
 
 # At most one open episode per rule, kind (and kiosk): the worker lock keeps two workers from
@@ -357,6 +359,21 @@ Alert.add_index(peewee.ModelIndex(Alert, (Alert.rule, Alert.kind), unique=True,
                                   name="alert_open_rule_episode"))
 
 
+class AlertRecipient(BaseModel):
+    """One person's copy of an alert email, once it is settled: delivered (``delivered_at``), or
+    refused for good (``refused`` says why: the server's 5xx for that address, or an address that is
+    not one). A recipient without a row is still due, so a retry reaches only those not yet reached."""
+
+    alert = peewee.ForeignKeyField(Alert, on_delete="CASCADE")
+    address = peewee.CharField(max_length=254)
+    delivered_at = UtcDateTimeField(null=True)
+    refused = peewee.TextField(null=True)
+    settled_at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("alert", "address"), True),)
+
+
 class DigestSent(BaseModel):
     """The last local day a user's digest went out for: the worker sends each day once."""
 
@@ -368,5 +385,5 @@ class DigestSent(BaseModel):
 MODELS = (
     Site, Service, Provider, Question, Reason, Setting, Device, DeclaredQuestion, KioskStatus, User, UserSite,
     Rating, Followup, Redaction, Conflict, RollupHour, RollupDay, RollupHourReason, RollupDayReason, LoginFailure,
-    AlertRule, Alert, DigestSent,
+    AlertRule, Alert, DigestSent, AlertRecipient,
 )
