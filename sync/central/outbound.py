@@ -78,7 +78,7 @@ def address_problem(address):
         return "not an IP address"
     for kind, test in (("an unspecified", ip.is_unspecified), ("a loopback", ip.is_loopback),
                        ("a link-local", ip.is_link_local), ("a multicast", ip.is_multicast),
-                       ("a private", ip.is_private), ("a reserved", ip.is_reserved)):
+                       ("a reserved", ip.is_reserved), ("a private", ip.is_private)):
         if test:
             return f"{kind} address"
     if not ip.is_global:

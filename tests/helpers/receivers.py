@@ -81,23 +81,28 @@ class MailSink:
 
 
 class WebhookReceiver:
-    """An HTTP server on loopback keeping each POST's JSON body and signature header; answers 204."""
+    """An HTTP server on loopback keeping each POST's JSON body and signature header (and in
+    :attr:`hosts`, its ``Host`` header); answers 204. *address* and *port* choose where it listens
+    (any loopback address; port 0: a free one)."""
 
-    def __init__(self):
+    def __init__(self, address="127.0.0.1", port=0):
         received = self.received = []
+        hosts = self.hosts = []
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's hook name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 received.append((json.loads(body), self.headers.get(SIGNATURE_HEADER)))
+                hosts.append(self.headers.get("Host"))
                 self.send_response(204)
                 self.end_headers()
 
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hymy"
+        self._server = ThreadingHTTPServer((address, port), Handler)
+        self.port = self._server.server_address[1]
+        self.url = f"http://{address}:{self.port}/hymy"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self):
