@@ -276,29 +276,32 @@ class RollupDay(_Faces):
 
 
 class RollupHourReason(BaseModel):
-    """Follow-ups of counted ratings per reason, in one kiosk's UTC hour (of the rating)."""
+    """Follow-ups of counted ratings per reason and the group the rows gave it (central's own for a
+    reason it publishes; as the kiosk gave it for one it never did), in one kiosk's UTC hour (of the rating)."""
 
     kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
     hour = UtcDateTimeField()
     reason = peewee.CharField(max_length=64)
     given = peewee.IntegerField(default=0)
     unhappy = peewee.IntegerField(default=0)  # among ratings 1 and 2
+    reason_group = peewee.CharField(max_length=32)
 
     class Meta:
-        primary_key = peewee.CompositeKey("kiosk", "hour", "reason")
+        primary_key = peewee.CompositeKey("kiosk", "hour", "reason", "reason_group")
 
 
 class RollupDayReason(BaseModel):
-    """Follow-ups of counted ratings per reason, in one kiosk's local day."""
+    """Follow-ups of counted ratings per reason and group, in one kiosk's local day."""
 
     kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
     day = peewee.DateField()
     reason = peewee.CharField(max_length=64)
     given = peewee.IntegerField(default=0)
     unhappy = peewee.IntegerField(default=0)
+    reason_group = peewee.CharField(max_length=32)
 
     class Meta:
-        primary_key = peewee.CompositeKey("kiosk", "day", "reason")
+        primary_key = peewee.CompositeKey("kiosk", "day", "reason", "reason_group")
 
 
 class LoginFailure(BaseModel):
