@@ -115,7 +115,7 @@ def add_site(config_path, name, zone_name, hours):
 def set_site_pin(config_path, site, clear):
     """Set a site's manager PIN (asked twice, never shown); its kiosks take it with their config,
     and it wins over a PIN set on a kiosk."""
-    pin = None if clear else click.prompt("PIN for the site's manager screen (4-8 digits)", hide_input=True,
+    pin = None if clear else click.prompt("PIN for the site's manager screen (6-8 digits)", hide_input=True,
                                           confirmation_prompt=True)
     _open(config_path)
     with _one_line_errors():

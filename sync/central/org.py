@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..errors import HymyError
 from ..hours import OpeningHours, load_zone
-from ..protocol import QUESTION_FIELDS, RowError, Text, pin_problem
+from ..protocol import QUESTION_FIELDS, SITE_PIN_LENGTHS, RowError, Text, pin_problem
 from . import auth, rollups
 from .db import connection, write_transaction
 from .models import Device, Provider, Question, Service, Site, User, UserSite
@@ -109,11 +109,13 @@ def revoke_kiosk(name):
 
 
 def set_site_pin(name, pin):
-    """Set (or with *pin* None, clear) a site's manager PIN; its kiosks take it with their config.
+    """Set (or with *pin* None, clear) a site's manager PIN, 6 to 8 digits; its kiosks take it with
+    their config.
 
-    Only werkzeug's salted hash is kept and sent, never the PIN.
+    Only werkzeug's salted hash is kept and sent, never the PIN; as the hash reaches every kiosk of
+    the site, the PIN is longer than a device's own (:data:`~sync.protocol.SITE_PIN_LENGTHS`).
     """
-    if pin is not None and (problem := pin_problem(pin)):
+    if pin is not None and (problem := pin_problem(pin, SITE_PIN_LENGTHS)):
         raise OrgError(problem)
     with connection(), write_transaction():
         site = named(Site, name)
