@@ -23,10 +23,12 @@ the number; the request keeps the URL's host name for the ``Host`` header,
 TLS's SNI and certificate check, so https verifies exactly as it would
 without the check. After connecting, the peer's address is read from the
 socket and checked once more. Proxies from the environment are not used
-(a proxy would be the address connected to, and would reach anything), and
-redirects are never followed (sync/central/delivery.py).
+(a proxy would be the address connected to, and would reach anything; a CA
+bundle named in ``REQUESTS_CA_BUNDLE`` still is), and redirects are never
+followed (sync/central/delivery.py).
 """
 import ipaddress
+import os
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -206,7 +208,9 @@ def webhook_session(policy):
     """A requests session for webhooks under *policy*: environment proxies off, and unless private
     addresses are allowed, every connection checked (:class:`CheckedAdapter`)."""
     session = requests.Session()
-    session.trust_env = False
+    session.trust_env = False  # no proxy (nor .netrc) from the environment: a proxy would reach anything
+    # A CA bundle named there still counts, as requests reads it (a receiver behind an in-house CA).
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     if not policy.allow_private:
         for prefix in ("http://", "https://"):
             session.mount(prefix, CheckedAdapter())

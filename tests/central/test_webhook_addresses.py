@@ -8,7 +8,12 @@ listen on loopback.
 """
 import dataclasses
 import socket
+import ssl
+import subprocess
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -256,3 +261,64 @@ def test_the_alerts_page_says_what_was_not_delivered_to_admins_only(central, res
         viewer = central.log_in("ville", viewer_password).get("/alerts?lang=en").text
         assert "not all delivered" in admin and "a loopback address" in admin
         assert "not all delivered" in viewer and "a loopback address" not in viewer
+
+
+def _certificate(directory, name):
+    """A throwaway self-signed certificate for *name* (openssl); ``(certificate, key)``."""
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "1", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+class _TlsHook(BaseHTTPRequestHandler):
+    hosts = []
+
+    def do_POST(self):  # noqa: N802 - http.server's hook name
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).hosts.append(self.headers["Host"])
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def _tls_hook(cert, key):
+    """An HTTPS receiver on 127.0.0.1 with *cert*; yields ``(port, the names SNI asked for)``."""
+    asked = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: asked.append(name)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TlsHook)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], asked
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+@pytest.mark.slow  # openssl makes the certificates
+def test_https_to_a_checked_address_keeps_the_names_sni_and_certificate_check(resolver, monkeypatch, tmp_path):
+    """The connection goes to the address checked, but TLS is the URL's name's: the server is asked for it
+    by SNI, and its certificate must be for it (one for another name, even a trusted one, is refused)."""
+    real = outbound.address_problem
+    monkeypatch.setattr(outbound, "address_problem", lambda a: None if a == "127.0.0.1" else real(a))
+    resolver.answer("hooks.example.com", ["127.0.0.1"])
+    right, wrong = _certificate(tmp_path, "hooks.example.com"), _certificate(tmp_path, "other.example.com")
+    _TlsHook.hosts = []
+    with _tls_hook(*right) as (port, asked):
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(right[0]))
+        assert post_webhook(f"https://hooks.example.com:{port}/hymy", "secret", {"alert_id": 1}) == 204
+        assert asked == ["hooks.example.com"] and _TlsHook.hosts == [f"hooks.example.com:{port}"]
+    with _tls_hook(*wrong) as (port, asked):
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(wrong[0]))  # trusted, but for another name
+        with pytest.raises(DeliveryError, match="SSLError") as raised:
+            post_webhook(f"https://hooks.example.com:{port}/hymy", "secret", {"alert_id": 2})
+        assert not isinstance(raised.value, Refused) and len(_TlsHook.hosts) == 1
