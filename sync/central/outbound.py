@@ -109,9 +109,10 @@ def _first_refused(host, addresses):
 
 def _port(parts):
     try:
-        return parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port
     except ValueError:
         return None
+    return port if port is not None else 443 if parts.scheme == "https" else 80
 
 
 def url_problem(url, policy):
@@ -121,7 +122,11 @@ def url_problem(url, policy):
     """
     if len(url) > MAX_URL or text_problem(url) or any(c.isspace() for c in url):
         return "expected an https:// URL"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 - a malformed [IPv6] host raises only when read
+    except ValueError:
+        return "expected an https:// URL"
     if parts.scheme == "http" and not policy.allow_http and parts.hostname:
         return "expected an https:// URL (plain http only with webhook_allow_http = true in central's config)"
     if parts.scheme not in ("https", "http") or not parts.hostname:

@@ -89,6 +89,8 @@ def test_the_address_rule(address, problem):
     ("https:///x", SINKS, "expected an https:// URL"),
     ("https://hooks.example.com:99999/x", SINKS, "port"),
     ("https://hooks.example.com/a b", SINKS, "expected an https:// URL"),
+    ("https://[::1/x", SINKS, "expected an https:// URL"),
+    ("https://[nonsense]/x", SINKS, "expected an https:// URL"),
     ("https://hooks.example.com/" + "x" * 2000, SINKS, "expected an https:// URL"),
 ])
 def test_a_url_that_is_not_https_is_refused_before_any_lookup(resolver, url, policy, says):
