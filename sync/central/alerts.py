@@ -324,9 +324,10 @@ def _deliver_channels(episode, smtp, now, webhooks):
     DeliveryError names what is to be tried again."""
     subject, text, payload = describe(episode)
     failures = []
-    if episode.email_sent_at is None:
+    recipients = email_recipients(episode)
+    if recipients and episode.email_sent_at is None:
         try:
-            _deliver_email(episode, smtp, subject, text, now)
+            _deliver_email(episode, recipients, smtp, subject, text, now)
             _settled(episode, Alert.email_sent_at, now)
         except DeliveryError as error:
             failures.append(str(error))
@@ -343,13 +344,13 @@ def _deliver_channels(episode, smtp, now, webhooks):
         raise DeliveryError("; ".join(failures))
 
 
-def _deliver_email(episode, smtp, subject, text, now):
-    """One message to each recipient not settled yet, each settled as it goes (delivered, or refused for
-    good). DeliveryError when someone is still due (the server away, a recipient refused for now)."""
+def _deliver_email(episode, recipients, smtp, subject, text, now):
+    """One message to each of *recipients* not settled yet, each settled as it goes (delivered, or refused
+    for good). DeliveryError when someone is still due (the server away, a recipient refused for now)."""
     settled = {address for (address,) in AlertRecipient.select(AlertRecipient.address)
                .where(AlertRecipient.alert == episode.id).tuples()}
     due = []
-    for stored in email_recipients(episode):
+    for stored in recipients:
         try:
             address = checked_email(stored)
         except OrgError as error:  # stored before addresses were checked as they are now: skipped
