@@ -57,7 +57,8 @@ from sync.central.web import pages  # noqa: E402
 from sync.central.web.alerts_page import visible_episodes  # noqa: E402
 
 ZONES = ("Europe/Helsinki", "Europe/Stockholm", "Europe/Lisbon", "Asia/Kolkata")
-REASONS = ("waiting", "staff", "outcome", "information")
+REASONS = (("waiting", "accessibility"), ("staff", "attitude"), ("outcome", "outcome"),
+           ("information", "communication"))
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 GOAL_MS = 300
 
@@ -121,9 +122,9 @@ def fill_rollups(kiosk_ids, rng, days=365):
             day_rows.append({"kiosk": kiosk_id, "day": day, "very_unhappy": faces[0], "unhappy": faces[1],
                              "happy": faces[2], "very_happy": faces[3], "repeat": rng.randint(0, 3),
                              "followups": faces[0] + faces[1] // 2})
-            for reason in REASONS[:rng.randint(1, 4)]:
-                reason_rows.append({"kiosk": kiosk_id, "day": day, "reason": reason, "given": rng.randint(0, 5),
-                                    "unhappy": rng.randint(0, 3)})
+            for reason, group in REASONS[:rng.randint(1, 4)]:
+                reason_rows.append({"kiosk": kiosk_id, "day": day, "reason": reason, "reason_group": group,
+                                    "given": rng.randint(0, 5), "unhappy": rng.randint(0, 3)})
             start = datetime(day.year, day.month, day.day, 7, tzinfo=timezone.utc)
             for hour in range(12):
                 share = _faces(rng, rng.randint(1, 8))

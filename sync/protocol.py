@@ -212,14 +212,19 @@ class Text(Check):
         return value
 
 
-#: A manager's PIN: 4 to 8 digits, set on the kiosk (hymy set-pin) or by head office for a site.
+#: A manager's PIN set on the kiosk (hymy set-pin): 4 to 8 digits. Its hash stays on the device.
 PIN_LENGTHS = range(4, 9)
+#: A site's PIN set by head office: 6 to 8 digits. Its hash goes to every kiosk of the site with
+#: their config, so whoever holds a kiosk token can try PINs against it offline, as fast as their
+#: hardware allows; 6 digits make that search take days of computing rather than minutes (README,
+#: "Manager screen"). A site PIN set before, of 4 or 5 digits, keeps working until it is changed.
+SITE_PIN_LENGTHS = range(6, 9)
 
 
-def pin_problem(pin):
-    """Why *pin* cannot be a manager's PIN, or None."""
-    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or len(pin) not in PIN_LENGTHS:
-        return "the PIN must be 4 to 8 digits"
+def pin_problem(pin, lengths=PIN_LENGTHS):
+    """Why *pin* cannot be a manager's PIN (of *lengths* digits; a site's: :data:`SITE_PIN_LENGTHS`), or None."""
+    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or len(pin) not in lengths:
+        return f"the PIN must be {lengths.start} to {lengths.stop - 1} digits"
     return None
 
 

@@ -4,13 +4,20 @@ import logging
 import os
 import re
 import shlex
+import stat
 
 import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
 from kiosk.cli.central_serve import gunicorn_logging
-from sync.common.logs import LogfmtFormatter, configure_logging, logfmt_value
+from sync.common.logs import (
+    LogfmtFormatter,
+    PrivateRotatingFileHandler,
+    check_log_file,
+    configure_logging,
+    logfmt_value,
+)
 
 LINE = re.compile(r'^(?:[a-z_]+=(?:"(?:[^"\\]|\\.)*"|[^ "=\\]+) ?)+$')
 
@@ -109,3 +116,53 @@ def test_a_log_file_that_cannot_be_written_is_one_config_line(tmp_path, args, va
     assert result.exit_code == 2 and len(lines) == 1, result.output
     assert lines[0] == (f"hymy: config: log_file {log_file}: No such file or directory; choose a file this user may "
                         "write, or leave log_file unset (the journal keeps stderr)")
+
+
+@pytest.fixture
+def umask_000():
+    """The widest umask: what a file is created with is then exactly the mode asked for."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+def _mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_log_files_and_rotated_ones_are_created_private_under_any_umask(tmp_path, umask_000):
+    log_file = tmp_path / "hymy.log"
+    check_log_file(log_file)  # the commands' check creates it first
+    assert _mode(log_file) == 0o600
+    handler = PrivateRotatingFileHandler(log_file, maxBytes=200, backupCount=3, encoding="utf-8")
+    handler.setFormatter(LogfmtFormatter())
+    try:
+        for n in range(40):  # some 4,000 bytes through a 200-byte file: many rollovers, 3 kept
+            handler.emit(record("request GET /overview?site=%s&lang=fi", n))
+    finally:
+        handler.close()
+    files = sorted(path.name for path in tmp_path.iterdir())
+    assert files == ["hymy.log", "hymy.log.1", "hymy.log.2", "hymy.log.3"]
+    assert {name: _mode(tmp_path / name) for name in files} == dict.fromkeys(files, 0o600)
+    assert "site=39" in log_file.read_text(encoding="utf-8")
+
+
+def test_log_files_an_older_version_left_readable_are_narrowed(tmp_path, umask_000):
+    log_file = tmp_path / "central.log"
+    for path in (log_file, tmp_path / "central.log.1", tmp_path / "central.log.5"):
+        path.write_text("old line\n", encoding="utf-8")
+        path.chmod(0o644)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("info", log_file, stream=io.StringIO())
+        (handler,) = [h for h in root.handlers if isinstance(h, logging.FileHandler)]
+        assert isinstance(handler, PrivateRotatingFileHandler)
+        logging.getLogger("hymy.test").warning("after the upgrade")
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:], root.level = saved
+    assert {path.name: _mode(path) for path in tmp_path.iterdir()} == {
+        "central.log": 0o600, "central.log.1": 0o600, "central.log.5": 0o600}
+    assert log_file.read_text(encoding="utf-8").startswith("old line\n")

@@ -16,6 +16,7 @@ from sync.central.config import load_central_config
 from sync.central.db import connection, open_central_database, schema_status, upgrade_schema
 from sync.central.migrations import LATEST, SchemaError
 from sync.central.org import OrgError
+from sync.central.outbound import WebhookPolicy
 from sync.common.files import make_writable_dir
 from sync.errors import ConfigError
 
@@ -115,7 +116,7 @@ def add_site(config_path, name, zone_name, hours):
 def set_site_pin(config_path, site, clear):
     """Set a site's manager PIN (asked twice, never shown); its kiosks take it with their config,
     and it wins over a PIN set on a kiosk."""
-    pin = None if clear else click.prompt("PIN for the site's manager screen (4-8 digits)", hide_input=True,
+    pin = None if clear else click.prompt("PIN for the site's manager screen (6-8 digits)", hide_input=True,
                                           confirmation_prompt=True)
     _open(config_path)
     with _one_line_errors():
@@ -177,7 +178,7 @@ def revoke_kiosk(config_path, name):
 @click.argument("name")
 @click.option("--role", type=click.Choice(["admin", "viewer"]), required=True)
 @click.option("--site", "sites", multiple=True, help="A site a viewer may see (repeat).")
-@click.option("--email", help="Where the user's alerts and daily digest go.")
+@click.option("--email", help="Where the user's alerts and daily digest go (one address).")
 def add_user(config_path, name, role, sites, email):
     """Add a head-office user; print a one-time password and an API token once."""
     _open(config_path)
@@ -237,14 +238,15 @@ def redact_comment(config_path, followup_id, by):
 @click.option("--min-responses", type=int, default=4, show_default=True, help="Counted ratings the window needs.")
 @click.option("--silent-minutes", type=int, default=60, show_default=True,
               help="Alert when a kiosk sends no heartbeat for this many minutes of opening time.")
-@click.option("--email", "emails", multiple=True, metavar="ADDRESS", help="Send the alert here (repeat).")
-@click.option("--webhook", help="POST the alert as signed JSON here.")
+@click.option("--email", "emails", multiple=True, metavar="ADDRESS",
+              help="Send the alert to this one address (repeat for more; each gets a message of their own).")
+@click.option("--webhook", help="POST the alert as signed JSON to this https URL on a public address.")
 def add_alert(config_path, site, service, unhappy_share, window, min_responses, silent_minutes, emails, webhook):
     """Add an alert rule for a site or a service; with --webhook, print its signing secret once."""
-    _open(config_path)
+    config = _open(config_path)
     with _one_line_errors():
         rule_id, secret = alerts.add_rule(site, service, unhappy_share, window, min_responses, silent_minutes,
-                                          emails, webhook)
+                                          emails, webhook, WebhookPolicy.from_config(config))
     click.echo(f"alert rule {rule_id} added")
     if secret:
         click.echo(f"webhook secret (X-Hymy-Signature: sha256=HMAC of the body), shown only now: {secret}")
@@ -258,11 +260,11 @@ def add_alert(config_path, site, service, unhappy_share, window, min_responses, 
 def worker_command(config_path, once, interval):
     """Evaluate alert rules and deliver alerts; one worker at a time holds the lock (run it as a service)."""
     config = _open(config_path)
-    smtp = alerts.smtp_settings(config)
+    smtp, webhooks = alerts.smtp_settings(config), WebhookPolicy.from_config(config)
     if once:
         try:
             with worker.worker_lock():
-                opened, sent, failed = worker.run_once(smtp)
+                opened, sent, failed = worker.run_once(smtp, webhooks=webhooks)
         except worker.LockHeld:
             raise CommandError("another hymy central worker holds the worker lock") from None
         click.echo(f"{opened} alerts opened, {sent} sent, {failed} to retry")
@@ -271,7 +273,7 @@ def worker_command(config_path, once, interval):
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    worker.run(smtp, interval, stop)
+    worker.run(smtp, interval, stop, webhooks=webhooks)
 
 
 @central.command("prune")

@@ -25,20 +25,20 @@ the users' own alert email alike: an episode shows counts of some sites
 import logging
 import secrets
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
 import peewee
 
 from .. import display
 from ..common.zones import site_hours, site_zone
 from ..figures import Counts
-from ..protocol import RATINGS, text_problem
+from ..protocol import RATINGS
 from .alert_rules import Thresholds, next_step, silent_breach, unhappy_breach
 from .auth import visible_site_ids
 from .db import connection, write_transaction
-from .delivery import DeliveryError, SmtpSettings, post_webhook, send_email
-from .models import Alert, AlertRule, Device, KioskStatus, Rating, Service, Site, User
-from .org import OrgError, named
+from .delivery import DeliveryError, Mailer, Refused, SmtpSettings, post_webhook
+from .models import Alert, AlertRecipient, AlertRule, Device, KioskStatus, Rating, Service, Site, User
+from .org import OrgError, ascii_email, checked_email, named
+from .outbound import WebhookPolicy, url_problem
 from .timesource import utc_now
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,12 @@ UNHAPPY, SILENT = "unhappy", "silent"
 
 
 def add_rule(site=None, service=None, unhappy_share=50, window=15, min_responses=4, silent_minutes=60,
-             emails=(), webhook=None):
-    """Add a rule for *site* or *service* (names); return ``(rule id, webhook secret or None)``."""
+             emails=(), webhook=None, webhook_policy=None):
+    """Add a rule for *site* or *service* (names); return ``(rule id, webhook secret or None)``.
+
+    Each of *emails* is one address (:func:`~sync.central.org.checked_email`); *webhook* must be a
+    URL *webhook_policy* allows (sync/central/outbound.py: https to a public address by default).
+    """
     if (site is None) == (service is None):
         raise OrgError("a rule covers either a site or a service")
     checks = ((unhappy_share, 0, 100, "unhappy share"), (window, 1, 1440, "window"),
@@ -56,22 +60,24 @@ def add_rule(site=None, service=None, unhappy_share=50, window=15, min_responses
     for value, low, high, what in checks:
         if not isinstance(value, int) or not low <= value <= high:
             raise OrgError(f"{what}: expected a whole number from {low} to {high}")
-    emails = [email.strip() for email in emails]
+    addresses = []
     for email in emails:
-        if "@" not in email or len(email) > 254 or text_problem(email) or any(c.isspace() for c in email):
-            raise OrgError(f"not an email address: {email[:60]!r}")
-    if webhook is not None:
-        parts = urlsplit(webhook)
-        if parts.scheme not in ("https", "http") or not parts.netloc or len(webhook) > 2000:
-            raise OrgError("webhook: expected an https:// URL")
-    if not emails and webhook is None:
+        address = checked_email(email)
+        if address is None:
+            raise OrgError("an empty email address")
+        if address not in addresses:
+            addresses.append(address)
+    if webhook is not None and (problem := url_problem(webhook, webhook_policy or WebhookPolicy())):
+        raise OrgError(f"webhook: {problem}")
+    if not addresses and webhook is None:
         raise OrgError("say where the alert goes: --email ADDRESS or --webhook URL")
     secret = secrets.token_urlsafe(32)
     with connection(), write_transaction():
         rule = AlertRule.create(
             site=named(Site, site) if site else None, service=named(Service, service) if service else None,
             unhappy_share=unhappy_share, window_minutes=window, min_responses=min_responses,
-            silent_minutes=silent_minutes, emails=emails, webhook_url=webhook, secret=secret, created_at=utc_now())
+            silent_minutes=silent_minutes, emails=addresses, webhook_url=webhook, secret=secret,
+            created_at=utc_now())
     return rule.id, secret if webhook else None
 
 
@@ -186,11 +192,18 @@ def visible_to(episode, allowed):
 
 
 def email_recipients(episode):
-    """The rule's addresses, then those of users who asked for their sites' alerts and may see this one."""
-    recipients = list(episode.rule.emails)
-    for user in User.select().where(User.alert_email & User.email.is_null(False)).order_by(User.id):
-        if user.email not in recipients and visible_to(episode, visible_site_ids(user)):
-            recipients.append(user.email)
+    """The rule's addresses, then those of users who asked for their sites' alerts and may see this one;
+    each person once (an address as stored: the sender checks each again)."""
+    recipients, seen = [], set()
+    users = User.select().where(User.alert_email & User.email.is_null(False)).order_by(User.id)
+    for stored in [*episode.rule.emails, *(u.email for u in users if visible_to(episode, visible_site_ids(u)))]:
+        try:
+            key = checked_email(stored) or stored
+        except OrgError:
+            key = stored
+        if key not in seen:
+            seen.add(key)
+            recipients.append(stored)
     return recipients
 
 
@@ -262,8 +275,13 @@ def describe(episode, site_zones=None):
     return subject, text + f" Started {_when(episode.started_at, zones)}.", payload
 
 
-def deliver(smtp, now=None, session=None):
-    """Send every episode not yet sent, each channel once; return ``(sent, failed)`` counts."""
+def deliver(smtp, now=None, webhooks=None):
+    """Send every episode not yet sent, each channel once and each email recipient once; return
+    ``(sent, failed)`` counts.
+
+    :param webhooks: where webhooks may go (:class:`~sync.central.outbound.WebhookPolicy`, from
+        central's config; default: https to public addresses only).
+    """
     now = now or utc_now()
     sent = failed = 0
     with connection():
@@ -276,47 +294,102 @@ def deliver(smtp, now=None, session=None):
             if episode is None:  # its rule was deleted meanwhile
                 continue
             try:
-                _deliver_channels(episode, smtp, now, session)
+                _deliver_channels(episode, smtp, now, webhooks)
             except DeliveryError as error:
-                with write_transaction():  # released: the next round tries the channels still unsent
+                with write_transaction():  # released: the next round tries what is still unsent
                     Alert.update(sent_at=None, delivery_error=str(error)[:500]).where(Alert.id == episode.id).execute()
                 log.warning("alert %d not delivered, retrying next round: %s", episode.id, error)
                 failed += 1
                 continue
-            with write_transaction():
-                Alert.update(delivery_error=None).where(Alert.id == episode.id).execute()
+            refusals = refused_for_good(episode)
+            if refusals:
+                log.warning("alert %d: refused for good, not retried: %s", episode.id, "; ".join(refusals))
+            with write_transaction():  # what was refused for good stays noted on the alert
+                Alert.update(delivery_error="; ".join(refusals)[:500] or None).where(Alert.id == episode.id).execute()
             sent += 1
     return sent, failed
 
 
-def _deliver_channels(episode, smtp, now, session):
-    """Email and webhook, each unless already delivered, each success recorded at once; one
-    channel failing does not hold the other back. DeliveryError names what failed."""
+def refused_for_good(episode):
+    """Why some of *episode* was never delivered and will not be retried: each refused recipient, the webhook."""
+    refusals = [refused for (refused,) in AlertRecipient.select(AlertRecipient.refused).where(
+        (AlertRecipient.alert == episode.id) & AlertRecipient.refused.is_null(False)).order_by(AlertRecipient.id)
+        .tuples()]
+    return refusals + ([episode.webhook_refused] if episode.webhook_refused else [])
+
+
+def _deliver_channels(episode, smtp, now, webhooks):
+    """Email and webhook, each unless already settled, each success recorded at once; one channel
+    failing does not hold the other back. What is refused for good is recorded and never retried;
+    DeliveryError names what is to be tried again."""
     subject, text, payload = describe(episode)
-    recipients = email_recipients(episode)
     failures = []
+    recipients = email_recipients(episode)
     if recipients and episode.email_sent_at is None:
         try:
-            if smtp is None:
-                raise DeliveryError("email: smtp_host is not set in central's config")
-            send_email(smtp, recipients, subject, text)
-            _delivered(episode, Alert.email_sent_at, now)
+            _deliver_email(episode, recipients, smtp, subject, text, now)
+            _settled(episode, Alert.email_sent_at, now)
         except DeliveryError as error:
             failures.append(str(error))
-    if episode.rule.webhook_url and episode.webhook_sent_at is None:
+    rule = episode.rule
+    if rule.webhook_url and episode.webhook_sent_at is None and episode.webhook_refused is None:
         try:
-            post_webhook(episode.rule.webhook_url, episode.rule.secret, payload, session=session)
-            _delivered(episode, Alert.webhook_sent_at, now)
+            post_webhook(rule.webhook_url, rule.secret, payload, webhooks)
+            _settled(episode, Alert.webhook_sent_at, now)
+        except Refused as error:
+            _settled(episode, Alert.webhook_refused, str(error)[:500])
         except DeliveryError as error:
             failures.append(str(error))
     if failures:
         raise DeliveryError("; ".join(failures))
 
 
-def _delivered(episode, channel, now):
+def _deliver_email(episode, recipients, smtp, subject, text, now):
+    """One message to each of *recipients* not settled yet, each settled as it goes (delivered, or refused
+    for good). DeliveryError when someone is still due (the server away, a recipient refused for now)."""
+    settled = {address for (address,) in AlertRecipient.select(AlertRecipient.address)
+               .where(AlertRecipient.alert == episode.id).tuples()}
+    due = []
+    for stored in recipients:
+        try:
+            address = checked_email(stored)
+        except OrgError as error:  # stored before addresses were checked as they are now: skipped
+            if stored not in settled:
+                _settle_recipient(episode, stored, now, refused=f"email: {error}")
+            continue
+        if address not in settled:
+            due.append(address)
+    if not due:
+        return
+    if smtp is None:
+        raise DeliveryError("email: smtp_host is not set in central's config")
+    failures = []
+    with Mailer(smtp) as mailer:  # DeliveryError when the server is away: everyone waits for the next round
+        for address in due:
+            try:
+                mailer.send(ascii_email(address), subject, text)
+            except Refused as error:
+                _settle_recipient(episode, address, now, refused=str(error))
+            except DeliveryError as error:
+                failures.append(str(error))
+            else:
+                _settle_recipient(episode, address, now)
+    if failures:
+        raise DeliveryError("; ".join(dict.fromkeys(failures)))
+
+
+def _settle_recipient(episode, address, now, refused=None):
+    """Record *address*'s copy of *episode* as delivered (or refused for good), in its own transaction."""
     with write_transaction():
-        Alert.update({channel: now}).where(Alert.id == episode.id).execute()
-    setattr(episode, channel.name, now)
+        AlertRecipient.insert(alert=episode.id, address=address, delivered_at=None if refused else now,
+                              refused=refused[:500] if refused else None, settled_at=now).on_conflict_ignore().execute()
+
+
+def _settled(episode, channel, value):
+    """Record a channel of *episode* as done: delivered at *value*, or refused for the reason *value*."""
+    with write_transaction():
+        Alert.update({channel: value}).where(Alert.id == episode.id).execute()
+    setattr(episode, channel.name, value)
 
 
 def acknowledge(episode_id, by):

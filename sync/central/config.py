@@ -37,6 +37,10 @@ SCHEMA = {
     "smtp_password": (None, text),
     "smtp_from": ("hymy@localhost", text),
     "smtp_starttls": (True, flag),
+    # Where webhooks may go: https only, and only to public addresses, unless these say otherwise
+    # (a receiver on the central's own network, or plain http on loopback as the tests' receivers).
+    "webhook_allow_http": (False, flag),
+    "webhook_allow_private": (False, flag),
     # Reverse proxies in front of central that set X-Forwarded-For/-Proto (nginx, Caddy, a load
     # balancer): the login limit per address must count the client's address, not the proxy's.
     "proxy_hops": (0, number(0, 5, whole=True)),
@@ -65,6 +69,8 @@ class CentralConfig:
     smtp_password: str | None
     smtp_from: str
     smtp_starttls: bool
+    webhook_allow_http: bool
+    webhook_allow_private: bool
     proxy_hops: int
     source: str
 

@@ -1,11 +1,17 @@
 """Delivering alerts and digests: email over SMTP and signed webhooks.
 
+An email goes to one person at a time: one message per recipient, with only
+that address in ``To:`` and in the envelope, so no recipient learns who else
+is told (an ops list, a viewer's private address). :class:`Mailer` keeps one
+SMTP connection for the messages of one round and says per recipient whether
+the server took it, refused it for now (4xx: try again) or for good (5xx).
+
 A webhook is a JSON POST whose body is signed with the rule's own secret:
 ``X-Hymy-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes>``, so a
 receiver can check that the call came from this central and was not altered
 (compare with :func:`hmac.compare_digest`). TLS is verified; redirects are
 not followed (a redirect would send the signed body somewhere the rule does
-not name).
+not name); the address is checked on the connection (sync/central/outbound.py).
 """
 import hashlib
 import hmac
@@ -14,10 +20,12 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 import requests
 
 from ..errors import HymyError
+from .outbound import WebhookPolicy, refusal, url_problem, webhook_session
 
 SIGNATURE_HEADER = "X-Hymy-Signature"
 #: Seconds to connect and to wait for an answer, for SMTP and webhooks alike.
@@ -26,6 +34,11 @@ TIMEOUT = 10.0
 
 class DeliveryError(HymyError):
     """An email or webhook could not be delivered (the sender retries later)."""
+
+
+class Refused(DeliveryError):
+    """Delivery to this recipient or URL is refused for good: retrying would not help (a 5xx from the
+    mail server for that address, an address that is not one, a webhook address the policy refuses)."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +59,26 @@ def signature(secret, body):
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post_webhook(url, secret, payload, session=None):
-    """POST *payload* as JSON to *url*, signed with *secret*; raise DeliveryError unless 2xx."""
+def post_webhook(url, secret, payload, policy=None):
+    """POST *payload* as JSON to *url*, signed with *secret*; return the HTTP status.
+
+    :param policy: where webhooks may go (:class:`~sync.central.outbound.WebhookPolicy`; default:
+        https to public addresses only). Refused when the URL or the address connected to breaks it;
+        DeliveryError for anything else short of a 2xx.
+    """
+    policy = policy or WebhookPolicy()
+    if problem := url_problem(url, WebhookPolicy(policy.allow_http, allow_private=True)):
+        raise Refused(f"webhook {url}: {problem}")
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, body)}
     try:
-        answer = (session or requests).post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+        with webhook_session(policy) as session:
+            answer = session.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+    except requests.ConnectionError as error:
+        if refused := refusal(error):
+            raise Refused(f"webhook {url}: {refused.detail} (allowed only with webhook_allow_private = true "
+                          "in central's config)") from None
+        raise DeliveryError(f"webhook {url}: {type(error).__name__}") from None
     except requests.RequestException as error:
         raise DeliveryError(f"webhook {url}: {type(error).__name__}") from None
     if not 200 <= answer.status_code < 300:
@@ -59,19 +86,80 @@ def post_webhook(url, secret, payload, session=None):
     return answer.status_code
 
 
-def send_email(settings, recipients, subject, text):
-    """Send a plain-text email to *recipients*; raise DeliveryError when the server refuses or is away."""
-    message = EmailMessage()
-    message["From"] = settings.sender
-    message["To"] = ", ".join(recipients)
-    message["Subject"] = subject
-    message.set_content(text)
-    try:
-        with smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT) as smtp:
+class Mailer:
+    """One SMTP connection, for messages sent one per recipient; use it with ``with``.
+
+    Entering connects (STARTTLS and login as configured): DeliveryError when the
+    server is away. :meth:`send` raises :class:`Refused` when the server refuses
+    that recipient for good, and DeliveryError for anything to try again later;
+    once the connection is lost, every further :meth:`send` of the round raises
+    at once, and those recipients wait for the next round.
+    """
+
+    def __init__(self, settings):
+        self.settings = settings
+        self._smtp = None
+        self._lost = None
+
+    def _where(self):
+        return f"email via {self.settings.host}:{self.settings.port}"
+
+    def __enter__(self):
+        settings = self.settings
+        try:
+            self._smtp = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT)
             if settings.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                self._smtp.starttls(context=ssl.create_default_context())
             if settings.user:
-                smtp.login(settings.user, settings.password or "")
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as error:
-        raise DeliveryError(f"email via {settings.host}:{settings.port}: {error}") from None
+                self._smtp.login(settings.user, settings.password or "")
+        except (OSError, smtplib.SMTPException) as error:
+            self._close()
+            raise DeliveryError(f"{self._where()}: {error}") from None
+        return self
+
+    def send(self, recipient, subject, text):
+        """Send one message to *recipient* alone (an address as :func:`sync.central.org.checked_email`
+        gives it): ``To:`` and the envelope name only them."""
+        if self._lost:
+            raise DeliveryError(self._lost)
+        message = EmailMessage()
+        message["From"] = self.settings.sender
+        message["To"] = recipient
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=self.settings.sender.rpartition("@")[2] or None)
+        message.set_content(text)
+        try:
+            self._smtp.send_message(message, from_addr=self.settings.sender, to_addrs=[recipient])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, said = error.recipients.get(recipient, (None, b""))
+            reason = f"{self._where()}: {recipient} refused: {code} {_text(said)}".rstrip()
+            if code is not None and 500 <= code < 600:
+                raise Refused(reason) from None
+            raise DeliveryError(reason) from None
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self._lost = f"{self._where()}: connection lost: {error or type(error).__name__}"
+            raise DeliveryError(self._lost) from None
+        except smtplib.SMTPException as error:
+            raise DeliveryError(f"{self._where()}: {error}") from None
+
+    def _close(self):
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self._smtp.close()
+            self._smtp = None
+
+    def __exit__(self, *exc):
+        self._close()
+
+
+def _text(said):
+    return said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
+
+
+def send_email(settings, recipient, subject, text):
+    """Send one plain-text message to one *recipient* on a connection of its own."""
+    with Mailer(settings) as mailer:
+        mailer.send(recipient, subject, text)

@@ -1,7 +1,9 @@
 """The daily digest: each morning, yesterday's figures of a user's sites, by email.
 
 Opt-in per user (their account page: an email address and the digest box).
-Sent once per day and user (``digest_sent``), after 06:00 in the zone of the
+One message per user, to their address alone. Sent once per day and user
+(``digest_sent``: a day is also settled when the address is not one, or the
+mail server refuses it for good; the log says so), after 06:00 in the zone of the
 user's first site, so the day it reports on is over everywhere it matters
 and the email is there when the working day starts. The figures are the
 pages' own: each site's yesterday in its own zone, from the rollups, with
@@ -17,8 +19,9 @@ from ..figures import Counts
 from . import reports
 from .auth import visible_site_ids
 from .db import connection, write_transaction
-from .delivery import DeliveryError, send_email
+from .delivery import DeliveryError, Refused, send_email
 from .models import DigestSent, User
+from .org import OrgError, ascii_email, checked_email
 from .timesource import utc_now
 
 log = logging.getLogger(__name__)
@@ -72,14 +75,20 @@ def send_due(smtp, now=None):
             if last is not None and last.day >= day:
                 continue
             try:
-                send_email(smtp, [user.email], subject, text)
+                send_email(smtp, ascii_email(checked_email(user.email)), subject, text)
+            except OrgError as error:  # an address stored before addresses were checked as they are now
+                log.warning("digest for %s not sent, and not retried for %s: %s; the user can correct it on "
+                            "their account page", user.name, day, error)
+            except Refused as error:
+                log.warning("digest for %s refused for good, not retried for %s: %s", user.name, day, error)
             except DeliveryError as error:
                 log.warning("digest for %s not delivered, retrying next round: %s", user.name, error)
                 continue
+            else:
+                sent += 1
             with write_transaction():
                 DigestSent.insert(user=user.id, day=day, sent_at=now).on_conflict(
                     conflict_target=[DigestSent.user], update={DigestSent.day: day, DigestSent.sent_at: now}).execute()
-            sent += 1
     return sent
 
 

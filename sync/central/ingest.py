@@ -1,5 +1,11 @@
 """``POST /api/v1/batches``: keep every rating and follow-up exactly once.
 
+A follow-up's reason is kept as the kiosk gave it: a key central never
+published is accepted under the group the row names, counted there, and
+never enters central's reason catalog (a kiosk cannot add to what every
+site's reports and kiosks use); a key central publishes must come with
+central's group for it.
+
 Idempotent by UUID: a row central already holds with the same content is a
 duplicate (a no-op); the same UUID with different content is a conflict,
 recorded and never overwritten. The same holds for a UUID twice in one
@@ -134,14 +140,14 @@ def _question_conflict(report, pair):
 
 
 def _reason_groups(batch, report):
-    """reason key -> group, after adding the batch's new reason definitions."""
-    groups = dict(Reason.select(Reason.key, Reason.group).tuples())
-    for definition in _clean_rows("reason", batch["reasons"], REASON_FIELDS, report):
-        if definition["key"] not in groups:
-            new_reason = Reason.insert(key=definition["key"], group=definition["group"], offered=False)
-            new_reason.on_conflict_ignore().execute()
-            groups[definition["key"]] = Reason.get_by_id(definition["key"]).group
-    return groups
+    """reason key -> group, of central's own catalog.
+
+    A kiosk's batch never adds to it: the reasons a batch defines are checked
+    (a malformed one is named in ``rejected``) and otherwise only describe the
+    kiosk's own follow-ups, which carry their key and group themselves.
+    """
+    _clean_rows("reason", batch["reasons"], REASON_FIELDS, report)
+    return dict(Reason.select(Reason.key, Reason.group).tuples())
 
 
 def _differences(held, row, fields):
@@ -251,8 +257,10 @@ def _rating_facts(rating_ids, inserted_now):
 def _ingest_followups(kiosk, batch, checked, received_at, report, groups, tally, zone, inserted_ratings):
     rows = []
     for row in checked["followups"]:
-        if groups.get(row["reason"]) != row["reason_group"]:
-            report.reject("followup", row, "reason: unknown to central or in another group")
+        # A key central never published is kept as given, under the row's own (checked) group.
+        if row["reason"] in groups and groups[row["reason"]] != row["reason_group"]:
+            report.reject("followup", row, f"reason_group: central's reason {row['reason']!r} is in group "
+                                           f"{groups[row['reason']]!r}")
         else:
             rows.append(row)
     if not rows:
@@ -278,7 +286,7 @@ def _ingest_followups(kiosk, batch, checked, received_at, report, groups, tally,
     facts = _rating_facts([row["rating_id"] for row in stored], inserted_ratings)
     for row in stored:
         occurred_at, rating, filtered = facts[row["rating_id"]]
-        tally.add_followup(kiosk.id, occurred_at, zone, rating, filtered, row["reason"])
+        tally.add_followup(kiosk.id, occurred_at, zone, rating, filtered, row["reason"], row["reason_group"])
 
 
 def ingest_batch(kiosk, batch, received_at):

@@ -374,7 +374,8 @@ def _head_office(database):
             migrator.add_column("user", "digest", peewee.BooleanField(null=True)))
     from .rollups import rebuild_all  # the rollups of the rows already held, by the same code ingest uses
 
-    rebuild_all(database)
+    # The reasons' rollups are counted by migration 8, in the shape that code writes since.
+    rebuild_all(database, reasons=False)
 
 
 def _alert_channels(database):
@@ -424,6 +425,77 @@ def _login_sessions(database):
         LoginSession.create_table()
 
 
+def _alert_recipients(database):
+    """Alert email settled per recipient (alert_recipient), and a webhook refused for good."""
+
+    class Alert(peewee.Model):
+        class Meta:
+            table_name = "alert"
+
+    class AlertRecipient(peewee.Model):
+        alert = peewee.ForeignKeyField(Alert, on_delete="CASCADE")
+        address = peewee.CharField(max_length=254)
+        delivered_at = peewee.DateTimeField(null=True)
+        refused = peewee.TextField(null=True)
+        settled_at = peewee.DateTimeField()
+
+        class Meta:
+            table_name = "alert_recipient"
+            legacy_table_names = False
+            indexes = ((("alert", "address"), True),)
+
+    with database.bind_ctx([Alert, AlertRecipient]):
+        database.create_tables([AlertRecipient])
+    migrator = PostgresqlMigrator(database) if isinstance(database, peewee.PostgresqlDatabase) \
+        else SqliteMigrator(database)
+    migrate(migrator.add_column("alert", "webhook_refused", peewee.TextField(null=True)))
+
+
+def _rollup_reason_groups(database):
+    """The reason rollups count per reason and group, so a key central never published counts under its rows' group."""
+
+    class Kiosk(peewee.Model):
+        class Meta:
+            table_name = "kiosk"
+
+    class RollupHourReason(peewee.Model):
+        kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+        hour = peewee.DateTimeField()
+        reason = peewee.CharField(max_length=64)
+        given = peewee.IntegerField(default=0)
+        unhappy = peewee.IntegerField(default=0)
+        reason_group = peewee.CharField(max_length=32)
+
+        class Meta:
+            table_name = "rollup_hour_reason"
+            legacy_table_names = False
+            primary_key = peewee.CompositeKey("kiosk", "hour", "reason", "reason_group")
+
+    class RollupDayReason(peewee.Model):
+        kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+        day = peewee.DateField()
+        reason = peewee.CharField(max_length=64)
+        given = peewee.IntegerField(default=0)
+        unhappy = peewee.IntegerField(default=0)
+        reason_group = peewee.CharField(max_length=32)
+
+        class Meta:
+            table_name = "rollup_day_reason"
+            legacy_table_names = False
+            primary_key = peewee.CompositeKey("kiosk", "day", "reason", "reason_group")
+
+    # A primary key cannot change in place on SQLite: the tables are made anew (they hold counts
+    # only, derived from the rows) and counted again from every follow-up held, each under its own
+    # group, by the same code ingest uses.
+    for model in (RollupHourReason, RollupDayReason):
+        database.execute_sql(f'DROP TABLE "{model._meta.table_name}"')
+        with database.bind_ctx([Kiosk, model]):
+            database.create_tables([model])
+    from .rollups import rebuild_all
+
+    rebuild_all(database, faces=False)
+
+
 MIGRATIONS = (
     Migration(1, "initial", _initial),
     Migration(2, "declared_question", _declared_question),
@@ -432,6 +504,8 @@ MIGRATIONS = (
     Migration(5, "head_office", _head_office),
     Migration(6, "alert_channels", _alert_channels),
     Migration(7, "login_sessions", _login_sessions),
+    Migration(8, "alert_recipients", _alert_recipients),
+    Migration(9, "rollup_reason_groups", _rollup_reason_groups),
 )
 LATEST = MIGRATIONS[-1].number
 

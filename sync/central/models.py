@@ -276,29 +276,32 @@ class RollupDay(_Faces):
 
 
 class RollupHourReason(BaseModel):
-    """Follow-ups of counted ratings per reason, in one kiosk's UTC hour (of the rating)."""
+    """Follow-ups of counted ratings per reason and the group the rows gave it (central's own for a
+    reason it publishes; as the kiosk gave it for one it never did), in one kiosk's UTC hour (of the rating)."""
 
     kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
     hour = UtcDateTimeField()
     reason = peewee.CharField(max_length=64)
     given = peewee.IntegerField(default=0)
     unhappy = peewee.IntegerField(default=0)  # among ratings 1 and 2
+    reason_group = peewee.CharField(max_length=32)
 
     class Meta:
-        primary_key = peewee.CompositeKey("kiosk", "hour", "reason")
+        primary_key = peewee.CompositeKey("kiosk", "hour", "reason", "reason_group")
 
 
 class RollupDayReason(BaseModel):
-    """Follow-ups of counted ratings per reason, in one kiosk's local day."""
+    """Follow-ups of counted ratings per reason and group, in one kiosk's local day."""
 
     kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
     day = peewee.DateField()
     reason = peewee.CharField(max_length=64)
     given = peewee.IntegerField(default=0)
     unhappy = peewee.IntegerField(default=0)
+    reason_group = peewee.CharField(max_length=32)
 
     class Meta:
-        primary_key = peewee.CompositeKey("kiosk", "day", "reason")
+        primary_key = peewee.CompositeKey("kiosk", "day", "reason", "reason_group")
 
 
 class LoginFailure(BaseModel):
@@ -359,6 +362,8 @@ class Alert(BaseModel):
     acknowledged_by = peewee.CharField(max_length=120, null=True)
     email_sent_at = UtcDateTimeField(null=True)
     webhook_sent_at = UtcDateTimeField(null=True)
+    # Why the webhook was refused for good (its scheme or address is not allowed): never posted, never retried.
+    webhook_refused = peewee.TextField(null=True)
 
 
 # At most one open episode per rule, kind (and kiosk): the worker lock keeps two workers from
@@ -372,6 +377,21 @@ Alert.add_index(peewee.ModelIndex(Alert, (Alert.rule, Alert.kind), unique=True,
                                   name="alert_open_rule_episode"))
 
 
+class AlertRecipient(BaseModel):
+    """One person's copy of an alert email, once it is settled: delivered (``delivered_at``), or
+    refused for good (``refused`` says why: the server's 5xx for that address, or an address that is
+    not one). A recipient without a row is still due, so a retry reaches only those not yet reached."""
+
+    alert = peewee.ForeignKeyField(Alert, on_delete="CASCADE")
+    address = peewee.CharField(max_length=254)
+    delivered_at = UtcDateTimeField(null=True)
+    refused = peewee.TextField(null=True)
+    settled_at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("alert", "address"), True),)
+
+
 class DigestSent(BaseModel):
     """The last local day a user's digest went out for: the worker sends each day once."""
 
@@ -383,5 +403,5 @@ class DigestSent(BaseModel):
 MODELS = (
     Site, Service, Provider, Question, Reason, Setting, Device, DeclaredQuestion, KioskStatus, User, UserSite,
     Rating, Followup, Redaction, Conflict, RollupHour, RollupDay, RollupHourReason, RollupDayReason, LoginFailure,
-    AlertRule, Alert, DigestSent, LoginSession,
+    AlertRule, Alert, DigestSent, LoginSession, AlertRecipient,
 )

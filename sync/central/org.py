@@ -6,10 +6,11 @@ The ``hymy central`` commands and the demo call these; each raises
 from datetime import datetime, timezone
 
 import peewee
+from email_validator import EmailNotValidError, validate_email
 
 from ..errors import HymyError
 from ..hours import OpeningHours, load_zone
-from ..protocol import QUESTION_FIELDS, RowError, Text, pin_problem, text_problem
+from ..protocol import QUESTION_FIELDS, SITE_PIN_LENGTHS, RowError, Text, pin_problem
 from . import auth, rollups, sessions
 from .db import connection, write_transaction
 from .models import Device, Provider, Question, Service, Site, User, UserSite
@@ -91,7 +92,7 @@ def add_user(name, role, sites=(), email=None):
     """Add a head-office user; return ``(password, api_token)``, shown once."""
     password = auth.new_password()
     token, token_hash = auth.new_token(auth.USER_PREFIX)
-    email = _checked_email(email)
+    email = checked_email(email)
     with connection():
         site_rows = [named(Site, s) for s in sites]
         user = _create(User, name=name, role=role, password_hash=auth.hash_password(password),
@@ -108,11 +109,13 @@ def revoke_kiosk(name):
 
 
 def set_site_pin(name, pin):
-    """Set (or with *pin* None, clear) a site's manager PIN; its kiosks take it with their config.
+    """Set (or with *pin* None, clear) a site's manager PIN, 6 to 8 digits; its kiosks take it with
+    their config.
 
-    Only werkzeug's salted hash is kept and sent, never the PIN.
+    Only werkzeug's salted hash is kept and sent, never the PIN; as the hash reaches every kiosk of
+    the site, the PIN is longer than a device's own (:data:`~sync.protocol.SITE_PIN_LENGTHS`).
     """
-    if pin is not None and (problem := pin_problem(pin)):
+    if pin is not None and (problem := pin_problem(pin, SITE_PIN_LENGTHS)):
         raise OrgError(problem)
     with connection(), write_transaction():
         site = named(Site, name)
@@ -120,15 +123,29 @@ def set_site_pin(name, pin):
             Site.id == site.id).execute()
 
 
-def _checked_email(email):
-    """*email* stripped, or None; OrgError when it cannot be an address."""
+def checked_email(email):
+    """*email* as one address, normalised (the domain in lower case), or None when blank; OrgError
+    when it is not exactly one address.
+
+    email-validator decides (syntax only: ``check_deliverability=False``, as central may not reach
+    DNS, and a mail server answers for its own addresses). A comma is refused with its own line: a
+    header or a mail server could read ``a@x.example, b@y.example`` as two people. Addresses must
+    be ASCII before the ``@`` (an internationalised domain is fine), so every mail server can take them.
+    """
     if email is None or not email.strip():
         return None
     email = email.strip()
-    local, _, domain = email.rpartition("@")
-    if not local or "." not in domain or len(email) > 254 or text_problem(email) or any(c.isspace() for c in email):
-        raise OrgError(f"not an email address: {email[:60]!r}")
-    return email
+    if "," in email:
+        raise OrgError(f"one email address only, without commas: {email[:60]!r}")
+    try:
+        return validate_email(email, check_deliverability=False, allow_smtputf8=False).normalized
+    except EmailNotValidError as error:
+        raise OrgError(f"not an email address: {email[:60]!r}: {error}") from None
+
+
+def ascii_email(email):
+    """*email* (already checked) as a mail server takes it: an internationalised domain in its ASCII form."""
+    return validate_email(email, check_deliverability=False, allow_smtputf8=False).ascii_email
 
 
 def set_password(name, password):
@@ -142,7 +159,7 @@ def set_password(name, password):
 
 def set_contact(name, email, digest, alert_email=False):
     """Where a user's alerts and daily digest go, and whether each does (neither without an address)."""
-    email = _checked_email(email)
+    email = checked_email(email)
     with connection(), write_transaction():
         User.update(email=email, digest=bool(digest) and email is not None,
                     alert_email=bool(alert_email) and email is not None).where(

@@ -184,17 +184,65 @@ def day_counts(group_by, scope, period, now, previous=False, reasons=True):
                 .join(Device).where(kiosks & RollupDay.day.between(first, last)).group_by(key).dicts())
         reason_key = key if group_by != "day" else RollupDayReason.day
         reason_rows = [] if not reasons else (RollupDayReason.select(reason_key.alias("key"), RollupDayReason.reason,
+                                          RollupDayReason.reason_group,
                                           peewee.fn.SUM(RollupDayReason.given).alias("given"),
                                           peewee.fn.SUM(RollupDayReason.unhappy).alias("unhappy"))
                    .join(Device).where(kiosks & RollupDayReason.day.between(first, last))
-                   .group_by(reason_key, RollupDayReason.reason).dicts())
-        given, unhappy = defaultdict(dict), defaultdict(dict)
-        for row in reason_rows:
-            given[row["key"]][row["reason"]] = int(row["given"])
-            unhappy[row["key"]][row["reason"]] = int(row["unhappy"])
+                   .group_by(reason_key, RollupDayReason.reason, RollupDayReason.reason_group).dicts())
+        given, unhappy = _reason_counts(reason_rows, lambda row: row["key"])
         for row in rows:
             result[row["key"]] = result[row["key"]] + _counts(row, given[row["key"]], unhappy[row["key"]])
     return dict(result)
+
+
+class UnpublishedReason(str):
+    """A reason key central never published (a kiosk's own), as the follow-ups of one group gave it.
+
+    It is the key itself wherever a string is (sorted, shown, its label the key for want of
+    central's), but equal only to the same key *in the same group*, so counts summed by reason
+    keep one key given in two groups apart, each under its own group (:class:`ReasonGroups`).
+    """
+
+    def __new__(cls, key, group):
+        reason = super().__new__(cls, key)
+        reason.group = group
+        return reason
+
+    def __eq__(self, other):
+        return isinstance(other, UnpublishedReason) and str.__eq__(self, other) and self.group == other.group
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((str(self), self.group))
+
+    def __repr__(self):
+        return f"UnpublishedReason({str(self)!r}, {self.group!r})"
+
+
+class ReasonGroups(dict):
+    """reason key -> quality-model group: central's catalog, and for an :class:`UnpublishedReason`
+    the group its own follow-ups gave."""
+
+    def get(self, key, default=None):
+        if isinstance(key, UnpublishedReason):
+            return key.group
+        return super().get(key, default)
+
+
+def _reason_counts(rows, key_of):
+    """``(given, unhappy)``: page key -> reason -> follow-ups, from rollup rows per reason and group.
+    A reason in central's catalog is its key; any other, an :class:`UnpublishedReason`."""
+    catalog = reason_groups()
+    given, unhappy = defaultdict(dict), defaultdict(dict)
+    for row in rows:
+        reason, group = row["reason"], row["reason_group"]
+        slot = reason if catalog.get(reason) == group else UnpublishedReason(reason, group)
+        key = key_of(row)
+        given[key][slot] = given[key].get(slot, 0) + int(row["given"])
+        unhappy[key][slot] = unhappy[key].get(slot, 0) + int(row["unhappy"])
+    return given, unhappy
 
 
 def _counts(row, reasons, unhappy_reasons):
@@ -214,15 +262,12 @@ def hour_counts(scope, first_hour, end_hour):
             .join(Device).where(kiosks & (RollupHour.hour >= first_hour) & (RollupHour.hour < end_hour))
             .group_by(RollupHour.hour).dicts())
     reasons = (RollupHourReason.select(RollupHourReason.hour.alias("key"), RollupHourReason.reason,
+                                       RollupHourReason.reason_group,
                                        peewee.fn.SUM(RollupHourReason.given).alias("given"),
                                        peewee.fn.SUM(RollupHourReason.unhappy).alias("unhappy"))
                .join(Device).where(kiosks & (RollupHourReason.hour >= first_hour) & (RollupHourReason.hour < end_hour))
-               .group_by(RollupHourReason.hour, RollupHourReason.reason).dicts())
-    given, unhappy = defaultdict(dict), defaultdict(dict)
-    for row in reasons:
-        hour = _aware(row["key"])
-        given[hour][row["reason"]] = int(row["given"])
-        unhappy[hour][row["reason"]] = int(row["unhappy"])
+               .group_by(RollupHourReason.hour, RollupHourReason.reason, RollupHourReason.reason_group).dicts())
+    given, unhappy = _reason_counts(reasons, lambda row: _aware(row["key"]))
     return {_aware(row["key"]): _counts(row, given[_aware(row["key"])], unhappy[_aware(row["key"])]) for row in rows}
 
 
@@ -393,8 +438,9 @@ NAMED_BY = {"site": Site, "service": Service, "provider": Provider, "kiosk": Dev
 # -- what the figures are about: reasons, comments, the fleet ------------------------------------
 
 def reason_groups():
-    """reason key -> quality-model group, every reason central knows (offered or not)."""
-    return dict(Reason.select(Reason.key, Reason.group).tuples())
+    """reason key -> quality-model group, every reason in central's catalog (offered or not), and for
+    a key central never published, the group its follow-ups gave (:class:`ReasonGroups`)."""
+    return ReasonGroups(Reason.select(Reason.key, Reason.group).tuples())
 
 
 def reason_labels():

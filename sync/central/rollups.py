@@ -3,7 +3,9 @@
 Per kiosk and UTC hour (``rollup_hour``, ``rollup_hour_reason``) and per kiosk
 and local day of its site (``rollup_day``, ``rollup_day_reason``): counted
 ratings per face, left-out ratings per filter, follow-ups of counted ratings,
-and per reason the follow-ups given and those among unhappy ratings (1-2).
+and per reason and group the follow-ups given and those among unhappy ratings
+(1-2). The group is the follow-up's own: central's for a reason it publishes
+(ingest refuses another), the kiosk's for a key central never published.
 
 They are kept in ingest's own transaction, from exactly the rows that
 transaction inserted: a duplicate adds nothing, a conflict adds nothing, and
@@ -84,14 +86,16 @@ class Tally:
         """One stored rating: its face when counted, else its filter."""
         self._add(kiosk_id, occurred_at, zone, filtered if filtered else FACE_COLUMNS[rating - 1])
 
-    def add_followup(self, kiosk_id, occurred_at, zone, rating, filtered, reason):
-        """One stored follow-up, given the facts of its rating; nothing when the rating is not counted."""
+    def add_followup(self, kiosk_id, occurred_at, zone, rating, filtered, reason, reason_group):
+        """One stored follow-up, given the facts of its rating; nothing when the rating is not counted.
+        It counts under its own reason and group, as stored."""
         if filtered:
             return
         self._add(kiosk_id, occurred_at, zone, "followups")
         unhappy = 1 if rating in UNHAPPY_RATINGS else 0
         hour, day = self._slot(occurred_at, zone)
-        for counts in (self.hour_reasons[(kiosk_id, hour, reason)], self.day_reasons[(kiosk_id, day, reason)]):
+        for counts in (self.hour_reasons[(kiosk_id, hour, reason, reason_group)],
+                       self.day_reasons[(kiosk_id, day, reason, reason_group)]):
             counts["given"] += 1
             counts["unhappy"] += unhappy
 
@@ -100,8 +104,10 @@ class Tally:
         database = database or central_db.obj
         for model, keys, tally in ((RollupHour, ("kiosk_id", "hour"), self.hours),
                                    (RollupDay, ("kiosk_id", "day"), self.days),
-                                   (RollupHourReason, ("kiosk_id", "hour", "reason"), self.hour_reasons),
-                                   (RollupDayReason, ("kiosk_id", "day", "reason"), self.day_reasons)):
+                                   (RollupHourReason, ("kiosk_id", "hour", "reason", "reason_group"),
+                                    self.hour_reasons),
+                                   (RollupDayReason, ("kiosk_id", "day", "reason", "reason_group"),
+                                    self.day_reasons)):
             if tally:
                 _upsert_add(database, model, keys, tally)
 
@@ -153,18 +159,25 @@ def _tally_raw(kiosk_ids=None):
                .where(Rating.kiosk.in_(list(zones))).tuples())
     for kiosk_id, occurred_at, rating, filtered in ratings.iterator():
         tally.add_rating(kiosk_id, occurred_at, zones[kiosk_id], rating, filtered)
-    followups = (Followup.select(Rating.kiosk, Rating.occurred_at, Rating.rating, Rating.filtered, Followup.reason)
+    followups = (Followup.select(Rating.kiosk, Rating.occurred_at, Rating.rating, Rating.filtered, Followup.reason,
+                                 Followup.reason_group)
                  .join(Rating).where(Rating.kiosk.in_(list(zones))).tuples())
-    for kiosk_id, occurred_at, rating, filtered, reason in followups.iterator():
-        tally.add_followup(kiosk_id, occurred_at, zones[kiosk_id], rating, filtered, reason)
+    for kiosk_id, occurred_at, rating, filtered, reason, reason_group in followups.iterator():
+        tally.add_followup(kiosk_id, occurred_at, zones[kiosk_id], rating, filtered, reason, reason_group)
     return tally
 
 
-def rebuild_all(database):
-    """Fill empty rollup tables from every row held (migration 5, on a database with ratings)."""
+def rebuild_all(database, faces=True, reasons=True):
+    """Fill empty rollup tables from every row held: the faces' (migration 5) and the reasons'
+    (migration 8, which gave them the shape they have now)."""
     models = (RollupHour, RollupDay, RollupHourReason, RollupDayReason, Device, Site, Rating, Followup)
     with database.bind_ctx(models):
-        _tally_raw().write(database)
+        tally = _tally_raw()
+        for wanted, parts in ((faces, (tally.hours, tally.days)), (reasons, (tally.hour_reasons, tally.day_reasons))):
+            if not wanted:
+                for part in parts:
+                    part.clear()
+        tally.write(database)
 
 
 def rebuild_days(kiosk_ids):

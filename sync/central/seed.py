@@ -61,7 +61,7 @@ def store_history(kiosk, ratings, followups):
     for row in followups:
         if row["id"] in stored_followups:
             occurred_at, rating, filtered = row["_rating"]
-            tally.add_followup(kiosk.id, occurred_at, zone, rating, filtered, row["reason"])
+            tally.add_followup(kiosk.id, occurred_at, zone, rating, filtered, row["reason"], row["reason_group"])
     tally.write()
     reconcile(kiosk)
     if ratings:

@@ -50,18 +50,22 @@ def worker_lock():
         connection.close()  # ends the session, and with it the lock
 
 
-def run_once(smtp, now=None, session=None):
+def run_once(smtp, now=None, webhooks=None):
     """One round: evaluate the rules, deliver what is due, send the digests that are due; return
-    ``(alerts opened, alerts sent, alerts to retry)``."""
+    ``(alerts opened, alerts sent, alerts to retry)``.
+
+    :param webhooks: where webhooks may go (:class:`~sync.central.outbound.WebhookPolicy` from
+        central's config; default: https to public addresses only).
+    """
     opened = alerts.evaluate(now)
-    sent, failed = alerts.deliver(smtp, now, session=session)
+    sent, failed = alerts.deliver(smtp, now, webhooks=webhooks)
     digests = digest.send_due(smtp, now)
     if digests:
         log.info("worker: %d daily digests sent", digests)
     return len(opened), sent, failed
 
 
-def run(smtp, interval=60.0, stop=None, rounds=None):
+def run(smtp, interval=60.0, stop=None, rounds=None, webhooks=None):
     """Run rounds every *interval* seconds until *stop* is set, holding the worker lock.
 
     While another worker holds the lock this one waits, saying so once, and
@@ -76,7 +80,7 @@ def run(smtp, interval=60.0, stop=None, rounds=None):
                 log.info("worker: holding the worker lock; a round every %g s", interval)
                 said_waiting = False
                 while not stop.is_set() and (rounds is None or done < rounds):
-                    opened, sent, failed = run_once(smtp)
+                    opened, sent, failed = run_once(smtp, webhooks=webhooks)
                     done += 1
                     if opened or sent or failed:
                         log.info("worker: %d alerts opened, %d sent, %d to retry", opened, sent, failed)

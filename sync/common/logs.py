@@ -13,9 +13,12 @@ rest; there is no logfmt package worth a dependency for forty lines.
 import logging
 import logging.config
 import logging.handlers
+import os
 import time
 
 from sync.errors import ConfigError
+
+from .files import PRIVATE_FILE, narrow_if_exists
 
 #: A log file rotates at this size, keeping this many old ones.
 LOG_FILE_BYTES = 10 * 1024 * 1024
@@ -48,11 +51,38 @@ class LogfmtFormatter(logging.Formatter):
         return " ".join(f"{key}={logfmt_value(value)}" for key, value in fields)
 
 
-def check_log_file(log_file):
-    """Open *log_file* for appending once: an unusable path is one ConfigError line before anything runs."""
+def _open_private(path):
+    """*path* opened for appending, created 0600 whatever the umask; narrowed to 0600 if an older
+    version left it readable by others. Returns the file descriptor."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
     try:
-        with open(log_file, "a", encoding="utf-8"):
-            pass
+        narrow_if_exists(path)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file that is its owner's alone: the file and each one a rollover starts are
+    created 0600, whatever the umask (a log holds request paths with their query strings, names and
+    addresses). Rotated files keep that mode as they are renamed; ones an older version left
+    readable are narrowed when the handler starts."""
+
+    def __init__(self, filename, *args, **kwargs):
+        super().__init__(filename, *args, **kwargs)
+        for number in range(1, self.backupCount + 1):
+            narrow_if_exists(f"{self.baseFilename}.{number}")
+
+    def _open(self):
+        return os.fdopen(_open_private(self.baseFilename), self.mode, encoding=self.encoding, errors=self.errors)
+
+
+def check_log_file(log_file):
+    """Open *log_file* for appending once (creating it 0600): an unusable path is one ConfigError line
+    before anything runs."""
+    try:
+        os.close(_open_private(log_file))
     except OSError as error:
         raise ConfigError(f"log_file {log_file}: {error.strerror or error}; choose a file this user may "
                           "write, or leave log_file unset (the journal keeps stderr)") from None
@@ -67,7 +97,7 @@ def logging_dict(level, log_file=None, stream=None, loggers=None):
     handlers = {"stderr": {"class": "logging.StreamHandler", "formatter": "logfmt",
                            "stream": stream or "ext://sys.stderr"}}
     if log_file:
-        handlers["file"] = {"class": "logging.handlers.RotatingFileHandler", "formatter": "logfmt",
+        handlers["file"] = {"class": f"{__name__}.PrivateRotatingFileHandler", "formatter": "logfmt",
                             "filename": str(log_file), "maxBytes": LOG_FILE_BYTES,
                             "backupCount": LOG_FILE_BACKUPS, "encoding": "utf-8"}
     return {

@@ -22,6 +22,7 @@ from sync.central.app import create_central_app
 from sync.central.models import central_db as bound_db
 from sync.common.clock import FakeClock
 from tests.conftest import LiveServer
+from tests.helpers.receivers import SINKS_CONFIG, SINKS_ENV
 from tests.postgres import PostgresUnavailable, ThrowawayCluster
 
 from .batches import enrolled_device_id
@@ -62,7 +63,7 @@ class Central:
         self.clock = clock
         # Plain HTTP on loopback: a Secure session cookie would never come back (test_web_login checks the default).
         self.app = create_central_app({"database_url": database_url, "data_dir": str(data_dir),
-                                       "secure_cookies": False}, clock=clock)
+                                       "secure_cookies": False, **SINKS_CONFIG}, clock=clock)
         self.database = bound_db.obj
         self.server = LiveServer(self.app)
         self.url = self.server.url
@@ -82,6 +83,7 @@ class Central:
             "HYMY_CENTRAL_DATA_DIR": str(self.data_dir),
             "HYMY_CENTRAL_CONFIG": None,
             "DATABASE_URL": None,
+            **SINKS_ENV,
             **(env or {}),
         }
         try:

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from kiosk.cli import main
 from sync.central.models import central_db
 from tests.conftest import answers, free_port, wait_for
+from tests.helpers.receivers import SINKS_ENV
 
 
 @dataclass
@@ -38,7 +39,7 @@ class CentralDatabase:
     def cli(self, *args):
         """``hymy central ARGS`` on this database; its output (a failure fails the test)."""
         environment = {"HYMY_CENTRAL_DATABASE_URL": self.url, "HYMY_CENTRAL_DATA_DIR": str(self.data_dir),
-                       "HYMY_CENTRAL_CONFIG": None, "DATABASE_URL": None}
+                       "HYMY_CENTRAL_CONFIG": None, "DATABASE_URL": None, **SINKS_ENV}
         try:
             result = CliRunner().invoke(main, ["central", *args], env=environment, catch_exceptions=False)
         finally:

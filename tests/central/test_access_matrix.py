@@ -601,9 +601,9 @@ def check_admin_change_site(net):
 def check_admin_site_pin(net):
     def target(net):
         _, site_id = _spare_site(net)
-        return f"/admin/sites/{site_id}/pin", {"pin": "1357"}, lambda m: m.Site.get_by_id(site_id).manager_pin_hash
+        return f"/admin/sites/{site_id}/pin", {"pin": "135790"}, lambda m: m.Site.get_by_id(site_id).manager_pin_hash
 
-    check_admin_form(net, f"/admin/sites/{net.site_ids['A']}/pin", {"pin": "1357"}, target)
+    check_admin_form(net, f"/admin/sites/{net.site_ids['A']}/pin", {"pin": "135790"}, target)
 
 
 def check_admin_add_service(net):

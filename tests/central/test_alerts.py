@@ -5,7 +5,6 @@ import hmac
 import json
 import threading
 from datetime import timedelta
-from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -13,10 +12,10 @@ import pytest
 from sync.central import alerts, worker
 from sync.central.delivery import SIGNATURE_HEADER, SmtpSettings
 from sync.protocol import format_time
+from tests.helpers.receivers import SINKS, MailSink
 
 from .batches import batch, rating_row
 from .conftest import RECEIVE_TIME, WebSession
-from .test_delivery import smtp_sink  # noqa: F401 - the SMTP sink fixture
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -47,14 +46,19 @@ def hook():
 
 
 @pytest.fixture
-def watched(central, smtp_sink, hook):  # noqa: F811
+def smtp_sink():
+    with MailSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def watched(central, smtp_sink, hook):
     """A site with a kiosk, and a rule with the defaults sending to both receivers."""
-    controller, sink = smtp_sink
     token, device_id = central.enrolled_kiosk()
     output = central.ok("add-alert", "--site", "Kamppi", "--email", "ops@example.com", "--webhook", hook[0])
     secret = output.strip().splitlines()[-1].rsplit(": ", 1)[1]
-    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
-    return {"token": token, "device_id": device_id, "secret": secret, "smtp": smtp, "sink": sink, "hook": hook[1]}
+    return {"token": token, "device_id": device_id, "secret": secret, "smtp": smtp_sink.smtp, "sink": smtp_sink,
+            "hook": hook[1]}
 
 
 def _send(central, watched, ratings, at, first_seq):
@@ -67,7 +71,7 @@ def _send(central, watched, ratings, at, first_seq):
 
 
 def _round(central, watched, at):
-    return worker.run_once(watched["smtp"], now=at)
+    return worker.run_once(watched["smtp"], now=at, webhooks=SINKS)
 
 
 def test_an_unhappy_episode_is_sent_once_and_rearmed_after_it_ends(central, watched):
@@ -76,9 +80,9 @@ def test_an_unhappy_episode_is_sent_once_and_rearmed_after_it_ends(central, watc
     assert _round(central, watched, start + timedelta(minutes=2)) == (1, 1, 0)
     assert _round(central, watched, start + timedelta(minutes=5)) == (0, 0, 0)  # still going: nothing new
     assert len(watched["sink"].messages) == 1 and len(watched["hook"].received) == 1
-    mail = message_from_bytes(watched["sink"].messages[0].content)
+    ((recipients, mail),) = watched["sink"].messages
     assert "80 % unhappy at site Kamppi" in mail["Subject"]
-    assert watched["sink"].messages[0].rcpt_tos == ["ops@example.com"]
+    assert recipients == ["ops@example.com"] and mail["To"] == "ops@example.com"
     body, signed = watched["hook"].received[0]
     assert signed == "sha256=" + hmac.new(watched["secret"].encode(), body, hashlib.sha256).hexdigest()
     payload = json.loads(body)
@@ -123,7 +127,7 @@ def test_two_workers_send_once(central, watched):
 
     def deliver():
         barrier.wait()
-        results.append(alerts.deliver(watched["smtp"], at))
+        results.append(alerts.deliver(watched["smtp"], at, webhooks=SINKS))
 
     threads = [threading.Thread(target=deliver) for _ in range(2)]
     for thread in threads:
@@ -134,35 +138,36 @@ def test_two_workers_send_once(central, watched):
     assert len(watched["sink"].messages) == 1 and len(watched["hook"].received) == 1
 
 
-def test_a_kiosk_silent_within_opening_hours_is_one_episode(central, smtp_sink, hook):  # noqa: F811
-    controller, sink = smtp_sink
+def test_a_kiosk_silent_within_opening_hours_is_one_episode(central, smtp_sink, hook):
+    sink = smtp_sink
     central.add_site("Kamppi", hours=["mon=08:00-20:00"])  # Monday 5 January 2026 in Helsinki
     token, device_id = central.enrolled_kiosk()
     central.ok("add-alert", "--site", "Kamppi", "--email", "ops@example.com", "--silent-minutes", "60")
-    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
+    smtp = sink.smtp
     heartbeat = {"kiosk_id": device_id, "software_version": "1", "pending": 0, "oldest_pending_seconds": None,
                  "quarantined": 0, "boot_id": "b", "wall": format_time(RECEIVE_TIME), "monotonic": 5.0,
                  "clock_trusted": True, "free_disk_bytes": None, "gap_error": None}
     central.clock.set_wall(RECEIVE_TIME)  # 14:00 in Helsinki
     assert central.request("POST", "/api/v1/heartbeat", token, json=heartbeat).status_code == 200
-    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=59)) == (0, 0, 0)
-    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=62)) == (1, 1, 0)
-    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(hours=3)) == (0, 0, 0)
-    assert "kiosk kamppi-1 silent" in message_from_bytes(sink.messages[0].content)["Subject"]
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=59), webhooks=SINKS) == (0, 0, 0)
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=62), webhooks=SINKS) == (1, 1, 0)
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(hours=3), webhooks=SINKS) == (0, 0, 0)
+    assert "kiosk kamppi-1 silent" in sink.messages[0][1]["Subject"]
 
 
-def test_silence_after_closing_time_is_not_an_alert(central, smtp_sink):  # noqa: F811
-    controller, sink = smtp_sink
+def test_silence_after_closing_time_is_not_an_alert(central, smtp_sink):
+    sink = smtp_sink
     central.add_site("Kamppi", hours=["mon=08:00-14:30"])
     token, device_id = central.enrolled_kiosk()
     central.ok("add-alert", "--site", "Kamppi", "--email", "ops@example.com")
-    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
+    smtp = sink.smtp
     heartbeat = {"kiosk_id": device_id, "software_version": "1", "pending": 0, "oldest_pending_seconds": None,
                  "quarantined": 0, "boot_id": "b", "wall": format_time(RECEIVE_TIME), "monotonic": 5.0,
                  "clock_trusted": True, "free_disk_bytes": None, "gap_error": None}
     central.clock.set_wall(RECEIVE_TIME)
     assert central.request("POST", "/api/v1/heartbeat", token, json=heartbeat).status_code == 200
-    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(hours=9)) == (0, 0, 0)  # closed since 14:30
+    closed = RECEIVE_TIME + timedelta(hours=9)  # closed since 14:30
+    assert worker.run_once(smtp, now=closed, webhooks=SINKS) == (0, 0, 0)
     assert sink.messages == []
 
 
@@ -183,7 +188,7 @@ def test_a_bad_rule_is_one_line(central, args, says):
 
 def test_the_alerts_page_lists_and_acknowledges_within_the_viewers_sites(central, watched):
     _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
-    worker.run_once(watched["smtp"], now=RECEIVE_TIME + timedelta(minutes=2))
+    worker.run_once(watched["smtp"], now=RECEIVE_TIME + timedelta(minutes=2), webhooks=SINKS)
     alert_id = central.query(lambda m: m.Alert.get().id)
     central.add_site("Lisboa", "Europe/Lisbon")
     other_password, _ = central.add_user("olga", "viewer", sites=["Lisboa"])
@@ -212,18 +217,18 @@ def test_a_worker_with_a_stale_list_does_not_send_a_channel_again(central, watch
 
     def another_worker_first(episode_id, now):
         monkeypatch.setattr(alerts, "_claim", claim)
-        assert alerts.deliver(watched["smtp"], now) == (0, 1)  # email out, webhook 500, released
+        assert alerts.deliver(watched["smtp"], now, webhooks=SINKS) == (0, 1)  # email out, webhook 500, released
         return claim(episode_id, now)
 
     monkeypatch.setattr(alerts, "_claim", another_worker_first)
-    assert alerts.deliver(watched["smtp"], at) == (1, 0)
+    assert alerts.deliver(watched["smtp"], at, webhooks=SINKS) == (1, 0)
     assert len(watched["sink"].messages) == 1 and len(watched["hook"].received) == 2
 
 
 def test_a_failed_email_is_retried_without_posting_the_webhook_again(central, watched):
     _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
     unreachable = SmtpSettings("127.0.0.1", 9, "hymy@example.com", starttls=False)  # nothing listens on port 9
-    assert worker.run_once(unreachable, now=RECEIVE_TIME + timedelta(minutes=2)) == (1, 0, 1)
+    assert worker.run_once(unreachable, now=RECEIVE_TIME + timedelta(minutes=2), webhooks=SINKS) == (1, 0, 1)
     assert len(watched["hook"].received) == 1 and watched["sink"].messages == []
     assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=3)) == (0, 1, 0)
     assert len(watched["hook"].received) == 1 and len(watched["sink"].messages) == 1
@@ -246,14 +251,15 @@ def test_users_who_ask_get_the_alerts_of_their_sites_by_email(central, watched):
     central.add_user("quiet", "viewer", sites=["Kamppi"])  # no email, never asked
     _send(central, watched, [1, 1, 1, 1], RECEIVE_TIME, 1)
     assert _round(central, watched, RECEIVE_TIME + timedelta(minutes=2)) == (1, 1, 0)
-    (message,) = watched["sink"].messages
-    assert message.rcpt_tos == ["ops@example.com", "ville@example.com", "hanna@example.com"]
+    # One message each, in this order, each naming only its own recipient.
+    assert watched["sink"].recipients() == [["ops@example.com"], ["ville@example.com"], ["hanna@example.com"]]
+    assert [message["To"] for _, message in watched["sink"].messages] == [r for (r,) in watched["sink"].recipients()]
 
 
-def test_a_service_wide_share_is_only_for_those_who_see_every_site_it_counts(central, smtp_sink):  # noqa: F811
+def test_a_service_wide_share_is_only_for_those_who_see_every_site_it_counts(central, smtp_sink):
     """A service rule's unhappy share counts every site running the service: a viewer of one of them
     would learn the others' customers from it, so they neither see it nor get it."""
-    controller, sink = smtp_sink
+    sink = smtp_sink
     kamppi = central.enrolled_kiosk("kamppi-1", site="Kamppi")
     lisboa = central.enrolled_kiosk("lisboa-1", site="Lisboa")
     central.ok("add-alert", "--service", "checkout", "--email", "ops@example.com")
@@ -264,9 +270,9 @@ def test_a_service_wide_share_is_only_for_those_who_see_every_site_it_counts(cen
                 for n, value in enumerate(ratings)]
         central.clock.set_wall(RECEIVE_TIME + timedelta(minutes=1))
         assert central.post_batch(token, batch(device_id, rows, sent_at=RECEIVE_TIME)).status_code == 200
-    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
-    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=2)) == (1, 1, 0)
-    assert sink.messages[0].rcpt_tos == ["ops@example.com", "hanna@example.com"]
+    smtp = sink.smtp
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=2), webhooks=SINKS) == (1, 1, 0)
+    assert sink.recipients() == [["ops@example.com"], ["hanna@example.com"]]
     alert_id = central.query(lambda m: m.Alert.get().id)
     assert f'data-alert="{alert_id}"' in admin.get("/alerts").text
     assert f'data-alert="{alert_id}"' not in viewer.get("/alerts").text
@@ -297,12 +303,12 @@ def test_evaluations_at_the_same_moment_open_one_episode(central, watched):
         central.query(lambda m: m.Alert.create(rule=m.AlertRule.get().id, kind="unhappy", started_at=at, detail={}))
 
 
-def test_a_kiosk_enrolled_and_never_heard_from_is_silent(central, smtp_sink):  # noqa: F811
-    controller, sink = smtp_sink
+def test_a_kiosk_enrolled_and_never_heard_from_is_silent(central, smtp_sink):
+    sink = smtp_sink
     central.clock.set_wall(RECEIVE_TIME)  # enrolled at 14:00 in Helsinki on a Monday, open 08-20
     central.enrolled_kiosk(hours=["mon=08:00-20:00"])
     central.ok("add-alert", "--site", "Kamppi", "--email", "ops@example.com")
-    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
-    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=59)) == (0, 0, 0)
-    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=62)) == (1, 1, 0)
-    assert "last heartbeat: never" in message_from_bytes(sink.messages[0].content).get_payload()
+    smtp = sink.smtp
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=59), webhooks=SINKS) == (0, 0, 0)
+    assert worker.run_once(smtp, now=RECEIVE_TIME + timedelta(minutes=62), webhooks=SINKS) == (1, 1, 0)
+    assert "last heartbeat: never" in sink.messages[0][1].get_payload()

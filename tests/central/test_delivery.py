@@ -1,5 +1,5 @@
-"""Alert delivery against real local receivers: an SMTP sink (aiosmtpd) and a
-webhook receiver that checks the signature the way a customer's would."""
+"""Alert delivery against real local receivers: an SMTP sink (aiosmtpd) taking one message per
+recipient, and a webhook receiver that checks the signature the way a customer's would."""
 import hashlib
 import hmac
 import json
@@ -7,39 +7,27 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from sync.central.delivery import (
     SIGNATURE_HEADER,
     DeliveryError,
+    Mailer,
+    Refused,
     SmtpSettings,
     post_webhook,
     send_email,
     signature,
 )
 from tests.conftest import free_port
+from tests.helpers.receivers import SINKS, MailSink
 
 SECRET = "rule-secret-7f3a"
 
 
-class Sink:
-    """Keeps every message the SMTP server receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_sink():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, sink
-    controller.stop()
+    with MailSink() as sink:
+        yield sink
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -72,32 +60,64 @@ def receiver():
     server.server_close()
 
 
-def test_an_email_reaches_the_smtp_server(smtp_sink):
-    controller, sink = smtp_sink
-    settings = SmtpSettings(host="127.0.0.1", port=controller.port, sender="hymy@brand.example", starttls=False)
-    send_email(settings, ["manager@brand.example", "ops@brand.example"], "Kamppi: 62 % unhappy", "Details …")
-    (envelope,) = sink.messages
-    assert envelope.mail_from == "hymy@brand.example"
-    assert envelope.rcpt_tos == ["manager@brand.example", "ops@brand.example"]
-    assert b"Subject: Kamppi: 62 % unhappy" in envelope.content
+def test_an_email_reaches_the_smtp_server_for_its_one_recipient(smtp_sink):
+    settings = SmtpSettings(host="127.0.0.1", port=smtp_sink.smtp.port, sender="hymy@brand.example", starttls=False)
+    send_email(settings, "manager@brand.example", "Kamppi: 62 % unhappy", "Details …")
+    ((recipients, message),) = smtp_sink.messages
+    assert recipients == ["manager@brand.example"] and message["To"] == "manager@brand.example"
+    assert message["From"] == "hymy@brand.example" and message["Subject"] == "Kamppi: 62 % unhappy"
+    assert message["Message-ID"].endswith("@brand.example>") and message["Date"]
+
+
+def test_one_connection_sends_each_recipient_a_message_of_their_own(smtp_sink):
+    people = ["ops@brand.example", "vb-private@brand.example", "cc@elsewhere.example"]
+    with Mailer(smtp_sink.smtp) as mailer:
+        for person in people:
+            mailer.send(person, "Kamppi: 62 % unhappy", "Details …")
+    assert smtp_sink.recipients() == [[person] for person in people]
+    for (recipient,), (_, message) in zip(smtp_sink.recipients(), smtp_sink.messages, strict=True):
+        headers = " ".join(f"{name}: {value}" for name, value in message.items())
+        assert [person for person in people if person in headers] == [recipient], headers
+
+
+@pytest.mark.parametrize("reply, error", [("550 5.1.1 no such user", Refused), ("450 4.2.1 try later", DeliveryError)])
+def test_a_refused_recipient_is_refused_for_good_or_for_now_and_the_others_still_get_theirs(smtp_sink, reply, error):
+    smtp_sink.refuse["gone@brand.example"] = reply
+    with Mailer(smtp_sink.smtp) as mailer:
+        mailer.send("ops@brand.example", "s", "t")
+        with pytest.raises(error, match=reply.split()[0]) as raised:
+            mailer.send("gone@brand.example", "s", "t")
+        mailer.send("hanna@brand.example", "s", "t")
+    assert isinstance(raised.value, Refused) == (error is Refused)
+    assert smtp_sink.recipients() == [["ops@brand.example"], ["hanna@brand.example"]]
+
+
+def test_a_server_that_goes_away_leaves_the_rest_of_the_round_undelivered(smtp_sink):
+    smtp_sink.hang_up_after = 1
+    with Mailer(smtp_sink.smtp) as mailer:
+        mailer.send("ops@brand.example", "s", "t")
+        for person in ("ville@brand.example", "hanna@brand.example"):
+            with pytest.raises(DeliveryError, match="connection lost") as raised:
+                mailer.send(person, "s", "t")
+            assert not isinstance(raised.value, Refused)
+    assert smtp_sink.recipients() == [["ops@brand.example"]]
 
 
 def test_starttls_required_but_not_offered_sends_nothing(smtp_sink):
-    controller, sink = smtp_sink
     with pytest.raises(DeliveryError, match="email via 127.0.0.1"):
-        send_email(SmtpSettings(host="127.0.0.1", port=controller.port), ["a@b.example"], "s", "t")
-    assert sink.messages == []
+        send_email(SmtpSettings(host="127.0.0.1", port=smtp_sink.smtp.port), "a@b.example", "s", "t")
+    assert smtp_sink.messages == []
 
 
 def test_an_unreachable_smtp_server_is_a_delivery_error():
     with pytest.raises(DeliveryError):
-        send_email(SmtpSettings(host="127.0.0.1", port=free_port(), starttls=False), ["a@b.example"], "s", "t")
+        send_email(SmtpSettings(host="127.0.0.1", port=free_port(), starttls=False), "a@b.example", "s", "t")
 
 
 def test_a_webhook_is_signed_with_the_rules_secret(receiver):
     url, handler = receiver
     payload = {"rule": 3, "site": "Kamppi", "unhappy_share": 62, "text": "Jono — ääkköset"}
-    assert post_webhook(url + "/hook", SECRET, payload) == 204
+    assert post_webhook(url + "/hook", SECRET, payload, SINKS) == 204
     ((path, verified, body),) = handler.received
     assert path == "/hook" and verified and body == payload
 
@@ -111,10 +131,10 @@ def test_a_refusing_or_redirecting_receiver_is_a_delivery_error(receiver, status
     url, handler = receiver
     handler.answer = status
     with pytest.raises(DeliveryError, match=f"HTTP {status}"):
-        post_webhook(url, SECRET, {"rule": 1})
+        post_webhook(url, SECRET, {"rule": 1}, SINKS)
     assert len(handler.received) == 1  # a redirect is not followed with the signed body
 
 
 def test_an_unreachable_webhook_is_a_delivery_error():
     with pytest.raises(DeliveryError, match="ConnectionError"):
-        post_webhook(f"http://127.0.0.1:{free_port()}/", SECRET, {"rule": 1})
+        post_webhook(f"http://127.0.0.1:{free_port()}/", SECRET, {"rule": 1}, SINKS)

@@ -1,18 +1,23 @@
 """The daily digest: yesterday's figures of a user's sites, once a day, after 06:00, opt-in."""
 from datetime import timedelta
-from email import message_from_bytes
+
+import pytest
 
 from sync.central import worker
-from sync.central.delivery import SmtpSettings
+from tests.helpers.receivers import MailSink
 
 from .batches import batch, rating_row
 from .conftest import RECEIVE_TIME
-from .test_delivery import smtp_sink  # noqa: F401 - the SMTP sink fixture
 
 
-def test_a_digest_goes_once_a_day_with_yesterdays_figures(central, smtp_sink):  # noqa: F811
-    controller, sink = smtp_sink
-    smtp = SmtpSettings("127.0.0.1", controller.port, "hymy@example.com", starttls=False)
+@pytest.fixture
+def sink():
+    with MailSink() as mail:
+        yield mail
+
+
+def test_a_digest_goes_once_a_day_with_yesterdays_figures(central, sink):
+    smtp = sink.smtp
     token, device_id = central.enrolled_kiosk()
     central.add_site("Lisboa", "Europe/Lisbon")
     yesterday = RECEIVE_TIME - timedelta(days=1)  # Sunday 4 January, 12:00 UTC
@@ -27,8 +32,8 @@ def test_a_digest_goes_once_a_day_with_yesterdays_figures(central, smtp_sink):  
     morning = RECEIVE_TIME.replace(hour=5)  # 07:00 in Helsinki
     worker.run_once(smtp, now=morning)
     worker.run_once(smtp, now=morning + timedelta(hours=2))
-    assert len(sink.messages) == 1 and sink.messages[0].rcpt_tos == ["ville@example.com"]
-    text = message_from_bytes(sink.messages[0].content).get_payload(decode=True).decode()
+    assert sink.recipients() == [["ville@example.com"]] and sink.messages[0][1]["To"] == "ville@example.com"
+    text = sink.texts()[0][1]
     # 6 counted: 4 happy -> 67 %, below the 85 % target; Happy Index (3+3+2+1+0+3)/18 -> 66.7.
     assert "2026-01-04" in text and "Kamppi: 6 responses, satisfaction 67 % BELOW TARGET" in text
     assert "Happy Index 66.7" in text and "Lisboa" not in text

@@ -117,7 +117,7 @@ def _build(central):
                "--silent-minutes", "30", "--email", "ops@example.com")
     central.ok("add-alert", "--service", "Palautukset", "--silent-minutes", "30", "--webhook",
                "https://hooks.example.com/hymy")
-    result = central.cli("set-site-pin", "Kamppi", input="2468\n2468\n")
+    result = central.cli("set-site-pin", "Kamppi", input="246813\n246813\n")
     assert result.exit_code == 0, result.output
     alerts.evaluate(NOW - timedelta(days=1))  # an episode that the next evaluation may end
     alerts.evaluate(NOW)

@@ -135,17 +135,35 @@ def test_a_followup_for_a_rating_central_does_not_hold_is_rejected(central):
     assert central.count("Followup") == 0
 
 
-def test_a_followup_with_an_unknown_reason_is_rejected_unless_the_batch_defines_it(central):
+def test_a_followup_with_a_reason_central_never_published_is_kept_and_the_catalog_stays(central):
+    """A kiosk's own reason is its data: kept as given, under its own group, whether or not the batch
+    defines it; central's reason catalog, which every site's reports use, never takes it in."""
     token, device = central.enrolled_kiosk()
     rating = rating_row(1, rating=1)
     unknown = followup_row(rating, reason="parking", reason_group="accessibility")
     answer = central.post_batch(token, batch(device, [rating], [unknown])).json()
-    assert [r["id"] for r in answer["rejected"]] == [unknown["id"]]
+    assert answer["accepted"] == 2 and answer["rejected"] == []
+    stored = central.query(lambda m: m.Followup.get_by_id(unknown["id"]))
+    assert (stored.reason, stored.reason_group) == ("parking", "accessibility")
 
-    defined = central.post_batch(
-        token, batch(device, [], [unknown], reasons=[{"key": "parking", "group": "accessibility"}])
-    ).json()
-    assert defined["accepted"] == 1 and defined["rejected"] == []
+    second = rating_row(2, rating=2)
+    defined = followup_row(second, reason="lounge music", reason_group="environment")
+    answer = central.post_batch(token, batch(device, [second], [defined], reasons=[
+        {"key": "lounge music", "group": "environment"}, {"key": "x" * 64, "group": "trust"}])).json()
+    assert answer["accepted"] == 2 and answer["rejected"] == []
+    catalog = central.query(lambda m: sorted(r.key for r in m.Reason.select()))
+    assert "parking" not in catalog and "lounge music" not in catalog and "x" * 64 not in catalog
+    assert len(catalog) == 9
+
+
+def test_a_published_reason_in_another_group_is_rejected(central):
+    token, device = central.enrolled_kiosk()
+    rating = rating_row(1, rating=1)
+    wrong = followup_row(rating, reason="waiting", reason_group="outcome")
+    answer = central.post_batch(token, batch(device, [rating], [wrong])).json()
+    assert [(r["id"], r["error"]) for r in answer["rejected"]] == [
+        (wrong["id"], "reason_group: central's reason 'waiting' is in group 'accessibility'")]
+    assert central.count("Followup") == 0
 
 
 def test_a_redacted_comment_redelivered_is_a_duplicate_not_a_conflict(central):

@@ -13,7 +13,7 @@ import pytest
 
 from sync.central import worker
 from sync.protocol import format_time
-from tests.helpers.receivers import MailSink, WebhookReceiver
+from tests.helpers.receivers import SINKS, MailSink, WebhookReceiver
 
 from .batches import batch, followup_row, rating_row
 
@@ -81,7 +81,7 @@ def test_a_site_alert_is_in_the_sites_local_time_everywhere_people_read_it(centr
                "--silent-minutes", "10080")  # enrolled at noon, never heard from: not what this test is about
     late = datetime(2026, 1, 5, 22, 29, tzinfo=timezone.utc)  # 00:29 on Tuesday the 6th in Helsinki
     send_unhappy(central, kiosks["kamppi-1"], late)
-    assert worker.run_once(smtp, now=late + timedelta(minutes=1)) == (1, 1, 0)
+    assert worker.run_once(smtp, now=late + timedelta(minutes=1), webhooks=SINKS) == (1, 1, 0)
 
     ((_, message),) = mailbox.messages
     assert "Started 2026-01-06 00:30 EET." in mail_text(message) and "UTC" not in mail_text(message)
@@ -102,7 +102,7 @@ def test_a_service_wide_alert_over_two_zones_gives_the_time_in_each(central, net
     central.ok("add-alert", "--service", "checkout", "--email", "ops@example.com")
     send_unhappy(central, kiosks["kamppi-1"], NOON_UTC)
     send_unhappy(central, kiosks["soder-1"], NOON_UTC)
-    assert worker.run_once(smtp, now=NOON_UTC + timedelta(minutes=1)) == (1, 1, 0)
+    assert worker.run_once(smtp, now=NOON_UTC + timedelta(minutes=1), webhooks=SINKS) == (1, 1, 0)
 
     ((_, message),) = mailbox.messages
     assert "Started 2026-01-05 13:01 CET / 2026-01-05 14:01 EET." in mail_text(message)
@@ -116,7 +116,7 @@ def test_a_silent_kiosks_alert_gives_its_last_heartbeat_in_its_sites_time(centra
     smtp, mailbox, _, _ = delivery
     central.ok("add-alert", "--site", "Södermalm", "--email", "ops@example.com", "--silent-minutes", "60")
     heartbeat(central, kiosks["soder-1"], NOON_UTC)
-    assert worker.run_once(smtp, now=NOON_UTC + timedelta(minutes=61)) == (1, 1, 0)
+    assert worker.run_once(smtp, now=NOON_UTC + timedelta(minutes=61), webhooks=SINKS) == (1, 1, 0)
 
     ((_, message),) = mailbox.messages
     assert "(last heartbeat: 2026-01-05 13:00 CET). Started 2026-01-05 14:01 CET." in mail_text(message)

@@ -161,7 +161,8 @@ def _oracle(central):
         day = r.occurred_at.astimezone(zones[r.kiosk_id]).date()
         hours[(r.kiosk_id, hour)]["followups"] += 1
         days[(r.kiosk_id, day)]["followups"] += 1
-        for table, key in ((hour_reasons, (r.kiosk_id, hour, f.reason)), (day_reasons, (r.kiosk_id, day, f.reason))):
+        for table, key in ((hour_reasons, (r.kiosk_id, hour, f.reason, f.reason_group)),
+                           (day_reasons, (r.kiosk_id, day, f.reason, f.reason_group))):
             table[key]["given"] += 1
             table[key]["unhappy"] += r.rating <= 2
     return hours, days, hour_reasons, day_reasons, ratings, zones
@@ -178,8 +179,8 @@ def _held(central):
 
         return (table(RollupHour, ("kiosk", "hour"), rollups.COUNT_COLUMNS),
                 table(RollupDay, ("kiosk", "day"), rollups.COUNT_COLUMNS),
-                table(RollupHourReason, ("kiosk", "hour", "reason"), rollups.REASON_COUNT_COLUMNS),
-                table(RollupDayReason, ("kiosk", "day", "reason"), rollups.REASON_COUNT_COLUMNS))
+                table(RollupHourReason, ("kiosk", "hour", "reason", "reason_group"), rollups.REASON_COUNT_COLUMNS),
+                table(RollupDayReason, ("kiosk", "day", "reason", "reason_group"), rollups.REASON_COUNT_COLUMNS))
 
     return central.query(read)
 

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from sync.common.clock import FakeClock
+from tests.helpers.receivers import SINKS_ENV
 from tests.sync.proxy import FaultProxy
 
 from .conftest import WebSession
@@ -142,7 +143,7 @@ def test_two_centrals_on_one_postgresql_count_every_rating_once(database, make_a
             assert shown[site]["satisfaction"].startswith(f"{shown_percent(happy, n)} %")
         browser.close()
 
-        worked = _run_together([(["central", "worker", "--once"], database.env()) for _ in hosts])
+        worked = _run_together([(["central", "worker", "--once"], {**database.env(), **SINKS_ENV}) for _ in hosts])
         held = "another hymy central worker holds the worker lock"
         assert all(code == 0 or (code == 1 and held in output) for code, output in worked), worked
         sent = sum(int(output.split(" sent")[0].rsplit(", ", 1)[1]) for code, output in worked if code == 0)

@@ -12,21 +12,34 @@ from tests.test_manager_screen import sign_in, signed_in
 def test_set_site_pin_sends_only_a_hash_to_the_sites_kiosks(central):
     token, _ = central.enrolled_kiosk()
     assert central.request("GET", "/api/v1/config", token).json()["manager_pin_hash"] is None
-    result = central.cli("set-site-pin", "Kamppi", input="1357\n1357\n")
+    result = central.cli("set-site-pin", "Kamppi", input="135790\n135790\n")
     assert result.exit_code == 0, result.output
+    assert "(6-8 digits)" in result.output  # the prompt
     sent = central.request("GET", "/api/v1/config", token).json()["manager_pin_hash"]
-    assert sent.startswith("scrypt:") and "1357" not in sent.split("$") and check_password_hash(sent, "1357")
+    assert sent.startswith("scrypt:") and "135790" not in sent.split("$") and check_password_hash(sent, "135790")
     cleared = central.cli("set-site-pin", "Kamppi", "--clear")
     assert cleared.exit_code == 0
     assert central.request("GET", "/api/v1/config", token).json()["manager_pin_hash"] is None
 
 
-@pytest.mark.parametrize("typed", ["12\n12\n", "12ab\n12ab\n", "١٢٣٤\n١٢٣٤\n"])
+@pytest.mark.parametrize("typed", ["12\n12\n", "1357\n1357\n", "13579\n13579\n", "123456789\n123456789\n",
+                                   "12ab56\n12ab56\n", "١٢٣٤٥٦\n١٢٣٤٥٦\n"])
 def test_a_bad_site_pin_is_one_line_and_changes_nothing(central, typed):
+    """Head office's PIN is 6 to 8 digits: its hash reaches every kiosk of the site, so it must hold
+    out against a search offline (README, "Manager screen"); a device's own PIN stays 4 to 8."""
     central.enrolled_kiosk()
     result = central.cli("set-site-pin", "Kamppi", input=typed)
-    assert result.exit_code != 0 and "4 to 8 digits" in result.output
+    assert result.exit_code != 0 and "the PIN must be 6 to 8 digits" in result.output
     assert central.query(lambda m: m.Site.get(m.Site.name == "Kamppi").manager_pin_hash) is None
+
+
+def test_a_shorter_site_pin_set_before_keeps_working(central, make_app):
+    """A site PIN of 4 digits set before the rule changed is still sent, and still opens the screen."""
+    token, _ = central.enrolled_kiosk()
+    central.query(lambda m: m.Site.update(manager_pin_hash=generate_password_hash("1357")).execute())
+    document = central.request("GET", "/api/v1/config", token).json()
+    assert check_password_hash(document["manager_pin_hash"], "1357")
+    assert check_pin(make_app().config["HYMY"].data_dir, "1357", document["manager_pin_hash"])
 
 
 def test_head_offices_pin_wins_over_the_devices(tmp_path):

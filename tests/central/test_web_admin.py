@@ -42,8 +42,8 @@ def test_an_admin_builds_the_organisation_in_the_browser(central, admin):
     password = re.findall(r"data-secret>([^<]+)<", user.text)[0]
     central.log_in("ville", password)
     site_id = central.query(lambda m: m.Site.get().id)
-    admin.post(f"/admin/sites/{site_id}/pin", data={"pin": "1357"}, csrf_from="/admin")
-    assert check_password_hash(central.query(lambda m: m.Site.get().manager_pin_hash), "1357")
+    admin.post(f"/admin/sites/{site_id}/pin", data={"pin": "135790"}, csrf_from="/admin")
+    assert check_password_hash(central.query(lambda m: m.Site.get().manager_pin_hash), "135790")
     admin.post("/admin/target", data={"target": "90"}, csrf_from="/admin")
     assert central.query(lambda m: m.Setting.get(m.Setting.key == "target").value) == 90
     kiosk_id = central.query(lambda m: m.Device.get().id)
@@ -68,7 +68,9 @@ def test_hostile_site_forms_are_a_clear_400_and_change_nothing(central, admin, f
 def test_a_bad_pin_or_target_is_refused(central, admin):
     central.add_site("Kamppi")
     site_id = central.query(lambda m: m.Site.get().id)
-    assert admin.post(f"/admin/sites/{site_id}/pin", data={"pin": "12"}, csrf_from="/admin").status_code == 400
+    for pin in ("12", "1357", "13579", "123456789"):  # a site's PIN is 6 to 8 digits
+        refused = admin.post(f"/admin/sites/{site_id}/pin", data={"pin": pin}, csrf_from="/admin")
+        assert refused.status_code == 400 and "the PIN must be 6 to 8 digits" in refused.text
     assert admin.post("/admin/target", data={"target": "150"}, csrf_from="/admin").status_code == 400
     assert admin.post("/admin/target", data={"target": "-1"}, csrf_from="/admin").status_code == 400
     assert central.query(lambda m: m.Site.get().manager_pin_hash) is None

@@ -36,6 +36,7 @@ from sync.common.clock import FakeClock
 from sync.uploader import Uploader
 from tests.conftest import LiveServer
 from tests.helpers.backlog import insert_backlog
+from tests.helpers.receivers import SINKS_ENV
 
 from .proxy import FaultProxy
 
@@ -302,6 +303,7 @@ def make_world(tmp_path, make_app, clock):
             "HYMY_CENTRAL_DATABASE_URL": f"sqlite:///{central_dir / 'central.sqlite3'}",
             "DATABASE_URL": None,
             "HYMY_CENTRAL_CONFIG": None,
+            **SINKS_ENV,  # its alert rules may post to the tests' loopback receivers
         }
         runner_args = ["central", "add-site", "Kamppi", "--timezone", "Europe/Helsinki"]
         for hours in site_hours:

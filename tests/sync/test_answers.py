@@ -84,7 +84,7 @@ def test_rows_central_rejects_are_quarantined_shown_and_never_pruned(world):
     assert world.pending() == 0
     quarantined = world.quarantined()
     assert set(quarantined) == {bad_followup, bad_rating}
-    assert "reason: unknown to central or in another group" in quarantined[bad_followup]
+    assert "central's reason 'staff' is in group 'attitude'" in quarantined[bad_followup]
     assert "question_version: unknown to central" in quarantined[bad_rating]
     world.assert_exactly_once(holes={bad_seq})  # every good row arrived once; neither bad one is at central
 

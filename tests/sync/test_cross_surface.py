@@ -34,7 +34,7 @@ from sync.central import worker
 from sync.central.models import User
 from tests.central.batches import batch, followup_row, rating_row
 from tests.central.network import parse_page
-from tests.helpers.receivers import MailSink, WebhookReceiver
+from tests.helpers.receivers import SINKS, MailSink, WebhookReceiver
 
 DAY = date(2026, 1, 5)  # Monday; the world starts at 10:00 UTC (12:00 in Helsinki)
 HELSINKI, STOCKHOLM = ZoneInfo("Europe/Helsinki"), ZoneInfo("Europe/Stockholm")
@@ -213,14 +213,14 @@ def test_every_surface_shows_the_same_figures(make_world):
         # The alert round, a minute after the kiosk's unhappy customer: 1 of the 8 counted in the last hour.
         world.advance(60)
         alert_time = world.central_clock.now()
-        assert worker.run_once(mail.smtp, now=alert_time)[:2] == (1, 1)
+        assert worker.run_once(mail.smtp, now=alert_time, webhooks=SINKS)[:2] == (1, 1)
 
         # The next morning: Stockholm's late presses arrive, and the digest of Monday goes out at 07:00 Helsinki.
         world.advance((datetime(2026, 1, 6, 5, 0, tzinfo=timezone.utc) - world.central_clock.now()).total_seconds())
         send(world, stockholm, STOCKHOLM_PRESSES, comments=[(3, "Myöhään illalla")])
         with central_db.connection():
             User.update(digest=True).where(User.name == "boss").execute()
-        worker.run_once(mail.smtp, now=world.central_clock.now())
+        worker.run_once(mail.smtp, now=world.central_clock.now(), webhooks=SINKS)
 
         exported = export(world, lines["api token"])
         check_export(exported)

@@ -5,7 +5,7 @@ Every change goes through the same functions the commands call
 is checked once, the same way. A token or a one-time password is shown once,
 on the answer to the form that made it, and never again. Viewers get a 403.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -13,6 +13,7 @@ from ...errors import ConfigError
 from ...protocol import WEEKDAYS
 from .. import alerts, content, org
 from ..models import AlertRule, Device, Provider, Service, Setting, Site, User, UserSite
+from ..outbound import WebhookPolicy
 from .session import current_viewer, require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -184,12 +185,14 @@ def add_alert_rule():
         kind, _, name = covers.partition(":")
         if kind not in ("site", "service") or not name:
             raise org.OrgError(gettext("Choose a site or a service."))
+        # A list of addresses, separated by commas or spaces: each piece must be one address.
         emails = [e for e in (_field("emails", False) or "").replace(",", " ").split() if e]
         rule_id, secret = alerts.add_rule(
             site=name if kind == "site" else None, service=name if kind == "service" else None,
             unhappy_share=_whole("unhappy_share", 50), window=_whole("window", 15),
             min_responses=_whole("min_responses", 4), silent_minutes=_whole("silent_minutes", 60),
-            emails=emails, webhook=_field("webhook", False))
+            emails=emails, webhook=_field("webhook", False),
+            webhook_policy=WebhookPolicy.from_config(current_app.extensions["hymy_central"].config))
         if secret is None:
             return None
         return "shown", {"secret_title": gettext("Alert rule %(id)s added", id=rule_id),

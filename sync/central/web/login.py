@@ -123,7 +123,8 @@ def account():
             try:
                 org.set_contact(user.name, email, contact_form.digest.data, contact_form.alert_email.data)
             except org.OrgError:
-                contact_form.email.errors.append(gettext("That is not an email address."))
+                contact_form.email.errors.append(gettext("Give one email address, without commas.") if "," in email
+                                                 else gettext("That is not an email address."))
             else:
                 flash(gettext("Saved."), "success")
                 return redirect(url_for("login.account"))
