@@ -154,7 +154,12 @@ def test_tls_and_the_redirect_from_plain_http(proxied):
     with _client(proxied["cert"]) as client:
         answer = client.get(f"{proxied['url']}/api/v1/openapi.json", timeout=10)
         assert answer.status_code == 200 and answer.json()["openapi"].startswith("3.1")
-        assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+        # Central's own, once (it knows the request was HTTPS from nginx's X-Forwarded-Proto), with the rest.
+        assert answer.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff" and answer.headers["X-Frame-Options"] == "DENY"
+        page = client.get(f"{proxied['url']}/login", timeout=10)
+        assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
         redirect = client.get(f"{proxied['http_url']}/overview?period=7d", allow_redirects=False, timeout=10)
     assert redirect.status_code == 301
     assert redirect.headers["Location"] == "https://127.0.0.1/overview?period=7d"

@@ -12,6 +12,7 @@ from ..protocol import MAX_BODY_BYTES
 from . import db, export, ingest, kiosk_api, openapi, web
 from .config import CentralConfig, load_central_config
 from .resources import STATIC_DIR
+from .web import headers as security_headers
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def create_central_app(config=None, *, config_path=None, clock=None):
     for blueprint in (ingest.bp, kiosk_api.bp, export.bp, openapi.bp):
         app.register_blueprint(blueprint)
     web.init_app(app)
+    security_headers.init_app(app)  # on the APIs' answers too, not only the pages'
     # A browser gets a page for an address that matches nothing or an unexpected error; the APIs, JSON.
     answer_errors_as_json(app, MAX_BODY_BYTES, wants_json=web.errors.wants_json, page=web.errors.html_error)
     if config.proxy_hops:

@@ -21,6 +21,7 @@ from .. import display, figures
 from ..common.zones import site_hours, site_zone
 from ..defaults import N_
 from ..figures import Counts
+from ..protocol import EARLIEST_YEAR, LATEST_YEAR
 from .models import (
     Device,
     Followup,
@@ -69,9 +70,10 @@ class Period:
         if kind != "custom":
             return cls(kind)
         try:
-            first_day, last_day = date.fromisoformat(first or ""), date.fromisoformat(last or "")
+            first_day, last_day = _within_years(first), _within_years(last)
         except ValueError:
-            raise PeriodError(N_("a custom period needs from and to as YYYY-MM-DD")) from None
+            raise PeriodError(N_("a custom period needs from and to as YYYY-MM-DD, in the years %(first)s to "
+                                 "%(last)s"), first=EARLIEST_YEAR, last=LATEST_YEAR) from None
         if first_day > last_day:
             raise PeriodError(N_("the period's start is after its end"))
         if (last_day - first_day).days + 1 > MAX_RANGE_DAYS:
@@ -94,6 +96,18 @@ class Period:
         """The same number of days just before :meth:`days_for`: the trend's comparison."""
         first, _ = self.days_for(today)
         return first - timedelta(days=self.length), first - timedelta(days=1)
+
+
+def _within_years(value):
+    """*value* (a date or ``YYYY-MM-DD``) as a date in the years ratings are kept for; ValueError otherwise.
+
+    The years bound every date a report computes from a period: its previous period, a day's next
+    midnight, the export's margin of a day each side, all stay inside what :class:`date` holds.
+    """
+    day = value if isinstance(value, date) else date.fromisoformat(value or "")
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValueError(f"{day} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return day
 
 
 @dataclass(frozen=True)

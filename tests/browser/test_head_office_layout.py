@@ -10,10 +10,10 @@ size, in Finnish (the longest words), go to tests/artifacts/head-office-layout-*
 import re
 
 import pytest
-from flask import Flask
 from playwright.sync_api import expect
 
 from kiosk.cli.demo_central import start_demo_central
+from tests.helpers.head_office import linked_ids, served_app
 from tests.helpers.routes import page_routes
 
 from .conftest import ARTIFACTS
@@ -59,29 +59,6 @@ def signed_in(browser, network):
     expect(page).to_have_url(network.url + "/overview")
     yield page
     context.close()
-
-
-def served_app(server):
-    """The Flask app a waitress server serves (waitress wraps it in its proxy-header middleware)."""
-    application = server.application
-    if isinstance(application, Flask):
-        return application
-    found = [cell.cell_contents for cell in application.__closure__ or () if isinstance(cell.cell_contents, Flask)]
-    assert found, f"no Flask app behind {application!r}"
-    return found[0]
-
-
-def linked_ids(page, url):
-    """Path ids for the page routes, read from the links a user follows: sites from the overview, days
-    from the first site's page (its last 30 days)."""
-    page.goto(url + "/overview?period=30d")
-    sites = sorted({int(m) for m in re.findall(r"^/sites/(\d+)(?:\?|$)", "\n".join(
-        page.eval_on_selector_all("a[href^='/sites/']", "links => links.map(a => a.getAttribute('href'))")),
-        re.M)})
-    page.goto(f"{url}/sites/{sites[0]}?period=30d")
-    days = sorted({m for m in re.findall(r"/days/([\d-]+)", "\n".join(
-        page.eval_on_selector_all("a[href*='/days/']", "links => links.map(a => a.getAttribute('href'))")))})
-    return {"site_id": sites[:2], "day": days[-1:]}
 
 
 def test_every_page_fits_at_1280_1440_and_1920_in_every_language(network, signed_in):

@@ -206,7 +206,7 @@ def every_url(app, ids):
 def test_the_routes_are_read_from_the_app_and_a_missing_id_kind_fails(module_central):
     routes = page_routes(module_central.app)
     rules = {route.rule for route in routes}
-    assert {"/overview", "/sites/<int:site_id>", "/sites/<int:site_id>/days/<day>", "/admin", "/export"} <= rules
+    assert {"/overview", "/sites/<id:site_id>", "/sites/<id:site_id>/days/<day:day>", "/admin", "/export"} <= rules
     assert not any(rule.startswith(("/api/", "/static/")) for rule in rules)
     day_page = next(route for route in routes if route.endpoint == "pages.site_day")
     with pytest.raises(LookupError, match="no values for day"):

@@ -146,8 +146,9 @@ def test_filters_by_service_and_provider(central, network):
     shown = rows_of(network["admin"].get(f"/overview?provider={provider_id}").text, "site")
     assert shown["Kamppi"]["responses"] == str(len(SENT["Kamppi"]["today"]))
     assert shown["Lisboa"]["responses"] == "0"
-    assert network["admin"].get("/overview?service=999999").status_code == 404
-    assert network["admin"].get("/overview?service=1%00").status_code == 404
+    assert network["admin"].get("/overview?service=999999").status_code == 404  # names nothing
+    for malformed in ("1%00", "%C2%B2", "-1", "1e3", "99999999999999999999"):  # not an id at all
+        assert network["admin"].get(f"/overview?service={malformed}").status_code == 400, malformed
 
 
 def test_providers_lift_or_drag_against_the_brand(central, network):
@@ -298,9 +299,9 @@ def test_site_to_kiosk_to_day(central, network):
     empty_kiosk, _ = ids["kamppi-2"]
     assert rows_of(admin.get(f"/sites/{site_id}?kiosk={empty_kiosk}").text, "day") == {}
     lisboa_kiosk, _ = ids["lisboa-1"]
-    for bad in (lisboa_kiosk, "999999", "1e3", "%00"):
-        assert admin.get(f"/sites/{site_id}?kiosk={bad}").status_code == 404, bad
-        assert admin.get(f"/sites/{site_id}/days/2026-01-05?kiosk={bad}").status_code == 404, bad
+    for bad, status in ((lisboa_kiosk, 404), ("999999", 404), ("1e3", 400), ("%00", 400), ("%C2%B9", 400)):
+        assert admin.get(f"/sites/{site_id}?kiosk={bad}").status_code == status, bad
+        assert admin.get(f"/sites/{site_id}/days/2026-01-05?kiosk={bad}").status_code == status, bad
     viewer = network["viewer"]
     assert viewer.get(f"/sites/{site_id}?kiosk={lisboa_kiosk}").status_code == 404
 
@@ -310,7 +311,9 @@ HOSTILE_QUERIES = [
     "from=0001-01-01&to=9999-12-31", "from=2026-01-01&to=2027-06-01", "sort=%27%3B--&dir=%00",
     "service=-1", "provider=99999999999999999999", "service=%F0%9F%98%80", "q=%00%ED%A0%80%E2%80%AE",
     "q=" + "%25" * 300, "page=99999999999999999999", "page=-3", "by=%00", "kiosk=%00", "lang=%00",
-    "from=%ED%A0%80&to=%ED%A0%80",
+    "from=%ED%A0%80&to=%ED%A0%80", "_method=DELETE", "endpoint=x", "_external=1&_scheme=javascript", "_anchor=x",
+    "service=%C2%B2", "provider=%C2%B9", "kiosk=%C2%B9", "site=%C2%B9", "page=%C2%B2",
+    "from=0001-01-01&to=0001-01-02", "from=9999-12-30&to=9999-12-31", "period=7d&sort=trend&_method=DELETE",
 ]
 
 
@@ -331,7 +334,8 @@ def test_hostile_query_strings_get_a_page_or_a_clear_4xx(central, network):
                                          ("period=decade", "expected one of")])
 def test_a_period_that_cannot_be_shown_says_why_and_shows_today(central, network, query, says):
     page = network["admin"].get(f"/overview?{query}")
-    assert page.status_code == 200 and says in page.text and 'role="alert"' in page.text
+    assert page.status_code == 400 and says in page.text and 'role="alert"' in page.text
+    assert 'id="sites"' in page.text  # the page itself, with today's figures, not an error page
     assert network["admin"].get(f"/export?{query}").status_code == 400
 
 

@@ -9,7 +9,7 @@ Used by the all-pages test (tests/central/test_every_page.py) and meant for any 
 walks every route (a property test drawing its arguments, for one).
 """
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from werkzeug.routing import Map, Rule
@@ -24,11 +24,13 @@ class MissingIds(LookupError):
 
 @dataclass(frozen=True)
 class PageRoute:
-    """One GET route: its rule as written (``/sites/<int:site_id>``), its endpoint and its path arguments."""
+    """One GET route: its rule as written (``/sites/<id:site_id>``), its endpoint and its path arguments
+    (and the app's URL converters beyond werkzeug's own, to build its paths with)."""
 
     rule: str
     endpoint: str
     arguments: tuple[str, ...]
+    converters: dict = field(default_factory=dict, compare=False)
 
     def urls(self, ids, query=()):
         """Every URL of this route with each combination of *ids* (argument -> values) for its arguments.
@@ -52,7 +54,8 @@ class PageRoute:
 
     def path(self, values):
         """This route's path with *values* for its arguments (as the app's ``url_for`` would build it)."""
-        adapter = Map([Rule(self.rule, endpoint=self.endpoint, methods=["GET"])]).bind("localhost")
+        rules = [Rule(self.rule, endpoint=self.endpoint, methods=["GET"])]
+        adapter = Map(rules, converters=self.converters).bind("localhost")
         return adapter.build(self.endpoint, {name: values[name] for name in self.arguments})
 
 
@@ -64,5 +67,6 @@ def page_routes(app, under="/", leave_out=NOT_PAGES):
             continue
         if any(rule.rule.startswith(prefix) for prefix in leave_out):
             continue
-        found[rule.rule] = PageRoute(rule.rule, rule.endpoint, tuple(sorted(rule.arguments)))
+        found[rule.rule] = PageRoute(rule.rule, rule.endpoint, tuple(sorted(rule.arguments)),
+                                     dict(app.url_map.converters))
     return [found[key] for key in sorted(found)]

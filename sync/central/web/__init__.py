@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from ...common.templates import part_templates
 from ...defaults import N_
 from ..resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, TEMPLATE_FOLDERS
-from . import admin, alerts_page, errors, i18n, login, pages, session
+from . import admin, alerts_page, errors, i18n, login, pages, parse, session
 
 #: The top bar's sections: (endpoint, name, admins only). A section shows once its blueprint is registered.
 SECTIONS = (
@@ -63,6 +63,7 @@ def language_link(code):
 
 def init_app(app):
     app.jinja_loader = part_templates(PACKAGE_DIR, CHECKOUT_TEMPLATES, TEMPLATE_FOLDERS)
+    parse.init_app(app)  # the pages' routes take its converters
     i18n.init_app(app)
     session.init_app(app)
     csrf = CSRFProtect(app)

@@ -14,10 +14,13 @@ from ...protocol import WEEKDAYS
 from .. import alerts, content, org
 from ..models import AlertRule, Device, Provider, Service, Setting, Site, User, UserSite
 from ..outbound import WebhookPolicy
+from . import parse
 from .session import current_viewer, require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 MAX_FIELD = 2000
+#: The largest whole number a form field takes (the database checks each one's own range).
+MAX_WHOLE = 999_999
 
 
 @bp.before_request
@@ -92,14 +95,14 @@ def add_site():
                 gettext("Site added."))
 
 
-@bp.post("/sites/<int:site_id>")
+@bp.post("/sites/<id:site_id>")
 def change_site(site_id):
     site = Site.get_or_none(Site.id == site_id) or abort(404)
     return _act(lambda: org.change_site(site.name, _field("timezone"), _hours(_field("hours", False))),
                 gettext("Site changed."))
 
 
-@bp.post("/sites/<int:site_id>/pin")
+@bp.post("/sites/<id:site_id>/pin")
 def site_pin(site_id):
     site = Site.get_or_none(Site.id == site_id) or abort(404)
     clear = request.form.get("clear") == "1"
@@ -129,7 +132,7 @@ def add_kiosk():
     return _act(action, "")
 
 
-@bp.post("/kiosks/<int:kiosk_id>/revoke")
+@bp.post("/kiosks/<id:kiosk_id>/revoke")
 def revoke_kiosk(kiosk_id):
     kiosk = Device.get_or_none(Device.id == kiosk_id) or abort(404)
     return _act(lambda: org.revoke_kiosk(kiosk.name), gettext("Kiosk revoked: its token is refused from now on."))
@@ -149,7 +152,7 @@ def add_user():
     return _act(action, "")
 
 
-@bp.post("/users/<int:user_id>/delete")
+@bp.post("/users/<id:user_id>/delete")
 def delete_user(user_id):
     user = User.get_or_none(User.id == user_id) or abort(404)
     if user.id == current_viewer().id:
@@ -161,10 +164,10 @@ def delete_user(user_id):
 @bp.post("/target")
 def target():
     def action():
-        value = _field("target")
-        if not value.isdigit():
+        value = parse.whole(_field("target"), 0, 100)
+        if value is None:
             raise ConfigError(gettext("The target is a whole percentage from 0 to 100."))
-        content.set_target(int(value))
+        content.set_target(value)
 
     return _act(action, gettext("Target set."))
 
@@ -173,9 +176,10 @@ def _whole(name, default):
     value = _field(name, False)
     if value is None:
         return default
-    if not value.isdigit() or len(value) > 6:
+    number = parse.whole(value, 0, MAX_WHOLE)
+    if number is None:
         raise org.OrgError(gettext("%(field)s: expected a whole number", field=name))
-    return int(value)
+    return number
 
 
 @bp.post("/alerts")
@@ -202,7 +206,7 @@ def add_alert_rule():
     return _act(action, gettext("Alert rule added."))
 
 
-@bp.post("/alerts/<int:rule_id>/active")
+@bp.post("/alerts/<id:rule_id>/active")
 def toggle_alert_rule(rule_id):
     rule = AlertRule.get_or_none(AlertRule.id == rule_id) or abort(404)
     return _act(lambda: alerts.set_active(rule.id, not rule.active),

@@ -63,7 +63,7 @@ def alerts_list():
                            last_heartbeat_at=alerts.last_heartbeat_at)
 
 
-@bp.post("/alerts/<int:alert_id>/acknowledge")
+@bp.post("/alerts/<id:alert_id>/acknowledge")
 def acknowledge(alert_id):
     episode = Alert.get_or_none(Alert.id == alert_id)
     if episode is None or not alerts.visible_to(episode, visible_site_ids()):

@@ -9,25 +9,27 @@ string, so every view is a link that can be shared and every form is a GET.
 """
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 import peewee
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
-from ...protocol import text_problem
 from .. import alerts, reports
 from ..content import redact_comment
 from ..export import export_response
 from ..models import Device, Followup, Provider, Service, Site
 from ..timesource import utc_now
-from . import charts
+from . import charts, parse
 from .alerts_page import visible_episodes
 from .session import current_viewer, require_admin, visible_site_ids
 
 bp = Blueprint("pages", __name__)
 
 SORTS = ("name", "responses", "satisfaction", "happy_index", "trend")
+DRIVER_GROUPS = ("site", "service", "provider")
+MAX_COMMENT_PAGE = 10_000
 
 
 @bp.before_request
@@ -38,7 +40,7 @@ def _logged_in():
 
 @dataclass
 class ReportArgs:
-    """The report settings of this request, checked."""
+    """The report settings of this request, parsed (sync/central/web/parse.py)."""
 
     period: reports.Period
     scope: reports.Scope
@@ -47,16 +49,29 @@ class ReportArgs:
     sort: str
     descending: bool
     error: str | None
+    #: The settings a link carries on, as query text: only parsed values, never the request's own query.
+    carried: dict[str, str]
+    kiosk: Device | None = None
 
     def link(self, endpoint, **changes):
-        """A link to *endpoint* with this request's settings, some changed."""
-        args = {key: value for key, value in request.args.items() if key != "lang"}
-        if endpoint == request.endpoint:
-            args.update(request.view_args or {})
-        args.update({key: value for key, value in changes.items() if value is not None})
-        for key in [key for key, value in changes.items() if value is None]:
-            args.pop(key, None)
-        return url_for(endpoint, **args)
+        """A link to *endpoint* with this request's settings, some changed (``None`` leaves one out).
+
+        A change named like one of *endpoint*'s path arguments fills it (on the same page they default
+        to this page's own); every other change is a query setting.
+        """
+        arguments = _path_arguments(endpoint)
+        path = {name: value for name, value in (request.view_args or {}).items()
+                if endpoint == request.endpoint and name in arguments}
+        query = dict(self.carried)
+        for key, value in changes.items():
+            if key in arguments:
+                path[key] = value
+            elif value is None:
+                query.pop(key, None)
+            else:
+                query[key] = str(value)
+        url = url_for(endpoint, **path)
+        return f"{url}?{urlencode(query)}" if query else url
 
     def sort_link(self, column):
         descending = not (self.sort == column and self.descending) if column != "name" else \
@@ -69,38 +84,64 @@ class ReportArgs:
         return "descending" if self.descending else "ascending"
 
 
+def _path_arguments(endpoint):
+    """The path arguments of *endpoint*'s routes."""
+    return set().union(*(rule.arguments for rule in current_app.url_map.iter_rules(endpoint)))
+
+
 def _chosen(model, name):
-    """The row of *model* named by the query parameter *name* (an id), None when absent; 404 when unknown."""
-    value = request.args.get(name)
-    if not value:
+    """The row of *model* named by the query id *name*; None when absent; 404 when it names nothing."""
+    row_id = parse.arg_id(name)
+    if row_id is None:
         return None
-    if not value.isdigit() or len(value) > 12:
-        abort(404)
-    row = model.get_or_none(model.id == int(value))
+    row = model.get_or_none(model.id == row_id)
     if row is None:
         abort(404)
     return row
 
 
-def report_args():
-    error = None
+def _period():
+    """``(period, error)``: the period the query asks for, or today's and why the one asked cannot be shown.
+
+    Dates given choose a range, whatever the period says: the filter form keeps the period in a hidden
+    field, so changing only the service keeps the period and filling both dates picks them.
+    """
+    kind, first, last = parse.arg("period"), parse.arg("from"), parse.arg("to")
+    kind = "custom" if first and last else (None if kind == "custom" else kind)
     try:
-        # Dates given choose a range, whatever the period says: the filter form keeps the period in a
-        # hidden field, so changing only the service keeps the period and filling both dates picks them.
-        first, last = request.args.get("from"), request.args.get("to")
-        kind = "custom" if first and last else request.args.get("period")
-        period = reports.Period.parse(kind if kind != "custom" or (first and last) else None, first, last)
+        return reports.Period.parse(kind, parse.day(first), parse.day(last)), None
     except reports.PeriodError as problem:
-        error, period = gettext(problem.template, **problem.values), reports.Period()
+        return reports.Period(), gettext(problem.template, **problem.values)
+
+
+def _carried(period, service, provider, kiosk, sort, direction, by, text):
+    settings = {"period": period.kind if period.kind in ("7d", "30d") else None,
+                "from": period.first.isoformat() if period.first else None,
+                "to": period.last.isoformat() if period.last else None,
+                "service": service.id if service else None, "provider": provider.id if provider else None,
+                "kiosk": kiosk.id if kiosk else None, "by": by, "sort": sort, "dir": direction, "q": text}
+    return {key: str(value) for key, value in settings.items() if value is not None}
+
+
+def report_args(site=None):
+    """This request's report settings; with *site*, also the kiosk of it that ``?kiosk=ID`` chooses.
+
+    A malformed setting is a 400 and an id that names nothing (or not one of the viewer's) a 404, except
+    the period's: a page that cannot show the period asked shows today's and says why, with a 400.
+    """
+    period, error = _period()
     service, provider = _chosen(Service, "service"), _chosen(Provider, "provider")
     for chosen in (service, provider):
         if chosen is not None and chosen.id not in {row.id for row in _visible(type(chosen))}:
             abort(404)  # another site's service or provider: as if it did not exist
+    kiosk = _chosen_kiosk(site) if site is not None else None
+    sort, direction = parse.arg_choice("sort", SORTS), parse.arg_choice("dir", ("asc", "desc"))
+    by, text = parse.arg_choice("by", DRIVER_GROUPS), parse.arg("q")
     allowed = visible_site_ids()
     scope = reports.Scope(tuple(allowed) if allowed is not None else None,
                           service.id if service else None, provider.id if provider else None)
-    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
-    return ReportArgs(period, scope, service, provider, sort, request.args.get("dir") == "desc", error)
+    return ReportArgs(period, scope, service, provider, sort or "name", direction == "desc", error,
+                      _carried(period, service, provider, kiosk, sort, direction, by, text), kiosk)
 
 
 def _visible_site(site_id):
@@ -146,8 +187,10 @@ def _choices():
 
 
 def _page(template, title, args, **context):
-    return render_template(f"central/{template}", title=title, args=args, now=utc_now(),
+    """A report page; a 400 when it shows today's figures because the period asked could not be shown."""
+    page = render_template(f"central/{template}", title=title, args=args, now=utc_now(),
                            target=reports.brand_settings()[0], describe_alert=alerts.describe, **_choices(), **context)
+    return page, 400 if args.error else 200
 
 
 # -- overview and drill-down --------------------------------------------------------------------
@@ -174,14 +217,14 @@ def _kiosk_counts(scope):
     return counts
 
 
-@bp.get("/sites/<int:site_id>")
+@bp.get("/sites/<id:site_id>")
 def site(site_id):
     """A site's figures; with ``?kiosk=ID`` one of its kiosks' (the step from site to kiosk to day)."""
     site = _visible_site(site_id)
-    args = report_args()
+    args = report_args(site)
     now = utc_now()
     site_scope = args.scope.narrowed(site_ids=(site.id,))
-    kiosk = _chosen_kiosk(site)
+    kiosk = args.kiosk
     scope = site_scope.narrowed(kiosk_id=kiosk.id) if kiosk else site_scope
     figures = reports.total_figures(scope, args.period, now)
     kiosks = list(Device.select().where(site_scope.kiosk_condition()).order_by(Device.name))
@@ -204,12 +247,10 @@ def site(site_id):
 
 def _chosen_kiosk(site):
     """The kiosk ``?kiosk=ID`` names, which must stand at *site* (404 otherwise); None when not asked."""
-    value = request.args.get("kiosk", "")
-    if not value:
+    kiosk_id = parse.arg_id("kiosk")
+    if kiosk_id is None:
         return None
-    if not value.isdigit() or len(value) > 12:
-        abort(404)
-    kiosk = _visible_kiosk(int(value))
+    kiosk = _visible_kiosk(kiosk_id)
     if kiosk.site_id != site.id:
         abort(404)
     return kiosk
@@ -219,15 +260,13 @@ def _as_date(value):
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-@bp.get("/sites/<int:site_id>/days/<day>")
+@bp.get("/sites/<id:site_id>/days/<day:day>")
 def site_day(site_id, day):
+    """A site's (or with ``?kiosk=ID`` a kiosk's) local day, hour by hour."""
     site = _visible_site(site_id)
-    try:
-        chosen = date.fromisoformat(day)
-    except ValueError:
-        abort(404)
-    args = report_args()
-    kiosk = _chosen_kiosk(site)
+    chosen = day
+    args = report_args(site)
+    kiosk = args.kiosk
     scope = args.scope.narrowed(site_ids=(site.id,), kiosk_id=kiosk.id if kiosk else None)
     day_period = reports.Period.parse("custom", chosen.isoformat(), chosen.isoformat())
     figures = reports.total_figures(scope, day_period, utc_now())
@@ -289,14 +328,11 @@ def _served_by(scope):
 
 # -- drivers ------------------------------------------------------------------------------------
 
-DRIVER_GROUPS = ("site", "service", "provider")
-
-
 @bp.get("/drivers")
 def drivers():
     args = report_args()
     now = utc_now()
-    group_by = request.args.get("by") if request.args.get("by") in DRIVER_GROUPS else "site"
+    group_by = parse.arg_choice("by", DRIVER_GROUPS) or "site"
     current = reports.day_counts(group_by, args.scope, args.period, now)
     previous = reports.day_counts(group_by, args.scope, args.period, now, previous=True)
     group_of = reports.reason_groups()
@@ -316,11 +352,8 @@ def drivers():
 @bp.get("/comments")
 def comments():
     args = report_args()
-    query_text = request.args.get("q", "")[:200]
-    if text_problem(query_text):  # NUL, lone surrogates, direction overrides: no comment holds them
-        abort(400, f"search: {text_problem(query_text)}")
-    page_number = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
-    page_number = max(1, min(page_number, 10_000))
+    query_text = parse.arg("q") or ""
+    page_number = parse.arg_whole("page", 1, MAX_COMMENT_PAGE) or 1
     rows, more = reports.comments(args.scope, args.period, utc_now(), query_text, page_number)
     return _page("comments.html", gettext("Comments"), args, rows=rows, more=more, q=query_text,
                  page_number=page_number, labels=reports.reason_labels())
@@ -335,18 +368,15 @@ def export():
     The filter is the page's: its period in each site's own local days, the service and the
     provider, and on a site's page that site (``?site=ID``) and kiosk (``?kiosk=ID``).
     """
-    args = report_args()
+    site = _chosen_site()
+    args = report_args(site)
     if args.error:
         abort(400, args.error)
-    fmt = request.args.get("format", "csv")
-    if fmt not in ("csv", "json"):
-        abort(400, "format: expected csv or json")
+    fmt = parse.arg_choice("format", ("csv", "json")) or "csv"
     scope = args.scope
-    site = _chosen_site()
     if site is not None:
-        kiosk = _chosen_kiosk(site)
-        scope = scope.narrowed(site_ids=(site.id,), kiosk_id=kiosk.id if kiosk else None)
-    elif request.args.get("kiosk"):
+        scope = scope.narrowed(site_ids=(site.id,), kiosk_id=args.kiosk.id if args.kiosk else None)
+    elif parse.arg_id("kiosk") is not None:
         abort(404)  # a kiosk is chosen on its site's page
     now = utc_now()
     sites = reports.sites_in(scope)
@@ -358,26 +388,22 @@ def export():
 
 def _chosen_site():
     """The site ``?site=ID`` names, if it is the viewer's (404 otherwise); None when not asked."""
-    value = request.args.get("site", "")
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 12:
-        abort(404)
-    return _visible_site(int(value))
+    site_id = parse.arg_id("site")
+    return _visible_site(site_id) if site_id is not None else None
 
 
-@bp.post("/comments/<followup_id>/redact")
+@bp.post("/comments/<uuid_text:followup_id>/redact")
 def redact(followup_id):
-    """Blank one comment for good (admin); the rating and its reason stay."""
+    """Blank one comment for good (admin), then back to the comments as they were listed."""
     require_admin()
-    followup = Followup.get_or_none(Followup.id == followup_id[:36])
+    back = report_args().link("pages.comments", page=parse.arg_whole("page", 1, MAX_COMMENT_PAGE))
+    followup = Followup.get_or_none(Followup.id == followup_id)
     if followup is None:
         abort(404)
     _visible_kiosk(followup.rating.kiosk_id)
     redact_comment(followup.id, by=current_viewer().name)
     flash(gettext("The comment is blanked."), "success")
-    args = {key: value for key, value in request.args.items()}
-    return redirect(url_for("pages.comments", **args))
+    return redirect(back)
 
 
 # -- fleet --------------------------------------------------------------------------------------

@@ -1,0 +1,31 @@
+"""Head office's pages as a browser test finds them: the app behind a served demo, and path ids from links.
+
+Used by the browser tests that walk every page route (tests/browser/test_head_office_layout.py,
+tests/browser/test_content_policy.py) with tests/helpers/routes.py.
+"""
+import re
+
+from flask import Flask
+
+
+def served_app(server):
+    """The Flask app a waitress server serves (waitress wraps it in its proxy-header middleware)."""
+    application = server.application
+    if isinstance(application, Flask):
+        return application
+    found = [cell.cell_contents for cell in application.__closure__ or () if isinstance(cell.cell_contents, Flask)]
+    assert found, f"no Flask app behind {application!r}"
+    return found[0]
+
+
+def linked_ids(page, url):
+    """Path ids for the page routes, read from the links a user follows (*page*: a signed-in Playwright page):
+    sites from the overview, days from the first site's page (its last 30 days)."""
+    page.goto(url + "/overview?period=30d")
+    sites = sorted({int(m) for m in re.findall(r"^/sites/(\d+)(?:\?|$)", "\n".join(
+        page.eval_on_selector_all("a[href^='/sites/']", "links => links.map(a => a.getAttribute('href'))")),
+        re.M)})
+    page.goto(f"{url}/sites/{sites[0]}?period=30d")
+    days = sorted({m for m in re.findall(r"/days/([\d-]+)", "\n".join(
+        page.eval_on_selector_all("a[href*='/days/']", "links => links.map(a => a.getAttribute('href'))")))})
+    return {"site_id": sites[:2], "day": days[-1:]}
