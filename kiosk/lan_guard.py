@@ -30,7 +30,7 @@ from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from . import manager_pages
-from .clients import ClientList, RefusalLog, client_address
+from .client_lists import ClientList, RefusalLog, client_address
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -84,16 +84,29 @@ def manager_path(path):
     return path == "/manager" or path.startswith("/manager/")
 
 
+def _own_screen_unlisted(config):
+    """True when ``host`` is one network address of this machine that ``screen_clients`` does not name:
+    the machine's own screen, opened at that address, connects from it and would get 403."""
+    address = client_address(config.host)
+    if address is None or address.is_unspecified or address.is_loopback:
+        return False
+    return address not in ClientList("screen_clients", config.screen_clients)
+
+
 def network_warning(config):
     """The line printed at start when *config* listens beyond loopback, else None."""
     if is_loopback(config.host):
         return None
-    return (
+    line = (
         f"listening on {config.host}, reachable from the network: answering only Host "
         f"{', '.join(config.allowed_hosts)}; the customer screen only to {', '.join(config.screen_clients)} "
         f"and the manager screen only to {', '.join(config.manager_clients)} (screen_clients, manager_clients); "
         f"POSTs limited to {config.post_rate_limit} per client address (this machine's own screen is not limited)"
     )
+    if _own_screen_unlisted(config):
+        line += (f"; this machine's own screen connects from {config.host}, which is not in screen_clients: "
+                 f"list it there first, or it gets 403")
+    return line
 
 
 def _refused_manager():

@@ -22,7 +22,7 @@ import time
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import get_locale
 
-from .clients import client_address
+from .client_lists import client_address
 from .content import FACES
 from .events import TooManyStreams
 from .i18n import LANGUAGE_NAMES

@@ -8,6 +8,7 @@ import signal
 import pytest
 
 from kiosk.cli.serve import kiosk_running, serve
+from kiosk.config import load_config
 from kiosk.lan_guard import host_of, is_loopback, network_warning
 from kiosk.pin import set_pin
 from tests.conftest import stored_ratings
@@ -144,3 +145,12 @@ def test_the_start_warning_names_the_allowed_hosts_and_the_rate(make_app, capsys
 
 def test_no_warning_on_loopback(make_app):
     assert network_warning(make_app().config["HYMY"]) is None
+
+
+def test_the_warning_says_when_the_own_screen_would_be_refused():
+    """On one LAN address the machine's own screen opens the kiosk there, and connects from it."""
+    one_address = load_config(overrides={"host": "192.0.2.10"}, environ={})
+    assert "own screen connects from 192.0.2.10, which is not in screen_clients" in network_warning(one_address)
+    listed = load_config(overrides={"host": "192.0.2.10", "screen_clients": ["192.0.2.10", "127.0.0.1"]}, environ={})
+    assert "not in screen_clients" not in network_warning(listed)
+    assert "not in screen_clients" not in network_warning(load_config(overrides={"host": "0.0.0.0"}, environ={}))
