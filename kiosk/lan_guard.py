@@ -162,7 +162,7 @@ def init_app(app):
     screens = guard_clients(app)
 
     limiter = Limiter(
-        key_func=lambda: request.remote_addr or "",
+        key_func=lambda: str(client_address(request.remote_addr)),  # ::ffff:192.0.2.7 is 192.0.2.7
         app=app,
         application_limits=[ApplicationLimit(config.post_rate_limit, methods=["POST"])],
         storage_uri="memory://",

@@ -66,6 +66,7 @@ def test_the_31st_post_in_a_minute_from_one_address_gets_429(lan_app):
     followup = client.post(f"/api/ratings/{first}/followup", json={"reason": "staff", "followup_key": key},
                            headers=HOST, environ_base=LAN)
     assert followup.status_code == 429  # one budget for every POST
+    assert tap(client, {"REMOTE_ADDR": "::ffff:192.0.2.7"}).status_code == 429  # the same address through IPv6
     assert len(stored_ratings()) == 30
 
     # Reading is not limited; another address and the kiosk's own screen still post.
