@@ -114,10 +114,10 @@ def copy_rows(path, ratings, followup_every, clock, start):
     return followups
 
 
-def hymy(work, *args):
-    """Run a ``hymy`` kiosk-side command on the bench kiosk; return its output."""
+def hymy(work, *args, stdin=None):
+    """Run a ``hymy`` kiosk-side command on the bench kiosk (*stdin* on its standard input); return its output."""
     result = subprocess.run(hymy_command() + list(args), env={**os.environ, **kiosk_env(work)},
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, input=stdin)
     if result.returncode != 0:
         raise RuntimeError(f"hymy {' '.join(args)}: exit {result.returncode}\n{result.stdout}{result.stderr}")
     return result.stdout.strip()
@@ -133,7 +133,7 @@ def drain(work, database_url, args):
     admin.add_organisation()
     token = admin.add_kiosk("bench-gate-1")
     with start_central(work, database_url, workers=args.workers) as server:
-        hymy(work, "enroll", server.url, token)
+        hymy(work, "enroll", server.url, stdin=token + "\n")  # as an installer's script gives it: never in argv
         started = time.perf_counter()
         answer = hymy(work, "sync")
         seconds = time.perf_counter() - started

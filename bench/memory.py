@@ -60,8 +60,10 @@ def post_ratings(url, indices, followup_every):
                 raise RuntimeError(f"rating {i}: {response.status_code} {response.text[:200]}")
             ratings += 1
             if followup_every and i % followup_every == 0:
-                body = {"reason": REASONS[i % len(REASONS)], "comment": f"Bench comment number {i}."}
-                followup = session.post(f"{url}/api/ratings/{response.json()['id']}/followup", json=body)
+                created = response.json()  # the follow-up key comes with the rating, as the screen gets it
+                body = {"reason": REASONS[i % len(REASONS)], "comment": f"Bench comment number {i}.",
+                        "followup_key": created["followup_key"]}
+                followup = session.post(f"{url}/api/ratings/{created['id']}/followup", json=body)
                 if followup.status_code != 201:
                     raise RuntimeError(f"follow-up {i}: {followup.status_code} {followup.text[:200]}")
                 followups += 1

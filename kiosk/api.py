@@ -10,7 +10,7 @@ import uuid
 
 import peewee
 from flask import Blueprint, jsonify
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, Forbidden
 
 from sync.common.version import software_version
 from sync.common.web import answer_errors_as_json, json_body, json_error
@@ -51,14 +51,20 @@ def json_object(allowed):
     return body
 
 
+class WrongFollowupKey(Forbidden):
+    description = "followup_key is missing or is not this rating's (it comes with the rating's 201 answer)"
+
+
 @bp.post("/api/ratings")
 def post_rating():
-    """Record one tap on a face."""
+    """Record one tap on a face; the answer carries the key for its follow-up."""
     body = json_object({"rating", "question_version"})
     if "rating" not in body:
         raise ValidationError("rating is required")
-    recorded = current_parts().recorder.record(body["rating"], "touch", body.get("question_version"))
-    return jsonify(id=recorded.id, filtered=recorded.filtered), 201
+    kiosk = current_parts()
+    recorded = kiosk.recorder.record(body["rating"], "touch", body.get("question_version"))
+    return jsonify(id=recorded.id, filtered=recorded.filtered,
+                   followup_key=kiosk.followup_keys.key_for(recorded.id)), 201
 
 
 @bp.post("/api/ratings/<rating_id>/followup")
@@ -68,10 +74,19 @@ def post_followup(rating_id):
         rating_id = str(uuid.UUID(rating_id))
     except ValueError:
         raise NotFoundError("no rating with that id") from None
-    body = json_object({"reason", "comment"})
+    body = json_object({"reason", "comment", "followup_key"})
     if "reason" not in body:
         raise ValidationError("reason is required")
-    followup_id = current_parts().recorder.record_followup(rating_id, body["reason"], body.get("comment"))
+    kiosk = current_parts()
+
+    def key_checked(found_id):
+        # After the body's checks and the rating's existence, before "already answered":
+        # only the customer's own screen may learn whether a rating has its follow-up.
+        if not kiosk.followup_keys.matches(found_id, body.get("followup_key")):
+            raise WrongFollowupKey()
+
+    followup_id = kiosk.recorder.record_followup(rating_id, body["reason"], body.get("comment"),
+                                                 authorise=key_checked)
     return jsonify(id=followup_id, rating_id=rating_id), 201
 
 

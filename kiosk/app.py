@@ -1,9 +1,10 @@
 """The kiosk application factory.
 
 ``create_app(config)`` builds one kiosk: configuration, the local database,
-the recorder, the screen, the HTTP API (guarded when it listens beyond
-loopback), the manager's screens and the physical buttons, each wired by its
-own ``init_app`` in the order of the data path.
+the recorder, the screen, the HTTP API, the manager's screens (each answering
+only the client addresses listed for it, and guarded further when the kiosk
+listens beyond loopback) and the physical buttons, each wired by its own
+``init_app`` in the order of the data path.
 
 Every form is CSRF-protected (Flask-WTF). The customer's JSON API is exempt
 and keeps its contract: it takes only ``application/json`` bodies, which
@@ -23,6 +24,7 @@ from .config import KioskConfig, load_config
 from .content import Content
 from .content_store import ContentStore
 from .events import Broadcaster
+from .followup_keys import FollowupKeys
 from .identity import kiosk_id
 from .recorder import Recorder
 from .resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, STATIC_DIR, TEMPLATE_FOLDERS
@@ -50,16 +52,18 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
 
     clock = clock or SystemClock(config.clock_trusted)
     db.init_app(app)
-    events = Broadcaster(max_subscribers=config.max_streams)
+    events = Broadcaster(max_subscribers=config.max_streams, max_per_client=config.max_streams_per_client,
+                         own_screen=config.screen_clients[0])
+    followup_keys = FollowupKeys.load(config.data_dir)
     recorder = Recorder(
         clock,
         kiosk_id(config.data_dir),
         ContentStore(Content.from_config(config), config.data_dir),
         press_interval=config.press_interval,
-        on_recorded=[lambda recorded: events.publish(recorded.as_event())],
+        on_recorded=[lambda recorded: events.publish(screen.screen_event(recorded, followup_keys))],
         languages=config.languages,
     )
-    kiosk = app.extensions["hymy"] = KioskParts(config, clock, recorder.kiosk_id, recorder, events)
+    kiosk = app.extensions["hymy"] = KioskParts(config, clock, recorder.kiosk_id, recorder, events, followup_keys)
     kiosk.closers.append(db.close_database)
     with db.connection():  # the first start after the upgrade that added the hourly counts
         hourly.backfill(recorder.content.opening_hours.zone)
@@ -68,7 +72,7 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
     screen.init_app(app)
     api.init_app(app)
     manager.init_app(app)
+    lan_guard.init_app(app)  # first of the request checks: who asks, before what they send
     CSRFProtect(app).exempt(api.bp)
-    lan_guard.init_app(app)
     buttons.init_app(app, pin_factory=pin_factory)
     return app

@@ -5,6 +5,7 @@ A bad file or value raises :class:`ConfigError` with one line naming the key;
 the command line turns that into exit code 2. Every key is documented in
 README.md with its default.
 """
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, fields
@@ -33,6 +34,46 @@ def _host_names(key, value):
     for name in value:
         text(key, name)
     return value
+
+
+def client_network(entry):
+    """*entry* (an address or a CIDR) as an :mod:`ipaddress` network, an IPv4-mapped IPv6 one as IPv4.
+
+    :raises ValueError: not an address or a CIDR, or a CIDR with host bits set.
+    """
+    network = ipaddress.ip_network(entry.strip())
+    mapped = ipaddress.ip_network("::ffff:0:0/96")
+    if network.version == 6 and network.prefixlen >= 96 and network.subnet_of(mapped):
+        first = network.network_address.ipv4_mapped
+        network = ipaddress.ip_network(f"{first}/{network.prefixlen - 96}")
+    return network
+
+
+def _client_entry(key, entry):
+    """One entry of *key* in its normal form: ``192.0.2.7``, ``192.0.2.0/24``, ``fd00::/8``."""
+    if not isinstance(entry, str) or not entry.strip():
+        raise ConfigError(f"{key}: expected addresses or CIDRs such as \"192.168.1.20\" or \"192.168.1.0/24\", "
+                          f"got {entry!r}")
+    try:
+        network = client_network(entry)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {entry!r} is not an address or a CIDR ({error})") from None
+    single = network.prefixlen == network.max_prefixlen and "/" not in entry
+    return str(network.network_address) if single else str(network)
+
+
+def _clients(key, value):
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{key}: expected a list of addresses or CIDRs, got {value!r}")
+    return [_client_entry(key, entry) for entry in value]
+
+
+def _screen_clients(key, value):
+    clients = _clients(key, value)
+    if "/" in clients[0]:
+        raise ConfigError(f"{key}: the first entry is the kiosk's own screen and must be one address, "
+                          f"not a CIDR, got {value[0]!r}")
+    return clients
 
 
 _RATE = re.compile(r"\s*[1-9][0-9]{0,6}\s*(/|per)\s*(second|minute|hour|day)\s*")
@@ -75,7 +116,10 @@ SCHEMA = {
     "port": (8000, number(1, 65535, whole=True)),
     "threads": (16, number(8, 256, whole=True)),
     "max_streams": (None, number(1, 252, whole=True)),  # None: threads - 4
+    "max_streams_per_client": (2, number(1, 252, whole=True)),
     "allowed_hosts": (["localhost", "127.0.0.1", "::1"], _host_names),
+    "screen_clients": (["127.0.0.1", "::1"], _screen_clients),
+    "manager_clients": (["127.0.0.1", "::1"], _clients),
     "post_rate_limit": ("30/minute", _rate),
     "language": ("fi", choice(LANGUAGES)),
     "languages": (list(LANGUAGES), _languages),
@@ -128,7 +172,10 @@ class KioskConfig:
     port: int
     threads: int
     max_streams: int
+    max_streams_per_client: int
     allowed_hosts: tuple
+    screen_clients: tuple  # normal forms, the kiosk's own screen first
+    manager_clients: tuple
     post_rate_limit: str
     language: str
     languages: tuple
@@ -201,6 +248,8 @@ def _validate(checked, source):
         data_dir=Path(checked["data_dir"] or _default_data_dir()).expanduser(),
         languages=tuple(checked["languages"]),
         allowed_hosts=tuple(checked["allowed_hosts"]),
+        screen_clients=tuple(checked["screen_clients"]),
+        manager_clients=tuple(checked["manager_clients"]),
         button_pins=tuple(checked["button_pins"]),
         led_pins=tuple(checked["led_pins"]),
         press_interval=float(checked["press_interval"]),

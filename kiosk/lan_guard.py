@@ -1,14 +1,22 @@
-"""What changes when the kiosk listens on a network address, not loopback.
+"""Who may reach which part of the kiosk, and what changes when it listens on a network address.
 
-On loopback only this machine's own screen can reach the kiosk, and nothing
-here applies. On a network address (``host`` such as ``0.0.0.0``) anyone on the
-LAN can, so the kiosk
+Whatever address it listens on, the kiosk answers the customer screen (``/``,
+``/api/…``, ``/events``) only to the client addresses in ``screen_clients``
+and the manager screen (``/manager…``) only to those in ``manager_clients``
+(both default to this machine's own loopback address); anyone else gets 403,
+logged once a minute at most per address. ``/healthz`` and ``/static/``
+answer anyone. A follow-up also needs the key its rating's answer carried
+(kiosk/followup_keys.py), so even a listed client cannot answer for another
+screen's customer.
+
+On a network address (``host`` such as ``0.0.0.0``) the LAN can reach it, so
+the kiosk also
 
 - answers only the ``Host`` names in ``allowed_hosts``: a page elsewhere that
   resolves its own name to the kiosk (DNS rebinding) gets 400, not the API;
 - limits POSTs per client address to ``post_rate_limit`` (Flask-Limiter, in
-  memory: the kiosk is one process), 429 with ``Retry-After`` past it; the
-  kiosk's own screen on loopback is never limited;
+  memory: the kiosk is one process), 429 with ``Retry-After`` past it; only
+  the loopback members of ``screen_clients`` (the kiosk's own screen) are never limited;
 - says so once at start (:func:`network_warning`).
 """
 import ipaddress
@@ -16,9 +24,13 @@ import math
 import re
 import time
 
-from flask import jsonify, request
+from flask import jsonify, render_template, request
+from flask_babel import gettext
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, Forbidden
+
+from . import manager_pages
+from .client_lists import ClientList, RefusalLog, client_address
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -58,32 +70,99 @@ class UntrustedHost(BadRequest):
     description = "this kiosk does not answer to that host name (see allowed_hosts)"
 
 
+class NotAScreen(Forbidden):
+    description = "this kiosk answers its customer screen only to the addresses in screen_clients"
+
+
+def screen_path(path):
+    """True for the customer screen's paths: ``/``, ``/api`` and below, ``/events``."""
+    return path in ("/", "/api", "/events") or path.startswith("/api/")
+
+
+def manager_path(path):
+    """True for the manager screen's paths: ``/manager`` and below."""
+    return path == "/manager" or path.startswith("/manager/")
+
+
+def _own_screen_unlisted(config):
+    """True when ``host`` is one network address of this machine that ``screen_clients`` does not name:
+    the machine's own screen, opened at that address, connects from it and would get 403."""
+    address = client_address(config.host)
+    if address is None or address.is_unspecified or address.is_loopback:
+        return False
+    return address not in ClientList("screen_clients", config.screen_clients)
+
+
 def network_warning(config):
     """The line printed at start when *config* listens beyond loopback, else None."""
     if is_loopback(config.host):
         return None
-    return (
+    line = (
         f"listening on {config.host}, reachable from the network: answering only Host "
-        f"{', '.join(config.allowed_hosts)}; POSTs limited to {config.post_rate_limit} per client address "
-        f"(this machine's own screen is not limited)"
+        f"{', '.join(config.allowed_hosts)}; the customer screen only to {', '.join(config.screen_clients)} "
+        f"and the manager screen only to {', '.join(config.manager_clients)} (screen_clients, manager_clients); "
+        f"POSTs limited to {config.post_rate_limit} per client address (this machine's own screen is not limited)"
     )
+    if _own_screen_unlisted(config):
+        line += (f"; this machine's own screen connects from {config.host}, which is not in screen_clients: "
+                 f"list it there first, or it gets 403")
+    return line
+
+
+def _refused_manager():
+    """The manager's own error page, in the manager's language: whoever opened it is looking at a browser."""
+    message = gettext("The manager screen does not open on this device. Open it on the kiosk's own screen.")
+    return render_template("manager/error.html", message=message, **manager_pages.common()), 403
+
+
+def guard_clients(app):
+    """Answer each part of *app* only to the client addresses listed for it (on any ``host``)."""
+    config = app.config["HYMY"]
+    screens = ClientList("screen_clients", config.screen_clients)
+    managers = ClientList("manager_clients", config.manager_clients)
+    refusals = RefusalLog(app.extensions["hymy"].clock.monotonic)
+
+    @app.before_request
+    def _check_client():
+        path = request.path
+        clients = screens if screen_path(path) else managers if manager_path(path) else None
+        if clients is None:
+            return None
+        address = client_address(request.remote_addr)
+        if address in clients:
+            return None
+        refusals.refused(address, request.method, path, clients.key)
+        if clients is managers:
+            return _refused_manager()
+        raise NotAScreen()
+
+    return screens
+
+
+def _own_screen(screens):
+    """True when this request comes from the kiosk's own screen: a loopback member of ``screen_clients``."""
+    address = client_address(request.remote_addr)
+    return address is not None and address.is_loopback and address in screens
 
 
 def init_app(app):
-    """Guard *app* when its ``host`` is not loopback; otherwise leave it as it is."""
+    """Guard *app*'s parts by client address; when its ``host`` is not loopback, also by ``Host`` and POST rate."""
     config = app.config["HYMY"]
     if is_loopback(config.host):
+        guard_clients(app)
         return None
     allowed = {_normal_host(name) for name in config.allowed_hosts}
 
-    # Registered before the limiter's own hook, so a refused Host costs no rate budget.
+    # Registered before the limiter's own hook, so a refused Host or client costs no rate budget.
     @app.before_request
     def _check_host():
         if host_of(request.headers.get("Host")) not in allowed:
             raise UntrustedHost()
 
+    screens = guard_clients(app)
+
     limiter = Limiter(
-        key_func=lambda: request.remote_addr or "",
+        key_func=lambda: str(client_address(request.remote_addr)),  # ::ffff:192.0.2.7 is 192.0.2.7
         app=app,
         application_limits=[ApplicationLimit(config.post_rate_limit, methods=["POST"])],
         storage_uri="memory://",
@@ -91,8 +170,8 @@ def init_app(app):
     )
 
     @limiter.request_filter
-    def _own_screen():
-        return is_loopback(request.remote_addr)
+    def _not_limited():
+        return _own_screen(screens)
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(error):

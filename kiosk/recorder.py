@@ -219,9 +219,12 @@ class Recorder:
             listener(recorded)
         return recorded
 
-    def record_followup(self, rating_id, reason, comment=None):
+    def record_followup(self, rating_id, reason, comment=None, authorise=None):
         """Store the answer to "what mattered most?" for one rating.
 
+        :param authorise: called with *rating_id* once the rating is found and
+            before it is checked for a follow-up; whatever it raises refuses
+            this one (the HTTP API's key check).
         :raises ValidationError: unknown reason or comment too long.
         :raises NotFoundError: no such rating.
         :raises ConflictError: the rating already has a follow-up.
@@ -237,6 +240,8 @@ class Recorder:
                 found = rating_for_followup(connection, rating_id)
                 if found is None:
                     raise NotFoundError("no rating with that id")
+                if authorise is not None:
+                    authorise(rating_id)
                 if Followup.select().where(Followup.rating == rating_id).exists():
                     raise ConflictError("that rating already has a follow-up")
                 row = Followup.create(

@@ -13,6 +13,7 @@ class KioskParts:
     kiosk_id: str
     recorder: object  # recorder.Recorder
     events: object  # events.Broadcaster
+    followup_keys: object = None  # followup_keys.FollowupKeys
     buttons: object = None  # buttons.ButtonPanel when enabled
     closers: list = field(default_factory=list)
 

@@ -9,7 +9,11 @@ free: each open stream holds one of them. Each event carries the rating's
 ``seq`` as its SSE id, so a reopened stream (EventSource sends it back as
 ``Last-Event-ID``) first replays the presses made while it was closed.
 At most ``max_streams`` streams are open at once (never more than the threads
-less four); one more gets 503 with ``Retry-After``, and the page tries again.
+less four), at most ``max_streams_per_client`` from any address but the
+kiosk's own screen (the first of ``screen_clients``), and the last free one is
+kept for that screen; one more gets 503 with ``Retry-After``, and the page
+tries again. A press's event carries its follow-up key (kiosk/followup_keys.py):
+the screens are who answers for a button's customer.
 """
 import json
 import logging
@@ -18,6 +22,7 @@ import time
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import get_locale
 
+from .client_lists import client_address
 from .content import FACES
 from .events import TooManyStreams
 from .i18n import LANGUAGE_NAMES
@@ -56,6 +61,17 @@ def question():
         comment_max=COMMENT_MAX,
         paused=kiosk.recorder.paused,
     )
+
+
+def screen_event(recorded, keys):
+    """The ``rating`` event of *recorded* for the open screens; a button's carries its follow-up key.
+
+    A tap's key goes only to the screen that was tapped, in the answer to its POST.
+    """
+    event = recorded.as_event()
+    if recorded.source == "button":
+        event["followup_key"] = keys.key_for(recorded.id)
+    return event
 
 
 def sse(event, data):
@@ -116,9 +132,9 @@ def events():
     # The slot is taken here, before the answer's status is decided, and given
     # back when the server closes the response, even if the body never started.
     try:
-        subscription = kiosk.events.subscribe(last_event_seq())
-    except TooManyStreams:
-        response = jsonify(error="too many screens are open; try again in a few seconds", status=503)
+        subscription = kiosk.events.subscribe(last_event_seq(), client=str(client_address(request.remote_addr)))
+    except TooManyStreams as refused:
+        response = jsonify(error=f"too many screens are open ({refused}); try again in a few seconds", status=503)
         response.status_code = 503
         response.headers["Retry-After"] = str(STREAM_RETRY_AFTER)
         response.headers["Cache-Control"] = "no-store"

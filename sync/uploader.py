@@ -136,7 +136,7 @@ class Uploader:
     def _client(self):
         enrollment = load_enrollment(self.config.data_dir)
         if enrollment is None:
-            raise NotEnrolled("not enrolled: run hymy enroll URL TOKEN")
+            raise NotEnrolled("not enrolled: run hymy enroll URL (it asks for the token from hymy central add-kiosk)")
         return CentralClient(enrollment, self.config.sync_connect_timeout, self.config.sync_read_timeout,
                              self.config.ca_bundle)
 

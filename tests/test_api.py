@@ -1,4 +1,5 @@
 """The kiosk's HTTP contract: what a screen or an integration can rely on."""
+import re
 import sqlite3
 
 import pytest
@@ -12,7 +13,9 @@ from tests.conftest import stored_ratings
 def test_tap_is_stored_and_acknowledged(client):
     response = client.post("/api/ratings", json={"rating": 3, "question_version": 1})
     assert response.status_code == 201
-    assert response.json == {"id": stored_ratings()[0].id, "filtered": None}
+    rating_id = stored_ratings()[0].id
+    assert response.json == {"id": rating_id, "filtered": None, "followup_key": response.json["followup_key"]}
+    assert re.fullmatch(r"[0-9a-f]{64}", response.json["followup_key"])
     assert stored_ratings()[0].source == "touch"
 
 
@@ -71,11 +74,13 @@ def test_malformed_requests_get_a_json_4xx(client, data, content_type, status):
 
 
 def test_followup_round_trip(client):
-    rating_id = client.post("/api/ratings", json={"rating": 2}).json["id"]
-    response = client.post(f"/api/ratings/{rating_id}/followup", json={"reason": "waiting", "comment": "Jono"})
+    created = client.post("/api/ratings", json={"rating": 2}).json
+    rating_id, key = created["id"], created["followup_key"]
+    response = client.post(f"/api/ratings/{rating_id}/followup",
+                           json={"reason": "waiting", "comment": "Jono", "followup_key": key})
     assert response.status_code == 201
     assert response.json["rating_id"] == rating_id
-    again = client.post(f"/api/ratings/{rating_id}/followup", json={"reason": "staff"})
+    again = client.post(f"/api/ratings/{rating_id}/followup", json={"reason": "staff", "followup_key": key})
     assert again.status_code == 409
 
 
@@ -91,8 +96,9 @@ def test_followup_round_trip(client):
     ],
 )
 def test_bad_followups_are_refused(client, body, status):
-    rating_id = client.post("/api/ratings", json={"rating": 2}).json["id"]
-    response = client.post(f"/api/ratings/{rating_id}/followup", json=body)
+    created = client.post("/api/ratings", json={"rating": 2}).json
+    response = client.post(f"/api/ratings/{created['id']}/followup",
+                           json={**body, "followup_key": created["followup_key"]})
     assert response.status_code == status and response.json["error"]
     with connection():
         assert Followup.select().count() == 0
@@ -100,8 +106,10 @@ def test_bad_followups_are_refused(client, body, status):
 
 @pytest.mark.parametrize("rating_id", ["00000000-0000-4000-8000-000000000000", "not-a-uuid", "1"])
 def test_followup_for_unknown_rating_is_404(client, rating_id):
-    response = client.post(f"/api/ratings/{rating_id}/followup", json={"reason": "staff"})
-    assert response.status_code == 404 and response.json["error"]
+    key = client.post("/api/ratings", json={"rating": 2}).json["followup_key"]  # another rating's
+    for body in ({"reason": "staff"}, {"reason": "staff", "followup_key": key}):
+        response = client.post(f"/api/ratings/{rating_id}/followup", json=body)
+        assert response.status_code == 404 and response.json["error"]
 
 
 def test_unknown_api_path_and_wrong_method_are_json(client):

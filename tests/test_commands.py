@@ -30,10 +30,10 @@ from tests.conftest import answers, free_port, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def invoke(args, env=None):
-    """Run ``hymy ARGS`` in this process, with only *env*'s HYMY_* variables set."""
+def invoke(args, env=None, input=None):
+    """Run ``hymy ARGS`` in this process, with only *env*'s HYMY_* variables set (and *input* on stdin)."""
     clean = {name: None for name in os.environ if name.startswith("HYMY_")}
-    return CliRunner().invoke(main, args, env={**clean, **(env or {})})
+    return CliRunner().invoke(main, args, env={**clean, **(env or {})}, input=input)
 
 
 def one_line(result):
@@ -221,11 +221,11 @@ def test_each_listening_failure_names_what_to_change(code, expected):
 
 # --- the data dir --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args", [["kiosk"], ["sync"], ["sync", "--requeue"], ["enroll", "https://c.example/", "t"]])
+@pytest.mark.parametrize("args", [["kiosk"], ["sync"], ["sync", "--requeue"], ["enroll", "https://c.example/"]])
 def test_a_read_only_data_dir_is_one_line_naming_data_dir(tmp_path, read_only_dir, args):
     data = read_only_dir(seed=started_kiosk_dir(tmp_path))
     before = snapshot(data)
-    result = invoke(args, env={"HYMY_DATA_DIR": str(data), "HYMY_PIN_FACTORY": "mock"})
+    result = invoke(args, env={"HYMY_DATA_DIR": str(data), "HYMY_PIN_FACTORY": "mock"}, input="t\n")
     assert result.exit_code == 1
     assert one_line(result) == (f"hymy: data_dir {data}: the file system is read-only; set data_dir in the config "
                                 "(or HYMY_DATA_DIR) to a directory this user may write")
@@ -333,14 +333,14 @@ def test_sync_and_requeue_without_a_kiosk_database_make_nothing(tmp_path, args):
 def test_enroll_on_a_new_data_dir_still_makes_the_kiosk(tmp_path):
     """Enrolment may come before the kiosk's first start: it makes the kiosk's id and database, as documented."""
     data = tmp_path / "new"
-    result = invoke(["enroll", f"http://127.0.0.1:{free_port()}/", "token"], env={"HYMY_DATA_DIR": str(data)})
+    result = invoke(["enroll", f"http://127.0.0.1:{free_port()}/"], env={"HYMY_DATA_DIR": str(data)}, input="token\n")
     assert result.exit_code == 1  # nothing listens there
     assert {"kiosk_id", "hymy.sqlite3"} <= {path.name for path in data.iterdir()}
 
 
 def test_enroll_with_central_unreachable_names_the_url(tmp_path):
     url = f"http://127.0.0.1:{free_port()}/"
-    result = invoke(["enroll", url, "token"], env={"HYMY_DATA_DIR": str(tmp_path / "kiosk")})
+    result = invoke(["enroll", url], env={"HYMY_DATA_DIR": str(tmp_path / "kiosk")}, input="token\n")
     assert result.exit_code == 1
     assert one_line(result) == f"hymy: {url}: central unreachable: ConnectionError"
 
@@ -364,8 +364,8 @@ def test_sync_loop_not_enrolled_says_so_and_waits(tmp_path):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
         first = process.stderr.readline()
-        assert first == ("hymy: not enrolled yet: run hymy enroll URL TOKEN (from hymy central add-kiosk); "
-                         "checking again every 1 s\n")
+        assert first == ("hymy: not enrolled yet: run hymy enroll URL (with the token from hymy central "
+                         "add-kiosk); checking again every 1 s\n")
         assert process.poll() is None  # it waits for the enrolment instead of ending
     finally:
         process.terminate()

@@ -143,8 +143,8 @@ def test_a_missing_data_dir_fails_and_is_not_created(tmp_path):
     assert {check: found[check][0] for check in ("schema", "backlog", "quarantine", "sequence")} == dict.fromkeys(
         ("schema", "backlog", "quarantine", "sequence"), "skip")
     assert found["disk"][0] == "ok"  # the file system it would be made on
-    assert found["central"] == ("warn", "not enrolled: ratings wait on this kiosk until hymy enroll URL TOKEN "
-                                "(the token from hymy central add-kiosk)")
+    assert found["central"] == ("warn", "not enrolled: ratings wait on this kiosk until hymy enroll URL "
+                                "(it asks for the token from hymy central add-kiosk)")
     assert json_checks(doctor(data_dir, "--json"))["database"][0] == "fail"
     assert not data_dir.exists()
 
@@ -265,7 +265,7 @@ def test_a_revoked_token_or_a_gone_central_fails(world):
     result = world.kiosk_cli("doctor")
     assert result.exit_code == 1
     assert checks(result)["central"] == ("fail", f"{world.central_url} refused this kiosk's token (revoked?): "
-                                         "enrol again with hymy enroll URL TOKEN")
+                                         "enrol again with hymy enroll URL")
     assert json_checks(world.kiosk_cli("doctor", "--json"))["central"][0] == "fail"
 
     world.central.close()

@@ -33,36 +33,43 @@ def followups():
 
 
 @pytest.fixture
-def rating_id(client):
-    return client.post("/api/ratings", json={"rating": 2}).json["id"]
+def rating(client):
+    """A stored rating's 201 answer: its id and its follow-up key."""
+    return client.post("/api/ratings", json={"rating": 2}).json
 
 
-def post_followup(client, rating_id, body):
-    data = body if isinstance(body, bytes) else json.dumps(body)
-    return client.post(f"/api/ratings/{rating_id}/followup", data=data, content_type="application/json")
+@pytest.fixture
+def rating_id(rating):
+    return rating["id"]
+
+
+def post_followup(client, rating, body):
+    """POST *body* as *rating*'s follow-up; a dict body carries the rating's key, raw bytes go as they are."""
+    data = body if isinstance(body, bytes) else json.dumps({**body, "followup_key": rating["followup_key"]})
+    return client.post(f"/api/ratings/{rating['id']}/followup", data=data, content_type="application/json")
 
 
 @pytest.mark.parametrize("comment", REFUSED_COMMENTS.values(), ids=REFUSED_COMMENTS.keys())
-def test_a_comment_that_must_not_cross_the_border_is_refused(client, rating_id, comment):
-    response = post_followup(client, rating_id, {"reason": "staff", "comment": comment})
+def test_a_comment_that_must_not_cross_the_border_is_refused(client, rating, comment):
+    response = post_followup(client, rating, {"reason": "staff", "comment": comment})
     assert response.status_code == 400
     assert response.json["error"].startswith("comment ")
     assert followups() == []
     # The rating can still get its follow-up once the comment is fixed.
-    assert post_followup(client, rating_id, {"reason": "staff", "comment": "fine"}).status_code == 201
+    assert post_followup(client, rating, {"reason": "staff", "comment": "fine"}).status_code == 201
 
 
-def test_a_lone_surrogate_sent_as_raw_json_text_is_refused(client, rating_id):
+def test_a_lone_surrogate_sent_as_raw_json_text_is_refused(client, rating):
     body = '{"reason":"staff","comment":"a\\ud800b"}'.encode()  # an escape JSON allows, not valid Unicode
-    response = post_followup(client, rating_id, body)
+    response = post_followup(client, rating, body)
     assert response.status_code == 400
     assert "comment" in response.json["error"] and "surrogate" in response.json["error"]
     assert followups() == []
 
 
-def test_a_surrogate_smuggled_as_bytes_is_refused(client, rating_id):
+def test_a_surrogate_smuggled_as_bytes_is_refused(client, rating):
     body = b'{"reason":"staff","comment":"a\xed\xa0\x80b"}'  # a surrogate encoded as if it were UTF-8
-    response = post_followup(client, rating_id, body)
+    response = post_followup(client, rating, body)
     assert response.status_code == 400 and response.json["error"]
     assert followups() == []
 
@@ -73,15 +80,15 @@ def test_a_surrogate_smuggled_as_bytes_is_refused(client, rating_id):
     ("\u05e9\u05dc\u05d5\u05dd \u200fok\u200e", "\u05e9\u05dc\u05d5\u05dd \u200fok\u200e"),  # the plain marks
     ("Jono oli pitkä, kiitos 😊", "Jono oli pitkä, kiitos 😊"),
 ])
-def test_newline_tab_and_direction_marks_are_accepted(client, rating_id, comment, stored):
-    response = post_followup(client, rating_id, {"reason": "waiting", "comment": comment})
+def test_newline_tab_and_direction_marks_are_accepted(client, rating, comment, stored):
+    response = post_followup(client, rating, {"reason": "waiting", "comment": comment})
     assert response.status_code == 201
     assert [f.comment for f in followups()] == [stored]
 
 
 @pytest.mark.parametrize("reason", ["sta\u0000ff", "staff\u202e", "\ud800", "staff\n", ""])
-def test_a_reason_with_forbidden_text_is_refused(client, rating_id, reason):
-    response = post_followup(client, rating_id, {"reason": reason})
+def test_a_reason_with_forbidden_text_is_refused(client, rating, reason):
+    response = post_followup(client, rating, {"reason": reason})
     assert response.status_code == 400
     assert "reason" in response.json["error"]
     assert followups() == []
@@ -94,8 +101,8 @@ def test_a_reason_with_forbidden_text_is_refused(client, rating_id, reason):
     b'{"reason":"staff","\xff\xfe":1}',
     b'{"reason":"staff"}\x00',
 ])
-def test_unknown_keys_and_odd_bytes_get_400_not_500(client, rating_id, body):
-    response = post_followup(client, rating_id, body)
+def test_unknown_keys_and_odd_bytes_get_400_not_500(client, rating, body):
+    response = post_followup(client, rating, body)
     assert response.status_code == 400
     assert response.is_json and response.json["error"]
     assert followups() == []

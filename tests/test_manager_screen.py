@@ -199,8 +199,9 @@ def test_forms_without_their_csrf_token_are_refused_and_change_nothing(with_pin,
 def test_the_customer_api_needs_no_csrf_token_and_keeps_its_contract(with_pin, client):
     sign_in(client)
     rating = client.post("/api/ratings", json={"rating": 3})
-    assert rating.status_code == 201 and set(rating.get_json()) == {"id", "filtered"}
-    followup = client.post(f"/api/ratings/{rating.get_json()['id']}/followup", json={"reason": "staff"})
+    assert rating.status_code == 201 and set(rating.get_json()) == {"id", "filtered", "followup_key"}
+    followup = client.post(f"/api/ratings/{rating.get_json()['id']}/followup",
+                           json={"reason": "staff", "followup_key": rating.get_json()["followup_key"]})
     assert followup.status_code == 201
     assert client.post("/api/ratings", data="rating=3").status_code == 415  # still JSON only
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.config import SCHEMA
+from kiosk.config import SCHEMA, load_config
 from sync.central.config import SCHEMA as CENTRAL_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +69,36 @@ def test_the_healthz_example_is_what_the_kiosk_answers(client):
     assert shape(example["counts"]) == shape(answer["counts"])
 
 
+def documented_answer(after, status):
+    """The body the README's table after the line starting with *after* gives for *status*, as a set of keys."""
+    table = README[README.index(after):]
+    row = re.search(rf"^\| {status} \| `(\{{.*?\}})` \|", table, flags=re.MULTILINE).group(1)
+    return set(re.findall(r'"([a-z_]+)":', row))
+
+
 def test_the_rating_and_followup_examples_are_accepted_as_documented(client):
     rating = readme_example("`POST /api/ratings` — ")
     created = client.post("/api/ratings", json=rating)
     assert created.status_code == 201
-    assert set(created.get_json()) == {"id", "filtered"}
+    assert set(created.get_json()) == {"id", "filtered", "followup_key"}
+    assert documented_answer("`POST /api/ratings` — ", 201) == set(created.get_json())
     followup = readme_example("`POST /api/ratings/<id>/followup`")
-    answered = client.post(f"/api/ratings/{created.get_json()['id']}/followup", json=followup)
+    rating_id = created.get_json()["id"]
+    # As documented, the example answers only with the key from the rating's 201.
+    assert set(followup) == {"reason", "comment", "followup_key"}
+    refused = client.post(f"/api/ratings/{rating_id}/followup", json=followup)
+    assert refused.status_code == 403 and "followup_key" in refused.get_json()["error"]
+    followup["followup_key"] = created.get_json()["followup_key"]
+    answered = client.post(f"/api/ratings/{rating_id}/followup", json=followup)
     assert answered.status_code == 201
     assert set(answered.get_json()) == {"id", "rating_id"}
+
+
+def test_the_network_example_is_a_valid_kiosk_config(tmp_path):
+    section = README[README.index("### On a network"):]
+    example = section[section.index("```toml\n") + len("```toml\n"):section.index("```\n", section.index("```toml"))]
+    path = tmp_path / "kiosk.toml"
+    path.write_text(example, encoding="utf-8")
+    config = load_config(path, environ={})
+    assert config.host == "0.0.0.0" and config.screen_clients[0] == "127.0.0.1"
+    assert "192.168.1.31" in config.screen_clients and config.manager_clients == ("127.0.0.1", "::1")

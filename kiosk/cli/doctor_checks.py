@@ -78,10 +78,10 @@ def central_check(config):
     try:
         enrollment = load_enrollment(config.data_dir)
     except EnrollmentError as error:
-        return Check("central", FAIL, f"{error} with hymy enroll URL TOKEN"), True
+        return Check("central", FAIL, f"{error} with hymy enroll URL"), True
     if enrollment is None:
-        return Check("central", WARN, "not enrolled: ratings wait on this kiosk until hymy enroll URL TOKEN "
-                     "(the token from hymy central add-kiosk)"), False
+        return Check("central", WARN, "not enrolled: ratings wait on this kiosk until hymy enroll URL "
+                     "(it asks for the token from hymy central add-kiosk)"), False
     client = CentralClient(enrollment, config.sync_connect_timeout, config.sync_read_timeout, config.ca_bundle,
                            retries=0)
     try:
@@ -89,7 +89,7 @@ def central_check(config):
     except CentralError as error:
         if error.token_refused:
             return Check("central", FAIL, f"{enrollment.url} refused this kiosk's token (revoked?): {ENROL_AGAIN} "
-                         "URL TOKEN"), True
+                         "URL"), True
         if error.status is None:
             return Check("central", FAIL, f"{enrollment.url}: {error}: check the network, the URL and "
                          "ca_bundle"), True

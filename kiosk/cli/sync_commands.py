@@ -100,18 +100,48 @@ def _is_loopback(host):
         return False
 
 
+#: Said when the token comes as an argument: every user of the machine can read a process's argv.
+TOKEN_IN_ARGV = ("hymy: warning: a token given on the command line shows in ps and in the shell's history; "
+                 "leave it out and paste it when asked, or give it on standard input")
+#: Longer than any token central makes; a line past it is not a token.
+TOKEN_MAX = 4096
+
+
+def _read_token(stream, interactive):
+    """The kiosk token: a hidden prompt in a terminal, else the first line of *stream*."""
+    if interactive:
+        token = click.prompt("Kiosk token (from hymy central add-kiosk)", hide_input=True, default="",
+                             show_default=False)
+    else:
+        token = stream.readline(TOKEN_MAX + 1) if stream is not None else ""
+    token = token.strip()
+    if not token:
+        raise CommandError("no token: paste the token hymy central add-kiosk printed when asked, or give it on "
+                           "standard input", exit_code=2)
+    if len(token) > TOKEN_MAX:
+        raise CommandError("the token on standard input is too long to be a kiosk token", exit_code=2)
+    return token
+
+
 @click.command("enroll")
 @config_option
 @click.argument("url")
-@click.argument("token")
+@click.argument("token", required=False)
 @click.option("--allow-http", is_flag=True, help="Allow plain HTTP to a host that is not this machine.")
 def enroll_command(config_path, url, token, allow_http):
-    """Bind this kiosk to central with the token from `hymy central add-kiosk`."""
+    """Bind this kiosk to central with the token from `hymy central add-kiosk`.
+
+    The token is asked for, hidden, or read from standard input (TOKEN as an
+    argument works too, but shows in ps and in the shell's history)."""
     parsed = urlparse(url)
     if parsed.scheme not in ("https", "http") or not parsed.hostname:
         raise CommandError("URL: expected https://central.example/", exit_code=2)
     if parsed.scheme == "http" and not (allow_http or _is_loopback(parsed.hostname)):
         raise CommandError("URL: plain HTTP would send the token in clear; use https or --allow-http", exit_code=2)
+    if token is None:
+        token = _read_token(sys.stdin, sys.stdin is not None and sys.stdin.isatty())
+    else:
+        click.echo(TOKEN_IN_ARGV, err=True)
     side = _kiosk_side(config_path)
     try:
         with connection():
@@ -228,7 +258,7 @@ def sync_command(config_path, loop, status, requeue, item_id):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # before anything is said: a stop may follow at once
         if _not_enrolled(side):
-            click.echo(f"hymy: not enrolled yet: run hymy enroll URL TOKEN (from hymy central add-kiosk); "
+            click.echo(f"hymy: not enrolled yet: run hymy enroll URL (with the token from hymy central add-kiosk); "
                        f"checking again every {side.config.sync_interval:g} s", err=True)
         try:
             uploader.loop(stop)

@@ -118,10 +118,12 @@ class Screen:
         return self.page.locator(f'.view:not([hidden]) [data-action="{name}"]:visible')
 
     def tap_face(self, rating):
-        """Tap a face and wait until the kiosk has stored it; return the rating id."""
+        """Tap a face and wait until the kiosk has stored it; return the rating id.
+        The kiosk's 201 answer (with the follow-up key) is kept in :attr:`created`."""
         with self.page.expect_response("**/api/ratings") as reply:
             self.face(rating).click()
         assert reply.value.status == 201
+        self.created = reply.value.json()
         expect(self.body).to_have_attribute("data-rating-id", ANY_ID)
         return self.body.get_attribute("data-rating-id")
 

@@ -24,7 +24,8 @@ def test_a_press_reaches_two_open_screens_while_they_are_tapped(open_screen, kio
     # the first one keeps the reason its customer picked before.
     with first.page.expect_response("**/followup") as reply:
         kiosk.buttons.press(4)
-    assert reply.value.status == 201
+    assert reply.value.status == 201  # the first customer's, with the key of the first screen's tap
+    assert reply.value.request.post_data_json["followup_key"] == first.created["followup_key"]
     pressed = last_button_rating()
     assert pressed.rating == 4
     for screen in (first, second):
@@ -35,8 +36,11 @@ def test_a_press_reaches_two_open_screens_while_they_are_tapped(open_screen, kio
 
     # The customer answers on the second screen, while the first is tapped again.
     second.reason("premises").click()
-    with second.page.expect_response("**/followup"):
+    with second.page.expect_response("**/followup") as reply:
         second.action("done").click()
+    # A press's key reached the screens on the stream, and the screen that answered sent it back.
+    assert reply.value.status == 201
+    assert reply.value.request.post_data_json["followup_key"] == kiosk.followup_keys.key_for(pressed.id)
     first.action("done").click()
     first.showing("question")
     again = first.tap_face(3)
@@ -71,8 +75,10 @@ def test_a_repeat_press_keeps_the_follow_up_it_interrupts(open_screen, kiosk, cl
     expect(screen.body).to_have_attribute("data-rating-id", first.id)
     expect(screen.reason("outcome")).to_have_attribute("aria-pressed", "true")
 
-    with screen.page.expect_response("**/followup"):
+    with screen.page.expect_response("**/followup") as reply:
         screen.action("done").click()
+    assert reply.value.status == 201
+    assert reply.value.request.post_data_json["followup_key"] == kiosk.followup_keys.key_for(first.id)
     assert [(f.rating_id, f.reason) for f in stored_followups()] == [(first.id, "outcome")]
 
 

@@ -37,6 +37,10 @@ def test_full_touch_flow(open_screen, live):
     with page.expect_response("**/followup") as reply:
         screen.action("done").click()
     assert reply.value.status == 201
+    # The screen sent back the key the kiosk gave it for this rating, and nothing shows it.
+    sent = reply.value.request.post_data_json
+    assert sent == {"reason": "staff", "followup_key": screen.created["followup_key"], "comment": comment}
+    assert screen.created["followup_key"] not in page.content()
     screen.showing("question")
     expect(page.locator("#question-text")).to_have_text("Miten onnistuimme tänään?")
     [followup] = stored_followups()
@@ -63,6 +67,7 @@ def test_followup_timeout_posts_the_picked_reason_and_returns(open_screen):
     with page.expect_response("**/followup") as reply:
         page.clock.fast_forward(1500)
     assert reply.value.status == 201
+    assert reply.value.request.post_data_json["followup_key"] == screen.created["followup_key"]
     screen.showing("question")
     [followup] = stored_followups()
     assert (followup.rating_id, followup.reason, followup.comment) == (rating_id, "waiting", None)

@@ -85,9 +85,9 @@ class AccessLog:
             return [e for e in self.entries if e[0] == method and e[1] == path]
 
 
-def cli(args, env):
-    """Run ``hymy ARGS`` through click's runner; return the result."""
-    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+def cli(args, env, input=None):
+    """Run ``hymy ARGS`` through click's runner (*input* on its standard input); return the result."""
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False, input=input)
 
 
 @dataclass
@@ -213,10 +213,10 @@ class World:
         assert result.exit_code == 0, result.output
         return result.output
 
-    def kiosk_cli(self, *args):
+    def kiosk_cli(self, *args, input=None):
         """``hymy ARGS`` on the kiosk's data dir, on the kiosk's clock (as the kiosk app is)."""
         with mock.patch("kiosk.cli.sync_commands.SystemClock", lambda trust="auto": self.clock):
-            result = cli(list(args), self.kiosk_env)
+            result = cli(list(args), self.kiosk_env, input)
         # A command is a process of its own: ``--status`` binds the process's database read-only,
         # which would outlive it here. Bind it back as the kiosk process has it.
         if database.database != str(self.kiosk_db_path):
@@ -237,7 +237,8 @@ class World:
         """
         saved = self.kiosk_env.pop("HYMY_SYNC_READ_TIMEOUT", None)
         try:
-            return self.kiosk_cli("enroll", url or self.central_url, token or self.token)
+            # The token on standard input, as an installer's script gives it (never in argv).
+            return self.kiosk_cli("enroll", url or self.central_url, input=f"{token or self.token}\n")
         finally:
             if saved is not None:
                 self.kiosk_env["HYMY_SYNC_READ_TIMEOUT"] = saved

@@ -46,13 +46,13 @@ def test_unknown_certificate_is_refused_then_trusted_through_ca_bundle(tmp_path,
     kiosk_dir = tmp_path / "kiosk"
     env = {"HYMY_DATA_DIR": str(kiosk_dir), "HYMY_CONFIG": None, "HYMY_CA_BUNDLE": None}
 
-    refused = CliRunner().invoke(main, ["enroll", url, token], env=env)
+    refused = CliRunner().invoke(main, ["enroll", url], env=env, input=token + "\n")
     assert refused.exit_code == 1
     assert refused.output.strip().splitlines() == [f"hymy: {url}: central unreachable: SSLError"]
     assert not (kiosk_dir / ENROLLMENT_FILE).exists()
 
     env["HYMY_CA_BUNDLE"] = str(self_signed[0])
-    enrolled = CliRunner().invoke(main, ["enroll", url, token], env=env)
+    enrolled = CliRunner().invoke(main, ["enroll", url], env=env, input=token + "\n")
     assert enrolled.exit_code == 0, enrolled.output
     synced = CliRunner().invoke(main, ["sync"], env=env)
     assert synced.exit_code == 0 and synced.output.startswith("sent 0"), synced.output

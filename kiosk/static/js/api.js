@@ -16,13 +16,16 @@ async function postJSON(url, body) {
   });
 }
 
-/** Store a tap. Resolves to {kind: "stored", id, filtered} | {kind: "stale"} | {kind: "failed"}. */
+/**
+ * Store a tap. Resolves to {kind: "stored", id, filtered, key} | {kind: "stale"} | {kind: "failed"};
+ * *key* is the follow-up key only this screen was given for the rating.
+ */
 export async function postRating(rating, questionVersion) {
   try {
     const response = await postJSON("/api/ratings", { rating, question_version: questionVersion });
     if (response.status === 201) {
       const body = await response.json();
-      return { kind: "stored", id: body.id, filtered: body.filtered };
+      return { kind: "stored", id: body.id, filtered: body.filtered, key: body.followup_key };
     }
     // 409: the question changed while this page showed the old one.
     return { kind: response.status === 409 ? "stale" : "failed" };
@@ -33,12 +36,15 @@ export async function postRating(rating, questionVersion) {
   }
 }
 
-/** Store the answer to "what mattered most?". Resolves to true when stored. */
-export async function postFollowup(ratingId, reason, comment) {
-  const body = { reason };
+/**
+ * Store the answer to "what mattered most?" for the rating {id, key} (the key from its 201 answer or
+ * its stream event). Resolves to true when stored.
+ */
+export async function postFollowup(stored, reason, comment) {
+  const body = { reason, followup_key: stored.key };
   if (comment.trim()) body.comment = comment;
   try {
-    const response = await postJSON(`/api/ratings/${encodeURIComponent(ratingId)}/followup`, body);
+    const response = await postJSON(`/api/ratings/${encodeURIComponent(stored.id)}/followup`, body);
     return response.status === 201;
   } catch (error) {
     console.warn("follow-up not stored:", error);

@@ -26,7 +26,7 @@ export class Flow {
     this.view = view;
     this.keyboard = keyboard;
     this.config = config;
-    this.answer = null; // {rating, id: Promise<id|null>, reason, comment}
+    this.answer = null; // {rating, stored: Promise<{id, key}|null>, reason, comment}
     this.known = new Set(); // ratings this page stored or already showed
     this.timer = null;
     this.recheck = false; // a rating came back "closed": the kiosk may be paused
@@ -41,12 +41,12 @@ export class Flow {
   tap(rating) {
     if (this.showing !== "question" || this.answer) return;
     const answer = this.begin(rating);
-    answer.id = postRating(rating, this.config.questionVersion).then((outcome) => {
+    answer.stored = postRating(rating, this.config.questionVersion).then((outcome) => {
       if (outcome.kind === "stored") {
         this.known.add(outcome.id);
         if (outcome.filtered === "closed") this.recheck = true;
         if (this.answer === answer) this.view.setRatingId(outcome.id);
-        return outcome.id;
+        return { id: outcome.id, key: outcome.key };
       }
       if (outcome.kind === "stale") {
         window.location.reload(); // the question changed: show the new one
@@ -72,12 +72,13 @@ export class Flow {
       this.submit(this.answer); // a new customer: keep what the previous one picked
     }
     const answer = this.begin(event.rating);
-    answer.id = Promise.resolve(event.id);
+    // A press's follow-up key comes with its event: the screens answer for the button's customer.
+    answer.stored = Promise.resolve({ id: event.id, key: event.followup_key });
     this.view.setRatingId(event.id);
   }
 
   begin(rating) {
-    this.answer = { rating, id: Promise.resolve(null), reason: null, comment: "" };
+    this.answer = { rating, stored: Promise.resolve(null), reason: null, comment: "" };
     this.keyboard.reset();
     this.view.showFollowup(rating);
     this.arm();
@@ -119,8 +120,8 @@ export class Flow {
   /** Post the follow-up of *answer* if a reason was picked and the rating was stored. */
   async submit(answer) {
     if (!answer?.reason) return false;
-    const id = await answer.id;
-    return id ? postFollowup(id, answer.reason, answer.comment) : false;
+    const stored = await answer.stored;
+    return stored ? postFollowup(stored, answer.reason, answer.comment) : false;
   }
 
   backToDefaultLanguage() {
