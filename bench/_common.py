@@ -279,7 +279,7 @@ class CentralAdmin:
 @contextmanager
 def central_database(database_url):
     """Central's models bound to *database_url* (tables made by central's own code), for checks."""
-    from sync.central.db import connection, open_central_database
+    from sync.central.store.db import connection, open_central_database
 
     open_central_database(database_url)
     with connection() as db:
@@ -288,7 +288,7 @@ def central_database(database_url):
 
 def central_counts(database_url):
     """``(ratings, follow-ups)`` central holds."""
-    from sync.central.models import Followup, Rating
+    from sync.central.store.models import Followup, Rating
 
     with central_database(database_url):
         return Rating.select().count(), Followup.select().count()
@@ -333,13 +333,13 @@ def postgres_cluster():
 def kiosk_rows(kiosk_id, followup_every=10, first_seq=1, boot_id=None, start=None):
     """Endless ``(rating, follow-up or None)`` pairs in outbox order, as a busy kiosk records them.
 
-    Ratings in the protocol's shape (``sync.protocol.RATING_FIELDS``) from a
+    Ratings in the protocol's shape (``sync.wire.protocol.RATING_FIELDS``) from a
     trusted clock, a second or so apart; every *followup_every*-th rating is
     followed by its follow-up (the "what mattered most?" answer), every third
     of those with a comment. A few presses carry the kiosk's ``repeat`` flag.
     """
-    from kiosk.content import DEFAULT_REASONS
-    from sync.protocol import format_time
+    from kiosk.storage.content import DEFAULT_REASONS
+    from sync.wire.protocol import format_time
 
     boot_id = boot_id or str(uuid.uuid4())
     moment = start or datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
@@ -383,15 +383,15 @@ def take_rows(rows, count):
 
 
 def batch_document(kiosk_id, ratings, followups, boot_id=None):
-    """A batch envelope around *ratings* and *followups*, as ``sync.outbox.build_batch`` makes it.
+    """A batch envelope around *ratings* and *followups*, as ``kiosk.storage.outbox.build_batch`` makes it.
 
     It carries the definitions of the question versions and reasons its rows
     cite, as the uploader's batches do.
     """
     from kiosk.config import LANGUAGES
-    from kiosk.content import Question
+    from kiosk.storage.content import Question
     from sync.common.version import software_version
-    from sync.protocol import format_time
+    from sync.wire.protocol import format_time
 
     cited = sorted({(r["question_id"], r["question_version"]) for r in ratings})
     return {
@@ -413,7 +413,7 @@ def batch_document(kiosk_id, ratings, followups, boot_id=None):
 
 def encode_batch(document):
     """``(body, headers)`` of *document* as the uploader's client sends it (compact JSON, gzip when large)."""
-    from sync.client import GZIP_ABOVE_BYTES
+    from sync.uploader.client import GZIP_ABOVE_BYTES
 
     body = json.dumps(document, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json"}
@@ -425,7 +425,7 @@ def encode_batch(document):
 
 def central_client(url, token, retries=0):
     """The uploader's own HTTP client for a kiosk *token*; no retries, so every failure counts."""
-    from kiosk.enrollment import Enrollment
-    from sync.client import CentralClient
+    from kiosk.storage.enrollment import Enrollment
+    from sync.uploader.client import CentralClient
 
     return CentralClient(Enrollment(url, token), retries=retries)

@@ -49,11 +49,11 @@ def kiosk_env(work):
 def build_backlog(work, ratings, followup_every):
     """Fill a kiosk database with *ratings* pending ratings (and follow-ups); return the follow-up count."""
     from kiosk.config import load_config
-    from kiosk.content import Content
-    from kiosk.content_store import ContentStore
-    from kiosk.db import close_database, connection, database, open_database
-    from kiosk.identity import kiosk_id
-    from kiosk.recorder import Recorder
+    from kiosk.storage.content import Content
+    from kiosk.storage.content_store import ContentStore
+    from kiosk.storage.db import close_database, connection, database, open_database
+    from kiosk.storage.identity import kiosk_id
+    from kiosk.storage.recorder import Recorder
     from sync.common.clock import FakeClock
 
     config = load_config(environ=kiosk_env(work))

@@ -103,7 +103,7 @@ class SimulatedKiosk(threading.Thread):
         self.client.heartbeat(self._heartbeat())
 
     def _heartbeat(self):
-        from sync.protocol import format_time
+        from sync.wire.protocol import format_time
 
         return {
             "kiosk_id": self.device_id, "software_version": "bench", "pending": 0, "oldest_pending_seconds": None,

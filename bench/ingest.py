@@ -18,8 +18,8 @@ before the clock starts, so the figure describes central, not the client. A
 few warm-up batches (not timed) go first on both sides.
 
 Then, what the rollups cost ingest: central keeps them in ingest's own
-transaction (``sync.central.rollups``, tallied and upserted by
-``sync.central.ingest.ingest_batch``). The same rows go over HTTP to the
+transaction (``sync.central.store.rollups``, tallied and upserted by
+``sync.central.ingest.batch.ingest_batch``). The same rows go over HTTP to the
 same real ``hymy central serve`` once as it runs in the field and once with
 only the rollup step turned off, each time into a fresh database, for
 ``--repeats`` rounds that alternate which goes first (with, without;
@@ -41,7 +41,7 @@ reaped-children times). That cost per row, with and without rollups, is
 what the rollups add, even when the wall figures are noisy; both are
 printed, each with its verdict.
 
-Last, what central's row checks (``sync.protocol.check_row``, the same for
+Last, what central's row checks (``sync.wire.protocol.check_row``, the same for
 both backends) cost per row, timed in this process on the same bodies freshly
 parsed, beside what one row costs the bare insert.
 
@@ -205,8 +205,8 @@ def check_rollups(database_url, batches):
     """The day rollups must count every rating of *batches* once (none: the rollup step was off)."""
     from peewee import fn
 
-    from sync.central.models import RollupDay
-    from sync.central.rollups import COUNT_COLUMNS
+    from sync.central.store.models import RollupDay
+    from sync.central.store.rollups import COUNT_COLUMNS
 
     with central_database(database_url):
         counted = RollupDay.select(*(fn.COALESCE(fn.SUM(getattr(RollupDay, c)), 0) for c in COUNT_COLUMNS
@@ -221,14 +221,14 @@ def check_rollups(database_url, batches):
 def serve_without_rollups(argv):
     """Run the ``hymy`` CLI (*argv*: ``central serve …``) with central's rollup tally a no-op.
 
-    This runs in the gunicorn master, which imports ``sync.central.rollups``
+    This runs in the gunicorn master, which imports ``sync.central.store.rollups``
     and replaces its ``Tally`` before any worker is forked; the workers build
     the app after the fork (``preload_app`` is off) and inherit the patched
     module, so ingest runs unchanged but tallies and writes nothing. Only the
     rollups are left out: rows, checks, conflicts and reconciliation stay.
     """
     from kiosk.cli import main as hymy
-    from sync.central import rollups
+    from sync.central.store import rollups
 
     class NoRollups(rollups.Tally):
         def add_rating(self, *args, **kwargs):
@@ -260,9 +260,9 @@ def central_tuples(kiosk_pk, batches):
     the bare inserts write exactly what ingest writes; this happens before the
     clock starts.
     """
-    from sync.central.models import Followup, Rating
-    from sync.clock_correction import KIOSK
-    from sync.protocol import FOLLOWUP_FIELDS, RATING_FIELDS, check_row
+    from sync.central.store.models import Followup, Rating
+    from sync.wire.clock_correction import KIOSK
+    from sync.wire.protocol import FOLLOWUP_FIELDS, RATING_FIELDS, check_row
 
     received_at = datetime.now(timezone.utc)
     prepared = []
@@ -288,7 +288,7 @@ def insert_statements(one_row_marks):
     *one_row_marks* makes the VALUES part from the column count: ``(?, ?, …)``
     for sqlite3's executemany, a single ``%s`` for psycopg2's execute_values.
     """
-    from sync.central.models import Followup, Rating
+    from sync.central.store.models import Followup, Rating
 
     statements = []
     for model in (Rating, Followup):
@@ -300,7 +300,7 @@ def insert_statements(one_row_marks):
 
 def bare_database(work, database_url):
     """A fresh central database (central's schema code) with the bench kiosk; return its key."""
-    from sync.central.models import Device
+    from sync.central.store.models import Device
 
     prepare_central(work, database_url, "bench-bare")
     with central_database(database_url):
@@ -309,7 +309,7 @@ def bare_database(work, database_url):
 
 def bare_sqlite(work, database_url, batches, warmup):
     """sqlite3 executemany, WAL + synchronous=FULL as central's own connection; return rows/s."""
-    from sync.central.db import make_database
+    from sync.central.store.db import make_database
 
     prepared = central_tuples(bare_database(work, database_url), batches)
     rating_sql, followup_sql = insert_statements(lambda n: "(" + ", ".join("?" * n) + ")")
@@ -369,7 +369,7 @@ def row_check_cost(batches):
     Each body is encoded as the uploader sends it and parsed again first (not
     timed), so the checks see fresh objects, as central's do.
     """
-    from sync.protocol import FOLLOWUP_FIELDS, RATING_FIELDS, check_row
+    from sync.wire.protocol import FOLLOWUP_FIELDS, RATING_FIELDS, check_row
 
     per_row = []
     for ratings, followups in batches:
@@ -481,7 +481,8 @@ def main(argv=None):
     for row in rollup_rows:
         print(f"{row[0]}: " + verdict(row[4], GOAL_ROLLUP_SLOWDOWN_PERCENT, "% slower with rollups (wall, rows/s)"))
         print(f"{row[0]}: " + verdict(row[7], GOAL_ROLLUP_SLOWDOWN_PERCENT, "% more server CPU per row with rollups"))
-    print(f"row checks (sync.protocol.check_row, every field of every rating and follow-up): {check_us:.1f} µs per row"
+    print(f"row checks (sync.wire.protocol.check_row, every field of every rating and follow-up): "
+          f"{check_us:.1f} µs per row"
           + "".join(f"; {row[0]}'s bare insert takes {1e6 / row[2]:.1f} µs per row" for row in rows))
     return 0
 

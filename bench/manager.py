@@ -5,7 +5,7 @@ day over 08-20, a tenth filtered, one in four with a follow-up), written
 straight into the raw tables for speed; the hourly counts are then built
 from them by the same backfill an upgraded kiosk runs. The timed calls are
 the ones the manager's pages make (the recorder's ``note_clock``, which
-decides unverified rows, then ``kiosk.reports.day_figures`` or
+decides unverified rows, then ``kiosk.manager.reports.day_figures`` or
 ``week_figures``), on random days,
 beside a bare ``SELECT count(*)`` over the same rating table.
 
@@ -22,11 +22,11 @@ from datetime import date, datetime, timedelta, timezone
 from _common import print_latencies, summary_ms, temp_dir, time_each, verdict
 
 from kiosk.app import create_app
-from kiosk.db import connection, database
-from kiosk.hourly import backfill
-from kiosk.reports import day_figures, week_figures
+from kiosk.manager.reports import day_figures, week_figures
+from kiosk.storage.db import connection, database
+from kiosk.storage.hourly import backfill
 from sync.common.clock import FakeClock
-from sync.protocol import TIME_FORMAT
+from sync.wire.protocol import TIME_FORMAT
 
 GOAL_P99_MS = 50.0
 PER_DAY = 1800

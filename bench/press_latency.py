@@ -32,8 +32,8 @@ from _common import percentile, print_latencies, print_table, summary_ms, temp_d
 from gpiozero.pins.mock import MockFactory
 
 from kiosk.app import create_app
-from kiosk.db import connection, database
-from kiosk.models import Rating
+from kiosk.storage.db import connection, database
+from kiosk.storage.models import Rating
 
 GOAL_P99_MS = 5.0
 GOAL_RATIO = 3.0

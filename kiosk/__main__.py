@@ -1,4 +1,4 @@
 """``python -m kiosk`` runs the ``hymy`` command."""
-from .cli import main
+from kiosk.cli import main
 
 main()

@@ -15,20 +15,24 @@ import logging
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from kiosk.buttons import panel as buttons
+from kiosk.config import KioskConfig, load_config
+from kiosk.manager import views as manager
+from kiosk.resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, STATIC_DIR, TEMPLATE_FOLDERS
+from kiosk.screen import api
+from kiosk.screen import views as screen
+from kiosk.screen.api import MAX_BODY_BYTES
+from kiosk.screen.events import Broadcaster
+from kiosk.storage import db, hourly
+from kiosk.storage.content import Content
+from kiosk.storage.content_store import ContentStore
+from kiosk.storage.followup_keys import FollowupKeys
+from kiosk.storage.identity import kiosk_id
+from kiosk.storage.recorder import Recorder
+from kiosk.web import i18n, lan_guard
+from kiosk.web.parts import KioskParts
 from sync.common.clock import SystemClock
 from sync.common.templates import part_templates
-
-from . import api, buttons, db, hourly, i18n, lan_guard, manager, screen
-from .api import MAX_BODY_BYTES
-from .config import KioskConfig, load_config
-from .content import Content
-from .content_store import ContentStore
-from .events import Broadcaster
-from .followup_keys import FollowupKeys
-from .identity import kiosk_id
-from .recorder import Recorder
-from .resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, STATIC_DIR, TEMPLATE_FOLDERS
-from .runtime import KioskParts
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import platformdirs
 
+from kiosk.storage.content import Question, select_reasons
 from sync.common.config import check_values, choice, flag, number, read_values, text
-from sync.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_REASON_KEYS, DEFAULT_TARGET, LANGUAGES
-from sync.errors import ConfigError
-from sync.hours import OpeningHours, load_zone
-
-from .content import Question, select_reasons
+from sync.wire.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_REASON_KEYS, DEFAULT_TARGET, LANGUAGES
+from sync.wire.errors import ConfigError
+from sync.wire.hours import OpeningHours, load_zone
 
 PIN_FACTORIES = ("auto", "mock", "lgpio", "rpigpio", "pigpio", "native")
 CLOCK_TRUST = ("auto", "always", "never")

@@ -1,9 +1,9 @@
-"""The kiosk's own errors, under the one root in sync/errors.py.
+"""The kiosk's own errors, under the one root in sync/wire/errors.py.
 
 Each also inherits the builtin it resembles. A user sees ``str(error)`` as one
 line; the log keeps the detail.
 """
-from sync.errors import HymyError
+from sync.wire.errors import HymyError
 
 
 class ValidationError(HymyError, ValueError):

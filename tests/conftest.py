@@ -15,8 +15,8 @@ from waitress.server import create_server
 
 from kiosk.app import create_app
 from kiosk.cli import options
-from kiosk.db import connection
-from kiosk.models import Rating
+from kiosk.storage.db import connection
+from kiosk.storage.models import Rating
 from sync.common.clock import FakeClock
 
 

@@ -4,9 +4,9 @@ import sqlite3
 
 import pytest
 
-from kiosk.db import connection
-from kiosk.migrations import LATEST
-from kiosk.models import Followup
+from kiosk.storage.db import connection
+from kiosk.storage.migrations import LATEST
+from kiosk.storage.models import Followup
 from tests.conftest import stored_ratings
 
 

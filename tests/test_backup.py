@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import backup
 from kiosk.cli import systemd_state
-from kiosk.db import database
-from kiosk.pin import set_pin
-from kiosk.seq_shift import SeqShift, SequenceNotContinued
+from kiosk.manager.pin import set_pin
+from kiosk.storage import backup
+from kiosk.storage.db import database
+from kiosk.storage.sequence_shift import SeqShift, SequenceNotContinued
 from tests.sync import conftest as world_fixtures
 from tests.sync.conftest import START, RecordingClock, cli
 from tests.sync.test_kiosk_side import lose_at_central
@@ -232,8 +232,8 @@ def test_restore_refuses_while_the_kiosk_runs(make_app, tmp_path, monkeypatch):
     assert cli(["backup", str(tmp_path / "kiosk.zip")], env).exit_code == 0
     close_kiosk(app)
     before = data_dir_files(data_dir)
-    # A process holding data_dir/kiosk.lock, as a running hymy kiosk does (kiosk/running.py).
-    code = ("import sys; from pathlib import Path; from kiosk.running import hold_running_lock\n"
+    # A process holding data_dir/kiosk.lock, as a running hymy kiosk does (kiosk/storage/process_lock.py).
+    code = ("import sys; from pathlib import Path; from kiosk.storage.process_lock import hold_running_lock\n"
             "with hold_running_lock(Path(sys.argv[1]), 'http://127.0.0.1:8000/'):\n"
             "    print('held', flush=True); sys.stdin.read()")
     with subprocess.Popen([sys.executable, "-c", code, str(data_dir)], cwd=ROOT, stdin=subprocess.PIPE,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from kiosk.buttons import FAILED, FILTERED, RECORDED, make_pin_factory
-from sync.errors import ConfigError
+from kiosk.buttons.panel import FAILED, FILTERED, RECORDED, make_pin_factory
+from sync.wire.errors import ConfigError
 from tests.as_user import python_argv
 from tests.conftest import stored_ratings, wait_for
 
@@ -139,7 +139,7 @@ def test_lgpio_gets_a_writable_working_directory():
 
 
 def _lgpio_moves_to(data_dir):
-    code = ("import os\nfrom kiosk.buttons import make_pin_factory\nfrom sync.errors import ConfigError\n"
+    code = ("import os\nfrom kiosk.buttons.panel import make_pin_factory\nfrom sync.wire.errors import ConfigError\n"
             f"try:\n    make_pin_factory('lgpio', {str(data_dir)!r})\nexcept ConfigError:\n    pass\n"
             "print(os.getcwd(), os.environ['LG_WD'])")
     # As "nobody" in /, which that user may not write (root may write anywhere, so root would prove nothing).

@@ -12,11 +12,11 @@ import requests
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.client_lists import ClientList, RefusalLog, client_address
 from kiosk.config import load_config
-from kiosk.db import connection
-from kiosk.models import Followup, Rating
-from sync.errors import ConfigError
+from kiosk.storage.db import connection
+from kiosk.storage.models import Followup, Rating
+from kiosk.web.client_lists import ClientList, RefusalLog, client_address
+from sync.wire.errors import ConfigError
 from tests.helpers.addresses import session_from
 
 STRANGER = "127.0.0.3"
@@ -30,7 +30,7 @@ def stored():
 
 
 def refusal_lines(caplog, address):
-    return [r for r in caplog.records if r.name == "kiosk.client_lists" and f"from {address}:" in r.getMessage()]
+    return [r for r in caplog.records if r.name == "kiosk.web.client_lists" and f"from {address}:" in r.getMessage()]
 
 
 @pytest.fixture(params=["127.0.0.1", "0.0.0.0"])
@@ -123,7 +123,7 @@ def test_ipv4_mapped_client_addresses_are_their_ipv4_address(make_app):
 def test_the_refusal_log_remembers_a_bounded_number_of_addresses(caplog):
     now = [0.0]
     refusals = RefusalLog(lambda: now[0], every=60, size=3)
-    with caplog.at_level(logging.WARNING, logger="kiosk.client_lists"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.web.client_lists"):
         for _ in range(3):
             for n in range(10):
                 refusals.refused(f"192.0.2.{n}", "GET", "/", "screen_clients")
@@ -148,7 +148,7 @@ def test_parallel_refusals_of_one_address_are_logged_once(caplog):
             refusals.refused("192.0.2.7", "GET", "/events", "screen_clients")
 
     threads = [threading.Thread(target=refuse) for _ in range(16)]
-    with caplog.at_level(logging.WARNING, logger="kiosk.client_lists"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.web.client_lists"):
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -1,4 +1,4 @@
-"""Properties of the one clock correction (sync/clock_correction.py), for any readings.
+"""Properties of the one clock correction (sync/wire/clock_correction.py), for any readings.
 
 Central and the kiosk both call :func:`corrected_time`; whatever the readings
 (a monotonic clock that ran backwards, centuries apart, not a number), it
@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from sync.clock_correction import CORRECTED, KIOSK, UNCORRECTABLE, corrected_time
-from sync.protocol import EARLIEST_YEAR, MAX_MONOTONIC
+from sync.wire.clock_correction import CORRECTED, KIOSK, UNCORRECTABLE, corrected_time
+from sync.wire.protocol import EARLIEST_YEAR, MAX_MONOTONIC
 
 UTC = timezone.utc
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(UTC))

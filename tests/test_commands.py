@@ -21,10 +21,10 @@ from click.testing import CliRunner
 
 from kiosk.cli import main, options
 from kiosk.cli.environment import unknown_variables
-from kiosk.cli.errors import address_error, data_dir_error
-from kiosk.cli.origin import extra_install
-from kiosk.enrollment import Enrollment, save_enrollment
-from kiosk.running import hold_running_lock
+from kiosk.storage.enrollment import Enrollment, save_enrollment
+from kiosk.storage.process_lock import hold_running_lock
+from sync.common.cli_errors import address_error, data_dir_error
+from sync.common.origin import extra_install
 from tests.conftest import answers, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent

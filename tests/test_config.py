@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from kiosk.config import load_config
-from sync.errors import ConfigError
+from sync.wire.errors import ConfigError
 
 
 def write(tmp_path, text):

@@ -31,18 +31,18 @@ import requests
 from gpiozero.pins.mock import MockFactory
 
 from kiosk.cli.demo import build_demo_app, seed_ratings, seed_today, start_demo
-from kiosk.cli.demo_central import DEMO_KIOSK, DEMO_SITE
-from kiosk.cli.demo_network import DEMO_COUNTER, KIOSKS, NETWORK_DAYS
 from kiosk.cli.demo_terminal import HELP, read_presses
 from kiosk.cli.stopping import Stopping
-from kiosk.content_store import CENTRAL_CONTENT_FILE
-from kiosk.db import connection
-from kiosk.models import Followup, Rating
-from sync.central import migrations
-from sync.central.db import connection as central_connection
-from sync.central.models import Device, RollupDay, Site
+from kiosk.storage.content_store import CENTRAL_CONTENT_FILE
+from kiosk.storage.db import connection
+from kiosk.storage.models import Followup, Rating
+from sync.central.cli.demo_central import DEMO_KIOSK, DEMO_SITE
+from sync.central.cli.demo_network import DEMO_COUNTER, KIOSKS, NETWORK_DAYS
+from sync.central.store import migrations
+from sync.central.store.db import connection as central_connection
+from sync.central.store.models import Device, RollupDay, Site
 from sync.common.clock import FakeClock
-from sync.uploader import Uploader
+from sync.uploader.loop import Uploader
 from tests.central.conftest import WebSession
 from tests.conftest import LiveServer, free_port, stored_ratings, wait_for
 

@@ -25,9 +25,9 @@ from kiosk.cli import main
 from kiosk.cli.doctor import run_checks
 from kiosk.cli.doctor_checks import units_check
 from kiosk.config import load_config
-from kiosk.diagnostics import disk_check
-from kiosk.migrations import LATEST
-from kiosk.running import hold_running_lock
+from kiosk.storage.diagnostics import disk_check
+from kiosk.storage.migrations import LATEST
+from kiosk.storage.process_lock import hold_running_lock
 from sync.common.clock import FakeClock
 from tests.conftest import free_port
 from tests.sync import conftest as world_fixtures

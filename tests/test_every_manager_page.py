@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from kiosk.pin import set_pin
+from kiosk.manager.pin import set_pin
 from tests.helpers.routes import page_routes
 from tests.helpers.untranslated import EnglishFinder
 

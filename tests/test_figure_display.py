@@ -1,4 +1,4 @@
-"""How a figure is shown (sync/display.py): one rounding, one verdict, one set of heat bands, one trend
+"""How a figure is shown (sync/wire/display.py): one rounding, one verdict, one set of heat bands, one trend
 arrow and one axis scale, and every surface (the manager screen, head office, alerts, the digest) asking it."""
 import re
 from datetime import datetime, timezone
@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk import manager_charts
-from sync import display
-from sync.central import alerts
-from sync.central.models import Alert, AlertRule, Site
+from kiosk.manager import charts as manager_charts
+from sync.central.alerts import episodes as alerts
+from sync.central.store.models import Alert, AlertRule, Site
 from sync.central.web import charts
-from sync.figures import Counts, satisfaction
+from sync.wire import display
+from sync.wire.figures import Counts, satisfaction
 
 ROOT = Path(__file__).resolve().parents[1]
 face_counts = st.tuples(*[st.integers(0, 60)] * 4)

@@ -1,4 +1,4 @@
-"""The figure formulas (sync/figures.py): the same numbers on every screen (shown by sync/display.py,
+"""The figure formulas (sync/wire/figures.py): the same numbers on every screen (shown by sync/wire/display.py,
 whose rules tests/test_figure_display.py checks)."""
 from fractions import Fraction
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.display import one_decimal, whole_percent
-from sync.figures import (
+from sync.wire.display import one_decimal, whole_percent
+from sync.wire.figures import (
     Counts,
     drivers,
     followup_rate,

@@ -6,11 +6,11 @@ import stat
 
 import pytest
 
-from kiosk.content import DEFAULT_REASONS
-from kiosk.db import connection
-from kiosk.enrollment import Enrollment, save_enrollment
-from sync.central import db as central_db
-from sync.central.models import central_db as bound_central_db
+from kiosk.storage.content import DEFAULT_REASONS
+from kiosk.storage.db import connection
+from kiosk.storage.enrollment import Enrollment, save_enrollment
+from sync.central.store import db as central_db
+from sync.central.store.models import central_db as bound_central_db
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,10 @@ import stat
 
 import pytest
 
-from kiosk.db import connection
-from kiosk.followup_keys import SECRET_FILE, FollowupKeys
-from kiosk.models import Followup
-from sync.outbox import build_batch
+from kiosk.storage.db import connection
+from kiosk.storage.followup_keys import SECRET_FILE, FollowupKeys
+from kiosk.storage.models import Followup
+from kiosk.storage.outbox import build_batch
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 

@@ -13,8 +13,8 @@ from html import unescape
 
 import pytest
 
-from kiosk.buttons import FAILED, RECORDED
-from kiosk.pin import set_pin
+from kiosk.buttons.panel import FAILED, RECORDED
+from kiosk.manager.pin import set_pin
 from tests.conftest import stored_ratings, wait_for
 from tests.test_buttons import lit_count, press
 from tests.test_manager_screen import PIN, sign_in

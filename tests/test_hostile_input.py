@@ -9,8 +9,8 @@ import requests
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.db import connection
-from kiosk.models import Followup, Outbox, Rating
+from kiosk.storage.db import connection
+from kiosk.storage.models import Followup, Outbox, Rating
 
 REFUSED_COMMENTS = {
     "nul": "long\u0000queue",

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk import reports
-from kiosk.db import connection, database
-from kiosk.hourly import first_complete_day
-from kiosk.models import Boot, Followup, HourlyCount, Rating
-from kiosk.retention import prune_synced
+from kiosk.manager import reports
+from kiosk.storage.db import connection, database
+from kiosk.storage.hourly import first_complete_day
+from kiosk.storage.models import Boot, Followup, HourlyCount, Rating
+from kiosk.storage.retention import prune_synced
 from sync.common.clock import FakeClock
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -171,7 +171,7 @@ def test_hourly_counts_stay_when_raw_rows_are_pruned(generated):
     with connection():
         before = {day: reports.day_figures(day, content) for day in (date(2026, 3, 21), SPRING)}
         hourly_rows = HourlyCount.select().count()
-        from kiosk.models import Outbox
+        from kiosk.storage.models import Outbox
 
         Outbox.delete().execute()  # all synced
         pruned = prune_synced(datetime(2027, 1, 1, tzinfo=timezone.utc), retention_days=30)

@@ -18,12 +18,12 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.cli.errors import CommandError
-from kiosk.cli.install_files import CENTRAL_CONFIG, CENTRAL_ENVIRONMENT, KIOSK_CONFIG
-from kiosk.cli.install_source import installed_from
-from kiosk.cli.units import unit_dir
+from kiosk.cli.install.files import CENTRAL_CONFIG, CENTRAL_ENVIRONMENT, KIOSK_CONFIG
+from kiosk.cli.install.source import installed_from
+from kiosk.cli.install.units import unit_dir
 from kiosk.config import load_config
 from sync.central.config import load_central_config
+from sync.common.cli_errors import CommandError
 from tests.as_user import run_hymy
 
 ROOT = Path(__file__).resolve().parents[1]

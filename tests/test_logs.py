@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.cli.central_serve import gunicorn_logging
+from sync.central.cli.serve import gunicorn_logging
 from sync.common.logs import (
     LogfmtFormatter,
     PrivateRotatingFileHandler,
@@ -29,14 +29,14 @@ def parse(line):
 
 
 def record(message, *args, exc_info=None, **extra):
-    return logging.makeLogRecord({"name": "kiosk.recorder", "levelname": "WARNING", "levelno": 30, "msg": message,
+    return logging.makeLogRecord({"name": "kiosk.storage.recorder", "levelname": "WARNING", "levelno": 30, "msg": message,
                                   "args": args, "exc_info": exc_info, **extra})
 
 
 def test_a_record_is_one_line_of_keys_and_values():
     line = LogfmtFormatter().format(record("stored %s", 4, kiosk="k-1"))
     fields = parse(line)
-    assert fields["level"] == "warning" and fields["logger"] == "kiosk.recorder"
+    assert fields["level"] == "warning" and fields["logger"] == "kiosk.storage.recorder"
     assert fields["msg"] == "stored 4" and fields["kiosk"] == "k-1"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", fields["time"])
 

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from kiosk.manager import IDLE_SECONDS
-from kiosk.pin import set_pin
+from kiosk.manager.pin import set_pin
+from kiosk.manager.views import IDLE_SECONDS
 from tests.helpers.bursts import release_together
 
 PIN = "2468"

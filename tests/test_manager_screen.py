@@ -11,11 +11,11 @@ from html import unescape
 import pytest
 from click.testing import CliRunner
 
-from kiosk import reports
 from kiosk.cli import main
-from kiosk.db import connection
-from kiosk.manager import IDLE_SECONDS
-from kiosk.pin import PIN_FILE, set_pin
+from kiosk.manager import reports
+from kiosk.manager.pin import PIN_FILE, set_pin
+from kiosk.manager.views import IDLE_SECONDS
+from kiosk.storage.db import connection
 
 PIN = "2468"
 TOKEN = re.compile(r'data-csrf="([^"]+)"')
@@ -376,7 +376,7 @@ def test_the_demo_prints_its_manager_pin_and_seeds_a_week_worth_showing(tmp_path
 
     from kiosk.cli.demo import BAD_HOUR, build_demo_app, start_demo
     from sync.common.clock import FakeClock
-    from sync.figures import satisfaction
+    from sync.wire.figures import satisfaction
 
     app = build_demo_app(tmp_path, clock=FakeClock(datetime(2026, 1, 5, 21, 30, tzinfo=timezone.utc)),
                          pin_factory=MockFactory())

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk.db import connection
 from kiosk.errors import ValidationError
-from kiosk.manager_access import LockOut, OpenSessions
-from kiosk.models import Rating
-from kiosk.pin import PIN_FILE, check_pin, pin_is_set, set_pin
+from kiosk.manager.access import LockOut, OpenSessions
+from kiosk.manager.pin import PIN_FILE, check_pin, pin_is_set, set_pin
+from kiosk.storage.db import connection
+from kiosk.storage.models import Rating
 from sync.common.clock import FakeClock
 
 
@@ -129,7 +129,7 @@ def test_unverified_rows_are_decided_once_the_clock_is_trusted_even_without_a_pr
     """Presses on an unset clock; NTP sets it; the manager looks before anyone presses again."""
     from datetime import datetime, timezone
 
-    from kiosk import reports
+    from kiosk.manager import reports
 
     clock = FakeClock(datetime(2026, 1, 5, 4, 0, tzinfo=timezone.utc), trusted=False)  # 06:00 in Helsinki
     kiosk = make_app(clock=clock, opening_hours={"mon": ["08:00-20:00"]}, press_interval=0).extensions["hymy"]

@@ -4,11 +4,11 @@ import threading
 
 import pytest
 
-from kiosk.buttons import FAILED, RECORDED
-from kiosk.db import connection, database
+from kiosk.buttons.panel import FAILED, RECORDED
 from kiosk.errors import StorageError
-from kiosk.models import Outbox
-from kiosk.recorder import Recorder
+from kiosk.storage.db import connection, database
+from kiosk.storage.models import Outbox
+from kiosk.storage.recorder import Recorder
 from tests.conftest import stored_ratings, wait_for
 from tests.test_buttons import lit_count
 

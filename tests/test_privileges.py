@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.enrollment import Enrollment, save_enrollment
+from kiosk.storage.enrollment import Enrollment, save_enrollment
 from tests.as_user import run_hymy, system_user
 from tests.conftest import free_port
 

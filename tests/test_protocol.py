@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.db import connection
-from sync.outbox import build_batch
-from sync.protocol import (
+from kiosk.storage.db import connection
+from kiosk.storage.outbox import build_batch
+from sync.wire.protocol import (
     ENVELOPE_LISTS,
     FOLLOWUP_FIELDS,
     RATING_FIELDS,

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import peewee
 import pytest
 
-from kiosk.db import connection
 from kiosk.errors import ConflictError, NotFoundError, StaleQuestionError, ValidationError
-from kiosk.models import Boot, Followup, Outbox, Rating
+from kiosk.storage.db import connection
+from kiosk.storage.models import Boot, Followup, Outbox, Rating
 from tests.conftest import stored_ratings
 
 HELSINKI_HOURS = {day: ["08:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}

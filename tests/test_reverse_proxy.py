@@ -21,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from sync.common.web import too_large
-from sync.protocol import MAX_BODY_BYTES
+from sync.wire.protocol import MAX_BODY_BYTES
 from tests.central.served import CentralDatabase, ServedCentral
 from tests.conftest import free_port, wait_for
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "nginx-central.conf"
 CLIENT = "127.0.0.2"  # the client's own loopback address: nginx reaches central from 127.0.0.1
-GUNICORN_TIMEOUT = 60  # seconds; kiosk/cli/central_serve.py
+GUNICORN_TIMEOUT = 60  # seconds; sync/central/cli/serve.py
 
 
 def _replace_once(text, old, new):

@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 
-from kiosk.db import connection, database, open_database
 from kiosk.errors import StorageError
-from kiosk.identity import kiosk_id
-from kiosk.migrations import LATEST, migrate, schema_version
+from kiosk.storage.db import connection, database, open_database
+from kiosk.storage.identity import kiosk_id
+from kiosk.storage.migrations import LATEST, migrate, schema_version
 
 
 def test_database_is_durable_by_configuration(app):

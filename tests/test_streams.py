@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from kiosk.events import Broadcaster, TooManyStreams
+from kiosk.screen.events import Broadcaster, TooManyStreams
 from tests.conftest import wait_for
 from tests.helpers.addresses import session_from
 
@@ -129,7 +129,7 @@ def test_broadcaster_counts_its_slots_under_one_lock():
 
 def test_max_streams_defaults_to_threads_less_four_and_may_not_exceed_it(make_app):
     from kiosk.config import load_config
-    from sync.errors import ConfigError
+    from sync.wire.errors import ConfigError
 
     assert load_config(overrides={"threads": 16}, environ={}).max_streams == 12
     assert load_config(overrides={"threads": 16, "max_streams": 2}, environ={}).max_streams == 2
@@ -259,7 +259,7 @@ def test_the_reserve_and_the_per_client_cap_hold_under_parallel_subscribers():
 
 def test_max_streams_per_client_is_checked(make_app):
     from kiosk.config import load_config
-    from sync.errors import ConfigError
+    from sync.wire.errors import ConfigError
 
     assert load_config(overrides={"max_streams_per_client": 5}, environ={}).max_streams_per_client == 5
     for value in (0, 253, 1.5, "2", True):

@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.cli.units import CENTRAL_UNITS, HYMY, KIOSK_UNITS, SCREEN_UNITS, SESSION_ENTRY, unit_dir
+from kiosk.cli.install.units import CENTRAL_UNITS, HYMY, KIOSK_UNITS, SCREEN_UNITS, SESSION_ENTRY, unit_dir
 
 SYSTEM_UNITS = KIOSK_UNITS + CENTRAL_UNITS
 HYMY_HERE = str(Path(sys.executable).parent / "hymy")

@@ -3,7 +3,7 @@
 The recorder's ``note_clock`` (which the manager's pages call before they
 count) reads the kiosk's clock once: when it is trusted, that reading is the
 latest instant a rating can have been recorded at, and the ratings whose
-boot had a trusted pair are placed by :func:`sync.clock_correction.corrected_time`.
+boot had a trusted pair are placed by :func:`sync.wire.clock_correction.corrected_time`.
 tests/central/test_clock_agreement.py shows the kiosk and central agree.
 """
 import sqlite3
@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.db import connection
-from kiosk.models import ClockDecision, HourlyCount, Rating
+from kiosk.storage.db import connection
+from kiosk.storage.models import ClockDecision, HourlyCount, Rating
 from sync.common.clock import FakeClock
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)  # Monday, 14:00 in Helsinki

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kiosk import migrations
 from kiosk.cli import main
-from kiosk.db import close_database, connection, database, open_database
 from kiosk.errors import StorageError
-from sync.central import migrations as central_migrations
+from kiosk.storage import migrations
+from kiosk.storage.db import close_database, connection, database, open_database
+from sync.central.store import migrations as central_migrations
 from sync.common.sqlite import KEEP_UPGRADE_BACKUPS, backup_before_upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,7 +176,7 @@ def central_copy(tmp_path):
 def central_cli(path, *args):
     env = {"HYMY_CENTRAL_DATABASE_URL": f"sqlite:///{path}", "HYMY_CENTRAL_DATA_DIR": str(path.parent),
            "HYMY_CENTRAL_CONFIG": None, "DATABASE_URL": None}
-    from sync.central.models import central_db
+    from sync.central.store.models import central_db
 
     try:
         return CliRunner().invoke(main, ["central", *args], env=env, catch_exceptions=False)

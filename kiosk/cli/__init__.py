@@ -2,22 +2,21 @@
 
 This package is the commands part: process entry points and wiring. It may
 import every other part; nothing imports it. Each module holds one group of
-verbs; failures are one line (:mod:`kiosk.cli.errors`).
+verbs; failures are one line (:mod:`sync.common.cli_errors`).
 """
 import click
 
+from kiosk.cli.backup_commands import backup_command, restore_command
+from kiosk.cli.display import display_command, wait_ready_command
+from kiosk.cli.doctor import doctor_command
+from kiosk.cli.environment import warn_about_unknown_variables
+from kiosk.cli.install.command import install_command
+from kiosk.cli.kiosk_commands import demo_command, kiosk_command
+from kiosk.cli.pin_commands import set_pin_command
+from kiosk.cli.privileges import Group, run_as_data_dir_owner
+from kiosk.cli.sync_commands import enroll_command, sync_command
+from sync.central.cli.commands import central
 from sync.common.version import software_version
-
-from .backup_commands import backup_command, restore_command
-from .central_commands import central
-from .display import display_command, wait_ready_command
-from .doctor import doctor_command
-from .environment import warn_about_unknown_variables
-from .install import install_command
-from .kiosk_commands import demo_command, kiosk_command
-from .pin_commands import set_pin_command
-from .privileges import Group, run_as_data_dir_owner
-from .sync_commands import enroll_command, sync_command
 
 
 @click.group(cls=Group)

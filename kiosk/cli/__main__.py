@@ -1,4 +1,4 @@
 """``python -m kiosk.cli`` runs the ``hymy`` command."""
-from . import main
+from kiosk.cli import main
 
 main()

@@ -2,9 +2,9 @@
 
 A backup is made while the kiosk runs (SQLite's online backup API); a restore
 refuses while it runs, and holds the kiosk's and the uploader's locks while it
-replaces the data dir's database and small files (kiosk/backup.py,
-kiosk/restore.py). After a restore, ratings recorded from then on go to
-central above the highest seq it holds (kiosk/seq_shift.py): ``restore`` asks
+replaces the data dir's database and small files (kiosk/storage/backup.py,
+kiosk/storage/restore.py). After a restore, ratings recorded from then on go to
+central above the highest seq it holds (kiosk/storage/sequence_shift.py): ``restore`` asks
 central at once when it can, else the uploader asks before it sends any of them.
 """
 import os
@@ -15,20 +15,19 @@ from pathlib import Path
 import click
 import peewee
 
-from kiosk.backup import BackupError, make_backup, open_backup
-from kiosk.db import close_database, open_database
-from kiosk.enrollment import EnrollmentError
+from kiosk.cli.kiosk_commands import load_kiosk_config, writable_data_dir
+from kiosk.cli.options import config_option
+from kiosk.cli.systemd_state import KIOSK_UNIT, kiosk_unit_running
 from kiosk.errors import StorageError
-from kiosk.restore import restore_backup
-from kiosk.running import KioskAlreadyRunning, hold_running_lock, running_kiosk
-from sync.client import CentralError
+from kiosk.storage.backup import BackupError, make_backup, open_backup
+from kiosk.storage.db import close_database, open_database
+from kiosk.storage.enrollment import EnrollmentError
+from kiosk.storage.process_lock import KioskAlreadyRunning, hold_running_lock, running_kiosk
+from kiosk.storage.restore import restore_backup
+from sync.common.cli_errors import CommandError
 from sync.common.clock import SystemClock
-from sync.uploader import AlreadyRunning, NotEnrolled, Uploader, sync_lock
-
-from .errors import CommandError
-from .kiosk_commands import load_kiosk_config, writable_data_dir
-from .options import config_option
-from .systemd_state import KIOSK_UNIT, kiosk_unit_running
+from sync.uploader.client import CentralError
+from sync.uploader.loop import AlreadyRunning, NotEnrolled, Uploader, sync_lock
 
 path_argument = click.argument("path", type=click.Path(path_type=Path))
 

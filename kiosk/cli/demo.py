@@ -1,17 +1,17 @@
 """``hymy demo``: a kiosk with simulated buttons and a realistic seeded week.
 
 The demo kiosk is Helsinki Kamppi's first kiosk (its checkout, ``kamppi-checkout-1``), one of
-the six kiosks of the small network on the demo's central (kiosk/cli/demo_network.py). Central
+the six kiosks of the small network on the demo's central (sync/central/cli/demo_network.py). Central
 holds its year; the demo's data dir holds its last ``--days`` days and today so far, recorded
 here. The data dir is new, so the kiosk numbers its ratings on above the year central holds, as
-a kiosk restored from a backup does (kiosk/seq_shift.py): the uploader learns central's highest
+a kiosk restored from a backup does (kiosk/storage/sequence_shift.py): the uploader learns central's highest
 number at its first pass.
 
-The seeded ratings go through the same :class:`~kiosk.recorder.Recorder` as
+The seeded ratings go through the same :class:`~kiosk.storage.recorder.Recorder` as
 live presses, driven by a :class:`~sync.common.clock.FakeClock` walked through the
 past days, so they look exactly like rows a kiosk would have written. How many
 customers come each hour of each day, and how they feel, is the demo's traffic
-model (kiosk/cli/demo_traffic.py), the one central's year of this kiosk follows:
+model (sync/central/cli/demo_traffic.py), the one central's year of this kiosk follows:
 a counter open 8-20, quiet mornings, a lunch peak, quieter weekends, noise from day
 to day. On the day before today one hour goes wrong (``BAD_HOUR``, a queue: unhappy
 customers naming the waiting), so the manager screen has something to show; today
@@ -31,19 +31,18 @@ from pathlib import Path
 
 import click
 
-from kiosk.db import connection
-from kiosk.enrollment import EnrollmentError
-from kiosk.pin import set_pin
-from kiosk.recorder import Recorder
-from kiosk.seq_shift import SeqShift
+from kiosk.cli.demo_terminal import read_presses
+from kiosk.manager.pin import set_pin
+from kiosk.storage.db import connection
+from kiosk.storage.enrollment import EnrollmentError
+from kiosk.storage.recorder import Recorder
+from kiosk.storage.sequence_shift import SeqShift
+from sync.central.cli.demo_central import DemoCentral, start_demo_central
+from sync.central.cli.demo_network import DEMO, DEMO_COUNTER
+from sync.common.cli_errors import CommandError, address_error, check_address
 from sync.common.clock import FakeClock
-from sync.protocol import format_time
-from sync.uploader import Uploader
-
-from .demo_central import DemoCentral, start_demo_central
-from .demo_network import DEMO, DEMO_COUNTER
-from .demo_terminal import read_presses
-from .errors import CommandError, address_error, check_address
+from sync.uploader.loop import Uploader
+from sync.wire.protocol import format_time
 
 #: The day before today, 16-17: one cashier off sick and a queue to the door.
 BAD_HOUR = 16
@@ -127,7 +126,7 @@ def _record_day(recorder, clock, day, today, zone, rng, offered, bad_hour=None, 
 
 def _enroll(kiosk, central):
     """Enrol the demo kiosk with the demo central, as `hymy enroll` does."""
-    from sync.enrollment import enrol
+    from sync.uploader.enrollment import enrol
 
     try:
         with connection():
@@ -220,7 +219,7 @@ def build_demo_app(root, host=None, port=None, clock=None, pin_factory=None):
     ``sync_in_kiosk`` is off because :meth:`Demo.start_sync` runs the uploader
     itself, so it can stop it before the data dir is removed.
     """
-    from .kiosk_commands import build_app, ready_config
+    from kiosk.cli.kiosk_commands import build_app, ready_config
 
     overrides = {"data_dir": str(root / "kiosk"), "pin_factory": "mock", "sync_interval": 5, "sync_in_kiosk": False}
     overrides.update({k: v for k, v in (("host", host), ("port", port)) if v is not None})
@@ -250,7 +249,8 @@ def start_demo(app, root, days=7, central_port=8100):
     now = kiosk.clock.now()
     today = now.astimezone(zone).date()
     with connection():
-        # The data dir is new and central holds the kiosk's year: its ratings go above central's (kiosk/seq_shift.py).
+        # The data dir is new and central holds the kiosk's year: its ratings go above central's
+        # (kiosk/storage/sequence_shift.py).
         SeqShift().continued_after(0, format_time(now)).save()
         seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, zone, days, today=today)
         seeded += seed_today(kiosk.kiosk_id, kiosk.recorder.content_store, zone, now)
@@ -271,9 +271,9 @@ def start_demo(app, root, days=7, central_port=8100):
 
 def run_demo(host=None, port=None, days=7, central_port=8100):
     """Seed a kiosk, start a central server, enrol the kiosk, serve both until Ctrl+C."""
-    from .log_setup import configure_logging
-    from .serve import kiosk_running, serve
-    from .stopping import Stopping
+    from kiosk.cli.serve import kiosk_running, serve
+    from kiosk.cli.stopping import Stopping
+    from sync.common.cli_logging import configure_logging
 
     root = Path(tempfile.mkdtemp(prefix="hymy-demo-"))
     app = demo = stopping = None

@@ -1,6 +1,6 @@
 """The demo's terminal buttons: 1-4 and Enter press a simulated physical button.
 
-Each press goes through the kiosk's real :class:`~kiosk.buttons.ButtonPanel`
+Each press goes through the kiosk's real :class:`~kiosk.buttons.panel.ButtonPanel`
 (its MockFactory pin driven low and high), so the debounce, the recorder, its
 filters and the LED answer exactly as for a thumb on the real button. One line
 then says what was stored and whether it counts, so the person at the
@@ -8,8 +8,8 @@ terminal sees what the kiosk decided without opening a screen.
 """
 import threading
 
-from kiosk.content import FACES
-from sync.protocol import CLOSED, REPEAT, UNVERIFIED
+from kiosk.storage.content import FACES
+from sync.wire.protocol import CLOSED, REPEAT, UNVERIFIED
 
 HELP = "keys: 1 (very unhappy), 2, 3 or 4 (very happy) and Enter press that button; Ctrl+C stops the demo"
 

@@ -17,8 +17,8 @@ import time
 import click
 import requests
 
-from .errors import CommandError
-from .units import KIOSK_URL
+from kiosk.cli.install.units import KIOSK_URL
+from sync.common.cli_errors import CommandError
 
 #: wlr-randr's --transform for each display_rotation.
 TRANSFORMS = {0: "normal", 90: "90", 180: "180", 270: "270"}

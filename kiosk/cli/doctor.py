@@ -4,7 +4,7 @@ Each line is ``ok``, ``warn``, ``fail`` or ``skip`` (the check could not run
 here) with what to do when it is not ok; ``--json`` prints the same as a list
 for fleet scripts. Exit 1 on any fail, else 0. Doctor runs beside a working
 kiosk and on a data dir never used: it creates no file and changes none
-(kiosk/diagnostics.py says how the database's write check manages that).
+(kiosk/storage/diagnostics.py says how the database's write check manages that).
 """
 import json
 import logging
@@ -14,12 +14,11 @@ from dataclasses import asdict
 
 import click
 
-from kiosk.diagnostics import FAIL, OK, database_checks, disk_check, skipped_sync_checks, sync_checks
-from kiosk.migrations import LATEST
+from kiosk.cli.kiosk_commands import load_kiosk_config
+from kiosk.cli.options import config_option
+from kiosk.storage.diagnostics import FAIL, OK, database_checks, disk_check, skipped_sync_checks, sync_checks
+from kiosk.storage.migrations import LATEST
 from sync.common.clock import SystemClock
-
-from .kiosk_commands import load_kiosk_config
-from .options import config_option
 
 NOT_A_TERMINAL = "not run in a terminal: run hymy doctor in one to press each button"
 HELD_BY_THE_KIOSK = ("the running kiosk holds the pins: to press them here stop it first (sudo systemctl stop "
@@ -27,15 +26,15 @@ HELD_BY_THE_KIOSK = ("the running kiosk holds the pins: to press them here stop 
 
 
 def run_checks(config, clock=None, pin_factory=None, press=False, press_timeout=15.0, say=click.echo):
-    """Yield each :class:`~kiosk.diagnostics.Check` as it is done, in the order a person reads them.
+    """Yield each :class:`~kiosk.storage.diagnostics.Check` as it is done, in the order a person reads them.
 
     :param clock: the clock the kiosk would record with (default: ``SystemClock(clock_trusted)``).
     :param pin_factory: a gpiozero factory instead of the configured one (tests pass ``MockFactory()``).
     :param press: ask for a press of each button, *press_timeout* seconds each, prompting with *say*.
     """
     # Imported here, not at the top: every other verb starts without gpiozero and waitress.
-    from .doctor_checks import central_check, clock_check, config_check, kiosk_check, units_check
-    from .doctor_gpio import buttons_check, gpio_check
+    from kiosk.cli.doctor_checks import central_check, clock_check, config_check, kiosk_check, units_check
+    from kiosk.cli.doctor_gpio import buttons_check, gpio_check
 
     clock = clock or SystemClock(config.clock_trusted)
     yield config_check(config)

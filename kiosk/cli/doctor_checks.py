@@ -1,7 +1,7 @@
 """``hymy doctor``'s checks beyond the data dir: the running kiosk, the clock, central, systemd.
 
 Each asks the part that owns the answer rather than working it out again: the
-kiosk's lock file (kiosk/running.py) and its own ``/healthz``, the clock
+kiosk's lock file (kiosk/storage/process_lock.py) and its own ``/healthz``, the clock
 object the kiosk records with, the uploader's HTTP client with the enrolled
 token, and ``systemctl``.
 """
@@ -10,14 +10,13 @@ from urllib.parse import urlparse
 
 import requests
 
-from kiosk.diagnostics import FAIL, OK, SKIP, WARN, Check, data_dir_denied
-from kiosk.enrollment import ENROLLMENT_FILE, EnrollmentError, load_enrollment
-from kiosk.health import ENROL_AGAIN
-from kiosk.running import LOCK_FILE, loopback_url, running_kiosk
-from sync.client import CentralClient, CentralError
-
-from .systemd_state import KIOSK_UNIT as UNIT
-from .systemd_state import SYSTEMD_RUNTIME, ask_systemctl
+from kiosk.cli.systemd_state import KIOSK_UNIT as UNIT
+from kiosk.cli.systemd_state import SYSTEMD_RUNTIME, ask_systemctl
+from kiosk.storage.diagnostics import FAIL, OK, SKIP, WARN, Check, data_dir_denied
+from kiosk.storage.enrollment import ENROLLMENT_FILE, EnrollmentError, load_enrollment
+from kiosk.storage.health import ENROL_AGAIN
+from kiosk.storage.process_lock import LOCK_FILE, loopback_url, running_kiosk
+from sync.uploader.client import CentralClient, CentralError
 
 HEALTHZ_TIMEOUT = 5.0
 

@@ -3,7 +3,7 @@
 A running kiosk holds the pins (gpiozero refuses a second claim), so then
 doctor reports what the kiosk's own ``/healthz`` says of its buttons instead.
 Otherwise it picks the pin factory the way the kiosk does
-(``kiosk.buttons.make_pin_factory``), claims the configured pins, looks for a
+(``kiosk.buttons.panel.make_pin_factory``), claims the configured pins, looks for a
 button that reads pressed with nobody at it and, in a terminal, asks for a
 press of each with its LED lit. Nothing is recorded: these are gpiozero
 devices of doctor's own, not the kiosk's button panel.
@@ -14,9 +14,9 @@ from gpiozero import LED, Button
 from gpiozero.exc import GPIOZeroError
 from gpiozero.pins.mock import MockFactory
 
-from kiosk.buttons import make_pin_factory
-from kiosk.diagnostics import FAIL, OK, SKIP, WARN, Check
-from sync.errors import ConfigError
+from kiosk.buttons.panel import make_pin_factory
+from kiosk.storage.diagnostics import FAIL, OK, SKIP, WARN, Check
+from sync.wire.errors import ConfigError
 
 FACES = {1: "very unhappy", 2: "unhappy", 3: "happy", 4: "very happy"}
 WIRING = "README, Wiring the buttons"

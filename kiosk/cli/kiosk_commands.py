@@ -5,12 +5,11 @@ from contextlib import contextmanager
 import click
 import peewee
 
+from kiosk.cli import options
+from kiosk.cli.options import config_option, host_option, port_option
+from sync.common.cli_errors import CommandError, data_dir_error
 from sync.common.files import make_writable_dir
-from sync.errors import ConfigError, HymyError
-
-from . import options
-from .errors import CommandError, data_dir_error
-from .options import config_option, host_option, port_option
+from sync.wire.errors import ConfigError, HymyError
 
 
 def load_kiosk_config(config_path=None, overrides=None):
@@ -75,10 +74,9 @@ def _overrides(**options):
 @port_option
 def kiosk_command(config_path, host, port):
     """Serve the touchscreen and listen to the buttons."""
-    from kiosk.db import refuse_newer
-
-    from .log_setup import configure_logging
-    from .serve import kiosk_running, serve
+    from kiosk.cli.serve import kiosk_running, serve
+    from kiosk.storage.db import refuse_newer
+    from sync.common.cli_logging import configure_logging
 
     config = ready_config(config_path, _overrides(host=host, port=port))
     configure_logging(config)  # before the database opens: an upgrade's backup and migration are logged
@@ -99,6 +97,6 @@ def kiosk_command(config_path, host, port):
               help="Port of the demo's central server (0: any free port).")
 def demo_command(host, port, days, central_port):
     """Run a kiosk (simulated buttons, a seeded week) and a central server it syncs to."""
-    from .demo import run_demo
+    from kiosk.cli.demo import run_demo
 
     run_demo(host=host, port=port, days=days, central_port=central_port)

@@ -2,17 +2,16 @@
 
 The PIN is asked twice, hidden, in a terminal; from a pipe or a file it is
 read as two lines, so an installer can script it. Only a password hash is
-written (kiosk/pin.py); a running kiosk uses the new PIN at once.
+written (kiosk/manager/pin.py); a running kiosk uses the new PIN at once.
 """
 import sys
 
 import click
 
+from kiosk.cli.kiosk_commands import load_kiosk_config, writable_data_dir
+from kiosk.cli.options import config_option
 from kiosk.errors import ValidationError
-
-from .errors import CommandError
-from .kiosk_commands import load_kiosk_config, writable_data_dir
-from .options import config_option
+from sync.common.cli_errors import CommandError
 
 #: How to open the manager screen from the customer screen (README "Manager screen").
 WAY_IN = "a three-second press in the top-left corner of the customer screen opens it"
@@ -34,7 +33,7 @@ def _read_twice(stream, interactive):
 @config_option
 def set_pin_command(config_path):
     """Set the store manager's PIN (4-8 digits) for the manager screen."""
-    from kiosk.pin import set_pin
+    from kiosk.manager.pin import set_pin
 
     config = load_kiosk_config(config_path)
     first, second = _read_twice(sys.stdin, sys.stdin is not None and sys.stdin.isatty())

@@ -21,9 +21,8 @@ import click
 
 from kiosk.config import load_config
 from sync.central.config import load_central_config
-from sync.errors import ConfigError
-
-from .errors import CommandError
+from sync.common.cli_errors import CommandError
+from sync.wire.errors import ConfigError
 
 #: The verbs that manage users and owners themselves.
 EXEMPT = ("install",)

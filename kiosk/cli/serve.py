@@ -7,12 +7,11 @@ from contextlib import contextmanager
 from waitress import wasyncore
 from waitress.server import create_server
 
-from kiosk.lan_guard import network_warning
-from kiosk.running import KioskAlreadyRunning, hold_running_lock, loopback_url
-
-from .errors import CommandError, address_error, check_address
-from .stopping import Stopping, serve_until_stopped
-from .watchdog import Watchdog
+from kiosk.cli.stopping import Stopping, serve_until_stopped
+from kiosk.cli.watchdog import Watchdog
+from kiosk.storage.process_lock import KioskAlreadyRunning, hold_running_lock, loopback_url
+from kiosk.web.lan_guard import network_warning
+from sync.common.cli_errors import CommandError, address_error, check_address
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ def start_background_sync(app):
     It waits quietly until the kiosk is enrolled, and never blocks recording:
     it shares only the database, whose writes are short transactions.
     """
-    from sync.uploader import Uploader
+    from sync.uploader.loop import Uploader
 
     kiosk = app.extensions["hymy"]
     if not kiosk.config.sync_in_kiosk:
@@ -44,7 +43,7 @@ def start_background_sync(app):
 def serve(app, host, port, running, on_ready=None, stopping=None):
     """Serve *app* until SIGTERM or Ctrl+C, then release its pins.
 
-    :param running: the :class:`~kiosk.running.RunningLock` the caller took
+    :param running: the :class:`~kiosk.storage.process_lock.RunningLock` the caller took
         before it built *app* (:func:`kiosk_running`); told the address here.
     :param on_ready: called with the URL once the socket listens, so nothing
         announces an address before it answers.
@@ -89,7 +88,7 @@ def serve(app, host, port, running, on_ready=None, stopping=None):
 
 @contextmanager
 def kiosk_running(data_dir):
-    """Hold *data_dir*'s ``kiosk.lock`` (kiosk/running.py) for the block, or fail with one line."""
+    """Hold *data_dir*'s ``kiosk.lock`` (kiosk/storage/process_lock.py) for the block, or fail with one line."""
     try:
         with hold_running_lock(data_dir) as lock:
             yield lock

@@ -24,7 +24,7 @@ TURN_SECONDS = 0.2
 class Stopping:
     """Whether SIGINT or SIGTERM asked the process to stop.
 
-    :param events: the kiosk's :class:`~kiosk.events.Broadcaster`, whose open
+    :param events: the kiosk's :class:`~kiosk.screen.events.Broadcaster`, whose open
         streams end in the handler, before the server waits for their threads.
     """
 

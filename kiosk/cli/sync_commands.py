@@ -2,7 +2,7 @@
 
 These run beside the kiosk process on the same data dir, without the web app
 and without claiming the GPIO pins. ``hymy sync --status`` opens with the same
-verdict as the kiosk's ``/healthz`` (kiosk/health.py).
+verdict as the kiosk's ``/healthz`` (kiosk/storage/health.py).
 
 A command that acts on a kiosk's rows (``sync``, ``sync --requeue``) needs the
 kiosk's database and never makes one: on a data dir where no kiosk ever
@@ -21,24 +21,23 @@ from urllib.parse import urlparse
 import click
 import peewee
 
-from kiosk.content import Content
-from kiosk.content_store import ContentStore
-from kiosk.db import connection, open_database, open_database_read_only
-from kiosk.enrollment import EnrollmentError, load_enrollment
-from kiosk.health import sync_health
-from kiosk.identity import kiosk_id
-from kiosk.models import Outbox, Rating, SyncState
-from kiosk.seq_shift import SeqShift
-from sync.client import CentralError
+from kiosk.cli.kiosk_commands import load_kiosk_config, writable_data_dir
+from kiosk.cli.options import config_option
+from kiosk.storage.content import Content
+from kiosk.storage.content_store import ContentStore
+from kiosk.storage.db import connection, open_database, open_database_read_only
+from kiosk.storage.enrollment import EnrollmentError, load_enrollment
+from kiosk.storage.health import sync_health
+from kiosk.storage.identity import kiosk_id
+from kiosk.storage.models import Outbox, Rating, SyncState
+from kiosk.storage.sequence_shift import SeqShift
+from sync.common.cli_errors import CommandError, data_dir_error
 from sync.common.clock import SystemClock
-from sync.enrollment import enrol
-from sync.errors import HymyError
-from sync.protocol import text_problem
-from sync.uploader import AlreadyRunning, NotEnrolled, Uploader
-
-from .errors import CommandError, data_dir_error
-from .kiosk_commands import load_kiosk_config, writable_data_dir
-from .options import config_option
+from sync.uploader.client import CentralError
+from sync.uploader.enrollment import enrol
+from sync.uploader.loop import AlreadyRunning, NotEnrolled, Uploader
+from sync.wire.errors import HymyError
+from sync.wire.protocol import text_problem
 
 
 @dataclass
@@ -252,7 +251,7 @@ def sync_command(config_path, loop, status, requeue, item_id):
         raise CommandError(f"the kiosk's database failed: {error}") from None
     uploader = side.uploader()
     if loop:
-        from .log_setup import configure_logging
+        from sync.common.cli_logging import configure_logging
 
         configure_logging(side.config)
         stop = threading.Event()

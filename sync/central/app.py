@@ -6,13 +6,17 @@ import peewee
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..common.clock import SystemClock
-from ..common.web import answer_errors_as_json
-from ..protocol import MAX_BODY_BYTES
-from . import db, export, ingest, kiosk_api, openapi, web
-from .config import CentralConfig, load_central_config
-from .resources import STATIC_DIR
-from .web import headers as security_headers
+from sync.central import web
+from sync.central.config import CentralConfig, load_central_config
+from sync.central.ingest import batch as ingest
+from sync.central.reports import export
+from sync.central.resources import STATIC_DIR
+from sync.central.store import db
+from sync.central.web import headers as security_headers
+from sync.central.web import kiosk_api, openapi
+from sync.common.clock import SystemClock
+from sync.common.web import answer_errors_as_json
+from sync.wire.protocol import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 

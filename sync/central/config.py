@@ -9,8 +9,8 @@ from pathlib import Path
 
 import platformdirs
 
-from ..common.config import check_values, choice, flag, number, read_values, text
-from ..errors import ConfigError
+from sync.common.config import check_values, choice, flag, number, read_values, text
+from sync.wire.errors import ConfigError
 
 SCHEMA = {
     "data_dir": (None, text),

@@ -3,7 +3,7 @@ file, then ``<PREFIX><KEY>`` environment variables, then explicit overrides.
 
 Each part declares a schema (key -> ``(default, validator)``) and builds its
 own frozen config object from the checked values. A bad file or value raises
-:class:`~sync.errors.ConfigError` with one line naming the key; an unknown key
+:class:`~sync.wire.errors.ConfigError` with one line naming the key; an unknown key
 in the file is an error; an environment variable that names no key is
 reported by :func:`unknown_environment` (a typo such as ``HYMY_PROT`` must not
 go unnoticed), and the commands warn about it.
@@ -11,8 +11,8 @@ go unnoticed), and the commands warn about it.
 import os
 import tomllib
 
-from ..errors import ConfigError
-from ..protocol import text_problem
+from sync.wire.errors import ConfigError
+from sync.wire.protocol import text_problem
 
 
 def number(minimum, maximum=None, whole=False):

@@ -3,7 +3,7 @@
 Under systemd stderr is the journal, which keeps its own time and rotation, so
 a kiosk writes no log file of its own unless ``log_file`` is set. Each line is
 
-    time=2026-12-01T20:37:00.123Z level=info logger=kiosk.recorder msg="stored 4"
+    time=2026-12-01T20:37:00.123Z level=info logger=kiosk.storage.recorder msg="stored 4"
 
 with values quoted when they hold spaces, quotes or ``=``, and newlines
 escaped, so an exception's traceback stays one line a fleet script can parse
@@ -16,9 +16,8 @@ import logging.handlers
 import os
 import time
 
-from sync.errors import ConfigError
-
-from .files import PRIVATE_FILE, narrow_if_exists
+from sync.common.files import PRIVATE_FILE, narrow_if_exists
+from sync.wire.errors import ConfigError
 
 #: A log file rotates at this size, keeping this many old ones.
 LOG_FILE_BYTES = 10 * 1024 * 1024

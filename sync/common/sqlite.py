@@ -9,7 +9,7 @@ import sqlite3
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 
-from .files import create_private_file, make_private_dir, narrow_if_exists, sync_directory
+from sync.common.files import create_private_file, make_private_dir, narrow_if_exists, sync_directory
 
 #: Copies taken before a schema upgrade, in ``backups/`` beside the database; the newest are kept.
 KEEP_UPGRADE_BACKUPS = 3

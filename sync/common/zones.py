@@ -16,8 +16,8 @@ read in the wrong zone), and a silent kiosk's silence counts around the clock
 import logging
 from datetime import timezone, tzinfo
 
-from ..errors import ConfigError
-from ..hours import OpeningHours, load_zone
+from sync.wire.errors import ConfigError
+from sync.wire.hours import OpeningHours, load_zone
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from kiosk.db import connection
-from kiosk.models import Followup
+from kiosk.storage.db import connection
+from kiosk.storage.models import Followup
 from tests.conftest import stored_ratings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,7 +12,7 @@ form, and a revoke asks first.
 import pytest
 from playwright.sync_api import expect
 
-from kiosk.cli.demo_central import start_demo_central
+from sync.central.cli.demo_central import start_demo_central
 from tests.helpers.head_office import linked_ids, served_app
 from tests.helpers.routes import page_routes
 

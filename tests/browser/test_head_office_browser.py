@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from kiosk.cli.demo_central import start_demo_central
+from sync.central.cli.demo_central import start_demo_central
 
 from .conftest import ARTIFACTS
 

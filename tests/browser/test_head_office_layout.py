@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from kiosk.cli.demo_central import start_demo_central
+from sync.central.cli.demo_central import start_demo_central
 from tests.helpers.head_office import linked_ids, served_app
 from tests.helpers.routes import page_routes
 

@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from kiosk.cli.demo import seed_ratings
-from kiosk.db import connection
-from kiosk.manager import IDLE_SECONDS
-from kiosk.pin import set_pin
+from kiosk.manager.pin import set_pin
+from kiosk.manager.views import IDLE_SECONDS
+from kiosk.storage.db import connection
 
 from .conftest import ARTIFACTS, SIZES
 

@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
-from kiosk.content import DEFAULT_REASONS
+from kiosk.storage.content import DEFAULT_REASONS
 
 from .conftest import stored_followups, stored_ratings
 

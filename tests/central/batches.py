@@ -1,16 +1,16 @@
 """Batch documents for the central tests.
 
 Well-formed batches come from a real kiosk (its recorder, then
-``sync.outbox.build_batch``); the hand-made rows here are for what a kiosk
+``kiosk.storage.outbox.build_batch``); the hand-made rows here are for what a kiosk
 would never send (malformed rows, chosen clocks, thousands of rows).
 """
 
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from kiosk.db import connection
-from sync.outbox import build_batch
-from sync.protocol import format_time
+from kiosk.storage.db import connection
+from kiosk.storage.outbox import build_batch
+from sync.wire.protocol import format_time
 
 BOOT = "boot-a"
 QUESTION = ("service", 1)  # central seeds this version

@@ -17,9 +17,9 @@ import requests
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from sync.central import db as central_db
 from sync.central.app import create_central_app
-from sync.central.models import central_db as bound_db
+from sync.central.store import db as central_db
+from sync.central.store.models import central_db as bound_db
 from sync.common.clock import FakeClock
 from tests.conftest import LiveServer
 from tests.helpers.receivers import SINKS_CONFIG, SINKS_ENV
@@ -181,7 +181,7 @@ class Central:
     # -- looking into the database --------------------------------------------------------------
     def query(self, read):
         """``read(models)`` on this central's database, with a connection of its own."""
-        from sync.central import models
+        from sync.central.store import models
 
         with central_db.connection():
             return read(models)

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 import schemathesis
 
-from sync.central.export import MAX_DAYS
+from sync.central.reports.export import MAX_DAYS
 
 DEVICE_ID = os.environ.get("HYMY_TEST_KIOSK_ID")
 LAST_DAY = date(2100, 12, 31)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import requests
 
-from sync.central import alerts
+from sync.central.alerts import episodes as alerts
 
 from .batches import batch, followup_row, rating_row
 

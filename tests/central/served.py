@@ -22,7 +22,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from sync.central.models import central_db
+from sync.central.store.models import central_db
 from tests.conftest import answers, free_port, wait_for
 from tests.helpers.receivers import SINKS_ENV
 

@@ -30,9 +30,9 @@ from html import unescape
 
 import pytest
 
-from sync.central import alerts
-from sync.central.db import write_transaction
-from sync.protocol import format_time
+from sync.central.alerts import episodes as alerts
+from sync.central.store.db import write_transaction
+from sync.wire.protocol import format_time
 
 from .batches import batch, followup_row, rating_row
 from .conftest import RECEIVE_TIME, WebSession
@@ -308,7 +308,7 @@ def assert_refused(response, statuses=(403, 404)):
 
 def snapshot(central):
     """Every row of every table of central's, in an order that compares."""
-    from sync.central.models import MODELS
+    from sync.central.store.models import MODELS
 
     def read(models):
         return {model.__name__: sorted(map(repr, model.select().tuples())) for model in MODELS}
@@ -660,7 +660,7 @@ def check_admin_delete_user(net):
 
 
 def check_admin_target(net):
-    from sync.central import reports
+    from sync.central.reports import reports
 
     def target(net):
         current = int(net.central.query(lambda m: reports.brand_settings()[0]))

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from sync.central import worker
+from sync.central.alerts import worker
 from tests.helpers.receivers import SINKS, MailSink
 
 from .batches import batch, rating_row

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.central.alert_rules import Thresholds, next_step, open_minutes_since, silent_breach, unhappy_breach
-from sync.figures import Counts
-from sync.hours import OpeningHours
+from sync.central.alerts.rules import Thresholds, next_step, open_minutes_since, silent_breach, unhappy_breach
+from sync.wire.figures import Counts
+from sync.wire.hours import OpeningHours
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 HOURS = OpeningHours.parse({day: ["08:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri")}, HELSINKI)

@@ -9,9 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sync.central import alerts, worker
-from sync.central.delivery import SIGNATURE_HEADER, SmtpSettings
-from sync.protocol import format_time
+from sync.central.alerts import episodes as alerts
+from sync.central.alerts import worker
+from sync.central.alerts.delivery import SIGNATURE_HEADER, SmtpSettings
+from sync.wire.protocol import format_time
 from tests.helpers.receivers import SINKS, MailSink
 
 from .batches import batch, rating_row

@@ -19,7 +19,7 @@ import pytest
 import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from sync.protocol import MAX_BODY_BYTES
+from sync.wire.protocol import MAX_BODY_BYTES
 from tests.conftest import answers, free_port, wait_for
 
 from .batches import batch, rating_row

@@ -1,6 +1,6 @@
 """The kiosk and central place every row alike: same instant, same basis, same hour, same filter.
 
-Both callers of :func:`sync.clock_correction.corrected_time` are driven for
+Both callers of :func:`sync.wire.clock_correction.corrected_time` are driven for
 real: a kiosk (its recorder on a FakeClock, its batch builder, its own
 decision of ``unverified`` rows when the manager looks) and central (ingest of
 that batch over HTTP, on SQLite and PostgreSQL). Each scenario gives both the
@@ -20,8 +20,8 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk.db import connection
-from kiosk.models import ClockDecision, HourlyCount, Rating
+from kiosk.storage.db import connection
+from kiosk.storage.models import ClockDecision, HourlyCount, Rating
 from sync.common.clock import FakeClock
 
 from .batches import kiosk_batch

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from sync.common.clock import FakeClock
-from sync.protocol import parse_time
+from sync.wire.protocol import parse_time
 
 from .batches import batch, kiosk_batch, rating_row
 from .conftest import RECEIVE_TIME

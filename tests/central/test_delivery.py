@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sync.central.delivery import (
+from sync.central.alerts.delivery import (
     SIGNATURE_HEADER,
     DeliveryError,
     Mailer,

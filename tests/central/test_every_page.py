@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sync.central import alerts
+from sync.central.alerts import episodes as alerts
 from tests.helpers.routes import PageRoute, page_routes
 from tests.helpers.untranslated import EnglishFinder
 

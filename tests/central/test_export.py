@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sync.central.export import safe_cell
+from sync.central.reports.export import safe_cell
 
 from .batches import batch, followup_row, rating_row
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sync.protocol import format_time
+from sync.wire.protocol import format_time
 
 from .batches import batch, rating_row
 

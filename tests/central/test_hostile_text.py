@@ -16,10 +16,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.db import connection
-from kiosk.enrollment import Enrollment, save_enrollment
-from kiosk.models import Followup, Outbox
-from sync.uploader import Uploader
+from kiosk.storage.db import connection
+from kiosk.storage.enrollment import Enrollment, save_enrollment
+from kiosk.storage.models import Followup, Outbox
+from sync.uploader.loop import Uploader
 
 from .batches import batch, followup_row, rating_row
 

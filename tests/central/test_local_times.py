@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sync.central import worker
-from sync.protocol import format_time
+from sync.central.alerts import worker
+from sync.wire.protocol import format_time
 from tests.helpers.receivers import SINKS, MailSink, WebhookReceiver
 
 from .batches import batch, followup_row, rating_row

@@ -21,13 +21,13 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from sync.central import db as central_database
-from sync.central import migrations
-from sync.central import models as m
 from sync.central.app import create_central_app
-from sync.central.auth import token_hash
-from sync.central.migrations import LATEST, SchemaError
-from sync.central.models import MODELS, central_db
+from sync.central.org.auth import token_hash
+from sync.central.store import db as central_database
+from sync.central.store import migrations
+from sync.central.store import models as m
+from sync.central.store.migrations import LATEST, SchemaError
+from sync.central.store.models import MODELS, central_db
 from sync.common.clock import FakeClock
 from tests.conftest import wait_for
 
@@ -39,7 +39,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LOCAL_TEXTS = {"en": "How did we do today?", "fi": "Miten onnistuimme tänään?"}
 KIOSK_TOKEN = "hymy_k_" + "k" * 43
 USER_TOKEN = "hymy_u_" + "u" * 43
-_SCHEMA_LOCK = 72_201_301  # sync/central/db.py's advisory lock key
+_SCHEMA_LOCK = 72_201_301  # sync/central/store/db.py's advisory lock key
 
 
 def device_id(name):
@@ -491,7 +491,7 @@ def test_defaults_are_inserted_when_missing_and_never_changed(old_url, opened):
 START = """
 import logging, sys
 logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-from sync.central.db import open_central_database
+from sync.central.store.db import open_central_database
 open_central_database(sys.argv[1]).close_all()
 """
 

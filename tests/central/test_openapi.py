@@ -8,10 +8,10 @@ import re
 import jsonschema_rs
 import pytest
 
-from sync.central.export import COLUMNS
-from sync.central.openapi import ROW_SCHEMAS
+from sync.central.reports.export import COLUMNS
 from sync.central.web import TOKEN_BLUEPRINTS
-from sync.protocol import (
+from sync.central.web.openapi import ROW_SCHEMAS
+from sync.wire.protocol import (
     BOOT_FIELDS,
     ENROL_FIELDS,
     ENVELOPE_FIELDS,

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sync.common.clock import FakeClock
-from sync.protocol import format_time
+from sync.wire.protocol import format_time
 
 from .batches import batch, followup_row, rating_row
 from .network import (

@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.db import connection
-from kiosk.models import SyncState
-from sync.client import CentralError
-from sync.uploader import Uploader
+from kiosk.storage.db import connection
+from kiosk.storage.models import SyncState
+from sync.uploader.client import CentralError
+from sync.uploader.loop import Uploader
 from tests.conftest import wait_for
 
 from .served import CentralDatabase, ServedCentral

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sync.protocol import MAX_QUESTION_VERSION
+from sync.wire.protocol import MAX_QUESTION_VERSION
 
 from .batches import batch, kiosk_batch, rating_row
 

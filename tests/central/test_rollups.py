@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sync.central import reports, rollups
-from sync.central.models import (
+from sync.central.reports import reports
+from sync.central.store import rollups
+from sync.central.store.models import (
     Device,
     Followup,
     Rating,
@@ -30,8 +31,8 @@ from sync.central.models import (
     central_db,
 )
 from sync.common.clock import FakeClock
-from sync.defaults import DEFAULT_REASONS
-from sync.protocol import format_time
+from sync.wire.defaults import DEFAULT_REASONS
+from sync.wire.protocol import format_time
 
 from .batches import batch, followup_row, rating_row
 from .conftest import RECEIVE_TIME

@@ -13,7 +13,7 @@ import contextlib
 import pytest
 
 from sync.central.app import create_central_app
-from sync.central.models import central_db
+from sync.central.store.models import central_db
 from sync.central.web.headers import OTHER_POLICY, PAGE_POLICY
 from tests.helpers.routes import page_routes
 

@@ -3,9 +3,9 @@ config, and then the PIN of the manager screen, over one set on the device."""
 import pytest
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kiosk.content_store import ContentStore
-from kiosk.pin import check_pin, pin_is_set, set_pin
-from sync.errors import ConfigError
+from kiosk.manager.pin import check_pin, pin_is_set, set_pin
+from kiosk.storage.content_store import ContentStore
+from sync.wire.errors import ConfigError
 from tests.test_manager_screen import sign_in, signed_in
 
 

@@ -4,7 +4,7 @@ import re
 import pytest
 from werkzeug.security import check_password_hash
 
-from sync.central.models import RollupDay
+from sync.central.store.models import RollupDay
 
 from .batches import batch, rating_row
 from .conftest import WebSession

@@ -1,7 +1,7 @@
 """Logging in to head office's pages: the session, its cookie and the way out."""
 import pytest
 
-from sync.central.models import Setting
+from sync.central.store.models import Setting
 from tests.helpers.second_central import second_central
 
 from .conftest import WebSession

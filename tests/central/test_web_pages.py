@@ -14,9 +14,9 @@ from html.parser import HTMLParser
 import pytest
 
 from sync.central.web import charts
-from sync.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_TARGET
-from sync.figures import Counts
-from sync.protocol import format_time
+from sync.wire.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_TARGET
+from sync.wire.figures import Counts
+from sync.wire.protocol import format_time
 
 from .batches import batch, followup_row, rating_row
 from .conftest import RECEIVE_TIME, WebSession

@@ -17,10 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sync.central import alerts, outbound, worker
+from sync.central.alerts import episodes as alerts
+from sync.central.alerts import outbound, worker
+from sync.central.alerts.delivery import DeliveryError, Refused, post_webhook
+from sync.central.alerts.outbound import WebhookPolicy, address_problem, url_problem
 from sync.central.config import load_central_config
-from sync.central.delivery import DeliveryError, Refused, post_webhook
-from sync.central.outbound import WebhookPolicy, address_problem, url_problem
 from tests.helpers.receivers import SINKS, MailSink, WebhookReceiver
 
 from .batches import batch, rating_row

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
 
-from sync.central.delivery import SIGNATURE_HEADER, SmtpSettings
-from sync.central.outbound import WebhookPolicy
+from sync.central.alerts.delivery import SIGNATURE_HEADER, SmtpSettings
+from sync.central.alerts.outbound import WebhookPolicy
 
 #: Central's config keys that let a webhook reach these receivers: plain http, on loopback.
 SINKS_CONFIG = {"webhook_allow_http": True, "webhook_allow_private": True}

@@ -6,7 +6,7 @@ the first gets its database back (and the second one's connections are closed).
 from contextlib import contextmanager
 
 from sync.central.app import create_central_app
-from sync.central.models import central_db
+from sync.central.store.models import central_db
 from tests.conftest import LiveServer
 
 

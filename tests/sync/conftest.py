@@ -8,7 +8,7 @@
 - a kiosk app (own data dir, FakeClock, mock pins, ``sync_in_kiosk=False``),
   enrolled through the real ``hymy enroll`` command, optionally through a
   :class:`~tests.sync.proxy.FaultProxy`;
-- an :class:`~sync.uploader.Uploader` on the kiosk's clock.
+- an :class:`~sync.uploader.loop.Uploader` on the kiosk's clock.
 
 The kiosk's database and central's are process-wide in this code base, so a
 test has one world.
@@ -29,11 +29,11 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main
-from kiosk.db import connection, database, open_database
-from kiosk.models import Outbox
+from kiosk.storage.db import connection, database, open_database
+from kiosk.storage.models import Outbox
 from sync.central.app import create_central_app
 from sync.common.clock import FakeClock
-from sync.uploader import Uploader
+from sync.uploader.loop import Uploader
 from tests.conftest import LiveServer
 from tests.helpers.backlog import insert_backlog
 from tests.helpers.receivers import SINKS_ENV

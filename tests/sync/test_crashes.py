@@ -94,7 +94,7 @@ def test_two_uploaders_at_once(make_world, caplog):
         except BaseException as error:  # noqa: B036 - a crash of either is the failure under test
             crashes.append(error)
 
-    caplog.set_level(logging.INFO, logger="sync.uploader")
+    caplog.set_level(logging.INFO, logger="sync.uploader.loop")
     threads = [threading.Thread(target=run, args=(u,)) for u in uploaders]
     for thread in threads:
         thread.start()

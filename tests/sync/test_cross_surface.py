@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from kiosk.pin import set_pin
-from sync.central import db as central_db
-from sync.central import worker
-from sync.central.models import User
+from kiosk.manager.pin import set_pin
+from sync.central.alerts import worker
+from sync.central.store import db as central_db
+from sync.central.store.models import User
 from tests.central.batches import batch, followup_row, rating_row
 from tests.central.network import parse_page
 from tests.helpers.receivers import SINKS, MailSink, WebhookReceiver

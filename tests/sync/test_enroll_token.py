@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from kiosk.cli.sync_commands import TOKEN_IN_ARGV
-from kiosk.enrollment import ENROLLMENT_FILE
+from kiosk.storage.enrollment import ENROLLMENT_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-import kiosk.health
+import kiosk.storage.health
 
 from .test_answers import forge_followup
 from .test_kiosk_side import lose_at_central
@@ -128,10 +128,10 @@ def test_sync_lock_is_the_kiosk_users_alone(world):
 
 
 def test_the_verdict_is_kiosk_storage():
-    """kiosk/health.py reads the database and a file: no web, GPIO, HTTP client or uploader."""
-    tree = ast.parse(Path(kiosk.health.__file__).read_text(encoding="utf-8"))
+    """kiosk/storage/health.py reads the database and a file: no web, GPIO, HTTP client or uploader."""
+    tree = ast.parse(Path(kiosk.storage.health.__file__).read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     forbidden = ("flask", "gpiozero", "requests", "werkzeug")
     assert not [m for m in imported if m.split(".")[0] in forbidden], imported
-    assert not [m for m in imported if m.startswith("sync") and m != "sync.protocol"], imported
+    assert not [m for m in imported if m.startswith("sync") and m != "sync.wire.protocol"], imported

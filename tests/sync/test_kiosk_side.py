@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk.db import connection
-from kiosk.retention import prune_synced
-from sync.uploader import NotEnrolled
+from kiosk.storage.db import connection
+from kiosk.storage.retention import prune_synced
+from sync.uploader.loop import NotEnrolled
 
 from .test_answers import forge_followup
 
@@ -49,7 +49,7 @@ def test_config_pull_with_etag_and_a_bad_config_refused(world, caplog):
 
     # A config central should never send: its site's time zone broken in its database.
     world.central_execute("UPDATE site SET timezone = 'Mars/Olympus_Mons'")
-    caplog.set_level(logging.ERROR, logger="sync.uploader")
+    caplog.set_level(logging.ERROR, logger="sync.uploader.loop")
     world.uploader.loop(max_passes=1)
     assert world.access_log.of("GET", "/api/v1/config")[-1][2] == 200
     refused = [r.getMessage() for r in caplog.records if "refused the config from central" in r.getMessage()]
@@ -74,7 +74,7 @@ def test_gap_after_a_full_sync_is_an_error_on_both_sides(world, caplog):
     assert world.central_query("SELECT gap_error FROM kiosk_status") == [(None,)]
     lose_at_central(world, 4)
 
-    caplog.set_level(logging.ERROR, logger="sync.uploader")
+    caplog.set_level(logging.ERROR, logger="sync.uploader.loop")
     world.uploader.loop(max_passes=1)  # nothing left to send: the heartbeat's answer shows the hole
     expected = "central lacks 1 rating(s) after a full sync, first seq 4"
     assert expected in [r.getMessage() for r in caplog.records]

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from kiosk.db import connection
-from kiosk.models import SyncState
+from kiosk.storage.db import connection
+from kiosk.storage.models import SyncState
 
 BATCHES = "/api/v1/batches"
 
@@ -47,7 +47,7 @@ def test_a_later_batch_stored_first_is_no_gap_after_the_pass(make_world, caplog)
     world.record(8, followup_every=0)
     gate = Gate(world.access_log.app)
     world.access_log.app = gate
-    with caplog.at_level(logging.INFO, logger="sync.uploader"):
+    with caplog.at_level(logging.INFO, logger="sync.uploader.loop"):
         result = world.uploader.run_pass()
     assert result["sent"] == 8 and gate.batches == 2
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
@@ -83,7 +83,7 @@ def test_a_stop_during_a_pass_sends_nothing_more_and_says_nothing(make_world, ca
     stop = threading.Event()
     layer = StopOnSecondBatch(world.access_log.app, stop, fail=fail)
     world.access_log.app = layer
-    with caplog.at_level(logging.INFO, logger="sync.uploader"):
+    with caplog.at_level(logging.INFO, logger="sync.uploader.loop"):
         passes = world.uploader.loop(stop)
     assert passes == 1
     # The second batch is the last to leave (the client asks twice more after a 503: it is the same batch).

@@ -6,7 +6,7 @@ again once central is fixed. An outage, or a central that fails every batch,
 sets nothing aside."""
 import json
 
-from sync.suspect import STATE_KEY, STRIKES
+from sync.uploader.poison import STATE_KEY, STRIKES
 
 from .proxy import DROP, ERROR_500, ERROR_503, FORWARD, PORTAL, TIMEOUT
 

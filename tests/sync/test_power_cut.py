@@ -15,8 +15,8 @@ from contextlib import closing
 
 import pytest
 
-from kiosk.db import connection
-from kiosk.models import SyncState
+from kiosk.storage.db import connection
+from kiosk.storage.models import SyncState
 from tests.conftest import wait_for
 
 from .conftest import kiosk_subprocess_env

@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from werkzeug.serving import make_server
 
 from kiosk.cli import main
-from kiosk.enrollment import ENROLLMENT_FILE
-from sync.central import org
+from kiosk.storage.enrollment import ENROLLMENT_FILE
 from sync.central.app import create_central_app
+from sync.central.org import registry as org
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from flask import request, url_for
 from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_wtf.csrf import CSRFProtect
 
-from ...common.templates import part_templates
-from ...defaults import N_
-from ..resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, TEMPLATE_FOLDERS
-from . import admin, alerts_page, errors, i18n, login, pages, parse, session
+from sync.central.resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, TEMPLATE_FOLDERS
+from sync.central.web import admin, alerts_page, errors, i18n, login, pages, parse, session
+from sync.common.templates import part_templates
+from sync.wire.defaults import N_
 
 #: The top bar's sections: (endpoint, name, admins only). A section shows once its blueprint is registered.
 SECTIONS = (
@@ -29,7 +29,7 @@ SECTIONS = (
     ("admin.index", N_("Admin"), True),
 )
 
-#: The quality model's groups as the pages name them (the keys are the wire's, sync/protocol.py).
+#: The quality model's groups as the pages name them (the keys are the wire's, sync/wire/protocol.py).
 GROUP_NAMES = {
     "outcome": N_("Outcome"),
     "attitude": N_("Staff attitude"),

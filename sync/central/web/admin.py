@@ -1,7 +1,7 @@
 """``/admin``: what the ``hymy central`` commands manage, in the browser, for admins.
 
 Every change goes through the same functions the commands call
-(sync/central/org.py, content.py), so a name, a zone, opening hours or a PIN
+(sync/central/org/registry.py, content.py), so a name, a zone, opening hours or a PIN
 is checked once, the same way. A token or a one-time password is shown once,
 on the answer to the form that made it, and never again. Viewers get a 403.
 """
@@ -9,13 +9,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import login_required
 
-from ...errors import ConfigError
-from ...protocol import WEEKDAYS
-from .. import alerts, content, org
-from ..models import AlertRule, Device, Provider, Service, Setting, Site, User, UserSite
-from ..outbound import WebhookPolicy
-from . import parse
-from .session import current_viewer, require_admin
+from sync.central.alerts import episodes as alerts
+from sync.central.alerts.outbound import WebhookPolicy
+from sync.central.org import content
+from sync.central.org import registry as org
+from sync.central.store.models import AlertRule, Device, Provider, Service, Setting, Site, User, UserSite
+from sync.central.web import parse
+from sync.central.web.session import current_viewer, require_admin
+from sync.wire.errors import ConfigError
+from sync.wire.protocol import WEEKDAYS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 MAX_FIELD = 2000

@@ -1,20 +1,20 @@
 """``/alerts``: the alert episodes a user may see, open ones first, and their acknowledgement.
 
 A viewer sees an episode when every site it counts is theirs
-(:func:`sync.central.alerts.visible_to`): a site rule of theirs, a silent
+(:func:`sync.central.alerts.episodes.visible_to`): a site rule of theirs, a silent
 kiosk of theirs, or a service rule's unhappy share when the service runs at
 their sites only. Anything else is a 404, acknowledging included. Times are
-the alert's local time, with the zone's abbreviation (see sync/central/alerts.py).
+the alert's local time, with the zone's abbreviation (see sync/central/alerts/episodes.py).
 """
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
-from ...common.zones import site_zone
-from .. import alerts
-from ..models import Alert, AlertRule, Site
-from ..timesource import utc_now
-from .session import current_viewer, visible_site_ids
+from sync.central.alerts import episodes as alerts
+from sync.central.store.models import Alert, AlertRule, Site
+from sync.central.store.timesource import utc_now
+from sync.central.web.session import current_viewer, visible_site_ids
+from sync.common.zones import site_zone
 
 bp = Blueprint("alerts", __name__)
 SHOWN = 200

@@ -2,14 +2,14 @@
 
 Each function turns report counts into numbers a template can place (bar
 heights, line points, cell bands) with every figure already shown by
-:mod:`sync.display` (rounding, "too few", verdict, heat band, trend, axis
+:mod:`sync.wire.display` (rounding, "too few", verdict, heat band, trend, axis
 scale), so a chart never shows a value the tables or the manager screen do not.
 """
 from dataclasses import dataclass
 
-from ... import display, figures
-from ...defaults import DEFAULT_MIN_RESPONSES
-from ...protocol import GROUPS
+from sync.wire import display, figures
+from sync.wire.defaults import DEFAULT_MIN_RESPONSES
+from sync.wire.protocol import GROUPS
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 28
@@ -103,7 +103,7 @@ def month_line(months, target=None, min_responses=DEFAULT_MIN_RESPONSES):
 class HeatCell:
     responses: int
     satisfaction: int | None
-    band: str  # a ``sync.display`` heat band: good, mid, bad, few or none
+    band: str  # a ``sync.wire.display`` heat band: good, mid, bad, few or none
 
     @property
     def shade(self):
@@ -115,7 +115,7 @@ class HeatCell:
 class HeatMap:
     hours: list  # the hours shown, in the site's local time
     rows: list  # (weekday 0-6, [HeatCell per hour])
-    legend: tuple  # ``sync.display.LegendEntry`` for every band a cell can have
+    legend: tuple  # ``sync.wire.display.LegendEntry`` for every band a cell can have
 
 
 def heat_map(cells, target=None, min_responses=DEFAULT_MIN_RESPONSES):
@@ -143,7 +143,7 @@ class DriverRow:
 
     @property
     def trend(self):
-        """The :class:`sync.display.Trend` of the share: a reason named more often is bad news."""
+        """The :class:`sync.wire.display.Trend` of the share: a reason named more often is bad news."""
         return display.trend(self.share, self.previous_share, higher_is_better=False)
 
     @property

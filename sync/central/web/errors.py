@@ -13,8 +13,8 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from ...common.web import prefers_html
-from ...defaults import N_
+from sync.common.web import prefers_html
+from sync.wire.defaults import N_
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 from flask import request
 from flask_babel import Babel
 
-from ...defaults import LANGUAGES
-from ..resources import TRANSLATIONS_DIR
+from sync.central.resources import TRANSLATIONS_DIR
+from sync.wire.defaults import LANGUAGES
 
 LANGUAGE_COOKIE = "hymy_lang"
 #: Each language's own name, shown on the switch (never translated).

@@ -11,12 +11,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ...protocol import text_problem
-from .. import org
-from ..models import User
-from ..timesource import utc_now
-from . import login_limit
-from .session import current_viewer, end_session, start_session
+from sync.central.org import registry as org
+from sync.central.store.models import User
+from sync.central.store.timesource import utc_now
+from sync.central.web import login_limit
+from sync.central.web.session import current_viewer, end_session, start_session
+from sync.wire.protocol import text_problem
 
 bp = Blueprint("login", __name__)
 

@@ -30,9 +30,9 @@ from typing import Optional
 
 import peewee
 
-from ..db import write_transaction
-from ..models import LoginFailure
-from ..timesource import utc_now
+from sync.central.store.db import write_transaction
+from sync.central.store.models import LoginFailure
+from sync.central.store.timesource import utc_now
 
 WINDOW = timedelta(minutes=15)
 LIMITS = {"user": 5, "addr": 20}

@@ -1,7 +1,7 @@
 """Head office's report pages: overview, site and kiosk drill-down, a day's hours, services,
 providers, drivers, comments and fleet.
 
-Every page asks :mod:`sync.central.reports` (the rollups) for its figures, scoped
+Every page asks :mod:`sync.central.reports.reports` (the rollups) for its figures, scoped
 to the viewer's sites: a viewer never sees, counts or links to another site,
 and a site or kiosk of another site's is a 404, as if it did not exist. The
 report's settings (period, service, provider, sort) come from the query
@@ -16,14 +16,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import login_required
 
-from .. import alerts, reports
-from ..content import redact_comment
-from ..export import export_response
-from ..models import Device, Followup, Provider, Service, Site
-from ..timesource import utc_now
-from . import charts, parse
-from .alerts_page import visible_episodes
-from .session import current_viewer, require_admin, visible_site_ids
+from sync.central.alerts import episodes as alerts
+from sync.central.org.content import redact_comment
+from sync.central.reports import reports
+from sync.central.reports.export import export_response
+from sync.central.store.models import Device, Followup, Provider, Service, Site
+from sync.central.store.timesource import utc_now
+from sync.central.web import charts, parse
+from sync.central.web.alerts_page import visible_episodes
+from sync.central.web.session import current_viewer, require_admin, visible_site_ids
 
 bp = Blueprint("pages", __name__)
 

@@ -4,7 +4,7 @@
   not ids) up to :data:`MAX_ID`, the widest id column either backend has; an id past a narrower
   column (PostgreSQL's ``serial``) is well formed and simply names nothing.
 - A day is ``YYYY-MM-DD`` within the years central keeps ratings for
-  (:data:`sync.protocol.EARLIEST_YEAR` to :data:`~sync.protocol.LATEST_YEAR`), so a report can
+  (:data:`sync.wire.protocol.EARLIEST_YEAR` to :data:`~sync.wire.protocol.LATEST_YEAR`), so a report can
   step a period back or a day forward without leaving the calendar.
 - A follow-up is named by its canonical UUID, as the kiosk sent it.
 
@@ -22,7 +22,7 @@ from flask import abort, request
 from flask_babel import gettext
 from werkzeug.routing import BaseConverter, ValidationError
 
-from ...protocol import EARLIEST_YEAR, LATEST_YEAR, text_problem
+from sync.wire.protocol import EARLIEST_YEAR, LATEST_YEAR, text_problem
 
 #: The largest id: a 64-bit signed integer (SQLite's INTEGER, PostgreSQL's bigint).
 MAX_ID = 2**63 - 1

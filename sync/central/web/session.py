@@ -3,7 +3,7 @@
 Central runs as several gunicorn workers, possibly on several hosts, so no
 part of a login lives in one process's memory:
 
-- a login is a row of ``login_session`` (sync/central/sessions.py); the
+- a login is a row of ``login_session`` (sync/central/org/sessions.py); the
   cookie carries its random id, and every request looks it up, so logging
   out, a password change, deleting the user and idle time end it on every
   worker at once: a cookie kept from before gets the login page;
@@ -25,17 +25,17 @@ from flask_babel import gettext
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.exceptions import Forbidden
 
-from .. import sessions
-from ..auth import visible_site_ids as sites_of
-from ..db import write_transaction
-from ..models import Setting, User
-from ..timesource import utc_now
+from sync.central.org import sessions
+from sync.central.org.auth import visible_site_ids as sites_of
+from sync.central.store.db import write_transaction
+from sync.central.store.models import Setting, User
+from sync.central.store.timesource import utc_now
 
 SECRET_SETTING = "session_secret"
 
 
 class SessionUser(UserMixin):
-    """A :class:`~sync.central.models.User` in one open session, as Flask-Login sees it: its id
+    """A :class:`~sync.central.store.models.User` in one open session, as Flask-Login sees it: its id
     is the session's, so the cookie names the session, not the user."""
 
     def __init__(self, user, session_id):
@@ -121,7 +121,7 @@ def require_admin():
 
 def init_app(app):
     config = app.extensions["hymy_central"].config
-    from ..db import connection
+    from sync.central.store.db import connection
 
     with connection():
         app.secret_key = session_secret(config.secret_key)

@@ -1,0 +1,1 @@
+"""The four physical smiley buttons and their LEDs (gpiozero), feeding the recorder."""

@@ -1,0 +1,333 @@
+"""The one recorder: both inputs (touch and buttons) call :meth:`Recorder.record`.
+
+It validates, applies the filters, commits durably and only then returns, so
+the caller acknowledges (LED, screen) only what is on disk. Filters never
+delete: a filtered press is stored with its flag and left out of the figures.
+
+- ``repeat``: within ``press_interval`` seconds of the previous stored press at
+  this kiosk, on any button, measured on the monotonic clock of the same boot,
+  so an NTP jump can neither fake nor hide a repeat.
+- ``closed``: outside the opening hours, decided only while the clock is
+  trusted; with an untrusted clock the flag is ``unverified`` and central
+  decides from the corrected time.
+- paused: while a manager has paused the kiosk every press is ``closed``,
+  whatever the clock says: a pause is a known fact, not a guess from time.
+
+Each rating and follow-up is also counted in its local hour (kiosk/storage/hourly.py)
+in the same transaction, for the manager's figures beyond raw retention.
+"""
+import json
+import logging
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import peewee
+
+from kiosk.errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
+from kiosk.storage.db import database
+from kiosk.storage.hourly import HourKeys, add_followup, add_to_hour, column_of, decide_unverified, rating_for_followup
+from kiosk.storage.models import Boot, Followup, KioskState, Outbox, QuestionText, Rating, immediate_transaction
+from sync.wire.protocol import CLOSED, COMMENT_MAX, RATINGS, REPEAT, SOURCES, UNVERIFIED, text_problem
+
+log = logging.getLogger(__name__)
+
+#: kiosk_state key: true while a manager has paused the kiosk.
+PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the recorder stored, for the acknowledgement."""
+
+    id: str
+    seq: int
+    rating: int
+    source: str
+    filtered: str | None
+
+    def as_event(self):
+        return {"id": self.id, "seq": self.seq, "rating": self.rating, "source": self.source, "filtered": self.filtered}
+
+
+@dataclass(frozen=True)
+class StorageFailure:
+    """Ratings cannot be stored: since when (UTC), why in a person's words, how many were lost so far."""
+
+    since: object  # datetime
+    reason: str
+    refused: int
+
+
+def storage_reason(error):
+    """Why SQLite could not commit, as /healthz and the manager screen say it."""
+    text = str(error)
+    if "full" in text:
+        return "the disk is full"
+    if "locked" in text or "busy" in text:
+        return "the database stayed locked longer than busy_timeout_ms"
+    return f"the database failed: {text}"
+
+
+def _whole_number(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def clean_comment(comment):
+    """Trim and fold whitespace; None for empty; ValidationError when too long."""
+    if comment is None:
+        return None
+    if not isinstance(comment, str):
+        raise ValidationError("comment must be a string")
+    problem = text_problem(comment, multiline=True)
+    if problem:
+        raise ValidationError(f"comment {problem}")
+    text = " ".join(comment.split())
+    if len(text) > COMMENT_MAX:
+        raise ValidationError(f"comment is longer than {COMMENT_MAX} characters")
+    return text or None
+
+
+class Recorder:
+    """Stores ratings and follow-ups.
+
+    :param clock: a clock (``SystemClock`` or ``FakeClock``).
+    :param kiosk_id: this kiosk's UUID.
+    :param content_store: a :class:`~kiosk.storage.content_store.ContentStore`; each
+        record reads its current content once, so new content applies atomically.
+    :param press_interval: seconds within which a further press is a repeat.
+    :param on_recorded: callables given each :class:`Recorded` after commit.
+    """
+
+    def __init__(self, clock, kiosk_id, content_store, press_interval=3.0, on_recorded=(),
+                 languages=("fi", "sv", "en")):
+        self.clock = clock
+        self.kiosk_id = kiosk_id
+        self.content_store = content_store
+        self.languages = languages
+        self.press_interval = press_interval
+        self.on_recorded = list(on_recorded)
+        # One writer at a time in this process; BEGIN IMMEDIATE covers others.
+        self._lock = threading.Lock()
+        self._boots_seen = set()
+        self._boots_trusted = set()
+        self._questions_noted = set()
+        self._hour_keys = HourKeys()
+        #: Set while ratings cannot be stored (a full disk, a lock held too long), cleared by the next
+        #: rating stored: /healthz and the manager screen say why, and recording resumes by itself.
+        self.storage_failure = None
+        with _stored("pause state"):
+            self._paused = bool(KioskState.read(PAUSED, False))
+
+    @property
+    def paused(self):
+        """True while a manager has paused the kiosk (kept in the database: it survives a restart)."""
+        return self._paused
+
+    def pause(self, paused=True):
+        """Pause (or with *paused* false, resume) the kiosk: presses go on being stored, as ``closed``."""
+        with self._lock, _stored("pause"):
+            with database.atomic("IMMEDIATE"):
+                KioskState.write(**{PAUSED: bool(paused)})
+            self._paused = bool(paused)
+        log.info("kiosk %s by the manager", "paused" if paused else "resumed")
+
+    def resume(self):
+        self.pause(False)
+
+    def note_clock(self):
+        """Note this boot's first trusted moment now, if the clock is trusted, then place the
+        ``unverified`` ratings a trusted clock can place (:func:`kiosk.storage.hourly.decide_unverified`,
+        with this trusted now as the latest instant). Returns how many were placed.
+
+        A press notes the moment too; doing it when the manager looks lets the
+        kiosk decide the boot's ``unverified`` rows although no one pressed since
+        the clock was set.
+        """
+        with _stored("clock note"):
+            with self._lock:
+                now, monotonic, trusted, boot_id = self._moment()
+                if not trusted:
+                    return 0
+                if boot_id not in self._boots_trusted:
+                    with database.atomic("IMMEDIATE"):
+                        noted = self._note_boot(now, monotonic, trusted, boot_id)
+                    for cache, key in noted:
+                        cache.add(key)
+            return decide_unverified(self.content.opening_hours, now)
+
+    @property
+    def content(self):
+        """The content in force now (question, reasons, hours, target)."""
+        return self.content_store.current()
+
+    def record(self, rating, source, question_version=None):
+        """Validate, filter and durably store one rating; return :class:`Recorded`.
+
+        Everything before the commit is on the customer's clock: one content
+        lookup, one reading of each clock, and plain statements inside one
+        ``BEGIN IMMEDIATE`` (see ``bench/press_latency.py --breakdown``).
+
+        :raises ValidationError: rating or source malformed.
+        :raises StaleQuestionError: *question_version* is not the one shown now.
+        :raises StorageError: the database could not commit.
+        """
+        if not _whole_number(rating) or rating not in RATINGS:
+            raise ValidationError("rating must be a whole number from 1 to 4")
+        if source not in SOURCES:
+            raise ValidationError(f"source must be one of {', '.join(SOURCES)}")
+        content = self.content_store.current()
+        question = content.question
+        if question_version is not None:
+            if not _whole_number(question_version):
+                raise ValidationError("question_version must be a whole number")
+            if question_version != question.version:
+                raise StaleQuestionError(
+                    f"question version {question_version} is no longer shown (now {question.version})"
+                )
+        with self._lock, self._storing("rating"):
+            now, monotonic, trusted, boot_id = self._moment()
+            with immediate_transaction() as connection:
+                last = Rating.last_press()
+                filtered = self._filter(content, now, monotonic, trusted, boot_id, last)
+                rating_id, seq = str(uuid.uuid4()), last[0] + 1 if last else 1
+                Rating.append(
+                    id=rating_id,
+                    seq=seq,
+                    kiosk_id=self.kiosk_id,
+                    question_id=question.id,
+                    question_version=question.version,
+                    rating=rating,
+                    source=source,
+                    recorded_at=now,
+                    clock_trusted=trusted,
+                    boot_id=boot_id,
+                    monotonic=monotonic,
+                    filtered=filtered,
+                )
+                Outbox.append(kind="rating", item_id=rating_id)
+                hour = self._hour_keys.of(now, content.opening_hours.zone)
+                add_to_hour(connection, hour, column_of(rating, filtered))
+                noted = self._note_boot(now, monotonic, trusted, boot_id) + self._note_question(question)
+            for cache, key in noted:  # only once committed: a rolled-back note must be written again
+                cache.add(key)
+        recorded = Recorded(rating_id, seq, rating, source, filtered)
+        for listener in self.on_recorded:
+            listener(recorded)
+        return recorded
+
+    def record_followup(self, rating_id, reason, comment=None, authorise=None):
+        """Store the answer to "what mattered most?" for one rating.
+
+        :param authorise: called with *rating_id* once the rating is found and
+            before it is checked for a follow-up; whatever it raises refuses
+            this one (the HTTP API's key check).
+        :raises ValidationError: unknown reason or comment too long.
+        :raises NotFoundError: no such rating.
+        :raises ConflictError: the rating already has a follow-up.
+        """
+        offered = self.content.reason(reason) if isinstance(reason, str) else None
+        if offered is None:
+            raise ValidationError("reason is not one of the offered reasons")
+        comment = clean_comment(comment)
+        with self._lock, self._storing("follow-up"):
+            now, monotonic, trusted, boot_id = self._moment()
+            with database.atomic("IMMEDIATE"):
+                connection = database.connection()
+                found = rating_for_followup(connection, rating_id)
+                if found is None:
+                    raise NotFoundError("no rating with that id")
+                if authorise is not None:
+                    authorise(rating_id)
+                if Followup.select().where(Followup.rating == rating_id).exists():
+                    raise ConflictError("that rating already has a follow-up")
+                row = Followup.create(
+                    id=str(uuid.uuid4()),
+                    rating=rating_id,
+                    reason=offered.key,
+                    reason_group=offered.group,
+                    comment=comment,
+                    recorded_at=now,
+                    clock_trusted=trusted,
+                    boot_id=boot_id,
+                    monotonic=monotonic,
+                )
+                Outbox.create(kind="followup", item_id=row.id)
+                rating, moment = found
+                if moment is not None:  # the follow-up of a counted rating counts in its rating's hour
+                    add_followup(connection, self._hour_keys.of(moment, self.content.opening_hours.zone), rating,
+                                 offered.key, offered.group)
+        return row.id
+
+    @contextmanager
+    def _storing(self, what):
+        """:func:`_stored`, noting a failure in :attr:`storage_failure` and clearing it on success."""
+        try:
+            with _stored(what):
+                yield
+        except StorageError as error:
+            failure = self.storage_failure
+            self.storage_failure = StorageFailure(failure.since if failure else self.clock.now(),
+                                                  storage_reason(error.__cause__ or error),
+                                                  (failure.refused if failure else 0) + 1)
+            raise
+        self.storage_failure = None
+
+    def _moment(self):
+        """One reading of every clock, taken inside the write lock."""
+        return self.clock.now(), self.clock.monotonic(), self.clock.trusted(), self.clock.boot_id()
+
+    def _filter(self, content, now, monotonic, trusted, boot_id, last):
+        if self._paused:
+            return CLOSED
+        if last is not None and last[1] == boot_id and 0 <= monotonic - last[2] < self.press_interval:
+            return REPEAT
+        if content.opening_hours.always_open:
+            return None
+        if not trusted:
+            return UNVERIFIED
+        return None if content.opening_hours.is_open(now) else CLOSED
+
+    def _note_question(self, question):
+        """Keep the texts of each question version used, for the batches.
+
+        Returns the cache entries to add once the transaction has committed.
+        """
+        key = (question.id, question.version)
+        if key in self._questions_noted:
+            return []
+        texts = json.dumps(question.all_texts(self.languages), ensure_ascii=False, sort_keys=True)
+        QuestionText.insert(id=question.id, version=question.version, texts=texts).on_conflict_ignore().execute()
+        return [(self._questions_noted, key)]
+
+    def _note_boot(self, now, monotonic, trusted, boot_id):
+        """Keep each boot's first trusted (wall, monotonic) pair for central.
+
+        Returns the cache entries to add once the transaction has committed.
+        """
+        if boot_id in self._boots_trusted or (boot_id in self._boots_seen and not trusted):
+            return []
+        Boot.insert(boot_id=boot_id, first_seen_at=now).on_conflict_ignore().execute()
+        if not trusted:
+            return [(self._boots_seen, boot_id)]
+        Boot.update(trusted_wall=now, trusted_monotonic=monotonic).where(
+            (Boot.boot_id == boot_id) & Boot.trusted_wall.is_null()
+        ).execute()
+        return [(self._boots_seen, boot_id), (self._boots_trusted, boot_id)]
+
+
+@contextmanager
+def _stored(what):
+    """Make sure this thread has a connection; turn database failures into StorageError.
+
+    A button thread keeps its connection for the next press (opening one costs
+    more than the commit); a request's is closed at the request's teardown.
+    """
+    try:
+        database.connect(reuse_if_open=True)
+        yield
+    except (peewee.DatabaseError, sqlite3.DatabaseError) as error:  # the hot path runs sqlite3's own statements
+        log.error("could not store the %s: %s", what, error)
+        raise StorageError(f"could not store the {what}: {error}") from error

@@ -1,0 +1,1 @@
+"""The organisation: sites, services, providers, kiosks, users, their passwords, sessions and content."""

@@ -1,0 +1,116 @@
+"""The kiosk-facing endpoints besides ingest: enrolment, config, heartbeat.
+
+All take the kiosk's bearer token; central always takes the kiosk from the
+token, never from the body.
+"""
+import hashlib
+import json
+
+import peewee
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
+
+from sync.central.ingest.reconcile import reconcile
+from sync.central.org.auth import current_device
+from sync.central.store.db import write_transaction
+from sync.central.store.models import Device, KioskStatus, Question, Reason, Setting
+from sync.central.store.timesource import utc_now
+from sync.common.web import json_body
+from sync.wire.protocol import ENROL_FIELDS, HEARTBEAT_FIELDS, MAX_BODY_BYTES, RowError, check_row
+
+bp = Blueprint("kiosk_api", __name__)
+
+
+def _checked(fields):
+    """The request's body checked against *fields*; 422 naming the field.
+
+    Callers look the token up first: a request without a valid token never
+    gets its body inflated and parsed."""
+    try:
+        return check_row(json_body(MAX_BODY_BYTES, gzip=True), fields)
+    except RowError as error:
+        raise UnprocessableEntity(str(error)) from None
+
+
+def _own_kiosk(body):
+    kiosk = current_device()
+    if kiosk.device_id is None:
+        raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
+    if body["kiosk_id"] != kiosk.device_id:
+        raise Forbidden("the body names another kiosk than the token's")
+    return kiosk
+
+
+@bp.post("/api/v1/enroll")
+def enroll():
+    """Bind the kiosk's own UUID to the token's kiosk record (idempotent)."""
+    kiosk = current_device()
+    body = _checked(ENROL_FIELDS)
+    if kiosk.device_id not in (None, body["kiosk_id"]):
+        raise Conflict("this token is already enrolled by another device")
+    if kiosk.device_id is None:
+        taken = Device.select().where((Device.device_id == body["kiosk_id"]) & (Device.id != kiosk.id)).exists()
+        if taken:
+            raise Conflict("this device is already enrolled as another kiosk")
+        try:
+            with write_transaction():
+                # Conditional, so two devices enrolling with one token at once cannot both win.
+                (Device.update(device_id=body["kiosk_id"], enrolled_at=utc_now())
+                 .where((Device.id == kiosk.id) & Device.device_id.is_null()).execute())
+        except peewee.IntegrityError:
+            raise Conflict("this device is already enrolled as another kiosk") from None
+    kiosk = Device.get_by_id(kiosk.id)
+    if kiosk.device_id != body["kiosk_id"]:
+        raise Conflict("this token is already enrolled by another device")
+    return jsonify(kiosk=kiosk.name, site=kiosk.site.name, service=kiosk.service.name,
+                   provider=kiosk.provider.name if kiosk.provider else None, kiosk_id=kiosk.device_id)
+
+
+def kiosk_content(kiosk):
+    """The content central owns for *kiosk*, as the kiosk applies it."""
+    question = (Question.select().where((Question.key == kiosk.question_key) & Question.published)
+                .order_by(Question.version.desc()).first())
+    reasons = Reason.select().where(Reason.offered).order_by(Reason.position, Reason.key)
+    target = Setting.get_or_none(Setting.key == "target")
+    min_responses = Setting.get_or_none(Setting.key == "min_responses")
+    return {
+        "kiosk": kiosk.name,
+        "site": kiosk.site.name,
+        "service": kiosk.service.name,
+        "provider": kiosk.provider.name if kiosk.provider else None,
+        "timezone": kiosk.site.timezone,
+        "opening_hours": kiosk.site.opening_hours,
+        "question": {"id": question.key, "version": question.version, "texts": question.texts} if question else None,
+        "reasons": [{"key": r.key, "group": r.group, "labels": r.labels} for r in reasons],
+        "target": target.value if target else None,
+        "min_responses": int(min_responses.value) if min_responses else None,
+        "manager_pin_hash": kiosk.site.manager_pin_hash,
+    }
+
+
+@bp.get("/api/v1/config")
+def config():
+    """The kiosk's content with an ETag; 304 when the kiosk has it already."""
+    kiosk = current_device()
+    if kiosk.device_id is None:
+        raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
+    content = kiosk_content(kiosk)
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    etag = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    response = jsonify(content)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
+
+
+@bp.post("/api/v1/heartbeat")
+def heartbeat():
+    """Keep the kiosk's latest state; answer with central's sequence view."""
+    current_device()
+    body = _checked(HEARTBEAT_FIELDS)
+    kiosk = _own_kiosk(body)
+    body.pop("kiosk_id")
+    values = dict(body, reported_at=utc_now())
+    (KioskStatus.insert(kiosk=kiosk.id, **values)
+     .on_conflict(conflict_target=[KioskStatus.kiosk], update=values).execute())
+    return jsonify(received=True, sequence=reconcile(kiosk))

@@ -1,0 +1,132 @@
+"""The kiosk's HTTP client for central: one Session, timeouts, retries, TLS.
+
+Every call has a connect and a read timeout. TLS is verified (optionally
+against a given CA bundle). urllib3 retries connection errors and 502/503/504
+a couple of times at once, without sleeping: every wait belongs to the
+uploader's backoff, which reads the kiosk's injectable clock (urllib3's own
+backoff and Retry-After would sleep on the real clock, out of reach of the
+loop's stop event and of tests). POST is retried too, because every central
+endpoint the kiosk posts to is idempotent (batches dedupe by UUID, enrolment
+and heartbeats are upserts). A 2xx counts only when its body is the JSON
+central sends: a captive portal's 200 page is an error, not a success.
+"""
+import gzip
+import json
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from sync.common.version import software_version
+from sync.wire.errors import HymyError
+
+GZIP_ABOVE_BYTES = 8 * 1024
+
+
+#: Statuses that say nothing about the rows sent: the token (401/403), or
+#: something between the kiosk and central asking to log in (407/511).
+NOT_ABOUT_THE_ROWS = frozenset({401, 403, 407, 511})
+
+
+class CentralError(HymyError, ConnectionError):
+    """Central could not be reached or did not answer as central does.
+
+    :param status: the HTTP status, or None when there was no answer.
+    :param from_central: the answer was central's own JSON error.
+    """
+
+    def __init__(self, message, status=None, from_central=False):
+        super().__init__(message)
+        self.status = status
+        self.from_central = from_central
+
+    @property
+    def token_refused(self):
+        """Central itself refused this kiosk's token (unknown, revoked, another kiosk's)."""
+        return self.from_central and self.status in (401, 403)
+
+    @property
+    def may_be_the_rows(self):
+        """Whether the rows sent could be the cause: no answer at all (a row
+        central chokes on can time out) or an error status about the request.
+        A 2xx that is not central's answer (a captive portal, a stranger's
+        JSON) and refusals of the token or of the network are never the rows."""
+        return self.status is None or (self.status >= 400 and self.status not in NOT_ABOUT_THE_ROWS)
+
+
+class CentralClient:
+    def __init__(self, enrollment, connect_timeout=5.0, read_timeout=30.0, ca_bundle=None, retries=2):
+        self.enrollment = enrollment
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = requests.Session()
+        # Passed on every request, not set on the Session: requests lets
+        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment override a
+        # Session's verify, which would silently ignore the configured bundle.
+        self.verify = ca_bundle or True
+        self.session.headers.update({
+            "Authorization": f"Bearer {enrollment.token}",
+            "User-Agent": f"hymy-kiosk/{software_version()}",
+            "Accept": "application/json",
+        })
+        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0,
+                      status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET", "POST"}),
+                      raise_on_status=False, respect_retry_after_header=False)
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def close(self):
+        self.session.close()
+
+    def _request(self, method, path, document=None, headers=None):
+        headers = dict(headers or {})
+        body = None
+        if document is not None:
+            body = json.dumps(document, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+            if len(body) > GZIP_ABOVE_BYTES:
+                body = gzip.compress(body, compresslevel=5)
+                headers["Content-Encoding"] = "gzip"
+        try:
+            return self.session.request(method, self.enrollment.endpoint(path), data=body, headers=headers,
+                                        verify=self.verify, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise CentralError(f"central unreachable: {type(error).__name__}") from error
+
+    @staticmethod
+    def _json(response, expected_keys):
+        """The answer's JSON object, or CentralError naming what came instead."""
+        if response.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
+            raise CentralError(f"HTTP {response.status_code} without JSON (a proxy or captive portal?)",
+                               response.status_code)
+        try:
+            body = response.json()
+        except ValueError:
+            raise CentralError(f"HTTP {response.status_code} with malformed JSON", response.status_code) from None
+        if not response.ok:
+            message = body.get("error") if isinstance(body, dict) else None
+            raise CentralError(f"HTTP {response.status_code}: {message or 'refused'}", response.status_code,
+                               from_central=isinstance(body, dict))
+        if not isinstance(body, dict) or not set(expected_keys) <= set(body):
+            raise CentralError(f"HTTP {response.status_code}: not central's answer", response.status_code)
+        return body
+
+    def enroll(self, kiosk_id):
+        document = {"kiosk_id": kiosk_id, "software_version": software_version()}
+        response = self._request("POST", "/api/v1/enroll", document)
+        return self._json(response, ("kiosk", "site", "kiosk_id"))
+
+    def send_batch(self, batch):
+        response = self._request("POST", "/api/v1/batches", batch)
+        return self._json(response, ("batch_id", "stored", "rejected", "conflicts", "sequence"))
+
+    def heartbeat(self, report):
+        return self._json(self._request("POST", "/api/v1/heartbeat", report), ("received", "sequence"))
+
+    def fetch_config(self, etag=None):
+        """``(document, etag)``, or ``(None, etag)`` when unchanged since *etag*."""
+        response = self._request("GET", "/api/v1/config", headers={"If-None-Match": f'"{etag}"'} if etag else None)
+        if response.status_code == 304:
+            return None, etag
+        document = self._json(response, ("question", "reasons", "timezone"))
+        return document, response.headers.get("ETag", "").strip('"') or None
