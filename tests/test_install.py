@@ -104,7 +104,8 @@ def test_installed_command_reports_its_version(installed, wheel):
 
 def test_the_installed_hymy_installs_its_own_wheel_with_the_units_it_carries(installed, wheel, tmp_path):
     env = clean_environment()
-    where = run([str(installed / "bin" / "python"), "-c", "from kiosk.cli.install.units import unit_dir; print(unit_dir())"],
+    where = run([str(installed / "bin" / "python"), "-c",
+                 "from kiosk.cli.install.units import unit_dir; print(unit_dir())"],
                 timeout=30, cwd=tmp_path, env=env)
     units = Path(where.strip())
     assert units.is_relative_to(installed), f"the units come from {units}"

@@ -29,7 +29,8 @@ def parse(line):
 
 
 def record(message, *args, exc_info=None, **extra):
-    return logging.makeLogRecord({"name": "kiosk.storage.recorder", "levelname": "WARNING", "levelno": 30, "msg": message,
+    return logging.makeLogRecord({"name": "kiosk.storage.recorder", "levelname": "WARNING", "levelno": 30,
+                                  "msg": message,
                                   "args": args, "exc_info": exc_info, **extra})
 
 
