@@ -9,7 +9,7 @@ default address; :func:`unit_text` puts in the real ones.
 from pathlib import Path
 
 IN_WHEEL = Path(__file__).resolve().parent / "systemd"
-IN_CHECKOUT = Path(__file__).resolve().parents[2] / "systemd"
+IN_CHECKOUT = Path(__file__).resolve().parents[3] / "systemd"
 
 #: The command every unit runs, the browser the screen's unit starts, and the kiosk's address
 #: the screen's units open, as the files name them.
