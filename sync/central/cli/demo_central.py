@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from waitress import wasyncore
 from waitress.server import create_server
@@ -16,6 +15,9 @@ from waitress.server import create_server
 from sync.central.app import create_central_app
 from sync.central.cli.demo_network import DEMO, seed_network
 from sync.central.org import registry as org
+from sync.central.store.db import connection
+from sync.central.store.models import Site
+from sync.common.zones import site_zone
 
 DEMO_SITE, DEMO_SERVICE, DEMO_PROVIDER, DEMO_KIOSK = DEMO.site, DEMO.service, DEMO.provider, DEMO.name
 #: No opening hours: the demo site is open around the clock, so a tap in an
@@ -79,7 +81,8 @@ def start_demo_central(data_dir, host="127.0.0.1", port=8100, now=None, kiosk_id
     org.add_provider(DEMO_PROVIDER)
     kiosk_token = org.add_kiosk(DEMO_KIOSK, DEMO_SITE, DEMO_SERVICE, DEMO_PROVIDER)
     password, api_token = org.add_user("head-office", "admin")
-    kiosk_today = now.astimezone(ZoneInfo("Europe/Helsinki")).date()
+    with connection():
+        kiosk_today = now.astimezone(site_zone(Site.get(Site.name == DEMO_SITE))).date()
     network = seed_network(now, kiosk_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"hymy-demo/{DEMO_KIOSK}")),
                            kiosk_today - timedelta(days=kiosk_days))
     server = create_server(app, host=host, port=port, threads=4, ident="hymy-central")

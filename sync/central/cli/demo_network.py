@@ -24,7 +24,6 @@ real ingest, batch by batch, as the kiosk would send them.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sync.central.alerts import episodes as alerts
 from sync.central.cli.demo_traffic import YEAR_DAYS, BadDay, Counter
@@ -33,6 +32,7 @@ from sync.central.org import registry as org
 from sync.central.store.db import connection, write_transaction
 from sync.central.store.models import Device, KioskStatus
 from sync.central.store.seed import store_history
+from sync.common.zones import site_zone
 from sync.wire.defaults import DEFAULT_QUESTION_ID, DEFAULT_REASONS
 from sync.wire.protocol import check_envelope, format_time
 
@@ -145,7 +145,7 @@ def seed_network(now, demo_kiosk_id, demo_until):
             _bind(kiosk.name, str(uuid.uuid5(uuid.NAMESPACE_URL, f"hymy-demo/{kiosk.name}")), enrolled)
         for kiosk in (DEMO, *KIOSKS):
             device = Device.get(Device.name == kiosk.name)
-            zone = ZoneInfo(device.site.timezone)
+            zone = site_zone(device.site)
             today = now.astimezone(zone).date()
             if kiosk is DEMO:
                 until = demo_until
@@ -242,7 +242,7 @@ class History:
 def _ingest_off_clock_days(device, kiosk, now):
     """The clock-off kiosk's last days through central's real ingest, one batch a day as it sent them:
     its clock ran *clock_off_days* behind, untrusted, and central corrects each row from the batch."""
-    zone = ZoneInfo(device.site.timezone)
+    zone = site_zone(device.site)
     today = now.astimezone(zone).date()
     offset = timedelta(days=kiosk.clock_off_days)
     boot = f"{kiosk.name}-restarted"
