@@ -300,11 +300,11 @@ def insert_statements(one_row_marks):
 
 def bare_database(work, database_url):
     """A fresh central database (central's schema code) with the bench kiosk; return its key."""
-    from sync.central.store.models import Device
+    from sync.central.store.models import Kiosk
 
     prepare_central(work, database_url, "bench-bare")
     with central_database(database_url):
-        return Device.get(Device.name == "bench-bare").id
+        return Kiosk.get(Kiosk.name == "bench-bare").id
 
 
 def bare_sqlite(work, database_url, batches, warmup):

@@ -43,7 +43,7 @@ from sync.central.store.db import connection, open_central_database, write_trans
 from sync.central.store.models import (  # noqa: E402
     Alert,
     AlertRule,
-    Device,
+    Kiosk,
     Provider,
     Rating,
     RollupDay,
@@ -73,11 +73,11 @@ def build_network(kiosks, rng):
         site_ids = [s.id for s in Site.select(Site.id).order_by(Site.id)]
         service_ids = [s.id for s in Service.select(Service.id)]
         provider_ids = [p.id for p in Provider.select(Provider.id)]
-        Device.insert_many([{"name": f"kiosk-{n:04d}", "site": site_ids[n // 10], "service": rng.choice(service_ids),
+        Kiosk.insert_many([{"name": f"kiosk-{n:04d}", "site": site_ids[n // 10], "service": rng.choice(service_ids),
                              "provider": rng.choice(provider_ids), "token_hash": f"{n:064d}",
-                             "created_at": NOW, "device_id": f"00000000-0000-4000-8000-{n:012d}"}
+                             "created_at": NOW, "uuid": f"00000000-0000-4000-8000-{n:012d}"}
                             for n in range(kiosks)]).execute()
-    return [k.id for k in Device.select(Device.id)]
+    return [k.id for k in Kiosk.select(Kiosk.id)]
 
 
 def bulk_insert(model, rows):

@@ -40,7 +40,7 @@ from sync.central.cli.demo_central import DEMO_KIOSK, DEMO_SITE
 from sync.central.cli.demo_network import DEMO_COUNTER, KIOSKS, NETWORK_DAYS
 from sync.central.store import migrations
 from sync.central.store.db import connection as central_connection
-from sync.central.store.models import Device, RollupDay, Site
+from sync.central.store.models import Kiosk, RollupDay, Site
 from sync.common.clock import FakeClock
 from sync.uploader.loop import Uploader
 from tests.central.conftest import WebSession
@@ -238,8 +238,8 @@ def test_the_export_line_writes_the_csv_to_a_file_and_names_every_rating(demo):
 def daily_counts(kiosk_name=None, site_name=None):
     """Counted ratings per local day at central, of one kiosk or one site."""
     counted = RollupDay.very_unhappy + RollupDay.unhappy + RollupDay.happy + RollupDay.very_happy
-    query = (RollupDay.select(RollupDay.day, peewee.fn.SUM(counted)).join(Device).join(Site)
-             .where((Device.name == kiosk_name) if kiosk_name else (Site.name == site_name))
+    query = (RollupDay.select(RollupDay.day, peewee.fn.SUM(counted)).join(Kiosk).join(Site)
+             .where((Kiosk.name == kiosk_name) if kiosk_name else (Site.name == site_name))
              .group_by(RollupDay.day).tuples())
     with central_connection():
         return {date.fromisoformat(str(day)): count for day, count in query}
@@ -263,7 +263,7 @@ def test_the_demo_kiosk_is_kamppis_first_and_its_days_continue_its_year_at_centr
             assert 0.6 * earlier < own < 1.6 * earlier, (back, own, earlier)
     # The kiosk's numbers continue central's: one sequence without gaps, and the kiosk sees none.
     with central_connection():
-        device = Device.get(Device.name == DEMO_KIOSK)
+        device = Kiosk.get(Kiosk.name == DEMO_KIOSK)
     assert device.seq_contiguous == device.seq_highest > demo.seeded
     assert demo.app.test_client().get("/healthz").json["sync"]["gap_error"] is None
     # Today is alive at every site, and every site has each of the last 12 months (the trend's points).

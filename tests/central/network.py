@@ -295,7 +295,7 @@ def read_stored(central):
     def read(models):
         sites = {s.name: (s.id, ZoneInfo(s.timezone)) for s in models.Site.select()}
         kiosks = {k.id: KioskFacts(k.id, k.name, k.site.name, k.service.name, k.provider.name if k.provider else None)
-                  for k in models.Device.select()}
+                  for k in models.Kiosk.select()}
         settings = dict(models.Setting.select(models.Setting.key, models.Setting.value).tuples())
         ratings = {}
         for row in models.Rating.select():

@@ -75,7 +75,7 @@ def seed(central):
     def read(m):
         return {
             "site_id": [site.id for site in m.Site.select().order_by(m.Site.name)],
-            "kiosk_id": [kiosk.id for kiosk in m.Device.select().order_by(m.Device.name)],
+            "kiosk_id": [kiosk.id for kiosk in m.Kiosk.select().order_by(m.Kiosk.name)],
             "user_id": [m.User.get(m.User.name == "poistettava").id],
             "rule_id": [rule.id for rule in m.AlertRule.select()],
             "alert_id": [episode.id for episode in m.Alert.select()],

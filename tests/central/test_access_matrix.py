@@ -235,7 +235,7 @@ def _build(central):
     alerts.evaluate(RECEIVE_TIME)
 
     ids = central.query(lambda m: {
-        "site": {s.name: s.id for s in m.Site.select()}, "kiosk": {k.name: k.id for k in m.Device.select()},
+        "site": {s.name: s.id for s in m.Site.select()}, "kiosk": {k.name: k.id for k in m.Kiosk.select()},
         "service": {s.name: s.id for s in m.Service.select()}, "provider": {p.name: p.id for p in m.Provider.select()},
         "comment": {f.comment: f.id for f in m.Followup.select() if f.comment},
         "episodes": [(e.id, e.rule.site_id, e.rule.service_id, e.kiosk_id, e.kind)
@@ -579,7 +579,7 @@ def _spare_kiosk(net):
     name = _spare("spare-kiosk")
     net.central.ok("add-service", f"{name} service")
     net.central.add_kiosk(name, site, f"{name} service")
-    return site, name, net.central.query(lambda m: m.Device.get(m.Device.name == name).id)
+    return site, name, net.central.query(lambda m: m.Kiosk.get(m.Kiosk.name == name).id)
 
 
 def check_admin_add_site(net):
@@ -628,7 +628,7 @@ def check_admin_add_kiosk(net):
         site, _ = _spare_site(net)
         net.central.ok("add-service", f"{name} service")
         return ("/admin/kiosks", {"name": name, "site": site, "service": f"{name} service"},
-                lambda m: m.Device.select().where(m.Device.name == name).exists())
+                lambda m: m.Kiosk.select().where(m.Kiosk.name == name).exists())
 
     check_admin_form(net, "/admin/kiosks", refused, target)
 
@@ -636,7 +636,7 @@ def check_admin_add_kiosk(net):
 def check_admin_revoke_kiosk(net):
     def target(net):
         _, _, kiosk_id = _spare_kiosk(net)
-        return f"/admin/kiosks/{kiosk_id}/revoke", {}, lambda m: m.Device.get_by_id(kiosk_id).revoked
+        return f"/admin/kiosks/{kiosk_id}/revoke", {}, lambda m: m.Kiosk.get_by_id(kiosk_id).revoked
 
     check_admin_form(net, f"/admin/kiosks/{net.kiosk_ids[A.kiosk_names[0]]}/revoke", {}, target)
 

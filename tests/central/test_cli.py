@@ -14,11 +14,11 @@ def test_adding_a_site_service_provider_and_kiosk(central):
 
     site = central.query(lambda m: m.Site.get(name="Kamppi"))
     assert site.opening_hours == {"mon": ["08:00-20:00", "21:00-22:00"], "sun": ["12:00-18:00"]}
-    kiosk = central.query(lambda m: m.Device.select(m.Device, m.Site, m.Service, m.Provider)
-                          .join(m.Site).switch(m.Device).join(m.Service).switch(m.Device).join(m.Provider).get())
+    kiosk = central.query(lambda m: m.Kiosk.select(m.Kiosk, m.Site, m.Service, m.Provider)
+                          .join(m.Site).switch(m.Kiosk).join(m.Service).switch(m.Kiosk).join(m.Provider).get())
     assert (kiosk.name, kiosk.site.name, kiosk.service.name, kiosk.provider.name) == (
         "kamppi-1", "Kamppi", "pharmacy counter", "Siisti Oy")
-    assert kiosk.device_id is None and not kiosk.revoked
+    assert kiosk.uuid is None and not kiosk.revoked
 
 
 def test_add_kiosk_prints_its_token_once_and_central_keeps_only_the_hash(central):
@@ -30,9 +30,9 @@ def test_add_kiosk_prints_its_token_once_and_central_keeps_only_the_hash(central
     tokens = re.findall(r"hymy_k_[A-Za-z0-9_-]+", output)
     assert len(tokens) == 1
     token = tokens[0]
-    kiosk = central.query(lambda m: m.Device.get())
+    kiosk = central.query(lambda m: m.Kiosk.get())
     assert kiosk.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    everything = central.query(lambda m: [str(v) for row in m.Device.select().tuples() for v in row])
+    everything = central.query(lambda m: [str(v) for row in m.Kiosk.select().tuples() for v in row])
     assert not any(token in value for value in everything)
 
 
@@ -63,7 +63,7 @@ def test_duplicate_names_are_one_line_and_exit_1(central):
         result = central.cli(*args)
         assert result.exit_code == 1, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1 and "exists already" in result.output
-    assert central.count("Device") == 1 and central.count("User") == 1 and central.count("Site") == 1
+    assert central.count("Kiosk") == 1 and central.count("User") == 1 and central.count("Site") == 1
 
 
 def test_unknown_names_are_one_line_and_exit_1(central):
@@ -92,5 +92,5 @@ def test_set_target_and_revoke_kiosk(central):
     assert central.request("GET", "/api/v1/config", token).json()["target"] == 87.5
     assert central.cli("set-target", "101").exit_code == 2
     central.ok("revoke-kiosk", "kamppi-1")
-    assert central.query(lambda m: m.Device.get().revoked)
+    assert central.query(lambda m: m.Kiosk.get().revoked)
     assert central.cli("revoke-kiosk", "nobody").exit_code == 1

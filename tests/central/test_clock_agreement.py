@@ -111,7 +111,7 @@ def central_hours(central, device_id):
     columns = (*FACES, "repeat", "closed", "unverified", "followups")
     return central.query(lambda m: {
         h.hour: {c: getattr(h, c) for c in columns}
-        for h in m.RollupHour.select().join(m.Device).where(m.Device.device_id == device_id)})
+        for h in m.RollupHour.select().join(m.Kiosk).where(m.Kiosk.uuid == device_id)})
 
 
 def without_empty(hours):

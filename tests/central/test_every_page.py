@@ -132,7 +132,7 @@ def _build(central):
             alerts.acknowledge(episodes[0], "hanna")
         comment = models.Followup.select().where(models.Followup.comment.is_null(False)).first()
         kiosks = {}
-        for kiosk in models.Device.select().order_by(models.Device.name):
+        for kiosk in models.Kiosk.select().order_by(models.Kiosk.name):
             kiosks.setdefault(kiosk.site_id, []).append(kiosk.id)
         return {
             "site_id": [site.id for site in models.Site.select().order_by(models.Site.name)],

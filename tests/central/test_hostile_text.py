@@ -188,7 +188,7 @@ def test_a_hostile_software_version_at_enrolment_is_422_and_binds_nothing(centra
         response = post_json(central, "/api/v1/enroll", token, document)
         assert response.status_code == 422, name
         assert response.json()["error"].startswith("software_version:"), name
-    assert central.query(lambda m: m.Device.get(name="kamppi-2").device_id) is None
+    assert central.query(lambda m: m.Kiosk.get(name="kamppi-2").uuid) is None
 
 
 def test_a_hostile_site_in_the_export_is_400(central):
@@ -224,7 +224,7 @@ NAME_COMMANDS = {
 def test_a_hostile_name_on_the_command_line_is_one_line_and_exit_1(central, command):
     central.add_site("Kamppi")
     central.ok("add-service", "checkout")
-    before = {model: central.count(model) for model in ("Site", "Service", "Provider", "Device", "User")}
+    before = {model: central.count(model) for model in ("Site", "Service", "Provider", "Kiosk", "User")}
     for name, value in IN_A_LINE.items():
         result = central.cli(*NAME_COMMANDS[command](value))
         assert result.exit_code == 1, (name, result.output)

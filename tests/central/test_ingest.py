@@ -187,7 +187,7 @@ def test_rows_citing_a_question_version_defined_in_the_batch_are_accepted(centra
     answer = central.post_batch(token, batch(device, rows, questions=[definition])).json()
     assert answer["accepted"] == 1 and answer["rejected"] == []
     declared = central.query(lambda m: m.DeclaredQuestion.get(key="visit", version=3))
-    assert declared.texts == definition["texts"] and declared.kiosk.device_id == device
+    assert declared.texts == definition["texts"] and declared.kiosk.uuid == device
     assert central.count("Question") == 1  # only the seeded, published one
 
 

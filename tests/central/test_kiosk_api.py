@@ -34,7 +34,7 @@ def test_enrolment_binds_the_device_and_says_where_the_kiosk_stands(central):
         "provider": "Siisti Oy",
         "kiosk_id": device,
     }
-    assert central.query(lambda m: m.Device.get().device_id) == device
+    assert central.query(lambda m: m.Kiosk.get().uuid) == device
 
 
 def test_enrolling_again_from_the_same_device_is_fine(central):
@@ -47,7 +47,7 @@ def test_another_device_with_the_same_token_is_409_and_the_binding_stays(central
     token, device = central.enrolled_kiosk()
     response = central.enroll(token, str(uuid.uuid4()))
     assert response.status_code == 409
-    assert central.query(lambda m: m.Device.get().device_id) == device
+    assert central.query(lambda m: m.Kiosk.get().uuid) == device
 
 
 def test_one_device_cannot_enrol_as_two_kiosks(central):

@@ -235,20 +235,20 @@ def test_spot_checks_after_the_upgrade(old_url, tmp_path):
         def look(m):
             redaction = m.Redaction.get()
             conflict = m.Conflict.get()
-            kamppi_2 = m.Device.get(m.Device.name == "kamppi-2")
+            kamppi_2 = m.Kiosk.get(m.Kiosk.name == "kamppi-2")
             viewer = m.User.get(m.User.name == "kamppi-viewer")
             return {
                 "redacted": (redaction.followup.comment, redaction.reason, redaction.redacted_by),
                 "conflict": (conflict.kind, conflict.fields, conflict.kiosk.name),
                 "conflicting rating kept": m.Rating.get_by_id(conflict.item_id).rating,
                 "gap": (kamppi_2.seq_contiguous, kamppi_2.seq_highest),
-                "revoked": [d.name for d in m.Device.select().where(m.Device.revoked)],
-                "not enrolled": [d.name for d in m.Device.select().where(m.Device.device_id.is_null())],
+                "revoked": [d.name for d in m.Kiosk.select().where(m.Kiosk.revoked)],
+                "not enrolled": [d.name for d in m.Kiosk.select().where(m.Kiosk.uuid.is_null())],
                 "viewer sites": [link.site.name for link in viewer.site_links],
                 "target": m.Setting.get_by_id("target").value,
                 "hours": m.Site.get(m.Site.name == "Kamppi").opening_hours["sat"],
                 "batch reason": (m.Reason.get_by_id("parking").group, m.Reason.get_by_id("parking").offered),
-                "heartbeat": m.KioskStatus.get(m.KioskStatus.kiosk == m.Device.get(name="kamppi-1")).pending,
+                "heartbeat": m.KioskStatus.get(m.KioskStatus.kiosk == m.Kiosk.get(name="kamppi-1")).pending,
             }
 
         assert central.query(look) == {
@@ -271,7 +271,7 @@ def test_spot_checks_after_the_upgrade(old_url, tmp_path):
 def give_known_tokens(central):
     """The fixture's tokens were shown once and not kept: give kamppi-1 and helena ones the test knows."""
     central.query(lambda m: (
-        m.Device.update(token_hash=token_hash(KIOSK_TOKEN)).where(m.Device.name == "kamppi-1").execute(),
+        m.Kiosk.update(token_hash=token_hash(KIOSK_TOKEN)).where(m.Kiosk.name == "kamppi-1").execute(),
         m.User.update(token_hash=token_hash(USER_TOKEN)).where(m.User.name == "helena").execute()))
 
 
@@ -301,8 +301,8 @@ def test_ingest_and_export_work_after_the_upgrade(old_url, tmp_path):
 def test_another_kiosk_cannot_cite_a_version_only_other_kiosks_declared(old_url, tmp_path):
     central = Central("any", old_url, tmp_path / "data", FakeClock(RECEIVE_TIME))
     try:
-        central.query(lambda m: m.Device.update(token_hash=token_hash(KIOSK_TOKEN))
-                      .where(m.Device.name == "arlanda-1").execute())
+        central.query(lambda m: m.Kiosk.update(token_hash=token_hash(KIOSK_TOKEN))
+                      .where(m.Kiosk.name == "arlanda-1").execute())
         borrowed = rating_row(81, question_version=2)
         answer = central.post_batch(KIOSK_TOKEN, batch(device_id("arlanda-1"), [borrowed])).json()
         assert answer["stored"] == [] and answer["rejected"][0]["error"].startswith("question_version:")
@@ -527,7 +527,7 @@ def test_a_database_made_by_this_weeks_main_upgrades_too(backend, tmp_path, requ
     with raw_database(url) as database, database.bind_ctx(MODELS):
         for made_then in (migrations._initial, migrations._declared_question, migrations._heartbeat_doubles):
             made_then(database)
-        kiosk = m.Device.create(name="k", site=m.Site.create(name="s"), service=m.Service.create(name="v"),
+        kiosk = m.Kiosk.create(name="k", site=m.Site.create(name="s"), service=m.Service.create(name="v"),
                                 token_hash="h", created_at=when)
         m.Question.create(key="service", version=5, texts={"en": "Legacy"}, created_at=when, published=False)
         m.DeclaredQuestion.create(kiosk=kiosk, key="service", version=5, texts={"en": "Own"}, received_at=when)

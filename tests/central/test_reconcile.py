@@ -17,7 +17,7 @@ def test_a_gap_is_reported_and_closes_when_the_missing_batch_arrives(central):
 
     closed = central.post_batch(token, batch(device, [rows[7]])).json()
     assert closed["sequence"] == {"contiguous": 8, "highest": 8, "gaps": []}
-    assert central.query(lambda m: (m.Device.get().seq_contiguous, m.Device.get().seq_highest)) == (8, 8)
+    assert central.query(lambda m: (m.Kiosk.get().seq_contiguous, m.Kiosk.get().seq_highest)) == (8, 8)
 
 
 def test_each_kiosk_has_its_own_sequence(central):

@@ -21,8 +21,8 @@ import pytest
 from sync.central.reports import reports
 from sync.central.store import rollups
 from sync.central.store.models import (
-    Device,
     Followup,
+    Kiosk,
     Rating,
     RollupDay,
     RollupDayReason,
@@ -75,7 +75,7 @@ def _generate(central, kiosks, rng):
     """Ingest a month of generated traffic; return how many conflicts were sent, and the real moment and site
     of each row of a boot whose trusted moment the kiosk declared only in a later batch."""
     sent_conflicts, late = 0, {}
-    sites = central.query(lambda m: {k.device_id: k.site.name for k in m.Device.select()})
+    sites = central.query(lambda m: {k.uuid: k.site.name for k in m.Kiosk.select()})
     for token, device_id in kiosks.values():
         seq, earlier, vouch = 0, [], []
         moment = START + timedelta(minutes=rng.randrange(60))
@@ -140,7 +140,7 @@ def _generate(central, kiosks, rng):
 def _oracle(central):
     """Rollups recomputed in plain Python from the stored rows."""
     def read(models):
-        zones = {k.id: ZoneInfo(k.site.timezone) for k in Device.select()}
+        zones = {k.id: ZoneInfo(k.site.timezone) for k in Kiosk.select()}
         ratings = {r.id: r for r in Rating.select()}
         followups = list(Followup.select())
         return zones, ratings, followups
@@ -245,7 +245,7 @@ def test_a_zone_change_recounts_the_sites_days(generated):
         def to(models):
             with central_db.atomic():
                 models.Site.update(timezone=zone).where(models.Site.name == "Kamppi").execute()
-                kiosk_ids = [k.id for k in Device.select().join(models.Site).where(models.Site.name == "Kamppi")]
+                kiosk_ids = [k.id for k in Kiosk.select().join(models.Site).where(models.Site.name == "Kamppi")]
                 rollups.rebuild_days(kiosk_ids)
 
         return to
@@ -344,7 +344,7 @@ def test_services_providers_and_drivers_equal_the_raw_rows(generated):
     browser = _auditor(generated, "auditor-portfolio")
     first, last = START.date(), (START + timedelta(days=DAYS)).date()
     kiosks = generated.query(lambda m: {k.id: (k.service.name, k.provider.name if k.provider else None)
-                                        for k in m.Device.select()})
+                                        for k in m.Kiosk.select()})
     in_range = [r for r in ratings.values()
                 if not r.filtered and first <= r.occurred_at.astimezone(zones[r.kiosk_id]).date() <= last]
     query = f"from={first}&to={last}&lang=en"

@@ -46,7 +46,7 @@ def test_an_admin_builds_the_organisation_in_the_browser(central, admin):
     assert check_password_hash(central.query(lambda m: m.Site.get().manager_pin_hash), "135790")
     admin.post("/admin/target", data={"target": "90"}, csrf_from="/admin")
     assert central.query(lambda m: m.Setting.get(m.Setting.key == "target").value) == 90
-    kiosk_id = central.query(lambda m: m.Device.get().id)
+    kiosk_id = central.query(lambda m: m.Kiosk.get().id)
     admin.post(f"/admin/kiosks/{kiosk_id}/revoke", csrf_from="/admin")
     assert central.request("GET", "/api/v1/config", token).status_code == 403
 

@@ -288,7 +288,7 @@ def test_the_fleet_flags_a_kiosk_silent_in_opening_hours(central, network):
 
 def test_site_to_kiosk_to_day(central, network):
     admin = network["admin"]
-    ids = central.query(lambda m: {k.name: (k.id, k.site_id) for k in m.Device.select()})
+    ids = central.query(lambda m: {k.name: (k.id, k.site_id) for k in m.Kiosk.select()})
     kiosk_id, site_id = ids["kamppi-1"]
     page = admin.get(f"/sites/{site_id}?kiosk={kiosk_id}&period=7d")
     assert page.status_code == 200 and "<h1>kamppi-1</h1>" in page.text
@@ -341,7 +341,7 @@ def test_a_period_that_cannot_be_shown_says_why_and_shows_today(central, network
 
 def test_the_export_buttons_of_a_site_and_a_kiosk_export_just_those(central, network):
     admin = network["admin"]
-    ids = central.query(lambda m: {k.name: (k.id, k.site_id) for k in m.Device.select()})
+    ids = central.query(lambda m: {k.name: (k.id, k.site_id) for k in m.Kiosk.select()})
     kiosk_id, site_id = ids["kamppi-1"]
     page = admin.get(f"/sites/{site_id}?period=7d")
     link = re.search(r'href="(/export\?[^"]*format=json[^"]*)"', page.text).group(1).replace("&amp;", "&")

@@ -34,7 +34,7 @@ from sync.central.alerts.rules import Thresholds, next_step, silent_breach, unha
 from sync.central.org.auth import visible_site_ids
 from sync.central.org.registry import OrgError, ascii_email, checked_email, named
 from sync.central.store.db import connection, write_transaction
-from sync.central.store.models import Alert, AlertRecipient, AlertRule, Device, KioskStatus, Rating, Service, Site, User
+from sync.central.store.models import Alert, AlertRecipient, AlertRule, Kiosk, KioskStatus, Rating, Service, Site, User
 from sync.central.store.timesource import utc_now
 from sync.common.zones import site_hours, site_zone
 from sync.wire import display
@@ -82,10 +82,10 @@ def add_rule(site=None, service=None, unhappy_share=50, window=15, min_responses
 
 
 def _covered_kiosks(rule):
-    query = Device.select(Device, Site).join(Site).where(~Device.revoked & Device.device_id.is_null(False))
+    query = Kiosk.select(Kiosk, Site).join(Site).where(~Kiosk.revoked & Kiosk.uuid.is_null(False))
     if rule.site_id is not None:
-        return list(query.where(Device.site == rule.site_id))
-    return list(query.where(Device.service == rule.service_id))
+        return list(query.where(Kiosk.site == rule.site_id))
+    return list(query.where(Kiosk.service == rule.service_id))
 
 
 def _window_counts(kiosk_ids, start, end):
@@ -178,7 +178,7 @@ def episode_sites(episode):
     if "sites" in episode.detail:
         return set(episode.detail["sites"])
     # An episode evaluated before the sites were noted: the sites the service runs at now.
-    return {site for (site,) in Device.select(Device.site).where(Device.service == rule.service_id).distinct()
+    return {site for (site,) in Kiosk.select(Kiosk.site).where(Kiosk.service == rule.service_id).distinct()
             .tuples()}
 
 

@@ -30,7 +30,7 @@ from sync.central.cli.demo_traffic import YEAR_DAYS, BadDay, Counter
 from sync.central.ingest.batch import ingest_batch
 from sync.central.org import registry as org
 from sync.central.store.db import connection, write_transaction
-from sync.central.store.models import Device, KioskStatus
+from sync.central.store.models import Kiosk, KioskStatus
 from sync.central.store.seed import store_history
 from sync.common.zones import site_zone
 from sync.wire.defaults import DEFAULT_QUESTION_ID, DEFAULT_REASONS
@@ -144,22 +144,22 @@ def seed_network(now, demo_kiosk_id, demo_until):
         for kiosk in KIOSKS:
             _bind(kiosk.name, str(uuid.uuid5(uuid.NAMESPACE_URL, f"hymy-demo/{kiosk.name}")), enrolled)
         for kiosk in (DEMO, *KIOSKS):
-            device = Device.get(Device.name == kiosk.name)
-            zone = site_zone(device.site)
+            kiosk_row = Kiosk.get(Kiosk.name == kiosk.name)
+            zone = site_zone(kiosk_row.site)
             today = now.astimezone(zone).date()
             if kiosk is DEMO:
                 until = demo_until
             else:
                 until = today + timedelta(days=1) - timedelta(days=CLOCK_OFF_FOR if kiosk.clock_off_days else 0)
-            history = History(kiosk, device, zone, today, now)
+            history = History(kiosk, kiosk_row, zone, today, now)
             for back in range(NETWORK_DAYS, (today - until).days, -1):  # the days before *until*
                 history.add_day(today - timedelta(days=back))
-            seeded += store_history(device, history.ratings, history.followups)
+            seeded += store_history(kiosk_row, history.ratings, history.followups)
             if kiosk is not DEMO:
-                _heartbeat(device, kiosk, now)
+                _heartbeat(kiosk_row, kiosk, now)
     for kiosk in KIOSKS:
         if kiosk.clock_off_days:
-            seeded += _ingest_off_clock_days(Device.get(Device.name == kiosk.name), kiosk, now)
+            seeded += _ingest_off_clock_days(Kiosk.get(Kiosk.name == kiosk.name), kiosk, now)
     password, _ = org.add_user(VIEWER[0], "viewer", [VIEWER[1]])
     # Head office watches Tampere: its returns kiosk has gone silent, so one alert is open.
     alerts.add_rule(site=VIEWER[1], emails=["tampere-manager@example.com"])
@@ -167,8 +167,8 @@ def seed_network(now, demo_kiosk_id, demo_until):
     return Network(seeded, VIEWER[0], password)
 
 
-def _bind(name, device_id, enrolled_at):
-    Device.update(device_id=device_id, enrolled_at=enrolled_at).where(Device.name == name).execute()
+def _bind(name, kiosk_uuid, enrolled_at):
+    Kiosk.update(uuid=kiosk_uuid, enrolled_at=enrolled_at).where(Kiosk.name == name).execute()
 
 
 class History:
@@ -178,10 +178,10 @@ class History:
     next hour, as an uploader syncing every few minutes delivers it. A boot lasts a month.
     """
 
-    def __init__(self, kiosk, device, zone, today, now):
-        self.kiosk, self.device_id, self.zone, self.today, self.now = kiosk, device.id, zone, today, now
+    def __init__(self, kiosk, kiosk_row, zone, today, now):
+        self.kiosk, self.kiosk_row_id, self.zone, self.today, self.now = kiosk, kiosk_row.id, zone, today, now
         self.ratings, self.followups = [], []
-        self.seq = device.seq_highest  # numbered on after what central holds
+        self.seq = kiosk_row.seq_highest  # numbered on after what central holds
         self.latest = now - timedelta(hours=kiosk.silent_hours, minutes=2)  # nothing after its last sync
 
     def add_day(self, day):
@@ -208,7 +208,7 @@ class History:
 
     def _rating(self, rng, moment, rating, kiosk_filter, boot, boot_start, received):
         self.seq += 1
-        row = {"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "kiosk": self.device_id, "seq": self.seq,
+        row = {"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "kiosk": self.kiosk_row_id, "seq": self.seq,
                "question_key": DEFAULT_QUESTION_ID, "question_version": 1, "rating": rating,
                "source": "button" if rng.random() < 0.55 else "touch", "recorded_at": moment, "clock_trusted": True,
                "boot_id": boot, "monotonic": (moment - boot_start).total_seconds(), "kiosk_filter": kiosk_filter,
@@ -239,10 +239,10 @@ class History:
             "_rating": (row["occurred_at"], rating, row["filtered"])})
 
 
-def _ingest_off_clock_days(device, kiosk, now):
+def _ingest_off_clock_days(kiosk_row, kiosk, now):
     """The clock-off kiosk's last days through central's real ingest, one batch a day as it sent them:
     its clock ran *clock_off_days* behind, untrusted, and central corrects each row from the batch."""
-    zone = site_zone(device.site)
+    zone = site_zone(kiosk_row.site)
     today = now.astimezone(zone).date()
     offset = timedelta(days=kiosk.clock_off_days)
     boot = f"{kiosk.name}-restarted"
@@ -250,21 +250,21 @@ def _ingest_off_clock_days(device, kiosk, now):
     seeded = 0
     for back in range(CLOCK_OFF_FOR - 1, -1, -1):
         day = today - timedelta(days=back)
-        history = History(kiosk, device, zone, today, now)
+        history = History(kiosk, kiosk_row, zone, today, now)
         history.add_day(day)
         if not history.ratings:
             continue
         sent = min(now, history.ratings[-1]["occurred_at"] + timedelta(minutes=5))
         rows = [_as_sent(row, offset, boot, boot_start) for row in history.ratings]
-        batch = {"batch_id": str(uuid.uuid4()), "kiosk_id": device.device_id, "software_version": "0.1.0",
+        batch = {"batch_id": str(uuid.uuid4()), "kiosk_id": kiosk_row.uuid, "software_version": "0.1.0",
                  "sent_at": format_time(sent - offset), "boot_id": boot,
                  "monotonic": (sent - boot_start).total_seconds(), "clock_trusted": False, "boots": [],
                  "questions": [], "reasons": [], "ratings": rows,
                  "followups": [_followup_as_sent(f, offset, boot, boot_start) for f in history.followups]}
         with connection():
-            report = ingest_batch(device, check_envelope(batch), sent)
+            report = ingest_batch(kiosk_row, check_envelope(batch), sent)
         assert not report["rejected"], report["rejected"][:3]
-        device = Device.get_by_id(device.id)  # its sequence marks moved on
+        kiosk_row = Kiosk.get_by_id(kiosk_row.id)  # its sequence marks moved on
         seeded += len(rows)
     return seeded
 
@@ -285,7 +285,7 @@ def _followup_as_sent(followup, offset, boot, boot_start):
             "monotonic": (moment - boot_start).total_seconds()}
 
 
-def _heartbeat(device, kiosk, now):
+def _heartbeat(kiosk_row, kiosk, now):
     """The kiosk's latest heartbeat: a few minutes ago, or when it went silent."""
     rng = kiosk.counter.day_rng(now.date(), "heartbeat")
     reported = now - timedelta(hours=kiosk.silent_hours, minutes=rng.randint(0, 2))
@@ -296,7 +296,7 @@ def _heartbeat(device, kiosk, now):
         boot, boot_start = f"{kiosk.name}-{reported:%Y-%m}", datetime(reported.year, reported.month, 1,
                                                                       tzinfo=timezone.utc) - timedelta(hours=3)
     KioskStatus.insert(
-        kiosk=device.id, reported_at=reported, software_version="0.1.0",
+        kiosk=kiosk_row.id, reported_at=reported, software_version="0.1.0",
         pending=rng.randint(40, 90) if kiosk.silent_hours else 0,
         oldest_pending_seconds=kiosk.silent_hours * 3600.0 if kiosk.silent_hours else None, quarantined=0,
         boot_id=boot, wall=reported - offset, monotonic=(reported - boot_start).total_seconds(),

@@ -22,7 +22,7 @@ from sync.central.ingest.reconcile import reconcile
 from sync.central.org.auth import current_device
 from sync.central.store import rollups
 from sync.central.store.db import insert_new, write_transaction
-from sync.central.store.models import Conflict, DeclaredQuestion, Device, Followup, Question, Rating, Reason, Redaction
+from sync.central.store.models import Conflict, DeclaredQuestion, Followup, Kiosk, Question, Rating, Reason, Redaction
 from sync.central.store.timesource import utc_now
 from sync.common.web import json_body
 from sync.common.zones import site_hours, site_zone
@@ -308,7 +308,7 @@ def ingest_batch(kiosk, batch, received_at):
         _ingest_followups(kiosk, batch, checked, received_at, report, groups, tally, zone, inserted)
         tally.write()
         sequence = reconcile(kiosk)
-        Device.update(last_batch_at=received_at).where(Device.id == kiosk.id).execute()
+        Kiosk.update(last_batch_at=received_at).where(Kiosk.id == kiosk.id).execute()
     return report.as_json(sequence)
 
 
@@ -321,8 +321,8 @@ def post_batch():
         batch = check_envelope(json_body(MAX_BODY_BYTES, gzip=True))
     except RowError as error:
         raise UnprocessableEntity(str(error)) from None
-    if kiosk.device_id is None:
+    if kiosk.uuid is None:
         raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
-    if batch["kiosk_id"] != kiosk.device_id:
+    if batch["kiosk_id"] != kiosk.uuid:
         raise Forbidden("the batch names another kiosk than the token's")
     return jsonify(ingest_batch(kiosk, batch, received_at))

@@ -7,7 +7,7 @@ ranges between. Counting first keeps the common case (no gap) at one query.
 """
 import peewee
 
-from sync.central.store.models import Device, Rating
+from sync.central.store.models import Kiosk, Rating
 
 MAX_GAPS_REPORTED = 50
 
@@ -38,11 +38,11 @@ def reconcile(kiosk):
     gaps = [] if count == highest - contiguous else _gaps(kiosk, contiguous)
     contiguous = gaps[0][0] - 1 if gaps else highest
     # Marks only ever rise: a concurrent batch that saw fewer rows must not lower them.
-    risen = [(field, value) for field, value in ((Device.seq_contiguous, contiguous), (Device.seq_highest, highest))
+    risen = [(field, value) for field, value in ((Kiosk.seq_contiguous, contiguous), (Kiosk.seq_highest, highest))
              if value > getattr(kiosk, field.name)]
     if risen:
-        Device.update({field: peewee.Case(None, [(field < value, value)], field) for field, value in risen}).where(
-            Device.id == kiosk.id).execute()
+        Kiosk.update({field: peewee.Case(None, [(field < value, value)], field) for field, value in risen}).where(
+            Kiosk.id == kiosk.id).execute()
         for field, value in risen:
             setattr(kiosk, field.name, value)
     return {"contiguous": contiguous, "highest": highest, "gaps": gaps}

@@ -14,7 +14,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 from werkzeug.security import generate_password_hash
 
-from sync.central.store.models import Device, User, UserSite
+from sync.central.store.models import Kiosk, User, UserSite
 
 KIOSK_PREFIX = "hymy_k_"
 USER_PREFIX = "hymy_u_"
@@ -57,7 +57,7 @@ def _bearer(prefix):
 def current_device():
     """The kiosk whose token came with this request (401 unknown, 403 revoked)."""
     if "kiosk" not in g:
-        kiosk = Device.get_or_none(Device.token_hash == token_hash(_bearer(KIOSK_PREFIX)))
+        kiosk = Kiosk.get_or_none(Kiosk.token_hash == token_hash(_bearer(KIOSK_PREFIX)))
         if kiosk is None:
             raise _unauthorized("unknown kiosk token")
         if kiosk.revoked:

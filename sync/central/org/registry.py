@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sync.central.org import auth, sessions
 from sync.central.store import rollups
 from sync.central.store.db import connection, write_transaction
-from sync.central.store.models import Device, Provider, Question, Service, Site, User, UserSite
+from sync.central.store.models import Kiosk, Provider, Question, Service, Site, User, UserSite
 from sync.wire.errors import HymyError
 from sync.wire.hours import OpeningHours, load_zone
 from sync.wire.protocol import QUESTION_FIELDS, SITE_PIN_LENGTHS, RowError, Text, pin_problem
@@ -84,7 +84,7 @@ def add_kiosk(name, site, service, provider=None, question_key="service"):
         if not Question.select().where((Question.key == question_key) & Question.published).exists():
             raise OrgError(f"no question {question_key!r}; add it with hymy central set-question")
         token, token_hash = auth.new_token(auth.KIOSK_PREFIX)
-        _create(Device, name=name, site=site_row, service=service_row, provider=provider_row,
+        _create(Kiosk, name=name, site=site_row, service=service_row, provider=provider_row,
                 question_key=question_key, token_hash=token_hash, created_at=_now())
     return token
 
@@ -106,7 +106,7 @@ def add_user(name, role, sites=(), email=None):
 def revoke_kiosk(name):
     """Refuse the kiosk's token from now on (its rows stay)."""
     with connection():
-        Device.update(revoked=True).where(Device.id == named(Device, name).id).execute()
+        Kiosk.update(revoked=True).where(Kiosk.id == named(Kiosk, name).id).execute()
 
 
 def set_site_pin(name, pin):
@@ -175,7 +175,7 @@ def change_site(name, zone_name, opening_hours):
         site = named(Site, name)
         Site.update(timezone=zone_name, opening_hours=opening_hours or {}).where(Site.id == site.id).execute()
         if zone_name != site.timezone:
-            rollups.rebuild_days([kiosk.id for kiosk in Device.select(Device.id).where(Device.site == site.id)])
+            rollups.rebuild_days([kiosk.id for kiosk in Kiosk.select(Kiosk.id).where(Kiosk.site == site.id)])
 
 
 def delete_user(name):

@@ -17,7 +17,7 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from sync.central.org.auth import current_user, visible_site_ids
 from sync.central.store.db import connection
-from sync.central.store.models import Device, Followup, Provider, Rating, Redaction, Service, Site
+from sync.central.store.models import Followup, Kiosk, Provider, Rating, Redaction, Service, Site
 from sync.common.zones import site_zone
 from sync.wire.protocol import EARLIEST_YEAR, GROUPS, LATEST_YEAR, RowError, check_text
 
@@ -35,16 +35,16 @@ def _page_query(start, end, site_ids, after, kiosks=None):
     query = (Rating.select(
         Rating.id, Rating.seq, Rating.rating, Rating.source, Rating.filtered,
         Rating.question_key, Rating.question_version, Rating.recorded_at, Rating.occurred_at, Rating.time_basis,
-        Device.name.alias("kiosk"), Site.name.alias("site"), Site.timezone.alias("timezone"),
+        Kiosk.name.alias("kiosk"), Site.name.alias("site"), Site.timezone.alias("timezone"),
         Service.name.alias("service"), Provider.name.alias("provider"),
         Followup.reason, Followup.reason_group, Followup.comment, Redaction.id.alias("redaction"))
-        .join(Device).join(Site).switch(Device).join(Service).switch(Device).join(Provider, LEFT)
+        .join(Kiosk).join(Site).switch(Kiosk).join(Service).switch(Kiosk).join(Provider, LEFT)
         .switch(Rating).join(Followup, LEFT).join(Redaction, LEFT)
         .where((Rating.occurred_at >= start) & (Rating.occurred_at < end))
         .order_by(Rating.occurred_at, Rating.id)
         .limit(PAGE))
     if site_ids is not None:
-        query = query.where(Device.site.in_(site_ids))
+        query = query.where(Kiosk.site.in_(site_ids))
     if kiosks is not None:
         query = query.where(kiosks)
     if after is not None:

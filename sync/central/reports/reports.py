@@ -18,8 +18,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import peewee
 
 from sync.central.store.models import (
-    Device,
     Followup,
+    Kiosk,
     KioskStatus,
     Provider,
     Rating,
@@ -112,17 +112,19 @@ def _within_years(value):
 
 @dataclass(frozen=True)
 class Scope:
-    """Which kiosks count: the viewer's sites (None: all) narrowed by site, service, provider."""
+    """Which kiosks count: the viewer's sites (None: all) narrowed by site, service, provider, kiosk.
+
+    Every id here is central's own row number; a kiosk's UUID (the wire's ``kiosk_id``) never is."""
 
     site_ids: tuple | None = None
     service_id: int | None = None
     provider_id: int | None = None
-    kiosk_id: int | None = None
+    central_kiosk_id: int | None = None
 
     def narrowed(self, **changes):
         """This scope with some settings changed; sites can only narrow, never widen."""
         values = {"site_ids": self.site_ids, "service_id": self.service_id, "provider_id": self.provider_id,
-                  "kiosk_id": self.kiosk_id}
+                  "central_kiosk_id": self.central_kiosk_id}
         values.update(changes)
         if self.site_ids is not None and values["site_ids"] is not None:
             values["site_ids"] = tuple(s for s in values["site_ids"] if s in self.site_ids)
@@ -131,13 +133,13 @@ class Scope:
     def kiosk_condition(self):
         condition = peewee.Value(True)
         if self.site_ids is not None:
-            condition &= Device.site.in_(list(self.site_ids)) if self.site_ids else peewee.Value(False)
+            condition &= Kiosk.site.in_(list(self.site_ids)) if self.site_ids else peewee.Value(False)
         if self.service_id is not None:
-            condition &= Device.service == self.service_id
+            condition &= Kiosk.service == self.service_id
         if self.provider_id is not None:
-            condition &= Device.provider == self.provider_id
-        if self.kiosk_id is not None:
-            condition &= Device.id == self.kiosk_id
+            condition &= Kiosk.provider == self.provider_id
+        if self.central_kiosk_id is not None:
+            condition &= Kiosk.id == self.central_kiosk_id
         return condition
 
 
@@ -170,10 +172,10 @@ def _day_groups(sites, now, period, previous=False):
 
 
 _GROUPS = {
-    "site": Device.site,
-    "kiosk": Device.id,
-    "service": Device.service,
-    "provider": Device.provider,
+    "site": Kiosk.site,
+    "kiosk": Kiosk.id,
+    "service": Kiosk.service,
+    "provider": Kiosk.provider,
     "day": RollupDay.day,
 }
 
@@ -195,13 +197,13 @@ def day_counts(group_by, scope, period, now, previous=False, reasons=True):
         kiosks = scope.narrowed(site_ids=tuple(site_ids)).kiosk_condition()
         key = _GROUPS[group_by] if group_by != "day" else RollupDay.day
         rows = (RollupDay.select(key.alias("key"), *_sum_columns(RollupDay, COUNT_COLUMNS))
-                .join(Device).where(kiosks & RollupDay.day.between(first, last)).group_by(key).dicts())
+                .join(Kiosk).where(kiosks & RollupDay.day.between(first, last)).group_by(key).dicts())
         reason_key = key if group_by != "day" else RollupDayReason.day
         reason_rows = [] if not reasons else (RollupDayReason.select(reason_key.alias("key"), RollupDayReason.reason,
                                           RollupDayReason.reason_group,
                                           peewee.fn.SUM(RollupDayReason.given).alias("given"),
                                           peewee.fn.SUM(RollupDayReason.unhappy).alias("unhappy"))
-                   .join(Device).where(kiosks & RollupDayReason.day.between(first, last))
+                   .join(Kiosk).where(kiosks & RollupDayReason.day.between(first, last))
                    .group_by(reason_key, RollupDayReason.reason, RollupDayReason.reason_group).dicts())
         given, unhappy = _reason_counts(reason_rows, lambda row: row["key"])
         for row in rows:
@@ -273,13 +275,13 @@ def hour_counts(scope, first_hour, end_hour):
     """``{UTC hour start: Counts}`` for hours in [first_hour, end_hour) of *scope*'s kiosks."""
     kiosks = scope.kiosk_condition()
     rows = (RollupHour.select(RollupHour.hour.alias("key"), *_sum_columns(RollupHour, COUNT_COLUMNS))
-            .join(Device).where(kiosks & (RollupHour.hour >= first_hour) & (RollupHour.hour < end_hour))
+            .join(Kiosk).where(kiosks & (RollupHour.hour >= first_hour) & (RollupHour.hour < end_hour))
             .group_by(RollupHour.hour).dicts())
     reasons = (RollupHourReason.select(RollupHourReason.hour.alias("key"), RollupHourReason.reason,
                                        RollupHourReason.reason_group,
                                        peewee.fn.SUM(RollupHourReason.given).alias("given"),
                                        peewee.fn.SUM(RollupHourReason.unhappy).alias("unhappy"))
-               .join(Device).where(kiosks & (RollupHourReason.hour >= first_hour) & (RollupHourReason.hour < end_hour))
+               .join(Kiosk).where(kiosks & (RollupHourReason.hour >= first_hour) & (RollupHourReason.hour < end_hour))
                .group_by(RollupHourReason.hour, RollupHourReason.reason, RollupHourReason.reason_group).dicts())
     given, unhappy = _reason_counts(reasons, lambda row: _aware(row["key"]))
     return {_aware(row["key"]): _counts(row, given[_aware(row["key"])], unhappy[_aware(row["key"])]) for row in rows}
@@ -446,7 +448,7 @@ def named(model, ids):
     return {row.id: row for row in model.select().where(model.id.in_(ids))} if ids else {}
 
 
-NAMED_BY = {"site": Site, "service": Service, "provider": Provider, "kiosk": Device}
+NAMED_BY = {"site": Site, "service": Service, "provider": Provider, "kiosk": Kiosk}
 
 
 # -- what the figures are about: reasons, comments, the fleet ------------------------------------
@@ -504,11 +506,11 @@ def comments(scope, period, now, text="", page=1):
         return [], False
     window = peewee.Value(False)
     for site_ids, start, end in _utc_bounds_by_zone(sites, period, now):
-        window |= Device.site.in_(site_ids) & (Rating.occurred_at >= start) & (Rating.occurred_at < end)
+        window |= Kiosk.site.in_(site_ids) & (Rating.occurred_at >= start) & (Rating.occurred_at < end)
     query = (Followup.select(Followup.id, Followup.comment, Followup.reason, Followup.reason_group, Rating.rating,
                              Rating.occurred_at, Site.name.alias("site"), Site.timezone,
-                             Device.name.alias("kiosk"), Service.name.alias("service"))
-             .join(Rating).join(Device).join(Site).switch(Device).join(Service)
+                             Kiosk.name.alias("kiosk"), Service.name.alias("service"))
+             .join(Rating).join(Kiosk).join(Site).switch(Kiosk).join(Service)
              .switch(Followup).join(Redaction, peewee.JOIN.LEFT_OUTER)
              .where(scope.kiosk_condition() & window & Rating.filtered.is_null() & Followup.comment.is_null(False)
                     & Redaction.id.is_null() & (Followup.comment != ""))
@@ -531,7 +533,7 @@ SILENT_MINUTES = 60
 
 @dataclass(frozen=True)
 class FleetRow:
-    kiosk: Device
+    kiosk: Kiosk
     site: Site
     status: object  # KioskStatus or None: never reported
     silent: bool
@@ -566,8 +568,8 @@ def fleet(scope, now):
     """
     from sync.central.alerts.rules import Thresholds, silent_breach
 
-    kiosks = list(Device.select(Device, Site).join(Site)
-                  .where(scope.kiosk_condition() & ~Device.revoked).order_by(Site.name, Device.name))
+    kiosks = list(Kiosk.select(Kiosk, Site).join(Site)
+                  .where(scope.kiosk_condition() & ~Kiosk.revoked).order_by(Site.name, Kiosk.name))
     statuses = {s.kiosk_id: s for s in KioskStatus.select().where(KioskStatus.kiosk.in_([k.id for k in kiosks]))} \
         if kiosks else {}
     thresholds = Thresholds(silent_minutes=SILENT_MINUTES)

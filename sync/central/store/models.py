@@ -95,10 +95,12 @@ class Setting(BaseModel):
     value = JsonField()
 
 
-class Device(BaseModel):
+class Kiosk(BaseModel):
     """A kiosk as central knows it: where it stands, what it serves, its token's
-    hash and, once enrolled, the device's own UUID. (Table ``kiosk``; the class
-    is named apart from the kiosk software and its running parts.)"""
+    hash and, once enrolled, its own UUID (``uuid``, the wire's ``kiosk_id``).
+
+    ``id`` is central's own number for it, the key every rollup, status and
+    rating row refers to; ``uuid`` is what the kiosk calls itself."""
 
     noun = "kiosk"  # what messages call it
 
@@ -108,7 +110,8 @@ class Device(BaseModel):
     provider = peewee.ForeignKeyField(Provider, null=True, backref="kiosks")
     question_key = peewee.CharField(max_length=64, default="service")
     token_hash = peewee.CharField(max_length=64, unique=True)
-    device_id = peewee.CharField(max_length=36, null=True, unique=True)  # the kiosk's own UUID, bound at enrolment
+    #: The kiosk's own UUID (the wire's ``kiosk_id``), bound at enrollment; ``id`` is central's own number.
+    uuid = peewee.CharField(max_length=36, null=True, unique=True, column_name="device_id")
     enrolled_at = UtcDateTimeField(null=True)
     revoked = peewee.BooleanField(default=False)
     created_at = UtcDateTimeField()
@@ -129,7 +132,7 @@ class DeclaredQuestion(BaseModel):
     versions central publishes.
     """
 
-    kiosk = peewee.ForeignKeyField(Device, backref="declared_questions")
+    kiosk = peewee.ForeignKeyField(Kiosk, backref="declared_questions")
     key = peewee.CharField(max_length=64)
     version = peewee.IntegerField()
     texts = JsonField()
@@ -142,7 +145,7 @@ class DeclaredQuestion(BaseModel):
 class KioskStatus(BaseModel):
     """The latest heartbeat of each kiosk: the fleet view reads this."""
 
-    kiosk = peewee.ForeignKeyField(Device, primary_key=True, backref="status")
+    kiosk = peewee.ForeignKeyField(Kiosk, primary_key=True, backref="status")
     reported_at = UtcDateTimeField()
     software_version = peewee.CharField(max_length=40)
     pending = peewee.IntegerField()
@@ -185,7 +188,7 @@ class UserSite(BaseModel):
 
 class Rating(BaseModel):
     id = peewee.CharField(max_length=36, primary_key=True)
-    kiosk = peewee.ForeignKeyField(Device, backref="ratings")
+    kiosk = peewee.ForeignKeyField(Kiosk, backref="ratings")
     seq = peewee.BigIntegerField()
     question_key = peewee.CharField(max_length=64)
     question_version = peewee.IntegerField()
@@ -230,7 +233,7 @@ class Redaction(BaseModel):
 class Conflict(BaseModel):
     """A re-delivered UUID whose content differs from what central holds."""
 
-    kiosk = peewee.ForeignKeyField(Device, backref="conflicts")
+    kiosk = peewee.ForeignKeyField(Kiosk, backref="conflicts")
     item_id = peewee.CharField(max_length=36)
     kind = peewee.CharField(max_length=8)
     batch_id = peewee.CharField(max_length=36)
@@ -258,7 +261,7 @@ class RollupHour(_Faces):
     (sync/central/store/rollups.py keeps them, in ingest's transaction).
     """
 
-    kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
+    kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
     hour = UtcDateTimeField()  # the hour's start, UTC
 
     class Meta:
@@ -268,7 +271,7 @@ class RollupHour(_Faces):
 class RollupDay(_Faces):
     """One kiosk's ratings in one local day of its site: exact in every zone, half-hour ones included."""
 
-    kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
+    kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
     day = peewee.DateField()
 
     class Meta:
@@ -279,7 +282,7 @@ class RollupHourReason(BaseModel):
     """Follow-ups of counted ratings per reason and the group the rows gave it (central's own for a
     reason it publishes; as the kiosk gave it for one it never did), in one kiosk's UTC hour (of the rating)."""
 
-    kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
+    kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
     hour = UtcDateTimeField()
     reason = peewee.CharField(max_length=64)
     given = peewee.IntegerField(default=0)
@@ -293,7 +296,7 @@ class RollupHourReason(BaseModel):
 class RollupDayReason(BaseModel):
     """Follow-ups of counted ratings per reason and group, in one kiosk's local day."""
 
-    kiosk = peewee.ForeignKeyField(Device, on_delete="CASCADE")
+    kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
     day = peewee.DateField()
     reason = peewee.CharField(max_length=64)
     given = peewee.IntegerField(default=0)
@@ -352,7 +355,7 @@ class Alert(BaseModel):
 
     rule = peewee.ForeignKeyField(AlertRule, backref="alerts", on_delete="CASCADE")
     kind = peewee.CharField(max_length=16)  # unhappy | silent
-    kiosk = peewee.ForeignKeyField(Device, null=True, on_delete="CASCADE")  # the silent kiosk
+    kiosk = peewee.ForeignKeyField(Kiosk, null=True, on_delete="CASCADE")  # the silent kiosk
     started_at = UtcDateTimeField(index=True)
     ended_at = UtcDateTimeField(null=True)
     detail = JsonField(default=dict)
@@ -401,7 +404,7 @@ class DigestSent(BaseModel):
 
 
 MODELS = (
-    Site, Service, Provider, Question, Reason, Setting, Device, DeclaredQuestion, KioskStatus, User, UserSite,
+    Site, Service, Provider, Question, Reason, Setting, Kiosk, DeclaredQuestion, KioskStatus, User, UserSite,
     Rating, Followup, Redaction, Conflict, RollupHour, RollupDay, RollupHourReason, RollupDayReason, LoginFailure,
     AlertRule, Alert, DigestSent, LoginSession, AlertRecipient,
 )

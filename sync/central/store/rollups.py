@@ -32,8 +32,8 @@ from datetime import timezone
 import peewee
 
 from sync.central.store.models import (
-    Device,
     Followup,
+    Kiosk,
     Rating,
     RollupDay,
     RollupDayReason,
@@ -59,7 +59,9 @@ def hour_start(moment):
 
 
 class Tally:
-    """Counts to add, per kiosk and hour and per kiosk and local day, summed before writing."""
+    """Counts to add, per kiosk and hour and per kiosk and local day, summed before writing.
+
+    Kiosks are keyed by central's own number (``Kiosk.id``, the rollups' ``kiosk_id`` column)."""
 
     def __init__(self):
         self._slots = {}  # (zone, UTC hour, quarter) -> (hour, local day): every zone's offset is whole quarters
@@ -77,25 +79,25 @@ class Tally:
             slot = self._slots[key] = (hour_start(occurred_at), occurred_at.astimezone(zone).date())
         return slot
 
-    def _add(self, kiosk_id, occurred_at, zone, column):
+    def _add(self, central_kiosk_id, occurred_at, zone, column):
         hour, day = self._slot(occurred_at, zone)
-        self.hours[(kiosk_id, hour)][column] += 1
-        self.days[(kiosk_id, day)][column] += 1
+        self.hours[(central_kiosk_id, hour)][column] += 1
+        self.days[(central_kiosk_id, day)][column] += 1
 
-    def add_rating(self, kiosk_id, occurred_at, zone, rating, filtered):
+    def add_rating(self, central_kiosk_id, occurred_at, zone, rating, filtered):
         """One stored rating: its face when counted, else its filter."""
-        self._add(kiosk_id, occurred_at, zone, filtered if filtered else FACE_COLUMNS[rating - 1])
+        self._add(central_kiosk_id, occurred_at, zone, filtered if filtered else FACE_COLUMNS[rating - 1])
 
-    def add_followup(self, kiosk_id, occurred_at, zone, rating, filtered, reason, reason_group):
+    def add_followup(self, central_kiosk_id, occurred_at, zone, rating, filtered, reason, reason_group):
         """One stored follow-up, given the facts of its rating; nothing when the rating is not counted.
         It counts under its own reason and group, as stored."""
         if filtered:
             return
-        self._add(kiosk_id, occurred_at, zone, "followups")
+        self._add(central_kiosk_id, occurred_at, zone, "followups")
         unhappy = 1 if rating in UNHAPPY_RATINGS else 0
         hour, day = self._slot(occurred_at, zone)
-        for counts in (self.hour_reasons[(kiosk_id, hour, reason, reason_group)],
-                       self.day_reasons[(kiosk_id, day, reason, reason_group)]):
+        for counts in (self.hour_reasons[(central_kiosk_id, hour, reason, reason_group)],
+                       self.day_reasons[(central_kiosk_id, day, reason, reason_group)]):
             counts["given"] += 1
             counts["unhappy"] += unhappy
 
@@ -148,9 +150,9 @@ def _tally_raw(kiosk_ids=None):
     """A tally of every stored rating and follow-up (of *kiosk_ids*, or all), read in kiosk order."""
     tally = Tally()
     zones = {}
-    kiosks = Device.select(Device.id, Site.id, Site.name, Site.timezone).join(Site)
+    kiosks = Kiosk.select(Kiosk.id, Site.id, Site.name, Site.timezone).join(Site)
     if kiosk_ids is not None:
-        kiosks = kiosks.where(Device.id.in_(kiosk_ids))
+        kiosks = kiosks.where(Kiosk.id.in_(kiosk_ids))
     for kiosk in kiosks:
         zones[kiosk.id] = site_zone(kiosk.site)
     if not zones:
@@ -170,7 +172,7 @@ def _tally_raw(kiosk_ids=None):
 def rebuild_all(database, faces=True, reasons=True):
     """Fill empty rollup tables from every row held: the faces' (migration 5) and the reasons'
     (migration 8, which gave them the shape they have now)."""
-    models = (RollupHour, RollupDay, RollupHourReason, RollupDayReason, Device, Site, Rating, Followup)
+    models = (RollupHour, RollupDay, RollupHourReason, RollupDayReason, Kiosk, Site, Rating, Followup)
     with database.bind_ctx(models):
         tally = _tally_raw()
         for wanted, parts in ((faces, (tally.hours, tally.days)), (reasons, (tally.hour_reasons, tally.day_reasons))):

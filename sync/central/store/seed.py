@@ -50,7 +50,7 @@ def store_history(kiosk, ratings, followups):
     from sync.central.ingest.reconcile import reconcile
     from sync.central.store import rollups
     from sync.central.store.db import insert_new
-    from sync.central.store.models import Device, Followup, Rating
+    from sync.central.store.models import Followup, Kiosk, Rating
 
     inserted = insert_new(Rating, ratings)
     stored_followups = insert_new(Followup, followups)
@@ -66,6 +66,6 @@ def store_history(kiosk, ratings, followups):
     reconcile(kiosk)
     if ratings:
         last = max(row["received_at"] for row in ratings)
-        Device.update(last_batch_at=last).where(
-            (Device.id == kiosk.id) & (Device.last_batch_at.is_null() | (Device.last_batch_at < last))).execute()
+        Kiosk.update(last_batch_at=last).where(
+            (Kiosk.id == kiosk.id) & (Kiosk.last_batch_at.is_null() | (Kiosk.last_batch_at < last))).execute()
     return len(inserted)

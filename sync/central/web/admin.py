@@ -13,7 +13,7 @@ from sync.central.alerts import episodes as alerts
 from sync.central.alerts.outbound import WebhookPolicy
 from sync.central.org import content
 from sync.central.org import registry as org
-from sync.central.store.models import AlertRule, Device, Provider, Service, Setting, Site, User, UserSite
+from sync.central.store.models import AlertRule, Kiosk, Provider, Service, Setting, Site, User, UserSite
 from sync.central.web import parse
 from sync.central.web.session import current_viewer, require_admin
 from sync.wire.errors import ConfigError
@@ -67,7 +67,7 @@ def _page(status=200, **shown):
     return render_template(
         "central/admin.html", title=gettext("Admin"), sites=list(Site.select().order_by(Site.name)),
         services=list(Service.select().order_by(Service.name)), providers=list(Provider.select().order_by(
-            Provider.name)), kiosks=list(Device.select().order_by(Device.name)),
+            Provider.name)), kiosks=list(Kiosk.select().order_by(Kiosk.name)),
         users=list(User.select().order_by(User.name)), user_sites=links, hours_text=hours_text,
         rules=list(AlertRule.select().order_by(AlertRule.id)),
         target=target.value if target else None, min_responses=minimum.value if minimum else None, **shown), status
@@ -136,7 +136,7 @@ def add_kiosk():
 
 @bp.post("/kiosks/<id:kiosk_id>/revoke")
 def revoke_kiosk(kiosk_id):
-    kiosk = Device.get_or_none(Device.id == kiosk_id) or abort(404)
+    kiosk = Kiosk.get_or_none(Kiosk.id == kiosk_id) or abort(404)
     return _act(lambda: org.revoke_kiosk(kiosk.name), gettext("Kiosk revoked: its token is refused from now on."))
 
 

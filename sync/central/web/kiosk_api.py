@@ -13,7 +13,7 @@ from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 from sync.central.ingest.reconcile import reconcile
 from sync.central.org.auth import current_device
 from sync.central.store.db import write_transaction
-from sync.central.store.models import Device, KioskStatus, Question, Reason, Setting
+from sync.central.store.models import Kiosk, KioskStatus, Question, Reason, Setting
 from sync.central.store.timesource import utc_now
 from sync.common.web import json_body
 from sync.wire.protocol import ENROL_FIELDS, HEARTBEAT_FIELDS, MAX_BODY_BYTES, RowError, check_row
@@ -34,9 +34,9 @@ def _checked(fields):
 
 def _own_kiosk(body):
     kiosk = current_device()
-    if kiosk.device_id is None:
+    if kiosk.uuid is None:
         raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
-    if body["kiosk_id"] != kiosk.device_id:
+    if body["kiosk_id"] != kiosk.uuid:
         raise Forbidden("the body names another kiosk than the token's")
     return kiosk
 
@@ -46,24 +46,24 @@ def enroll():
     """Bind the kiosk's own UUID to the token's kiosk record (idempotent)."""
     kiosk = current_device()
     body = _checked(ENROL_FIELDS)
-    if kiosk.device_id not in (None, body["kiosk_id"]):
+    if kiosk.uuid not in (None, body["kiosk_id"]):
         raise Conflict("this token is already enrolled by another device")
-    if kiosk.device_id is None:
-        taken = Device.select().where((Device.device_id == body["kiosk_id"]) & (Device.id != kiosk.id)).exists()
+    if kiosk.uuid is None:
+        taken = Kiosk.select().where((Kiosk.uuid == body["kiosk_id"]) & (Kiosk.id != kiosk.id)).exists()
         if taken:
             raise Conflict("this device is already enrolled as another kiosk")
         try:
             with write_transaction():
                 # Conditional, so two devices enrolling with one token at once cannot both win.
-                (Device.update(device_id=body["kiosk_id"], enrolled_at=utc_now())
-                 .where((Device.id == kiosk.id) & Device.device_id.is_null()).execute())
+                (Kiosk.update(uuid=body["kiosk_id"], enrolled_at=utc_now())
+                 .where((Kiosk.id == kiosk.id) & Kiosk.uuid.is_null()).execute())
         except peewee.IntegrityError:
             raise Conflict("this device is already enrolled as another kiosk") from None
-    kiosk = Device.get_by_id(kiosk.id)
-    if kiosk.device_id != body["kiosk_id"]:
+    kiosk = Kiosk.get_by_id(kiosk.id)
+    if kiosk.uuid != body["kiosk_id"]:
         raise Conflict("this token is already enrolled by another device")
     return jsonify(kiosk=kiosk.name, site=kiosk.site.name, service=kiosk.service.name,
-                   provider=kiosk.provider.name if kiosk.provider else None, kiosk_id=kiosk.device_id)
+                   provider=kiosk.provider.name if kiosk.provider else None, kiosk_id=kiosk.uuid)
 
 
 def kiosk_content(kiosk):
@@ -92,7 +92,7 @@ def kiosk_content(kiosk):
 def config():
     """The kiosk's content with an ETag; 304 when the kiosk has it already."""
     kiosk = current_device()
-    if kiosk.device_id is None:
+    if kiosk.uuid is None:
         raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
     content = kiosk_content(kiosk)
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -20,7 +20,7 @@ from sync.central.alerts import episodes as alerts
 from sync.central.org.content import redact_comment
 from sync.central.reports import reports
 from sync.central.reports.export import export_response
-from sync.central.store.models import Device, Followup, Provider, Service, Site
+from sync.central.store.models import Followup, Kiosk, Provider, Service, Site
 from sync.central.store.timesource import utc_now
 from sync.central.web import charts, parse
 from sync.central.web.alerts_page import visible_episodes
@@ -52,7 +52,7 @@ class ReportArgs:
     error: str | None
     #: The settings a link carries on, as query text: only parsed values, never the request's own query.
     carried: dict[str, str]
-    kiosk: Device | None = None
+    kiosk: Kiosk | None = None
 
     def link(self, endpoint, **changes):
         """A link to *endpoint* with this request's settings, some changed (``None`` leaves one out).
@@ -154,7 +154,7 @@ def _visible_site(site_id):
 
 
 def _visible_kiosk(kiosk_id):
-    kiosk = Device.get_or_none(Device.id == kiosk_id)
+    kiosk = Kiosk.get_or_none(Kiosk.id == kiosk_id)
     if kiosk is None:
         abort(404)
     _visible_site(kiosk.site_id)
@@ -178,8 +178,8 @@ def _visible(model):
     allowed = visible_site_ids()
     if allowed is None:
         return list(query)
-    field = Device.service if model is Service else Device.provider
-    serving = Device.select(field).where(Device.site.in_(allowed) if allowed else peewee.Value(False))
+    field = Kiosk.service if model is Service else Kiosk.provider
+    serving = Kiosk.select(field).where(Kiosk.site.in_(allowed) if allowed else peewee.Value(False))
     return list(query.where(model.id.in_(serving)))
 
 
@@ -213,7 +213,7 @@ def overview():
 
 def _kiosk_counts(scope):
     counts = {}
-    for kiosk in Device.select(Device.site).where(scope.kiosk_condition() & ~Device.revoked):
+    for kiosk in Kiosk.select(Kiosk.site).where(scope.kiosk_condition() & ~Kiosk.revoked):
         counts[kiosk.site_id] = counts.get(kiosk.site_id, 0) + 1
     return counts
 
@@ -226,9 +226,9 @@ def site(site_id):
     now = utc_now()
     site_scope = args.scope.narrowed(site_ids=(site.id,))
     kiosk = args.kiosk
-    scope = site_scope.narrowed(kiosk_id=kiosk.id) if kiosk else site_scope
+    scope = site_scope.narrowed(central_kiosk_id=kiosk.id) if kiosk else site_scope
     figures = reports.total_figures(scope, args.period, now)
-    kiosks = list(Device.select().where(site_scope.kiosk_condition()).order_by(Device.name))
+    kiosks = list(Kiosk.select().where(site_scope.kiosk_condition()).order_by(Kiosk.name))
     by_kiosk = reports.figures_by("kiosk", site_scope, args.period, now)
     empty = reports.empty_figures()
     kiosk_rows = _sorted([(k, by_kiosk.get(k.id, empty)) for k in kiosks], args)
@@ -268,7 +268,7 @@ def site_day(site_id, day):
     chosen = day
     args = report_args(site)
     kiosk = args.kiosk
-    scope = args.scope.narrowed(site_ids=(site.id,), kiosk_id=kiosk.id if kiosk else None)
+    scope = args.scope.narrowed(site_ids=(site.id,), central_kiosk_id=kiosk.id if kiosk else None)
     day_period = reports.Period.parse("custom", chosen.isoformat(), chosen.isoformat())
     figures = reports.total_figures(scope, day_period, utc_now())
     hours = reports.hours_of_day(site, scope, chosen)
@@ -317,9 +317,9 @@ def providers():
 def _served_by(scope):
     """provider id -> (site names, service names) it serves within *scope*."""
     served = {}
-    query = (Device.select(Device.provider, Site.name, Service.name.alias("service_name"))
-             .join(Site).switch(Device).join(Service)
-             .where(scope.kiosk_condition() & Device.provider.is_null(False)).dicts())
+    query = (Kiosk.select(Kiosk.provider, Site.name, Service.name.alias("service_name"))
+             .join(Site).switch(Kiosk).join(Service)
+             .where(scope.kiosk_condition() & Kiosk.provider.is_null(False)).dicts())
     for row in query:
         sites, services_ = served.setdefault(row["provider"], (set(), set()))
         sites.add(row["name"])
@@ -376,7 +376,7 @@ def export():
     fmt = parse.arg_choice("format", ("csv", "json")) or "csv"
     scope = args.scope
     if site is not None:
-        scope = scope.narrowed(site_ids=(site.id,), kiosk_id=args.kiosk.id if args.kiosk else None)
+        scope = scope.narrowed(site_ids=(site.id,), central_kiosk_id=args.kiosk.id if args.kiosk else None)
     elif parse.arg_id("kiosk") is not None:
         abort(404)  # a kiosk is chosen on its site's page
     now = utc_now()
