@@ -183,10 +183,10 @@ def overview(period, now):
 
     The same calls in the same order, through the page's own helpers, in an
     app context whose ``flask.g`` holds what the request would: an admin's
-    ``visible_site_ids()`` is None.
+    ``viewer_site_ids()`` is None.
     """
     with PAGE_CONTEXT_APP.app_context():
-        g.visible_site_ids = None
+        g.viewer_site_ids = None
         scope = reports.Scope()
         args = pages.ReportArgs(period, scope, None, None, "name", False, None)
         sites = reports.sites_in(scope)
@@ -204,7 +204,7 @@ def overview(period, now):
 def open_alerts():
     """The overview's open alert episodes alone, as an admin's request reads them."""
     with PAGE_CONTEXT_APP.app_context():
-        g.visible_site_ids = None
+        g.viewer_site_ids = None
         return visible_episodes(open_only=True)
 
 

@@ -41,7 +41,9 @@ from sync.wire.protocol import text_problem
 
 
 @dataclass
-class KioskSide:
+class LocalKiosk:
+    """This machine's kiosk as the sync commands need it: config, id, clock, and where content goes."""
+
     config: object
     kiosk_id: str
     clock: object
@@ -51,7 +53,7 @@ class KioskSide:
         return Uploader(self.config, self.kiosk_id, self.clock, self.content_store)
 
 
-def _kiosk_side(config_path, read_only=False, existing=False):
+def _local_kiosk(config_path, read_only=False, existing=False):
     """The kiosk's config, database and identity; with *read_only* nothing is created or written,
     with *existing* the kiosk's database must be there already (nothing is created when it is not)."""
     config = load_kiosk_config(config_path)
@@ -64,7 +66,7 @@ def _kiosk_side(config_path, read_only=False, existing=False):
             open_database_read_only(config.database_path, config.busy_timeout_ms)
         else:
             open_database(config.database_path, config.busy_timeout_ms)
-        return KioskSide(config, kiosk_id(config.data_dir, create=not read_only), SystemClock(config.clock_trusted),
+        return LocalKiosk(config, kiosk_id(config.data_dir, create=not read_only), SystemClock(config.clock_trusted),
                          ContentStore(Content.from_config(config), None if read_only else config.data_dir))
     except HymyError as error:
         raise CommandError(str(error)) from None
@@ -141,7 +143,7 @@ def enroll_command(config_path, url, token, allow_http):
         token = _read_token(sys.stdin, sys.stdin is not None and sys.stdin.isatty())
     else:
         click.echo(TOKEN_IN_ARGV, err=True)
-    side = _kiosk_side(config_path)
+    side = _local_kiosk(config_path)
     try:
         with connection():
             config = side.config
@@ -238,7 +240,7 @@ def sync_command(config_path, loop, status, requeue, item_id):
         raise CommandError("--id goes with --requeue", exit_code=2)
     if loop + status + requeue > 1:
         raise CommandError("use one of --loop, --status and --requeue", exit_code=2)
-    side = _kiosk_side(config_path, read_only=status, existing=not (status or loop))
+    side = _local_kiosk(config_path, read_only=status, existing=not (status or loop))
     try:
         if requeue:
             click.echo(_requeue(side, item_id))

@@ -63,10 +63,10 @@ class PendingBatch:
     item_ids: list  # the outbox items in the batch, in outbox order
     last_position: int  # where the next batch starts
     rating_ids: set  # its ratings: their follow-ups wait until it is answered
-    document: dict  # the batch as sent (stamp it just before sending)
+    document: dict  # the batch as sent (its clock readings set just before sending)
 
 
-def stamp(document, clock):
+def clocked_for_sending(document, clock):
     """Set the kiosk's clock readings at send time on a batch document."""
     document.update(sent_at=format_time(clock.now()), boot_id=clock.boot_id(), monotonic=clock.monotonic(),
                     clock_trusted=clock.trusted())
@@ -110,7 +110,7 @@ def build_batch(kiosk_id, clock, limit, content=None, after_position=0, in_fligh
     boot_ids = {r["boot_id"] for r in ratings} | {f["boot_id"] for f in followups}
     boots = Boot.select().where(Boot.boot_id.in_(list(boot_ids)) & Boot.trusted_wall.is_null(False))
     cited = sorted({(r["question_id"], r["question_version"]) for r in ratings})
-    document = stamp({
+    document = clocked_for_sending({
         "batch_id": str(uuid.uuid4()),
         "kiosk_id": kiosk_id,
         "software_version": software_version(),

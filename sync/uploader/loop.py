@@ -25,13 +25,13 @@ from kiosk.errors import StorageError
 from kiosk.storage.db import connection, database
 from kiosk.storage.enrollment import EnrollmentError, load_enrollment
 from kiosk.storage.models import Outbox, Rating, SyncState
-from kiosk.storage.outbox import build_batch, settle, stamp
+from kiosk.storage.outbox import build_batch, clocked_for_sending, settle
 from kiosk.storage.retention import prune_synced
 from kiosk.storage.sequence_shift import SeqShift
 from sync.common.files import exclusive_lock
 from sync.common.version import software_version
 from sync.uploader.client import CentralClient, CentralError
-from sync.uploader.poison import FailingBatch, Failure, judge
+from sync.uploader.poison import FailingBatch, Failure, PassOutcome, count_failures_and_set_aside_poison
 from sync.wire.errors import ConfigError, HymyError
 from sync.wire.protocol import format_time
 
@@ -94,8 +94,8 @@ def _marks(sequence):
 
 
 @dataclass
-class _Run:
-    """What one pass did so far."""
+class PassProgress:
+    """What one pass did so far: counts, central's last sequence view, the failures met."""
 
     sent: int = 0
     quarantined: int = 0
@@ -160,7 +160,7 @@ class Uploader:
             self._note_refusal(error)
             log.warning("could not fetch the config from central: %s", error)
         self._continue_sequence(client)
-        run = _Run()
+        run = PassProgress()
         content = self.content_store.current() if self.content_store else None
         failing = FailingBatch.load()
         if failing and failing.due and not failing.alone and failing.size == 1:
@@ -176,8 +176,8 @@ class Uploader:
             # The process is stopping: what is settled stays settled, the rest goes at the next start.
             return {"sent": run.sent, "quarantined": run.quarantined, "pruned": 0}
         heartbeat_error = self._report(client, run)
-        reason = judge(failing, run.lone, run.failure, run.answered, heartbeat_error is None, not run.errors,
-                       self.clock.now())
+        outcome = PassOutcome(run.lone, run.failure, run.answered, heartbeat_error is None, not run.errors)
+        reason = count_failures_and_set_aside_poison(failing, outcome, self.clock.now())
         if reason:
             log.error("set aside %s: %s", run.lone.batch.item_ids[0], reason)
             run.quarantined += 1
@@ -210,7 +210,7 @@ class Uploader:
     def _send(self, client, run, batch, progress):
         """Send one batch now and settle it; the CentralError, or None when central answered."""
         try:
-            answer = client.send_batch(stamp(batch.document, self.clock))
+            answer = client.send_batch(clocked_for_sending(batch.document, self.clock))
         except CentralError as error:
             self._note_refusal(error)
             return error
@@ -233,7 +233,8 @@ class Uploader:
                     batch = build_batch(self.kiosk_id, self.clock, limit, content, after, waiting, skip)
                     if batch is None:
                         break  # nothing left, or the next follow-up waits for its rating's answer
-                    in_flight.append((batch, sender.submit(client.send_batch, stamp(batch.document, self.clock))))
+                    document = clocked_for_sending(batch.document, self.clock)
+                    in_flight.append((batch, sender.submit(client.send_batch, document)))
                     after = batch.last_position
                 if not in_flight:
                     break

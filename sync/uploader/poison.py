@@ -93,21 +93,36 @@ class Failure:
         return len(self.batch.item_ids)
 
 
-def judge(failing, lone, batch, answered, heartbeat_ok, clean, now):
-    """Count this pass's failures; set a lone row aside once it is due.
+@dataclass(frozen=True)
+class PassOutcome:
+    """What one pass learned about central and the batches it failed on.
 
-    :param failing: the :class:`FailingBatch` remembered before the pass, or None.
-    :param lone: the :class:`Failure` of a row sent alone this pass, or None.
-    :param batch: the first other :class:`Failure` of the pass, or None.
+    :param lone: the :class:`Failure` of the row sent alone this pass, or None.
+    :param failure: the first other :class:`Failure` of the pass, or None.
     :param answered: how many batches central answered this pass.
     :param heartbeat_ok: whether the pass's heartbeat went through.
-    :param clean: nothing failed in the pass (then the batch is forgotten).
+    :param clean: nothing failed in the pass.
+    """
+
+    lone: Failure | None
+    failure: Failure | None
+    answered: int
+    heartbeat_ok: bool
+    clean: bool
+
+
+def count_failures_and_set_aside_poison(failing, outcome, now):
+    """Count this pass's failures against the remembered batch; set a lone row aside once it is due.
+
+    :param failing: the :class:`FailingBatch` remembered before the pass, or None.
+    :param outcome: the pass's :class:`PassOutcome`.
     :returns: the reason the lone row was set aside with, or None.
     """
+    lone, batch, answered = outcome.lone, outcome.failure, outcome.answered
     if lone is not None:
         # Evidence against this row: central stored other rows in the same pass,
         # or answered the heartbeat while no other batch failed.
-        evidence = answered or (heartbeat_ok and batch is None)
+        evidence = answered or (outcome.heartbeat_ok and batch is None)
         failures = _remembered(failing, lone, alone=True) + (1 if evidence else 0)
         if failures < STRIKES:
             FailingBatch(lone.position, 1, failures, str(lone.error), True).save()
@@ -117,11 +132,11 @@ def judge(failing, lone, batch, answered, heartbeat_ok, clean, now):
         forget()
         return reason
     if batch is not None:
-        if batch.error.may_be_the_rows and (heartbeat_ok or answered):
+        if batch.error.may_be_the_rows and (outcome.heartbeat_ok or answered):
             failures = _remembered(failing, batch, alone=False) + 1
             FailingBatch(batch.position, batch.size, failures, str(batch.error)).save()
         return None  # an outage, or a fault between here and central: the count stands
-    if clean and failing is not None:
+    if outcome.clean and failing is not None:
         forget()
     return None
 

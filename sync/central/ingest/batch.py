@@ -15,11 +15,14 @@ the bad ones are named in ``rejected``, so one bad row cannot hold back a
 backlog and the uploader can quarantine exactly that row. The answer names
 every row central now holds (``stored``): the uploader marks only those.
 """
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import Forbidden, UnprocessableEntity
 
 from sync.central.ingest.reconcile import reconcile
-from sync.central.org.auth import current_device
+from sync.central.org.auth import current_kiosk
 from sync.central.store import rollups
 from sync.central.store.db import insert_new, write_transaction
 from sync.central.store.models import Conflict, DeclaredQuestion, Followup, Kiosk, Question, Rating, Reason, Redaction
@@ -154,13 +157,30 @@ def _differences(held, row, fields):
     return [name for name in fields if getattr(held, name) != row[name]]
 
 
-def _note_conflict(kiosk, batch, report, kind, item_id, fields):
-    report.conflicts.append({"kind": kind, "id": item_id, "fields": fields})
-    Conflict.create(kiosk=kiosk, item_id=item_id, kind=kind, batch_id=batch["batch_id"],
+@dataclass
+class Arrival:
+    """One batch being stored: whose it is, when it came, what is being answered and counted."""
+
+    kiosk: Kiosk
+    batch: dict
+    received_at: datetime
+    report: BatchReport
+    tally: rollups.Tally = field(default_factory=rollups.Tally)
+
+    def __post_init__(self):
+        # Looked up once per batch; unusable stored hours (or zone) leave ``unverified`` rows
+        # unverified rather than failing the batch.
+        self.zone = site_zone(self.kiosk.site)
+        self.hours = site_hours(self.kiosk.site)
+
+
+def _note_conflict(arrival, kind, item_id, fields):
+    arrival.report.conflicts.append({"kind": kind, "id": item_id, "fields": fields})
+    Conflict.create(kiosk=arrival.kiosk, item_id=item_id, kind=kind, batch_id=arrival.batch["batch_id"],
                     received_at=utc_now(), fields=fields)
 
 
-def _once_each(kiosk, batch, report, kind, rows, fields):
+def _once_each(arrival, kind, rows, fields):
     """*rows* with each id once, the first standing; a repeat inside the batch
     is a duplicate when identical and a conflict when any of *fields* differs."""
     first = {}
@@ -170,13 +190,13 @@ def _once_each(kiosk, batch, report, kind, rows, fields):
             continue
         differs = [name for name in fields if earlier[name] != row[name]]
         if differs:
-            _note_conflict(kiosk, batch, report, kind, row["id"], differs)
+            _note_conflict(arrival, kind, row["id"], differs)
         else:
-            report.duplicates += 1
+            arrival.report.duplicates += 1
     return list(first.values())
 
 
-def _store(kiosk, batch, report, kind, model, candidates, compare, clash_field):
+def _store(arrival, kind, model, candidates, compare, clash_field):
     """Insert the new rows; sort the others into duplicates and conflicts.
 
     Inserting first keeps the common case (all rows new) at one statement; only
@@ -188,15 +208,16 @@ def _store(kiosk, batch, report, kind, model, candidates, compare, clash_field):
     inserted = insert_new(model, candidates)
     skipped = [row["id"] for row in candidates if row["id"] not in inserted]
     held = {h.id: h for h in model.select().where(model.id.in_(skipped))} if skipped else {}
+    report = arrival.report
     for row in candidates:
         row_id = row["id"]
         if row_id in inserted:
             report.accepted += 1
             report.stored.append(row_id)
         elif row_id not in held:
-            _note_conflict(kiosk, batch, report, kind, row_id, [clash_field])
+            _note_conflict(arrival, kind, row_id, [clash_field])
         elif differs := compare(held[row_id], row):
-            _note_conflict(kiosk, batch, report, kind, row_id, differs)
+            _note_conflict(arrival, kind, row_id, differs)
         else:
             report.duplicates += 1
             report.stored.append(row_id)
@@ -215,12 +236,11 @@ def _reference(row, batch, boots, received_at):
     return boot["trusted_wall"], boot["trusted_monotonic"]
 
 
-def _ingest_ratings(kiosk, batch, checked, received_at, report, questions, tally, zone):
-    boots = {b["boot_id"]: b for b in checked["boots"]}
-    # Unusable stored hours (or zone) leave ``unverified`` rows unverified rather than failing the batch.
-    hours = site_hours(kiosk.site)
+def _ingest_ratings(arrival, ratings, boots, questions):
+    kiosk, batch, received_at, report = arrival.kiosk, arrival.batch, arrival.received_at, arrival.report
+    boots = {b["boot_id"]: b for b in boots}
     rows = []
-    for row in checked["ratings"]:
+    for row in ratings:
         if (row["question_id"], row["question_version"]) not in questions:
             report.reject("rating", row, "question_version: unknown to central and not declared by this kiosk")
             continue
@@ -229,16 +249,16 @@ def _ingest_ratings(kiosk, batch, checked, received_at, report, questions, tally
         # A row is recorded before it is sent: nothing is placed after central received it.
         occurred_at, basis = corrected_time(row, *_reference(row, batch, boots, received_at), latest=received_at)
         row.update(kiosk=kiosk.id, occurred_at=occurred_at, time_basis=basis, received_at=received_at,
-                   filtered=final_filter(row["kiosk_filter"], occurred_at, basis, hours))
+                   filtered=final_filter(row["kiosk_filter"], occurred_at, basis, arrival.hours))
         rows.append(row)
-    candidates = _once_each(kiosk, batch, report, "rating", rows, RATING_COMPARED)
+    candidates = _once_each(arrival, "rating", rows, RATING_COMPARED)
 
     def compare(held, row):
         return (["kiosk"] if held.kiosk_id != kiosk.id else []) + _differences(held, row, RATING_COMPARED)
 
-    stored = _store(kiosk, batch, report, "rating", Rating, candidates, compare, "seq")
+    stored = _store(arrival, "rating", Rating, candidates, compare, "seq")
     for row in stored:
-        tally.add_rating(kiosk.id, row["occurred_at"], zone, row["rating"], row["filtered"])
+        arrival.tally.add_rating(kiosk.id, row["occurred_at"], arrival.zone, row["rating"], row["filtered"])
     return {row["id"]: (row["occurred_at"], row["rating"], row["filtered"]) for row in stored}
 
 
@@ -254,9 +274,10 @@ def _rating_facts(rating_ids, inserted_now):
     return facts
 
 
-def _ingest_followups(kiosk, batch, checked, received_at, report, groups, tally, zone, inserted_ratings):
+def _ingest_followups(arrival, followups, groups, inserted_ratings):
+    kiosk, report = arrival.kiosk, arrival.report
     rows = []
-    for row in checked["followups"]:
+    for row in followups:
         # A key central never published is kept as given, under the row's own (checked) group.
         if row["reason"] in groups and groups[row["reason"]] != row["reason_group"]:
             report.reject("followup", row, f"reason_group: central's reason {row['reason']!r} is in group "
@@ -275,18 +296,19 @@ def _ingest_followups(kiosk, batch, checked, received_at, report, groups, tally,
         if row["rating_id"] not in mine and owners.get(row["rating_id"]) != kiosk.id:
             report.reject("followup", row, "rating_id: no such rating of this kiosk at central")
         else:
-            owned.append(dict(row, rating=row["rating_id"], received_at=received_at))
-    candidates = _once_each(kiosk, batch, report, "followup", owned, FOLLOWUP_COMPARED)
+            owned.append(dict(row, rating=row["rating_id"], received_at=arrival.received_at))
+    candidates = _once_each(arrival, "followup", owned, FOLLOWUP_COMPARED)
 
     def compare(held, row):
         redacted = Redaction.select().where(Redaction.followup == held.id).exists()
         return _differences(held, row, [f for f in FOLLOWUP_COMPARED if not (f == "comment" and redacted)])
 
-    stored = _store(kiosk, batch, report, "followup", Followup, candidates, compare, "rating_id")
+    stored = _store(arrival, "followup", Followup, candidates, compare, "rating_id")
     facts = _rating_facts([row["rating_id"] for row in stored], inserted_ratings)
     for row in stored:
         occurred_at, rating, filtered = facts[row["rating_id"]]
-        tally.add_followup(kiosk.id, occurred_at, zone, rating, filtered, row["reason"], row["reason_group"])
+        arrival.tally.add_followup(kiosk.id, occurred_at, arrival.zone, rating, filtered, row["reason"],
+                                   row["reason_group"])
 
 
 def ingest_batch(kiosk, batch, received_at):
@@ -300,13 +322,13 @@ def ingest_batch(kiosk, batch, received_at):
         "ratings": _clean_rows("rating", batch["ratings"], RATING_FIELDS, report),
         "followups": _clean_rows("followup", batch["followups"], FOLLOWUP_FIELDS, report),
     }
-    tally, zone = rollups.Tally(), site_zone(kiosk.site)
+    arrival = Arrival(kiosk, batch, received_at, report)
     with write_transaction():
         questions = _question_versions(kiosk, checked["questions"], checked["ratings"], received_at, report)
         groups = _reason_groups(batch, report)
-        inserted = _ingest_ratings(kiosk, batch, checked, received_at, report, questions, tally, zone)
-        _ingest_followups(kiosk, batch, checked, received_at, report, groups, tally, zone, inserted)
-        tally.write()
+        inserted = _ingest_ratings(arrival, checked["ratings"], checked["boots"], questions)
+        _ingest_followups(arrival, checked["followups"], groups, inserted)
+        arrival.tally.write()
         sequence = reconcile(kiosk)
         Kiosk.update(last_batch_at=received_at).where(Kiosk.id == kiosk.id).execute()
     return report.as_json(sequence)
@@ -315,7 +337,7 @@ def ingest_batch(kiosk, batch, received_at):
 @bp.post("/api/v1/batches")
 def post_batch():
     """Receive a kiosk's batch of ratings and follow-ups."""
-    kiosk = current_device()
+    kiosk = current_kiosk()
     received_at = utc_now()
     try:
         batch = check_envelope(json_body(MAX_BODY_BYTES, gzip=True))

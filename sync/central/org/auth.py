@@ -54,7 +54,7 @@ def _bearer(prefix):
     return token
 
 
-def current_device():
+def current_kiosk():
     """The kiosk whose token came with this request (401 unknown, 403 revoked)."""
     if "kiosk" not in g:
         kiosk = Kiosk.get_or_none(Kiosk.token_hash == token_hash(_bearer(KIOSK_PREFIX)))

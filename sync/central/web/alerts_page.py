@@ -13,7 +13,7 @@ from flask_login import login_required
 from sync.central.alerts import episodes as alerts
 from sync.central.store.models import Alert, AlertRule, Site
 from sync.central.store.timesource import utc_now
-from sync.central.web.session import current_viewer, visible_site_ids
+from sync.central.web.session import current_viewer, viewer_site_ids
 from sync.common.zones import site_zone
 
 bp = Blueprint("alerts", __name__)
@@ -34,7 +34,7 @@ def visible_episodes(open_only=False):
     a time until enough are found, so other sites' episodes never crowd out a
     viewer's own.
     """
-    allowed = visible_site_ids()
+    allowed = viewer_site_ids()
     query = (Alert.select(Alert, AlertRule).join(AlertRule)
              .order_by(Alert.ended_at.is_null(False), Alert.started_at.desc(), Alert.id.desc()))
     if open_only:
@@ -66,7 +66,7 @@ def alerts_list():
 @bp.post("/alerts/<id:alert_id>/acknowledge")
 def acknowledge(alert_id):
     episode = Alert.get_or_none(Alert.id == alert_id)
-    if episode is None or not alerts.visible_to(episode, visible_site_ids()):
+    if episode is None or not alerts.visible_to(episode, viewer_site_ids()):
         abort(404)
     alerts.acknowledge(episode.id, current_viewer().name)
     flash(gettext("Alert acknowledged."), "success")

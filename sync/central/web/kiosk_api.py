@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
 from sync.central.ingest.reconcile import reconcile
-from sync.central.org.auth import current_device
+from sync.central.org.auth import current_kiosk
 from sync.central.store.db import write_transaction
 from sync.central.store.models import Kiosk, KioskStatus, Question, Reason, Setting
 from sync.central.store.timesource import utc_now
@@ -33,7 +33,7 @@ def _checked(fields):
 
 
 def _own_kiosk(body):
-    kiosk = current_device()
+    kiosk = current_kiosk()
     if kiosk.uuid is None:
         raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
     if body["kiosk_id"] != kiosk.uuid:
@@ -44,7 +44,7 @@ def _own_kiosk(body):
 @bp.post("/api/v1/enroll")
 def enroll():
     """Bind the kiosk's own UUID to the token's kiosk record (idempotent)."""
-    kiosk = current_device()
+    kiosk = current_kiosk()
     body = _checked(ENROL_FIELDS)
     if kiosk.uuid not in (None, body["kiosk_id"]):
         raise Conflict("this token is already enrolled by another device")
@@ -89,9 +89,10 @@ def kiosk_content(kiosk):
 
 
 @bp.get("/api/v1/config")
-def config():
-    """The kiosk's content with an ETag; 304 when the kiosk has it already."""
-    kiosk = current_device()
+def send_content():
+    """The kiosk's content (its question, reasons, hours, PIN hash; the path says config for old kiosks)
+    with an ETag; 304 when the kiosk has it already."""
+    kiosk = current_kiosk()
     if kiosk.uuid is None:
         raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
     content = kiosk_content(kiosk)
@@ -106,7 +107,7 @@ def config():
 @bp.post("/api/v1/heartbeat")
 def heartbeat():
     """Keep the kiosk's latest state; answer with central's sequence view."""
-    current_device()
+    current_kiosk()
     body = _checked(HEARTBEAT_FIELDS)
     kiosk = _own_kiosk(body)
     body.pop("kiosk_id")

@@ -24,7 +24,7 @@ from sync.central.store.models import Followup, Kiosk, Provider, Service, Site
 from sync.central.store.timesource import utc_now
 from sync.central.web import charts, parse
 from sync.central.web.alerts_page import visible_episodes
-from sync.central.web.session import current_viewer, require_admin, visible_site_ids
+from sync.central.web.session import current_viewer, require_admin, viewer_site_ids
 
 bp = Blueprint("pages", __name__)
 
@@ -138,7 +138,7 @@ def report_args(site=None):
     kiosk = _chosen_kiosk(site) if site is not None else None
     sort, direction = parse.arg_choice("sort", SORTS), parse.arg_choice("dir", ("asc", "desc"))
     by, text = parse.arg_choice("by", DRIVER_GROUPS), parse.arg("q")
-    allowed = visible_site_ids()
+    allowed = viewer_site_ids()
     scope = reports.Scope(tuple(allowed) if allowed is not None else None,
                           service.id if service else None, provider.id if provider else None)
     return ReportArgs(period, scope, service, provider, sort or "name", direction == "desc", error,
@@ -147,7 +147,7 @@ def report_args(site=None):
 
 def _visible_site(site_id):
     site = Site.get_or_none(Site.id == site_id)
-    allowed = visible_site_ids()
+    allowed = viewer_site_ids()
     if site is None or (allowed is not None and site.id not in allowed):
         abort(404)
     return site
@@ -175,7 +175,7 @@ def _visible(model):
     """Every service or provider for an admin; for a viewer, those with a kiosk at one of their sites
     (a provider that serves only other sites is none of their business, not even its name)."""
     query = model.select().order_by(model.name)
-    allowed = visible_site_ids()
+    allowed = viewer_site_ids()
     if allowed is None:
         return list(query)
     field = Kiosk.service if model is Service else Kiosk.provider

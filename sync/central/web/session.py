@@ -15,7 +15,7 @@ part of a login lives in one process's memory:
   app's clock.
 
 Flask-Login keeps the id in the cookie; :func:`current_viewer` is the user row
-and :func:`visible_site_ids` what they may see.
+and :func:`viewer_site_ids` what they may see.
 """
 import secrets
 from datetime import timedelta
@@ -26,7 +26,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from werkzeug.exceptions import Forbidden
 
 from sync.central.org import sessions
-from sync.central.org.auth import visible_site_ids as sites_of
+from sync.central.org.auth import visible_site_ids
 from sync.central.store.db import write_transaction
 from sync.central.store.models import Setting, User
 from sync.central.store.timesource import utc_now
@@ -107,11 +107,11 @@ def current_viewer():
     return current_user.user
 
 
-def visible_site_ids():
-    """None for an admin (every site), else the ids of the viewer's sites; kept for the request."""
-    if "visible_site_ids" not in g:
-        g.visible_site_ids = sites_of(current_viewer())
-    return g.visible_site_ids
+def viewer_site_ids():
+    """:func:`~sync.central.org.auth.visible_site_ids` of the logged-in viewer, looked up once per request."""
+    if "viewer_site_ids" not in g:
+        g.viewer_site_ids = visible_site_ids(current_viewer())
+    return g.viewer_site_ids
 
 
 def require_admin():
