@@ -29,8 +29,9 @@ from kiosk.storage.db import connection, open_database, open_database_read_only
 from kiosk.storage.enrollment import EnrollmentError, load_enrollment
 from kiosk.storage.health import sync_health
 from kiosk.storage.identity import kiosk_id
-from kiosk.storage.models import Outbox, Rating, SyncState
+from kiosk.storage.models import Outbox, Rating
 from kiosk.storage.sequence_shift import SeqShift
+from kiosk.storage.state import sync_state
 from sync.common.cli_errors import CommandError, data_dir_error
 from sync.common.clock import SystemClock
 from sync.uploader.client import CentralError
@@ -175,8 +176,8 @@ def _status(side):
             central = f"{enrollment.url} as {enrollment.kiosk!r}" if enrollment else "not enrolled"
         except EnrollmentError as error:
             central = str(error)
-        state = {key: SyncState.read(key) for key in (
-            "last_success_at", "last_error", "last_error_at", "central_sequence", "gap_error", "config_error")}
+        state = sync_state.read(
+            "last_success_at", "last_error", "last_error_at", "central_sequence", "gap_error", "config_error")
         quarantined = list(Outbox.quarantined().order_by(Outbox.position).limit(10))
         lines = [f"status:          {health.status}", *(f"  - {reason}" for reason in health.reasons)]
         lines += [

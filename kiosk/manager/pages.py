@@ -18,7 +18,8 @@ from kiosk.manager import charts as manager_charts
 from kiosk.manager import reports
 from kiosk.storage.content import FACES, Reason
 from kiosk.storage.health import storage_reasons, sync_health
-from kiosk.storage.models import Outbox, SyncState
+from kiosk.storage.models import Outbox
+from kiosk.storage.state import sync_state
 from kiosk.web.i18n import LANGUAGE_NAMES, reason_label
 from kiosk.web.parts import current_parts
 from sync.common.version import software_version
@@ -292,8 +293,8 @@ def state_page():
     health = sync_health(config.data_dir, now, config.sync_stale_after)
     pending, oldest = Outbox.pending_count(), Outbox.oldest_pending_time()
     quarantined = Outbox.quarantined().count()
-    last_success = _parse_time(SyncState.read("last_success_at"))
-    last_error_at = _parse_time(SyncState.read("last_error_at"))
+    last_success = _parse_time(sync_state.last_success_at)
+    last_error_at = _parse_time(sync_state.last_error_at)
     enrolled = health.sync["enrolled"]
     lines = []
     failure = kiosk.recorder.storage_failure

@@ -17,7 +17,8 @@ from kiosk.errors import StorageError
 from kiosk.storage.db import connection, open_database_read_only
 from kiosk.storage.health import LOW_DISK_BYTES, _duration, disk_space
 from kiosk.storage.migrations import LATEST
-from kiosk.storage.models import Outbox, SyncState
+from kiosk.storage.models import Outbox
+from kiosk.storage.state import sync_state
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 #: Below this share of the data dir's file system free, doctor warns (under LOW_DISK_BYTES it fails).
@@ -171,7 +172,7 @@ def skipped_sync_checks(why):
 
 def _backlog(now, stale_after, enrolled):
     pending = Outbox.pending_count()
-    last = SyncState.read("last_success_at")
+    last = sync_state.last_success_at
     last_sync = f"last sync {last}" if last else "never synced"
     if not pending:
         return Check("backlog", OK, f"nothing waiting to be sent ({last_sync})")
@@ -199,10 +200,10 @@ def _quarantine():
 
 def _sequence():
     """Central's view of the kiosk's sequence, as the uploader left it after its last pass."""
-    gap_error = SyncState.read("gap_error")
+    gap_error = sync_state.gap_error
     if gap_error:
         return Check("sequence", FAIL, f"{gap_error}: see hymy sync --status and central's database")
-    sequence = SyncState.read("central_sequence")
+    sequence = sync_state.central_sequence
     if not sequence:
         return Check("sequence", OK, "central has not reported this kiosk's sequence yet")
     if sequence.get("gaps"):

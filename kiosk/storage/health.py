@@ -1,6 +1,6 @@
 """Is the kiosk's data flowing? One verdict for ``/healthz`` and ``hymy sync --status``.
 
-The verdict reads only what the uploader left in the database (``SyncState``,
+The verdict reads only what the uploader left in the database (``sync_state``,
 the outbox) and the enrolment file, so every process that asks gets the same
 answer without calling central. ``degraded`` comes with reasons a person can
 act on; ``ok`` means none holds. A kiosk that is not enrolled is ``ok``:
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from kiosk.storage.enrollment import ENROLLMENT_FILE
-from kiosk.storage.models import Outbox, SyncState
+from kiosk.storage.models import Outbox
+from kiosk.storage.state import sync_state
 from sync.wire.protocol import TIME_FORMAT
 
 #: What ``/healthz`` has always shown of the uploader's state.
@@ -34,7 +35,7 @@ class Health:
 def sync_health(data_dir, now, stale_after):
     """The kiosk's sync verdict at *now* (the kiosk's clock). A database
     failure propagates: the caller reports the database, not the sync."""
-    state = {key: SyncState.read(key) for key in SYNC_KEYS}
+    state = sync_state.read(*SYNC_KEYS)
     enrolment = _enrolment(data_dir)
     sync = {"enrolled": enrolment is not None, **state}
     if enrolment is None:
@@ -42,7 +43,7 @@ def sync_health(data_dir, now, stale_after):
     reasons = []
     if enrolment == "unreadable":
         reasons.append(f"the enrolment file {data_dir / ENROLLMENT_FILE} is unreadable: {ENROL_AGAIN}")
-    if SyncState.read("token_refused"):
+    if sync_state.token_refused:
         reasons.append(f"central refused this kiosk's token (revoked?): {ENROL_AGAIN}")
     stale = _stale(data_dir, state, now, stale_after)
     if stale:
@@ -73,7 +74,7 @@ def _stale(data_dir, state, now, stale_after):
     since = _time(state["last_success_at"])
     never = since is None
     if never:
-        since = _time(SyncState.read("enrolled_at")) or _file_time(data_dir / ENROLLMENT_FILE)
+        since = _time(sync_state.enrolled_at) or _file_time(data_dir / ENROLLMENT_FILE)
     if since is None or (now - since).total_seconds() <= stale_after:
         return None
     quiet = _duration((now - since).total_seconds())

@@ -6,7 +6,7 @@ record is kept on the kiosk's disk (kiosk/storage/enrollment.py). Ratings record
 before enrolment ship like any other.
 """
 from kiosk.storage.enrollment import Enrollment, EnrollmentError, save_enrollment
-from kiosk.storage.models import SyncState
+from kiosk.storage.state import sync_state
 from sync.uploader.client import CentralClient, CentralError
 from sync.wire.protocol import format_time
 
@@ -30,5 +30,5 @@ def enrol(data_dir, kiosk_id, url, token, clock, connect_timeout=5.0, read_timeo
         client.close()
     save_enrollment(data_dir, Enrollment(enrollment.url, enrollment.token, answer["kiosk"], answer["site"]))
     # Health counts a stale sync from here until the first success; a new token is not refused (yet).
-    SyncState.write(enrolled_at=format_time(clock.now()), token_refused=None)
+    sync_state.update(enrolled_at=format_time(clock.now()), token_refused=None)
     return answer

@@ -24,10 +24,11 @@ import peewee
 from kiosk.errors import StorageError
 from kiosk.storage.db import connection, database
 from kiosk.storage.enrollment import EnrollmentError, load_enrollment
-from kiosk.storage.models import Outbox, Rating, SyncState
+from kiosk.storage.models import Outbox, Rating
 from kiosk.storage.outbox import build_batch, clocked_for_sending, settle
 from kiosk.storage.retention import prune_synced
 from kiosk.storage.sequence_shift import SeqShift
+from kiosk.storage.state import sync_state
 from sync.common.files import exclusive_lock
 from sync.common.version import software_version
 from sync.uploader.client import CentralClient, CentralError
@@ -147,7 +148,7 @@ class Uploader:
                 try:
                     return self._pass(client, progress)
                 except (CentralError, StorageError, peewee.DatabaseError) as error:
-                    SyncState.write(last_error=str(error), last_error_at=format_time(self.clock.now()))
+                    sync_state.update(last_error=str(error), last_error_at=format_time(self.clock.now()))
                     raise
         finally:
             client.close()
@@ -182,13 +183,13 @@ class Uploader:
             log.error("set aside %s: %s", run.lone.batch.item_ids[0], reason)
             run.quarantined += 1
             run.errors.remove(run.lone.error)
-        if (heartbeat_error is None or run.answered) and SyncState.read("token_refused"):
-            SyncState.write(token_refused=None)  # the token works again
+        if (heartbeat_error is None or run.answered) and sync_state.token_refused:
+            sync_state.update(token_refused=None)  # the token works again
         if run.errors or heartbeat_error:
             # A pass whose batches (or heartbeat) failed is a failed pass: the loop backs off.
             raise (run.errors or [heartbeat_error])[0]
         pruned = prune_synced(self.clock.now(), self.config.retention_days)
-        SyncState.write(last_success_at=format_time(self.clock.now()), last_error=None)
+        sync_state.update(last_success_at=format_time(self.clock.now()), last_error=None)
         return {"sent": run.sent, "quarantined": run.quarantined, "pruned": pruned}
 
     # -- sending ---------------------------------------------------------------
@@ -309,7 +310,7 @@ class Uploader:
         if shift.known:
             return shift
         try:
-            reply = client.heartbeat(self._heartbeat(SyncState.read("gap_error")))
+            reply = client.heartbeat(self._heartbeat(sync_state.gap_error))
         except CentralError as error:
             self._note_refusal(error)
             raise
@@ -320,7 +321,7 @@ class Uploader:
         shift = shift.learned(highest)
         with database.atomic():
             shift.save()
-            SyncState.write(central_sequence=sequence)
+            sync_state.update(central_sequence=sequence)
         log.info("ratings continue above seq %d, the highest central holds for this kiosk", highest)
         return shift
 
@@ -328,11 +329,11 @@ class Uploader:
     def _note_refusal(self, error):
         """Remember that central refused this kiosk's token (``/healthz`` says so)."""
         if error.token_refused:
-            SyncState.write(token_refused=str(error))
+            sync_state.update(token_refused=str(error))
 
     def _report(self, client, run):
         """Heartbeat, every pass whatever the batches did; its error, or None."""
-        gap_error = self._check_sequence(run.sequence) if run.sequence else SyncState.read("gap_error")
+        gap_error = self._check_sequence(run.sequence) if run.sequence else sync_state.gap_error
         try:
             reply = client.heartbeat(self._heartbeat(gap_error))
             checked = self._check_sequence(reply["sequence"])
@@ -348,24 +349,24 @@ class Uploader:
     def _pull_config(self, client):
         if self.content_store is None:
             return
-        document, etag = client.fetch_config(SyncState.read("config_etag"))
+        document, etag = client.fetch_config(sync_state.config_etag)
         if document is None:
             return
         try:
             self.content_store.apply(document)
         except ConfigError as error:
             log.error("refused the config from central, keeping the current one: %s", error)
-            SyncState.write(config_error=str(error))
+            sync_state.update(config_error=str(error))
             return
-        SyncState.write(config_etag=etag, config_error=None)
+        sync_state.update(config_etag=etag, config_error=None)
         log.info("applied config from central (question %s v%s)", document["question"]["id"],
                  document["question"]["version"])
 
     def _check_sequence(self, sequence):
         """Record central's view; after a full sync, a gap not explained by quarantine is an error."""
-        SyncState.write(central_sequence=sequence)
+        sync_state.update(central_sequence=sequence)
         if Outbox.pending_count():
-            return SyncState.read("gap_error")
+            return sync_state.gap_error
         shift = SeqShift.load()
         local_highest = Rating.select(peewee.fn.MAX(Rating.seq)).scalar() or 0
         # In central's numbering; numbers no local row has are ratings a restore lost, not this kiosk's to send.
@@ -376,7 +377,7 @@ class Uploader:
         if unexplained:
             gap_error = f"central lacks {len(unexplained)} rating(s) after a full sync, first seq {unexplained[0]}"
             log.error(gap_error)
-        SyncState.write(gap_error=gap_error)
+        sync_state.update(gap_error=gap_error)
         return gap_error
 
     def _heartbeat(self, gap_error):

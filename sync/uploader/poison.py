@@ -9,7 +9,7 @@ it failed on its own, repeatedly:
 
 1. The batch starting at outbox position P fails; if in the same pass
    central's heartbeat went through or another batch was answered, that is
-   one failure of "the batch at P" (kept in ``SyncState``, so restarts and
+   one failure of "the batch at P" (kept in ``sync_state.failing_batch``, so restarts and
    one-shot ``hymy sync`` runs count on).
 2. After ``STRIKES`` failures the next pass halves it in outbox order (a
    rating always travels before its follow-up), shipping every part that
@@ -24,8 +24,9 @@ Any pass in which the batch or row goes through forgets it.
 """
 from dataclasses import asdict, dataclass
 
-from kiosk.storage.models import Outbox, SyncState
+from kiosk.storage.models import Outbox
 from kiosk.storage.outbox import set_aside
+from kiosk.storage.state import sync_state
 
 STRIKES = 3
 STATE_KEY = "failing_batch"
@@ -51,7 +52,7 @@ class FailingBatch:
     @classmethod
     def load(cls):
         """The remembered batch, or None (also when its first row no longer waits)."""
-        state = SyncState.read(STATE_KEY)
+        state = sync_state.failing_batch
         if not isinstance(state, dict):
             return None
         try:
@@ -70,11 +71,11 @@ class FailingBatch:
         return self.failures >= STRIKES
 
     def save(self):
-        SyncState.write(**{STATE_KEY: asdict(self)})
+        sync_state.failing_batch = asdict(self)
 
 
 def forget():
-    SyncState.write(**{STATE_KEY: None})
+    sync_state.failing_batch = None
 
 
 @dataclass

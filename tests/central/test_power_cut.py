@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from kiosk.storage.db import connection
-from kiosk.storage.models import SyncState
+from kiosk.storage.state import sync_state
 from sync.uploader.client import CentralError
 from sync.uploader.loop import Uploader
 from tests.conftest import wait_for
@@ -115,7 +115,7 @@ def test_acknowledged_rows_survive_sigkill_of_central_and_the_kiosk_ends_exactly
         central.stop()
     assert kiosk_outbox(outbox_path) == (set(), set())
     with connection():
-        assert SyncState.read("gap_error") is None
+        assert sync_state.gap_error is None
     with closing(database.connect()) as db:
         assert_held_once(db, recorded)
     assert_database_intact(database)

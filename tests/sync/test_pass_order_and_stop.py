@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from kiosk.storage.db import connection
-from kiosk.storage.models import SyncState
+from kiosk.storage.state import sync_state
 
 BATCHES = "/api/v1/batches"
 
@@ -52,8 +52,8 @@ def test_a_later_batch_stored_first_is_no_gap_after_the_pass(make_world, caplog)
     assert result["sent"] == 8 and gate.batches == 2
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     with connection():
-        assert SyncState.read("gap_error") is None
-        assert SyncState.read("central_sequence") == {"contiguous": 8, "highest": 8, "gaps": []}
+        assert sync_state.gap_error is None
+        assert sync_state.central_sequence == {"contiguous": 8, "highest": 8, "gaps": []}
 
 
 class StopOnSecondBatch:

@@ -16,7 +16,7 @@ from contextlib import closing
 import pytest
 
 from kiosk.storage.db import connection
-from kiosk.storage.models import SyncState
+from kiosk.storage.state import sync_state
 from tests.conftest import wait_for
 
 from .conftest import kiosk_subprocess_env
@@ -71,5 +71,5 @@ def test_sigkill_of_hymy_sync_mid_pass_repeatedly_loses_nothing(make_world, tmp_
     assert world.pending() == 0 and world.quarantined() == {}
     world.assert_exactly_once()
     with connection():
-        assert SyncState.read("gap_error") is None
+        assert sync_state.gap_error is None
     assert "Traceback" not in log_path.read_text(), log_path.read_text()
