@@ -28,7 +28,7 @@ from kiosk.cli import systemd_state
 from kiosk.manager.pin import set_pin
 from kiosk.storage import backup
 from kiosk.storage.db import database
-from kiosk.storage.sequence_shift import SeqShift, SequenceNotContinued
+from kiosk.storage.outbox import SequenceNotContinued, SequenceShift
 from tests.sync import conftest as world_fixtures
 from tests.sync.conftest import START, RecordingClock, cli
 from tests.sync.test_kiosk_side import lose_at_central
@@ -348,7 +348,7 @@ def test_after_a_restore_the_gap_proof_tells_ratings_lost_with_the_old_disk_from
 
 
 def test_the_shift_maps_both_ways_across_two_restores():
-    shift = SeqShift().continued_after(10, "t1").learned(15)  # central held up to 15: local 11 is central's 16
+    shift = SequenceShift().continued_after(10, "t1").learned(15)  # central held up to 15: local 11 is central's 16
     shift = shift.continued_after(20, "t2")
     assert shift.wire(10) == 10 and shift.wire(20) == 25
     with pytest.raises(SequenceNotContinued):
@@ -357,6 +357,6 @@ def test_the_shift_maps_both_ways_across_two_restores():
     shift = shift.learned(28)  # central holds up to 28 (the lost life's 26..28)
     assert [shift.wire(seq) for seq in (1, 10, 11, 20, 21)] == [1, 10, 16, 25, 29]
     assert [shift.local(wire) for wire in (10, 11, 15, 16, 25, 26, 28, 29)] == [10, None, None, 11, 20, None, None, 21]
-    assert SeqShift.parse(shift.state()) == shift
+    assert SequenceShift.parse(shift.state()) == shift
     assert shift.continued_after(20, "t3").segments[-1].after == 20  # a third restore appends
-    assert SeqShift().continued_after(0, "t").learned(0).wire(1) == 1  # nothing at central: nothing moves
+    assert SequenceShift().continued_after(0, "t").learned(0).wire(1) == 1  # nothing at central: nothing moves

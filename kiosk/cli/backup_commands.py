@@ -4,7 +4,7 @@ A backup is made while the kiosk runs (SQLite's online backup API); a restore
 refuses while it runs, and holds the kiosk's and the uploader's locks while it
 replaces the data dir's database and small files (kiosk/storage/backup.py,
 kiosk/storage/restore.py). After a restore, ratings recorded from then on go to
-central above the highest seq it holds (kiosk/storage/sequence_shift.py): ``restore`` asks
+central above the highest seq it holds (kiosk/storage/outbox.py): ``restore`` asks
 central at once when it can, else the uploader asks before it sends any of them.
 """
 import os

@@ -4,7 +4,7 @@ The demo kiosk is Helsinki Kamppi's first kiosk (its checkout, ``kamppi-checkout
 the six kiosks of the small network on the demo's central (sync/central/cli/demo_network.py). Central
 holds its year; the demo's data dir holds its last ``--days`` days and today so far, recorded
 here. The data dir is new, so the kiosk numbers its ratings on above the year central holds, as
-a kiosk restored from a backup does (kiosk/storage/sequence_shift.py): the uploader learns central's highest
+a kiosk restored from a backup does (kiosk/storage/outbox.py): the uploader learns central's highest
 number at its first pass.
 
 The seeded ratings go through the same :class:`~kiosk.storage.recorder.Recorder` as
@@ -35,8 +35,8 @@ from kiosk.cli.demo_terminal import read_presses
 from kiosk.manager.pin import set_pin
 from kiosk.storage.db import connection
 from kiosk.storage.enrollment import EnrollmentError
+from kiosk.storage.outbox import SequenceShift
 from kiosk.storage.recorder import Recorder
-from kiosk.storage.sequence_shift import SeqShift
 from sync.central.cli.demo_central import DemoCentral, start_demo_central
 from sync.central.cli.demo_network import DEMO, DEMO_COUNTER
 from sync.common.cli_errors import CommandError, address_error, check_address
@@ -250,8 +250,8 @@ def start_demo(app, root, days=7, central_port=8100):
     today = now.astimezone(zone).date()
     with connection():
         # The data dir is new and central holds the kiosk's year: its ratings go above central's
-        # (kiosk/storage/sequence_shift.py).
-        SeqShift().continued_after(0, format_time(now)).save()
+        # (kiosk/storage/outbox.py).
+        SequenceShift().continued_after(0, format_time(now)).save()
         seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, zone, days, today=today)
         seeded += seed_today(kiosk.kiosk_id, kiosk.recorder.content_store, zone, now)
     manager_pin = f"{secrets.randbelow(10_000):04d}"

@@ -30,7 +30,7 @@ from kiosk.storage.enrollment import EnrollmentError, load_enrollment
 from kiosk.storage.health import sync_health
 from kiosk.storage.identity import kiosk_id
 from kiosk.storage.models import Outbox, Rating
-from kiosk.storage.sequence_shift import SeqShift
+from kiosk.storage.outbox import SequenceShift
 from kiosk.storage.state import sync_state
 from sync.common.cli_errors import CommandError, data_dir_error
 from sync.common.clock import SystemClock
@@ -189,7 +189,7 @@ def _status(side):
             f"last error:      {_when_what(state['last_error_at'], state['last_error'])}",
             f"kiosk sequence:  {_sequence(Rating.select(Rating.seq).order_by(Rating.seq.desc()).scalar())}",
         ]
-        lines += [f"restored:        {line}" for line in SeqShift.load().describe()]  # central's numbers after it
+        lines += [f"restored:        {line}" for line in SequenceShift.load().describe()]  # central's numbers after it
         sequence = state["central_sequence"]
         if sequence:
             gaps = ", ".join(f"{a}-{b}" for a, b in sequence.get("gaps", [])) or "none"

@@ -38,7 +38,7 @@ from kiosk.storage.content_store import CENTRAL_CONTENT_FILE
 from kiosk.storage.enrollment import ENROLLMENT_FILE
 from kiosk.storage.identity import KIOSK_ID_FILE, kiosk_id
 from kiosk.storage.migrations import LATEST
-from kiosk.storage.sequence_shift import STATE_KEY, SeqShift
+from kiosk.storage.outbox import SEQUENCE_SHIFT_KEY, SequenceShift
 from sync.common.files import PRIVATE_FILE, sync_directory
 from sync.common.sqlite import online_backup
 from sync.common.version import software_version
@@ -120,10 +120,10 @@ def _facts(path):
         # Device state came with schema version 4 (read here: the models are bound to the live database).
         shift = None
         if version >= 4:
-            shift = db.execute("SELECT value FROM kiosk_state WHERE key = ?", (STATE_KEY,)).fetchone()
+            shift = db.execute("SELECT value FROM kiosk_state WHERE key = ?", (SEQUENCE_SHIFT_KEY,)).fetchone()
     return {"schema_version": version, "highest_seq": highest,
             "counts": {"ratings": ratings, "followups": followups, "pending": pending, "quarantined": quarantined},
-            "sequence_waiting": shift is not None and not SeqShift.parse(json.loads(shift[0])).known}
+            "sequence_waiting": shift is not None and not SequenceShift.parse(json.loads(shift[0])).known}
 
 
 def _central(enrollment):

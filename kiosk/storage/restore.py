@@ -5,7 +5,7 @@ read and checked (zip's CRC-32, the manifest's SHA-256, SQLite's integrity
 check, a schema this software can open), and a database holding rows central
 does not have yet is replaced only when asked to (``force``). The database to
 be restored is unpacked beside the kiosk's, migrated, and given a new segment
-of the sequence shift (kiosk/storage/sequence_shift.py) in its own transaction, so the
+of the sequence shift (kiosk/storage/outbox.py) in its own transaction, so the
 swapped-in file already says that ratings recorded from now on go to central
 above what it holds. The replaced database is kept in ``data_dir/backups/``.
 
@@ -26,7 +26,7 @@ from kiosk.storage.backup import DATABASE, SMALL_FILES, BackupError, database_fa
 from kiosk.storage.enrollment import ENROLLMENT_FILE
 from kiosk.storage.identity import KIOSK_ID_FILE
 from kiosk.storage.migrations import migrate
-from kiosk.storage.sequence_shift import STATE_KEY, SeqShift
+from kiosk.storage.outbox import SEQUENCE_SHIFT_KEY, SequenceShift
 from sync.common.files import create_private_file, make_private_dir, replace_file, sync_directory
 from sync.common.sqlite import online_backup
 from sync.wire.protocol import format_time
@@ -134,14 +134,14 @@ def _prepare(path, now):
         migrate(db)
         with db.atomic("IMMEDIATE"):
             highest = db.execute_sql("SELECT COALESCE(MAX(seq), 0) FROM rating").fetchone()[0]
-            row = db.execute_sql("SELECT value FROM kiosk_state WHERE key = ?", (STATE_KEY,)).fetchone()
+            row = db.execute_sql("SELECT value FROM kiosk_state WHERE key = ?", (SEQUENCE_SHIFT_KEY,)).fetchone()
             try:
-                shift = SeqShift.parse(json.loads(row[0]) if row else [])
+                shift = SequenceShift.parse(json.loads(row[0]) if row else [])
             except (ValueError, KeyError, TypeError) as error:
                 raise BackupError(f"the backup's sequence shift is unreadable ({error}); nothing was changed") from None
             shift = shift.continued_after(highest, format_time(now))
             db.execute_sql("INSERT OR REPLACE INTO kiosk_state (key, value) VALUES (?, ?)",
-                           (STATE_KEY, json.dumps(shift.state())))
+                           (SEQUENCE_SHIFT_KEY, json.dumps(shift.state())))
             marks = ", ".join("?" for _ in STALE_SYNC_STATE)
             db.execute_sql(f"DELETE FROM sync_state WHERE key IN ({marks})", STALE_SYNC_STATE)
     with open(path, "rb") as written:

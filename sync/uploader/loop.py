@@ -1,7 +1,7 @@
 """The uploader: ships the kiosk's outbox to central, never blocking recording.
 
 One pass pulls the kiosk's config from central (ETag), after a restore asks
-central where the sequence continues (kiosk/storage/sequence_shift.py), sends batches oldest
+central where the sequence continues (kiosk/storage/outbox.py), sends batches oldest
 first until the backlog is empty, reports a heartbeat, checks central's view
 of the sequence and prunes old synced rows. The loop repeats passes every
 ``sync_interval`` seconds with jitter, and backs off exponentially (with
@@ -25,9 +25,8 @@ from kiosk.errors import StorageError
 from kiosk.storage.db import connection, database
 from kiosk.storage.enrollment import EnrollmentError, load_enrollment
 from kiosk.storage.models import Outbox, Rating
-from kiosk.storage.outbox import build_batch, clocked_for_sending, settle
+from kiosk.storage.outbox import SequenceShift, build_batch, clocked_for_sending, settle
 from kiosk.storage.retention import prune_synced
-from kiosk.storage.sequence_shift import SeqShift
 from kiosk.storage.state import sync_state
 from sync.common.files import exclusive_lock
 from sync.common.version import software_version
@@ -81,7 +80,7 @@ def sync_lock(data_dir):
 
 def missing_at_central(sequence, highest):
     """Sequence numbers central lacks (up to 1,000), from its answer; *highest* is
-    the kiosk's highest in central's numbering (kiosk/storage/sequence_shift.py)."""
+    the kiosk's highest in central's numbering (kiosk/storage/outbox.py)."""
     missing = []
     for first, last in sequence.get("gaps", []):
         missing.extend(range(first, min(last, first + 1000) + 1))
@@ -106,6 +105,7 @@ class PassProgress:
     lone: Failure | None = None  # the failure of the row that travels alone, if it failed
     errors: list = field(default_factory=list)  # any: the pass failed
     stopped: bool = False  # central is not answering as central: send nothing more
+    shift: SequenceShift | None = None  # the sequence after a restore, read once at the pass's start
 
     def failed(self, error, stop=False):
         self.errors.append(error)
@@ -160,8 +160,8 @@ class Uploader:
             # Content can wait; the ratings are what must not.
             self._note_refusal(error)
             log.warning("could not fetch the config from central: %s", error)
-        self._continue_sequence(client)
-        run = PassProgress()
+        shift = self._continue_sequence(client)
+        run = PassProgress(shift=shift)
         content = self.content_store.current() if self.content_store else None
         failing = FailingBatch.load()
         if failing and failing.due and not failing.alone and failing.size == 1:
@@ -231,7 +231,7 @@ class Uploader:
             while True:
                 while not stopped and len(in_flight) < depth and not self._stopping():
                     waiting = set().union(*(b.rating_ids for b, _ in in_flight))
-                    batch = build_batch(self.kiosk_id, self.clock, limit, content, after, waiting, skip)
+                    batch = build_batch(self.kiosk_id, self.clock, limit, content, after, waiting, skip, run.shift)
                     if batch is None:
                         break  # nothing left, or the next follow-up waits for its rating's answer
                     document = clocked_for_sending(batch.document, self.clock)
@@ -253,7 +253,7 @@ class Uploader:
 
     def _send_alone(self, client, run, failing, content, progress):
         """Send the row central keeps failing on by itself; the rows to leave out of the other batches."""
-        batch = build_batch(self.kiosk_id, self.clock, 1, content, failing.position - 1)
+        batch = build_batch(self.kiosk_id, self.clock, 1, content, failing.position - 1, shift=run.shift)
         if batch is None:
             return frozenset()
         error = self._send(client, run, batch, progress)
@@ -272,13 +272,14 @@ class Uploader:
         to leave out of the other batches (none if every part went through)."""
         after, count = failing.position - 1, failing.size
         while count > 1:
-            part = build_batch(self.kiosk_id, self.clock, (count + 1) // 2, content, after)
+            part = build_batch(self.kiosk_id, self.clock, (count + 1) // 2, content, after, shift=run.shift)
             if part is None:
                 return frozenset()
             error = self._send(client, run, part, progress)
             if error is None:
                 after = part.last_position
-                part = build_batch(self.kiosk_id, self.clock, count - len(part.item_ids), content, after)
+                part = build_batch(self.kiosk_id, self.clock, count - len(part.item_ids), content, after,
+                                   shift=run.shift)
                 error = self._send(client, run, part, progress) if part else None
                 if error is None:
                     return frozenset()  # every part went through: the failure is gone
@@ -294,7 +295,7 @@ class Uploader:
     # -- the sequence after a restore ----------------------------------------------
     def continue_sequence(self):
         """Ask central now where the sequence continues after a restore (``hymy restore``
-        does, when central is reachable); the :class:`~kiosk.storage.sequence_shift.SeqShift` in force."""
+        does, when central is reachable); the :class:`~kiosk.storage.outbox.SequenceShift` in force."""
         client = self._client()
         try:
             with sync_lock(self.config.data_dir), connection():
@@ -306,7 +307,7 @@ class Uploader:
         """Before any row recorded after a restore is sent, learn from central's
         heartbeat answer the highest seq it holds, and place those rows above it.
         Raises CentralError while central cannot say: then nothing is sent."""
-        shift = SeqShift.load()
+        shift = SequenceShift.load()
         if shift.known:
             return shift
         try:
@@ -333,10 +334,10 @@ class Uploader:
 
     def _report(self, client, run):
         """Heartbeat, every pass whatever the batches did; its error, or None."""
-        gap_error = self._check_sequence(run.sequence) if run.sequence else sync_state.gap_error
+        gap_error = self._check_sequence(run.sequence, run.shift) if run.sequence else sync_state.gap_error
         try:
             reply = client.heartbeat(self._heartbeat(gap_error))
-            checked = self._check_sequence(reply["sequence"])
+            checked = self._check_sequence(reply["sequence"], run.shift)
             if checked != gap_error:
                 # The heartbeat's answer changed the verdict (a gap found or gone): tell central now, not a pass later.
                 client.heartbeat(self._heartbeat(checked))
@@ -362,12 +363,11 @@ class Uploader:
         log.info("applied config from central (question %s v%s)", document["question"]["id"],
                  document["question"]["version"])
 
-    def _check_sequence(self, sequence):
+    def _check_sequence(self, sequence, shift):
         """Record central's view; after a full sync, a gap not explained by quarantine is an error."""
         sync_state.update(central_sequence=sequence)
         if Outbox.pending_count():
             return sync_state.gap_error
-        shift = SeqShift.load()
         local_highest = Rating.select(peewee.fn.MAX(Rating.seq)).scalar() or 0
         # In central's numbering; numbers no local row has are ratings a restore lost, not this kiosk's to send.
         missing = {wire: shift.local(wire) for wire in missing_at_central(sequence, shift.wire(local_highest))}
