@@ -76,7 +76,7 @@ def main(argv=None):
         clock = FakeClock(datetime.now(timezone.utc))
         app = create_app({"data_dir": str(work), "pin_factory": "mock"}, clock=clock)
         kiosk = app.extensions["hymy"]
-        content = kiosk.recorder.content
+        content = kiosk.content_store.current()
         zone = content.opening_hours.zone
         try:
             started = time.perf_counter()

@@ -70,7 +70,7 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
     kiosk = app.extensions["hymy"] = KioskParts(config, clock, recorder.kiosk_id, recorder, events, followup_keys)
     kiosk.closers.append(db.close_database)
     with db.connection():  # the first start after the upgrade that added the hourly counts
-        hourly.backfill(recorder.content.opening_hours.zone)
+        hourly.backfill(recorder.content_store.current().opening_hours.zone)
 
     i18n.init_app(app)
     screen.init_app(app)

@@ -196,7 +196,7 @@ def test_odd_last_event_ids_are_ignored(make_app, value):
 def test_the_state_says_whether_a_manager_paused_the_kiosk(client, kiosk):
     # The state's other fields (open, display) are tested with hymy display (tests/test_display.py).
     assert client.get("/api/state").get_json()["paused"] is False
-    kiosk.recorder.pause()
+    kiosk.pause.pause()
     assert client.get("/api/state").get_json()["paused"] is True
-    kiosk.recorder.resume()
+    kiosk.pause.resume()
     assert client.get("/api/state").get_json()["paused"] is False

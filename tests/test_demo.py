@@ -54,7 +54,7 @@ EVENING = datetime(2026, 1, 5, 21, 30, tzinfo=timezone.utc)
 def test_seeded_week_looks_like_a_real_counter(kiosk):
     zone = ZoneInfo("Europe/Helsinki")
     with connection():
-        count = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, zone, days=7, today=date(2026, 11, 23))
+        count = seed_ratings(kiosk.kiosk_id, kiosk.content_store, zone, days=7, today=date(2026, 11, 23))
         rows = list(Rating.select())
         followups = list(Followup.select())
     assert count == len(rows) > 700
@@ -76,8 +76,8 @@ def test_today_is_seeded_up_to_the_present_moment(kiosk):
     zone = ZoneInfo("Europe/Helsinki")
     now = datetime(2026, 11, 23, 14, 30, tzinfo=zone)  # a Monday afternoon
     with connection():
-        past = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, zone, days=1, today=now.date())
-        today = seed_today(kiosk.kiosk_id, kiosk.recorder.content_store, zone, now)
+        past = seed_ratings(kiosk.kiosk_id, kiosk.content_store, zone, days=1, today=now.date())
+        today = seed_today(kiosk.kiosk_id, kiosk.content_store, zone, now)
         rows = [r for r in Rating.select().order_by(Rating.seq) if r.recorded_at.astimezone(zone).date() == now.date()]
         every = list(Rating.select().order_by(Rating.seq))
     assert today == len(rows) > 50 and past > 100
@@ -86,7 +86,7 @@ def test_today_is_seeded_up_to_the_present_moment(kiosk):
     assert not any(r.filtered for r in rows[:1])  # the day's first press is no repeat of yesterday's last
     assert [r.seq for r in every] == list(range(1, len(every) + 1))
     with connection():
-        assert seed_today(kiosk.kiosk_id, kiosk.recorder.content_store, zone,
+        assert seed_today(kiosk.kiosk_id, kiosk.content_store, zone,
                           datetime(2026, 11, 24, 7, 0, tzinfo=zone)) == 0  # before opening: nobody yet
 
 
@@ -191,7 +191,7 @@ def demo(tmp_path):
 
 def sync_everything(demo):
     """Sync passes until the kiosk has nothing pending (central's content arrives with the first)."""
-    uploader = Uploader(demo.kiosk.config, demo.kiosk.kiosk_id, demo.kiosk.clock, demo.kiosk.recorder.content_store)
+    uploader = Uploader(demo.kiosk.config, demo.kiosk.kiosk_id, demo.kiosk.clock, demo.kiosk.content_store)
     client = demo.app.test_client()
     for _ in range(10):
         uploader.run_pass()

@@ -54,10 +54,10 @@ def _seed(kiosk, clock):
         day += timedelta(days=1)
     clock.advance(1)
     kiosk.recorder.record(4, "button")  # within the press interval: a repeat
-    kiosk.recorder.pause()
+    kiosk.pause.pause()
     clock.advance(60)
     kiosk.recorder.record(1, "button")  # stored as closed
-    kiosk.recorder.resume()
+    kiosk.pause.resume()
     clock.set_wall(NOW)
 
 
@@ -127,7 +127,7 @@ def test_every_manager_page_in_every_language_and_state_answers_without_a_5xx_or
         ask_all("signed out", browser)
         browser.sign_in()
         ask_all("signed in", browser)
-        kiosk.recorder.pause()
+        kiosk.pause.pause()
         ask_all("signed in, paused", browser)
     finally:
         browser.close()

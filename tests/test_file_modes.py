@@ -31,7 +31,7 @@ def test_the_kiosk_data_dir_and_every_file_in_it_are_private(make_app, tmp_path)
     data_dir = app.config["HYMY"].data_dir
     assert data_dir == tmp_path / "data"
     kiosk.recorder.record(3, "touch")
-    kiosk.recorder.content_store.apply({
+    kiosk.content_store.apply({
         "question": {"id": "service", "version": 2, "texts": {"fi": "Miten meni?"}},
         "reasons": [{"key": reason.key, "group": reason.group} for reason in DEFAULT_REASONS],
         "timezone": "Europe/Helsinki",
@@ -57,7 +57,7 @@ def test_files_an_older_version_left_readable_are_narrowed(make_app, tmp_path):
     app = make_app()
     config = app.config["HYMY"]
     kiosk = app.extensions["hymy"]
-    kiosk.recorder.content_store.apply({
+    kiosk.content_store.apply({
         "question": {"id": "service", "version": 2, "texts": {"fi": "Miten meni?"}},
         "reasons": [{"key": "staff", "group": "attitude"}],
         "timezone": "Europe/Helsinki",

@@ -159,7 +159,7 @@ def test_the_key_is_never_stored_nor_sent_to_central(app, client):
     assert post_followup(client, created["id"], {"reason": "staff", "comment": "Hyvä", "followup_key": key}
                          ).status_code == 201
     with connection():
-        document = build_batch(kiosk.kiosk_id, kiosk.clock, 100, kiosk.recorder.content).document
+        document = build_batch(kiosk.kiosk_id, kiosk.clock, 100, kiosk.content_store.current()).document
     wire = json.dumps(document, ensure_ascii=False)
     assert created["id"] in wire and "Hyvä" in wire
     assert key not in wire and "followup_key" not in wire

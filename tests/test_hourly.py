@@ -107,7 +107,7 @@ def generated(make_app):
 
 def test_every_day_figure_equals_a_recomputation_from_raw_rows(generated):
     kiosk, _ = generated
-    content = kiosk.recorder.content
+    content = kiosk.content_store.current()
     with connection():
         figures_by_day = {date(2026, 3, 20) + timedelta(days=n): None for n in range(14)}
         figures_by_day.update({date(2026, 10, 19) + timedelta(days=n): None for n in range(14)})
@@ -139,8 +139,8 @@ def test_every_day_figure_equals_a_recomputation_from_raw_rows(generated):
 def test_dst_days_have_23_and_25_hours(generated):
     kiosk, _ = generated
     with connection():
-        spring = reports.day_figures(SPRING, kiosk.recorder.content)
-        autumn = reports.day_figures(AUTUMN, kiosk.recorder.content)
+        spring = reports.day_figures(SPRING, kiosk.content_store.current())
+        autumn = reports.day_figures(AUTUMN, kiosk.content_store.current())
     assert len(spring.hours) == 23 and "03" not in [bar.label for bar in spring.hours]
     assert len(autumn.hours) == 25
     assert [bar.label for bar in autumn.hours][3:5] == ["03", "03 (2)"]
@@ -156,7 +156,7 @@ def test_some_unverified_rows_were_decided_and_some_stay_apart(generated):
 
 def test_the_week_equals_its_days(generated):
     kiosk, _ = generated
-    content = kiosk.recorder.content
+    content = kiosk.content_store.current()
     with connection():
         week = reports.week_figures(date(2026, 3, 30), content)
         days = [reports.day_figures(day, content).counts for day, _ in week.days]
@@ -167,7 +167,7 @@ def test_the_week_equals_its_days(generated):
 
 def test_hourly_counts_stay_when_raw_rows_are_pruned(generated):
     kiosk, clock = generated
-    content = kiosk.recorder.content
+    content = kiosk.content_store.current()
     with connection():
         before = {day: reports.day_figures(day, content) for day in (date(2026, 3, 21), SPRING)}
         hourly_rows = HourlyCount.select().count()
@@ -194,7 +194,7 @@ def test_an_upgraded_kiosk_counts_its_existing_rows_once(make_app, tmp_path):
     kiosk = make_app(clock=clock, opening_hours=HOURS, press_interval=3).extensions["hymy"]
     with connection():
         generate(kiosk, clock, date(2026, 3, 23), 3, random.Random(4))
-        before = {day: reports.day_figures(day, kiosk.recorder.content).counts
+        before = {day: reports.day_figures(day, kiosk.content_store.current()).counts
                   for day in (date(2026, 3, 23), date(2026, 3, 24))}
         # As an older version left it: no hourly rows, and the first day's oldest ratings pruned.
         database.execute_sql("DELETE FROM hourly_reason")
@@ -206,11 +206,11 @@ def test_an_upgraded_kiosk_counts_its_existing_rows_once(make_app, tmp_path):
         first.delete_instance()
     again = make_app(clock=clock, opening_hours=HOURS, press_interval=3).extensions["hymy"]
     with connection():
-        after = reports.day_figures(date(2026, 3, 24), again.recorder.content).counts
+        after = reports.day_figures(date(2026, 3, 24), again.content_store.current()).counts
         assert after == before[date(2026, 3, 24)]
         assert first_complete_day() == date(2026, 3, 24)  # the 23rd lost a row before the upgrade
         rows = HourlyCount.select().count()
     make_app(clock=clock, opening_hours=HOURS).extensions["hymy"]  # a third start adds nothing
     with connection():
         assert HourlyCount.select().count() == rows
-        assert reports.day_figures(date(2026, 3, 24), again.recorder.content).counts == after
+        assert reports.day_figures(date(2026, 3, 24), again.content_store.current()).counts == after

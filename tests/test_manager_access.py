@@ -129,7 +129,7 @@ def test_a_cookie_copied_before_back_to_customers_opens_nothing_after(kiosk_url,
     left = browser.post("/manager/logout")
     assert left.status_code == 302 and urlsplit(left.headers["Location"]).path == "/"
     _assert_replay_refused(kiosk_url, kept)
-    assert kiosk.recorder.paused is False
+    assert kiosk.pause.paused is False
 
 
 def test_a_cookie_copied_before_three_idle_minutes_opens_nothing_after(kiosk_url, clock):

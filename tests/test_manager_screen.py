@@ -192,7 +192,7 @@ def test_forms_without_their_csrf_token_are_refused_and_change_nothing(with_pin,
     sign_in(client)
     assert client.post("/manager/pause", data={"action": "pause"}).status_code == 400
     assert client.post("/manager/pause", data={"action": "pause", "csrf_token": "x"}).status_code == 400
-    assert kiosk.recorder.paused is False
+    assert kiosk.pause.paused is False
     assert client.post("/manager/logout").status_code == 400 and signed_in(client)
 
 
@@ -211,17 +211,17 @@ def test_the_customer_api_needs_no_csrf_token_and_keeps_its_contract(with_pin, c
 def test_pause_and_resume_from_the_page(with_pin, client, kiosk, make_app, clock):
     sign_in(client)
     paused = client.post("/manager/pause", data={"action": "pause", "csrf_token": token(client)})
-    assert paused.status_code == 302 and kiosk.recorder.paused
+    assert paused.status_code == 302 and kiosk.pause.paused
     assert client.post("/api/ratings", json={"rating": 4}).get_json()["filtered"] == "closed"
     clock.advance(10)
     screen = text(client.get("/"))
     assert 'data-view="closed"' in screen and re.search(r'<main id="question"[^>]* hidden>', screen)
     assert "Resume" in text(client.get("/manager/pause"))
     assert 'tab--alert' in text(client.get("/manager"))
-    assert make_app().extensions["hymy"].recorder.paused  # a restart keeps the pause
+    assert make_app().extensions["hymy"].recorder.pause_switch.paused  # a restart keeps the pause
 
     client.post("/manager/pause", data={"action": "resume", "csrf_token": token(client)})
-    assert not kiosk.recorder.paused
+    assert not kiosk.pause.paused
     assert client.post("/api/ratings", json={"rating": 4}).get_json()["filtered"] is None
     screen = text(client.get("/"))
     assert 'data-view="question"' in screen and re.search(r'<section id="closed"[^>]* hidden>', screen)
@@ -291,11 +291,11 @@ def test_a_comment_shows_only_where_its_rating_counts(make_app, clock):
     assert repeat.filtered == "repeat"
     recorder.record_followup(repeat.id, "staff", "Painoin kahdesti")
     clock.advance(600)
-    recorder.pause()
+    recorder.pause_switch.pause()
     closed = recorder.record(1, "touch")
     assert closed.filtered == "closed"
     recorder.record_followup(closed.id, "outcome", "Suljettu, silti vastasin")
-    recorder.resume()
+    recorder.pause_switch.resume()
 
     client = app.test_client()
     assert sign_in(client).status_code == 302
@@ -315,7 +315,7 @@ def test_the_day_param_and_the_calendar_offer_exactly_the_days_shown_in_full(wit
         tap_at(kiosk, clock, HELSINKI_NOON - timedelta(days=back), 4)
     sign_in(client)
     with connection():
-        first, today = reports.available_days(kiosk.recorder.content.opening_hours.zone, clock.now())
+        first, today = reports.available_days(kiosk.content_store.current().opening_hours.zone, clock.now())
     assert client.get(f"/manager?day={today}").status_code == 200
     if first:
         assert client.get(f"/manager?day={first}").status_code == 200
@@ -392,7 +392,7 @@ def test_the_demo_prints_its_manager_pin_and_seeds_a_week_worth_showing(tmp_path
         page = text(client.get(f"/manager?day={yesterday}"))
         bad_column = re.search(rf'data-hour="{BAD_HOUR}".*?</g>', page, re.S).group(0)
         assert "is-below" in bad_column  # the bad hour is red on the chart
-        content = demo.kiosk.recorder.content
+        content = demo.kiosk.content_store.current()
         with connection():
             day = reports.day_figures(yesterday, content)
             week = reports.week_figures(yesterday, content)

@@ -17,18 +17,18 @@ from sync.common.clock import FakeClock
 def test_a_paused_kiosk_stores_presses_as_closed_whatever_the_clock(make_app, clock, trusted):
     clock.set_trusted(trusted)
     kiosk = make_app(press_interval=0).extensions["hymy"]
-    kiosk.recorder.pause()
+    kiosk.pause.pause()
     assert kiosk.recorder.record(4, "touch").filtered == "closed"
-    kiosk.recorder.resume()
+    kiosk.pause.resume()
     assert kiosk.recorder.record(4, "touch").filtered is None  # the test clock's Monday noon is open
     with connection():
         assert [r.filtered for r in Rating.select().order_by(Rating.seq)] == ["closed", None]
 
 
 def test_a_pause_survives_a_restart(make_app, clock):
-    make_app().extensions["hymy"].recorder.pause()
+    make_app().extensions["hymy"].recorder.pause_switch.pause()
     again = make_app(clock=FakeClock(clock.now(), boot_id="next-boot")).extensions["hymy"]
-    assert again.recorder.paused
+    assert again.recorder.pause_switch.paused
     assert again.recorder.record(3, "button").filtered == "closed"
 
 
@@ -141,9 +141,9 @@ def test_unverified_rows_are_decided_once_the_clock_is_trusted_even_without_a_pr
     clock.set_wall(datetime(2026, 1, 5, 9, 2, tzinfo=timezone.utc), trusted=True)
     day = datetime(2026, 1, 5).date()
     with connection():
-        assert reports.day_figures(day, kiosk.recorder.content).awaiting_clock == 2  # no trusted moment yet
+        assert reports.day_figures(day, kiosk.content_store.current()).awaiting_clock == 2  # no trusted moment yet
         kiosk.recorder.note_clock()
-        figures = reports.day_figures(day, kiosk.recorder.content)
+        figures = reports.day_figures(day, kiosk.content_store.current())
     assert figures.awaiting_clock == 0
     assert figures.counts.faces == (1, 0, 0, 1)
     assert [bar.label for bar in figures.hours if bar.counts.counted] == ["10"]

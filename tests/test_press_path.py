@@ -31,7 +31,7 @@ def test_a_press_whose_outbox_row_fails_leaves_nothing_behind(kiosk):
 def test_two_recorders_on_one_database_keep_one_gap_free_sequence(kiosk, clock):
     """As ``hymy demo`` seeds beside a running kiosk: each writer has its own lock
     and connections, so only the database orders them."""
-    other = Recorder(clock, kiosk.kiosk_id, kiosk.recorder.content_store)
+    other = Recorder(clock, kiosk.kiosk_id, kiosk.content_store)
     start = threading.Barrier(4)
 
     def press(recorder, n):

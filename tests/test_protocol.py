@@ -31,7 +31,7 @@ def test_a_batch_the_kiosk_builds_passes_the_protocol(kiosk, clock):
         recorded = kiosk.recorder.record(rating, "touch")
         kiosk.recorder.record_followup(recorded.id, "waiting", "Jono\tpitkä\nkassalla")
     with connection():
-        batch = build_batch(kiosk.kiosk_id, clock, 100, kiosk.recorder.content).document
+        batch = build_batch(kiosk.kiosk_id, clock, 100, kiosk.content_store.current()).document
     clean = check_envelope(batch)
     assert len(clean["ratings"]) == 4 and len(clean["followups"]) == 4
     for name, (fields, _) in ENVELOPE_LISTS.items():

@@ -188,7 +188,7 @@ class Demo:
         """Run the uploader every ``sync_interval`` seconds, as ``sync_in_kiosk`` does in
         ``hymy kiosk``, on a thread :meth:`close` stops and waits for before the data goes."""
         kiosk = self.kiosk
-        uploader = Uploader(kiosk.config, kiosk.kiosk_id, kiosk.clock, kiosk.recorder.content_store)
+        uploader = Uploader(kiosk.config, kiosk.kiosk_id, kiosk.clock, kiosk.content_store)
         stop = threading.Event()
         thread = threading.Thread(target=uploader.loop, args=(stop,), name="hymy-sync", daemon=True)
         thread.start()
@@ -252,8 +252,8 @@ def start_demo(app, root, days=7, central_port=8100):
         # The data dir is new and central holds the kiosk's year: its ratings go above central's
         # (kiosk/storage/outbox.py).
         SequenceShift().continued_after(0, format_time(now)).save()
-        seeded = seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, zone, days, today=today)
-        seeded += seed_today(kiosk.kiosk_id, kiosk.recorder.content_store, zone, now)
+        seeded = seed_ratings(kiosk.kiosk_id, kiosk.content_store, zone, days, today=today)
+        seeded += seed_today(kiosk.kiosk_id, kiosk.content_store, zone, now)
     manager_pin = f"{secrets.randbelow(10_000):04d}"
     set_pin(kiosk.config.data_dir, manager_pin)
     try:

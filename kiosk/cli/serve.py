@@ -28,7 +28,7 @@ def start_background_sync(app):
     if not kiosk.config.sync_in_kiosk:
         return None
     stop = threading.Event()
-    uploader = Uploader(kiosk.config, kiosk.kiosk_id, kiosk.clock, kiosk.recorder.content_store)
+    uploader = Uploader(kiosk.config, kiosk.kiosk_id, kiosk.clock, kiosk.content_store)
     thread = threading.Thread(target=uploader.loop, args=(stop,), name="hymy-sync", daemon=True)
     thread.start()
 

@@ -53,7 +53,7 @@ def common():
         "language": _language(),
         "languages": [(code, LANGUAGE_NAMES[code]) for code in kiosk.config.languages],
         "lang_args": language_args(),
-        "paused": kiosk.recorder.paused,
+        "paused": kiosk.pause.paused,
         "idle_ms": IDLE_SECONDS * 1000,
     }
 
@@ -68,7 +68,7 @@ def _parse_day(text):
 
 
 def _zone():
-    return current_parts().recorder.content.opening_hours.zone
+    return current_parts().content_store.current().opening_hours.zone
 
 
 def _available():
@@ -100,7 +100,7 @@ def percent_text(value):
 
 def reason_name(key):
     """A reason's label in the page's language, also for a reason no longer offered."""
-    content = current_parts().recorder.content
+    content = current_parts().content_store.current()
     reason = content.reason(key) or _DEFAULT_REASONS.get(key)
     return reason_label(reason) if reason else key
 
@@ -170,7 +170,7 @@ def day_page(day_text):
     """Today, or the day asked for, if the kiosk can show it in full."""
     kiosk = current_parts()
     first, day, today = _shown_day(day_text)
-    figures = reports.day_figures(day, kiosk.recorder.content)
+    figures = reports.day_figures(day, kiosk.content_store.current())
     target, min_responses = figures.target, figures.min_responses
     comments = [{"face": FACES[c.rating - 1], "text": c.text, "reason": reason_name(c.reason),
                  "time": local_time(c.recorded_at)} for c in figures.comments[:SHOWN_COMMENTS]]
@@ -202,7 +202,7 @@ def week_page(end_text):
     """The seven days ending on the day asked for (today by default)."""
     kiosk = current_parts()
     first, end, today = _shown_day(end_text)
-    content = kiosk.recorder.content
+    content = kiosk.content_store.current()
     week = reports.week_figures(end, content)
     target, min_responses, total = display.shown_target(content.target), week.min_responses, week.counts
     names = weekday_names()
@@ -302,7 +302,7 @@ def state_page():
         lines.append(StateLine(gettext("Ratings"), gettext(
             "Cannot be stored now (%(n)d not stored, the first %(when)s): the kiosk's storage needs attention",
             n=failure.refused, when=_since(failure.since, now)), "bad"))
-    if kiosk.recorder.paused:
+    if kiosk.pause.paused:
         lines.append(StateLine(gettext("Ratings"), gettext("Paused: customers see that the kiosk is closed"),
                                "bad"))
     if not enrolled:
@@ -341,7 +341,7 @@ def state_page():
         **common(),
         "page": "kiosk",
         "title": gettext("Kiosk"),
-        "ok": health.status == "ok" and not kiosk.recorder.paused and not storage,
+        "ok": health.status == "ok" and not kiosk.pause.paused and not storage,
         "lines": lines,
         "reasons": storage + health.reasons,
     }

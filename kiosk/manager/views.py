@@ -55,7 +55,7 @@ def _data_dir():
 
 def _central_pin_hash():
     """Head office's PIN for this site, when central's config carries one."""
-    return current_parts().recorder.content.manager_pin_hash
+    return current_parts().content_store.current().manager_pin_hash
 
 
 def _lockout():
@@ -180,13 +180,13 @@ def pause_page():
 @signed_in
 def pause():
     """Pause (presses are stored as ``closed``, the screen says closed) or resume; survives a restart."""
-    recorder = current_parts().recorder
+    switch = current_parts().pause
     action = request.form.get("action")
     if action == "pause":
-        recorder.pause()
+        switch.pause()
         flash(gettext("The kiosk is paused: customers see that it is closed."))
     elif action == "resume":
-        recorder.resume()
+        switch.resume()
         flash(gettext("The kiosk takes ratings again."))
     else:
         return render_template("manager/error.html", message=gettext("Choose pause or resume."),

@@ -94,11 +94,11 @@ def state():
     """Whether a manager has paused the kiosk (open screens ask now and then, and show it), whether the
     site is open now, and how the touchscreen is turned (``hymy display`` asks: the screen is off while closed)."""
     kiosk = current_parts()
-    hours = kiosk.recorder.content.opening_hours
+    hours = kiosk.content_store.current().opening_hours
     # Until the clock is trusted the time of day is unknown: the screen stays on rather than go dark by mistake.
     is_open = hours.always_open or not kiosk.clock.trusted() or hours.is_open(kiosk.clock.now())
     display = {"rotation": kiosk.config.display_rotation, "output": kiosk.config.display_output}
-    return jsonify(paused=kiosk.recorder.paused, open=is_open, display=display)
+    return jsonify(paused=kiosk.pause.paused, open=is_open, display=display)
 
 
 @bp.get("/healthz")

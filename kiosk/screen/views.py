@@ -46,7 +46,7 @@ SECURITY_HEADERS = {
 def question():
     """The question and four faces, in the selected language."""
     kiosk = current_parts()
-    config, content = kiosk.config, kiosk.recorder.content
+    config, content = kiosk.config, kiosk.content_store.current()
     language = str(get_locale())
     return render_template(
         "kiosk/screen.html",
@@ -59,7 +59,7 @@ def question():
         followup_timeout=config.followup_timeout,
         idle_timeout=config.idle_timeout,
         comment_max=COMMENT_MAX,
-        paused=kiosk.recorder.paused,
+        paused=kiosk.pause.paused,
     )
 
 

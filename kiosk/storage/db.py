@@ -9,6 +9,7 @@ callbacks, the uploader) wrap their work in ``database.connection_context()``.
 import logging
 import os
 import sqlite3
+from contextlib import contextmanager
 
 import peewee
 
@@ -129,3 +130,18 @@ def init_app(app):
 def connection():
     """This thread's open connection to the kiosk's database, or one for the block."""
     return shared_connection(database)
+
+
+@contextmanager
+def stored(what):
+    """Make sure this thread has a connection; turn database failures into StorageError.
+
+    A button thread keeps its connection for the next press (opening one costs
+    more than the commit); a request's is closed at the request's teardown.
+    """
+    try:
+        database.connect(reuse_if_open=True)
+        yield
+    except (peewee.DatabaseError, sqlite3.DatabaseError) as error:  # the hot path runs sqlite3's own statements
+        log.error("could not store the %s: %s", what, error)
+        raise StorageError(f"could not store the {what}: {error}") from error

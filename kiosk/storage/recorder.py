@@ -10,33 +10,28 @@ delete: a filtered press is stored with its flag and left out of the figures.
 - ``closed``: outside the opening hours, decided only while the clock is
   trusted; with an untrusted clock the flag is ``unverified`` and central
   decides from the corrected time.
-- paused: while a manager has paused the kiosk every press is ``closed``,
-  whatever the clock says: a pause is a known fact, not a guess from time.
+- paused: while a manager has paused the kiosk (kiosk/storage/pause.py) every
+  press is ``closed``, whatever the clock says.
 
 Each rating and follow-up is also counted in its local hour (kiosk/storage/hourly.py)
 in the same transaction, for the manager's figures beyond raw retention.
 """
 import json
 import logging
-import sqlite3
 import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import peewee
-
 from kiosk.errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
-from kiosk.storage.db import database
+from kiosk.storage.boots import BootNotes
+from kiosk.storage.db import database, stored
 from kiosk.storage.hourly import HourKeys, add_followup, add_to_hour, column_of, decide_unverified, rating_for_followup
-from kiosk.storage.models import Boot, Followup, KioskState, Outbox, QuestionText, Rating, immediate_transaction
+from kiosk.storage.models import Followup, Outbox, QuestionText, Rating, immediate_transaction
+from kiosk.storage.pause import PauseSwitch
 from sync.wire.protocol import CLOSED, COMMENT_MAX, RATINGS, REPEAT, SOURCES, UNVERIFIED, text_problem
 
 log = logging.getLogger(__name__)
-
-#: kiosk_state key: true while a manager has paused the kiosk.
-PAUSED = "paused"
-
 
 @dataclass(frozen=True)
 class Recorded:
@@ -99,10 +94,11 @@ class Recorder:
         record reads its current content once, so new content applies atomically.
     :param press_interval: seconds within which a further press is a repeat.
     :param on_recorded: callables given each :class:`Recorded` after commit.
+    :param pause_switch: the manager's :class:`~kiosk.storage.pause.PauseSwitch` (read from the database if not given).
     """
 
     def __init__(self, clock, kiosk_id, content_store, press_interval=3.0, on_recorded=(),
-                 languages=("fi", "sv", "en")):
+                 languages=("fi", "sv", "en"), pause_switch=None):
         self.clock = clock
         self.kiosk_id = kiosk_id
         self.content_store = content_store
@@ -111,31 +107,13 @@ class Recorder:
         self.on_recorded = list(on_recorded)
         # One writer at a time in this process; BEGIN IMMEDIATE covers others.
         self._lock = threading.Lock()
-        self._boots_seen = set()
-        self._boots_trusted = set()
+        self.boots = BootNotes()
         self._questions_noted = set()
         self._hour_keys = HourKeys()
         #: Set while ratings cannot be stored (a full disk, a lock held too long), cleared by the next
         #: rating stored: /healthz and the manager screen say why, and recording resumes by itself.
         self.storage_failure = None
-        with _stored("pause state"):
-            self._paused = bool(KioskState.read(PAUSED, False))
-
-    @property
-    def paused(self):
-        """True while a manager has paused the kiosk (kept in the database: it survives a restart)."""
-        return self._paused
-
-    def pause(self, paused=True):
-        """Pause (or with *paused* false, resume) the kiosk: presses go on being stored, as ``closed``."""
-        with self._lock, _stored("pause"):
-            with database.atomic("IMMEDIATE"):
-                KioskState.write(**{PAUSED: bool(paused)})
-            self._paused = bool(paused)
-        log.info("kiosk %s by the manager", "paused" if paused else "resumed")
-
-    def resume(self):
-        self.pause(False)
+        self.pause_switch = pause_switch or PauseSwitch()
 
     def note_clock(self):
         """Note this boot's first trusted moment now, if the clock is trusted, then place the
@@ -146,22 +124,17 @@ class Recorder:
         kiosk decide the boot's ``unverified`` rows although no one pressed since
         the clock was set.
         """
-        with _stored("clock note"):
+        with stored("clock note"):
             with self._lock:
                 now, monotonic, trusted, boot_id = self._moment()
                 if not trusted:
                     return 0
-                if boot_id not in self._boots_trusted:
+                if not self.boots.is_trusted(boot_id):
                     with database.atomic("IMMEDIATE"):
-                        noted = self._note_boot(now, monotonic, trusted, boot_id)
+                        noted = self.boots.note(now, monotonic, trusted, boot_id)
                     for cache, key in noted:
                         cache.add(key)
-            return decide_unverified(self.content.opening_hours, now)
-
-    @property
-    def content(self):
-        """The content in force now (question, reasons, hours, target)."""
-        return self.content_store.current()
+            return decide_unverified(self.content_store.current().opening_hours, now)
 
     def record(self, rating, source, question_version=None):
         """Validate, filter and durably store one rating; return :class:`Recorded`.
@@ -210,7 +183,7 @@ class Recorder:
                 Outbox.append(kind="rating", item_id=rating_id)
                 hour = self._hour_keys.of(now, content.opening_hours.zone)
                 add_to_hour(connection, hour, column_of(rating, filtered))
-                noted = self._note_boot(now, monotonic, trusted, boot_id) + self._note_question(question)
+                noted = self.boots.note(now, monotonic, trusted, boot_id) + self._note_question(question)
             for cache, key in noted:  # only once committed: a rolled-back note must be written again
                 cache.add(key)
         recorded = Recorded(rating_id, seq, rating, source, filtered)
@@ -228,7 +201,8 @@ class Recorder:
         :raises NotFoundError: no such rating.
         :raises ConflictError: the rating already has a follow-up.
         """
-        offered = self.content.reason(reason) if isinstance(reason, str) else None
+        content = self.content_store.current()
+        offered = content.reason(reason) if isinstance(reason, str) else None
         if offered is None:
             raise ValidationError("reason is not one of the offered reasons")
         comment = clean_comment(comment)
@@ -257,15 +231,15 @@ class Recorder:
                 Outbox.create(kind="followup", item_id=row.id)
                 rating, moment = found
                 if moment is not None:  # the follow-up of a counted rating counts in its rating's hour
-                    add_followup(connection, self._hour_keys.of(moment, self.content.opening_hours.zone), rating,
+                    add_followup(connection, self._hour_keys.of(moment, content.opening_hours.zone), rating,
                                  offered.key, offered.group)
         return row.id
 
     @contextmanager
     def _storing(self, what):
-        """:func:`_stored`, noting a failure in :attr:`storage_failure` and clearing it on success."""
+        """:func:`~kiosk.storage.db.stored`, noting a failure in :attr:`storage_failure` and clearing it on success."""
         try:
-            with _stored(what):
+            with stored(what):
                 yield
         except StorageError as error:
             failure = self.storage_failure
@@ -280,7 +254,7 @@ class Recorder:
         return self.clock.now(), self.clock.monotonic(), self.clock.trusted(), self.clock.boot_id()
 
     def _filter(self, content, now, monotonic, trusted, boot_id, last):
-        if self._paused:
+        if self.pause_switch.paused:
             return CLOSED
         if last is not None and last[1] == boot_id and 0 <= monotonic - last[2] < self.press_interval:
             return REPEAT
@@ -301,33 +275,3 @@ class Recorder:
         texts = json.dumps(question.all_texts(self.languages), ensure_ascii=False, sort_keys=True)
         QuestionText.insert(id=question.id, version=question.version, texts=texts).on_conflict_ignore().execute()
         return [(self._questions_noted, key)]
-
-    def _note_boot(self, now, monotonic, trusted, boot_id):
-        """Keep each boot's first trusted (wall, monotonic) pair for central.
-
-        Returns the cache entries to add once the transaction has committed.
-        """
-        if boot_id in self._boots_trusted or (boot_id in self._boots_seen and not trusted):
-            return []
-        Boot.insert(boot_id=boot_id, first_seen_at=now).on_conflict_ignore().execute()
-        if not trusted:
-            return [(self._boots_seen, boot_id)]
-        Boot.update(trusted_wall=now, trusted_monotonic=monotonic).where(
-            (Boot.boot_id == boot_id) & Boot.trusted_wall.is_null()
-        ).execute()
-        return [(self._boots_seen, boot_id), (self._boots_trusted, boot_id)]
-
-
-@contextmanager
-def _stored(what):
-    """Make sure this thread has a connection; turn database failures into StorageError.
-
-    A button thread keeps its connection for the next press (opening one costs
-    more than the commit); a request's is closed at the request's teardown.
-    """
-    try:
-        database.connect(reuse_if_open=True)
-        yield
-    except (peewee.DatabaseError, sqlite3.DatabaseError) as error:  # the hot path runs sqlite3's own statements
-        log.error("could not store the %s: %s", what, error)
-        raise StorageError(f"could not store the {what}: {error}") from error

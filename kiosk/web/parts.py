@@ -11,11 +11,21 @@ class KioskParts:
     config: object  # config.KioskConfig
     clock: object
     kiosk_id: str
-    recorder: object  # recorder.Recorder
+    recorder: object  # recorder.Recorder: the one write path
     events: object  # events.Broadcaster
     followup_keys: object = None  # followup_keys.FollowupKeys
     buttons: object = None  # buttons.ButtonPanel when enabled
     closers: list = field(default_factory=list)
+
+    @property
+    def content_store(self):
+        """Where the content in force is read (``.current()``): the question, reasons, hours, target."""
+        return self.recorder.content_store
+
+    @property
+    def pause(self):
+        """The manager's :class:`~kiosk.storage.pause.PauseSwitch`."""
+        return self.recorder.pause_switch
 
     def close(self):
         """Release pins and other resources (tests and shutdown)."""

@@ -34,7 +34,7 @@ SMALL_TARGETS = """(min) => [...document.querySelectorAll('button, a[href], inpu
 def seeded(kiosk):
     """A realistic week and a day before it (the demo's), ending on the test clock's Monday, and a PIN."""
     with connection():
-        seed_ratings(kiosk.kiosk_id, kiosk.recorder.content_store, kiosk.config.opening_hours.zone, 8,
+        seed_ratings(kiosk.kiosk_id, kiosk.content_store, kiosk.config.opening_hours.zone, 8,
                      today=date(2026, 1, 6))
     set_pin(kiosk.config.data_dir, PIN)
 
@@ -166,7 +166,7 @@ def test_the_pin_field_submits_on_enter_and_the_page_leaves_by_itself_after_thre
 
 def test_a_screen_opened_before_the_pause_shows_closed_once_a_tap_comes_back_closed(open_screen, kiosk):
     screen = open_screen("/")
-    kiosk.recorder.pause()  # from another screen, or the manager's own browser
+    kiosk.pause.pause()  # from another screen, or the manager's own browser
     screen.tap_face(4)
     screen.showing("followup")
     with screen.page.expect_navigation():
@@ -181,11 +181,11 @@ def test_a_screen_opened_before_the_pause_shows_closed_once_a_tap_comes_back_clo
 def test_open_screens_follow_a_pause_and_a_resume_within_seconds_when_idle(open_screen, kiosk):
     screen = open_screen("/", clock=True)
     screen.showing("question")
-    kiosk.recorder.pause()  # from the manager's own browser
+    kiosk.pause.pause()  # from the manager's own browser
     with screen.page.expect_navigation():
         screen.page.clock.run_for(16_000)
     screen.showing("closed")
-    kiosk.recorder.resume()
+    kiosk.pause.resume()
     with screen.page.expect_navigation():
         screen.page.clock.run_for(16_000)
     screen.showing("question")
@@ -197,7 +197,7 @@ def test_a_pause_does_not_interrupt_a_customer_answering(open_screen, kiosk):
     screen.page.locator(".chip").first.click()
     screen.action("comment").click()
     screen.showing("comment")  # a customer typing has 30 s before the screen moves on
-    kiosk.recorder.pause()
+    kiosk.pause.pause()
     screen.page.clock.run_for(16_000)
     assert screen.requests_to("/api/state") == 0  # not even asked while someone answers
     screen.showing("comment")

@@ -158,7 +158,7 @@ def test_a_changed_question_reloads_the_screen(open_screen, kiosk):
     page = screen.page
     expect(screen.body).to_have_attribute("data-question-version", "1")
     # Central sent new content while this page still shows version 1.
-    kiosk.recorder.content_store.apply({
+    kiosk.content_store.apply({
         "question": {"id": "service", "version": 2, "texts": {"fi": "Saitko mitä tulit hakemaan?"}},
         "reasons": [{"key": reason.key, "group": reason.group} for reason in DEFAULT_REASONS],
         "timezone": "Europe/Helsinki",

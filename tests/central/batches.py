@@ -98,6 +98,6 @@ def batch(
 def kiosk_batch(kiosk, limit=1000):
     """The kiosk's pending rows as the uploader would send them now (*kiosk*: app.extensions["hymy"])."""
     with connection():
-        pending = build_batch(kiosk.kiosk_id, kiosk.clock, limit, kiosk.recorder.content)
+        pending = build_batch(kiosk.kiosk_id, kiosk.clock, limit, kiosk.content_store.current())
     assert pending is not None, "the kiosk has nothing pending"
     return pending.document

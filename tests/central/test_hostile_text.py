@@ -250,7 +250,7 @@ def test_the_issues_scenario_one_nul_comment_among_60_ratings_holds_nothing_back
                         clock_trusted=True, boot_id=kiosk.clock.boot_id(), monotonic=kiosk.clock.monotonic()).execute()
         Outbox.insert(kind="followup", item_id=poisoned).execute()
 
-    Uploader(kiosk.config, kiosk.kiosk_id, kiosk.clock, kiosk.recorder.content_store).run_pass()
+    Uploader(kiosk.config, kiosk.kiosk_id, kiosk.clock, kiosk.content_store).run_pass()
 
     assert held_ids(central) == {r.id for r in ratings}
     with connection():

@@ -87,7 +87,7 @@ def test_acknowledged_rows_survive_sigkill_of_central_and_the_kiosk_ends_exactly
     def acknowledged():
         return set(recorded) - kiosk_outbox(outbox_path)[0]
 
-    stream = Stream(Uploader(parts.config, parts.kiosk_id, parts.clock, parts.recorder.content_store, rng=rng))
+    stream = Stream(Uploader(parts.config, parts.kiosk_id, parts.clock, parts.content_store, rng=rng))
     try:
         for cut in range(CUTS):
             # Somewhere in the middle of the backlog, a different place each time.

@@ -53,9 +53,9 @@ def test_the_manager_screen_takes_the_pin_central_sent(make_app, kiosk_document)
     app = make_app(language="en")
     kiosk = app.extensions["hymy"]
     set_pin(kiosk.config.data_dir, "2468")
-    kiosk.recorder.content_store.path = kiosk.config.data_dir / "central_content.json"
-    kiosk.recorder.content_store._path_text = str(kiosk.recorder.content_store.path)
-    kiosk.recorder.content_store.apply(dict(kiosk_document, manager_pin_hash=generate_password_hash("1357")))
+    kiosk.content_store.path = kiosk.config.data_dir / "central_content.json"
+    kiosk.content_store._path_text = str(kiosk.content_store.path)
+    kiosk.content_store.apply(dict(kiosk_document, manager_pin_hash=generate_password_hash("1357")))
     client = app.test_client()
     sign_in(client, "2468")
     assert not signed_in(client)

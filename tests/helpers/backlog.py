@@ -18,7 +18,7 @@ def insert_backlog(parts, faces, followup_every=5, step=5.0, reason=("waiting", 
     (``app.extensions["hymy"]``), *step* seconds apart from its clock's now, every
     *followup_every*-th with a follow-up of *reason* ``(reason, group)``; return
     ``(rating ids, follow-up ids)``. The clock is not advanced."""
-    clock, question = parts.clock, parts.recorder.content.question
+    clock, question = parts.clock, parts.content_store.current().question
     with closing(sqlite3.connect(parts.config.database_path, timeout=30)) as db:
         (last_seq, last_monotonic), = db.execute("SELECT seq, monotonic FROM rating ORDER BY seq DESC LIMIT 1")
         ratings, followups, outbox = [], [], []

@@ -139,7 +139,7 @@ class World:
         config = self.config
         if overrides:
             config = replace(config, **overrides)
-        return Uploader(config, self.kiosk_id, self.clock, self.kiosk.recorder.content_store, rng=random.Random(seed))
+        return Uploader(config, self.kiosk_id, self.clock, self.kiosk.content_store, rng=random.Random(seed))
 
     # -- time ----------------------------------------------------------------
     def advance(self, seconds):

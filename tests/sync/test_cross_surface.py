@@ -184,11 +184,11 @@ def press_at_the_kiosk(world):
             assert repeat.filtered == "repeat"
             recorder.record_followup(repeat.id, "staff", "Painoin kahdesti")
     world.advance(60)
-    recorder.pause()
+    recorder.pause_switch.pause()
     closed = recorder.record(1, "touch")
     assert closed.filtered == "closed"
     recorder.record_followup(closed.id, "outcome", "Suljettu, silti vastasin")
-    recorder.resume()
+    recorder.pause_switch.resume()
     return last
 
 
@@ -203,7 +203,7 @@ def test_every_surface_shows_the_same_figures(make_world):
         world.central_cli("add-alert", "--site", "Kamppi", "--unhappy-share", "10", "--window", "60",
                           "--min-responses", "4", "--email", "ops@example.com", "--webhook", hook.url)
         world.sync_until_empty()  # the kiosk takes central's target before its day starts
-        assert world.kiosk.recorder.content.target == TARGET
+        assert world.kiosk.content_store.current().target == TARGET
         morning = datetime.combine(DAY, datetime.min.time(), tzinfo=HELSINKI).replace(hour=10)
         send(world, second, [(morning + timedelta(minutes=4 * n), face) for n, face in enumerate(SECOND_FACES)],
              comments=[(3, "Ei toiminut")])

@@ -34,7 +34,7 @@ def test_config_pull_with_etag_and_a_bad_config_refused(world, caplog):
     world.uploader.loop(max_passes=1)  # first pass: central's content applies
     page = screen(world)
     assert "Miten kassalla sujui?" in page
-    content = world.kiosk.recorder.content
+    content = world.kiosk.content_store.current()
     assert (content.question.version, content.target, content.min_responses) == (2, 90, 3)
     etag = sync_state(world, "config_etag")
     assert etag and sync_state(world, "config_error") is None
@@ -57,7 +57,7 @@ def test_config_pull_with_etag_and_a_bad_config_refused(world, caplog):
     assert "Mars/Olympus_Mons" in sync_state(world, "config_error")
     assert sync_state(world, "config_etag") == etag  # still asks for the good one it has
     assert "Miten kassalla sujui?" in screen(world)  # the old content stays in force
-    assert world.kiosk.recorder.content.question.version == 2
+    assert world.kiosk.content_store.current().question.version == 2
     assert "config refused:  " in world.status_lines()
 
 
