@@ -29,7 +29,7 @@ SECTIONS = (
     ("admin.index", N_("Admin"), True),
 )
 
-#: The quality model's groups as the pages name them (the keys are the wire's, sync/wire/protocol.py).
+#: The quality model's groups as the pages name them (the keys are the wire's, sync/wire/protocol/).
 GROUP_NAMES = {
     "outcome": N_("Outcome"),
     "attitude": N_("Staff attitude"),

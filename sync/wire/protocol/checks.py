@@ -1,60 +1,18 @@
-"""The wire protocol between a kiosk's uploader and central's ingest.
+"""The field checks every document is made of, and the text rule for anything that crosses the border.
 
-A batch (``POST /api/v1/batches``, JSON, optionally gzip) is one object::
-
-    {"batch_id": uuid, "kiosk_id": uuid, "software_version": str,
-     "sent_at": time, "boot_id": str, "monotonic": float, "clock_trusted": bool,
-     "boots": [{"boot_id", "trusted_wall", "trusted_monotonic"}],
-     "questions": [{"id", "version", "texts": {lang: text}}],
-     "reasons": [{"key", "group"}],
-     "ratings": [RATING, ...], "followups": [FOLLOWUP, ...]}
-
-Times are UTC ISO 8601 strings ending in ``Z``. At most :data:`MAX_ROWS`
-ratings and follow-ups together. Both sides import this module, so the field
-lists and checks below are the single definition of a valid row, and central's
-OpenAPI document is generated from them (each check carries its JSON schema).
-
-This module imports nothing but the standard library: it is the lowest part,
-which the kiosk, the uploader and central may all use.
-"""
+Each check converts a value or raises :class:`RowError`, and carries its JSON Schema, from
+which central's OpenAPI document is generated."""
 import re
 from datetime import datetime, timezone
 
-#: The four faces, very unhappy (1) to very happy (4). No neutral.
-RATINGS = (1, 2, 3, 4)
-UNHAPPY_RATINGS = (1, 2)
-HAPPY_RATINGS = (3, 4)
-SOURCES = ("touch", "button")
-#: Filter names: ``repeat`` and ``closed`` never count; ``unverified`` waits for a trusted clock.
-REPEAT, CLOSED, UNVERIFIED = "repeat", "closed", "unverified"
-FILTERS = (REPEAT, CLOSED, UNVERIFIED)
-KIOSK_FILTERS = (None, *FILTERS)
-COMMENT_MAX = 500
-TECHNICAL, FUNCTIONAL = "technical", "functional"
-#: Quality-model group -> dimension (Grönroos: technical = what, functional = how). Keys never change.
-GROUPS = {
-    "outcome": TECHNICAL,
-    "attitude": FUNCTIONAL,
-    "accessibility": FUNCTIONAL,
-    "reliability": FUNCTIONAL,
-    "communication": FUNCTIONAL,
-    "environment": FUNCTIONAL,
-    "trust": FUNCTIONAL,
-    "recovery": FUNCTIONAL,
-}
-GROUP_KEYS = tuple(GROUPS)
-
-MAX_ROWS = 1000
-MAX_BODY_BYTES = 2 * 1024 * 1024
-MAX_QUESTION_VERSION = 1_000_000
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-# A kiosk's wall clock may be days off, but never centuries: anything outside
-# these years is garbage, and would overflow time arithmetic downstream.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-# CLOCK_BOOTTIME in seconds: never negative, and 1e10 s is over 300 years of uptime.
-MAX_MONOTONIC = 1e10
-MAX_NUMBER = 1e12
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from sync.wire.protocol.vocabulary import (
+    COMMENT_MAX,
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    MAX_MONOTONIC,
+    MAX_NUMBER,
+    TIME_FORMAT,
+)
 
 # Text that may cross the border: Unicode scalar values (no lone surrogates),
 # no NUL or other control characters (a comment may hold newline and tab), and
@@ -212,39 +170,6 @@ class Text(Check):
         return value
 
 
-#: A manager's PIN set on the kiosk (hymy set-pin): 4 to 8 digits. Its hash stays on the device.
-PIN_LENGTHS = range(4, 9)
-#: A site's PIN set by head office: 6 to 8 digits. Its hash goes to every kiosk of the site with
-#: their config, so whoever holds a kiosk token can try PINs against it offline, as fast as their
-#: hardware allows; 6 digits make that search take days of computing rather than minutes (README,
-#: "Manager screen"). A site PIN set before, of 4 or 5 digits, keeps working until it is changed.
-SITE_PIN_LENGTHS = range(6, 9)
-
-
-def pin_problem(pin, lengths=PIN_LENGTHS):
-    """Why *pin* cannot be a manager's PIN (of *lengths* digits; a site's: :data:`SITE_PIN_LENGTHS`), or None."""
-    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or len(pin) not in lengths:
-        return f"the PIN must be {lengths.start} to {lengths.stop - 1} digits"
-    return None
-
-
-#: A password hash as werkzeug writes it (``method$salt$hex``): a site manager's PIN travels
-#: from central to the site's kiosks only as this, never as the PIN.
-_PASSWORD_HASH = r"^(scrypt|pbkdf2)(:[a-z0-9]+)*\$[A-Za-z0-9./+=_-]{1,64}\$[0-9a-f]{32,256}$"
-
-
-class PasswordHash(Check):
-    """A salted password hash (werkzeug's ``scrypt:...$salt$hex`` or ``pbkdf2:...``), never a secret itself."""
-
-    schema = {"type": "string", "maxLength": 255, "pattern": _PASSWORD_HASH}
-    _shape = re.compile(_PASSWORD_HASH)
-
-    def __call__(self, value):
-        if not isinstance(value, str) or len(value) > 255 or not self._shape.match(value):
-            raise RowError("expected a password hash such as scrypt:32768:8:1$salt$hex")
-        return value
-
-
 class Comment(Check):
     """A customer's comment: at most COMMENT_MAX characters, newline and tab allowed; empty is None."""
 
@@ -334,79 +259,6 @@ class Texts(Check):
         return value
 
 
-parse_time = Time()
-uuid_text = Uuid()
-flag = Flag()
-reading = Number(0, MAX_MONOTONIC, "seconds since boot")
-number = Number()
-
-RATING_FIELDS = {
-    "id": uuid_text,
-    "seq": Whole(1),
-    "question_id": Text(64),
-    "question_version": Whole(1, MAX_QUESTION_VERSION),
-    "rating": OneOf(RATINGS),
-    "source": OneOf(SOURCES),
-    "recorded_at": parse_time,
-    "clock_trusted": flag,
-    "boot_id": Text(64),
-    "monotonic": reading,
-    "filtered": OneOf(KIOSK_FILTERS),
-}
-
-FOLLOWUP_FIELDS = {
-    "id": uuid_text,
-    "rating_id": uuid_text,
-    "reason": Text(64),
-    "reason_group": OneOf(GROUP_KEYS),
-    "comment": Comment(),
-    "recorded_at": parse_time,
-    "clock_trusted": flag,
-    "boot_id": Text(64),
-    "monotonic": reading,
-}
-
-BOOT_FIELDS = {"boot_id": Text(64), "trusted_wall": parse_time, "trusted_monotonic": reading}
-QUESTION_FIELDS = {"id": Text(64), "version": Whole(1, MAX_QUESTION_VERSION), "texts": Texts()}
-REASON_FIELDS = {"key": Text(64), "group": OneOf(GROUP_KEYS)}
-
-ENVELOPE_FIELDS = {
-    "batch_id": uuid_text,
-    "kiosk_id": uuid_text,
-    "software_version": Text(40),
-    "sent_at": parse_time,
-    "boot_id": Text(64),
-    "monotonic": reading,
-    "clock_trusted": flag,
-}
-#: The envelope's lists: name -> (row fields, most entries).
-ENVELOPE_LISTS = {
-    "boots": (BOOT_FIELDS, MAX_ROWS),
-    "questions": (QUESTION_FIELDS, 100),
-    "reasons": (REASON_FIELDS, 100),
-    "ratings": (RATING_FIELDS, MAX_ROWS),
-    "followups": (FOLLOWUP_FIELDS, MAX_ROWS),
-}
-
-#: ``POST /api/v1/enroll``: the kiosk's own UUID, bound to the token's kiosk.
-ENROL_FIELDS = {"kiosk_id": uuid_text, "software_version": Text(40)}
-
-#: ``POST /api/v1/heartbeat``: the kiosk's state after every uploader pass.
-HEARTBEAT_FIELDS = {
-    "kiosk_id": uuid_text,
-    "software_version": Text(40),
-    "pending": Whole(0, 2**31 - 1),
-    "oldest_pending_seconds": Optional(Number()),  # negative after a clock step back
-    "quarantined": Whole(0, 2**31 - 1),
-    "boot_id": Text(64),
-    "wall": parse_time,
-    "monotonic": reading,
-    "clock_trusted": flag,
-    "free_disk_bytes": Optional(Whole(0)),
-    "gap_error": Optional(Text(500)),
-}
-
-
 def object_schema(fields, title=None, closed=True):
     """The JSON Schema of a document made of *fields* (every field required;
     no others when *closed*)."""
@@ -452,60 +304,6 @@ class Document(Check):
         return check_row(value, self.fields, ignore_unknown=True)
 
 
-_SPAN = r"^([01][0-9]|2[0-4]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"
-
-
-class WeeklyHours(Check):
-    """Opening hours: weekday -> list of "HH:MM-HH:MM" spans ({} is always open).
-
-    The spans' meaning (past midnight, empty spans) is checked where they are
-    used, by :class:`sync.wire.hours.OpeningHours`; this is their shape.
-    """
-
-    schema = {"type": "object", "propertyNames": {"enum": list(WEEKDAYS)},
-              "additionalProperties": {"type": "array", "maxItems": 24,
-                                       "items": {"type": "string", "pattern": _SPAN}}}
-
-    def __call__(self, value):
-        if not isinstance(value, dict):
-            raise RowError("expected weekday -> [\"HH:MM-HH:MM\", ...]")
-        for day, spans in value.items():
-            if day not in WEEKDAYS:
-                raise RowError(f"unknown weekday {str(day)[:10]!r}")
-            if not isinstance(spans, list) or len(spans) > 24 or not all(
-                    isinstance(span, str) and re.fullmatch(_SPAN, span) for span in spans):
-                raise RowError(f"{day}: expected a list of \"HH:MM-HH:MM\"")
-        return value
-
-
-class Percent(Number):
-    def __init__(self):
-        super().__init__(0, 100, "a percentage")
-
-
-CONFIG_QUESTION_FIELDS = {"id": Text(64), "version": Whole(1, MAX_QUESTION_VERSION), "texts": Texts()}
-CONFIG_REASON_FIELDS = {
-    "key": Text(64), "group": OneOf(GROUP_KEYS), "labels": Default(Texts(languages=20, least=0), {}),
-}
-#: ``GET /api/v1/config``: the content central owns for one kiosk. A kiosk
-#: drops fields it does not know, so central may add some without breaking older kiosks.
-CONFIG_FIELDS = {
-    "kiosk": Default(Optional(Text(120)), None),
-    "site": Default(Optional(Text(120)), None),
-    "service": Default(Optional(Text(120)), None),
-    "provider": Default(Optional(Text(120)), None),
-    "timezone": Text(64),
-    "opening_hours": Default(WeeklyHours(), {}),
-    "question": Document(CONFIG_QUESTION_FIELDS, nullable=True),
-    "reasons": ListOf(CONFIG_REASON_FIELDS, 100),
-    "target": Default(Optional(Percent()), None),
-    # Fewer counted ratings than this show "too few" instead of a percentage.
-    "min_responses": Default(Optional(Whole(1, 1000)), None),
-    # The site manager's PIN as head office set it (a hash); it wins over a PIN set on the kiosk.
-    "manager_pin_hash": Default(Optional(PasswordHash()), None),
-}
-
-
 def check_row(row, fields, ignore_unknown=False):
     """Return *row* with each field checked and converted; raise RowError.
 
@@ -531,21 +329,8 @@ def check_row(row, fields, ignore_unknown=False):
     return clean
 
 
-def check_envelope(batch):
-    """Check the batch's own fields and list shapes (not the rows); raise RowError."""
-    if not isinstance(batch, dict):
-        raise RowError("the batch must be a JSON object")
-    unknown = set(batch) - set(ENVELOPE_FIELDS) - set(ENVELOPE_LISTS)
-    if unknown:
-        raise RowError(f"unknown field {sorted(unknown)[0]!r}")
-    clean = check_row({k: batch[k] for k in ENVELOPE_FIELDS if k in batch}, ENVELOPE_FIELDS)
-    for name, (_, most) in ENVELOPE_LISTS.items():
-        value = batch.get(name, [])
-        if not isinstance(value, list):
-            raise RowError(f"{name}: expected a list")
-        if len(value) > most:
-            raise RowError(f"{name}: at most {most} entries")
-        clean[name] = value
-    if len(clean["ratings"]) + len(clean["followups"]) > MAX_ROWS:
-        raise RowError(f"a batch holds at most {MAX_ROWS} ratings and follow-ups")
-    return clean
+parse_time = Time()
+uuid_text = Uuid()
+flag = Flag()
+reading = Number(0, MAX_MONOTONIC, "seconds since boot")
+number = Number()
