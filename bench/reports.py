@@ -38,7 +38,7 @@ from flask import Flask, g
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sync.central.reports import reports
+from sync.central import reports
 from sync.central.store.db import connection, open_central_database, write_transaction  # noqa: E402
 from sync.central.store.models import (  # noqa: E402
     Alert,

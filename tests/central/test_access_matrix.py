@@ -660,7 +660,7 @@ def check_admin_delete_user(net):
 
 
 def check_admin_target(net):
-    from sync.central.reports import reports
+    from sync.central import reports
 
     def target(net):
         current = int(net.central.query(lambda m: reports.brand_settings()[0]))

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sync.central.reports import reports
+from sync.central import reports
 from sync.central.store import rollups
 from sync.central.store.models import (
     Followup,

@@ -13,10 +13,10 @@ every page (its English message ids are the email's words).
 import logging
 from datetime import time
 
+from sync.central import reports
 from sync.central.alerts.delivery import DeliveryError, Refused, send_email
 from sync.central.org.auth import visible_site_ids
 from sync.central.org.registry import OrgError, ascii_email, checked_email
-from sync.central.reports import reports
 from sync.central.store.db import connection, write_transaction
 from sync.central.store.models import DigestSent, User
 from sync.central.store.timesource import utc_now

@@ -1,7 +1,7 @@
 """Head office's report pages: overview, site and kiosk drill-down, a day's hours, services,
 providers, drivers, comments and fleet.
 
-Every page asks :mod:`sync.central.reports.reports` (the rollups) for its figures, scoped
+Every page asks :mod:`sync.central.reports` (the rollups) for its figures, scoped
 to the viewer's sites: a viewer never sees, counts or links to another site,
 and a site or kiosk of another site's is a 404, as if it did not exist. The
 report's settings (period, service, provider, sort) come from the query
@@ -16,15 +16,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import login_required
 
+from sync.central import reports
 from sync.central.alerts import episodes as alerts
 from sync.central.org.content import redact_comment
-from sync.central.reports import reports
 from sync.central.reports.export import export_response
 from sync.central.store.models import Followup, Kiosk, Provider, Service, Site
 from sync.central.store.timesource import utc_now
 from sync.central.web import charts, parse
 from sync.central.web.alerts_page import visible_episodes
 from sync.central.web.session import current_viewer, require_admin, viewer_site_ids
+from sync.wire.figures import Counts
 
 bp = Blueprint("pages", __name__)
 
@@ -239,7 +240,7 @@ def site(site_id):
     first, last = args.period.days_for(reports.local_today(site, now))
     days = reports.day_counts("day", scope, reports.Period.parse("custom", first.isoformat(), last.isoformat()), now,
                               reasons=False)
-    day_rows = [(_as_date(day), reports.Figures(counts, reports.Counts(), target, min_responses))
+    day_rows = [(_as_date(day), reports.Figures(counts, Counts(), target, min_responses))
                 for day, counts in sorted(days.items(), key=lambda item: str(item[0]), reverse=True)]
     title = f"{site.name} · {kiosk.name}" if kiosk else site.name
     return _page("site.html", title, args, site=site, kiosk=kiosk, figures=figures, kiosk_rows=kiosk_rows,
@@ -338,10 +339,10 @@ def drivers():
     previous = reports.day_counts(group_by, args.scope, args.period, now, previous=True)
     group_of = reports.reason_groups()
     names = reports.named(reports.NAMED_BY[group_by], set(current) | set(previous))
-    total_now = reports.Counts.total(current.values())
-    total_before = reports.Counts.total(previous.values())
+    total_now = Counts.total(current.values())
+    total_before = Counts.total(previous.values())
     overall = charts.driver_rows(total_now, total_before, group_of)
-    rows = [(names[key], charts.driver_rows(current.get(key, reports.Counts()), previous.get(key, reports.Counts()),
+    rows = [(names[key], charts.driver_rows(current.get(key, Counts()), previous.get(key, Counts()),
                                             group_of))
             for key in sorted(names, key=lambda key: names[key].name.lower())]
     return _page("drivers.html", gettext("Drivers"), args, overall=overall, rows=rows, group_by=group_by,

@@ -1,0 +1,182 @@
+"""The rollup queries behind every report: counts per day, hour and reason, summed per site,
+kiosk, service or provider."""
+from collections import defaultdict
+
+import peewee
+
+from sync.central.reports.periods import _aware, local_today
+from sync.central.store.models import (
+    Kiosk,
+    Provider,
+    Reason,
+    RollupDay,
+    RollupDayReason,
+    RollupHour,
+    RollupHourReason,
+    Service,
+    Setting,
+    Site,
+)
+from sync.central.store.rollups import COUNT_COLUMNS, FACE_COLUMNS, FILTER_COLUMNS
+from sync.wire import display, figures
+from sync.wire.figures import Counts
+
+
+def brand_settings():
+    """``(target percent, min_responses)`` as head office set them."""
+    values = dict(Setting.select(Setting.key, Setting.value)
+                  .where(Setting.key.in_(["target", "min_responses"])).tuples())
+    return display.shown_target(values.get("target")), values.get("min_responses") or figures.DEFAULT_MIN_RESPONSES
+
+
+def sites_in(scope):
+    """The sites of *scope*, by name."""
+    query = Site.select().order_by(Site.name)
+    if scope.site_ids is not None:
+        query = query.where(Site.id.in_(list(scope.site_ids))) if scope.site_ids else query.where(False)
+    return list(query)
+
+
+def _day_groups(sites, now, period, previous=False):
+    """``{(first, last): [site ids]}``: sites that share their local days are asked together."""
+    groups = defaultdict(list)
+    for site in sites:
+        today = local_today(site, now)
+        groups[period.previous_for(today) if previous else period.days_for(today)].append(site.id)
+    return groups
+
+
+_GROUPS = {
+    "site": Kiosk.site,
+    "kiosk": Kiosk.id,
+    "service": Kiosk.service,
+    "provider": Kiosk.provider,
+    "day": RollupDay.day,
+}
+
+
+def _sum_columns(model, columns):
+    return [peewee.fn.SUM(getattr(model, name)).alias(name) for name in columns]
+
+
+def day_counts(group_by, scope, period, now, previous=False, reasons=True):
+    """``{group key: Counts}`` over *period*'s local days, one entry per group that has rows.
+
+    :param group_by: ``site``, ``kiosk``, ``service``, ``provider`` or ``day``.
+    :param reasons: also count follow-ups per reason (the drivers); the figures need only the faces,
+        and the reason rows are the larger table.
+    """
+    result = defaultdict(Counts)
+    sites = sites_in(scope)
+    for (first, last), site_ids in _day_groups(sites, now, period, previous).items():
+        kiosks = scope.narrowed(site_ids=tuple(site_ids)).kiosk_condition()
+        key = _GROUPS[group_by] if group_by != "day" else RollupDay.day
+        rows = (RollupDay.select(key.alias("key"), *_sum_columns(RollupDay, COUNT_COLUMNS))
+                .join(Kiosk).where(kiosks & RollupDay.day.between(first, last)).group_by(key).dicts())
+        reason_key = key if group_by != "day" else RollupDayReason.day
+        reason_rows = [] if not reasons else (RollupDayReason.select(reason_key.alias("key"), RollupDayReason.reason,
+                                          RollupDayReason.reason_group,
+                                          peewee.fn.SUM(RollupDayReason.given).alias("given"),
+                                          peewee.fn.SUM(RollupDayReason.unhappy).alias("unhappy"))
+                   .join(Kiosk).where(kiosks & RollupDayReason.day.between(first, last))
+                   .group_by(reason_key, RollupDayReason.reason, RollupDayReason.reason_group).dicts())
+        given, unhappy = _reason_counts(reason_rows, lambda row: row["key"])
+        for row in rows:
+            result[row["key"]] = result[row["key"]] + _counts(row, given[row["key"]], unhappy[row["key"]])
+    return dict(result)
+
+
+class UnpublishedReason(str):
+    """A reason key central never published (a kiosk's own), as the follow-ups of one group gave it.
+
+    It is the key itself wherever a string is (sorted, shown, its label the key for want of
+    central's), but equal only to the same key *in the same group*, so counts summed by reason
+    keep one key given in two groups apart, each under its own group (:class:`ReasonGroups`).
+    """
+
+    def __new__(cls, key, group):
+        reason = super().__new__(cls, key)
+        reason.group = group
+        return reason
+
+    def __eq__(self, other):
+        return isinstance(other, UnpublishedReason) and str.__eq__(self, other) and self.group == other.group
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((str(self), self.group))
+
+    def __repr__(self):
+        return f"UnpublishedReason({str(self)!r}, {self.group!r})"
+
+
+class ReasonGroups(dict):
+    """reason key -> quality-model group: central's catalog, and for an :class:`UnpublishedReason`
+    the group its own follow-ups gave."""
+
+    def get(self, key, default=None):
+        if isinstance(key, UnpublishedReason):
+            return key.group
+        return super().get(key, default)
+
+
+def _reason_counts(rows, key_of):
+    """``(given, unhappy)``: page key -> reason -> follow-ups, from rollup rows per reason and group.
+    A reason in central's catalog is its key; any other, an :class:`UnpublishedReason`."""
+    catalog = reason_groups()
+    given, unhappy = defaultdict(dict), defaultdict(dict)
+    for row in rows:
+        reason, group = row["reason"], row["reason_group"]
+        slot = reason if catalog.get(reason) == group else UnpublishedReason(reason, group)
+        key = key_of(row)
+        given[key][slot] = given[key].get(slot, 0) + int(row["given"])
+        unhappy[key][slot] = unhappy[key].get(slot, 0) + int(row["unhappy"])
+    return given, unhappy
+
+
+def _counts(row, reasons, unhappy_reasons):
+    return Counts(
+        faces=tuple(int(row[name] or 0) for name in FACE_COLUMNS),
+        filtered={name: int(row[name] or 0) for name in FILTER_COLUMNS if row[name]},
+        followups=int(row["followups"] or 0),
+        reasons={k: v for k, v in reasons.items() if v},
+        unhappy_reasons={k: v for k, v in unhappy_reasons.items() if v},
+    )
+
+
+def hour_counts(scope, first_hour, end_hour):
+    """``{UTC hour start: Counts}`` for hours in [first_hour, end_hour) of *scope*'s kiosks."""
+    kiosks = scope.kiosk_condition()
+    rows = (RollupHour.select(RollupHour.hour.alias("key"), *_sum_columns(RollupHour, COUNT_COLUMNS))
+            .join(Kiosk).where(kiosks & (RollupHour.hour >= first_hour) & (RollupHour.hour < end_hour))
+            .group_by(RollupHour.hour).dicts())
+    reasons = (RollupHourReason.select(RollupHourReason.hour.alias("key"), RollupHourReason.reason,
+                                       RollupHourReason.reason_group,
+                                       peewee.fn.SUM(RollupHourReason.given).alias("given"),
+                                       peewee.fn.SUM(RollupHourReason.unhappy).alias("unhappy"))
+               .join(Kiosk).where(kiosks & (RollupHourReason.hour >= first_hour) & (RollupHourReason.hour < end_hour))
+               .group_by(RollupHourReason.hour, RollupHourReason.reason, RollupHourReason.reason_group).dicts())
+    given, unhappy = _reason_counts(reasons, lambda row: _aware(row["key"]))
+    return {_aware(row["key"]): _counts(row, given[_aware(row["key"])], unhappy[_aware(row["key"])]) for row in rows}
+
+
+def named(model, ids):
+    """``{id: row}`` of *model* for *ids*."""
+    ids = [i for i in ids if i is not None]
+    return {row.id: row for row in model.select().where(model.id.in_(ids))} if ids else {}
+
+
+NAMED_BY = {"site": Site, "service": Service, "provider": Provider, "kiosk": Kiosk}
+
+
+def reason_groups():
+    """reason key -> quality-model group, every reason in central's catalog (offered or not), and for
+    a key central never published, the group its follow-ups gave (:class:`ReasonGroups`)."""
+    return ReasonGroups(Reason.select(Reason.key, Reason.group).tuples())
+
+
+def reason_labels():
+    """reason key -> {language: label}."""
+    return dict(Reason.select(Reason.key, Reason.labels).tuples())
