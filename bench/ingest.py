@@ -206,10 +206,10 @@ def check_rollups(database_url, batches):
     from peewee import fn
 
     from sync.central.store.models import RollupDay
-    from sync.central.store.rollups import COUNT_COLUMNS
+    from sync.wire.figures import HOUR_COUNTS
 
     with central_database(database_url):
-        counted = RollupDay.select(*(fn.COALESCE(fn.SUM(getattr(RollupDay, c)), 0) for c in COUNT_COLUMNS
+        counted = RollupDay.select(*(fn.COALESCE(fn.SUM(getattr(RollupDay, c)), 0) for c in HOUR_COUNTS
                                      if c != "followups")).tuples().first()
     expected = sum(len(ratings) for ratings, _ in batches)
     if sum(counted) != expected:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from kiosk.storage.db import database
-from kiosk.storage.hourly import HOUR, first_complete_day, hour_text
-from kiosk.storage.models import ClockDecision, Followup, Rating
+from kiosk.storage.hourly import HOUR, HOUR_COLUMNS, first_complete_day, hour_text
+from kiosk.storage.models import ClockDecision, Followup, HourlyReason, Rating
 from sync.wire import display, figures
 from sync.wire.defaults import DEFAULT_MIN_RESPONSES
-from sync.wire.figures import Counts, Drivers
+from sync.wire.figures import HOUR_COUNTS, Counts, Drivers
 from sync.wire.protocol import FILTERS, UNVERIFIED
 
 LATEST_COMMENTS = 20
@@ -95,12 +95,12 @@ def day_hours(day, zone):
 
 
 _HOURLY_SQL = (
-    "SELECT hour_start, local_day, local_hour, face_1, face_2, face_3, face_4, repeat, closed, unverified, followups "
+    f"SELECT hour_start, local_day, local_hour, {', '.join(HOUR_COLUMNS[name] for name in HOUR_COUNTS)} "
     "FROM hourly_count WHERE local_day BETWEEN ? AND ?"
 )
 _REASONS_SQL = (
-    "SELECT r.hour_start, r.reason, r.reason_group, r.followups, r.unhappy FROM hourly_reason r "
-    "JOIN hourly_count h ON h.hour_start = r.hour_start WHERE h.local_day BETWEEN ? AND ?"
+    f"SELECT r.hour_start, r.reason, r.reason_group, r.{HourlyReason.given.column_name}, r.unhappy "
+    "FROM hourly_reason r JOIN hourly_count h ON h.hour_start = r.hour_start WHERE h.local_day BETWEEN ? AND ?"
 )
 
 
@@ -109,10 +109,10 @@ def _hourly(first_day, last_day):
     to *last_day*, and each reason's group. Hours stay text: converting each would cost more than the query."""
     span = (first_day.isoformat(), last_day.isoformat())
     reasons, unhappy, groups = {}, {}, {}
-    for hour_start, reason, group, followups, unhappy_followups in database.execute_sql(_REASONS_SQL, span):
+    for hour_start, reason, group, given, unhappy_followups in database.execute_sql(_REASONS_SQL, span):
         groups[reason] = group
-        if followups:
-            reasons.setdefault(hour_start, {})[reason] = followups
+        if given:
+            reasons.setdefault(hour_start, {})[reason] = given
         if unhappy_followups:
             unhappy.setdefault(hour_start, {})[reason] = unhappy_followups
     hourly = {}

@@ -22,10 +22,11 @@ from datetime import date, timedelta, timezone
 import peewee
 
 from kiosk.storage.db import database
-from kiosk.storage.models import Boot, ClockDecision, HourlyCount, KioskState, Rating
+from kiosk.storage.models import Boot, ClockDecision, HourlyCount, HourlyReason, KioskState, Rating
 from sync.wire.clock_correction import corrected_time
+from sync.wire.figures import HOUR_COUNTS, count_name
 from sync.wire.hours import final_filter
-from sync.wire.protocol import UNVERIFIED
+from sync.wire.protocol import UNHAPPY_RATINGS, UNVERIFIED
 
 #: kiosk_state key: the first local day whole in the hourly counts, when older rows were pruned before them.
 COMPLETE_FROM = "hourly_complete_from"
@@ -62,34 +63,33 @@ def hour_of(moment, zone):
     return start_utc, (hour_text(start_utc), start.date().isoformat(), start.hour)
 
 
-def column_of(rating, filtered):
-    """The hourly column a rating adds to: its face when counted, else its filter."""
-    return f"face_{rating}" if filtered is None else filtered
+#: Each count's column in ``hourly_count`` (the counts are named as at central; the columns kept theirs).
+HOUR_COLUMNS = {name: HourlyCount._meta.fields[name].column_name for name in HOUR_COUNTS}
+_GIVEN = HourlyReason.given.column_name
 
-
-#: One UPSERT per column, built once: the press path only picks one and runs it.
+#: One UPSERT per count, built once: the press path only picks one and runs it.
 _ADD_TO_HOUR = {
-    column: (f"INSERT INTO hourly_count (hour_start, local_day, local_hour, {column}) VALUES (?, ?, ?, ?) "
-             f"ON CONFLICT (hour_start) DO UPDATE SET {column} = {column} + excluded.{column}")
-    for column in (*(f"face_{n}" for n in (1, 2, 3, 4)), "repeat", "closed", "unverified", "followups")
+    name: (f"INSERT INTO hourly_count (hour_start, local_day, local_hour, {column}) VALUES (?, ?, ?, ?) "
+           f"ON CONFLICT (hour_start) DO UPDATE SET {column} = {column} + excluded.{column}")
+    for name, column in HOUR_COLUMNS.items()
 }
+_ADD_TO_REASON = (
+    f"INSERT INTO hourly_reason (hour_start, reason, reason_group, {_GIVEN}, unhappy) VALUES (?, ?, ?, ?, ?) "
+    f"ON CONFLICT (hour_start, reason) DO UPDATE SET {_GIVEN} = {_GIVEN} + excluded.{_GIVEN}, "
+    "unhappy = unhappy + excluded.unhappy"
+)
 
 
-def add_to_hour(connection, key, column, amount=1):
-    """Add *amount* to *column* of the hour *key*, creating the hour's row."""
-    connection.execute(_ADD_TO_HOUR[column], (*key, amount))
+def add_to_hour(connection, key, count, amount=1):
+    """Add *amount* to the hour *key*'s *count* (one of ``HOUR_COUNTS``), creating the hour's row."""
+    connection.execute(_ADD_TO_HOUR[count], (*key, amount))
 
 
 def add_followup(connection, key, rating, reason, reason_group, amount=1):
-    """Count a follow-up of a counted rating in its rating's hour *key*."""
+    """Count a follow-up of a counted rating in its rating's hour *key*, and under its reason."""
     add_to_hour(connection, key, "followups", amount)
-    unhappy = amount if rating <= 2 else 0
-    connection.execute(
-        "INSERT INTO hourly_reason (hour_start, reason, reason_group, followups, unhappy) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (hour_start, reason) DO UPDATE SET followups = followups + excluded.followups, "
-        "unhappy = unhappy + excluded.unhappy",
-        (key[0], reason, reason_group, amount, unhappy),
-    )
+    unhappy = amount if rating in UNHAPPY_RATINGS else 0
+    connection.execute(_ADD_TO_REASON, (key[0], reason, reason_group, amount, unhappy))
 
 
 def rating_for_followup(connection, rating_id):
@@ -168,7 +168,7 @@ def decide_unverified(opening_hours, trusted_now):
                                (rating_id, hour_text(occurred_at), decided))
             add_to_hour(connection, hour_of(recorded, zone)[1], "unverified", -1)
             key = hour_of(occurred_at, zone)[1]
-            add_to_hour(connection, key, column_of(rating, decided))
+            add_to_hour(connection, key, count_name(rating, decided))
             if decided is None and reason is not None:
                 add_followup(connection, key, rating, reason, group)
     return len(decisions)
@@ -190,7 +190,7 @@ def backfill(zone):
             "FROM rating r LEFT JOIN followup f ON f.rating_id = r.id ORDER BY r.seq").fetchall()
         for _, rating, recorded_at, filtered, reason, group in rows:
             key = keys.of(Rating.recorded_at.python_value(recorded_at), zone)
-            add_to_hour(connection, key, column_of(rating, filtered))
+            add_to_hour(connection, key, count_name(rating, filtered))
             if filtered is None and reason is not None:
                 add_followup(connection, key, rating, reason, group)
         if rows and rows[0][0] > 1:  # older rows were pruned: their first day is not whole here

@@ -238,10 +238,11 @@ class HourlyCount(BaseModel):
     hour_start = UtcDateTimeField(primary_key=True)
     local_day = peewee.TextField()
     local_hour = peewee.IntegerField()
-    face_1 = peewee.IntegerField(default=0)
-    face_2 = peewee.IntegerField(default=0)
-    face_3 = peewee.IntegerField(default=0)
-    face_4 = peewee.IntegerField(default=0)
+    # The counts are named as at central (sync/wire/figures.py HOUR_COUNTS); the columns keep their names.
+    very_unhappy = peewee.IntegerField(default=0, column_name="face_1")
+    unhappy = peewee.IntegerField(default=0, column_name="face_2")
+    happy = peewee.IntegerField(default=0, column_name="face_3")
+    very_happy = peewee.IntegerField(default=0, column_name="face_4")
     repeat = peewee.IntegerField(default=0)
     closed = peewee.IntegerField(default=0)
     unverified = peewee.IntegerField(default=0)
@@ -254,7 +255,7 @@ class HourlyReason(BaseModel):
     hour_start = UtcDateTimeField()
     reason = peewee.TextField()
     reason_group = peewee.TextField()
-    followups = peewee.IntegerField(default=0)
+    given = peewee.IntegerField(default=0, column_name="followups")  # REASON_COUNTS, as at central
     unhappy = peewee.IntegerField(default=0)
 
     class Meta:

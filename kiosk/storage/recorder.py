@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from kiosk.errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
 from kiosk.storage.boots import BootNotes
 from kiosk.storage.db import database, stored
-from kiosk.storage.hourly import HourKeys, add_followup, add_to_hour, column_of, decide_unverified, rating_for_followup
+from kiosk.storage.hourly import HourKeys, add_followup, add_to_hour, decide_unverified, rating_for_followup
 from kiosk.storage.models import Followup, Outbox, QuestionText, Rating, immediate_transaction
 from kiosk.storage.pause import PauseSwitch
+from sync.wire.figures import count_name
 from sync.wire.protocol import CLOSED, COMMENT_MAX, RATINGS, REPEAT, SOURCES, UNVERIFIED, text_problem
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ class Recorder:
                 )
                 Outbox.append(kind="rating", item_id=rating_id)
                 hour = self._hour_keys.of(now, content.opening_hours.zone)
-                add_to_hour(connection, hour, column_of(rating, filtered))
+                add_to_hour(connection, hour, count_name(rating, filtered))
                 noted = self.boots.note(now, monotonic, trusted, boot_id) + self._note_question(question)
             for cache, key in noted:  # only once committed: a rolled-back note must be written again
                 cache.add(key)

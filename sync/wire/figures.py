@@ -33,6 +33,19 @@ def _add(left, right):
     return merged
 
 
+#: The counts kept per hour (and, at central, per local day), named alike on the kiosk
+#: (kiosk/storage/hourly.py) and at central (sync/central/store/rollups.py): counted ratings
+#: per face, ratings 1..4; left-out ratings per filter; follow-ups of counted ratings.
+FACE_COUNTS = ("very_unhappy", "unhappy", "happy", "very_happy")
+HOUR_COUNTS = (*FACE_COUNTS, *FILTERS, "followups")
+#: Per reason: follow-ups given, and those among unhappy ratings.
+REASON_COUNTS = ("given", "unhappy")
+
+
+def count_name(rating: int, filtered: str | None) -> str:
+    """The count a rating adds to: its face when counted, else its filter."""
+    return FACE_COUNTS[rating - 1] if filtered is None else filtered
+
 @dataclass(frozen=True)
 class Counts:
     """What a stretch of time holds, as counted in SQL.

@@ -23,13 +23,13 @@ import pytest
 from kiosk.storage.db import connection
 from kiosk.storage.models import ClockDecision, HourlyCount, Rating
 from sync.common.clock import FakeClock
+from sync.wire.figures import HOUR_COUNTS
 
 from .batches import kiosk_batch
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Far enough on the monotonic clock that a correction lands before 2000 (about 28 years).
 ANCIENT = 9e8
-FACES = ("very_unhappy", "unhappy", "happy", "very_happy")
 
 
 def sending_boot(kiosk, clock, received_at):
@@ -99,18 +99,15 @@ def kiosk_placement(ids):
 
 
 def kiosk_hours():
-    """UTC hour -> counts per column, from the kiosk's hourly table (Helsinki's hours start on UTC hours)."""
+    """UTC hour -> counts by name (central's names), from the kiosk's hourly table
+    (Helsinki's hours start on UTC hours)."""
     with connection():
-        return {h.hour_start: {**{face: getattr(h, f"face_{n}") for n, face in enumerate(FACES, 1)},
-                               "repeat": h.repeat, "closed": h.closed, "unverified": h.unverified,
-                               "followups": h.followups}
-                for h in HourlyCount.select()}
+        return {h.hour_start: {count: getattr(h, count) for count in HOUR_COUNTS} for h in HourlyCount.select()}
 
 
 def central_hours(central, device_id):
-    columns = (*FACES, "repeat", "closed", "unverified", "followups")
     return central.query(lambda m: {
-        h.hour: {c: getattr(h, c) for c in columns}
+        h.hour: {c: getattr(h, c) for c in HOUR_COUNTS}
         for h in m.RollupHour.select().join(m.Kiosk).where(m.Kiosk.uuid == device_id)})
 
 

@@ -32,6 +32,7 @@ from sync.central.store.models import (
 )
 from sync.common.clock import FakeClock
 from sync.wire.defaults import DEFAULT_REASONS
+from sync.wire.figures import HOUR_COUNTS, REASON_COUNTS
 from sync.wire.protocol import format_time
 
 from .batches import batch, followup_row, rating_row
@@ -178,10 +179,10 @@ def _held(central):
                 held[key] = Counter({c: row[c] for c in columns if row[c]})
             return held
 
-        return (table(RollupHour, ("kiosk", "hour"), rollups.COUNT_COLUMNS),
-                table(RollupDay, ("kiosk", "day"), rollups.COUNT_COLUMNS),
-                table(RollupHourReason, ("kiosk", "hour", "reason", "reason_group"), rollups.REASON_COUNT_COLUMNS),
-                table(RollupDayReason, ("kiosk", "day", "reason", "reason_group"), rollups.REASON_COUNT_COLUMNS))
+        return (table(RollupHour, ("kiosk", "hour"), HOUR_COUNTS),
+                table(RollupDay, ("kiosk", "day"), HOUR_COUNTS),
+                table(RollupHourReason, ("kiosk", "hour", "reason", "reason_group"), REASON_COUNTS),
+                table(RollupDayReason, ("kiosk", "day", "reason", "reason_group"), REASON_COUNTS))
 
     return central.query(read)
 

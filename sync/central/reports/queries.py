@@ -17,9 +17,9 @@ from sync.central.store.models import (
     Setting,
     Site,
 )
-from sync.central.store.rollups import COUNT_COLUMNS, FACE_COLUMNS, FILTER_COLUMNS
 from sync.wire import display, figures
-from sync.wire.figures import Counts
+from sync.wire.figures import FACE_COUNTS, HOUR_COUNTS, Counts
+from sync.wire.protocol import FILTERS
 
 
 def brand_settings():
@@ -71,7 +71,7 @@ def day_counts(group_by, scope, period, now, previous=False, reasons=True):
     for (first, last), site_ids in _day_groups(sites, now, period, previous).items():
         kiosks = scope.narrowed(site_ids=tuple(site_ids)).kiosk_condition()
         key = _GROUPS[group_by] if group_by != "day" else RollupDay.day
-        rows = (RollupDay.select(key.alias("key"), *_sum_columns(RollupDay, COUNT_COLUMNS))
+        rows = (RollupDay.select(key.alias("key"), *_sum_columns(RollupDay, HOUR_COUNTS))
                 .join(Kiosk).where(kiosks & RollupDay.day.between(first, last)).group_by(key).dicts())
         reason_key = key if group_by != "day" else RollupDayReason.day
         reason_rows = [] if not reasons else (RollupDayReason.select(reason_key.alias("key"), RollupDayReason.reason,
@@ -138,8 +138,8 @@ def _reason_counts(rows, key_of):
 
 def _counts(row, reasons, unhappy_reasons):
     return Counts(
-        faces=tuple(int(row[name] or 0) for name in FACE_COLUMNS),
-        filtered={name: int(row[name] or 0) for name in FILTER_COLUMNS if row[name]},
+        faces=tuple(int(row[name] or 0) for name in FACE_COUNTS),
+        filtered={name: int(row[name] or 0) for name in FILTERS if row[name]},
         followups=int(row["followups"] or 0),
         reasons={k: v for k, v in reasons.items() if v},
         unhappy_reasons={k: v for k, v in unhappy_reasons.items() if v},
@@ -149,7 +149,7 @@ def _counts(row, reasons, unhappy_reasons):
 def hour_counts(scope, first_hour, end_hour):
     """``{UTC hour start: Counts}`` for hours in [first_hour, end_hour) of *scope*'s kiosks."""
     kiosks = scope.kiosk_condition()
-    rows = (RollupHour.select(RollupHour.hour.alias("key"), *_sum_columns(RollupHour, COUNT_COLUMNS))
+    rows = (RollupHour.select(RollupHour.hour.alias("key"), *_sum_columns(RollupHour, HOUR_COUNTS))
             .join(Kiosk).where(kiosks & (RollupHour.hour >= first_hour) & (RollupHour.hour < end_hour))
             .group_by(RollupHour.hour).dicts())
     reasons = (RollupHourReason.select(RollupHourReason.hour.alias("key"), RollupHourReason.reason,

@@ -43,12 +43,8 @@ from sync.central.store.models import (
     central_db,
 )
 from sync.common.zones import site_zone
-from sync.wire.protocol import FILTERS, UNHAPPY_RATINGS
-
-FACE_COLUMNS = ("very_unhappy", "unhappy", "happy", "very_happy")  # ratings 1..4
-FILTER_COLUMNS = FILTERS  # repeat, closed, unverified: the columns carry the filters' names
-COUNT_COLUMNS = (*FACE_COLUMNS, *FILTER_COLUMNS, "followups")
-REASON_COUNT_COLUMNS = ("given", "unhappy")
+from sync.wire.figures import HOUR_COUNTS, REASON_COUNTS, count_name
+from sync.wire.protocol import UNHAPPY_RATINGS
 
 
 def hour_start(moment):
@@ -65,10 +61,10 @@ class Tally:
 
     def __init__(self):
         self._slots = {}  # (zone, UTC hour, quarter) -> (hour, local day): every zone's offset is whole quarters
-        self.hours = defaultdict(lambda: dict.fromkeys(COUNT_COLUMNS, 0))
-        self.days = defaultdict(lambda: dict.fromkeys(COUNT_COLUMNS, 0))
-        self.hour_reasons = defaultdict(lambda: dict.fromkeys(REASON_COUNT_COLUMNS, 0))
-        self.day_reasons = defaultdict(lambda: dict.fromkeys(REASON_COUNT_COLUMNS, 0))
+        self.hours = defaultdict(lambda: dict.fromkeys(HOUR_COUNTS, 0))
+        self.days = defaultdict(lambda: dict.fromkeys(HOUR_COUNTS, 0))
+        self.hour_reasons = defaultdict(lambda: dict.fromkeys(REASON_COUNTS, 0))
+        self.day_reasons = defaultdict(lambda: dict.fromkeys(REASON_COUNTS, 0))
 
     def _slot(self, occurred_at, zone):
         """``(UTC hour, local day)`` of *occurred_at*, worked out once per quarter hour: a batch's rows
@@ -86,7 +82,7 @@ class Tally:
 
     def add_rating(self, central_kiosk_id, occurred_at, zone, rating, filtered):
         """One stored rating: its face when counted, else its filter."""
-        self._add(central_kiosk_id, occurred_at, zone, filtered if filtered else FACE_COLUMNS[rating - 1])
+        self._add(central_kiosk_id, occurred_at, zone, count_name(rating, filtered))
 
     def add_followup(self, central_kiosk_id, occurred_at, zone, rating, filtered, reason, reason_group):
         """One stored follow-up, given the facts of its rating; nothing when the rating is not counted.
