@@ -3,7 +3,7 @@
 One ``hymy central serve`` (gunicorn, central's default workers) on
 PostgreSQL when a throwaway cluster can be started here, else on SQLite (the
 table says which). Every simulated kiosk is added with ``hymy central
-add-kiosk``, gets its own token and enrols its own UUID over HTTP. Then each
+add-kiosk``, gets its own token and enrolls its own UUID over HTTP. Then each
 kiosk runs the uploader's loop with the uploader's own client (no retries, so
 every failure counts): every few seconds, with jitter, a pass pulls the config
 (ETag), posts a small batch of the rows recorded since (a few ratings, some
@@ -45,12 +45,12 @@ from _common import (
 #: A kiosk's pass every 2 to 6 seconds, each with 1 to 5 new rows.
 INTERVAL_SECONDS = (2.0, 6.0)
 ROWS_PER_PASS = (1, 5)
-ENROL_MARGIN_SECONDS = 15.0  # time for every process to enrol its kiosks before the common start
+ENROLL_MARGIN_SECONDS = 15.0  # time for every process to enroll its kiosks before the common start
 MAX_ERRORS_KEPT = 20
 
 
 class SimulatedKiosk(threading.Thread):
-    """One kiosk's uploader loop, from its own enrolment to the end of the run."""
+    """One kiosk's uploader loop, from its own enrollment to the end of the run."""
 
     def __init__(self, url, token, start_at, stop_at, seed):
         super().__init__(daemon=True)
@@ -69,7 +69,7 @@ class SimulatedKiosk(threading.Thread):
         try:
             self.client.enroll(self.device_id)
         except Exception as error:
-            self.errors.append(f"enrol: {error}")
+            self.errors.append(f"enroll: {error}")
             return
         # Kiosks are not in lockstep: each starts somewhere in its first interval.
         self._sleep_until(self.start_at + self.rng.uniform(0, INTERVAL_SECONDS[1]))
@@ -131,7 +131,7 @@ def run_fleet(work, database_url, args):
     admin.add_organisation()
     tokens = [admin.add_kiosk(f"bench-gate-{i + 1:03d}") for i in range(args.kiosks)]
     with start_central(work, database_url) as server:
-        start_at = time.time() + ENROL_MARGIN_SECONDS
+        start_at = time.time() + ENROLL_MARGIN_SECONDS
         stop_at = start_at + args.seconds
         shares = [tokens[i::args.processes] for i in range(args.processes)]
         with ProcessPoolExecutor(args.processes) as pool:

@@ -331,7 +331,7 @@ def test_sync_and_requeue_without_a_kiosk_database_make_nothing(tmp_path, args):
 
 
 def test_enroll_on_a_new_data_dir_still_makes_the_kiosk(tmp_path):
-    """Enrolment may come before the kiosk's first start: it makes the kiosk's id and database, as documented."""
+    """Enrollment may come before the kiosk's first start: it makes the kiosk's id and database, as documented."""
     data = tmp_path / "new"
     result = invoke(["enroll", f"http://127.0.0.1:{free_port()}/"], env={"HYMY_DATA_DIR": str(data)}, input="token\n")
     assert result.exit_code == 1  # nothing listens there
@@ -366,7 +366,7 @@ def test_sync_loop_not_enrolled_says_so_and_waits(tmp_path):
         first = process.stderr.readline()
         assert first == ("hymy: not enrolled yet: run hymy enroll URL (with the token from hymy central "
                          "add-kiosk); checking again every 1 s\n")
-        assert process.poll() is None  # it waits for the enrolment instead of ending
+        assert process.poll() is None  # it waits for the enrollment instead of ending
     finally:
         process.terminate()
         _, rest = process.communicate(timeout=30)

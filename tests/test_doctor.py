@@ -265,7 +265,7 @@ def test_a_revoked_token_or_a_gone_central_fails(world):
     result = world.kiosk_cli("doctor")
     assert result.exit_code == 1
     assert checks(result)["central"] == ("fail", f"{world.central_url} refused this kiosk's token (revoked?): "
-                                         "enrol again with hymy enroll URL")
+                                         "enroll again with hymy enroll URL")
     assert json_checks(world.kiosk_cli("doctor", "--json"))["central"][0] == "fail"
 
     world.central.close()

@@ -57,7 +57,7 @@ def test_kiosk_id_is_made_once_and_kept(tmp_path):
     assert (tmp_path / "kiosk_id").read_text().strip() == first
 
 
-def test_rows_carry_the_kiosk_id_from_before_enrolment(make_app, tmp_path):
+def test_rows_carry_the_kiosk_id_from_before_enrollment(make_app, tmp_path):
     app = make_app()
     app.extensions["hymy"].recorder.record(3, "touch")
     with connection() as db:

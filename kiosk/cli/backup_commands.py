@@ -71,7 +71,7 @@ def _list(path):
               "changes nothing.")
 @path_argument
 def backup_command(config_path, listing, path):
-    """Copy the kiosk's database, id, enrolment and PIN hash into PATH (private; replaced atomically)."""
+    """Copy the kiosk's database, id, enrollment and PIN hash into PATH (private; replaced atomically)."""
     if listing:
         for line in _list(path):
             click.echo(line)

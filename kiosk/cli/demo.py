@@ -125,12 +125,12 @@ def _record_day(recorder, clock, day, today, zone, rng, offered, bad_hour=None, 
 
 
 def _enroll(kiosk, central):
-    """Enrol the demo kiosk with the demo central, as `hymy enroll` does."""
-    from sync.uploader.enrollment import enrol
+    """Enroll the demo kiosk with the demo central, as `hymy enroll` does."""
+    from sync.uploader.enrollment import enroll
 
     try:
         with connection():
-            enrol(kiosk.config.data_dir, kiosk.kiosk_id, central.url, central.kiosk_token, kiosk.clock)
+            enroll(kiosk.config.data_dir, kiosk.kiosk_id, central.url, central.kiosk_token, kiosk.clock)
     except EnrollmentError as error:
         raise CommandError(f"enrolling with the demo central: {error}") from None
 
@@ -243,7 +243,7 @@ def check_ports(host, port, central_port):
 
 def start_demo(app, root, days=7, central_port=8100):
     """Seed *app*'s kiosk with *days* days and today so far, start the demo central on *root*/central
-    (the network's year, the kiosk's among it) and enrol the kiosk with it."""
+    (the network's year, the kiosk's among it) and enroll the kiosk with it."""
     kiosk = app.extensions["hymy"]
     zone = kiosk.config.opening_hours.zone
     now = kiosk.clock.now()
@@ -270,7 +270,7 @@ def start_demo(app, root, days=7, central_port=8100):
 
 
 def run_demo(host=None, port=None, days=7, central_port=8100):
-    """Seed a kiosk, start a central server, enrol the kiosk, serve both until Ctrl+C."""
+    """Seed a kiosk, start a central server, enroll the kiosk, serve both until Ctrl+C."""
     from kiosk.cli.serve import kiosk_running, serve
     from kiosk.cli.stopping import Stopping
     from sync.common.cli_logging import configure_logging

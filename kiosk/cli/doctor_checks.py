@@ -14,7 +14,7 @@ from kiosk.cli.systemd_state import KIOSK_UNIT as UNIT
 from kiosk.cli.systemd_state import SYSTEMD_RUNTIME, ask_systemctl
 from kiosk.storage.diagnostics import FAIL, OK, SKIP, WARN, Check, data_dir_denied
 from kiosk.storage.enrollment import ENROLLMENT_FILE, EnrollmentError, load_enrollment
-from kiosk.storage.health import ENROL_AGAIN
+from kiosk.storage.health import ENROLL_AGAIN
 from kiosk.storage.process_lock import LOCK_FILE, loopback_url, running_kiosk
 from sync.uploader.client import CentralClient, CentralError
 
@@ -87,7 +87,7 @@ def central_check(config):
         client.fetch_config()
     except CentralError as error:
         if error.token_refused:
-            return Check("central", FAIL, f"{enrollment.url} refused this kiosk's token (revoked?): {ENROL_AGAIN} "
+            return Check("central", FAIL, f"{enrollment.url} refused this kiosk's token (revoked?): {ENROLL_AGAIN} "
                          "URL"), True
         if error.status is None:
             return Check("central", FAIL, f"{enrollment.url}: {error}: check the network, the URL and "

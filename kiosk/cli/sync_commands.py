@@ -8,7 +8,7 @@ A command that acts on a kiosk's rows (``sync``, ``sync --requeue``) needs the
 kiosk's database and never makes one: on a data dir where no kiosk ever
 started, a mistyped ``--config`` or ``HYMY_DATA_DIR`` would otherwise leave a
 new kiosk id and an empty database behind. ``enroll`` and ``sync --loop`` may
-run before the kiosk's first start (enrolment binds a kiosk whenever it comes),
+run before the kiosk's first start (enrollment binds a kiosk whenever it comes),
 so they make them as the kiosk would.
 """
 import signal
@@ -35,7 +35,7 @@ from kiosk.storage.state import sync_state
 from sync.common.cli_errors import CommandError, data_dir_error
 from sync.common.clock import SystemClock
 from sync.uploader.client import CentralError
-from sync.uploader.enrollment import enrol
+from sync.uploader.enrollment import enroll
 from sync.uploader.loop import AlreadyRunning, NotEnrolled, Uploader
 from sync.wire.errors import HymyError
 from sync.wire.protocol import text_problem
@@ -148,7 +148,7 @@ def enroll_command(config_path, url, token, allow_http):
     try:
         with connection():
             config = side.config
-            answer = enrol(config.data_dir, side.kiosk_id, url, token, side.clock, config.sync_connect_timeout,
+            answer = enroll(config.data_dir, side.kiosk_id, url, token, side.clock, config.sync_connect_timeout,
                            config.sync_read_timeout, config.ca_bundle)
     except EnrollmentError as error:
         raise CommandError(str(error)) from None
@@ -157,7 +157,7 @@ def enroll_command(config_path, url, token, allow_http):
 
 
 def _not_enrolled(side):
-    """True when this kiosk has no enrolment record (a broken one is the uploader's to report)."""
+    """True when this kiosk has no enrollment record (a broken one is the uploader's to report)."""
     try:
         return load_enrollment(side.config.data_dir) is None
     except EnrollmentError:

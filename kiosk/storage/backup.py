@@ -127,7 +127,7 @@ def _facts(path):
 
 
 def _central(enrollment):
-    """Where the enrolment points (never its token), or None."""
+    """Where the enrollment points (never its token), or None."""
     try:
         record = json.loads(enrollment) if enrollment else None
     except ValueError:

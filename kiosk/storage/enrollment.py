@@ -3,7 +3,7 @@
 
 Kiosk storage owns the record: the uploader writes it (sync/uploader/enrollment.py,
 after central accepted the token) and reads it to ship; the faces and the
-health verdict read it here. Ratings recorded before enrolment ship like any other.
+health verdict read it here. Ratings recorded before enrollment ship like any other.
 """
 import json
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ ENROLLMENT_FILE = "enrollment.json"
 
 
 class EnrollmentError(HymyError):
-    """Enrolment was refused, could not reach central, or its record is unreadable."""
+    """Enrollment was refused, could not reach central, or its record is unreadable."""
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,16 @@ class Enrollment:
 
 
 def load_enrollment(data_dir):
-    """The saved enrolment, or None when this kiosk is not enrolled."""
+    """The saved enrollment, or None when this kiosk is not enrolled."""
     try:
         data = json.loads((data_dir / ENROLLMENT_FILE).read_text(encoding="utf-8"))
         return Enrollment(data["url"], data["token"], data.get("kiosk", ""), data.get("site", ""))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise EnrollmentError(f"{data_dir / ENROLLMENT_FILE}: unreadable ({error}); enrol again") from None
+        raise EnrollmentError(f"{data_dir / ENROLLMENT_FILE}: unreadable ({error}); enroll again") from None
 
 
 def save_enrollment(data_dir, enrollment):
-    """Write the enrolment readable by the kiosk's user only, atomically."""
+    """Write the enrollment readable by the kiosk's user only, atomically."""
     replace_file(data_dir / ENROLLMENT_FILE, json.dumps(enrollment.__dict__), mode=0o600)

@@ -1,10 +1,10 @@
 """Is the kiosk's data flowing? One verdict for ``/healthz`` and ``hymy sync --status``.
 
 The verdict reads only what the uploader left in the database (``sync_state``,
-the outbox) and the enrolment file, so every process that asks gets the same
+the outbox) and the enrollment file, so every process that asks gets the same
 answer without calling central. ``degraded`` comes with reasons a person can
 act on; ``ok`` means none holds. A kiosk that is not enrolled is ``ok``:
-recording before enrolment is normal, its rows ship once it is enrolled.
+recording before enrollment is normal, its rows ship once it is enrolled.
 """
 import json
 import shutil
@@ -18,7 +18,7 @@ from sync.wire.protocol import TIME_FORMAT
 
 #: What ``/healthz`` has always shown of the uploader's state.
 SYNC_KEYS = ("last_success_at", "last_error", "gap_error", "central_sequence")
-ENROL_AGAIN = "enrol again with hymy enroll"
+ENROLL_AGAIN = "enroll again with hymy enroll"
 #: Below this much free space in the data dir the kiosk says so before a rating fails (as hymy doctor).
 LOW_DISK_BYTES = 50 * 1024 * 1024
 
@@ -36,15 +36,15 @@ def sync_health(data_dir, now, stale_after):
     """The kiosk's sync verdict at *now* (the kiosk's clock). A database
     failure propagates: the caller reports the database, not the sync."""
     state = sync_state.read(*SYNC_KEYS)
-    enrolment = _enrolment(data_dir)
-    sync = {"enrolled": enrolment is not None, **state}
-    if enrolment is None:
+    enrollment = _enrollment(data_dir)
+    sync = {"enrolled": enrollment is not None, **state}
+    if enrollment is None:
         return Health("ok", [], sync)
     reasons = []
-    if enrolment == "unreadable":
-        reasons.append(f"the enrolment file {data_dir / ENROLLMENT_FILE} is unreadable: {ENROL_AGAIN}")
+    if enrollment == "unreadable":
+        reasons.append(f"the enrollment file {data_dir / ENROLLMENT_FILE} is unreadable: {ENROLL_AGAIN}")
     if sync_state.token_refused:
-        reasons.append(f"central refused this kiosk's token (revoked?): {ENROL_AGAIN}")
+        reasons.append(f"central refused this kiosk's token (revoked?): {ENROLL_AGAIN}")
     stale = _stale(data_dir, state, now, stale_after)
     if stale:
         reasons.append(stale)
@@ -57,7 +57,7 @@ def sync_health(data_dir, now, stale_after):
     return Health("degraded" if reasons else "ok", reasons, sync)
 
 
-def _enrolment(data_dir):
+def _enrollment(data_dir):
     """``"enrolled"``, ``"unreadable"`` or None (not enrolled)."""
     try:
         data = json.loads((data_dir / ENROLLMENT_FILE).read_text(encoding="utf-8"))
@@ -70,7 +70,7 @@ def _enrolment(data_dir):
 
 def _stale(data_dir, state, now, stale_after):
     """The reason when no sync succeeded for longer than *stale_after* seconds
-    (counted from enrolment when none ever did), else None."""
+    (counted from enrollment when none ever did), else None."""
     since = _time(state["last_success_at"])
     never = since is None
     if never:
@@ -78,7 +78,7 @@ def _stale(data_dir, state, now, stale_after):
     if since is None or (now - since).total_seconds() <= stale_after:
         return None
     quiet = _duration((now - since).total_seconds())
-    what = f"no successful sync in the {quiet} since enrolment" if never else f"no successful sync for {quiet}"
+    what = f"no successful sync in the {quiet} since enrollment" if never else f"no successful sync for {quiet}"
     if state["last_error"]:
         return f"{what} (last error: {state['last_error']})"
     return f"{what} and no failed pass either: is the uploader running (sync_in_kiosk, or hymy sync --loop)?"
@@ -92,7 +92,7 @@ def _time(text):
 
 
 def _file_time(path):
-    """When an enrolment made before ``enrolled_at`` was kept was written."""
+    """When an enrollment made before ``enrolled_at`` was kept was written."""
     try:
         return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
     except OSError:

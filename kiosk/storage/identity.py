@@ -1,7 +1,7 @@
 """The kiosk's own identity: a UUID made on first start, kept in the data dir.
 
-The kiosk records from minute one under this id; enrolment with central binds
-it later, so rows recorded before enrolment ship like any other.
+The kiosk records from minute one under this id; enrollment with central binds
+it later, so rows recorded before enrollment ship like any other.
 """
 import uuid
 

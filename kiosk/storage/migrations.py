@@ -80,7 +80,7 @@ def _v3(db):
     )
     # Each question version the kiosk recorded under, with its texts: a batch
     # carries the definitions its rows cite, so central accepts rows recorded
-    # before enrolment under the local config.
+    # before enrollment under the local config.
     db.execute_sql(
         """CREATE TABLE question (
             id TEXT NOT NULL, version INTEGER NOT NULL, texts TEXT NOT NULL,

@@ -19,7 +19,7 @@ Why a shift on the wire, and not something simpler:
 - starting the local numbers above H is out: the kiosk records from minute one
   after a restore, central may be unreachable then, so H is not known when the
   first new rating is numbered, and a row keeps its number for good;
-- a new kiosk id would lose the enrolment (central binds its token to the id)
+- a new kiosk id would lose the enrollment (central binds its token to the id)
   and split the kiosk's history at central in two.
 
 So the local sequence stays gap-free, and ``hymy restore`` notes a *segment*

@@ -1,5 +1,5 @@
 """Files Hymy writes: small files that must never be left half-written (the
-kiosk's id, its enrolment, central's content), private files and directories,
+kiosk's id, its enrollment, central's content), private files and directories,
 and lock files. Each is written to a temporary file, synced,
 then moved into place, and the directory is synced, so after a power cut the
 path holds either the old content or the new one.

@@ -6,7 +6,7 @@ a couple of times at once, without sleeping: every wait belongs to the
 uploader's backoff, which reads the kiosk's injectable clock (urllib3's own
 backoff and Retry-After would sleep on the real clock, out of reach of the
 loop's stop event and of tests). POST is retried too, because every central
-endpoint the kiosk posts to is idempotent (batches dedupe by UUID, enrolment
+endpoint the kiosk posts to is idempotent (batches dedupe by UUID, enrollment
 and heartbeats are upserts). A 2xx counts only when its body is the JSON
 central sends: a captive portal's 200 page is an error, not a success.
 """

@@ -1,9 +1,9 @@
-"""Enrolment: bind this kiosk to central with the token ``hymy central add-kiosk`` printed.
+"""Enrollment: bind this kiosk to central with the token ``hymy central add-kiosk`` printed.
 
 Central checks the token and binds the kiosk's own UUID (made on its first
 start) to its kiosk record; the answer names the kiosk and its site, and the
 record is kept on the kiosk's disk (kiosk/storage/enrollment.py). Ratings recorded
-before enrolment ship like any other.
+before enrollment ship like any other.
 """
 from kiosk.storage.enrollment import Enrollment, EnrollmentError, save_enrollment
 from kiosk.storage.state import sync_state
@@ -11,7 +11,7 @@ from sync.uploader.client import CentralClient, CentralError
 from sync.wire.protocol import format_time
 
 
-def enrol(data_dir, kiosk_id, url, token, clock, connect_timeout=5.0, read_timeout=30.0, ca_bundle=None):
+def enroll(data_dir, kiosk_id, url, token, clock, connect_timeout=5.0, read_timeout=30.0, ca_bundle=None):
     """Ask central to bind *kiosk_id* to *token*'s kiosk; keep the record; return central's answer.
 
     :raises EnrollmentError: central refused the token, or could not be reached.

@@ -2,7 +2,7 @@
 
 Two of central's rules join a field to something no schema can see:
 
-- a batch, heartbeat or enrolment must name the device enrolled with the token
+- a batch, heartbeat or enrollment must name the device enrolled with the token
   (``kiosk_id``; 403 or 409 otherwise). Every generated body that carries a
   well-formed ``kiosk_id`` gets the enrolled device's: a valid body then
   reaches ingest instead of stopping at the 403, and an invalid one is refused

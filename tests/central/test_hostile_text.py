@@ -3,7 +3,7 @@
 Every string central receives must be valid Unicode with no NUL, no control
 characters (a comment may hold newline and tab) and no bidirectional
 overrides or isolates. A bad row is named in ``rejected`` and every other row
-of its batch is stored; a bad envelope, heartbeat or enrolment is a 422; a bad
+of its batch is stored; a bad envelope, heartbeat or enrollment is a 422; a bad
 query parameter a 400; a bad name on the command line one line and exit 1.
 ``central.request`` fails a test on any 5xx. Bodies go out as ``json.dumps``
 writes them, so a lone surrogate travels as the escape ``\\ud800``, as it
@@ -181,7 +181,7 @@ def test_a_hostile_heartbeat_is_422_naming_the_field(central, kiosk, field):
     assert post_json(central, "/api/v1/heartbeat", token, heartbeat(device)).status_code == 200
 
 
-def test_a_hostile_software_version_at_enrolment_is_422_and_binds_nothing(central, kiosk):
+def test_a_hostile_software_version_at_enrollment_is_422_and_binds_nothing(central, kiosk):
     token = central.add_kiosk("kamppi-2")
     for name, value in IN_A_LINE.items():
         document = {"kiosk_id": "0b6e2f6c-5d0a-4b8e-9a39-3f7f2f5f1c11", "software_version": value}

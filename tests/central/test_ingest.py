@@ -11,13 +11,13 @@ def kiosk(make_app):
     return make_app().extensions["hymy"]
 
 
-def enrol_real_kiosk(central, kiosk):
+def enroll_real_kiosk(central, kiosk):
     token, _ = central.enrolled_kiosk(device_id=kiosk.kiosk_id)
     return token
 
 
 def test_a_kiosks_ratings_and_followups_are_stored_once(central, kiosk):
-    token = enrol_real_kiosk(central, kiosk)
+    token = enroll_real_kiosk(central, kiosk)
     ratings = [kiosk.recorder.record(face, "button") for face in (4, 1, 3)]
     kiosk.clock.advance(5)
     followup_id = kiosk.recorder.record_followup(ratings[1].id, "waiting", "Twenty minutes in the queue")
@@ -35,14 +35,14 @@ def test_a_kiosks_ratings_and_followups_are_stored_once(central, kiosk):
 
 
 def test_a_gzip_batch_is_stored_like_a_plain_one(central, kiosk):
-    token = enrol_real_kiosk(central, kiosk)
+    token = enroll_real_kiosk(central, kiosk)
     kiosk.recorder.record(2, "touch")
     answer = central.post_batch(token, kiosk_batch(kiosk), gzip_body=True).json()
     assert answer["accepted"] == 1 and central.count("Rating") == 1
 
 
 def test_resending_the_same_batch_stores_nothing_new(central, kiosk):
-    token = enrol_real_kiosk(central, kiosk)
+    token = enroll_real_kiosk(central, kiosk)
     rating = kiosk.recorder.record(4, "button")
     kiosk.recorder.record_followup(rating.id, "staff", "Lovely")
     document = kiosk_batch(kiosk)

@@ -1,4 +1,4 @@
-"""Enrolment, the kiosk's config with an ETag, and the heartbeat."""
+"""Enrollment, the kiosk's config with an ETag, and the heartbeat."""
 
 import uuid
 
@@ -18,7 +18,7 @@ HEARTBEAT = {
 }
 
 
-def test_enrolment_binds_the_device_and_says_where_the_kiosk_stands(central):
+def test_enrollment_binds_the_device_and_says_where_the_kiosk_stands(central):
     central.add_site("Kamppi")
     central.ok("add-service", "checkout")
     central.ok("add-provider", "Siisti Oy")
@@ -50,13 +50,13 @@ def test_another_device_with_the_same_token_is_409_and_the_binding_stays(central
     assert central.query(lambda m: m.Kiosk.get().uuid) == device
 
 
-def test_one_device_cannot_enrol_as_two_kiosks(central):
+def test_one_device_cannot_enroll_as_two_kiosks(central):
     _, device = central.enrolled_kiosk("kamppi-1")
     second = central.add_kiosk("kamppi-2")
     assert central.enroll(second, device).status_code == 409
 
 
-def test_enrolment_with_a_wrong_token_or_body_is_refused(central):
+def test_enrollment_with_a_wrong_token_or_body_is_refused(central):
     central.enrolled_kiosk()
     assert central.enroll("hymy_k_wrong", str(uuid.uuid4())).status_code == 401
     fresh = central.add_kiosk("kamppi-2")

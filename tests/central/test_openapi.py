@@ -13,7 +13,7 @@ from sync.central.web import TOKEN_BLUEPRINTS
 from sync.central.web.openapi import ROW_SCHEMAS
 from sync.wire.protocol import (
     BOOT_FIELDS,
-    ENROL_FIELDS,
+    ENROLL_FIELDS,
     ENVELOPE_FIELDS,
     ENVELOPE_LISTS,
     FOLLOWUP_FIELDS,
@@ -35,7 +35,7 @@ REQUEST_SCHEMAS = {
     "Boot": BOOT_FIELDS,
     "QuestionDefinition": QUESTION_FIELDS,
     "ReasonDefinition": REASON_FIELDS,
-    "Enrolment": ENROL_FIELDS,
+    "Enrollment": ENROLL_FIELDS,
     "Heartbeat": HEARTBEAT_FIELDS,
 }
 
@@ -135,7 +135,7 @@ def test_the_request_schemas_are_the_protocols_field_lists(central):
         assert schema["additionalProperties"] is False, f"{component}: the protocol refuses unknown fields"
         for name, check in fields.items():
             assert schema["properties"][name] == json.loads(json.dumps(check.schema)), f"{component}.{name}"
-    assert body_schema(document, "/api/v1/enroll") == {"$ref": "#/components/schemas/Enrolment"}
+    assert body_schema(document, "/api/v1/enroll") == {"$ref": "#/components/schemas/Enrollment"}
     assert body_schema(document, "/api/v1/heartbeat") == {"$ref": "#/components/schemas/Heartbeat"}
 
 

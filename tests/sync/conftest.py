@@ -233,7 +233,7 @@ class World:
         """``hymy enroll`` with the kiosk's default timeouts.
 
         A test's short ``sync_read_timeout`` is meant for the uploader's batches: under load
-        the enrolment answer may take longer than it, which is not what such a test is about.
+        the enrollment answer may take longer than it, which is not what such a test is about.
         """
         saved = self.kiosk_env.pop("HYMY_SYNC_READ_TIMEOUT", None)
         try:
@@ -297,7 +297,7 @@ def make_world(tmp_path, make_app, clock):
     """Build the world; everything it starts stops when the test ends."""
     worlds = []
 
-    def build(enrol=True, proxy=None, site_hours=(), **kiosk_config):
+    def build(enroll=True, proxy=None, site_hours=(), **kiosk_config):
         central_dir = tmp_path / "central"
         central_env = {
             "HYMY_CENTRAL_DATA_DIR": str(central_dir),
@@ -340,7 +340,7 @@ def make_world(tmp_path, make_app, clock):
         if proxy is not None:
             world.proxy = FaultProxy(central.port, **proxy)
         world.uploader = world.make_uploader()
-        if enrol:
+        if enroll:
             result = world.enroll()
             assert result.exit_code == 0, result.output
             assert "enrolled as kiosk 'kamppi-1'" in result.output

@@ -141,7 +141,7 @@ def tally(rows):
 
 # -- the network --------------------------------------------------------------------------------
 
-def enrol(world, name, site):
+def enroll(world, name, site):
     """A kiosk added with the real command and enrolled over HTTP; ``(token, device id)``."""
     token = world.central_cli("add-kiosk", name, "--site", site, "--service", "checkout").strip().splitlines()[-1]
     device_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"hymy-cross-surface/{name}"))
@@ -196,7 +196,7 @@ def test_every_surface_shows_the_same_figures(make_world):
     world = make_world()
     world.central_cli("set-target", str(TARGET))
     world.central_cli("add-site", "Södermalm", "--timezone", "Europe/Stockholm")
-    second, stockholm = enrol(world, "kamppi-2", "Kamppi"), enrol(world, "sodermalm-1", "Södermalm")
+    second, stockholm = enroll(world, "kamppi-2", "Kamppi"), enroll(world, "sodermalm-1", "Södermalm")
     lines = dict(line.split(": ", 1) for line in world.central_cli(
         "add-user", "boss", "--role", "admin", "--email", "boss@example.com").splitlines() if ": " in line)
     with MailSink() as mail, WebhookReceiver() as hook:

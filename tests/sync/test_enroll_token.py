@@ -29,8 +29,8 @@ def enrollment(world):
     return world.config.data_dir / ENROLLMENT_FILE
 
 
-def test_the_token_on_standard_input_enrols_without_a_warning(make_world):
-    world = make_world(enrol=False)
+def test_the_token_on_standard_input_enrolls_without_a_warning(make_world):
+    world = make_world(enroll=False)
     result = cli(["enroll", world.central_url], world.kiosk_env, input=f"{world.token}\n")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
@@ -39,7 +39,7 @@ def test_the_token_on_standard_input_enrols_without_a_warning(make_world):
 
 
 def test_the_token_as_an_argument_still_works_and_warns(make_world):
-    world = make_world(enrol=False)
+    world = make_world(enroll=False)
     result = cli(["enroll", world.central_url, world.token], world.kiosk_env)
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [TOKEN_IN_ARGV]
@@ -49,7 +49,7 @@ def test_the_token_as_an_argument_still_works_and_warns(make_world):
 
 @pytest.mark.parametrize("given", ["", "\n", "   \n", "x" * 5000 + "\n"])
 def test_no_token_or_no_plausible_one_is_one_line_and_nothing_is_enrolled(make_world, given):
-    world = make_world(enrol=False)
+    world = make_world(enroll=False)
     result = cli(["enroll", world.central_url], world.kiosk_env, input=given)
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
@@ -58,7 +58,7 @@ def test_no_token_or_no_plausible_one_is_one_line_and_nothing_is_enrolled(make_w
 
 
 def test_a_bad_url_is_refused_before_the_token_is_asked(make_world):
-    world = make_world(enrol=False)
+    world = make_world(enroll=False)
     result = cli(["enroll", "ftp://central.example/"], world.kiosk_env, input=f"{world.token}\n")
     assert result.exit_code == 2
     assert result.output.strip() == "hymy: URL: expected https://central.example/"
@@ -102,7 +102,7 @@ class Terminal:
 
 @pytest.mark.slow
 def test_in_a_terminal_the_token_is_asked_for_and_never_shown(make_world):
-    world = make_world(enrol=False)
+    world = make_world(enroll=False)
     env = {key: value for key, value in os.environ.items() if not key.startswith("HYMY_")}
     env.update({key: value for key, value in world.kiosk_env.items() if value is not None})
     env["PYTHONPATH"] = str(ROOT)

@@ -12,7 +12,7 @@ import kiosk.storage.health
 from .test_answers import forge_followup
 from .test_kiosk_side import lose_at_central
 
-ENROL_AGAIN = "central refused this kiosk's token (revoked?): enrol again with hymy enroll"
+ENROLL_AGAIN = "central refused this kiosk's token (revoked?): enroll again with hymy enroll"
 
 
 def verdict(world):
@@ -31,7 +31,7 @@ def verdict(world):
 
 
 def test_not_enrolled_is_ok(make_world):
-    world = make_world(enrol=False)
+    world = make_world(enroll=False)
     world.record(3)
     world.advance(world.config.sync_stale_after * 10)
     assert verdict(world) == ("ok", [])
@@ -44,7 +44,7 @@ def test_enrolled_and_recently_synced_is_ok_until_stale(world):
     world.advance(stale_after - 60)  # enrolled an hour ago, never synced: not stale yet
     assert verdict(world) == ("ok", [])
     world.advance(120)
-    assert verdict(world) == ("degraded", ["no successful sync in the 1 h 1 min since enrolment and no failed pass "
+    assert verdict(world) == ("degraded", ["no successful sync in the 1 h 1 min since enrollment and no failed pass "
                                            "either: is the uploader running (sync_in_kiosk, or hymy sync --loop)?"])
     world.record(4)
     world.uploader.loop(max_passes=1)
@@ -70,7 +70,7 @@ def test_a_revoked_token_is_degraded_until_central_takes_it_again(world):
     world.central_cli("revoke-kiosk", "kamppi-1")
     world.record(2)
     world.uploader.loop(max_passes=1)
-    assert verdict(world) == ("degraded", [ENROL_AGAIN])
+    assert verdict(world) == ("degraded", [ENROLL_AGAIN])
     assert "HTTP 403: this kiosk has been revoked" in world.status_lines()
 
     world.central_execute("UPDATE kiosk SET revoked = 0")

@@ -1,5 +1,5 @@
 """The kiosk's side of central: config pulled with an ETag (a bad one refused),
-sequence gaps reported after a full sync, retention, and enrolment."""
+sequence gaps reported after a full sync, retention, and enrollment."""
 import json
 import logging
 import stat
@@ -138,13 +138,13 @@ def test_retention_prunes_only_old_synced_rows(make_world):
     assert "GAP:" not in world.status_lines()
 
 
-def test_wrong_token_refused_then_rows_recorded_before_enrolment_ship(make_world):
+def test_wrong_token_refused_then_rows_recorded_before_enrollment_ship(make_world):
     local_question = {"id": "counter", "version": 3, "text": {"fi": "Miten palvelimme?", "en": "How did we serve you?"}}
-    world = make_world(enrol=False, question=local_question)
+    world = make_world(enroll=False, question=local_question)
     before = world.record(6)
     with pytest.raises(NotEnrolled):
         world.uploader.run_pass()
-    assert world.uploader.loop(max_passes=2) == 2  # the loop waits for enrolment, it does not crash
+    assert world.uploader.loop(max_passes=2) == 2  # the loop waits for enrollment, it does not crash
     assert "central:         not enrolled" in world.status_lines()
 
     enrollment_file = world.config.data_dir / "enrollment.json"

@@ -10,7 +10,7 @@ KIOSK_CONFIG = """\
 # Written once by hymy install, which never overwrites it. After a change:
 #   sudo systemctl restart hymy-kiosk
 
-# The database, the kiosk's id and its enrolment (the kiosk unit's StateDirectory).
+# The database, the kiosk's id and its enrollment (the kiosk unit's StateDirectory).
 data_dir = "/var/lib/hymy"
 
 # The screen's default language, and the languages on its switch.

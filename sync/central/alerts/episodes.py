@@ -146,7 +146,7 @@ def _evaluate(now):
                 if kiosk.site_id not in hours:
                     hours[kiosk.site_id] = site_hours(kiosk.site)
                 last = statuses.get(kiosk.id)
-                # A kiosk enrolled but never heard from is silent from its enrolment on.
+                # A kiosk enrolled but never heard from is silent from its enrollment on.
                 silent = silent_breach(last or kiosk.enrolled_at, now, hours[kiosk.site_id], thresholds)
                 detail = {"kiosk": kiosk.name, "last_heartbeat": last.isoformat() if last else None}
                 episode = _step(rule, SILENT, kiosk.id, silent, now, detail)

@@ -68,7 +68,7 @@ def start_demo_central(data_dir, host="127.0.0.1", port=8100, now=None, kiosk_id
 
     :param now: the moment the seeded year ends (the demo kiosk's clock; the system's by default).
     :param kiosk_id: the demo kiosk's own id: central's year of its ratings is stored under it, so
-        the kiosk enrols as the kiosk that recorded them (a stand-in id without a kiosk).
+        the kiosk enrolls as the kiosk that recorded them (a stand-in id without a kiosk).
     :param kiosk_days: the days before today the demo kiosk records itself: central's year of it ends there.
     """
     now = now or datetime.now(timezone.utc)

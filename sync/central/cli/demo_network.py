@@ -129,7 +129,7 @@ def seed_network(now, demo_kiosk_id, demo_until):
     demo kiosk), its year of ratings up to *now*, and the demo kiosk's year at central up to the
     local day *demo_until* (the first day it records itself).
 
-    :param demo_kiosk_id: the demo kiosk's own id; its year is stored under it, bound as at enrolment.
+    :param demo_kiosk_id: the demo kiosk's own id; its year is stored under it, bound as at enrollment.
     """
     for name, zone, hours in SITES:
         org.add_site(name, zone, hours)

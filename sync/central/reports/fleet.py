@@ -44,7 +44,7 @@ class FleetRow:
 def fleet(scope, now):
     """Every kiosk of *scope* (revoked ones left out) with its last heartbeat and how it is doing.
 
-    An enrolled kiosk that never sent a heartbeat is silent counted from its enrolment: a
+    An enrolled kiosk that never sent a heartbeat is silent counted from its enrollment: a
     kiosk installed and then unplugged is exactly what the page is for.
     """
     from sync.central.alerts.rules import Thresholds, silent_breach

@@ -125,7 +125,7 @@ class Kiosk(BaseModel):
 
 class DeclaredQuestion(BaseModel):
     """A question version one kiosk declared in a batch: the text its rows
-    cite, e.g. recorded under its local config before enrolment.
+    cite, e.g. recorded under its local config before enrollment.
 
     Kept per kiosk and apart from :class:`Question`: a kiosk's number labels
     that kiosk's rows only, and can never collide with or push up the

@@ -129,7 +129,7 @@ def add_kiosk():
         token = org.add_kiosk(name, _field("site"), _field("service"), _field("provider", False))
         return "shown", {"secret_title": gettext("Kiosk %(name)s added", name=name),
                          "secrets": [(gettext("Kiosk token"), token)],
-                         "secret_hint": gettext("Enrol the kiosk with it (hymy enroll); it is shown only now.")}
+                         "secret_hint": gettext("Enroll the kiosk with it (hymy enroll); it is shown only now.")}
 
     return _act(action, "")
 

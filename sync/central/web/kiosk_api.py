@@ -1,4 +1,4 @@
-"""The kiosk-facing endpoints besides ingest: enrolment, config, heartbeat.
+"""The kiosk-facing endpoints besides ingest: enrollment, config, heartbeat.
 
 All take the kiosk's bearer token; central always takes the kiosk from the
 token, never from the body.
@@ -16,7 +16,7 @@ from sync.central.store.db import write_transaction
 from sync.central.store.models import Kiosk, KioskStatus, Question, Reason, Setting
 from sync.central.store.timesource import utc_now
 from sync.common.web import json_body
-from sync.wire.protocol import ENROL_FIELDS, HEARTBEAT_FIELDS, MAX_BODY_BYTES, RowError, check_row
+from sync.wire.protocol import ENROLL_FIELDS, HEARTBEAT_FIELDS, MAX_BODY_BYTES, RowError, check_row
 
 bp = Blueprint("kiosk_api", __name__)
 
@@ -45,7 +45,7 @@ def _own_kiosk(body):
 def enroll():
     """Bind the kiosk's own UUID to the token's kiosk record (idempotent)."""
     kiosk = current_kiosk()
-    body = _checked(ENROL_FIELDS)
+    body = _checked(ENROLL_FIELDS)
     if kiosk.uuid not in (None, body["kiosk_id"]):
         raise Conflict("this token is already enrolled by another device")
     if kiosk.uuid is None:

@@ -12,7 +12,7 @@ from sync.central.reports.export import MAX_DAYS
 from sync.common.version import software_version
 from sync.wire.protocol import (
     CONFIG_FIELDS,
-    ENROL_FIELDS,
+    ENROLL_FIELDS,
     ENVELOPE_FIELDS,
     ENVELOPE_LISTS,
     FILTERS,
@@ -97,7 +97,7 @@ SCHEMAS = {
                       "status": {"type": "integer", "minimum": 400, "maximum": 599}}),
     **{component: object_schema(ENVELOPE_LISTS[name][0], component) for name, component in ROW_SCHEMAS.items()},
     "Batch": _batch_schema(),
-    "Enrolment": object_schema(ENROL_FIELDS, "Enrolment"),
+    "Enrollment": object_schema(ENROLL_FIELDS, "Enrollment"),
     "Heartbeat": object_schema(HEARTBEAT_FIELDS, "Heartbeat"),
     "Sequence": _closed({
         "contiguous": SEQUENCE_NUMBER,
@@ -178,7 +178,7 @@ PATHS = {
         "post": {
             "summary": "Bind the kiosk's own UUID to the token's kiosk (idempotent)",
             "security": KIOSK_AUTH,
-            "requestBody": _body("Enrolment"),
+            "requestBody": _body("Enrollment"),
             "responses": {
                 "200": _json(_ref("Enrolled"), "Enrolled"),
                 **{status: answer for status, answer in POST_REFUSALS.items() if status != "403"},

@@ -74,7 +74,7 @@ from sync.wire.protocol.content import (  # noqa: F401
     WeeklyHours,
 )
 from sync.wire.protocol.enrollment import (  # noqa: F401
-    ENROL_FIELDS,
+    ENROLL_FIELDS,
 )
 from sync.wire.protocol.heartbeat import (  # noqa: F401
     HEARTBEAT_FIELDS,

@@ -3,4 +3,4 @@
 from sync.wire.protocol.checks import Text, uuid_text
 
 #: ``POST /api/v1/enroll``: the kiosk's own UUID, bound to the token's kiosk.
-ENROL_FIELDS = {"kiosk_id": uuid_text, "software_version": Text(40)}
+ENROLL_FIELDS = {"kiosk_id": uuid_text, "software_version": Text(40)}
