@@ -25,7 +25,7 @@ import requests
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-# The central benches reuse the test suite's throwaway PostgreSQL (tests/postgres.py).
+# The benches run the checkout they sit in (kiosk, sync), whatever the current directory.
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 #: How long a server subprocess may take to answer /healthz before we give up.
@@ -301,14 +301,14 @@ DURABLE_POSTGRES_OPTIONS = "-c fsync=on -c synchronous_commit=on -c full_page_wr
 
 @contextmanager
 def postgres_cluster():
-    """A throwaway PostgreSQL (tests/postgres.py) on a free loopback port, durable, stopped after.
+    """A throwaway PostgreSQL (bench/_postgres.py) on a free loopback port, durable, stopped after.
 
     The test suite's cluster starts with fsync off; it is restarted here with
     the durable defaults so the figures describe a real server's commits.
     Yields None when PostgreSQL cannot be started here, so a bench can say so
     and carry on with SQLite.
     """
-    from tests.postgres import PostgresUnavailable, ThrowawayCluster
+    from _postgres import PostgresUnavailable, ThrowawayCluster
 
     cluster = ThrowawayCluster()
     try:

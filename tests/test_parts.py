@@ -92,3 +92,15 @@ def test_the_protocol_imports_nothing_but_the_standard_library():
                         "print(sorted(m.split('.')[0] for m in set(sys.modules) - before if not m.startswith('sync')))")
     third_party = [m for m in ast.literal_eval(loaded) if m not in sys.stdlib_module_names]
     assert third_party == []
+
+
+def test_the_benches_import_nothing_from_the_tests():
+    """bench/ measures the product with its own helpers (the throwaway PostgreSQL is bench/_postgres.py,
+    which the tests import): a test's refactoring can never change what a bench measures."""
+    found = []
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.name}: {name}" for name in names if name == "tests" or name.startswith("tests.")]
+    assert found == []

@@ -16,6 +16,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from bench._postgres import PostgresUnavailable, ThrowawayCluster
 from kiosk.cli import main
 from sync.central.app import create_central_app
 from sync.central.store import db as central_db
@@ -23,7 +24,6 @@ from sync.central.store.models import central_db as bound_db
 from sync.common.clock import FakeClock
 from tests.conftest import LiveServer
 from tests.helpers.receivers import SINKS_CONFIG, SINKS_ENV
-from tests.postgres import PostgresUnavailable, ThrowawayCluster
 
 from .batches import enrolled_device_id
 

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for tests and bench scripts.
+"""A throwaway PostgreSQL cluster for bench scripts and the tests (which import it from here:
+bench/ imports nothing from tests/).
 
     cluster = ThrowawayCluster()
     cluster.start()
