@@ -8,8 +8,9 @@ One pass runs its steps in this order, each a module of its own:
 4. ship the backlog oldest first, several batches in flight (``shipper``);
 5. send the heartbeat and check central's view of the sequence (``heartbeat``, ``sequence_guard``);
 6. count the pass's failures against a poison row, setting it aside when due (``poison``);
-7. prune old synced rows. The loop repeats passes every
-``sync_interval`` seconds with jitter, and backs off exponentially (with
+7. prune old synced rows.
+
+The loop repeats passes every ``sync_interval`` seconds with jitter, and backs off exponentially (with
 jitter and a cap) while central cannot be reached. Every wait reads the
 kiosk's injectable clock, so a simulated day of outage takes milliseconds.
 
