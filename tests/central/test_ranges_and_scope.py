@@ -1,6 +1,8 @@
 """Values out of range are refused rows or a 4xx, never a 500; what a token may see stays within its scope."""
 import pytest
 
+from sync.central.reports import Scope
+
 from .batches import batch, rating_row
 
 
@@ -65,3 +67,11 @@ def test_export_dates_out_of_range_are_400(central, day):
 def test_config_needs_an_enrolled_token(central, kiosk):
     token = central.add_kiosk("not-yet")
     assert central.request("GET", "/api/v1/config", token).status_code == 403
+
+
+def test_a_scope_limited_to_some_sites_never_widens_to_every_site():
+    viewer = Scope(site_ids=(1, 2))
+    assert viewer.narrowed(site_ids=None).site_ids == (1, 2)
+    assert viewer.narrowed(site_ids=(2, 3)).site_ids == (2,)
+    assert viewer.narrowed(central_kiosk_id=7) == Scope(site_ids=(1, 2), central_kiosk_id=7)
+    assert Scope().narrowed(site_ids=(3,)).site_ids == (3,)  # an admin's scope narrows to any site

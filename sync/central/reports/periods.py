@@ -103,8 +103,10 @@ class Scope:
         values = {"site_ids": self.site_ids, "service_id": self.service_id, "provider_id": self.provider_id,
                   "central_kiosk_id": self.central_kiosk_id}
         values.update(changes)
-        if self.site_ids is not None and values["site_ids"] is not None:
-            values["site_ids"] = tuple(s for s in values["site_ids"] if s in self.site_ids)
+        if self.site_ids is not None:
+            # None means "every site": from a limited scope that would widen it, so the limit stands.
+            wanted = self.site_ids if values["site_ids"] is None else values["site_ids"]
+            values["site_ids"] = tuple(s for s in wanted if s in self.site_ids)
         return Scope(**values)
 
     def kiosk_condition(self):
