@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class Pattern:
     """An LED pattern as gpiozero ``blink`` arguments, in units of ``led_seconds``."""
 
-    def __init__(self, name, on, off, count):
+    def __init__(self, name, on, off, count) -> None:
         self.name, self.on, self.off, self.count = name, on, off, count
 
 
@@ -53,13 +53,13 @@ class LedPlayer:
     gpiozero's: it is for the customer's eyes, not for any decision.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._wake = threading.Condition()
         self._plans = {}  # LED -> deque of (due, lit), soonest first
         self._thread = None
         self._closed = False
 
-    def play(self, led, pattern, unit):
+    def play(self, led, pattern, unit) -> None:
         """Light *led* now and play the rest of *pattern* (times in units of *unit* seconds)."""
         steps, due = deque(), time.monotonic()
         for _ in range(pattern.count):
@@ -78,7 +78,7 @@ class LedPlayer:
                 self._thread.start()
             self._wake.notify()
 
-    def _run(self):
+    def _run(self) -> None:
         with self._wake:
             while not self._closed:
                 now = time.monotonic()
@@ -92,13 +92,13 @@ class LedPlayer:
                         del self._plans[led]
                 self._wake.wait(None if soonest is None else soonest - now)
 
-    def _write(self, led, lit):
+    def _write(self, led, lit) -> None:
         try:
             led.value = lit
         except GPIOZeroError as error:
             log.error("LED on %s: %s", led.pin, error)
 
-    def close(self):
+    def close(self) -> None:
         """Stop playing (LEDs are left as they are); safe to call more than once."""
         with self._wake:
             self._closed = True
@@ -166,7 +166,7 @@ class ButtonPanel:
     """
 
     def __init__(self, recorder, pin_factory, button_pins, led_pins, clock,
-                 debounce_ms=50, led_seconds=1.0, factory_name="custom"):
+                 debounce_ms: int = 50, led_seconds: float = 1.0, factory_name: str = "custom") -> None:
         self.recorder = recorder
         self.clock = clock
         self.factory = pin_factory
@@ -196,10 +196,10 @@ class ButtonPanel:
             self._last_edge[rating] = now
         return previous is not None and now - previous < self.debounce
 
-    def _on_release(self, rating):
+    def _on_release(self, rating) -> None:
         self._edge_is_bounce(rating)
 
-    def _on_press(self, rating):
+    def _on_press(self, rating) -> None:
         if self._edge_is_bounce(rating):
             log.debug("button %d: edge dropped as bounce", rating)
             return
@@ -211,7 +211,7 @@ class ButtonPanel:
             return
         self.show(rating, FILTERED if recorded.filtered else RECORDED)
 
-    def show(self, rating, pattern):
+    def show(self, rating, pattern) -> None:
         """Light the LED of *rating* now and play the rest of *pattern* in the background."""
         self.player.play(self.leds[rating - 1], pattern, self.led_seconds)
 
@@ -221,20 +221,20 @@ class ButtonPanel:
     def led_pin(self, rating):
         return self.leds[rating - 1].pin
 
-    def press(self, rating):
+    def press(self, rating) -> None:
         """Press and release a simulated button (MockFactory only): demo and tests."""
         pin = self.button_pin(rating)
         pin.drive_low()
         pin.drive_high()
 
-    def close(self):
+    def close(self) -> None:
         self.player.close()
         for device in self.buttons + self.leds:
             device.close()
         self.buttons, self.leds = [], []
 
 
-def init_app(app, pin_factory=None):
+def init_app(app, pin_factory=None) -> None:
     """Start the buttons when ``buttons`` is on; closed by ``KioskParts.close()``."""
     kiosk = app.extensions["hymy"]
     config = kiosk.config

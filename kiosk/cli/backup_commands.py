@@ -145,7 +145,7 @@ def _check_owner(data_dir):
                            f"(sudo -u {name} …), or the kiosk could not read what it restores; nothing was changed")
 
 
-def _continue_sequence(config, kiosk_id, highest):
+def _continue_sequence(config, kiosk_id, highest) -> str:
     """Ask central now where new ratings continue; one line saying what was found or when it will be."""
     later = "the kiosk asks central at its next sync, before it sends any rating recorded from now on"
     try:

@@ -152,7 +152,7 @@ class Demo:
     def kiosk(self):
         return self.app.extensions["hymy"]
 
-    def export_command(self):
+    def export_command(self) -> str:
         """The ``curl`` line for the CSV export of the seeded days and today, into a file.
 
         ``from`` and ``to`` are the site's local dates, both included, as the export reads them.
@@ -160,7 +160,7 @@ class Demo:
         url = f"{self.central.url}/api/v1/ratings?from={self.today - timedelta(days=self.days)}&to={self.today}"
         return f"curl -o ratings.csv -H 'Authorization: Bearer {self.central.api_token}' '{url}'"
 
-    def announcement(self, url, terminal_buttons=False):
+    def announcement(self, url, terminal_buttons: bool = False):
         """What the demo prints once the kiosk answers at *url*."""
         config = self.kiosk.config
         lines = [
@@ -184,7 +184,7 @@ class Demo:
             lines.append("  type 1, 2, 3 or 4 and Enter to press a physical button; Ctrl+C stops")
         return lines
 
-    def start_sync(self):
+    def start_sync(self) -> None:
         """Run the uploader every ``sync_interval`` seconds, as ``sync_in_kiosk`` does in
         ``hymy kiosk``, on a thread :meth:`close` stops and waits for before the data goes."""
         kiosk = self.kiosk
@@ -194,7 +194,7 @@ class Demo:
         thread.start()
         self._sync = (stop, thread)
 
-    def close(self):
+    def close(self) -> None:
         """Stop syncing, then central, then the kiosk's pins and database.
 
         A stopping uploader sends no further batch, so the pass under way ends with the answer
@@ -241,7 +241,7 @@ def check_ports(host, port, central_port):
                            exit_code=max(error.exit_code for error in problems))
 
 
-def start_demo(app, root, days=7, central_port=8100):
+def start_demo(app, root, days: int = 7, central_port: int = 8100):
     """Seed *app*'s kiosk with *days* days and today so far, start the demo central on *root*/central
     (the network's year, the kiosk's among it) and enroll the kiosk with it."""
     kiosk = app.extensions["hymy"]
@@ -269,7 +269,7 @@ def start_demo(app, root, days=7, central_port=8100):
     return Demo(root, app, central, seeded, days, today, manager_pin)
 
 
-def run_demo(host=None, port=None, days=7, central_port=8100):
+def run_demo(host=None, port=None, days: int = 7, central_port: int = 8100) -> None:
     """Seed a kiosk, start a central server, enroll the kiosk, serve both until Ctrl+C."""
     from kiosk.cli.serve import kiosk_running, serve
     from kiosk.cli.stopping import Stopping
@@ -286,7 +286,7 @@ def run_demo(host=None, port=None, days=7, central_port=8100):
         terminal_buttons = demo.kiosk.buttons is not None and sys.stdin is not None and sys.stdin.isatty()
         stopping = Stopping(demo.kiosk.events).install()
 
-        def on_ready(url):
+        def on_ready(url) -> None:
             for line in demo.announcement(url, terminal_buttons):
                 click.echo(line)
             demo.start_sync()

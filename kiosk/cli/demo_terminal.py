@@ -14,7 +14,7 @@ from sync.wire.protocol import CLOSED, REPEAT, UNVERIFIED
 HELP = "keys: 1 (very unhappy), 2, 3 or 4 (very happy) and Enter press that button; Ctrl+C stops the demo"
 
 
-def describe(recorded, press_interval):
+def describe(recorded, press_interval) -> str:
     """One line for a stored press: ``stored: 4 (very happy), counted``, or why it does not count."""
     stored = f"stored: {recorded.rating} ({FACES[recorded.rating - 1].label.lower()})"
     if recorded.filtered is None:
@@ -35,12 +35,12 @@ class PressWatcher:
     thread-local list keeps a tap on the touchscreen (another thread) out.
     """
 
-    def __init__(self, panel):
+    def __init__(self, panel) -> None:
         self.panel = panel
         self._local = threading.local()
         panel.recorder.on_recorded.append(self._caught)
 
-    def _caught(self, recorded):
+    def _caught(self, recorded) -> None:
         rows = getattr(self._local, "rows", None)
         if rows is not None:
             rows.append(recorded)
@@ -55,7 +55,7 @@ class PressWatcher:
             self._local.rows = None
 
 
-def read_presses(stream, panel, echo):
+def read_presses(stream, panel, echo) -> None:
     """Press the button named by each line of *stream*; say in one line (through
     *echo*) what was stored, or which keys do what. Returns at the end of *stream*."""
     watcher = PressWatcher(panel)

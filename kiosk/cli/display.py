@@ -55,7 +55,7 @@ def wait_ready_command(url, timeout):
 @click.option("--url", default=KIOSK_URL, show_default=True, help="The kiosk's address.")
 @click.option("--loop", is_flag=True, help="Keep following the kiosk, every --interval seconds.")
 @click.option("--interval", type=click.FloatRange(1, 3600), default=30.0, show_default=True)
-def display_command(url, loop, interval):
+def display_command(url, loop, interval) -> None:
     """Turn the touchscreen on while the kiosk's site is open and off while it is closed, rotated as configured."""
     screen = Screen()
     with requests.Session() as session:
@@ -77,7 +77,7 @@ def kiosk_state(session, url):
                            "is it running? sudo systemctl status hymy-kiosk") from None
 
 
-def follow(screen, session, url, interval, stop=None):
+def follow(screen, session, url, interval, stop=None) -> None:
     """Show the kiosk's state every *interval* seconds until *stop* is set; changes only what changed.
 
     An unreachable kiosk (restarting, upgrading) leaves the screen as it is
@@ -102,10 +102,10 @@ def follow(screen, session, url, interval, stop=None):
 class Screen:
     """The touchscreen as wlr-randr drives it; remembers what it last showed."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.shown = None
 
-    def show(self, state):
+    def show(self, state) -> None:
         is_open, rotation, output = state
         name = self._output(output)
         if is_open:

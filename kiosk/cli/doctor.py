@@ -25,7 +25,7 @@ HELD_BY_THE_KIOSK = ("the running kiosk holds the pins: to press them here stop 
                      "hymy-kiosk), and start it again after")
 
 
-def run_checks(config, clock=None, pin_factory=None, press=False, press_timeout=15.0, say=click.echo):
+def run_checks(config, clock=None, pin_factory=None, press: bool = False, press_timeout: float = 15.0, say=click.echo):
     """Yield each :class:`~kiosk.storage.diagnostics.Check` as it is done, in the order a person reads them.
 
     :param clock: the clock the kiosk would record with (default: ``SystemClock(clock_trusted)``).
@@ -85,7 +85,7 @@ def _quiet_logs():
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as a JSON list of {check, status, detail}.")
 @click.option("--press-timeout", type=click.FloatRange(0.1, 600), default=15.0, show_default=True,
               help="Seconds to wait for each button's press (asked only in a terminal, never with --json).")
-def doctor_command(config_path, as_json, press_timeout):
+def doctor_command(config_path, as_json, press_timeout) -> None:
     """Check this kiosk: GPIO, buttons, database, disk, clock, central, backlog, systemd."""
     config = load_kiosk_config(config_path)
     press = not as_json and sys.stdin.isatty() and sys.stdout.isatty()

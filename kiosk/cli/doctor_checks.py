@@ -99,7 +99,7 @@ def central_check(config):
                  f"{enrollment.site!r}"), True
 
 
-def units_check(runtime=SYSTEMD_RUNTIME, systemctl="systemctl"):
+def units_check(runtime=SYSTEMD_RUNTIME, systemctl: str = "systemctl"):
     """``hymy-kiosk.service`` enabled (it starts at boot) and active (it runs now)."""
     if not runtime.is_dir():
         return Check("units", WARN, f"systemd is not running on this machine (no {runtime}): {UNIT} cannot be "

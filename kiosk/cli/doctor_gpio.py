@@ -28,7 +28,7 @@ class Pins:
     :param factory: the gpiozero pin factory; closed here only when *owns_factory*.
     """
 
-    def __init__(self, factory, button_pins, led_pins, owns_factory):
+    def __init__(self, factory, button_pins, led_pins, owns_factory) -> None:
         self.factory, self.owns_factory = factory, owns_factory
         self.button_pins = button_pins
         self.buttons, self.leds = [], []
@@ -40,7 +40,7 @@ class Pins:
             self.close()
             raise
 
-    def close(self):
+    def close(self) -> None:
         for device in self.buttons + self.leds:
             device.close()
         self.buttons, self.leds = [], []
@@ -83,7 +83,7 @@ def _listed(pins):
     return ", ".join(map(str, pins))
 
 
-def _why_simulated(configured):
+def _why_simulated(configured) -> str:
     if configured == "mock":
         return 'the buttons are simulated (pin_factory = "mock"): set pin_factory = "auto" on a kiosk with buttons'
     if os.environ.get("GPIOZERO_PIN_FACTORY"):

@@ -36,7 +36,7 @@ def unknown_variables(environ, central):
     return [(name, nearest(name)) for name in unknown]
 
 
-def warn_about_unknown_variables(central, environ=None):
+def warn_about_unknown_variables(central, environ=None) -> None:
     for name, suggestion in unknown_variables(os.environ if environ is None else environ, central):
         hint = f" (did you mean {suggestion}?)" if suggestion else ""
         click.echo(f"hymy: warning: {name} is not a setting and is ignored{hint}", err=True)

@@ -72,7 +72,7 @@ def _overrides(**options):
 @config_option
 @host_option
 @port_option
-def kiosk_command(config_path, host, port):
+def kiosk_command(config_path, host, port) -> None:
     """Serve the touchscreen and listen to the buttons."""
     from kiosk.cli.serve import kiosk_running, serve
     from kiosk.storage.db import refuse_newer
@@ -95,7 +95,7 @@ def kiosk_command(config_path, host, port):
               help="Days of realistic ratings to seed.")
 @click.option("--central-port", type=click.IntRange(0, 65535), default=8100, show_default=True,
               help="Port of the demo's central server (0: any free port).")
-def demo_command(host, port, days, central_port):
+def demo_command(host, port, days, central_port) -> None:
     """Run a kiosk (simulated buttons, a seeded week) and a central server it syncs to."""
     from kiosk.cli.demo import run_demo
 

@@ -39,7 +39,7 @@ class Group(click.Group):
         return super().parse_args(ctx, args)
 
 
-def run_as_data_dir_owner(context):
+def run_as_data_dir_owner(context) -> None:
     """Become the service user owning the data dir of the verb about to run, when root; or refuse."""
     if os.geteuid() != 0:
         return

@@ -32,7 +32,7 @@ def start_background_sync(app):
     thread = threading.Thread(target=uploader.loop, args=(stop,), name="hymy-sync", daemon=True)
     thread.start()
 
-    def stop_sync():
+    def stop_sync() -> None:
         stop.set()
         thread.join(timeout=kiosk.config.sync_connect_timeout + kiosk.config.sync_read_timeout)
 
@@ -96,7 +96,7 @@ def kiosk_running(data_dir):
         raise CommandError(f"{error}; stop it first (systemctl stop hymy-kiosk) or use another data_dir") from None
 
 
-def warn_if_on_network(config):
+def warn_if_on_network(config) -> None:
     """Say, in the log and on stderr, that a kiosk beyond loopback is guarded and how."""
     warning = network_warning(config)
     if warning:

@@ -28,7 +28,7 @@ class Stopping:
         streams end in the handler, before the server waits for their threads.
     """
 
-    def __init__(self, events=None):
+    def __init__(self, events=None) -> None:
         self.events = events
         self.requested = False
         self._previous = {}
@@ -46,19 +46,19 @@ class Stopping:
                 signal.signal(number, self._handle)
         return self
 
-    def restore(self):
+    def restore(self) -> None:
         """Put back the handlers :meth:`install` replaced (a server run inside a longer process)."""
         while self._previous:
             number, previous = self._previous.popitem()
             signal.signal(number, previous)
 
-    def _handle(self, signum, frame):
+    def _handle(self, signum, frame) -> None:
         self.requested = True
         if self.events is not None:
             self.events.close()
 
 
-def serve_until_stopped(server, stopping):
+def serve_until_stopped(server, stopping) -> None:
     """Run waitress *server*'s loop until *stopping* is requested (waitress's own
     ``run`` only ends on an exception raised into it)."""
     while not stopping.requested:

@@ -54,7 +54,7 @@ class LocalKiosk:
         return Uploader(self.config, self.kiosk_id, self.clock, self.content_store)
 
 
-def _local_kiosk(config_path, read_only=False, existing=False):
+def _local_kiosk(config_path, read_only: bool = False, existing: bool = False):
     """The kiosk's config, database and identity; with *read_only* nothing is created or written,
     with *existing* the kiosk's database must be there already (nothing is created when it is not)."""
     config = load_kiosk_config(config_path)
@@ -156,7 +156,7 @@ def enroll_command(config_path, url, token, allow_http):
                f"this kiosk's id {side.kiosk_id}")
 
 
-def _not_enrolled(side):
+def _not_enrolled(side) -> bool:
     """True when this kiosk has no enrollment record (a broken one is the uploader's to report)."""
     try:
         return load_enrollment(side.config.data_dir) is None
@@ -209,7 +209,7 @@ def _sequence(highest):
     return f"1..{highest}" if highest else "no ratings yet"
 
 
-def _requeue(side, item_id):
+def _requeue(side, item_id) -> str:
     """Put quarantined rows back in the outbox; one line saying how many."""
     if item_id is not None and text_problem(item_id):
         raise CommandError(f"--id: {text_problem(item_id)}", exit_code=2)

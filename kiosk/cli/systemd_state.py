@@ -23,7 +23,7 @@ def ask_systemctl(command, verb, unit=KIOSK_UNIT):
     return done.stdout.strip()
 
 
-def kiosk_unit_running(runtime=None, systemctl="systemctl"):
+def kiosk_unit_running(runtime=None, systemctl: str = "systemctl") -> bool:
     """True when systemd runs ``hymy-kiosk.service`` or is starting it; False without systemd."""
     runtime = SYSTEMD_RUNTIME if runtime is None else runtime
     command = shutil.which(systemctl) if runtime.is_dir() else None

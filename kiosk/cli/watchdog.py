@@ -47,10 +47,10 @@ def watchdog_interval(environ=None):
 class Notifier:
     """Sends sd_notify messages; does nothing when not started by systemd."""
 
-    def __init__(self, environ=None):
+    def __init__(self, environ=None) -> None:
         self.address = notify_socket_address(environ)
 
-    def send(self, *fields):
+    def send(self, *fields) -> None:
         if self.address is None:
             return
         message = "\n".join(fields).encode("utf-8")
@@ -84,7 +84,7 @@ class Watchdog:
     :param stop: an Event that ends the thread.
     """
 
-    def __init__(self, health_url, stop, environ=None):
+    def __init__(self, health_url, stop, environ=None) -> None:
         self.health_url = health_url
         self.stop = stop
         self.notifier = Notifier(environ)
@@ -92,7 +92,7 @@ class Watchdog:
         self.thread = threading.Thread(target=self._run, name="hymy-watchdog", daemon=True)
 
     @property
-    def needed(self):
+    def needed(self) -> bool:
         return self.notifier.address is not None
 
     def start(self):
@@ -100,7 +100,7 @@ class Watchdog:
             self.thread.start()
         return self
 
-    def _run(self):
+    def _run(self) -> None:
         timeout = min(MAX_CHECK_SECONDS, self.interval / 2) if self.interval else MAX_CHECK_SECONDS
         while not self.stop.is_set() and answer_status(self.health_url, timeout) is None:
             self.stop.wait(0.2)
@@ -120,7 +120,7 @@ class Watchdog:
                 log.error("self-check failed: %s did not answer 200 within %.1f s; no watchdog ping "
                           "(systemd restarts the kiosk if this lasts)", self.health_url, timeout)
 
-    def stopping(self):
+    def stopping(self) -> None:
         """Say the kiosk is stopping (systemd then expects no more pings) and end the thread."""
         self.stop.set()
         self.notifier.send("STOPPING=1")

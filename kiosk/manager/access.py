@@ -81,7 +81,7 @@ class OpenSessions:
     stream of logins from growing the process).
     """
 
-    def __init__(self, clock, idle_seconds: float, limit: int = 16):
+    def __init__(self, clock, idle_seconds: float, limit: int = 16) -> None:
         self.clock = clock
         self.idle_seconds = idle_seconds
         self.limit = limit
@@ -124,6 +124,6 @@ class OpenSessions:
             if isinstance(session_id, str):
                 self._open.pop(session_id, None)
 
-    def __len__(self):
+    def __len__(self) -> int:
         with self._lock:
             return len(self._open)

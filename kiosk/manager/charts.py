@@ -74,7 +74,7 @@ class BarChart:
     gridlines: list = field(default_factory=list)  # (y, value)
 
     @property
-    def empty(self):
+    def empty(self) -> bool:
         return not any(column.total or column.before_total for column in self.columns)
 
 

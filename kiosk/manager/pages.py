@@ -116,7 +116,7 @@ class Figure:
     faces: tuple = ()  # (face, count) for the ratings figure
 
 
-def headline(counts, target, min_responses, awaiting=0):
+def headline(counts, target, min_responses, awaiting: int = 0):
     """The headline figures (satisfaction, Happy Index, ratings, follow-ups) of *counts*."""
     shown = display.shown(counts, target, min_responses)
     rate = display.whole_percent(followup_rate(counts))

@@ -30,7 +30,7 @@ def pin_hash(data_dir):
         return None
 
 
-def pin_is_set(data_dir, central_hash=None):
+def pin_is_set(data_dir, central_hash=None) -> bool:
     return central_hash is not None or pin_hash(data_dir) is not None
 
 

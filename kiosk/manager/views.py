@@ -66,7 +66,7 @@ def _open_sessions():
     return current_app.extensions["hymy_manager_sessions"]
 
 
-def session_alive():
+def session_alive() -> bool:
     """True while this browser's manager session is open; each call counts as a touch."""
     state = _open_sessions().touch(session.get(_SESSION))
     if state == "open":
@@ -76,7 +76,7 @@ def session_alive():
     return False
 
 
-def _open_session():
+def _open_session() -> None:
     session.clear()  # a fresh session (and CSRF token) for the signed-in manager
     session[_SESSION] = _open_sessions().open()
 
@@ -93,7 +93,7 @@ def signed_in(view):
     return guarded
 
 
-def _login_page(wrong=False, locked_until=None):
+def _login_page(wrong: bool = False, locked_until=None):
     """The PIN pad: 403 after a wrong PIN (which may have locked the screen: the page says until when),
     429 while locked, else 200."""
     locked_until = locked_until or _lockout().locked_until(current_parts().clock.now())
@@ -236,7 +236,7 @@ def _http_error(error):
                            **manager_pages.common()), error.code
 
 
-def init_app(app):
+def init_app(app) -> None:
     """The manager's screens, with sessions kept in this process (none outlives it)."""
     app.extensions["hymy_manager_sessions"] = OpenSessions(app.extensions["hymy"].clock, IDLE_SECONDS)
     app.config.update(

@@ -132,7 +132,7 @@ def healthz():
     return jsonify(report)
 
 
-def init_app(app):
+def init_app(app) -> None:
     app.register_blueprint(bp)
 
     @app.errorhandler(ValidationError)

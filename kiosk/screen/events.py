@@ -33,13 +33,13 @@ _END = object()
 
 
 class Subscription:
-    def __init__(self, broadcaster, size, client=None):
+    def __init__(self, broadcaster, size, client=None) -> None:
         self._broadcaster = broadcaster
         self._queue = queue.Queue(maxsize=size)
         self.client = client
         self.ended = False
 
-    def put(self, event):
+    def put(self, event) -> None:
         while True:
             try:
                 self._queue.put_nowait(event)
@@ -58,12 +58,12 @@ class Subscription:
             return None
         return None if event is _END else event
 
-    def end(self):
+    def end(self) -> None:
         """Tell the stream to finish now, waking it if it waits: the kiosk is stopping."""
         self.ended = True
         self.put(_END)
 
-    def close(self):
+    def close(self) -> None:
         """Give the slot back; safe to call more than once."""
         self._broadcaster.unsubscribe(self)
 
@@ -84,7 +84,9 @@ class Broadcaster:
     >>> screen = broadcaster.subscribe(client="127.0.0.1")
     """
 
-    def __init__(self, queue_size=64, replay=64, max_subscribers=None, max_per_client=None, own_screen=None):
+    def __init__(
+        self, queue_size: int = 64, replay: int = 64, max_subscribers=None, max_per_client=None, own_screen=None
+    ) -> None:
         self._lock = threading.Lock()
         self._subscriptions = set()
         self._per_client = Counter()
@@ -129,7 +131,7 @@ class Broadcaster:
         if self.own_screen is not None and self.max_subscribers is not None and open_now + 1 >= self.max_subscribers:
             raise TooManyStreams("the last free screen stream is kept for the kiosk's own screen")
 
-    def unsubscribe(self, subscription):
+    def unsubscribe(self, subscription) -> None:
         with self._lock:
             if subscription in self._subscriptions:
                 self._subscriptions.discard(subscription)
@@ -148,7 +150,7 @@ class Broadcaster:
         with self._lock:
             return len(self._subscriptions)
 
-    def close(self):
+    def close(self) -> None:
         """End every open stream and each one opened from now on; safe to call more than once."""
         with self._lock:
             self._closed = True
@@ -156,7 +158,7 @@ class Broadcaster:
         for subscription in subscriptions:
             subscription.end()
 
-    def publish(self, event):
+    def publish(self, event) -> None:
         """Hand *event* (a dict with a ``seq``) to every subscription."""
         with self._lock:
             self._recent.append(event)

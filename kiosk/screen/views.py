@@ -74,7 +74,7 @@ def screen_event(recorded, keys):
     return event
 
 
-def sse(event, data):
+def sse(event, data) -> str:
     """One SSE message; a rating's ``seq`` becomes the id the browser echoes on reconnect."""
     ident = f"id: {data['seq']}\n" if "seq" in data else ""
     return f"{ident}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
@@ -148,7 +148,7 @@ def events():
     return response
 
 
-def init_app(app):
+def init_app(app) -> None:
     app.register_blueprint(bp)
     logging.getLogger("waitress").addFilter(ROUTINE_STREAM_ENDS)
 

@@ -190,13 +190,13 @@ class Backup:
     manifest's size and SHA-256 (and zip's own CRC-32).
     """
 
-    def __init__(self, path, archive, manifest):
+    def __init__(self, path, archive, manifest) -> None:
         self.path, self.archive, self.manifest = path, archive, manifest
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self.archive.close()
 
     def damaged(self, why):
@@ -230,7 +230,7 @@ class Backup:
             raise self.damaged(f"{name} does not match its manifest")
         return b"".join(chunks)
 
-    def verify(self):
+    def verify(self) -> None:
         """Read every member once: a damaged file says so here, not halfway through a restore."""
         with open(os.devnull, "wb") as sink:
             for name in self.manifest["files"]:

@@ -57,7 +57,7 @@ class ContentStore:
     :param data_dir: where central's content is kept; None for a fixed store.
     """
 
-    def __init__(self, local, data_dir=None):
+    def __init__(self, local, data_dir=None) -> None:
         self.local = local
         self.path = data_dir / CENTRAL_CONTENT_FILE if data_dir else None
         self._path_text = str(self.path) if self.path is not None else None

@@ -39,7 +39,7 @@ def refuse_newer(path):
     return version
 
 
-def open_database(path, busy_timeout_ms=5000):
+def open_database(path, busy_timeout_ms: int = 5000):
     """Bind the deferred database to *path*, creating and upgrading it.
 
     A database made by a newer hymy is refused before anything opens it for
@@ -69,7 +69,7 @@ def open_database(path, busy_timeout_ms=5000):
     return database
 
 
-def open_database_read_only(path, busy_timeout_ms=5000):
+def open_database_read_only(path, busy_timeout_ms: int = 5000):
     """Bind the deferred database to *path* for reading only: status commands
     must not create a data dir, a database or a migration as a side effect.
 
@@ -93,13 +93,13 @@ def open_database_read_only(path, busy_timeout_ms=5000):
     return database
 
 
-def _hold_open(path):
+def _hold_open(path) -> None:
     global _keeper
     close_database()
     _keeper = WalKeeper(path)
 
 
-def close_database():
+def close_database() -> None:
     """Release the process's held connection (shutdown, tests)."""
     global _keeper
     if _keeper is not None:
@@ -107,13 +107,13 @@ def close_database():
         _keeper = None
 
 
-def init_app(app):
+def init_app(app) -> None:
     """Open the database for *app* and give each request its own connection."""
     config = app.config["HYMY"]
     open_database(config.database_path, config.busy_timeout_ms)
 
     @app.before_request
-    def _connect():
+    def _connect() -> None:
         try:
             database.connect(reuse_if_open=True)
         except peewee.DatabaseError as error:
@@ -122,7 +122,7 @@ def init_app(app):
             log.error("could not open the database: %s", error)
 
     @app.teardown_request
-    def _close(exc):
+    def _close(exc) -> None:
         if not database.is_closed():
             database.close()
 

@@ -105,7 +105,7 @@ def _may(path, mode):
     return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
 
 
-def _database_failure(path, error, busy_timeout_ms):
+def _database_failure(path, error, busy_timeout_ms) -> str:
     name = getattr(error, "sqlite_errorname", "")
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
         return f"{path} is damaged ({error}): {RESTORE}"

@@ -40,6 +40,6 @@ def load_enrollment(data_dir):
         raise EnrollmentError(f"{data_dir / ENROLLMENT_FILE}: unreadable ({error}); enroll again") from None
 
 
-def save_enrollment(data_dir, enrollment):
+def save_enrollment(data_dir, enrollment) -> None:
     """Write the enrollment readable by the kiosk's user only, atomically."""
     replace_file(data_dir / ENROLLMENT_FILE, json.dumps(enrollment.__dict__), mode=0o600)

@@ -40,7 +40,7 @@ class FollowupKeys:
     True
     """
 
-    def __init__(self, secret):
+    def __init__(self, secret) -> None:
         self._secret = secret
 
     @classmethod

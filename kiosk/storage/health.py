@@ -99,7 +99,7 @@ def _file_time(path):
         return None
 
 
-def _duration(seconds):
+def _duration(seconds) -> str:
     """``3 h 12 min``, ``2 d 4 h``, ``45 min``: as a person reads it."""
     minutes = int(seconds // 60)
     days, minutes = divmod(minutes, 24 * 60)

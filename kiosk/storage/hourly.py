@@ -42,7 +42,7 @@ class HourKeys:
 
     __slots__ = ("_zone", "_start", "_end", "_key")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._zone = self._start = self._end = self._key = None
 
     def of(self, moment, zone):
@@ -80,12 +80,12 @@ _ADD_TO_REASON = (
 )
 
 
-def add_to_hour(connection, key, count, amount=1):
+def add_to_hour(connection, key, count, amount: int = 1) -> None:
     """Add *amount* to the hour *key*'s *count* (one of ``HOUR_COUNTS``), creating the hour's row."""
     connection.execute(_ADD_TO_HOUR[count], (*key, amount))
 
 
-def add_followup(connection, key, rating, reason, reason_group, amount=1):
+def add_followup(connection, key, rating, reason, reason_group, amount: int = 1) -> None:
     """Count a follow-up of a counted rating in its rating's hour *key*, and under its reason."""
     add_to_hour(connection, key, "followups", amount)
     unhappy = amount if rating in UNHAPPY_RATINGS else 0

@@ -11,7 +11,7 @@ from sync.common.files import create_file_once, make_private_dir, narrow_if_exis
 KIOSK_ID_FILE = "kiosk_id"
 
 
-def kiosk_id(data_dir, create=True):
+def kiosk_id(data_dir, create: bool = True):
     """Return this kiosk's UUID, creating it on the very first start.
 
     With *create* false (status commands) nothing is written: a kiosk that

@@ -71,7 +71,7 @@ SCHEMA_V2 = (
 )
 
 
-def _v3(db):
+def _v3(db) -> None:
     """Quarantine for rows central called bad, uploader state, question texts."""
     migrator = SqliteMigrator(db)
     playhouse_migrate.migrate(
@@ -90,7 +90,7 @@ def _v3(db):
 
 
 def _run(statements):
-    def step(db):
+    def step(db) -> None:
         for sql in statements:
             db.execute_sql(sql)
 

@@ -6,6 +6,7 @@ need live here as class methods, not in views.
 """
 import json
 from datetime import datetime, timezone
+from types import TracebackType
 
 import peewee
 
@@ -34,7 +35,7 @@ class BaseModel(peewee.Model):
         legacy_table_names = False
 
     @classmethod
-    def append(cls, **values):
+    def append(cls, **values) -> None:
         """INSERT one row through a statement built once per model.
 
         The recorder's hot path: building the same INSERT through peewee's query
@@ -78,7 +79,9 @@ class immediate_transaction:  # noqa: N801 - used like peewee's atomic(), a cont
         self.connection.execute("BEGIN IMMEDIATE")
         return self.connection
 
-    def __exit__(self, exc_type, exc, traceback):
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> bool:
         connection = self.connection
         if exc_type is None:
             try:
@@ -214,7 +217,7 @@ class JsonKeyValue(BaseModel):
         return json.loads(row.value) if row else default
 
     @classmethod
-    def write(cls, **values):
+    def write(cls, **values) -> None:
         for key, value in values.items():
             cls.insert(key=key, value=json.dumps(value)).on_conflict("replace").execute()
 

@@ -82,7 +82,7 @@ class SequenceShift:
     def state(self):
         return [asdict(segment) for segment in self.segments]
 
-    def save(self):
+    def save(self) -> None:
         KioskState.write(**{SEQUENCE_SHIFT_KEY: self.state()})
 
     @property
@@ -218,7 +218,7 @@ def _items(after_position, limit, in_flight_ratings, skip):
     return items
 
 
-def build_batch(kiosk_id, clock, limit, content=None, after_position=0, in_flight_ratings=frozenset(),
+def build_batch(kiosk_id, clock, limit, content=None, after_position: int = 0, in_flight_ratings=frozenset(),
                 skip=frozenset(), shift=None):
     """The oldest pending items (at most *limit*) after *after_position* as one
     batch, or None when there are none it may send now. *skip* names rows to
@@ -279,6 +279,6 @@ def settle(batch, answer, now):
     return len(stored), len(bad)
 
 
-def set_aside(item_id, reason, now):
+def set_aside(item_id, reason, now) -> None:
     """Quarantine one outbox item: kept and shown, no longer sent (until ``hymy sync --requeue``)."""
     Outbox.update(quarantined_at=now, quarantine_reason=reason[:300]).where(Outbox.item_id == item_id).execute()

@@ -35,10 +35,10 @@ class RunningKiosk:
 class RunningLock:
     """The held ``kiosk.lock``: :meth:`announce` writes the address once the server listens."""
 
-    def __init__(self, handle):
+    def __init__(self, handle) -> None:
         self._handle = handle
 
-    def announce(self, url):
+    def announce(self, url) -> None:
         self._handle.seek(0)
         self._handle.truncate()
         self._handle.write(json.dumps({"pid": os.getpid(), "url": url}))

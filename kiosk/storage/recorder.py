@@ -57,7 +57,7 @@ class StorageFailure:
     refused: int
 
 
-def storage_reason(error):
+def storage_reason(error) -> str:
     """Why SQLite could not commit, as /healthz and the manager screen say it."""
     text = str(error)
     if "full" in text:
@@ -98,8 +98,8 @@ class Recorder:
     :param pause_switch: the manager's :class:`~kiosk.storage.pause.PauseSwitch` (read from the database if not given).
     """
 
-    def __init__(self, clock, kiosk_id, content_store, press_interval=3.0, on_recorded=(),
-                 languages=("fi", "sv", "en"), pause_switch=None):
+    def __init__(self, clock, kiosk_id, content_store, press_interval: float = 3.0, on_recorded=(),
+                 languages=("fi", "sv", "en"), pause_switch=None) -> None:
         self.clock = clock
         self.kiosk_id = kiosk_id
         self.content_store = content_store

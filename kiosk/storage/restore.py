@@ -44,7 +44,7 @@ class Restored:
     continues_after: int  # the highest local seq restored: new ratings follow it
 
 
-def restore_backup(path, data_dir, database_path, now, force=False):
+def restore_backup(path, data_dir, database_path, now, force: bool = False):
     """Put the backup at *path* in place of the kiosk in *data_dir*; return :class:`Restored`.
 
     :raises BackupError: the file is missing, foreign or damaged, or the
@@ -168,7 +168,7 @@ def _keep_current(database_path, data_dir, now):
         return copy
 
 
-def _swap(incoming, database_path):
+def _swap(incoming, database_path) -> None:
     """Move *incoming* into place. The old database's write-ahead log is first folded into it and
     removed: SQLite would otherwise apply that log to the new file, which would corrupt it."""
     if database_path.exists():

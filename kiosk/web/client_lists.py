@@ -33,12 +33,12 @@ class ClientList:
     True
     """
 
-    def __init__(self, key, entries):
+    def __init__(self, key, entries) -> None:
         self.key = key
         self.entries = tuple(entries)
         self._networks = tuple(client_network(entry) for entry in self.entries)
 
-    def __contains__(self, address):
+    def __contains__(self, address) -> bool:
         if isinstance(address, str) or address is None:
             address = client_address(address)
         return address is not None and any(address in network for network in self._networks
@@ -60,7 +60,7 @@ class RefusalLog:
     :param monotonic: the clock's monotonic reading (the kiosk's injectable clock).
     """
 
-    def __init__(self, monotonic, every=60.0, size=256):
+    def __init__(self, monotonic, every: float = 60.0, size: int = 256) -> None:
         self._monotonic = monotonic
         self.every = every
         self.size = size
@@ -68,7 +68,7 @@ class RefusalLog:
         self._logged = OrderedDict()  # address -> when it was last logged, oldest first
         self._flood_said = None
 
-    def refused(self, address, method, path, key):
+    def refused(self, address, method, path, key) -> None:
         """Note that *address* was refused *method path* for want of a place in config key *key*."""
         now = self._monotonic()
         with self._lock:
@@ -86,6 +86,6 @@ class RefusalLog:
         log.warning("refused %s %s from %s: not in %s (add it there if it is meant to use this; "
                     "further refusals of this address are logged once a minute at most)", method, path, address, key)
 
-    def __len__(self):
+    def __len__(self) -> int:
         with self._lock:
             return len(self._logged)

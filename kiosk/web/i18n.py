@@ -32,7 +32,7 @@ def question_text(question):
     return question.texts.get(str(get_locale())) or gettext(DEFAULT_QUESTION_TEXT)
 
 
-def init_app(app):
+def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["HYMY"].language)
     Babel(app, locale_selector=select_language)

@@ -89,7 +89,7 @@ def manager_path(path):
     return path == "/manager" or path.startswith("/manager/")
 
 
-def _own_screen_unlisted(config):
+def _own_screen_unlisted(config) -> bool:
     """True when ``host`` is one network address of this machine that ``screen_clients`` does not name:
     the machine's own screen, opened at that address, connects from it and would get 403."""
     address = client_address(config.host)

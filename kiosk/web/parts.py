@@ -27,7 +27,7 @@ class KioskParts:
         """The manager's :class:`~kiosk.storage.pause.PauseSwitch`."""
         return self.recorder.pause_switch
 
-    def close(self):
+    def close(self) -> None:
         """Release pins and other resources (tests and shutdown)."""
         while self.closers:
             self.closers.pop()()

@@ -44,11 +44,11 @@ def create_central_app(config=None, *, config_path=None, clock=None):
     db.open_central_database(config.database_url, config.max_connections, config.busy_timeout_ms)
 
     @app.before_request
-    def _connect():
+    def _connect() -> None:
         db.central_db.connect(reuse_if_open=True)
 
     @app.teardown_request
-    def _close(exc):
+    def _close(exc) -> None:
         # PostgreSQL connections go back to the pool. A SQLite connection stays
         # with its thread for the next request: closing one costs more than a
         # whole batch's inserts (each server thread keeps one open file).

@@ -14,11 +14,11 @@ import click
 class CommandError(click.ClickException):
     """One clear line on stderr; exit 2 for bad config, 1 for other failures."""
 
-    def __init__(self, message, exit_code=1):
+    def __init__(self, message, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
 
-    def show(self, file=None):
+    def show(self, file=None) -> None:
         click.echo(f"hymy: {self.format_message()}", err=True)
 
 
@@ -35,7 +35,7 @@ def missing_package(error, needed_for):
                         f"which is not installed: {central_extra()}")
 
 
-def address_error(host, port, error, option="--port"):
+def address_error(host, port, error, option: str = "--port"):
     """Why the server cannot listen on *host*:*port*, and which option changes it.
 
     *option* is the one that sets this port: ``--port`` (config key ``port``) for a kiosk and
@@ -57,7 +57,7 @@ def address_error(host, port, error, option="--port"):
     return CommandError(f"cannot listen on {where}: {error.strerror or error}")
 
 
-def data_dir_error(data_dir, error, variable="HYMY_DATA_DIR"):
+def data_dir_error(data_dir, error, variable: str = "HYMY_DATA_DIR"):
     """A data dir this process cannot create, read or write, as one line naming ``data_dir``."""
     reason = {
         errno.EROFS: "the file system is read-only",
@@ -77,7 +77,7 @@ def _user():
         return "of this process"
 
 
-def check_address(host, port, option="--port"):
+def check_address(host, port, option: str = "--port"):
     """Bind *host*:*port* once and let go, as the server will bind it, or
     raise :func:`address_error`'s one line.
 

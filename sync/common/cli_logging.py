@@ -10,13 +10,13 @@ from sync.common.cli_errors import CommandError
 from sync.wire.errors import ConfigError
 
 
-def configure_logging(config):
+def configure_logging(config) -> None:
     """logfmt lines to stderr (and ``log_file`` if set), at the config's ``log_level``."""
     with _one_config_line():
         logs.configure_logging(config.log_level, config.log_file)  # checks log_file first
 
 
-def check_log_file(config):
+def check_log_file(config) -> None:
     """Fail with one line when the config's ``log_file`` is set and unusable (before gunicorn starts)."""
     if config.log_file:
         with _one_config_line():

@@ -39,7 +39,7 @@ def _libc():
     return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
 
-def _kernel_clock_synchronised():
+def _kernel_clock_synchronised() -> bool:
     try:
         return _libc().adjtimex(_Timex()) not in (-1, _TIME_ERROR)
     except (OSError, AttributeError):
@@ -54,7 +54,7 @@ class SystemClock:
         battery-backed RTC, or a test bench).
     """
 
-    def __init__(self, trust="auto"):
+    def __init__(self, trust: str = "auto") -> None:
         self.trust = trust
         self._boot_id = _read_boot_id()
 
@@ -69,7 +69,7 @@ class SystemClock:
     def boot_id(self):
         return self._boot_id
 
-    def sleep(self, seconds, stop=None):
+    def sleep(self, seconds, stop=None) -> None:
         """Wait *seconds*, or less if *stop* (a threading.Event) is set."""
         (stop or threading.Event()).wait(seconds)
 
@@ -89,7 +89,7 @@ class FakeClock:
     >>> clock.set_wall(datetime(2026, 1, 1, tzinfo=timezone.utc))  # an NTP jump
     """
 
-    def __init__(self, wall=None, monotonic=1000.0, trusted=True, boot_id="fake-boot"):
+    def __init__(self, wall=None, monotonic: float = 1000.0, trusted: bool = True, boot_id: str = "fake-boot") -> None:
         self._lock = threading.Lock()
         self._wall = wall or datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
         self._monotonic = monotonic
@@ -110,27 +110,27 @@ class FakeClock:
     def trusted(self):
         return self._trusted
 
-    def advance(self, seconds):
+    def advance(self, seconds) -> None:
         """Move wall and monotonic time forward together."""
         with self._lock:
             self._wall += timedelta(seconds=seconds)
             self._monotonic += seconds
 
-    def set_wall(self, wall, trusted=None):
+    def set_wall(self, wall, trusted=None) -> None:
         """Jump the wall clock only, as NTP does; monotonic time is untouched."""
         with self._lock:
             self._wall = wall
             if trusted is not None:
                 self._trusted = trusted
 
-    def sleep(self, seconds, stop=None):
+    def sleep(self, seconds, stop=None) -> None:
         """Let *seconds* pass at once: a simulated day of backoff takes no time."""
         self.advance(seconds)
 
-    def set_trusted(self, trusted):
+    def set_trusted(self, trusted) -> None:
         self._trusted = trusted
 
-    def reboot(self, boot_id, monotonic=5.0):
+    def reboot(self, boot_id, monotonic: float = 5.0) -> None:
         """Start a new boot: a new id and a monotonic clock near zero."""
         with self._lock:
             self._boot_id = boot_id

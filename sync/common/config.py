@@ -15,7 +15,7 @@ from sync.wire.errors import ConfigError
 from sync.wire.protocol import text_problem
 
 
-def number(minimum, maximum=None, whole=False):
+def number(minimum, maximum=None, whole: bool = False):
     kind = "a whole number" if whole else "a number"
     bounds = f" between {minimum} and {maximum}" if maximum is not None else f" >= {minimum}"
 
@@ -86,7 +86,7 @@ def _environment_overrides(schema, environ, prefix):
     return found
 
 
-def read_values(schema, path=None, overrides=None, environ=None, prefix="HYMY_"):
+def read_values(schema, path=None, overrides=None, environ=None, prefix: str = "HYMY_"):
     """Merge a schema's defaults, the TOML file at *path*, the environment and
     *overrides*, each checked for unknown keys; return ``(values, source)``.
     The values are not validated yet: the caller does that per key."""

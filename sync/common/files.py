@@ -39,7 +39,7 @@ def _write_temporary(path, text, mode):
     return temporary
 
 
-def sync_directory(directory):
+def sync_directory(directory) -> None:
     """fsync *directory*, so a file just renamed or linked into it survives a power cut."""
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -59,7 +59,7 @@ def replace_file(path, text, mode=PRIVATE_FILE):
     sync_directory(path.parent)
 
 
-def create_file_once(path, text, mode=PRIVATE_FILE):
+def create_file_once(path, text, mode=PRIVATE_FILE) -> None:
     """Create *path* with *text* unless it exists (another process may win the race)."""
     temporary = _write_temporary(path, text, mode)
     try:
@@ -71,7 +71,7 @@ def create_file_once(path, text, mode=PRIVATE_FILE):
     sync_directory(path.parent)
 
 
-def make_private_dir(path):
+def make_private_dir(path) -> None:
     """Create *path* (and missing parents) if needed; the directory made last is 0700.
 
     An existing directory keeps its mode: systemd's StateDirectory, or an
@@ -80,7 +80,7 @@ def make_private_dir(path):
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
 
 
-def make_writable_dir(path):
+def make_writable_dir(path) -> None:
     """Create *path* like :func:`make_private_dir` and prove this process may
     write in it, by making and removing an empty file there.
 
@@ -95,7 +95,7 @@ def make_writable_dir(path):
     os.unlink(probe)
 
 
-def create_private_file(path):
+def create_private_file(path) -> None:
     """Make sure *path* exists and is 0600, without touching its content.
 
     For files another library fills (SQLite's database: SQLite then gives its
@@ -108,7 +108,7 @@ def create_private_file(path):
         os.close(fd)
 
 
-def narrow_if_exists(path):
+def narrow_if_exists(path) -> None:
     """Take group and other permissions off *path* if it exists (made by an older version)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -120,7 +120,7 @@ def narrow_if_exists(path):
         os.close(fd)
 
 
-def _narrow(path, fd):
+def _narrow(path, fd) -> None:
     mode = stat.S_IMODE(os.fstat(fd).st_mode)
     if mode & 0o077:
         try:
@@ -130,7 +130,7 @@ def _narrow(path, fd):
 
 
 @contextmanager
-def exclusive_lock(path, wait=True):
+def exclusive_lock(path, wait: bool = True):
     """Hold an exclusive ``flock`` on the private file *path* for the block.
 
     Each call opens the file anew, so the lock excludes other threads of this

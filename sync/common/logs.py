@@ -68,7 +68,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     addresses). Rotated files keep that mode as they are renamed; ones an older version left
     readable are narrowed when the handler starts."""
 
-    def __init__(self, filename, *args, **kwargs):
+    def __init__(self, filename, *args, **kwargs) -> None:
         super().__init__(filename, *args, **kwargs)
         for number in range(1, self.backupCount + 1):
             narrow_if_exists(f"{self.baseFilename}.{number}")
@@ -110,7 +110,7 @@ def logging_dict(level, log_file=None, stream=None, loggers=None):
     }
 
 
-def configure_logging(level, log_file=None, stream=None):
+def configure_logging(level, log_file=None, stream=None) -> None:
     """Log *level* and above as logfmt to stderr, and to a rotating *log_file* when one is given."""
     if log_file:
         check_log_file(log_file)

@@ -38,7 +38,7 @@ def local_path(url):
     return Path(unquote(url.path)) if url is not None and url.scheme == "file" else None
 
 
-def extra_install(extra, distribution=None):
+def extra_install(extra, distribution=None) -> str:
     """The pip command that adds *extra* to this hymy: ``pip install '.[central]'`` in the checkout it
     was installed from (its path from elsewhere), the wheel's path for a wheel, ``'hymy[central]'``
     from an index."""

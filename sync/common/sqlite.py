@@ -27,7 +27,7 @@ def pragmas(busy_timeout_ms, cache_mb):
     }
 
 
-def create_database_file(path):
+def create_database_file(path) -> None:
     """Create the SQLite file 0600 before SQLite opens it: SQLite gives the
     -wal and -shm files the database file's mode, so they follow. Files an
     older version left readable by others are narrowed too."""
@@ -47,11 +47,11 @@ class WalKeeper:
     WAL all the same.
     """
 
-    def __init__(self, path):
+    def __init__(self, path) -> None:
         self._connection = sqlite3.connect(path, check_same_thread=False)
         self._connection.execute("PRAGMA user_version").fetchone()
 
-    def close(self):
+    def close(self) -> None:
         self._connection.close()
 
 

@@ -29,7 +29,7 @@ NOT_JSON = "send the body as application/json"
 DRAIN_AT_MOST = 32 * 1024 * 1024
 
 
-def too_large(limit):
+def too_large(limit) -> str:
     """The 413 message for *limit* bytes, in the unit a person reads."""
     if limit >= 1024 * 1024:
         return f"the body is larger than {limit // (1024 * 1024)} MB"
@@ -57,7 +57,7 @@ def _raw_body(limit):
     return raw
 
 
-def _drain(stream):
+def _drain(stream) -> None:
     """Read the rest of a refused body (up to DRAIN_AT_MOST) and drop it.
 
     A server that answers before the body has all arrived closes the connection on unread bytes,
@@ -82,7 +82,7 @@ def _gunzip(raw, limit):
     return data
 
 
-def json_body(limit, gzip=False):
+def json_body(limit, gzip: bool = False):
     """The request's JSON document (any type); 400/413/415 when it cannot be.
 
     :param limit: the most bytes the body may have (also once inflated).
@@ -121,7 +121,7 @@ def prefers_html():
     return accept.quality("text/html") > accept.quality("application/json")
 
 
-def answer_errors_as_json(app, limit, wants_json=lambda: True, page=None):
+def answer_errors_as_json(app, limit, wants_json=lambda: True, page=None) -> None:
     """Answer HTTP errors and unexpected exceptions as JSON where *wants_json*; elsewhere an HTTP error
     is *page*'s answer (werkzeug's own when there is no *page*), and so is an unexpected exception
     (as a 500) when there is one.

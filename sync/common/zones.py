@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 _logged = set()
 
 
-def _log_once(site_name, problem):
+def _log_once(site_name, problem) -> None:
     if (site_name, problem) not in _logged:
         _logged.add((site_name, problem))
         log.error("site %r: %s", site_name, problem)

@@ -35,7 +35,7 @@ class CentralError(HymyError, ConnectionError):
     :param from_central: the answer was central's own JSON error.
     """
 
-    def __init__(self, message, status=None, from_central=False):
+    def __init__(self, message, status=None, from_central: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.from_central = from_central
@@ -55,7 +55,9 @@ class CentralError(HymyError, ConnectionError):
 
 
 class CentralClient:
-    def __init__(self, enrollment, connect_timeout=5.0, read_timeout=30.0, ca_bundle=None, retries=2):
+    def __init__(
+        self, enrollment, connect_timeout: float = 5.0, read_timeout: float = 30.0, ca_bundle=None, retries: int = 2
+    ) -> None:
         self.enrollment = enrollment
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
@@ -75,7 +77,7 @@ class CentralClient:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
 
-    def close(self):
+    def close(self) -> None:
         self.session.close()
 
     def _request(self, method, path, document=None, headers=None):

@@ -11,7 +11,9 @@ from sync.uploader.client import CentralClient, CentralError
 from sync.wire.protocol import format_time
 
 
-def enroll(data_dir, kiosk_id, url, token, clock, connect_timeout=5.0, read_timeout=30.0, ca_bundle=None):
+def enroll(
+    data_dir, kiosk_id, url, token, clock, connect_timeout: float = 5.0, read_timeout: float = 30.0, ca_bundle=None
+):
     """Ask central to bind *kiosk_id* to *token*'s kiosk; keep the record; return central's answer.
 
     :raises EnrollmentError: central refused the token, or could not be reached.

@@ -56,7 +56,7 @@ class AlreadyRunning(HymyError):
 class Backoff:
     """Exponential backoff with full jitter: ``uniform(base, min(cap, base*2**n))``."""
 
-    def __init__(self, base=5.0, cap=900.0, rng=None):
+    def __init__(self, base: float = 5.0, cap: float = 900.0, rng=None) -> None:
         self.base, self.cap, self.failures = base, cap, 0
         self.rng = rng or random.Random()
 
@@ -65,7 +65,7 @@ class Backoff:
         self.failures += 1
         return self.rng.uniform(min(self.base, ceiling), ceiling)
 
-    def reset(self):
+    def reset(self) -> None:
         self.failures = 0
 
 
@@ -93,7 +93,7 @@ class Uploader:
     :param content_store: where central's content is applied, if any.
     """
 
-    def __init__(self, config, kiosk_id, clock, content_store=None, rng=None):
+    def __init__(self, config, kiosk_id, clock, content_store=None, rng=None) -> None:
         self.config = config
         self.kiosk_id = kiosk_id
         self.clock = clock

@@ -70,11 +70,11 @@ class FailingBatch:
         """Failed often enough to be halved (a batch) or set aside (a lone row)."""
         return self.failures >= STRIKES
 
-    def save(self):
+    def save(self) -> None:
         sync_state.failing_batch = asdict(self)
 
 
-def forget():
+def forget() -> None:
     sync_state.failing_batch = None
 
 

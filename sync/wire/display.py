@@ -105,7 +105,7 @@ class Shown:
     verdict: str | None
 
     @property
-    def too_few(self):
+    def too_few(self) -> bool:
         return self.satisfaction is None
 
     @property
@@ -223,7 +223,7 @@ class Trend:
         return "good" if (self.direction == UP) == self.higher_is_better else "bad"
 
 
-def trend(now, before, higher_is_better=True):
+def trend(now, before, higher_is_better: bool = True):
     """The :class:`Trend` from percent *before* to percent *now* (both as shown; None: too few)."""
     if now is None or before is None:
         return Trend(None, higher_is_better)
@@ -249,7 +249,7 @@ class Axis:
         return tuple(range(0, self.top + 1, self.step))
 
 
-def axis_scale(peak, most_lines=5):
+def axis_scale(peak, most_lines: int = 5):
     """The :class:`Axis` for counts up to *peak*: the smallest round step (1, 2, 5 times a power of ten)
     giving at most *most_lines* gridlines above zero, and the first multiple of it at or over *peak*.
 

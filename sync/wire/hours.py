@@ -22,7 +22,7 @@ _SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 _DAY_MINUTES = 24 * 60
 
 
-def load_zone(name, key="timezone"):
+def load_zone(name, key: str = "timezone"):
     """Return the ZoneInfo for *name* or raise ConfigError naming *key*.
 
     zoneinfo reads a file named by the key: a folder ("Europe") or an overlong name
@@ -49,12 +49,12 @@ class OpeningHours:
     :param zone: the site's ``ZoneInfo``.
     """
 
-    def __init__(self, spans, zone):
+    def __init__(self, spans, zone) -> None:
         self.spans = spans
         self.zone = zone
 
     @property
-    def always_open(self):
+    def always_open(self) -> bool:
         return self.spans is None
 
     @classmethod

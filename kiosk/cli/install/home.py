@@ -78,7 +78,7 @@ class HomeDirectory(Directory):
 
     home: str = field(kw_only=True)
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         owner = owner_ids(system, self.path, self.user, self.group)
         with _directory_fd(system, self.home, _parts_below(self.home, self.path), owner) as fd:
             if self.mode is not None:
@@ -92,7 +92,7 @@ class HomeFile(File):
 
     home: str = field(kw_only=True)
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         owner = owner_ids(system, self.path, self.user, self.group)
         *parents, name = _parts_below(self.home, self.path)
         with _directory_fd(system, self.home, parents, owner) as directory:
@@ -126,14 +126,14 @@ class HomeSymlink(Symlink):
     home: str = field(kw_only=True)
 
     @property
-    def title(self):
+    def title(self) -> str:
         return f"link {self.path} -> {self.target} (in {self.user}'s home)"
 
     def needed(self, system):
         where = system.path(self.path)
         return not where.is_symlink() or os.readlink(where) != self.target
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         owner = owner_ids(system, self.path, self.user, self.group)
         *parents, name = _parts_below(self.home, self.path)
         with _directory_fd(system, self.home, parents, owner) as directory:

@@ -40,7 +40,7 @@ def owner_ids(system, path, user, group):
     return uid, gid
 
 
-def _chown(system, path, user, group):
+def _chown(system, path, user, group) -> None:
     os.lchown(system.path(path), *owner_ids(system, path, user, group))
 
 
@@ -51,13 +51,13 @@ class Group(Step):
     name: str
 
     @property
-    def title(self):
+    def title(self) -> str:
         return f"group {self.name}"
 
-    def needed(self, system):
+    def needed(self, system) -> bool:
         return system.group_id(self.name) is None
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         system.run("groupadd", "--system", self.name)
 
 
@@ -71,15 +71,15 @@ class User(Step):
     groups: tuple = ()
 
     @property
-    def title(self):
+    def title(self) -> str:
         member = f", member of {', '.join(self.groups)}" if self.groups else ""
         return f"user {self.name} (system account, home {self.home}{member})"
 
-    def needed(self, system):
+    def needed(self, system) -> bool:
         account = system.account(self.name)
         return account is None or not set(self.groups) <= account.groups
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         if system.account(self.name) is None:
             extra = ["--groups", ",".join(self.groups)] if self.groups else []
             system.run("useradd", "--system", "--user-group", "--home-dir", self.home, "--no-create-home",
@@ -98,7 +98,7 @@ class Directory(Step):
     mode: int | None = 0o755
 
     @property
-    def title(self):
+    def title(self) -> str:
         return f"directory {self.path} ({self.user}:{self.group}{f' {self.mode:04o}' if self.mode else ''})"
 
     def needed(self, system):
@@ -110,7 +110,7 @@ class Directory(Step):
             return True
         return _owner_differs(system, self.path, self.user, self.group, info)
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         where = system.path(self.path)
         existed = where.is_dir()
         where.mkdir(parents=True, exist_ok=True)  # parents (/var/lib under a bare root) as the umask says
@@ -131,7 +131,7 @@ class File(Step):
     keep: bool = False
 
     @property
-    def title(self):
+    def title(self) -> str:
         kept = ", kept as it is if it exists" if self.keep else ""
         return f"file {self.path} ({self.user}:{self.group} {self.mode:04o}{kept})"
 
@@ -147,7 +147,7 @@ class File(Step):
                 or _owner_differs(system, self.path, self.user, self.group, info)
                 or where.read_text(encoding="utf-8") != self.text)
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         where = system.path(self.path)
         (create_file_once if self.keep else replace_file)(where, self.text, self.mode)
         _chown(system, self.path, self.user, self.group)
@@ -163,7 +163,7 @@ class Symlink(Step):
     group: str
 
     @property
-    def title(self):
+    def title(self) -> str:
         return f"link {self.path} -> {self.target} ({self.user})"
 
     def needed(self, system):
@@ -172,7 +172,7 @@ class Symlink(Step):
             return True
         return os.readlink(where) != self.target or _owner_differs(system, self.path, self.user, self.group)
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         where = system.path(self.path)
         if where.is_symlink() or where.exists():
             where.unlink()
@@ -187,14 +187,14 @@ class EnabledUnit(Step):
     unit: str
 
     @property
-    def title(self):
+    def title(self) -> str:
         return f"enable {self.unit}"
 
     def needed(self, system):
         done = system.run("systemctl", f"--root={system.root}", "is-enabled", self.unit, check=False)
         return done.stdout.strip() != "enabled"
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         system.run("systemctl", f"--root={system.root}", "enable", self.unit)
 
 
@@ -206,7 +206,7 @@ class Restarted(Step):
     after: list
 
     @property
-    def title(self):
+    def title(self) -> str:
         return f"restart {', '.join(self.units)} if running and changed"
 
     def needed(self, system):
@@ -217,6 +217,6 @@ class Restarted(Step):
             return "systemd does not run this system: they start at its next boot"
         return None
 
-    def apply(self, system):
+    def apply(self, system) -> None:
         system.run("systemctl", "daemon-reload")
         system.run("systemctl", "try-restart", *self.units)

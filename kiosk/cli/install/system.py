@@ -29,7 +29,7 @@ class Account:
 class System:
     """The machine (``root`` = ``/``) or a tree under ``--root``; commands run with ``--root`` there."""
 
-    def __init__(self, root="/"):
+    def __init__(self, root: str = "/") -> None:
         self.root = Path(root).resolve()
         self.live = self.root == Path("/")
 
@@ -66,7 +66,7 @@ class System:
         account = self.account(user)
         return (account.uid if account else None), self.group_id(group)
 
-    def run(self, *command, check=True, timeout=300):
+    def run(self, *command, check: bool = True, timeout: int = 300):
         """Run a system tool (useradd, systemctl …); with *check*, a failure is one line.
 
         The user tools get ``--root`` under a root; systemctl's callers pass

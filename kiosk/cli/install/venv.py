@@ -36,11 +36,11 @@ class Venv(Step):
     source: Path
     extras: tuple
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._fingerprint = fingerprint(self.source)
 
     @property
-    def title(self):
+    def title(self) -> str:
         return f"virtual environment {self.path}: hymy[{','.join(self.extras)}] from {self.source}"
 
     def _stamp(self, system):

@@ -96,12 +96,12 @@ class Mailer:
     at once, and those recipients wait for the next round.
     """
 
-    def __init__(self, settings):
+    def __init__(self, settings) -> None:
         self.settings = settings
         self._smtp = None
         self._lost = None
 
-    def _where(self):
+    def _where(self) -> str:
         return f"email via {self.settings.host}:{self.settings.port}"
 
     def __enter__(self):
@@ -143,7 +143,7 @@ class Mailer:
         except smtplib.SMTPException as error:
             raise DeliveryError(f"{self._where()}: {error}") from None
 
-    def _close(self):
+    def _close(self) -> None:
         if self._smtp is not None:
             try:
                 self._smtp.quit()
@@ -151,7 +151,7 @@ class Mailer:
                 self._smtp.close()
             self._smtp = None
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self._close()
 
 
@@ -159,7 +159,7 @@ def _text(said):
     return said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
 
 
-def send_email(settings, recipient, subject, text):
+def send_email(settings, recipient, subject, text) -> None:
     """Send one plain-text message to one *recipient* on a connection of its own."""
     with Mailer(settings) as mailer:
         mailer.send(recipient, subject, text)

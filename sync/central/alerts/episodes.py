@@ -46,8 +46,17 @@ log = logging.getLogger(__name__)
 UNHAPPY, SILENT = "unhappy", "silent"
 
 
-def add_rule(site=None, service=None, unhappy_share=50, window=15, min_responses=4, silent_minutes=60,
-             emails=(), webhook=None, webhook_policy=None):
+def add_rule(
+    site=None,
+    service=None,
+    unhappy_share: int = 50,
+    window: int = 15,
+    min_responses: int = 4,
+    silent_minutes: int = 60,
+    emails=(),
+    webhook=None,
+    webhook_policy=None,
+):
     """Add a rule for *site* or *service* (names); return ``(rule id, webhook secret or None)``.
 
     Each of *emails* is one address (:func:`~sync.central.org.registry.checked_email`); *webhook* must be a
@@ -378,14 +387,14 @@ def _deliver_email(episode, recipients, smtp, subject, text, now):
         raise DeliveryError("; ".join(dict.fromkeys(failures)))
 
 
-def _settle_recipient(episode, address, now, refused=None):
+def _settle_recipient(episode, address, now, refused=None) -> None:
     """Record *address*'s copy of *episode* as delivered (or refused for good), in its own transaction."""
     with write_transaction():
         AlertRecipient.insert(alert=episode.id, address=address, delivered_at=None if refused else now,
                               refused=refused[:500] if refused else None, settled_at=now).on_conflict_ignore().execute()
 
 
-def _settled(episode, channel, value):
+def _settled(episode, channel, value) -> None:
     """Record a channel of *episode* as done: delivered at *value*, or refused for the reason *value*."""
     with write_transaction():
         Alert.update({channel: value}).where(Alert.id == episode.id).execute()
@@ -399,7 +408,7 @@ def acknowledge(episode_id, by):
             (Alert.id == episode_id) & Alert.acknowledged_at.is_null()).execute() == 1
 
 
-def set_active(rule_id, active):
+def set_active(rule_id, active) -> None:
     """Pause or resume a rule; a paused rule's open episodes end."""
     with connection(), write_transaction():
         AlertRule.update(active=active).where(AlertRule.id == rule_id).execute()

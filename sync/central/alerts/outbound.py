@@ -149,7 +149,7 @@ class AddressRefused(NewConnectionError):
     """The webhook's host resolved (or connected) to an address the policy refuses: nothing was sent.
     :attr:`detail` says which, in one line."""
 
-    def __init__(self, connection, detail):
+    def __init__(self, connection, detail) -> None:
         super().__init__(connection, detail)
         self.detail = detail
 
@@ -204,7 +204,7 @@ class _CheckedHTTPSPool(HTTPSConnectionPool):
 class CheckedAdapter(HTTPAdapter):
     """A requests transport whose connections go only to public addresses, checked on the connection."""
 
-    def init_poolmanager(self, *args, **kwargs):
+    def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
 

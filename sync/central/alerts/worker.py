@@ -66,7 +66,7 @@ def run_once(smtp, now=None, webhooks=None):
     return len(opened), sent, failed
 
 
-def run(smtp, interval=60.0, stop=None, rounds=None, webhooks=None):
+def run(smtp, interval: float = 60.0, stop=None, rounds=None, webhooks=None) -> None:
     """Run rounds every *interval* seconds until *stop* is set, holding the worker lock.
 
     While another worker holds the lock this one waits, saying so once, and

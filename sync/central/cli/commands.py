@@ -26,7 +26,7 @@ from sync.common.files import make_writable_dir
 from sync.wire.errors import ConfigError
 
 
-def _open(config_path, upgrade=True):
+def _open(config_path, upgrade: bool = True):
     """Load the config and open the database (migrating it unless *upgrade* is false), failing with one line."""
     try:
         config = load_central_config(config_path)
@@ -55,7 +55,7 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 
 
 @click.group("central")
-def central():
+def central() -> None:
     """The central service-management server."""
 
 
@@ -103,7 +103,7 @@ def _one_line_errors():
 @click.argument("name")
 @click.option("--timezone", "zone_name", default="Europe/Helsinki", show_default=True)
 @click.option("--hours", multiple=True, metavar="DAY=HH:MM-HH:MM[,…]", help="Opening hours, e.g. mon=08:00-20:00.")
-def add_site(config_path, name, zone_name, hours):
+def add_site(config_path, name, zone_name, hours) -> None:
     """Add a site (a shop, a pharmacy, a gate)."""
     _open(config_path)
     with _one_line_errors():
@@ -115,7 +115,7 @@ def add_site(config_path, name, zone_name, hours):
 @config_option
 @click.argument("site")
 @click.option("--clear", is_flag=True, help="Remove head office's PIN: the kiosks' own PINs apply again.")
-def set_site_pin(config_path, site, clear):
+def set_site_pin(config_path, site, clear) -> None:
     """Set a site's manager PIN (asked twice, never shown); its kiosks take it with their config,
     and it wins over a PIN set on a kiosk."""
     pin = None if clear else click.prompt("PIN for the site's manager screen (6-8 digits)", hide_input=True,
@@ -129,7 +129,7 @@ def set_site_pin(config_path, site, clear):
 @central.command("add-service")
 @config_option
 @click.argument("name")
-def add_service(config_path, name):
+def add_service(config_path, name) -> None:
     """Add a service to the catalogue (checkout, pharmacy counter, reception)."""
     _open(config_path)
     with _one_line_errors():
@@ -140,7 +140,7 @@ def add_service(config_path, name):
 @central.command("add-provider")
 @config_option
 @click.argument("name")
-def add_provider(config_path, name):
+def add_provider(config_path, name) -> None:
     """Add a provider (a subcontractor running a service under the brand)."""
     _open(config_path)
     with _one_line_errors():
@@ -155,7 +155,7 @@ def add_provider(config_path, name):
 @click.option("--service", required=True)
 @click.option("--provider")
 @click.option("--question", "question_key", default="service", show_default=True)
-def add_kiosk(config_path, name, site, service, provider, question_key):
+def add_kiosk(config_path, name, site, service, provider, question_key) -> None:
     """Add a kiosk and print its token once."""
     _open(config_path)
     with _one_line_errors():
@@ -167,7 +167,7 @@ def add_kiosk(config_path, name, site, service, provider, question_key):
 @central.command("revoke-kiosk")
 @config_option
 @click.argument("name")
-def revoke_kiosk(config_path, name):
+def revoke_kiosk(config_path, name) -> None:
     """Refuse the kiosk's token from now on."""
     _open(config_path)
     with _one_line_errors():
@@ -181,7 +181,7 @@ def revoke_kiosk(config_path, name):
 @click.option("--role", type=click.Choice(["admin", "viewer"]), required=True)
 @click.option("--site", "sites", multiple=True, help="A site a viewer may see (repeat).")
 @click.option("--email", help="Where the user's alerts and daily digest go (one address).")
-def add_user(config_path, name, role, sites, email):
+def add_user(config_path, name, role, sites, email) -> None:
     """Add a head-office user; print a one-time password and an API token once."""
     _open(config_path)
     with _one_line_errors():
@@ -195,7 +195,7 @@ def add_user(config_path, name, role, sites, email):
 @config_option
 @click.argument("key")
 @click.option("--text", "texts", multiple=True, required=True, metavar="LANG=TEXT")
-def set_question(config_path, key, texts):
+def set_question(config_path, key, texts) -> None:
     """Publish a new version of a question (a used version never changes)."""
     table = {}
     for item in texts:
@@ -210,7 +210,7 @@ def set_question(config_path, key, texts):
 @central.command("set-target")
 @config_option
 @click.argument("percent", type=click.FloatRange(0, 100))
-def set_target(config_path, percent):
+def set_target(config_path, percent) -> None:
     """Set the brand-wide satisfaction target (share of happy faces, %)."""
     _open(config_path)
     with _one_line_errors():
@@ -222,7 +222,7 @@ def set_target(config_path, percent):
 @config_option
 @click.argument("followup_id")
 @click.option("--by", default=None, help="Who asked for it (kept with the redaction).")
-def redact_comment(config_path, followup_id, by):
+def redact_comment(config_path, followup_id, by) -> None:
     """Blank one follow-up comment (e.g. personal data) for good."""
     _open(config_path)
     with _one_line_errors():
@@ -243,7 +243,9 @@ def redact_comment(config_path, followup_id, by):
 @click.option("--email", "emails", multiple=True, metavar="ADDRESS",
               help="Send the alert to this one address (repeat for more; each gets a message of their own).")
 @click.option("--webhook", help="POST the alert as signed JSON to this https URL on a public address.")
-def add_alert(config_path, site, service, unhappy_share, window, min_responses, silent_minutes, emails, webhook):
+def add_alert(
+    config_path, site, service, unhappy_share, window, min_responses, silent_minutes, emails, webhook
+) -> None:
     """Add an alert rule for a site or a service; with --webhook, print its signing secret once."""
     config = _open(config_path)
     with _one_line_errors():
@@ -280,7 +282,7 @@ def worker_command(config_path, once, interval):
 
 @central.command("prune")
 @config_option
-def prune(config_path):
+def prune(config_path) -> None:
     """Blank comments older than comment_retention_days and remove idle sessions' rows (run daily)."""
     config = _open(config_path)
     count = content.prune_comments(config.comment_retention_days)

@@ -40,11 +40,11 @@ class DemoCentral:
     thread: threading.Thread = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start(self):
+    def start(self) -> None:
         self.thread = threading.Thread(target=self._serve, name="hymy-central", daemon=True)
         self.thread.start()
 
-    def _serve(self):
+    def _serve(self) -> None:
         """waitress's loop in short steps; its sockets are closed here, on its own thread:
         closing them from another thread while the loop polls them is a race (EBADF)."""
         try:
@@ -54,7 +54,7 @@ class DemoCentral:
             self.server.task_dispatcher.shutdown()
             wasyncore.close_all(self.server._map)
 
-    def close(self):
+    def close(self) -> None:
         """Stop serving and wait until the server's threads are done."""
         self._stop.set()
         with contextlib.suppress(OSError):  # the loop saw the stop first and closed the trigger
@@ -63,7 +63,9 @@ class DemoCentral:
             self.thread.join(timeout=10)
 
 
-def start_demo_central(data_dir, host="127.0.0.1", port=8100, now=None, kiosk_id=None, kiosk_days=0):
+def start_demo_central(
+    data_dir, host: str = "127.0.0.1", port: int = 8100, now=None, kiosk_id=None, kiosk_days: int = 0
+):
     """Build the demo organisation and serve central in a background thread.
 
     :param now: the moment the seeded year ends (the demo kiosk's clock; the system's by default).

@@ -167,7 +167,7 @@ def seed_network(now, demo_kiosk_id, demo_until):
     return Network(seeded, VIEWER[0], password)
 
 
-def _bind(name, kiosk_uuid, enrolled_at):
+def _bind(name, kiosk_uuid, enrolled_at) -> None:
     Kiosk.update(uuid=kiosk_uuid, enrolled_at=enrolled_at).where(Kiosk.name == name).execute()
 
 
@@ -178,13 +178,13 @@ class History:
     next hour, as an uploader syncing every few minutes delivers it. A boot lasts a month.
     """
 
-    def __init__(self, kiosk, kiosk_row, zone, today, now):
+    def __init__(self, kiosk, kiosk_row, zone, today, now) -> None:
         self.kiosk, self.kiosk_row_id, self.zone, self.today, self.now = kiosk, kiosk_row.id, zone, today, now
         self.ratings, self.followups = [], []
         self.seq = kiosk_row.seq_highest  # numbered on after what central holds
         self.latest = now - timedelta(hours=kiosk.silent_hours, minutes=2)  # nothing after its last sync
 
-    def add_day(self, day):
+    def add_day(self, day) -> None:
         counter = self.kiosk.counter
         rng = counter.day_rng(day, "rows")
         bad = counter.bad_day(day, self.today)
@@ -216,7 +216,7 @@ class History:
         self.ratings.append(row)
         return row
 
-    def _followup(self, rng, row, bad):
+    def _followup(self, rng, row, bad) -> None:
         """What mattered most, when the customer said: unhappy ones more often, a bad day's its cause."""
         rating = row["rating"]
         if rating <= 2:
@@ -285,7 +285,7 @@ def _followup_as_sent(followup, offset, boot, boot_start):
             "monotonic": (moment - boot_start).total_seconds()}
 
 
-def _heartbeat(kiosk_row, kiosk, now):
+def _heartbeat(kiosk_row, kiosk, now) -> None:
     """The kiosk's latest heartbeat: a few minutes ago, or when it went silent."""
     rng = kiosk.counter.day_rng(now.date(), "heartbeat")
     reported = now - timedelta(hours=kiosk.silent_hours, minutes=rng.randint(0, 2))

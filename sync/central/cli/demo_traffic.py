@@ -62,7 +62,7 @@ class Counter:
     mood: float = 0.0
     bad_days: tuple = field(default=())
 
-    def day_rng(self, day, purpose="day"):
+    def day_rng(self, day, purpose: str = "day"):
         """The random generator of *day* for *purpose*: the same numbers whoever asks, in any order."""
         return random.Random(f"{self.name}/{purpose}/{day.isoformat()}")
 

@@ -7,12 +7,12 @@ from sync.common.logs import logging_dict
 class CentralServer(BaseApplication):
     """gunicorn with options from Hymy's config instead of gunicorn's command line."""
 
-    def __init__(self, config_path, options):
+    def __init__(self, config_path, options) -> None:
         self.config_path = config_path
         self.options = options
         super().__init__()
 
-    def load_config(self):
+    def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
@@ -27,7 +27,7 @@ def gunicorn_logging(log_level, log_file=None):
     return logging_dict(log_level, log_file, loggers={"gunicorn.error": log_level, "gunicorn.access": "info"})
 
 
-def run_gunicorn(config_path, config, host, port, workers):
+def run_gunicorn(config_path, config, host, port, workers) -> None:
     CentralServer(config_path, {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -54,7 +54,7 @@ FOLLOWUP_COMPARED = ("rating_id", "reason", "reason_group", "comment", "recorded
 class BatchReport:
     """What central tells the uploader about one batch."""
 
-    def __init__(self, batch_id):
+    def __init__(self, batch_id) -> None:
         self.batch_id = batch_id
         self.accepted = 0
         self.duplicates = 0
@@ -62,7 +62,7 @@ class BatchReport:
         self.conflicts = []
         self.rejected = []
 
-    def reject(self, kind, row, error):
+    def reject(self, kind, row, error) -> None:
         row_id = row.get("id") if isinstance(row, dict) else None
         self.rejected.append({"kind": kind, "id": row_id if isinstance(row_id, str) else None, "error": str(error)})
 
@@ -138,7 +138,7 @@ def _declared(kiosk, keys):
     return [((row.key, row.version), row.texts) for row in query]
 
 
-def _question_conflict(report, pair):
+def _question_conflict(report, pair) -> None:
     report.conflicts.append({"kind": "question", "id": f"{pair[0]}@{pair[1]}", "fields": ["texts"]})
 
 
@@ -167,14 +167,14 @@ class Arrival:
     report: BatchReport
     tally: rollups.Tally = field(default_factory=rollups.Tally)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Looked up once per batch; unusable stored hours (or zone) leave ``unverified`` rows
         # unverified rather than failing the batch.
         self.zone = site_zone(self.kiosk.site)
         self.hours = site_hours(self.kiosk.site)
 
 
-def _note_conflict(arrival, kind, item_id, fields):
+def _note_conflict(arrival, kind, item_id, fields) -> None:
     arrival.report.conflicts.append({"kind": kind, "id": item_id, "fields": fields})
     Conflict.create(kiosk=arrival.kiosk, item_id=item_id, kind=kind, batch_id=arrival.batch["batch_id"],
                     received_at=utc_now(), fields=fields)
@@ -274,7 +274,7 @@ def _rating_facts(rating_ids, inserted_now):
     return facts
 
 
-def _ingest_followups(arrival, followups, groups, inserted_ratings):
+def _ingest_followups(arrival, followups, groups, inserted_ratings) -> None:
     kiosk, report = arrival.kiosk, arrival.report
     rows = []
     for row in followups:

@@ -80,7 +80,7 @@ def prune_comments(retention_days):
     return count
 
 
-def _redact(followup, reason, by=None):
+def _redact(followup, reason, by=None) -> None:
     """Blank *followup*'s comment and keep the redaction as its own record."""
     with write_transaction():
         Redaction.insert(followup=followup.id, reason=reason, redacted_by=by,

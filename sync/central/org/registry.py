@@ -58,7 +58,7 @@ def named(model, name):
     return found
 
 
-def add_site(name, zone_name="Europe/Helsinki", opening_hours=None):
+def add_site(name, zone_name: str = "Europe/Helsinki", opening_hours=None):
     """Add a site; *opening_hours* as in the kiosk config (ConfigError if bad)."""
     OpeningHours.parse(opening_hours or {}, load_zone(zone_name))
     return _create(Site, name=name, timezone=zone_name, opening_hours=opening_hours or {})
@@ -72,7 +72,7 @@ def add_provider(name):
     return _create(Provider, name=name)
 
 
-def add_kiosk(name, site, service, provider=None, question_key="service"):
+def add_kiosk(name, site, service, provider=None, question_key: str = "service"):
     """Add a kiosk; return its token (only its hash is stored)."""
     with connection():
         site_row, service_row = named(Site, site), named(Service, service)
@@ -103,7 +103,7 @@ def add_user(name, role, sites=(), email=None):
     return password, token
 
 
-def revoke_kiosk(name):
+def revoke_kiosk(name) -> None:
     """Refuse the kiosk's token from now on (its rows stay)."""
     with connection():
         Kiosk.update(revoked=True).where(Kiosk.id == named(Kiosk, name).id).execute()
@@ -149,7 +149,7 @@ def ascii_email(email):
     return validate_email(email, check_deliverability=False, allow_smtputf8=False).ascii_email
 
 
-def set_password(name, password):
+def set_password(name, password) -> None:
     """Set a user's password (its hash); every session of the user ends, on every worker."""
     password_hash = auth.hash_password(password)  # before the transaction: scrypt takes a while
     with connection(), write_transaction():
@@ -158,7 +158,7 @@ def set_password(name, password):
         sessions.end_all_of(user.id)
 
 
-def set_contact(name, email, digest, alert_email=False):
+def set_contact(name, email, digest, alert_email: bool = False) -> None:
     """Where a user's alerts and daily digest go, and whether each does (neither without an address)."""
     email = checked_email(email)
     with connection(), write_transaction():
@@ -167,7 +167,7 @@ def set_contact(name, email, digest, alert_email=False):
             User.id == named(User, name).id).execute()
 
 
-def change_site(name, zone_name, opening_hours):
+def change_site(name, zone_name, opening_hours) -> None:
     """Change a site's time zone and opening hours (ConfigError if bad); a new zone recounts its
     kiosks' local days from the raw rows, in the same transaction."""
     OpeningHours.parse(opening_hours or {}, load_zone(zone_name))
@@ -178,7 +178,7 @@ def change_site(name, zone_name, opening_hours):
             rollups.rebuild_days([kiosk.id for kiosk in Kiosk.select(Kiosk.id).where(Kiosk.site == site.id)])
 
 
-def delete_user(name):
+def delete_user(name) -> None:
     """Delete a user; their sessions go with them (the rows cascade), on every worker at once."""
     with connection(), write_transaction():
         user = named(User, name)

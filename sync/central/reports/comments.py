@@ -47,7 +47,7 @@ class CommentRow:
 COMMENTS_PER_PAGE = 50
 
 
-def comments(scope, period, now, text="", page=1):
+def comments(scope, period, now, text: str = "", page: int = 1):
     """``(rows, more)``: the unredacted comments of *scope* in *period*, newest first, one page.
 
     Comments are read from the raw follow-ups (a list of texts, not a

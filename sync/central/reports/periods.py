@@ -26,7 +26,7 @@ class PeriodError(ValueError):
     """A period the pages cannot show; the message says why (in English, for logs and the export
     API), and :attr:`template` with :attr:`values` lets the pages say it in their own language."""
 
-    def __init__(self, template, **values):
+    def __init__(self, template, **values) -> None:
         super().__init__(template % values)
         self.template, self.values = template, values
 

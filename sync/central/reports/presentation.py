@@ -42,7 +42,7 @@ def heat_map(site, scope, period, now):
     return dict(cells)
 
 
-def months(site, scope, now, count=12):
+def months(site, scope, now, count: int = 12):
     """``[(first day of month, Counts)]`` for the last *count* local months of *site*, oldest first."""
     today = local_today(site, now)
     first_month = _month_start(today, count - 1)

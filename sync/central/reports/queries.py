@@ -37,7 +37,7 @@ def sites_in(scope):
     return list(query)
 
 
-def _day_groups(sites, now, period, previous=False):
+def _day_groups(sites, now, period, previous: bool = False):
     """``{(first, last): [site ids]}``: sites that share their local days are asked together."""
     groups = defaultdict(list)
     for site in sites:
@@ -59,7 +59,7 @@ def _sum_columns(model, columns):
     return [peewee.fn.SUM(getattr(model, name)).alias(name) for name in columns]
 
 
-def day_counts(group_by, scope, period, now, previous=False, reasons=True):
+def day_counts(group_by, scope, period, now, previous: bool = False, reasons: bool = True):
     """``{group key: Counts}`` over *period*'s local days, one entry per group that has rows.
 
     :param group_by: ``site``, ``kiosk``, ``service``, ``provider`` or ``day``.
@@ -102,13 +102,13 @@ class UnpublishedReason(str):
     def __eq__(self, other):
         return isinstance(other, UnpublishedReason) and str.__eq__(self, other) and self.group == other.group
 
-    def __ne__(self, other):
+    def __ne__(self, other) -> bool:
         return not self == other
 
     def __hash__(self):
         return hash((str(self), self.group))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"UnpublishedReason({str(self)!r}, {self.group!r})"
 
 

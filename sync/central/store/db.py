@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 _SCHEMA_LOCK = 72_201_301  # any fixed number shared by every central process
 
 
-def make_database(url, max_connections=8, busy_timeout_ms=5000):
+def make_database(url, max_connections: int = 8, busy_timeout_ms: int = 5000):
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = Path(url[len("sqlite:///"):])
@@ -55,7 +55,7 @@ def make_database(url, max_connections=8, busy_timeout_ms=5000):
 _keeper = None
 
 
-def open_central_database(url, max_connections=8, busy_timeout_ms=5000, *, upgrade=True):
+def open_central_database(url, max_connections: int = 8, busy_timeout_ms: int = 5000, *, upgrade: bool = True):
     """Bind the models to *url*; bring its schema to the latest version and add missing default content.
 
     A database already at the latest version takes no lock and runs no DDL: a
@@ -102,7 +102,7 @@ def upgrade_schema():
     return applied
 
 
-def _backup_before_upgrade(path):
+def _backup_before_upgrade(path) -> None:
     """Copy central's SQLite file before migrating it (under the writer lock, so once). PostgreSQL is
     not copied here: the README asks for ``pg_dump`` before an upgrade."""
     version, todo = migrations.pending(central_db.obj)

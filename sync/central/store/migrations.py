@@ -194,14 +194,14 @@ def _tables_2528425():
 TABLES_2528425 = frozenset(model._meta.table_name for model in _tables_2528425())
 
 
-def _initial(database):
+def _initial(database) -> None:
     """Central's tables as commit 2528425 made them."""
     tables = _tables_2528425()
     with database.bind_ctx(tables):
         database.create_tables(tables)
 
 
-def _declared_question(database):
+def _declared_question(database) -> None:
     """Question versions a kiosk declares, kept per kiosk (table declared_question)."""
 
     class Kiosk(peewee.Model):
@@ -225,7 +225,7 @@ def _declared_question(database):
         DeclaredQuestion.create_table(safe=True)
 
 
-def _legacy_declarations(database):
+def _legacy_declarations(database) -> None:
     """Versions kiosks declared before the split move from question to declared_question, per citing kiosk.
 
     2528425 kept them in the question table, unpublished, without the kiosk
@@ -256,7 +256,7 @@ def _legacy_declarations(database):
                  "rating: %s", moved, ", ".join(f"{key}@{version}" for key, version in uncited) or "none")
 
 
-def _heartbeat_doubles(database):
+def _heartbeat_doubles(database) -> None:
     """A heartbeat's monotonic and oldest_pending_seconds are doubles on PostgreSQL (SQLite's REAL is one)."""
     if isinstance(database, peewee.PostgresqlDatabase):
         migrator = PostgresqlMigrator(database)
@@ -264,7 +264,7 @@ def _heartbeat_doubles(database):
                 migrator.alter_column_type("kiosk_status", "oldest_pending_seconds", peewee.DoubleField(null=True)))
 
 
-def _head_office(database):
+def _head_office(database) -> None:
     """Rollups for reports, logins' failure counts, alert rules and episodes, digests, email and site PIN."""
 
     class Base(peewee.Model):
@@ -380,7 +380,7 @@ def _head_office(database):
     rebuild_all(database, reasons=False)
 
 
-def _alert_channels(database):
+def _alert_channels(database) -> None:
     """Alerts sent once per channel, at most one open episode, users' alert email, each kiosk's last batch."""
     migrator = PostgresqlMigrator(database) if isinstance(database, peewee.PostgresqlDatabase) \
         else SqliteMigrator(database)
@@ -407,7 +407,7 @@ def _alert_channels(database):
                          "WHERE rating.kiosk_id = kiosk.id AND rating.seq = kiosk.seq_highest)")
 
 
-def _login_sessions(database):
+def _login_sessions(database) -> None:
     """Head-office sessions kept server-side (table login_session), so that logging out ends one."""
 
     class User(peewee.Model):
@@ -427,7 +427,7 @@ def _login_sessions(database):
         LoginSession.create_table()
 
 
-def _alert_recipients(database):
+def _alert_recipients(database) -> None:
     """Alert email settled per recipient (alert_recipient), and a webhook refused for good."""
 
     class Alert(peewee.Model):
@@ -453,7 +453,7 @@ def _alert_recipients(database):
     migrate(migrator.add_column("alert", "webhook_refused", peewee.TextField(null=True)))
 
 
-def _rollup_reason_groups(database):
+def _rollup_reason_groups(database) -> None:
     """The reason rollups count per reason and group, so a key central never published counts under its rows' group."""
 
     class Kiosk(peewee.Model):
@@ -572,6 +572,6 @@ def apply(database):
     return todo
 
 
-def _record(migration):
+def _record(migration) -> None:
     SchemaMigration.create(number=migration.number, name=migration.name,
                            applied_at=datetime.now(timezone.utc).replace(tzinfo=None))

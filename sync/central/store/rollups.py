@@ -59,7 +59,7 @@ class Tally:
 
     Kiosks are keyed by central's own number (``Kiosk.id``, the rollups' ``kiosk_id`` column)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._slots = {}  # (zone, UTC hour, quarter) -> (hour, local day): every zone's offset is whole quarters
         self.hours = defaultdict(lambda: dict.fromkeys(HOUR_COUNTS, 0))
         self.days = defaultdict(lambda: dict.fromkeys(HOUR_COUNTS, 0))
@@ -75,16 +75,16 @@ class Tally:
             slot = self._slots[key] = (hour_start(occurred_at), occurred_at.astimezone(zone).date())
         return slot
 
-    def _add(self, central_kiosk_id, occurred_at, zone, column):
+    def _add(self, central_kiosk_id, occurred_at, zone, column) -> None:
         hour, day = self._slot(occurred_at, zone)
         self.hours[(central_kiosk_id, hour)][column] += 1
         self.days[(central_kiosk_id, day)][column] += 1
 
-    def add_rating(self, central_kiosk_id, occurred_at, zone, rating, filtered):
+    def add_rating(self, central_kiosk_id, occurred_at, zone, rating, filtered) -> None:
         """One stored rating: its face when counted, else its filter."""
         self._add(central_kiosk_id, occurred_at, zone, count_name(rating, filtered))
 
-    def add_followup(self, central_kiosk_id, occurred_at, zone, rating, filtered, reason, reason_group):
+    def add_followup(self, central_kiosk_id, occurred_at, zone, rating, filtered, reason, reason_group) -> None:
         """One stored follow-up, given the facts of its rating; nothing when the rating is not counted.
         It counts under its own reason and group, as stored."""
         if filtered:
@@ -97,7 +97,7 @@ class Tally:
             counts["given"] += 1
             counts["unhappy"] += unhappy
 
-    def write(self, database=None):
+    def write(self, database=None) -> None:
         """Add the tally to the rollup tables (inside the caller's transaction)."""
         database = database or central_db.obj
         for model, keys, tally in ((RollupHour, ("kiosk_id", "hour"), self.hours),
@@ -121,7 +121,7 @@ def _db_time(database, value):
     return value
 
 
-def _upsert_add(database, model, keys, tally):
+def _upsert_add(database, model, keys, tally) -> None:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE SET n = n + excluded.n`` for every row of *tally*."""
     table = model._meta.table_name
     columns = [name for name in next(iter(tally.values()))]
@@ -165,7 +165,7 @@ def _tally_raw(kiosk_ids=None):
     return tally
 
 
-def rebuild_all(database, faces=True, reasons=True):
+def rebuild_all(database, faces: bool = True, reasons: bool = True) -> None:
     """Fill empty rollup tables from every row held: the faces' (migration 5) and the reasons'
     (migration 8, which gave them the shape they have now)."""
     models = (RollupHour, RollupDay, RollupHourReason, RollupDayReason, Kiosk, Site, Rating, Followup)
@@ -178,7 +178,7 @@ def rebuild_all(database, faces=True, reasons=True):
         tally.write(database)
 
 
-def rebuild_days(kiosk_ids):
+def rebuild_days(kiosk_ids) -> None:
     """Count *kiosk_ids*' local days again from the raw rows: after their site's zone changed
     or they moved to a site in another zone (inside the caller's transaction)."""
     kiosk_ids = list(kiosk_ids)

@@ -22,7 +22,7 @@ def translated(msgid):
     return {language: catalog_text(TRANSLATIONS_DIR, msgid, language) for language in LANGUAGES}
 
 
-def seed_defaults():
+def seed_defaults() -> None:
     """Insert the defaults that are missing; never change existing rows."""
     if not Question.select().where(Question.key == DEFAULT_QUESTION_ID).exists():
         Question.create(key=DEFAULT_QUESTION_ID, version=1, texts=translated(DEFAULT_QUESTION_TEXT),

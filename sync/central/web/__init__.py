@@ -61,7 +61,7 @@ def language_link(code):
     return f"{request.path}?{urlencode([*args, ('lang', code)])}"
 
 
-def init_app(app):
+def init_app(app) -> None:
     app.jinja_loader = part_templates(PACKAGE_DIR, CHECKOUT_TEMPLATES, TEMPLATE_FOLDERS)
     parse.init_app(app)  # the pages' routes take its converters
     i18n.init_app(app)

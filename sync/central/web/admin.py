@@ -27,11 +27,11 @@ MAX_WHOLE = 999_999
 
 @bp.before_request
 @login_required
-def _admins_only():
+def _admins_only() -> None:
     require_admin()
 
 
-def _field(name, required=True):
+def _field(name, required: bool = True):
     value = request.form.get(name, "")
     if len(value) > MAX_FIELD:
         abort(400, f"{name}: too long")
@@ -58,7 +58,7 @@ def hours_text(table):
     return "\n".join(f"{day}={','.join(table[day])}" for day in days)
 
 
-def _page(status=200, **shown):
+def _page(status: int = 200, **shown):
     target = Setting.get_or_none(Setting.key == "target")
     minimum = Setting.get_or_none(Setting.key == "min_responses")
     links = {}

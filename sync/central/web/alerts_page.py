@@ -23,11 +23,11 @@ READ_AT_ONCE = 500
 
 @bp.before_request
 @login_required
-def _logged_in():
+def _logged_in() -> None:
     """Every alert page needs a login."""
 
 
-def visible_episodes(open_only=False):
+def visible_episodes(open_only: bool = False):
     """The newest :data:`SHOWN` episodes this user may see, open ones first (only those with *open_only*).
 
     Filtered in Python (what an episode counts is in its detail), read a page at

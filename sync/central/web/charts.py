@@ -36,7 +36,7 @@ class BarChart:
     baseline: float = HEIGHT - BOTTOM
 
     @property
-    def empty(self):
+    def empty(self) -> bool:
         return not any(bar.total for bar in self.bars)
 
 
@@ -106,7 +106,7 @@ class HeatCell:
     band: str  # a ``sync.wire.display`` heat band: good, mid, bad, few or none
 
     @property
-    def shade(self):
+    def shade(self) -> str:
         """The cell's CSS class (central.css; the manager screen's map uses the same names and colours)."""
         return f"heat-{self.band}"
 

@@ -72,5 +72,5 @@ def html_error(error):
     return page, code, headers
 
 
-def init_blueprint(blueprint):
+def init_blueprint(blueprint) -> None:
     blueprint.register_error_handler(HTTPException, html_error)

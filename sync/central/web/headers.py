@@ -32,6 +32,6 @@ def add_security_headers(response, secure):
     return response
 
 
-def init_app(app):
+def init_app(app) -> None:
     """Every answer of *app*, whichever blueprint or error handler made it."""
     app.after_request(lambda response: add_security_headers(response, request.is_secure))

@@ -24,7 +24,7 @@ def _remember_language(response):
     return response
 
 
-def init_app(app):
+def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
     Babel(app, locale_selector=select_language)

@@ -49,7 +49,7 @@ class Claim:
 class _OverLimit(Exception):
     """Rolls a claim back: one of its counters is at its limit."""
 
-    def __init__(self, until):
+    def __init__(self, until) -> None:
         self.until = until
 
 

@@ -56,7 +56,7 @@ def _error(description):
     return response
 
 
-def _json(schema, description="OK", headers=None):
+def _json(schema, description: str = "OK", headers=None):
     response = {"description": description, "content": {"application/json": {"schema": schema}}}
     if headers:
         response["headers"] = headers

@@ -36,7 +36,7 @@ MAX_COMMENT_PAGE = 10_000
 
 @bp.before_request
 @login_required
-def _logged_in():
+def _logged_in() -> None:
     """Every report page needs a login."""
 
 

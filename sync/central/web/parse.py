@@ -111,14 +111,14 @@ class UuidTextConverter(BaseConverter):
 CONVERTERS = {"id": IdConverter, "day": DayConverter, "uuid_text": UuidTextConverter}
 
 
-def init_app(app):
+def init_app(app) -> None:
     """Register the converters; before any blueprint whose routes use them."""
     app.url_map.converters.update(CONVERTERS)
 
 
 # -- the query string --------------------------------------------------------------------------
 
-def _refuse(name, expected):
+def _refuse(name, expected) -> None:
     abort(400, gettext("The address has a value for %(name)s that this page cannot use: it takes %(expected)s.",
                        name=name, expected=expected))
 

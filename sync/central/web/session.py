@@ -38,7 +38,7 @@ class SessionUser(UserMixin):
     """A :class:`~sync.central.store.models.User` in one open session, as Flask-Login sees it: its id
     is the session's, so the cookie names the session, not the user."""
 
-    def __init__(self, user, session_id):
+    def __init__(self, user, session_id) -> None:
         self.user = user
         self.session_id = session_id
 
@@ -119,7 +119,7 @@ def require_admin():
         raise Forbidden("only an admin may do this")
 
 
-def init_app(app):
+def init_app(app) -> None:
     config = app.extensions["hymy_central"].config
     from sync.central.store.db import connection
 

@@ -38,7 +38,7 @@ class RowError(ValueError):
     """One row (or the envelope) is malformed; the message says which field."""
 
 
-def text_problem(value, multiline=False):
+def text_problem(value, multiline: bool = False):
     """Why *value* may not cross the border, or None when it may."""
     found = (_FORBIDDEN_IN_TEXT if multiline else _FORBIDDEN_IN_LINE).search(value)
     if found is None:
@@ -54,7 +54,7 @@ def text_problem(value, multiline=False):
     return f"contains a control character ({code})"
 
 
-def check_text(value, multiline=False):
+def check_text(value, multiline: bool = False):
     """Return *value* when it is a string that may cross the border; raise RowError."""
     if not isinstance(value, str):
         raise RowError("expected a string")
@@ -120,7 +120,7 @@ def _integral(value):
 
 
 class Whole(Check):
-    def __init__(self, minimum, maximum=2**63 - 1):
+    def __init__(self, minimum, maximum=2**63 - 1) -> None:
         self.minimum, self.maximum = minimum, maximum
         self.schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
 
@@ -132,7 +132,7 @@ class Whole(Check):
 
 
 class Number(Check):
-    def __init__(self, minimum=-MAX_NUMBER, maximum=MAX_NUMBER, what="a number"):
+    def __init__(self, minimum=-MAX_NUMBER, maximum=MAX_NUMBER, what: str = "a number") -> None:
         self.minimum, self.maximum, self.what = minimum, maximum, what
         self.schema = {"type": "number", "minimum": minimum, "maximum": maximum}
 
@@ -156,7 +156,7 @@ class Flag(Check):
 class Text(Check):
     """A string of 1 to *maximum* characters that may cross the border."""
 
-    def __init__(self, maximum, multiline=False):
+    def __init__(self, maximum, multiline: bool = False) -> None:
         self.maximum, self.multiline = maximum, multiline
         self._forbidden = _FORBIDDEN_IN_TEXT if multiline else _FORBIDDEN_IN_LINE
         self.schema = {"type": "string", "minLength": 1, "maxLength": maximum,
@@ -187,7 +187,7 @@ class OneOf(Check):
     """Equal to one of *options* in type as well: JSON's true is not the rating 1 (but 4.0 is
     the number 4, in JSON as in JSON Schema, and comes out as the int 4)."""
 
-    def __init__(self, options):
+    def __init__(self, options) -> None:
         self.options = tuple(options)
         # (type, value) pairs: one set lookup tells "equal and of the same type" apart.
         self._accepted = frozenset((type(option), option) for option in self.options)
@@ -213,7 +213,7 @@ class OneOf(Check):
 class Optional(Check):
     """*check*, or null."""
 
-    def __init__(self, check):
+    def __init__(self, check) -> None:
         self.check = check
         inner = dict(check.schema)
         kind = inner.get("type")
@@ -227,7 +227,7 @@ class Optional(Check):
 class Default(Check):
     """*check*, and the field may be left out: then it is *value*."""
 
-    def __init__(self, check, value):
+    def __init__(self, check, value) -> None:
         self.check, self.default = check, value
         self.schema = check.schema
 
@@ -238,7 +238,7 @@ class Default(Check):
 class Texts(Check):
     """Language code -> text (a question in each language)."""
 
-    def __init__(self, maximum=200, languages=10, least=1):
+    def __init__(self, maximum: int = 200, languages: int = 10, least: int = 1) -> None:
         self.maximum, self.languages, self.least = maximum, languages, least
         self.schema = {
             "type": "object", "minProperties": least, "maxProperties": languages,
@@ -259,7 +259,7 @@ class Texts(Check):
         return value
 
 
-def object_schema(fields, title=None, closed=True):
+def object_schema(fields, title=None, closed: bool = True):
     """The JSON Schema of a document made of *fields* (every field required;
     no others when *closed*)."""
     required = [name for name, check in fields.items() if not isinstance(check, Default)]
@@ -273,7 +273,7 @@ def object_schema(fields, title=None, closed=True):
 class ListOf(Check):
     """A list of at most *most* entries, each an object of *fields* (unknown fields dropped)."""
 
-    def __init__(self, fields, most, least=0):
+    def __init__(self, fields, most, least: int = 0) -> None:
         self.fields, self.most, self.least = fields, most, least
         self.schema = {"type": "array", "minItems": least, "maxItems": most,
                        "items": object_schema(fields, closed=False)}
@@ -293,7 +293,7 @@ class ListOf(Check):
 class Document(Check):
     """An object of *fields* (unknown fields dropped), or null when *nullable*."""
 
-    def __init__(self, fields, nullable=False):
+    def __init__(self, fields, nullable: bool = False) -> None:
         self.fields, self.nullable = fields, nullable
         schema = object_schema(fields, closed=False)
         self.schema = {"oneOf": [{"type": "null"}, schema]} if nullable else schema
@@ -304,7 +304,7 @@ class Document(Check):
         return check_row(value, self.fields, ignore_unknown=True)
 
 
-def check_row(row, fields, ignore_unknown=False):
+def check_row(row, fields, ignore_unknown: bool = False):
     """Return *row* with each field checked and converted; raise RowError.
 
     With *ignore_unknown*, fields the protocol does not name are dropped

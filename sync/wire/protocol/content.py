@@ -46,7 +46,7 @@ class WeeklyHours(Check):
 
 
 class Percent(Number):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(0, 100, "a percentage")
 
 
