@@ -2,8 +2,8 @@
 
 ``load_config(path, overrides)`` returns a validated, frozen :class:`KioskConfig`.
 A bad file or value raises :class:`ConfigError` with one line naming the key;
-the command line turns that into exit code 2. Every key is documented in
-README.md with its default.
+the command line turns that into exit code 2. Each key is declared once, as a
+field of :class:`KioskConfig`; docs/configuration.md's table is generated from it.
 """
 import ipaddress
 import os
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import platformdirs
 
-from kiosk.storage.content import Question, select_reasons
+from kiosk.storage.content import Question, Reason, select_reasons
 from sync.common.config import check_values, choice, flag, number, read_values, text
+from sync.common.settings import schema_of, setting
 from sync.wire.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_REASON_KEYS, DEFAULT_TARGET, LANGUAGES
 from sync.wire.errors import ConfigError
 from sync.wire.hours import OpeningHours, load_zone
@@ -108,115 +109,241 @@ def _rotation(key, value):
     return value
 
 
-#: key -> (default, validator). The order here is the order in README.
-SCHEMA = {
-    "data_dir": (None, text),
-    "host": ("127.0.0.1", text),
-    "port": (8000, number(1, 65535, whole=True)),
-    "threads": (16, number(8, 256, whole=True)),
-    "max_streams": (None, number(1, 252, whole=True)),  # None: threads - 4
-    "max_streams_per_client": (2, number(1, 252, whole=True)),
-    "allowed_hosts": (["localhost", "127.0.0.1", "::1"], _host_names),
-    "screen_clients": (["127.0.0.1", "::1"], _screen_clients),
-    "manager_clients": (["127.0.0.1", "::1"], _clients),
-    "post_rate_limit": ("30/minute", _rate),
-    "language": ("fi", choice(LANGUAGES)),
-    "languages": (list(LANGUAGES), _languages),
-    "timezone": ("Europe/Helsinki", text),
-    "press_interval": (3.0, number(0, 3600)),
-    "followup_timeout": (8.0, number(2, 600)),
-    "idle_timeout": (30.0, number(5, 3600)),
-    "debounce_ms": (50, number(0, 1000, whole=True)),
-    "buttons": (True, flag),
-    "pin_factory": ("auto", choice(PIN_FACTORIES)),
-    "button_pins": ([5, 6, 13, 19], _pins),
-    "led_pins": ([12, 16, 20, 21], _pins),
-    "led_seconds": (1.0, number(0.01, 10)),
-    "clock_trusted": ("auto", choice(CLOCK_TRUST)),
-    "busy_timeout_ms": (5000, number(1, 60000, whole=True)),
-    "stream_heartbeat": (15.0, number(0.01, 15)),
-    "stream_max_age": (55.0, number(0.05, 60)),
-    "target": (DEFAULT_TARGET, number(0, 100)),
-    "min_responses": (DEFAULT_MIN_RESPONSES, number(1, 1000, whole=True)),
-    "sync_in_kiosk": (True, flag),
-    "sync_interval": (60.0, number(1, 86400)),
-    "sync_batch_size": (500, number(1, 1000, whole=True)),
-    "sync_in_flight": (2, number(1, 8, whole=True)),
-    "sync_connect_timeout": (5.0, number(0.1, 120)),
-    "sync_read_timeout": (30.0, number(0.1, 600)),
-    "sync_backoff_base": (5.0, number(0.1, 3600)),
-    "sync_backoff_cap": (900.0, number(1, 86400)),
-    "ca_bundle": (None, text),
-    "sync_stale_after": (3600.0, number(60, 30 * 86400)),
-    "retention_days": (60, number(1, 3650, whole=True)),
-    "question": ({}, None),  # parsed into a Question
-    "reasons": (list(DEFAULT_REASON_KEYS), None),  # parsed into Reasons
-    "opening_hours": ({}, None),  # parsed into OpeningHours
-    "log_level": ("info", choice(("debug", "info", "warning", "error"))),
-    # Unset: stderr only (the journal under systemd). A path: also there, rotated at 10 MB, 5 kept.
-    "log_file": (None, text),
-    # The touchscreen, turned by `hymy display` in the desktop session: degrees, and the output
-    # wlr-randr names (None: the first it lists).
-    "display_rotation": (0, _rotation),
-    "display_output": (None, text),
-}
-
-
 @dataclass(frozen=True)
 class KioskConfig:
-    """Validated kiosk settings; see README.md for each key."""
+    """Validated kiosk settings: each field declares one key, with its default, its check and the sentence
+    that documents it (``docs/configuration.md`` is written from these; ``question``, ``reasons`` and
+    ``opening_hours`` are parsed by :func:`load_config` itself)."""
 
-    data_dir: Path
-    host: str
-    port: int
-    threads: int
-    max_streams: int
-    max_streams_per_client: int
-    allowed_hosts: tuple
-    screen_clients: tuple  # normal forms, the kiosk's own screen first
-    manager_clients: tuple
-    post_rate_limit: str
-    language: str
-    languages: tuple
-    timezone: str
-    press_interval: float
-    followup_timeout: float
-    idle_timeout: float
-    debounce_ms: int
-    buttons: bool
-    pin_factory: str
-    button_pins: tuple
-    led_pins: tuple
-    led_seconds: float
-    clock_trusted: str
-    busy_timeout_ms: int
-    stream_heartbeat: float
-    stream_max_age: float
-    target: float
-    min_responses: int
-    sync_in_kiosk: bool
-    sync_interval: float
-    sync_batch_size: int
-    sync_in_flight: int
-    sync_connect_timeout: float
-    sync_read_timeout: float
-    sync_backoff_base: float
-    sync_backoff_cap: float
-    sync_stale_after: float
-    ca_bundle: str
-    retention_days: int
-    question: Question
-    reasons: tuple
-    opening_hours: OpeningHours
-    log_level: str
-    log_file: str | None
-    display_rotation: int
-    display_output: str | None
-    source: str  # where the values came from, for messages and `doctor`
+    data_dir: Path = setting(
+        None,
+        text,
+        "where the database (`hymy.sqlite3`) and the kiosk id (`kiosk_id`) live",
+        shown_default="the user's data dir (`~/.local/share/hymy`); `/var/lib/hymy` under systemd",
+    )
+    host: str = setting("127.0.0.1", text, "address the screen server listens on")
+    port: int = setting(8000, number(1, 65535, whole=True), "its port")
+    threads: int = setting(
+        16,
+        number(8, 256, whole=True),
+        "server threads, at least 8: each open screen stream holds one",
+    )
+    max_streams: int = setting(
+        None,
+        number(1, 252, whole=True),
+        (
+            "open screen event streams at most (never more than `threads` − 4, so taps always find a thread);"
+            " the next gets 503 with `Retry-After` and the page retries. The last free one is always kept for"
+            " the kiosk's own screen (the first of `screen_clients`)"
+        ),
+        shown_default="`threads` − 4",
+    )
+    max_streams_per_client: int = setting(
+        2,
+        number(1, 252, whole=True),
+        (
+            "open screen event streams at most from one client address, for every address but the first of "
+            "`screen_clients`"
+        ),
+    )
+    allowed_hosts: tuple[str, ...] = setting(
+        ["localhost", "127.0.0.1", "::1"],
+        _host_names,
+        "`Host` names the kiosk answers when it listens on a network address (`host` not loopback)",
+    )
+    screen_clients: tuple[str, ...] = setting(
+        ["127.0.0.1", "::1"],
+        _screen_clients,
+        (
+            "client addresses the customer screen and its API (`/`, `/api/…`, `/events`) answer, whatever "
+            '`host` is: addresses or CIDRs (`"192.168.1.0/24"`; an IPv4-mapped `::ffff:192.168.1.20` is taken'
+            " as `192.168.1.20`); others get 403. The first entry is the kiosk's own screen and must be one "
+            "address, not a CIDR (see [On a network](api.md#on-a-network))"
+        ),
+    )
+    manager_clients: tuple[str, ...] = setting(
+        ["127.0.0.1", "::1"],
+        _clients,
+        "client addresses the manager screen (`/manager…`) answers, the same way",
+    )
+    post_rate_limit: str = setting(
+        "30/minute",
+        _rate,
+        (
+            "POSTs per client address when `host` is not loopback; only the loopback members of "
+            "`screen_clients` (the kiosk's own screen) are never limited"
+        ),
+    )
+    language: str = setting("fi", choice(LANGUAGES), "the screen's default language")
+    languages: tuple[str, ...] = setting(list(LANGUAGES), _languages, "languages offered on the screen's switch")
+    timezone: str = setting("Europe/Helsinki", text, 'the kiosk\'s time zone: its "day" and its opening hours')
+    press_interval: float = setting(
+        3.0,
+        number(0, 3600),
+        "seconds: a press within this of the previous stored press, on any button, is flagged `repeat`",
+    )
+    followup_timeout: float = setting(
+        8.0,
+        number(2, 600),
+        "seconds without a touch before the follow-up returns to the question",
+    )
+    idle_timeout: float = setting(
+        30.0,
+        number(5, 3600),
+        "seconds without a touch before a switched language returns to the default",
+    )
+    debounce_ms: int = setting(
+        50,
+        number(0, 1000, whole=True),
+        (
+            "a button edge this soon after the previous edge on the same button is dropped (also gpiozero's "
+            "`bounce_time`)"
+        ),
+    )
+    buttons: bool = setting(True, flag, "listen to the physical buttons")
+    pin_factory: str = setting(
+        "auto",
+        choice(PIN_FACTORIES),
+        (
+            "gpiozero pin driver: `auto` takes `GPIOZERO_PIN_FACTORY`, else `lgpio` where `/dev/gpiochip0` "
+            "exists, else `mock` (logged); or name one: `mock`, `lgpio`, `rpigpio`, `pigpio`, `native`"
+        ),
+    )
+    button_pins: tuple[int, ...] = setting([5, 6, 13, 19], _pins, "BCM pins of the buttons for ratings 1, 2, 3, 4")
+    led_pins: tuple[int, ...] = setting([12, 16, 20, 21], _pins, "BCM pins of their LEDs")
+    led_seconds: float = setting(1.0, number(0.01, 10), "how long an LED answers a press")
+    clock_trusted: str = setting(
+        "auto",
+        choice(CLOCK_TRUST),
+        "`auto` asks the kernel whether NTP has synchronised the clock; `always` (a battery-backed RTC) or `never`",
+    )
+    busy_timeout_ms: int = setting(
+        5000,
+        number(1, 60000, whole=True),
+        "how long a write waits for the database lock before the answer is 503",
+    )
+    stream_heartbeat: float = setting(
+        15.0,
+        number(0.01, 15),
+        "seconds between heartbeats on a screen's event stream (at most 15)",
+    )
+    stream_max_age: float = setting(
+        55.0,
+        number(0.05, 60),
+        "seconds after which the server ends a stream and the page reopens it (at most 60)",
+    )
+    target: float = setting(
+        DEFAULT_TARGET,
+        number(0, 100),
+        "the satisfaction target in percent (share of happy and very happy)",
+    )
+    min_responses: int = setting(
+        DEFAULT_MIN_RESPONSES,
+        number(1, 1000, whole=True),
+        (
+            'the manager\'s figures show "too few" instead of a percentage below this many counted ratings '
+            "(central's once enrolled)"
+        ),
+    )
+    sync_in_kiosk: bool = setting(
+        True,
+        flag,
+        "run the uploader loop in a thread of `hymy kiosk` (it waits until the kiosk is enrolled)",
+    )
+    sync_interval: float = setting(60.0, number(1, 86400), "seconds between upload passes (±20 % jitter)")
+    sync_batch_size: int = setting(500, number(1, 1000, whole=True), "rows per batch (at most 1,000)")
+    sync_in_flight: int = setting(
+        2,
+        number(1, 8, whole=True),
+        "batches on the wire at once while draining a backlog (central's workers ingest them in parallel)",
+    )
+    sync_connect_timeout: float = setting(5.0, number(0.1, 120), "seconds to connect to central")
+    sync_read_timeout: float = setting(30.0, number(0.1, 600), "seconds to wait for central's answer")
+    sync_backoff_base: float = setting(
+        5.0,
+        number(0.1, 3600),
+        "first retry delay after a failed pass; doubles per failure, with full jitter",
+    )
+    sync_backoff_cap: float = setting(900.0, number(1, 86400), "the longest retry delay")
+    ca_bundle: str | None = setting(
+        None,
+        text,
+        "a CA bundle file to verify central's TLS certificate against",
+        shown_default="unset: the system's CAs",
+    )
+    sync_stale_after: float = setting(
+        3600.0,
+        number(60, 30 * 86400),
+        "seconds without a successful sync (once enrolled) before `/healthz` says `degraded`",
+    )
+    retention_days: int = setting(
+        60,
+        number(1, 3650, whole=True),
+        "synced ratings older than this are pruned from the kiosk; unsynced and quarantined rows never are",
+    )
+    question: Question = setting(
+        {},
+        None,
+        (
+            "the question: `[question]` with `id`, `version` and a `[question.text]` table of language = "
+            "text. A new text needs a new version"
+        ),
+        shown_default='id `"service"`, version `1`, translated default text',
+    )
+    reasons: tuple[Reason, ...] = setting(
+        list(DEFAULT_REASON_KEYS),
+        None,
+        "the follow-up reasons offered, by key: drop or reorder them",
+        shown_default="all nine, in the order below",
+    )
+    opening_hours: OpeningHours = setting(
+        {},
+        None,
+        (
+            '`[opening_hours]` with `mon` … `sun` = `["08:00-20:00", …]`; a day left out is closed; '
+            '`"22:00-02:00"` runs past midnight'
+        ),
+        shown_default="none: always open",
+    )
+    log_level: str = setting(
+        "info",
+        choice(("debug", "info", "warning", "error")),
+        "`debug`, `info`, `warning` or `error`",
+    )
+    log_file: str | None = setting(
+        None,
+        text,
+        (
+            "also write the log to this file, rotated at 10 MB with 5 old files kept, each created 0600 "
+            "whatever the umask (one an older version left readable is narrowed at start); under systemd "
+            "stderr is the journal, which needs no file"
+        ),
+        shown_default="unset: stderr only",
+    )
+    display_rotation: int = setting(
+        0,
+        _rotation,
+        (
+            "the touchscreen's rotation in degrees, `0`, `90`, `180` or `270`, as `hymy display` gives it to "
+            "`wlr-randr --transform`"
+        ),
+    )
+    display_output: str | None = setting(
+        None,
+        text,
+        "the output `hymy display` turns on and off (`DSI-1`, `HDMI-A-1`)",
+        shown_default="unset: the first output `wlr-randr` lists",
+    )
+    #: Where the values came from, for messages and `doctor`.
+    source: str
 
     @property
-    def database_path(self):
+    def database_path(self) -> Path:
         return self.data_dir / "hymy.sqlite3"
+
+
+#: key -> (default, check), derived from :class:`KioskConfig`.
+SCHEMA = schema_of(KioskConfig)
 
 
 def load_config(path=None, overrides=None, environ=None):

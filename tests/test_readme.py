@@ -1,5 +1,5 @@
-"""README stays true: every config key and command is documented, and the
-two commands are the ones CI runs."""
+"""README and docs/ stay true: every config key and command is documented, the
+examples are what the kiosk takes and answers, and the two commands are the ones CI runs."""
 
 import json
 import re
@@ -13,19 +13,22 @@ from sync.central.config import SCHEMA as CENTRAL_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+COMMANDS = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+API = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
 
 
-def test_every_config_key_is_in_the_readme_table():
-    documented = set(re.findall(r"^\| `([a-z_]+)` \|", README, flags=re.MULTILINE))
+def test_every_config_key_is_in_the_configuration_tables():
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", CONFIGURATION, flags=re.MULTILINE))
     assert set(SCHEMA) <= documented
     assert set(CENTRAL_SCHEMA) <= documented
 
 
 def test_every_command_is_documented():
     for name, command in main.commands.items():
-        assert f"`hymy {name}" in README
+        assert f"`hymy {name}" in COMMANDS
         for sub in getattr(command, "commands", {}):
-            assert f"`hymy {name} {sub}" in README or f"/ `{sub}" in README
+            assert f"`hymy {name} {sub}" in COMMANDS or f"/ `{sub}" in COMMANDS
     assert CliRunner().invoke(main, ["--help"]).exit_code == 0
 
 
@@ -37,9 +40,9 @@ def test_ci_runs_the_readme_test_command():
     ]
 
 
-def readme_example(after):
-    """The indented JSON block that follows the README line starting with *after*."""
-    lines = README[README.index(after):].splitlines()[1:]
+def api_example(after):
+    """The indented JSON block that follows the line of docs/api.md starting with *after*."""
+    lines = API[API.index(after):].splitlines()[1:]
     start = next(i for i, line in enumerate(lines) if line.startswith("    "))
     block = []
     for line in lines[start:]:
@@ -58,7 +61,7 @@ def shape(value):
 
 
 def test_the_healthz_example_is_what_the_kiosk_answers(client):
-    example = readme_example("`GET /healthz`")
+    example = api_example("`GET /healthz`")
     answer = client.get("/healthz").get_json()
     assert set(example) == set(answer)
     assert set(example["database"]) == set(answer["database"])
@@ -70,19 +73,19 @@ def test_the_healthz_example_is_what_the_kiosk_answers(client):
 
 
 def documented_answer(after, status):
-    """The body the README's table after the line starting with *after* gives for *status*, as a set of keys."""
-    table = README[README.index(after):]
+    """The body docs/api.md's table after the line starting with *after* gives for *status*, as a set of keys."""
+    table = API[API.index(after):]
     row = re.search(rf"^\| {status} \| `(\{{.*?\}})` \|", table, flags=re.MULTILINE).group(1)
     return set(re.findall(r'"([a-z_]+)":', row))
 
 
 def test_the_rating_and_followup_examples_are_accepted_as_documented(client):
-    rating = readme_example("`POST /api/ratings` — ")
+    rating = api_example("`POST /api/ratings` — ")
     created = client.post("/api/ratings", json=rating)
     assert created.status_code == 201
     assert set(created.get_json()) == {"id", "filtered", "followup_key"}
     assert documented_answer("`POST /api/ratings` — ", 201) == set(created.get_json())
-    followup = readme_example("`POST /api/ratings/<id>/followup`")
+    followup = api_example("`POST /api/ratings/<id>/followup`")
     rating_id = created.get_json()["id"]
     # As documented, the example answers only with the key from the rating's 201.
     assert set(followup) == {"reason", "comment", "followup_key"}
@@ -95,7 +98,7 @@ def test_the_rating_and_followup_examples_are_accepted_as_documented(client):
 
 
 def test_the_network_example_is_a_valid_kiosk_config(tmp_path):
-    section = README[README.index("### On a network"):]
+    section = API[API.index("## On a network"):]
     example = section[section.index("```toml\n") + len("```toml\n"):section.index("```\n", section.index("```toml"))]
     path = tmp_path / "kiosk.toml"
     path.write_text(example, encoding="utf-8")
