@@ -123,5 +123,6 @@ def test_nothing_is_installed_when_every_package_is_there(machine):
 
 def test_the_readme_lists_every_package_the_test_command_installs():
     packages = re.search(r"^DEBIAN_PACKAGES=\(([^)]*)\)", SCRIPT.read_text(), re.MULTILINE)[1].split()
-    section = README[README.index("    bash tests/run.sh\n"):README.index("\n## ", README.index("    bash tests/run.sh\n"))]
+    start = README.index("    bash tests/run.sh\n")
+    section = README[start:README.index("\n## ", start)]
     assert packages and all(f"`{package}`" in section for package in packages), textwrap.shorten(section, 400)
