@@ -1,23 +1,31 @@
 """The test world: kiosk apps on temporary data dirs, fake clocks, mock pins,
 and real servers on loopback."""
-import contextlib
-import socket
-import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import requests
 from gpiozero.pins.mock import MockFactory
-from waitress import wasyncore
-from waitress.server import create_server
 
 from kiosk.app import create_app
 from kiosk.cli import options
-from kiosk.storage.db import connection
-from kiosk.storage.models import Rating
+from sync.central.app import create_central_app
 from sync.common.clock import FakeClock
+from tests.helpers.live import LiveServer
+from tests.helpers.proxy import FaultProxy
+from tests.helpers.receivers import SINKS_ENV
+from tests.helpers.world import START, AccessLog, World, cli
+
+
+def pytest_collection_modifyitems(items):
+    """What the quick loop (``-m "not slow"``) leaves out beside the tests marked ``slow`` by hand
+    (subprocesses, wheels, long simulated outages, schemathesis): every test that drives Chromium, and
+    the PostgreSQL half of every test run on both of central's backends (its SQLite half stays in)."""
+    slow = pytest.mark.slow
+    for item in items:
+        if item.get_closest_marker("browser") or "tests/browser/" in item.nodeid:
+            item.add_marker(slow)
+        elif "postgresql" in getattr(getattr(item, "callspec", None), "params", {}).values():
+            item.add_marker(slow)
 
 
 @pytest.fixture(autouse=True)
@@ -66,78 +74,6 @@ def kiosk(app):
     return app.extensions["hymy"]
 
 
-def wait_for(condition, timeout=10.0, message="condition not met", process=None, output=None):
-    """Poll *condition* until it holds (never a bare sleep); fail with *message*
-    after *timeout* seconds, or at once if *process* exited. *output* returns
-    the text worth showing with the failure (a log)."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"{message}: the process exited {process.returncode}:\n{output() if output else ''}")
-        pause.wait(0.01)
-    raise AssertionError(f"{message} (after {timeout} s)" + (f":\n{output()}" if output else ""))
-
-
-def answers(url):
-    """True once *url* answers 200."""
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def stored_ratings():
-    """Every stored rating, in sequence order."""
-    with connection():
-        return list(Rating.select().order_by(Rating.seq))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """A WSGI app served by waitress on loopback, in this process.
-
-    The serving loop runs in small steps on its own thread and closes its
-    sockets itself when asked to stop: closing them from another thread while
-    the loop polls them is a race (EBADF in the loop). ``port`` may name the
-    port of a stopped server to start again on the same address.
-    """
-
-    def __init__(self, app, threads=8, port=0, **server_options):
-        self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=port, threads=threads, **server_options)
-        self.port = self.server.effective_port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        self.running = True
-
-    def _serve(self):
-        try:
-            while not self._stop.is_set():
-                wasyncore.loop(timeout=0.05, map=self.server._map, count=1)
-        finally:
-            self.server.task_dispatcher.shutdown()
-            wasyncore.close_all(self.server._map)
-
-    def close(self):
-        if self.running:
-            self._stop.set()
-            # Wake the loop; if it saw the stop first it has already closed the trigger (EBADF).
-            with contextlib.suppress(OSError):
-                self.server.pull_trigger()
-            self.thread.join(timeout=10)
-            self.running = False
-
-
 @pytest.fixture
 def serve():
     """Start LiveServers for apps; they stop when the test ends."""
@@ -151,3 +87,69 @@ def serve():
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def make_world(tmp_path, make_app, clock):
+    """Build the world; everything it starts stops when the test ends."""
+    worlds = []
+
+    def build(enroll=True, proxy=None, site_hours=(), **kiosk_config):
+        central_dir = tmp_path / "central"
+        central_env = {
+            "HYMY_CENTRAL_DATA_DIR": str(central_dir),
+            "HYMY_CENTRAL_DATABASE_URL": f"sqlite:///{central_dir / 'central.sqlite3'}",
+            "DATABASE_URL": None,
+            "HYMY_CENTRAL_CONFIG": None,
+            **SINKS_ENV,  # its alert rules may post to the tests' loopback receivers
+        }
+        runner_args = ["central", "add-site", "Kamppi", "--timezone", "Europe/Helsinki"]
+        for hours in site_hours:
+            runner_args += ["--hours", hours]
+        for args in (runner_args, ["central", "add-service", "checkout"], ["central", "add-provider", "Palvelu Oy"],
+                     ["central", "add-kiosk", "kamppi-1", "--site", "Kamppi", "--service", "checkout",
+                      "--provider", "Palvelu Oy"]):
+            result = cli(args, central_env)
+            assert result.exit_code == 0, result.output
+        token = result.output.strip().splitlines()[-1]
+        assert token.startswith("hymy_k_")
+
+        central_clock = FakeClock(START)
+        central_app = create_central_app({"data_dir": str(central_dir),
+                                          "database_url": central_env["HYMY_CENTRAL_DATABASE_URL"]},
+                                         clock=central_clock)
+        access_log = AccessLog(central_app)
+        central = LiveServer(access_log)
+
+        config = {"sync_in_kiosk": False, "clock_trusted": "always",
+                  "sync_backoff_base": 5.0, "sync_backoff_cap": 900.0}
+        config.update(kiosk_config)
+        app = make_app(**config)
+        data_dir = app.extensions["hymy"].config.data_dir
+        kiosk_env = {"HYMY_DATA_DIR": str(data_dir), "HYMY_CONFIG": None, "HYMY_CLOCK_TRUSTED": "always",
+                     "HYMY_PIN_FACTORY": "mock"}
+        for key in ("sync_batch_size", "sync_read_timeout", "retention_days"):
+            if key in kiosk_config:
+                kiosk_env[f"HYMY_{key.upper()}"] = str(kiosk_config[key])
+        world = World(tmp_path, central_dir, central_clock, central_app, access_log, central, app, clock, token,
+                      kiosk_env, central_env)
+        worlds.append(world)
+        if proxy is not None:
+            world.proxy = FaultProxy(central.port, **proxy)
+        world.uploader = world.make_uploader()
+        if enroll:
+            result = world.enroll()
+            assert result.exit_code == 0, result.output
+            assert "enrolled as kiosk 'kamppi-1'" in result.output
+        return world
+
+    yield build
+    for world in worlds:
+        if world.proxy:
+            world.proxy.close()
+        world.central.close()
+
+
+@pytest.fixture
+def world(make_world):
+    return make_world()

@@ -7,7 +7,7 @@ import pytest
 from kiosk.storage.db import connection
 from kiosk.storage.migrations import LATEST
 from kiosk.storage.models import Followup
-from tests.conftest import stored_ratings
+from tests.helpers.kiosk_db import stored_ratings
 
 
 def test_tap_is_stored_and_acknowledged(client):

@@ -29,18 +29,13 @@ from kiosk.manager.pin import set_pin
 from kiosk.storage import backup
 from kiosk.storage.db import database
 from kiosk.storage.outbox import SequenceNotContinued, SequenceShift
-from tests.sync import conftest as world_fixtures
-from tests.sync.conftest import START, RecordingClock, cli
-from tests.sync.test_kiosk_side import lose_at_central
+from tests.helpers.world import START, RecordingClock, cli, lose_at_central
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The kiosk + central world over real loopback HTTP (tests/sync/conftest.py), for the tests of a restore.
-make_world = world_fixtures.make_world
-
 
 @pytest.fixture
 def clock():
-    """The world's clock (tests/sync/conftest.py), for the kiosk apps of every test here."""
+    """The world's clock (tests/helpers/world.py), for the kiosk apps of every test here."""
     return RecordingClock(START)
 
 

@@ -10,23 +10,10 @@ from gpiozero.pins.mock import MockFactory
 
 from kiosk.buttons.panel import FAILED, FILTERED, RECORDED, make_pin_factory
 from sync.wire.errors import ConfigError
-from tests.as_user import python_argv
-from tests.conftest import stored_ratings, wait_for
-
-
-def lit_count(pin):
-    """How many times the LED pin was switched on."""
-    states = [s.state for s in pin.states]
-    return sum(1 for before, after in zip(states, states[1:], strict=False) if not before and after)
-
-
-def press(kiosk, rating, clock, hold=0.2):
-    """A customer's press: down, held *hold* seconds, up, then a pause."""
-    pin = kiosk.buttons.button_pin(rating)
-    pin.drive_low()
-    clock.advance(hold)
-    pin.drive_high()
-    clock.advance(5)
+from tests.helpers.as_user import python_argv
+from tests.helpers.buttons import lit_count, press
+from tests.helpers.kiosk_db import stored_ratings
+from tests.helpers.live import wait_for
 
 
 def test_each_button_records_its_rating(kiosk, clock):

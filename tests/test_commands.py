@@ -3,7 +3,6 @@ change, exit 1 (2 for config), never a traceback: a missing extra, a busy
 port, a data dir this user may not write, a misspelled variable. Status
 commands write nothing."""
 import errno
-import hashlib
 import json
 import os
 import signal
@@ -25,7 +24,8 @@ from kiosk.storage.enrollment import Enrollment, save_enrollment
 from kiosk.storage.process_lock import hold_running_lock
 from sync.common.cli_errors import address_error, data_dir_error
 from sync.common.origin import extra_install
-from tests.conftest import answers, free_port, wait_for
+from tests.helpers.commands import snapshot, started_kiosk_dir
+from tests.helpers.live import answers, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,26 +91,6 @@ def read_only_dir(tmp_path):
     yield make
     for target in mounted:
         subprocess.run(["umount", str(target)], check=True)
-
-
-def started_kiosk_dir(tmp_path, ratings=1):
-    """A data dir a kiosk has used: its id and its database, with *ratings* ratings."""
-    data = tmp_path / "kiosk"
-    from kiosk.cli.kiosk_commands import build_app, ready_config
-
-    app = build_app(ready_config(overrides={"data_dir": str(data), "pin_factory": "mock"}))
-    try:
-        for _ in range(ratings):
-            assert app.test_client().post("/api/ratings", json={"rating": 4}).status_code == 201
-    finally:
-        app.extensions["hymy"].close()
-    return data
-
-
-def snapshot(directory):
-    """Every file under *directory* with its content's hash and modification time."""
-    return {path.name: (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
-            for path in sorted(directory.iterdir())}
 
 
 # --- the central extra ----------------------------------------------------------------

@@ -43,8 +43,9 @@ from sync.central.store.db import connection as central_connection
 from sync.central.store.models import Kiosk, RollupDay, Site
 from sync.common.clock import FakeClock
 from sync.uploader.loop import Uploader
-from tests.central.conftest import WebSession
-from tests.conftest import LiveServer, free_port, stored_ratings, wait_for
+from tests.helpers.central import WebSession
+from tests.helpers.kiosk_db import stored_ratings
+from tests.helpers.live import LiveServer, free_port, wait_for
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 #: 23:30 on a Monday evening in Helsinki (UTC+2 in January): hours after a counter open 8-20 has closed.

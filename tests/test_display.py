@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from kiosk.cli.display import Screen, follow
-from tests.conftest import free_port, wait_for
+from tests.helpers.live import free_port, wait_for
 
 #: The first line of each output as wlr-randr prints it; its details are indented.
 LISTING = 'HDMI-A-1 "Iiyama North America PL2492H (HDMI-A-1)"\\n  Enabled: yes\\n' \

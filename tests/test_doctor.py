@@ -1,7 +1,7 @@
 """``hymy doctor``: one line per check (ok / warn / fail / skip), ``--json`` the same, exit 1 on a fail.
 
 Healthy and broken set-ups, for real: a kiosk and a real central on loopback
-(tests/sync/conftest.py's world) for the token, damaged and foreign database
+(tests/helpers/world.py's world) for the token, damaged and foreign database
 files, a tiny tmpfs for the disk, quarantined rows and a sequence gap as the
 uploader leaves them, a running kiosk process holding the pins, gpiozero's
 MockFactory pins pressed from a thread while doctor waits, and a pty for "in
@@ -29,15 +29,10 @@ from kiosk.storage.diagnostics import disk_check
 from kiosk.storage.migrations import LATEST
 from kiosk.storage.process_lock import hold_running_lock
 from sync.common.clock import FakeClock
-from tests.conftest import free_port
-from tests.sync import conftest as world_fixtures
-from tests.sync.conftest import START, RecordingClock
-from tests.test_commands import snapshot, started_kiosk_dir
-from tests.test_durability import KioskProcess
-
-#: The kiosk + central world over real loopback HTTP (tests/sync/conftest.py).
-make_world = world_fixtures.make_world
-world = world_fixtures.world
+from tests.helpers.commands import snapshot, started_kiosk_dir
+from tests.helpers.kiosk_process import KioskProcess
+from tests.helpers.live import free_port
+from tests.helpers.world import START, RecordingClock
 
 ORDER = ["config", "kiosk", "gpio", "buttons", "database", "schema", "disk", "clock", "central", "backlog",
          "quarantine", "sequence", "units"]
@@ -45,7 +40,7 @@ ORDER = ["config", "kiosk", "gpio", "buttons", "database", "schema", "disk", "cl
 
 @pytest.fixture
 def clock():
-    """The world's clock (tests/sync/conftest.py)."""
+    """The world's clock (tests/helpers/world.py)."""
     return RecordingClock(START)
 
 

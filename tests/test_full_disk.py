@@ -15,9 +15,10 @@ import pytest
 
 from kiosk.buttons.panel import FAILED, RECORDED
 from kiosk.manager.pin import set_pin
-from tests.conftest import stored_ratings, wait_for
-from tests.test_buttons import lit_count, press
-from tests.test_manager_screen import PIN, sign_in
+from tests.helpers.buttons import lit_count, press
+from tests.helpers.kiosk_db import stored_ratings
+from tests.helpers.live import wait_for
+from tests.helpers.manager import PIN, sign_in
 
 pytestmark = pytest.mark.slow
 

@@ -23,7 +23,7 @@ import pytest
 import requests
 from babel.messages.mofile import read_mo
 
-from tests.conftest import answers, free_port, wait_for
+from tests.helpers.live import answers, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 

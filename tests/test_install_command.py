@@ -24,7 +24,7 @@ from kiosk.cli.install.units import unit_dir
 from kiosk.config import load_config
 from sync.central.config import load_central_config
 from sync.common.cli_errors import CommandError
-from tests.as_user import run_hymy
+from tests.helpers.as_user import run_hymy
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="installing sets owners: only root can")

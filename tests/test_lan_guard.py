@@ -11,7 +11,7 @@ from kiosk.cli.serve import kiosk_running, serve
 from kiosk.config import load_config
 from kiosk.manager.pin import set_pin
 from kiosk.web.lan_guard import host_of, is_loopback, network_warning
-from tests.conftest import stored_ratings
+from tests.helpers.kiosk_db import stored_ratings
 
 LAN = {"REMOTE_ADDR": "192.0.2.7"}
 OTHER_LAN = {"REMOTE_ADDR": "192.0.2.8"}

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from sync.common.clock import SystemClock
-from tests.conftest import stored_ratings
+from tests.helpers.kiosk_db import stored_ratings
 
 
 class StreamReader(threading.Thread):

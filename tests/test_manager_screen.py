@@ -6,7 +6,6 @@ import os
 import re
 import stat
 from datetime import date, datetime, timedelta, timezone
-from html import unescape
 
 import pytest
 from click.testing import CliRunner
@@ -16,27 +15,7 @@ from kiosk.manager import reports
 from kiosk.manager.pin import PIN_FILE, set_pin
 from kiosk.manager.views import IDLE_SECONDS
 from kiosk.storage.db import connection
-
-PIN = "2468"
-TOKEN = re.compile(r'data-csrf="([^"]+)"')
-
-
-def token(client, path="/manager"):
-    """The CSRF token *path* gives its forms (and its script)."""
-    return TOKEN.search(client.get(path).get_data(as_text=True)).group(1)
-
-
-def sign_in(client, pin=PIN):
-    return client.post("/manager/login", data={"pin": pin, "csrf_token": token(client)})
-
-
-def text(response):
-    return unescape(response.get_data(as_text=True))
-
-
-def signed_in(client):
-    """True when /manager shows the manager's pages, not the PIN pad."""
-    return 'data-page="today"' in text(client.get("/manager"))
+from tests.helpers.manager import PIN, sign_in, signed_in, text, token
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from kiosk.errors import StorageError
 from kiosk.storage.db import connection, database
 from kiosk.storage.models import Outbox
 from kiosk.storage.recorder import Recorder
-from tests.conftest import stored_ratings, wait_for
-from tests.test_buttons import lit_count
+from tests.helpers.buttons import lit_count
+from tests.helpers.kiosk_db import stored_ratings
+from tests.helpers.live import wait_for
 
 
 def test_a_press_whose_outbox_row_fails_leaves_nothing_behind(kiosk):

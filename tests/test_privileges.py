@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from kiosk.storage.enrollment import Enrollment, save_enrollment
-from tests.as_user import run_hymy, system_user
-from tests.conftest import free_port
+from tests.helpers.as_user import run_hymy, system_user
+from tests.helpers.live import free_port
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="only root changes users")]

@@ -8,7 +8,7 @@ import pytest
 from kiosk.errors import ConflictError, NotFoundError, StaleQuestionError, ValidationError
 from kiosk.storage.db import connection
 from kiosk.storage.models import Boot, Followup, Outbox, Rating
-from tests.conftest import stored_ratings
+from tests.helpers.kiosk_db import stored_ratings
 
 HELSINKI_HOURS = {day: ["08:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 

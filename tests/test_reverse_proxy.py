@@ -22,8 +22,8 @@ from requests.adapters import HTTPAdapter
 
 from sync.common.web import too_large
 from sync.wire.protocol import MAX_BODY_BYTES
-from tests.central.served import CentralDatabase, ServedCentral
-from tests.conftest import free_port, wait_for
+from tests.helpers.live import free_port, wait_for
+from tests.helpers.served import CentralDatabase, ServedCentral
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from kiosk.screen.events import Broadcaster, TooManyStreams
-from tests.conftest import wait_for
 from tests.helpers.addresses import session_from
+from tests.helpers.live import wait_for
 
 #: Short heartbeats let the server notice a closed stream at once.
 LIVE = {"stream_heartbeat": 0.05, "stream_max_age": 30}

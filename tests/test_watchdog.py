@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli.watchdog import Notifier, Watchdog, notify_socket_address, watchdog_interval
-from tests.conftest import free_port
+from tests.helpers.live import free_port
 
 pytestmark = pytest.mark.slow
 

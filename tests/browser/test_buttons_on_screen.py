@@ -3,7 +3,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from .conftest import stored_followups, stored_ratings
+from tests.helpers.kiosk_db import stored_followups, stored_ratings
 
 
 def last_button_rating():

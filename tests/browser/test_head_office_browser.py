@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sync.central.cli.demo_central import start_demo_central
-
-from .conftest import ARTIFACTS
+from tests.helpers.browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 

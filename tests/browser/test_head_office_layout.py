@@ -13,10 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from sync.central.cli.demo_central import start_demo_central
+from tests.helpers.browser import ARTIFACTS
 from tests.helpers.head_office import linked_ids, served_app
 from tests.helpers.routes import page_routes
-
-from .conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -3,7 +3,7 @@ the part: screenshots of each view at each size go to tests/artifacts/."""
 
 import pytest
 
-from .conftest import SIZES
+from tests.helpers.browser import SIZES
 
 pytestmark = pytest.mark.browser
 

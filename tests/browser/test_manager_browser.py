@@ -11,8 +11,7 @@ from kiosk.cli.demo import seed_ratings
 from kiosk.manager.pin import set_pin
 from kiosk.manager.views import IDLE_SECONDS
 from kiosk.storage.db import connection
-
-from .conftest import ARTIFACTS, SIZES
+from tests.helpers.browser import ARTIFACTS, SIZES
 
 pytestmark = pytest.mark.browser
 

@@ -4,9 +4,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.conftest import wait_for
-
-from .conftest import Screen
+from tests.helpers.browser import Screen
+from tests.helpers.live import wait_for
 
 #: Counts the page's ``new EventSource(...)``: each is the page reopening its stream.
 COUNT_EVENT_SOURCES = """

@@ -5,8 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kiosk.storage.content import DEFAULT_REASONS
-
-from .conftest import stored_followups, stored_ratings
+from tests.helpers.kiosk_db import stored_followups, stored_ratings
 
 pytestmark = pytest.mark.browser
 

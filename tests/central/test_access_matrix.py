@@ -33,9 +33,8 @@ import pytest
 from sync.central.alerts import episodes as alerts
 from sync.central.store.db import write_transaction
 from sync.wire.protocol import format_time
-
-from .batches import batch, followup_row, rating_row
-from .conftest import RECEIVE_TIME, WebSession
+from tests.helpers.batches import batch, followup_row, rating_row
+from tests.helpers.central import RECEIVE_TIME, WebSession
 
 TODAY = "2026-01-05"  # RECEIVE_TIME's local day at both sites (Helsinki)
 MORNING = datetime(2026, 1, 5, 11, 0, tzinfo=timezone.utc)  # today's ratings: 13:00 in Helsinki

@@ -12,10 +12,9 @@ from datetime import timedelta
 import pytest
 
 from sync.central.alerts import worker
+from tests.helpers.batches import batch, rating_row
+from tests.helpers.central import RECEIVE_TIME
 from tests.helpers.receivers import SINKS, MailSink
-
-from .batches import batch, rating_row
-from .conftest import RECEIVE_TIME
 
 RULE_PEOPLE = ["ops@example.com", "vb-private@example.com"]
 USERS = {"ville": "ville@example.com", "hanna": "hanna@example.com"}

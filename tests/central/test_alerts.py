@@ -5,45 +5,16 @@ import hmac
 import json
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from sync.central.alerts import episodes as alerts
 from sync.central.alerts import worker
-from sync.central.alerts.delivery import SIGNATURE_HEADER, SmtpSettings
+from sync.central.alerts.delivery import SmtpSettings
 from sync.wire.protocol import format_time
+from tests.helpers.batches import batch, rating_row
+from tests.helpers.central import RECEIVE_TIME, WebSession
 from tests.helpers.receivers import SINKS, MailSink
-
-from .batches import batch, rating_row
-from .conftest import RECEIVE_TIME, WebSession
-
-
-class Hook(BaseHTTPRequestHandler):
-    """A webhook receiver: keeps each body and its signature header; answers ``answers`` in turn."""
-
-    received, answers = [], []
-
-    def do_POST(self):  # noqa: N802 - http.server's hook name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((body, self.headers.get(SIGNATURE_HEADER)))
-        self.send_response(type(self).answers.pop(0) if type(self).answers else 200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def hook():
-    Hook.received, Hook.answers = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hymy", Hook
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

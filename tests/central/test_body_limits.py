@@ -20,9 +20,8 @@ import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from sync.wire.protocol import MAX_BODY_BYTES
-from tests.conftest import answers, free_port, wait_for
-
-from .batches import batch, rating_row
+from tests.helpers.batches import batch, rating_row
+from tests.helpers.live import answers, free_port, wait_for
 
 LIMIT = MAX_BODY_BYTES
 JSON = {"Content-Type": "application/json"}

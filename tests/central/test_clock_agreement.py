@@ -24,8 +24,7 @@ from kiosk.storage.db import connection
 from kiosk.storage.models import ClockDecision, HourlyCount, Rating
 from sync.common.clock import FakeClock
 from sync.wire.figures import HOUR_COUNTS
-
-from .batches import kiosk_batch
+from tests.helpers.batches import kiosk_batch
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Far enough on the monotonic clock that a correction lands before 2000 (about 28 years).

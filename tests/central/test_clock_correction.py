@@ -9,9 +9,8 @@ import pytest
 
 from sync.common.clock import FakeClock
 from sync.wire.protocol import parse_time
-
-from .batches import batch, kiosk_batch, rating_row
-from .conftest import RECEIVE_TIME
+from tests.helpers.batches import batch, kiosk_batch, rating_row
+from tests.helpers.central import RECEIVE_TIME
 
 WEEK = timedelta(days=7)
 

@@ -18,7 +18,7 @@ from sync.central.alerts.delivery import (
     send_email,
     signature,
 )
-from tests.conftest import free_port
+from tests.helpers.live import free_port
 from tests.helpers.receivers import SINKS, MailSink
 
 SECRET = "rule-secret-7f3a"

@@ -4,10 +4,9 @@ from datetime import timedelta
 import pytest
 
 from sync.central.alerts import worker
+from tests.helpers.batches import batch, rating_row
+from tests.helpers.central import RECEIVE_TIME
 from tests.helpers.receivers import MailSink
-
-from .batches import batch, rating_row
-from .conftest import RECEIVE_TIME
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ import logging
 import pytest
 import requests
 
+from tests.helpers.network import parse_page
 from tests.helpers.untranslated import EnglishFinder
-
-from .network import parse_page
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what Chromium and Firefox send
 CATALOGS = "sync/central/translations/{language}/LC_MESSAGES/messages.po"

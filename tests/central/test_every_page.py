@@ -23,11 +23,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sync.central.alerts import episodes as alerts
+from tests.helpers.batches import batch, followup_row, rating_row
+from tests.helpers.network import parse_page
 from tests.helpers.routes import PageRoute, page_routes
 from tests.helpers.untranslated import EnglishFinder
-
-from .batches import batch, followup_row, rating_row
-from .network import parse_page
 
 pytestmark = pytest.mark.parametrize(
     "module_central", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True,

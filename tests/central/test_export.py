@@ -6,8 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from sync.central.reports.export import safe_cell
-
-from .batches import batch, followup_row, rating_row
+from tests.helpers.batches import batch, followup_row, rating_row
 
 COLUMNS = ["id", "kiosk", "site", "service", "provider", "rating", "filtered", "reason", "reason_group",
            "comment", "recorded_at", "local_time", "corrected"]

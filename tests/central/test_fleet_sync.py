@@ -11,8 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from sync.wire.protocol import format_time
-
-from .batches import batch, rating_row
+from tests.helpers.batches import batch, rating_row
 
 NOON_UTC = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
 COLUMNS = ("kiosk", "site", "last heartbeat", "last sync", "backlog", "oldest", "clock", "version", "disk", "sequence")

@@ -23,10 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.network import parse_page
 from tests.helpers.routes import page_routes
-
-from .network import parse_page
-from .seeded import ROLES, seed
+from tests.helpers.seeded import ROLES, seed
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("module_central", ["sqlite", "postgresql"],
                                                         indirect=True, scope="module")]

@@ -20,8 +20,7 @@ from kiosk.storage.db import connection
 from kiosk.storage.enrollment import Enrollment, save_enrollment
 from kiosk.storage.models import Followup, Outbox
 from sync.uploader.loop import Uploader
-
-from .batches import batch, followup_row, rating_row
+from tests.helpers.batches import batch, followup_row, rating_row
 
 #: Refused in every string, comments included.
 HOSTILE = {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .batches import batch, followup_row, kiosk_batch, rating_row
+from tests.helpers.batches import batch, followup_row, kiosk_batch, rating_row
 
 
 @pytest.fixture

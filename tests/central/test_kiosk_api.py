@@ -2,7 +2,7 @@
 
 import uuid
 
-from .batches import batch, rating_row
+from tests.helpers.batches import batch, rating_row
 
 HEARTBEAT = {
     "software_version": "1.2.3",

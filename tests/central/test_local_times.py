@@ -13,9 +13,8 @@ import pytest
 
 from sync.central.alerts import worker
 from sync.wire.protocol import format_time
+from tests.helpers.batches import batch, followup_row, rating_row
 from tests.helpers.receivers import SINKS, MailSink, WebhookReceiver
-
-from .batches import batch, followup_row, rating_row
 
 #: Monday 5 January 2026, 12:00 UTC: 14:00 in Helsinki (EET), 13:00 in Stockholm (CET).
 NOON_UTC = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)

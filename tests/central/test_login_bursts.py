@@ -16,9 +16,8 @@ import pytest
 import requests
 
 from tests.helpers.bursts import release_together
-
-from .conftest import WebSession
-from .served import CentralDatabase, ServedCentral
+from tests.helpers.central import WebSession
+from tests.helpers.served import CentralDatabase, ServedCentral
 
 pytestmark = pytest.mark.slow
 

@@ -29,10 +29,9 @@ from sync.central.store import models as m
 from sync.central.store.migrations import LATEST, SchemaError
 from sync.central.store.models import MODELS, central_db
 from sync.common.clock import FakeClock
-from tests.conftest import wait_for
-
-from .batches import batch, rating_row
-from .conftest import RECEIVE_TIME, Central, _close_database, _database_numbers
+from tests.helpers.batches import batch, rating_row
+from tests.helpers.central import RECEIVE_TIME, Central, close_database, database_numbers
+from tests.helpers.live import wait_for
 
 FIXTURE_COMMIT = "2528425"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -65,7 +64,7 @@ def restore_fixture(backend, tmp_path, request):
 
 
 def fresh_postgresql(request):
-    return request.getfixturevalue("postgres_cluster").create_database(f"t_{next(_database_numbers)}")
+    return request.getfixturevalue("postgres_cluster").create_database(f"t_{next(database_numbers)}")
 
 
 def fresh_url(backend, tmp_path, request, name="fresh"):
@@ -82,7 +81,7 @@ def raw_database(url):
     try:
         yield database
     finally:
-        _close_database(database)
+        close_database(database)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -106,7 +105,7 @@ def opened():
 
     yield open_
     for database in databases:
-        _close_database(database)
+        close_database(database)
 
 
 def hymy_central(url, *args):
@@ -117,7 +116,7 @@ def hymy_central(url, *args):
         return CliRunner().invoke(main, ["central", *args], env=environment, catch_exceptions=False)
     finally:
         if central_db.obj is not before:
-            _close_database(central_db.obj)
+            close_database(central_db.obj)
 
 
 # -- reading a database as it is ----------------------------------------------------------------
@@ -415,7 +414,7 @@ def test_a_database_newer_than_the_code_refuses_the_app_factory(too_new_url, tmp
     message = str(refused.value)
     assert "\n" not in message and "schema version 99" in message and f"software's {LATEST}" in message
     assert "upgrade hymy" in message
-    _close_database(central_db.obj)
+    close_database(central_db.obj)
 
 
 @pytest.mark.parametrize("args", [["migrate"], ["migrate", "--dry-run"], ["add-service", "checkout"], ["prune"],

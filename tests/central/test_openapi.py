@@ -25,8 +25,7 @@ from sync.wire.protocol import (
     RowError,
     check_row,
 )
-
-from .batches import batch, followup_row, rating_row
+from tests.helpers.batches import batch, followup_row, rating_row
 
 #: Request components and the protocol field lists they are generated from.
 REQUEST_SCHEMAS = {

@@ -11,7 +11,7 @@ whole batches sent twice and rows re-sent with other content. A probe kiosk
 holds figures that are exact halves, so rounding half up shows.
 
 The pages are fetched over HTTP as a logged-in admin and read like a browser
-reads them; what they should say comes from tests/central/network.py: plain
+reads them; what they should say comes from tests/helpers/network.py: plain
 Python over the raw ``rating`` and ``followup`` rows, each placed on its
 site's local day, with the README's definitions done in whole numbers.
 """
@@ -26,9 +26,8 @@ import pytest
 
 from sync.common.clock import FakeClock
 from sync.wire.protocol import format_time
-
-from .batches import batch, followup_row, rating_row
-from .network import (
+from tests.helpers.batches import batch, followup_row, rating_row
+from tests.helpers.network import (
     DIMENSION_NAMES,
     REASON_GROUPS,
     Period,

@@ -21,10 +21,9 @@ from kiosk.storage.db import connection
 from kiosk.storage.state import sync_state
 from sync.uploader.client import CentralError
 from sync.uploader.loop import Uploader
-from tests.conftest import wait_for
-
-from .served import CentralDatabase, ServedCentral
-from .stored import append_backlog, assert_database_intact, assert_held_once, central_ids, kiosk_outbox
+from tests.helpers.live import wait_for
+from tests.helpers.served import CentralDatabase, ServedCentral
+from tests.helpers.stored import append_backlog, assert_database_intact, assert_held_once, central_ids, kiosk_outbox
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from sync.central.web import parse
-
-from .network import parse_page
-from .seeded import seed
+from tests.helpers.network import parse_page
+from tests.helpers.seeded import seed
 
 BOTH_BACKENDS = pytest.mark.parametrize(
     "module_central", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True,

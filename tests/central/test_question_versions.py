@@ -4,8 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from sync.wire.protocol import MAX_QUESTION_VERSION
-
-from .batches import batch, kiosk_batch, rating_row
+from tests.helpers.batches import batch, kiosk_batch, rating_row
 
 LOCAL = {"en": "How did we do today?"}
 

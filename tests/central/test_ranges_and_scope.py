@@ -2,8 +2,7 @@
 import pytest
 
 from sync.central.reports import Scope
-
-from .batches import batch, rating_row
+from tests.helpers.batches import batch, rating_row
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Central proves by the kiosk's sequence numbers that nothing is missing."""
-from .batches import batch, rating_row
+from tests.helpers.batches import batch, rating_row
 
 
 def test_a_gap_is_reported_and_closes_when_the_missing_batch_arrives(central):

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from .batches import batch, enrolled_device_id, rating_row
+from tests.helpers.batches import batch, enrolled_device_id, rating_row
 
 JSON = {"Content-Type": "application/json"}
 

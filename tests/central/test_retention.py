@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from .batches import batch, followup_row, rating_row
+from tests.helpers.batches import batch, followup_row, rating_row
 
 
 def deliver_comment(central, token, device, seq, received_at, comment):

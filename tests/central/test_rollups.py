@@ -34,10 +34,9 @@ from sync.common.clock import FakeClock
 from sync.wire.defaults import DEFAULT_REASONS
 from sync.wire.figures import HOUR_COUNTS, REASON_COUNTS
 from sync.wire.protocol import format_time
-
-from .batches import batch, followup_row, rating_row
-from .conftest import RECEIVE_TIME
-from .network import hour_specs, start_central
+from tests.helpers.batches import batch, followup_row, rating_row
+from tests.helpers.central import RECEIVE_TIME
+from tests.helpers.network import hour_specs, start_central
 
 HELSINKI, ST_JOHNS = ZoneInfo("Europe/Helsinki"), ZoneInfo("America/St_Johns")
 START = datetime(2026, 3, 5, tzinfo=timezone.utc)  # St John's changes on 8 March, Helsinki on 29 March
@@ -312,7 +311,7 @@ def _shown(numerator, denominator):
 
 def test_every_day_on_each_sites_page_equals_the_raw_rows(generated):
     """The site page's day table and the overview's range, in both zones and across both DST days."""
-    from .test_web_pages import rows_of
+    from tests.helpers.head_office import rows_of
 
     _, _, _, _, ratings, zones = _oracle(generated)
     browser = _auditor(generated, "auditor-days")
@@ -339,7 +338,7 @@ def test_every_day_on_each_sites_page_equals_the_raw_rows(generated):
 
 def test_services_providers_and_drivers_equal_the_raw_rows(generated):
     """The portfolio pages over the generated month, against plain Python over the stored rows."""
-    from .test_web_pages import rows_of
+    from tests.helpers.head_office import rows_of
 
     _, _, _, _, ratings, zones = _oracle(generated)
     browser = _auditor(generated, "auditor-portfolio")

@@ -24,14 +24,12 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from sync.common.clock import FakeClock
+from tests.helpers.central import WebSession
+from tests.helpers.head_office import rows_of, shown_percent
+from tests.helpers.proxy import FaultProxy
 from tests.helpers.receivers import SINKS_ENV
-from tests.sync.proxy import FaultProxy
-
-from .conftest import WebSession
-from .served import CentralDatabase, ServedCentral
-from .stored import append_backlog, assert_database_intact, assert_held_once, kiosk_outbox, rows
-from .test_alerts import hook  # noqa: F401 - the webhook receiver fixture
-from .test_web_pages import rows_of, shown_percent
+from tests.helpers.served import CentralDatabase, ServedCentral
+from tests.helpers.stored import append_backlog, assert_database_intact, assert_held_once, kiosk_outbox, rows
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +88,7 @@ def database(postgres_cluster, tmp_path):
     return CentralDatabase(postgres_cluster.create_database(f"scale_{uuid.uuid4().hex[:12]}"), tmp_path / "central")
 
 
-def test_two_centrals_on_one_postgresql_count_every_rating_once(database, make_app, tmp_path, hook):  # noqa: F811
+def test_two_centrals_on_one_postgresql_count_every_rating_once(database, make_app, tmp_path, hook):
     hook_url, received = hook
     for site in SITES:
         database.cli("add-site", site, "--timezone", "Europe/Helsinki")

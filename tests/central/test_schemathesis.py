@@ -6,7 +6,7 @@ with a kiosk token for the kiosk operations, once with a head-office user's
 token for the export. 50 examples per operation (plus schemathesis' coverage
 cases), every check on but those named in EXCLUDED_CHECKS. Any 5xx or
 conformance failure fails the test; the number of cases run is printed.
-tests/central/schemathesis_hooks.py keeps the two cross-field rules that no
+tests/helpers/schemathesis_hooks.py keeps the two cross-field rules that no
 schema can state (the enrolled device's id, the export's date order).
 """
 import json
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
+HOOKS = Path(__file__).resolve().parents[1] / "helpers" / "schemathesis_hooks.py"
 KIOSK_OPERATIONS = ("/api/v1/enroll", "/api/v1/batches", "/api/v1/heartbeat", "/api/v1/config")
 EXPORT = "/api/v1/ratings"
 #: Examples per operation, and a fixed seed so the suite is repeatable; for a deeper search

@@ -15,10 +15,9 @@ import pytest
 from sync.central.app import create_central_app
 from sync.central.store.models import central_db
 from sync.central.web.headers import OTHER_POLICY, PAGE_POLICY
+from tests.helpers.network import parse_page
 from tests.helpers.routes import page_routes
-
-from .network import parse_page
-from .seeded import ROLES, seed
+from tests.helpers.seeded import ROLES, seed
 
 BOTH_BACKENDS = pytest.mark.parametrize(
     "module_central", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True,

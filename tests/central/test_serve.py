@@ -7,7 +7,7 @@ import sys
 import pytest
 import requests
 
-from tests.conftest import answers, free_port, wait_for
+from tests.helpers.live import answers, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from kiosk.manager.pin import check_pin, pin_is_set, set_pin
 from kiosk.storage.content_store import ContentStore
 from sync.wire.errors import ConfigError
-from tests.test_manager_screen import sign_in, signed_in
+from tests.helpers.manager import sign_in, signed_in
 
 
 def test_set_site_pin_sends_only_a_hash_to_the_sites_kiosks(central):

@@ -7,9 +7,9 @@ central's reason catalog, which every site's kiosks and reports use. On both bac
 """
 from datetime import timedelta
 
-from .batches import batch, followup_row, rating_row
-from .conftest import RECEIVE_TIME
-from .network import parse_page
+from tests.helpers.batches import batch, followup_row, rating_row
+from tests.helpers.central import RECEIVE_TIME
+from tests.helpers.network import parse_page
 
 #: (face, reason, group, comment) of the follow-ups Kamppi's kiosk sends.
 SENT = [(1, "parking", "accessibility", "No spaces"), (2, "parking", "accessibility", None),

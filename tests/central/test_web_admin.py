@@ -5,9 +5,8 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from sync.central.store.models import RollupDay
-
-from .batches import batch, rating_row
-from .conftest import WebSession
+from tests.helpers.batches import batch, rating_row
+from tests.helpers.central import WebSession
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 import pytest
 
 from sync.central.store.models import Setting
+from tests.helpers.central import WebSession
 from tests.helpers.second_central import second_central
-
-from .conftest import WebSession
 
 
 def test_a_user_logs_in_with_the_printed_password_and_out_again(central):

@@ -9,7 +9,6 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from html.parser import HTMLParser
 
 import pytest
 
@@ -17,48 +16,12 @@ from sync.central.web import charts
 from sync.wire.defaults import DEFAULT_MIN_RESPONSES, DEFAULT_TARGET
 from sync.wire.figures import Counts
 from sync.wire.protocol import format_time
-
-from .batches import batch, followup_row, rating_row
-from .conftest import RECEIVE_TIME, WebSession
+from tests.helpers.batches import batch, followup_row, rating_row
+from tests.helpers.central import RECEIVE_TIME, WebSession
+from tests.helpers.head_office import rows_of, shown_percent
 
 TODAY = RECEIVE_TIME  # Monday 5 January 2026, 12:00 UTC
 PAGES = ("/overview", "/services", "/providers", "/drivers", "/comments", "/fleet", "/export?format=json")
-
-
-class Rows(HTMLParser):
-    """Table rows carrying ``data-<what>="name"`` and their ``data-figure`` cells' text."""
-
-    def __init__(self, what):
-        super().__init__()
-        self.what, self.rows, self._row, self._figure = f"data-{what}", {}, None, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "tr" and self.what in attrs:
-            self._row = self.rows.setdefault(attrs[self.what], {})
-        elif self._row is not None and "data-figure" in attrs:
-            self._figure = attrs["data-figure"]
-            self._row[self._figure] = ""
-
-    def handle_endtag(self, tag):
-        if tag == "tr":
-            self._row = None
-        elif tag == "td":
-            self._figure = None
-
-    def handle_data(self, data):
-        if self._row is not None and self._figure:
-            self._row[self._figure] = " ".join((self._row[self._figure] + " " + data).split())
-
-
-def rows_of(page_text, what):
-    parser = Rows(what)
-    parser.feed(page_text)
-    return parser.rows
-
-
-def shown_percent(numerator, denominator):
-    return int((Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def shown_index(ratings):

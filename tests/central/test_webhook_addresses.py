@@ -22,10 +22,9 @@ from sync.central.alerts import outbound, worker
 from sync.central.alerts.delivery import DeliveryError, Refused, post_webhook
 from sync.central.alerts.outbound import WebhookPolicy, address_problem, url_problem
 from sync.central.config import load_central_config
+from tests.helpers.batches import batch, rating_row
+from tests.helpers.central import RECEIVE_TIME
 from tests.helpers.receivers import SINKS, MailSink, WebhookReceiver
-
-from .batches import batch, rating_row
-from .conftest import RECEIVE_TIME
 
 STRICT = {"HYMY_CENTRAL_WEBHOOK_ALLOW_HTTP": "false", "HYMY_CENTRAL_WEBHOOK_ALLOW_PRIVATE": "false"}
 PUBLIC = "93.184.216.34"

@@ -17,8 +17,7 @@ import pytest
 from sync.central.alerts import worker
 from sync.common.zones import site_hours, site_zone
 from sync.wire.hours import OpeningHours
-
-from .batches import batch, followup_row, rating_row
+from tests.helpers.batches import batch, followup_row, rating_row
 
 ROOT = Path(__file__).resolve().parents[2]
 UNUSABLE = ["Mars/Olympus", "Europe", "Europe/", "", "x" * 300, "../../etc/passwd", "/etc/localtime", "zone.tab",

@@ -4,6 +4,8 @@ Used by the browser tests that walk every page route (tests/browser/test_head_of
 tests/browser/test_content_policy.py) with tests/helpers/routes.py.
 """
 import re
+from decimal import ROUND_HALF_UP, Decimal
+from html.parser import HTMLParser
 
 from flask import Flask
 
@@ -29,3 +31,39 @@ def linked_ids(page, url):
     days = sorted({m for m in re.findall(r"/days/([\d-]+)", "\n".join(
         page.eval_on_selector_all("a[href*='/days/']", "links => links.map(a => a.getAttribute('href'))")))})
     return {"site_id": sites[:2], "day": days[-1:]}
+
+
+def rows_of(page_text, what):
+    parser = Rows(what)
+    parser.feed(page_text)
+    return parser.rows
+
+
+class Rows(HTMLParser):
+    """Table rows carrying ``data-<what>="name"`` and their ``data-figure`` cells' text."""
+
+    def __init__(self, what):
+        super().__init__()
+        self.what, self.rows, self._row, self._figure = f"data-{what}", {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and self.what in attrs:
+            self._row = self.rows.setdefault(attrs[self.what], {})
+        elif self._row is not None and "data-figure" in attrs:
+            self._figure = attrs["data-figure"]
+            self._row[self._figure] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "tr":
+            self._row = None
+        elif tag == "td":
+            self._figure = None
+
+    def handle_data(self, data):
+        if self._row is not None and self._figure:
+            self._row[self._figure] = " ".join((self._row[self._figure] + " " + data).split())
+
+
+def shown_percent(numerator, denominator):
+    return int((Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -113,3 +113,19 @@ class WebhookReceiver:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+
+
+class Hook(BaseHTTPRequestHandler):
+    """A webhook receiver: keeps each body and its signature header; answers ``answers`` in turn."""
+
+    received, answers = [], []
+
+    def do_POST(self):  # noqa: N802 - http.server's hook name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((body, self.headers.get(SIGNATURE_HEADER)))
+        self.send_response(type(self).answers.pop(0) if type(self).answers else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sync.central.app import create_central_app
 from sync.central.store.models import central_db
-from tests.conftest import LiveServer
+from tests.helpers.live import LiveServer
 
 
 def _close(database):

@@ -8,8 +8,8 @@ import uuid
 from datetime import timedelta
 
 from tests.helpers.backlog import WALL_FORMAT
-
-from .proxy import FAKE_ACK, FOREIGN_JSON, FORWARD, PORTAL
+from tests.helpers.proxy import FAKE_ACK, FOREIGN_JSON, FORWARD, PORTAL
+from tests.helpers.world import forge_followup
 
 
 def test_captive_portal_and_foreign_json_mark_nothing_synced(make_world):
@@ -44,18 +44,6 @@ def test_captive_portal_and_foreign_json_mark_nothing_synced(make_world):
     world.assert_exactly_once()
     last = world.proxy.answered_batches()[-1].answer
     assert (last["accepted"], last["duplicates"]) == (0, len(ids))
-
-
-def forge_followup(world, rating_id, reason, group):
-    """A follow-up the recorder would never write, put in with raw SQL."""
-    followup_id = str(uuid.uuid4())
-    with world.kiosk_db() as db:
-        db.execute("INSERT INTO followup (id, rating_id, reason, reason_group, comment, recorded_at, clock_trusted,"
-                   " boot_id, monotonic) VALUES (?, ?, ?, ?, NULL, ?, 1, ?, ?)",
-                   (followup_id, rating_id, reason, group, world.clock.now().strftime(WALL_FORMAT),
-                    world.clock.boot_id(), world.clock.monotonic()))
-        db.execute("INSERT INTO outbox (kind, item_id) VALUES ('followup', ?)", (followup_id,))
-    return followup_id
 
 
 def forge_rating(world, question_version):

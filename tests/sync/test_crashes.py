@@ -10,10 +10,9 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import wait_for
-
-from .conftest import kiosk_subprocess_env
-from .proxy import FORWARD, HOLD
+from tests.helpers.live import wait_for
+from tests.helpers.proxy import FORWARD, HOLD
+from tests.helpers.world import kiosk_subprocess_env
 
 pytestmark = pytest.mark.slow
 

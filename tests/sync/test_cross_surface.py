@@ -32,8 +32,8 @@ from kiosk.manager.pin import set_pin
 from sync.central.alerts import worker
 from sync.central.store import db as central_db
 from sync.central.store.models import User
-from tests.central.batches import batch, followup_row, rating_row
-from tests.central.network import parse_page
+from tests.helpers.batches import batch, followup_row, rating_row
+from tests.helpers.network import parse_page
 from tests.helpers.receivers import SINKS, MailSink, WebhookReceiver
 
 DAY = date(2026, 1, 5)  # Monday; the world starts at 10:00 UTC (12:00 in Helsinki)

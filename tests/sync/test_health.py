@@ -8,9 +8,7 @@ import stat
 from pathlib import Path
 
 import kiosk.storage.health
-
-from .test_answers import forge_followup
-from .test_kiosk_side import lose_at_central
+from tests.helpers.world import forge_followup, lose_at_central
 
 ENROLL_AGAIN = "central refused this kiosk's token (revoked?): enroll again with hymy enroll"
 

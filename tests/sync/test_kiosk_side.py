@@ -10,8 +10,7 @@ import pytest
 from kiosk.storage.db import connection
 from kiosk.storage.retention import prune_synced
 from sync.uploader.loop import NotEnrolled
-
-from .test_answers import forge_followup
+from tests.helpers.world import forge_followup, lose_at_central
 
 
 def sync_state(world, key):
@@ -59,13 +58,6 @@ def test_config_pull_with_etag_and_a_bad_config_refused(world, caplog):
     assert "Miten kassalla sujui?" in screen(world)  # the old content stays in force
     assert world.kiosk.content_store.current().question.version == 2
     assert "config refused:  " in world.status_lines()
-
-
-def lose_at_central(world, seq):
-    """Central loses one rating (a restore from an older backup, an admin's delete)."""
-    world.central_execute("DELETE FROM followup WHERE rating_id IN (SELECT id FROM rating WHERE seq = ?)", (seq,))
-    world.central_execute("DELETE FROM rating WHERE seq = ?", (seq,))
-    world.central_execute("UPDATE kiosk SET seq_contiguous = ?", (seq - 1,))
 
 
 def test_gap_after_a_full_sync_is_an_error_on_both_sides(world, caplog):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from .proxy import DROP, ERROR_500, ERROR_503, ERROR_503_AFTER, FORWARD, TIMEOUT
+from tests.helpers.proxy import DROP, ERROR_500, ERROR_503, ERROR_503_AFTER, FORWARD, TIMEOUT
 
 DAY = 24 * 3600
 

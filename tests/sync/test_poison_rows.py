@@ -7,8 +7,7 @@ sets nothing aside."""
 import json
 
 from sync.uploader.poison import STATE_KEY, STRIKES
-
-from .proxy import DROP, ERROR_500, ERROR_503, FORWARD, PORTAL, TIMEOUT
+from tests.helpers.proxy import DROP, ERROR_500, ERROR_503, FORWARD, PORTAL, TIMEOUT
 
 CENTRAL_500 = "HTTP 500: internal error; the server logged the detail"
 

@@ -17,9 +17,8 @@ import pytest
 
 from kiosk.storage.db import connection
 from kiosk.storage.state import sync_state
-from tests.conftest import wait_for
-
-from .conftest import kiosk_subprocess_env
+from tests.helpers.live import wait_for
+from tests.helpers.world import kiosk_subprocess_env
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,7 @@ from datetime import timedelta
 import requests
 
 from sync.central.alerts import episodes as alerts
-
-from .batches import batch, followup_row, rating_row
+from tests.helpers.batches import batch, followup_row, rating_row
 
 #: role -> (user name, role, sites); "anonymous" has no login.
 USERS = {"admin": ("hanna", "admin", ()), "viewer": ("ville", "viewer", ("Kamppi",)),

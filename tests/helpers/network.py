@@ -412,7 +412,7 @@ def ordered(counter):
 def start_central(request, tmp_path_factory, clock):
     """A central on the backend *request* names (``sqlite`` or ``postgresql``) for a module-scoped fixture:
     a module that builds one network and then only reads it pays for the network once per backend."""
-    from .conftest import Central
+    from tests.helpers.central import Central
 
     data_dir = tmp_path_factory.mktemp("central")
     if request.param == "sqlite":

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from sync.central.store.models import central_db
-from tests.conftest import answers, free_port, wait_for
+from tests.helpers.live import answers, free_port, wait_for
 from tests.helpers.receivers import SINKS_ENV
 
 

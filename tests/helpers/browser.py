@@ -1,0 +1,108 @@
+"""The screens in a real browser: Debian's Chromium and its flags, the window sizes, where screenshots
+go, and a customer screen driven the way a customer uses it."""
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+#: The panels the screen must fit: a 7" Pi display, a 10" panel, a full-HD monitor.
+SIZES = {"800x480": (800, 480), "1024x600": (1024, 600), "1920x1080": (1920, 1080)}
+
+
+ANY_ID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+def new_context(browser):
+    """A fresh browser context sized like the common 10" kiosk panel."""
+    context = browser.new_context(viewport={"width": 1024, "height": 600}, has_touch=True)
+    context.set_default_timeout(5000)
+    return context
+
+
+class Screen:
+    """One open kiosk page and the actions a customer takes on it."""
+
+    def __init__(self, page, url):
+        self.page = page
+        self.url = url
+        self.body = page.locator("body")
+        self.requests = []  # every URL the page asked for, in order
+        self.errors = []  # uncaught script errors
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def open(self, path="/", clock=False):
+        if clock:
+            # Fake timers: the test moves time with page.clock.fast_forward().
+            self.page.clock.install()
+        self.page.goto(self.url + path)
+        self.wait_live()
+        return self
+
+    def wait_live(self):
+        """Wait until the push stream is open, so a button press reaches this page."""
+        expect(self.body).to_have_attribute("data-live", "true")
+
+    def face(self, rating):
+        return self.page.locator(f'.face[data-rating="{rating}"]')
+
+    def reason(self, key):
+        return self.page.locator(f'.chip[data-reason="{key}"]')
+
+    def key(self, character):
+        return self.page.locator(f'.keyboard__layer:not([hidden]) .key[data-key="{character}"]')
+
+    def action(self, name):
+        return self.page.locator(f'.view:not([hidden]) [data-action="{name}"]:visible')
+
+    def tap_face(self, rating):
+        """Tap a face and wait until the kiosk has stored it; return the rating id.
+        The kiosk's 201 answer (with the follow-up key) is kept in :attr:`created`."""
+        with self.page.expect_response("**/api/ratings") as reply:
+            self.face(rating).click()
+        assert reply.value.status == 201
+        self.created = reply.value.json()
+        expect(self.body).to_have_attribute("data-rating-id", ANY_ID)
+        return self.body.get_attribute("data-rating-id")
+
+    def type_comment(self, text):
+        """Type *text* key by key on the on-screen keyboard's letter layer."""
+        keyboard = self.page.locator(".keyboard")
+        for character in text:
+            if character == " ":
+                self.action("space").click()
+                continue
+            shifted = "is-shifted" in (keyboard.get_attribute("class") or "")
+            if character.isalpha() and character.isupper() != shifted:
+                self.action("shift").click()
+            self.key(character.lower()).click()
+
+    def requests_to(self, path):
+        """How many requests this page has sent to *path* so far."""
+        return sum(1 for url in self.requests if url.split("?")[0].endswith(path))
+
+    def showing(self, view):
+        expect(self.body).to_have_attribute("data-view", view)
+
+    def screenshot(self, name):
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), animations="disabled")
