@@ -8,8 +8,10 @@ field of :class:`KioskConfig`; docs/configuration.md's table is generated from i
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -24,11 +26,11 @@ PIN_FACTORIES = ("auto", "mock", "lgpio", "rpigpio", "pigpio", "native")
 CLOCK_TRUST = ("auto", "always", "never")
 
 
-def _default_data_dir():
+def _default_data_dir() -> str:
     return platformdirs.user_data_dir("hymy", appauthor=False)
 
 
-def _host_names(key, value):
+def _host_names(key: str, value: Any) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         raise ConfigError(f"{key}: expected a list of host names, got {value!r}")
     for name in value:
@@ -36,20 +38,20 @@ def _host_names(key, value):
     return value
 
 
-def client_network(entry):
+def client_network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """*entry* (an address or a CIDR) as an :mod:`ipaddress` network, an IPv4-mapped IPv6 one as IPv4.
 
     :raises ValueError: not an address or a CIDR, or a CIDR with host bits set.
     """
     network = ipaddress.ip_network(entry.strip())
-    mapped = ipaddress.ip_network("::ffff:0:0/96")
-    if network.version == 6 and network.prefixlen >= 96 and network.subnet_of(mapped):
+    mapped = ipaddress.IPv6Network("::ffff:0:0/96")
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96 and network.subnet_of(mapped):
         first = network.network_address.ipv4_mapped
         network = ipaddress.ip_network(f"{first}/{network.prefixlen - 96}")
     return network
 
 
-def _client_entry(key, entry):
+def _client_entry(key: str, entry: Any) -> str:
     """One entry of *key* in its normal form: ``192.0.2.7``, ``192.0.2.0/24``, ``fd00::/8``."""
     if not isinstance(entry, str) or not entry.strip():
         raise ConfigError(f"{key}: expected addresses or CIDRs such as \"192.168.1.20\" or \"192.168.1.0/24\", "
@@ -62,13 +64,13 @@ def _client_entry(key, entry):
     return str(network.network_address) if single else str(network)
 
 
-def _clients(key, value):
+def _clients(key: str, value: Any) -> list[str]:
     if not isinstance(value, list) or not value:
         raise ConfigError(f"{key}: expected a list of addresses or CIDRs, got {value!r}")
     return [_client_entry(key, entry) for entry in value]
 
 
-def _screen_clients(key, value):
+def _screen_clients(key: str, value: Any) -> list[str]:
     clients = _clients(key, value)
     if "/" in clients[0]:
         raise ConfigError(f"{key}: the first entry is the kiosk's own screen and must be one address, "
@@ -79,13 +81,13 @@ def _screen_clients(key, value):
 _RATE = re.compile(r"\s*[1-9][0-9]{0,6}\s*(/|per)\s*(second|minute|hour|day)\s*")
 
 
-def _rate(key, value):
+def _rate(key: str, value: Any) -> str:
     if not isinstance(value, str) or not _RATE.fullmatch(value):
         raise ConfigError(f"{key}: expected a rate such as \"30/minute\", got {value!r}")
     return value
 
 
-def _pins(key, value):
+def _pins(key: str, value: Any) -> list[int]:
     if (
         not isinstance(value, list)
         or len(value) != 4
@@ -97,13 +99,13 @@ def _pins(key, value):
     return value
 
 
-def _languages(key, value):
+def _languages(key: str, value: Any) -> list[str]:
     if not isinstance(value, list) or not value or any(v not in LANGUAGES for v in value):
         raise ConfigError(f"{key}: expected a list drawn from {', '.join(LANGUAGES)}, got {value!r}")
     return value
 
 
-def _rotation(key, value):
+def _rotation(key: str, value: Any) -> int:
     if isinstance(value, bool) or value not in (0, 90, 180, 270):
         raise ConfigError(f"{key}: expected 0, 90, 180 or 270 (degrees), got {value!r}")
     return value
@@ -334,8 +336,9 @@ class KioskConfig:
         "the output `hymy display` turns on and off (`DSI-1`, `HDMI-A-1`)",
         shown_default="unset: the first output `wlr-randr` lists",
     )
-    #: Where the values came from, for messages and `doctor`.
-    source: str
+    #: Where the values came from, for messages and `doctor` (set by the loader; the default only keeps the
+    #: fields without a default ahead of it, as dataclasses ask).
+    source: str = "defaults"
 
     @property
     def database_path(self) -> Path:
@@ -346,7 +349,11 @@ class KioskConfig:
 SCHEMA = schema_of(KioskConfig)
 
 
-def load_config(path=None, overrides=None, environ=None):
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> KioskConfig:
     """Merge defaults, the TOML file at *path* (or ``HYMY_CONFIG``), the
     environment and *overrides*; validate; return a :class:`KioskConfig`."""
     environ = os.environ if environ is None else environ
@@ -355,7 +362,7 @@ def load_config(path=None, overrides=None, environ=None):
     return _validate(check_values(SCHEMA, values), source)
 
 
-def _validate(checked, source):
+def _validate(checked: dict[str, Any], source: str) -> KioskConfig:
     if checked["language"] not in checked["languages"]:
         raise ConfigError(f"language: {checked['language']!r} is not in languages {checked['languages']!r}")
     if set(checked["button_pins"]) & set(checked["led_pins"]):

@@ -22,8 +22,11 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,central]'
 
+# Two workers on two cores (pytest-xdist, -n auto); tests that must not run beside each other share an
+# xdist_group (the demo's, the throwaway system accounts'). `-n 0` runs everything in this process.
+# The 20 slowest tests are listed at the end of every run.
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+.venv/bin/python -m pytest -n auto --dist loadgroup --durations=20 "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "tests/run.sh: pytest collected no tests; that is a failure" >&2
     exit 1

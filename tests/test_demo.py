@@ -47,6 +47,10 @@ from tests.helpers.central import WebSession
 from tests.helpers.kiosk_db import stored_ratings
 from tests.helpers.live import LiveServer, free_port, wait_for
 
+#: The demo's tests run on one worker: each checks that its demo leaves no "hymy-demo-*" directory
+#: behind, which another demo running beside it would.
+pytestmark = pytest.mark.xdist_group("demo")
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 #: 23:30 on a Monday evening in Helsinki (UTC+2 in January): hours after a counter open 8-20 has closed.
 EVENING = datetime(2026, 1, 5, 21, 30, tzinfo=timezone.utc)
@@ -201,6 +205,7 @@ def sync_everything(demo):
     raise AssertionError("still pending after 10 passes")
 
 
+@pytest.mark.slow
 def test_the_demo_site_is_open_around_the_clock(demo):
     sync_everything(demo)
     assert (demo.kiosk.config.data_dir / CENTRAL_CONTENT_FILE).exists()  # central's content is in force
@@ -219,6 +224,7 @@ def test_the_demo_site_is_open_around_the_clock(demo):
     assert not any(r.filtered in ("closed", "unverified") for r in seeded)
 
 
+@pytest.mark.slow
 def test_the_export_line_writes_the_csv_to_a_file_and_names_every_rating(demo):
     read_presses(typed(demo.kiosk.clock, "4", pause=5), demo.kiosk.buttons, lambda line: None)
     sync_everything(demo)
@@ -246,6 +252,7 @@ def daily_counts(kiosk_name=None, site_name=None):
         return {date.fromisoformat(str(day)): count for day, count in query}
 
 
+@pytest.mark.slow
 def test_the_demo_kiosk_is_kamppis_first_and_its_days_continue_its_year_at_central(demo):
     sync_everything(demo)
     today = demo.today

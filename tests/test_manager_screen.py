@@ -350,6 +350,8 @@ def test_the_pages_speak_the_kiosks_languages(with_pin, client):
 
 # -- hymy demo ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("demo")
 def test_the_demo_prints_its_manager_pin_and_seeds_a_week_worth_showing(tmp_path):
     from gpiozero.pins.mock import MockFactory
 

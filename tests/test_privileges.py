@@ -17,7 +17,9 @@ from tests.helpers.as_user import run_hymy, system_user
 from tests.helpers.live import free_port
 
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="only root changes users")]
+              pytest.mark.skipif(os.geteuid() != 0, reason="only root changes users"),
+              # useradd refuses while another holds /etc/passwd's lock: one worker makes the accounts.
+              pytest.mark.xdist_group("system-users")]
 
 
 @pytest.fixture

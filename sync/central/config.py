@@ -5,8 +5,10 @@ is generated from it. ``DATABASE_URL`` in the
 environment overrides ``database_url``, as most hosting platforms set it.
 """
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -110,15 +112,20 @@ class CentralConfig:
             "keep `0` when clients reach gunicorn directly, or any of them could name any address"
         ),
     )
-    #: Where the values came from, for messages.
-    source: str
+    #: Where the values came from, for messages (set by the loader; the default only keeps the fields
+    #: without a default ahead of it, as dataclasses ask).
+    source: str = "defaults"
 
 
 #: key -> (default, check), derived from :class:`CentralConfig`.
 SCHEMA = schema_of(CentralConfig)
 
 
-def load_central_config(path=None, overrides=None, environ=None):
+def load_central_config(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> CentralConfig:
     """Validated :class:`CentralConfig` from defaults, file, environment, overrides."""
     environ = os.environ if environ is None else environ
     path = path or environ.get("HYMY_CENTRAL_CONFIG") or None

@@ -29,7 +29,7 @@ from tests.helpers.routes import PageRoute, page_routes
 from tests.helpers.untranslated import EnglishFinder
 
 pytestmark = pytest.mark.parametrize(
-    "module_central", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True,
+    "module_central", ["sqlite", "postgresql"], indirect=True,
     scope="module")
 
 #: Central's now: Tuesday 31 March 2026, 10:00 UTC (13:00 in Helsinki, 12:00 in Stockholm), summer time.

@@ -16,7 +16,7 @@ from tests.helpers.network import parse_page
 from tests.helpers.seeded import seed
 
 BOTH_BACKENDS = pytest.mark.parametrize(
-    "module_central", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True,
+    "module_central", ["sqlite", "postgresql"], indirect=True,
     scope="module")
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 

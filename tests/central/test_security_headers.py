@@ -20,7 +20,7 @@ from tests.helpers.routes import page_routes
 from tests.helpers.seeded import ROLES, seed
 
 BOTH_BACKENDS = pytest.mark.parametrize(
-    "module_central", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True,
+    "module_central", ["sqlite", "postgresql"], indirect=True,
     scope="module")
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

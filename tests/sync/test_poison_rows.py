@@ -6,6 +6,8 @@ again once central is fixed. An outage, or a central that fails every batch,
 sets nothing aside."""
 import json
 
+import pytest
+
 from sync.uploader.poison import STATE_KEY, STRIKES
 from tests.helpers.proxy import DROP, ERROR_500, ERROR_503, FORWARD, PORTAL, TIMEOUT
 
@@ -147,6 +149,7 @@ def test_the_failure_count_survives_a_restart_and_one_shot_runs(world):
     world.assert_exactly_once(kiosk_ids=[i for i in world.recorded if i != bad], holes={seq_of(world, bad)})
 
 
+@pytest.mark.slow
 def test_an_outage_sets_nothing_aside(make_world):
     mode = {"all": None, "batches": FORWARD}
     world = make_world(proxy={"decide": lambda exchange: mode["all"] or (mode["batches"] if exchange.is_batch
