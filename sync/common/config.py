@@ -10,16 +10,23 @@ go unnoticed), and the commands warn about it.
 """
 import os
 import tomllib
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
 
 from sync.wire.errors import ConfigError
 from sync.wire.protocol import text_problem
 
+#: A key's check: ``check(key, value)`` returns the value (perhaps normalised) or raises ConfigError.
+Check = Callable[[str, Any], Any]
+#: key -> (default, check): what a part's config declares (:func:`sync.common.settings.schema_of`).
+Schema = Mapping[str, tuple[Any, Check | None]]
 
-def number(minimum, maximum=None, whole: bool = False):
+
+def number(minimum: float, maximum: float | None = None, whole: bool = False) -> Check:
     kind = "a whole number" if whole else "a number"
     bounds = f" between {minimum} and {maximum}" if maximum is not None else f" >= {minimum}"
 
-    def check(key, value):
+    def check(key: str, value: Any) -> Any:
         allowed = (int,) if whole else (int, float)
         if isinstance(value, bool) or not isinstance(value, allowed):
             raise ConfigError(f"{key}: expected {kind}{bounds}, got {value!r}")
@@ -30,8 +37,8 @@ def number(minimum, maximum=None, whole: bool = False):
     return check
 
 
-def choice(options):
-    def check(key, value):
+def choice(options: Collection[str]) -> Check:
+    def check(key: str, value: Any) -> Any:
         if value not in options:
             raise ConfigError(f"{key}: expected one of {', '.join(options)}, got {value!r}")
         return value
@@ -39,7 +46,7 @@ def choice(options):
     return check
 
 
-def text(key, value):
+def text(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
     problem = text_problem(value)
@@ -48,13 +55,13 @@ def text(key, value):
     return value
 
 
-def flag(key, value):
+def flag(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{key}: expected true or false, got {value!r}")
     return value
 
 
-def read_toml(path):
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parse a TOML file or raise ConfigError with one line saying why."""
     try:
         with open(path, "rb") as f:
@@ -67,15 +74,15 @@ def read_toml(path):
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
 
 
-def _environment_overrides(schema, environ, prefix):
+def _environment_overrides(schema: Schema, environ: Mapping[str, str], prefix: str) -> dict[str, Any]:
     """``<prefix><KEY>`` for scalar keys, parsed as a TOML value when it parses."""
-    found = {}
+    found: dict[str, Any] = {}
     for key, (default, _) in schema.items():
         raw = environ.get(f"{prefix}{key.upper()}")
         if raw is None or isinstance(default, (list, dict)):
             continue
         try:
-            value = tomllib.loads(f"v = {raw}")["v"]
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw  # a bare word such as a path or a host name
         if isinstance(default, str) or default is None:
@@ -86,7 +93,13 @@ def _environment_overrides(schema, environ, prefix):
     return found
 
 
-def read_values(schema, path=None, overrides=None, environ=None, prefix: str = "HYMY_"):
+def read_values(
+    schema: Schema,
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    prefix: str = "HYMY_",
+) -> tuple[dict[str, Any], str]:
     """Merge a schema's defaults, the TOML file at *path*, the environment and
     *overrides*, each checked for unknown keys; return ``(values, source)``.
     The values are not validated yet: the caller does that per key."""
@@ -108,7 +121,7 @@ def read_values(schema, path=None, overrides=None, environ=None, prefix: str = "
     return values, source
 
 
-def check_values(schema, values):
+def check_values(schema: Schema, values: Mapping[str, Any]) -> dict[str, Any]:
     """Run each key's validator; None stays None (an optional key left unset)."""
     checked = {}
     for key, (_, validator) in schema.items():
@@ -119,7 +132,13 @@ def check_values(schema, values):
 
 
 
-def unknown_environment(schema, environ, prefix, other_variables=(), other_prefixes=()):
+def unknown_environment(
+    schema: Iterable[str],
+    environ: Mapping[str, str],
+    prefix: str,
+    other_variables: Iterable[str] = (),
+    other_prefixes: Iterable[str] = (),
+) -> list[str]:
     """Names of ``<prefix>*`` variables in *environ* that set no key of *schema*.
 
     *other_variables* (such as ``HYMY_CONFIG``) and variables under

@@ -12,6 +12,7 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,7 +24,7 @@ PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 
 
-def _write_temporary(path, text, mode):
+def _write_temporary(path: Path, text: str, mode: int) -> Path:
     """A new file beside *path* holding *text*: a fresh name made with O_EXCL (mkstemp), never a link followed."""
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temporary = Path(name)
@@ -39,7 +40,7 @@ def _write_temporary(path, text, mode):
     return temporary
 
 
-def sync_directory(directory) -> None:
+def sync_directory(directory: str | os.PathLike[str]) -> None:
     """fsync *directory*, so a file just renamed or linked into it survives a power cut."""
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -48,7 +49,7 @@ def sync_directory(directory) -> None:
         os.close(fd)
 
 
-def replace_file(path, text, mode=PRIVATE_FILE):
+def replace_file(path: Path, text: str, mode: int = PRIVATE_FILE) -> None:
     """Replace *path* with *text* atomically and durably."""
     temporary = _write_temporary(path, text, mode)
     try:
@@ -59,7 +60,7 @@ def replace_file(path, text, mode=PRIVATE_FILE):
     sync_directory(path.parent)
 
 
-def create_file_once(path, text, mode=PRIVATE_FILE) -> None:
+def create_file_once(path: Path, text: str, mode: int = PRIVATE_FILE) -> None:
     """Create *path* with *text* unless it exists (another process may win the race)."""
     temporary = _write_temporary(path, text, mode)
     try:
@@ -71,7 +72,7 @@ def create_file_once(path, text, mode=PRIVATE_FILE) -> None:
     sync_directory(path.parent)
 
 
-def make_private_dir(path) -> None:
+def make_private_dir(path: Path) -> None:
     """Create *path* (and missing parents) if needed; the directory made last is 0700.
 
     An existing directory keeps its mode: systemd's StateDirectory, or an
@@ -80,7 +81,7 @@ def make_private_dir(path) -> None:
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
 
 
-def make_writable_dir(path) -> None:
+def make_writable_dir(path: Path) -> None:
     """Create *path* like :func:`make_private_dir` and prove this process may
     write in it, by making and removing an empty file there.
 
@@ -95,7 +96,7 @@ def make_writable_dir(path) -> None:
     os.unlink(probe)
 
 
-def create_private_file(path) -> None:
+def create_private_file(path: str | os.PathLike[str]) -> None:
     """Make sure *path* exists and is 0600, without touching its content.
 
     For files another library fills (SQLite's database: SQLite then gives its
@@ -108,7 +109,7 @@ def create_private_file(path) -> None:
         os.close(fd)
 
 
-def narrow_if_exists(path) -> None:
+def narrow_if_exists(path: str | os.PathLike[str]) -> None:
     """Take group and other permissions off *path* if it exists (made by an older version)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -120,7 +121,7 @@ def narrow_if_exists(path) -> None:
         os.close(fd)
 
 
-def _narrow(path, fd) -> None:
+def _narrow(path: str | os.PathLike[str], fd: int) -> None:
     mode = stat.S_IMODE(os.fstat(fd).st_mode)
     if mode & 0o077:
         try:
@@ -130,7 +131,7 @@ def _narrow(path, fd) -> None:
 
 
 @contextmanager
-def exclusive_lock(path, wait: bool = True):
+def exclusive_lock(path: str | os.PathLike[str], wait: bool = True) -> Iterator[None]:
     """Hold an exclusive ``flock`` on the private file *path* for the block.
 
     Each call opens the file anew, so the lock excludes other threads of this

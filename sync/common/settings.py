@@ -17,12 +17,10 @@ the file.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
-#: A key's check: ``check(key, value)`` returns the value (perhaps normalised) or raises ConfigError.
-Check = Callable[[str, Any], Any]
+from sync.common.config import Check
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,11 @@ Nothing here imports peewee: :func:`connection` takes any database object with
 """
 import os
 import sqlite3
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol, TypeVar
 
 from sync.common.files import create_private_file, make_private_dir, narrow_if_exists, sync_directory
 
@@ -15,7 +18,20 @@ from sync.common.files import create_private_file, make_private_dir, narrow_if_e
 KEEP_UPGRADE_BACKUPS = 3
 
 
-def pragmas(busy_timeout_ms, cache_mb):
+class Database(Protocol):
+    """A database handle that opens one connection per thread (peewee's ``Database``)."""
+
+    def is_closed(self) -> bool: ...
+
+    def connect(self) -> object: ...
+
+    def close(self) -> object: ...
+
+
+D = TypeVar("D", bound=Database)
+
+
+def pragmas(busy_timeout_ms: int, cache_mb: int) -> dict[str, str | int]:
     """Durable before acknowledged: WAL with ``synchronous=FULL`` (every commit
     survives a power cut), foreign keys on, a busy timeout, *cache_mb* of page cache."""
     return {
@@ -27,7 +43,7 @@ def pragmas(busy_timeout_ms, cache_mb):
     }
 
 
-def create_database_file(path) -> None:
+def create_database_file(path: Path) -> None:
     """Create the SQLite file 0600 before SQLite opens it: SQLite gives the
     -wal and -shm files the database file's mode, so they follow. Files an
     older version left readable by others are narrowed too."""
@@ -47,7 +63,7 @@ class WalKeeper:
     WAL all the same.
     """
 
-    def __init__(self, path) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self._connection = sqlite3.connect(path, check_same_thread=False)
         self._connection.execute("PRAGMA user_version").fetchone()
 
@@ -56,7 +72,7 @@ class WalKeeper:
 
 
 @contextmanager
-def connection(db):
+def connection(db: D) -> Iterator[D]:
     """Use this thread's open connection to *db*, or open one for the block.
 
     Unlike peewee's ``connection_context()`` this leaves a connection that was
@@ -73,7 +89,7 @@ def connection(db):
             db.close()
 
 
-def online_backup(source, target):
+def online_backup(source: str | os.PathLike[str], target: Path) -> Path:
     """Copy the SQLite database *source* to *target* with SQLite's online backup API.
 
     The copy is consistent even while others write (what the WAL holds
@@ -100,7 +116,7 @@ def online_backup(source, target):
     return target
 
 
-def stored_version(path):
+def stored_version(path: Path) -> int | None:
     """``PRAGMA user_version`` of the SQLite file at *path*, read without writing to it; None if absent."""
     if not path.exists():
         return None
@@ -109,10 +125,11 @@ def stored_version(path):
     # -wal and -shm files a read-only WAL connection would leave behind; otherwise read through the WAL.
     mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
     with closing(sqlite3.connect(f"file:{path}?{mode}", uri=True)) as reader:
-        return reader.execute("PRAGMA user_version").fetchone()[0]
+        version: int = reader.execute("PRAGMA user_version").fetchone()[0]
+        return version
 
 
-def backup_before_upgrade(path, version):
+def backup_before_upgrade(path: Path, version: int) -> Path:
     """Copy the database *path* at schema *version* into ``backups/`` beside it before an upgrade
     migrates it (``<name>-schema-v<version>-<UTC time>.sqlite3``); keep the newest few. Return the copy."""
     folder = path.parent / "backups"

@@ -7,13 +7,16 @@ belongs to (``kiosk/templates/kiosk``, ``sync/central/templates/central``; see
 pyproject.toml), so a part never sees another part's templates. Either way a
 template is named by its folder: ``render_template("kiosk/screen.html")``.
 """
-from jinja2 import FileSystemLoader, PrefixLoader
+from collections.abc import Iterable
+from pathlib import Path
+
+from jinja2 import BaseLoader, FileSystemLoader, PrefixLoader
 
 
-def part_templates(package_dir, checkout_templates, folders):
+def part_templates(package_dir: Path, checkout_templates: Path, folders: Iterable[str]) -> PrefixLoader:
     """A Jinja loader for *folders*: ``package_dir/templates/<folder>`` when
     installed, else ``checkout_templates/<folder>`` in a source checkout."""
-    loaders = {}
+    loaders: dict[str, BaseLoader] = {}
     for folder in folders:
         installed = package_dir / "templates" / folder
         loaders[folder] = FileSystemLoader(str(installed if installed.is_dir() else checkout_templates / folder))

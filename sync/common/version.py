@@ -2,7 +2,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 
-def software_version():
+def software_version() -> str:
     """``hymy``'s version, or ``0.0.0+source`` for a checkout that was never installed."""
     try:
         return version("hymy")

@@ -11,8 +11,10 @@ headers werkzeug gives it (``Allow`` on a 405, ``Retry-After`` on a 429 or 503,
 import json
 import logging
 import zlib
+from collections.abc import Callable
+from typing import IO, Any
 
-from flask import jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -22,6 +24,9 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wsgi import get_input_stream
 
+#: What a Flask view or error handler may return.
+Answer = Response | HTTPException | tuple[Any, ...] | str
+
 log = logging.getLogger(__name__)
 
 NOT_JSON = "send the body as application/json"
@@ -29,14 +34,14 @@ NOT_JSON = "send the body as application/json"
 DRAIN_AT_MOST = 32 * 1024 * 1024
 
 
-def too_large(limit) -> str:
+def too_large(limit: int) -> str:
     """The 413 message for *limit* bytes, in the unit a person reads."""
     if limit >= 1024 * 1024:
         return f"the body is larger than {limit // (1024 * 1024)} MB"
     return f"the body is larger than {limit // 1024} KB"
 
 
-def _raw_body(limit):
+def _raw_body(limit: int) -> bytes:
     """The body's bytes; 413 past *limit*.
 
     Werkzeug caps a stream without a Content-Length at the limit by stopping
@@ -57,7 +62,7 @@ def _raw_body(limit):
     return raw
 
 
-def _drain(stream) -> None:
+def _drain(stream: IO[bytes]) -> None:
     """Read the rest of a refused body (up to DRAIN_AT_MOST) and drop it.
 
     A server that answers before the body has all arrived closes the connection on unread bytes,
@@ -69,7 +74,7 @@ def _drain(stream) -> None:
         left -= len(chunk)
 
 
-def _gunzip(raw, limit):
+def _gunzip(raw: bytes, limit: int) -> bytes:
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         data = inflater.decompress(raw, limit + 1)
@@ -82,7 +87,7 @@ def _gunzip(raw, limit):
     return data
 
 
-def json_body(limit, gzip: bool = False):
+def json_body(limit: int, gzip: bool = False) -> Any:
     """The request's JSON document (any type); 400/413/415 when it cannot be.
 
     :param limit: the most bytes the body may have (also once inflated).
@@ -103,7 +108,7 @@ def json_body(limit, gzip: bool = False):
         raise BadRequest("the body is not valid JSON") from None
 
 
-def json_error(status, message, error=None):
+def json_error(status: int, message: str, error: HTTPException | None = None) -> Response:
     """A JSON error answer ``{"error", "status"}``; with *error* (an HTTPException) its headers too."""
     response = jsonify(error=message, status=status)
     response.status_code = status
@@ -114,14 +119,19 @@ def json_error(status, message, error=None):
     return response
 
 
-def prefers_html():
+def prefers_html() -> bool:
     """True when the client would rather have a page than JSON: its ``Accept`` ranks ``text/html`` above
     ``application/json``, as a browser's does (``*/*`` alone, as curl and most API clients send, is JSON)."""
     accept = request.accept_mimetypes
     return accept.quality("text/html") > accept.quality("application/json")
 
 
-def answer_errors_as_json(app, limit, wants_json=lambda: True, page=None) -> None:
+def answer_errors_as_json(
+    app: Flask,
+    limit: int,
+    wants_json: Callable[[], bool] = lambda: True,
+    page: Callable[[HTTPException], Answer] | None = None,
+) -> None:
     """Answer HTTP errors and unexpected exceptions as JSON where *wants_json*; elsewhere an HTTP error
     is *page*'s answer (werkzeug's own when there is no *page*), and so is an unexpected exception
     (as a 500) when there is one.
@@ -132,16 +142,17 @@ def answer_errors_as_json(app, limit, wants_json=lambda: True, page=None) -> Non
     """
 
     @app.errorhandler(HTTPException)
-    def _http_error(error):
+    def _http_error(error: HTTPException) -> Answer:
         if not wants_json():
             return page(error) if page is not None else error
         own = error.description != type(error).description
+        code = error.code or 500  # every werkzeug error sets one
         friendly = {413: too_large(limit), 415: NOT_JSON}
-        message = error.description if own else friendly.get(error.code, error.description or error.name)
-        return json_error(error.code, message, error)
+        message = (error.description if own else friendly.get(code, error.description)) or error.name
+        return json_error(code, message, error)
 
     @app.errorhandler(Exception)
-    def _unexpected(error):
+    def _unexpected(error: Exception) -> Answer:
         log.exception("unexpected error on %s %s", request.method, request.path)
         if page is not None and not wants_json():
             return page(InternalServerError())

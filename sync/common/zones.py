@@ -15,23 +15,33 @@ read in the wrong zone), and a silent kiosk's silence counts around the clock
 """
 import logging
 from datetime import timezone, tzinfo
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sync.wire.errors import ConfigError
 from sync.wire.hours import OpeningHours, load_zone
 
 log = logging.getLogger(__name__)
 
+
+class Site(Protocol):
+    """What the zones need of a site: central's ``Site`` row, or anything with these."""
+
+    name: str
+    timezone: str
+    opening_hours: Any
+
 #: ``(site name, what was wrong)`` already logged: a page view must not log the same line again.
-_logged = set()
+_logged: set[tuple[str, str]] = set()
 
 
-def _log_once(site_name, problem) -> None:
+def _log_once(site_name: str, problem: str) -> None:
     if (site_name, problem) not in _logged:
         _logged.add((site_name, problem))
         log.error("site %r: %s", site_name, problem)
 
 
-def _zone(site):
+def _zone(site: Site) -> ZoneInfo | None:
     """The site's zone, or None (logged once) when its stored name is unusable."""
     try:
         return load_zone(site.timezone)
@@ -41,13 +51,13 @@ def _zone(site):
         return None
 
 
-def site_zone(site) -> tzinfo:
+def site_zone(site: Site) -> tzinfo:
     """The zone of *site* (anything with ``name`` and ``timezone``); UTC when its stored name is unusable."""
     zone = _zone(site)
     return timezone.utc if zone is None else zone
 
 
-def site_hours(site) -> OpeningHours | None:
+def site_hours(site: Site) -> OpeningHours | None:
     """The opening hours of *site* in its zone; None when they or its zone are unusable."""
     zone = _zone(site)
     if zone is None:

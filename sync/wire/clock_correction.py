@@ -27,14 +27,16 @@ a row at the same instant, in the same hour; the filter decision that follows
 sits beside the opening hours (sync/wire/hours.py).
 """
 import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sync.wire.protocol import EARLIEST_YEAR
 
 KIOSK, CORRECTED, UNCORRECTABLE = "kiosk", "corrected", "uncorrectable"
 
 
-def corrected_time(row, reference_wall: datetime | None, reference_monotonic: float | None,
+def corrected_time(row: Mapping[str, Any], reference_wall: datetime | None, reference_monotonic: float | None,
                    latest: datetime) -> tuple[datetime, str]:
     """Return ``(instant, basis)`` of one rating *row*.
 

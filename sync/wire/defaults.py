@@ -8,7 +8,7 @@ each part's own catalog (kiosk/translations, sync/central/translations).
 from dataclasses import dataclass
 
 
-def N_(message):
+def N_(message: str) -> str:
     """Mark *message* for translation without translating it here (gettext's ``N_``)."""
     return message
 

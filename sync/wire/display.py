@@ -22,12 +22,20 @@ never translated text: each surface translates with its own catalog, and the
 English digest and alert email use the ids as they are.
 """
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from sync.wire.defaults import DEFAULT_MIN_RESPONSES, N_
 from sync.wire.figures import happy_index, satisfaction
+
+if TYPE_CHECKING:
+    from sync.wire.figures import Counts
+
+#: A number a figure may be: an exact fraction from counts, or a plain number (a target, a stored value).
+Number = Fraction | int | float
 
 #: Shown instead of a percentage when fewer than ``min_responses`` ratings count.
 TOO_FEW = N_("too few")
@@ -35,27 +43,27 @@ TOO_FEW = N_("too few")
 # -- numbers as shown ---------------------------------------------------------------------------
 
 
-def whole_percent(value):
+def whole_percent(value: Number | None) -> int | None:
     """A percentage as shown: a whole number, halves rounded up; None stays None."""
     if value is None:
         return None
     return int(_decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def one_decimal(value):
+def one_decimal(value: Number | None) -> float | None:
     """A score as shown (the Happy Index): one decimal, halves rounded up; None stays None."""
     if value is None:
         return None
     return float(_decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _decimal(value):
+def _decimal(value: Number) -> Decimal:
     if isinstance(value, Fraction):
         return Decimal(value.numerator) / Decimal(value.denominator)
     return Decimal(str(value))
 
 
-def share(part, whole):
+def share(part: int, whole: int | None) -> int | None:
     """*part* of *whole* as a whole percent (half up); None when *whole* is nothing.
 
     For a share that has no "too few" (an alert's counts, a reason among follow-ups).
@@ -67,13 +75,14 @@ def share(part, whole):
 
 # -- the verdict against the target -------------------------------------------------------------
 
-def shown_target(target):
+def shown_target(target: Number | None) -> int | float | None:
     """The target as shown and compared: one decimal at most, a whole number when it is one (``85.0`` ->
     ``85``, ``82.5`` stays); None stays None. Head office may set any percentage; every surface writes it
     alike, and a verdict compares with what the reader sees."""
     if target is None:
         return None
     value = one_decimal(target)
+    assert value is not None
     return int(value) if value == int(value) else value
 
 
@@ -82,7 +91,7 @@ BELOW, MET = "below", "met"
 VERDICTS = {BELOW: N_("below target"), MET: N_("on target")}
 
 
-def verdict(percent, target):
+def verdict(percent: int | None, target: Number | None) -> str | None:
     """``BELOW`` or ``MET`` for a satisfaction *percent* as shown; None when too few (None) or no target."""
     if percent is None or target is None:
         return None
@@ -109,12 +118,12 @@ class Shown:
         return self.satisfaction is None
 
     @property
-    def below(self):
+    def below(self) -> bool | None:
         """True below the target, False on it, None when there is no verdict."""
         return None if self.verdict is None else self.verdict == BELOW
 
 
-def shown(counts, target=None, min_responses=DEFAULT_MIN_RESPONSES):
+def shown(counts: "Counts", target: Number | None = None, min_responses: int = DEFAULT_MIN_RESPONSES) -> Shown:
     """The :class:`Shown` figures of ``sync.wire.figures.Counts`` *counts* against *target* (percent or None)."""
     percent = whole_percent(satisfaction(counts, min_responses))
     return Shown(counts.counted, percent, one_decimal(happy_index(counts, min_responses)), verdict(percent, target))
@@ -132,7 +141,7 @@ MIDDLING_POINTS = 10
 _RANK = {BAD: 0, MIDDLING: 1, GOOD: 2}
 
 
-def heat_thresholds(target):
+def heat_thresholds(target: Number | None) -> tuple[int, int]:
     """``(good from, middling from)`` in whole percent: against the brand's target when there is one,
     so a cell is green exactly when that hour meets it (a target of 82.5 is met from 83 %, as shown)."""
     if target is None:
@@ -140,7 +149,7 @@ def heat_thresholds(target):
     return math.ceil(target), max(0, math.ceil(target - MIDDLING_POINTS))
 
 
-def heat_band(counted, percent, target):
+def heat_band(counted: int, percent: int | None, target: Number | None) -> str:
     """The band of one cell: *counted* ratings with satisfaction *percent* (as shown, None when too few)."""
     if not counted:
         return NONE
@@ -150,7 +159,7 @@ def heat_band(counted, percent, target):
     return GOOD if percent >= good_from else MIDDLING if percent >= middling_from else BAD
 
 
-def band_rank(band):
+def band_rank(band: str) -> int | None:
     """How good a percentage band is (bad 0, mid 1, good 2); None for ``few`` and ``none``."""
     return _RANK.get(band)
 
@@ -161,10 +170,10 @@ class LegendEntry:
 
     band: str
     message: str
-    values: dict = field(default_factory=dict)
+    values: Mapping[str, int] = field(default_factory=dict)
 
 
-def heat_legend(target):
+def heat_legend(target: Number | None) -> tuple[LegendEntry, ...]:
     """The legend of a heat map against *target*: every band a cell can have, in :data:`HEAT_BANDS` order.
 
     With any target over :data:`MIDDLING_POINTS` (and without one) that is all five; a band no
@@ -199,31 +208,31 @@ class Trend:
     higher_is_better: bool = True
 
     @property
-    def direction(self):
+    def direction(self) -> str | None:
         if self.points is None:
             return None
         return UP if self.points > 0 else DOWN if self.points < 0 else FLAT
 
     @property
-    def arrow(self):
-        return ARROWS.get(self.direction, "")
+    def arrow(self) -> str:
+        return ARROWS[self.direction] if self.direction else ""
 
     @property
-    def signed(self):
+    def signed(self) -> str:
         """The points with their sign: ``+3``, ``-2``, ``0``; empty when there is no change to show."""
         if self.points is None:
             return ""
         return f"{self.points:+d}" if self.points else "0"
 
     @property
-    def tone(self):
+    def tone(self) -> str | None:
         """``good``, ``bad`` or ``flat`` news; None when there is no change to show."""
         if self.direction in (None, FLAT):
             return self.direction
         return "good" if (self.direction == UP) == self.higher_is_better else "bad"
 
 
-def trend(now, before, higher_is_better: bool = True):
+def trend(now: int | None, before: int | None, higher_is_better: bool = True) -> Trend:
     """The :class:`Trend` from percent *before* to percent *now* (both as shown; None: too few)."""
     if now is None or before is None:
         return Trend(None, higher_is_better)
@@ -244,12 +253,12 @@ class Axis:
     step: int
 
     @property
-    def gridlines(self):
+    def gridlines(self) -> tuple[int, ...]:
         """The values that get a gridline, 0 included."""
         return tuple(range(0, self.top + 1, self.step))
 
 
-def axis_scale(peak, most_lines: int = 5):
+def axis_scale(peak: float, most_lines: int = 5) -> Axis:
     """The :class:`Axis` for counts up to *peak*: the smallest round step (1, 2, 5 times a power of ten)
     giving at most *most_lines* gridlines above zero, and the first multiple of it at or over *peak*.
 

@@ -19,6 +19,7 @@ Figures are computed exactly (fractions). How they are shown — rounded half
 up, so 12.5 % shows as 13 % on every screen, "too few", the verdict against
 the target, colour bands, trends and axes — is :mod:`sync.wire.display`'s.
 """
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -26,7 +27,7 @@ from sync.wire.defaults import DEFAULT_MIN_RESPONSES
 from sync.wire.protocol import FILTERS, FUNCTIONAL, GROUPS, RATINGS, TECHNICAL
 
 
-def _add(left, right):
+def _add(left: Mapping[str, int], right: Mapping[str, int]) -> dict[str, int]:
     merged = dict(left)
     for key, value in right.items():
         merged[key] = merged.get(key, 0) + value
@@ -57,13 +58,13 @@ class Counts:
     :param unhappy_reasons: the same among counted ratings 1 and 2.
     """
 
-    faces: tuple = (0, 0, 0, 0)
-    filtered: dict = field(default_factory=dict)
+    faces: tuple[int, ...] = (0, 0, 0, 0)
+    filtered: dict[str, int] = field(default_factory=dict)
     followups: int = 0
-    reasons: dict = field(default_factory=dict)
-    unhappy_reasons: dict = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)
+    unhappy_reasons: dict[str, int] = field(default_factory=dict)
 
-    def __add__(self, other):
+    def __add__(self, other: "Counts") -> "Counts":
         return Counts(
             tuple(a + b for a, b in zip(self.faces, other.faces, strict=True)),
             _add(self.filtered, other.filtered),
@@ -73,7 +74,7 @@ class Counts:
         )
 
     @classmethod
-    def total(cls, many):
+    def total(cls, many: Iterable["Counts"]) -> "Counts":
         """The sum of an iterable of Counts (the empty sum is nothing counted)."""
         result = cls()
         for counts in many:
@@ -81,37 +82,37 @@ class Counts:
         return result
 
     @property
-    def counted(self):
+    def counted(self) -> int:
         return sum(self.faces)
 
     @property
-    def happy(self):
+    def happy(self) -> int:
         return self.faces[2] + self.faces[3]
 
     @property
-    def unhappy(self):
+    def unhappy(self) -> int:
         return self.faces[0] + self.faces[1]
 
-    def left_out(self, name):
+    def left_out(self, name: str) -> int:
         """Ratings left out by filter *name* (one of FILTERS)."""
         if name not in FILTERS:
             raise ValueError(f"no filter called {name!r}")
         return self.filtered.get(name, 0)
 
 
-def enough(counts, min_responses=DEFAULT_MIN_RESPONSES):
+def enough(counts: Counts, min_responses: int = DEFAULT_MIN_RESPONSES) -> bool:
     """True when there are enough counted ratings to show a percentage."""
     return counts.counted >= max(1, min_responses)
 
 
-def satisfaction(counts, min_responses=DEFAULT_MIN_RESPONSES):
+def satisfaction(counts: Counts, min_responses: int = DEFAULT_MIN_RESPONSES) -> Fraction | None:
     """Share of happy and very happy among counted ratings, in percent (exact); None when too few."""
     if not enough(counts, min_responses):
         return None
     return Fraction(100 * counts.happy, counts.counted)
 
 
-def happy_index(counts, min_responses=DEFAULT_MIN_RESPONSES):
+def happy_index(counts: Counts, min_responses: int = DEFAULT_MIN_RESPONSES) -> Fraction | None:
     """100 × mean((rating − 1) / 3) over counted ratings (exact); None when too few."""
     if not enough(counts, min_responses):
         return None
@@ -119,14 +120,14 @@ def happy_index(counts, min_responses=DEFAULT_MIN_RESPONSES):
     return Fraction(100 * points, 3 * counts.counted)
 
 
-def unhappy_share(counts, min_responses=DEFAULT_MIN_RESPONSES):
+def unhappy_share(counts: Counts, min_responses: int = DEFAULT_MIN_RESPONSES) -> Fraction | None:
     """Share of unhappy and very unhappy among counted ratings, in percent (exact); None when too few."""
     if not enough(counts, min_responses):
         return None
     return Fraction(100 * counts.unhappy, counts.counted)
 
 
-def followup_rate(counts):
+def followup_rate(counts: Counts) -> Fraction | None:
     """Follow-ups of counted ratings per counted rating, in percent (exact); None with nothing counted."""
     if not counts.counted:
         return None
@@ -141,20 +142,24 @@ class Drivers:
     """
 
     total: int
-    by_reason: dict  # reason key -> count, largest first
-    by_group: dict  # group -> count, largest first
-    by_dimension: dict  # technical / functional -> count
+    #: Reason key -> count, largest first.
+    by_reason: dict[str, int]
+    #: Group -> count, largest first.
+    by_group: dict[str, int]
+    #: Technical / functional -> count.
+    by_dimension: dict[str, int]
 
-    def share(self, count):
+    def share(self, count: int) -> Fraction | None:
         return Fraction(100 * count, self.total) if self.total else None
 
 
-def drivers(reason_counts, group_of):
+def drivers(reason_counts: Mapping[str, int], group_of: Mapping[str, str]) -> Drivers:
     """Group *reason_counts* (reason key -> count) by quality-model group and dimension.
 
     :param group_of: reason key -> group (a reason central no longer offers keeps its group).
     """
-    by_group, by_dimension = {}, {TECHNICAL: 0, FUNCTIONAL: 0}
+    by_group: dict[str, int] = {}
+    by_dimension = {TECHNICAL: 0, FUNCTIONAL: 0}
     for key, count in reason_counts.items():
         group = group_of.get(key)
         if group not in GROUPS or not count:

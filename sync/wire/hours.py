@@ -12,6 +12,8 @@ wall-clock times, so a DST change day needs nothing special: the UTC instant is
 converted with zoneinfo and compared against the local spans.
 """
 import re
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync.wire.clock_correction import UNCORRECTABLE
@@ -21,8 +23,11 @@ from sync.wire.protocol import CLOSED, UNVERIFIED, WEEKDAYS
 _SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 _DAY_MINUTES = 24 * 60
 
+#: Weekday index (0 = Monday) -> ``(start, end)`` minute pairs within that day; None: always open.
+Spans = dict[int, list[tuple[int, int]]]
 
-def load_zone(name, key: str = "timezone"):
+
+def load_zone(name: object, key: str = "timezone") -> ZoneInfo:
     """Return the ZoneInfo for *name* or raise ConfigError naming *key*.
 
     zoneinfo reads a file named by the key: a folder ("Europe") or an overlong name
@@ -34,7 +39,7 @@ def load_zone(name, key: str = "timezone"):
         raise ConfigError(f"{key}: unknown time zone {name!r} (use an IANA name such as 'Europe/Helsinki')") from None
 
 
-def _minutes(hours, minutes, key, text):
+def _minutes(hours: str, minutes: str, key: str, text: str) -> int:
     value = int(hours) * 60 + int(minutes)
     if value > _DAY_MINUTES:
         raise ConfigError(f"{key}: {text!r} is past 24:00")
@@ -49,7 +54,7 @@ class OpeningHours:
     :param zone: the site's ``ZoneInfo``.
     """
 
-    def __init__(self, spans, zone) -> None:
+    def __init__(self, spans: Spans | None, zone: ZoneInfo) -> None:
         self.spans = spans
         self.zone = zone
 
@@ -58,13 +63,13 @@ class OpeningHours:
         return self.spans is None
 
     @classmethod
-    def parse(cls, table, zone):
+    def parse(cls, table: Any, zone: ZoneInfo) -> "OpeningHours":
         """Build from the config table; raise ConfigError naming the bad key."""
         if table is None or table == {}:
             return cls(None, zone)
         if not isinstance(table, dict):
             raise ConfigError("opening_hours: expected a table of weekday = [\"HH:MM-HH:MM\", ...]")
-        spans = {day: [] for day in range(7)}
+        spans: Spans = {day: [] for day in range(7)}
         for day_name, day_spans in table.items():
             key = f"opening_hours.{day_name}"
             if day_name not in WEEKDAYS:
@@ -87,7 +92,7 @@ class OpeningHours:
                     spans[(day + 1) % 7].append((0, end))
         return cls(spans, zone)
 
-    def is_open(self, utc_moment):
+    def is_open(self, utc_moment: datetime) -> bool:
         """True when the aware UTC datetime falls inside a span, locally."""
         if self.spans is None:
             return True
@@ -96,7 +101,9 @@ class OpeningHours:
         return any(start <= minute < end for start, end in self.spans[local.weekday()])
 
 
-def final_filter(kiosk_filter, occurred_at, basis, opening_hours):
+def final_filter(
+    kiosk_filter: str | None, occurred_at: datetime, basis: str, opening_hours: OpeningHours | None
+) -> str | None:
     """The filter the figures use: the kiosk's, with ``unverified`` decided.
 
     An ``unverified`` row (recorded on an untrusted clock outside a known

@@ -29,7 +29,7 @@ for any of them:
 - :mod:`~sync.wire.protocol.heartbeat`: ``POST /api/v1/heartbeat``;
 - :mod:`~sync.wire.protocol.content`: ``GET /api/v1/config``.
 """
-from sync.wire.protocol.batch import (  # noqa: F401
+from sync.wire.protocol.batch import (
     BOOT_FIELDS,
     ENVELOPE_FIELDS,
     ENVELOPE_LISTS,
@@ -39,7 +39,7 @@ from sync.wire.protocol.batch import (  # noqa: F401
     REASON_FIELDS,
     check_envelope,
 )
-from sync.wire.protocol.checks import (  # noqa: F401
+from sync.wire.protocol.checks import (
     Check,
     Comment,
     Default,
@@ -66,26 +66,26 @@ from sync.wire.protocol.checks import (  # noqa: F401
     text_problem,
     uuid_text,
 )
-from sync.wire.protocol.content import (  # noqa: F401
+from sync.wire.protocol.content import (
     CONFIG_FIELDS,
     CONFIG_QUESTION_FIELDS,
     CONFIG_REASON_FIELDS,
     Percent,
     WeeklyHours,
 )
-from sync.wire.protocol.enrollment import (  # noqa: F401
+from sync.wire.protocol.enrollment import (
     ENROLL_FIELDS,
 )
-from sync.wire.protocol.heartbeat import (  # noqa: F401
+from sync.wire.protocol.heartbeat import (
     HEARTBEAT_FIELDS,
 )
-from sync.wire.protocol.pins import (  # noqa: F401
+from sync.wire.protocol.pins import (
     PIN_LENGTHS,
     SITE_PIN_LENGTHS,
     PasswordHash,
     pin_problem,
 )
-from sync.wire.protocol.vocabulary import (  # noqa: F401
+from sync.wire.protocol.vocabulary import (
     CLOSED,
     COMMENT_MAX,
     EARLIEST_YEAR,
@@ -110,3 +110,73 @@ from sync.wire.protocol.vocabulary import (  # noqa: F401
     UNVERIFIED,
     WEEKDAYS,
 )
+
+__all__ = [
+    "BOOT_FIELDS",
+    "ENVELOPE_FIELDS",
+    "ENVELOPE_LISTS",
+    "FOLLOWUP_FIELDS",
+    "QUESTION_FIELDS",
+    "RATING_FIELDS",
+    "REASON_FIELDS",
+    "check_envelope",
+    "Check",
+    "Comment",
+    "Default",
+    "Document",
+    "Flag",
+    "ListOf",
+    "Number",
+    "OneOf",
+    "Optional",
+    "RowError",
+    "Text",
+    "Texts",
+    "Time",
+    "Uuid",
+    "Whole",
+    "check_row",
+    "check_text",
+    "flag",
+    "format_time",
+    "number",
+    "object_schema",
+    "parse_time",
+    "reading",
+    "text_problem",
+    "uuid_text",
+    "CONFIG_FIELDS",
+    "CONFIG_QUESTION_FIELDS",
+    "CONFIG_REASON_FIELDS",
+    "Percent",
+    "WeeklyHours",
+    "ENROLL_FIELDS",
+    "HEARTBEAT_FIELDS",
+    "PIN_LENGTHS",
+    "SITE_PIN_LENGTHS",
+    "PasswordHash",
+    "pin_problem",
+    "CLOSED",
+    "COMMENT_MAX",
+    "EARLIEST_YEAR",
+    "FILTERS",
+    "FUNCTIONAL",
+    "GROUP_KEYS",
+    "GROUPS",
+    "HAPPY_RATINGS",
+    "KIOSK_FILTERS",
+    "LATEST_YEAR",
+    "MAX_BODY_BYTES",
+    "MAX_MONOTONIC",
+    "MAX_NUMBER",
+    "MAX_QUESTION_VERSION",
+    "MAX_ROWS",
+    "RATINGS",
+    "REPEAT",
+    "SOURCES",
+    "TECHNICAL",
+    "TIME_FORMAT",
+    "UNHAPPY_RATINGS",
+    "UNVERIFIED",
+    "WEEKDAYS",
+]

@@ -1,8 +1,11 @@
 """``POST /api/v1/batches``: a batch of ratings and follow-ups, its envelope and its rows."""
 
+from typing import Any
+
 from sync.wire.protocol.checks import (
     Comment,
     OneOf,
+    Row,
     RowError,
     Text,
     Texts,
@@ -63,7 +66,7 @@ ENVELOPE_LISTS = {
     "followups": (FOLLOWUP_FIELDS, MAX_ROWS),
 }
 
-def check_envelope(batch):
+def check_envelope(batch: Any) -> Row:
     """Check the batch's own fields and list shapes (not the rows); raise RowError."""
     if not isinstance(batch, dict):
         raise RowError("the batch must be a JSON object")

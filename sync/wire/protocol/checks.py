@@ -3,7 +3,9 @@
 Each check converts a value or raises :class:`RowError`, and carries its JSON Schema, from
 which central's OpenAPI document is generated."""
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 from sync.wire.protocol.vocabulary import (
     COMMENT_MAX,
@@ -34,11 +36,19 @@ _TIME_SHAPE = re.compile(r"^[0-9]{4}" + _AFTER_YEAR)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+#: A JSON Schema, as OpenAPI carries it.
+Schema = dict[str, Any]
+#: A document's fields: name -> the check of its value.
+Fields = Mapping[str, "Check"]
+#: A document as JSON gives it (or as its checks return it).
+Row = dict[str, Any]
+
+
 class RowError(ValueError):
     """One row (or the envelope) is malformed; the message says which field."""
 
 
-def text_problem(value, multiline: bool = False):
+def text_problem(value: str, multiline: bool = False) -> str | None:
     """Why *value* may not cross the border, or None when it may."""
     found = (_FORBIDDEN_IN_TEXT if multiline else _FORBIDDEN_IN_LINE).search(value)
     if found is None:
@@ -54,7 +64,7 @@ def text_problem(value, multiline: bool = False):
     return f"contains a control character ({code})"
 
 
-def check_text(value, multiline: bool = False):
+def check_text(value: object, multiline: bool = False) -> str:
     """Return *value* when it is a string that may cross the border; raise RowError."""
     if not isinstance(value, str):
         raise RowError("expected a string")
@@ -64,7 +74,7 @@ def check_text(value, multiline: bool = False):
     return value
 
 
-def format_time(moment):
+def format_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime(TIME_FORMAT)
 
 
@@ -72,9 +82,9 @@ class Check:
     """One field's check: call it with a value to get the clean value or a
     RowError; ``schema`` is the same rule as JSON Schema, for OpenAPI."""
 
-    schema = {}
+    schema: Schema = {}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> Any:
         raise NotImplementedError
 
 
@@ -83,9 +93,9 @@ class Time(Check):
     2000-2100 as written; aware UTC out. The schema and the check share one pattern, so
     what the OpenAPI document calls a time is exactly what central takes."""
 
-    schema = {"type": "string", "format": "date-time", "pattern": _TIME_PATTERN}
+    schema: Schema = {"type": "string", "format": "date-time", "pattern": _TIME_PATTERN}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> datetime:
         if not isinstance(value, str) or len(value) > 40 or not _TIME_SHAPE.fullmatch(value):
             raise RowError(f"expected an RFC 3339 time such as 2026-01-05T12:00:00Z: {str(value)[:40]!r}")
         try:
@@ -102,16 +112,16 @@ class Time(Check):
 class Uuid(Check):
     """A UUID in its canonical 8-4-4-4-12 form; lower case out."""
 
-    schema = {"type": "string", "format": "uuid"}
+    schema: Schema = {"type": "string", "format": "uuid"}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> str:
         if not isinstance(value, str) or not _UUID.fullmatch(value):
             raise RowError(f"not a UUID: {str(value)[:40]!r}")
         # The pattern admits only the canonical form, so this is str(uuid.UUID(value)), at a tenth of the cost.
         return value.lower()
 
 
-def _integral(value):
+def _integral(value: Any) -> Any:
     """*value* as an int when JSON means a whole number by it: 3 and 3.0 are the same
     number in JSON (and in JSON Schema's "integer"); true and false are not numbers."""
     if isinstance(value, float) and value.is_integer():
@@ -120,11 +130,11 @@ def _integral(value):
 
 
 class Whole(Check):
-    def __init__(self, minimum, maximum=2**63 - 1) -> None:
+    def __init__(self, minimum: int, maximum: int = 2**63 - 1) -> None:
         self.minimum, self.maximum = minimum, maximum
         self.schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> int:
         value = _integral(value)
         if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= self.maximum:
             raise RowError(f"expected a whole number from {self.minimum} to {self.maximum}")
@@ -132,11 +142,11 @@ class Whole(Check):
 
 
 class Number(Check):
-    def __init__(self, minimum=-MAX_NUMBER, maximum=MAX_NUMBER, what: str = "a number") -> None:
+    def __init__(self, minimum: float = -MAX_NUMBER, maximum: float = MAX_NUMBER, what: str = "a number") -> None:
         self.minimum, self.maximum, self.what = minimum, maximum, what
         self.schema = {"type": "number", "minimum": minimum, "maximum": maximum}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise RowError(f"expected {self.what}")
         if not self.minimum <= value <= self.maximum:
@@ -145,9 +155,9 @@ class Number(Check):
 
 
 class Flag(Check):
-    schema = {"type": "boolean"}
+    schema: Schema = {"type": "boolean"}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> bool:
         if not isinstance(value, bool):
             raise RowError("expected true or false")
         return value
@@ -156,26 +166,26 @@ class Flag(Check):
 class Text(Check):
     """A string of 1 to *maximum* characters that may cross the border."""
 
-    def __init__(self, maximum, multiline: bool = False) -> None:
+    def __init__(self, maximum: int, multiline: bool = False) -> None:
         self.maximum, self.multiline = maximum, multiline
         self._forbidden = _FORBIDDEN_IN_TEXT if multiline else _FORBIDDEN_IN_LINE
         self.schema = {"type": "string", "minLength": 1, "maxLength": maximum,
                        "pattern": _TEXT_PATTERN if multiline else _LINE_PATTERN}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> str:
         if not isinstance(value, str) or not value or len(value) > self.maximum:
             raise RowError(f"expected a string of 1 to {self.maximum} characters")
         if self._forbidden.search(value) is not None:  # check_text's rule, its message only when refused
-            raise RowError(text_problem(value, self.multiline))
+            raise RowError(text_problem(value, self.multiline) or "contains a character that may not cross the border")
         return value
 
 
 class Comment(Check):
     """A customer's comment: at most COMMENT_MAX characters, newline and tab allowed; empty is None."""
 
-    schema = {"type": ["string", "null"], "maxLength": COMMENT_MAX, "pattern": _TEXT_PATTERN}
+    schema: Schema = {"type": ["string", "null"], "maxLength": COMMENT_MAX, "pattern": _TEXT_PATTERN}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str) or len(value) > COMMENT_MAX:
@@ -187,11 +197,11 @@ class OneOf(Check):
     """Equal to one of *options* in type as well: JSON's true is not the rating 1 (but 4.0 is
     the number 4, in JSON as in JSON Schema, and comes out as the int 4)."""
 
-    def __init__(self, options) -> None:
+    def __init__(self, options: Iterable[Any]) -> None:
         self.options = tuple(options)
         # (type, value) pairs: one set lookup tells "equal and of the same type" apart.
         self._accepted = frozenset((type(option), option) for option in self.options)
-        self.schema = {"enum": list(self.options)}
+        self.schema: Schema = {"enum": list(self.options)}
         kinds = {type(option) for option in self.options if option is not None}
         self.whole = kinds == {int}
         if kinds == {int}:
@@ -199,7 +209,7 @@ class OneOf(Check):
         elif kinds == {str}:
             self.schema["type"] = ["string", "null"] if None in self.options else "string"
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> Any:
         if self.whole:
             value = _integral(value)
         try:
@@ -213,25 +223,25 @@ class OneOf(Check):
 class Optional(Check):
     """*check*, or null."""
 
-    def __init__(self, check) -> None:
+    def __init__(self, check: Check) -> None:
         self.check = check
         inner = dict(check.schema)
         kind = inner.get("type")
         inner["type"] = [kind, "null"] if isinstance(kind, str) else kind
         self.schema = inner
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> Any:
         return None if value is None else self.check(value)
 
 
 class Default(Check):
     """*check*, and the field may be left out: then it is *value*."""
 
-    def __init__(self, check, value) -> None:
+    def __init__(self, check: Check, value: Any) -> None:
         self.check, self.default = check, value
         self.schema = check.schema
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> Any:
         return self.check(value)
 
 
@@ -246,7 +256,7 @@ class Texts(Check):
             "additionalProperties": Text(maximum).schema,
         }
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> dict[str, str]:
         if not isinstance(value, dict) or not self.least <= len(value) <= self.languages:
             raise RowError(f"expected an object of {self.least} to {self.languages} language -> text")
         for language, text in value.items():
@@ -259,11 +269,11 @@ class Texts(Check):
         return value
 
 
-def object_schema(fields, title=None, closed: bool = True):
+def object_schema(fields: Fields, title: str | None = None, closed: bool = True) -> Schema:
     """The JSON Schema of a document made of *fields* (every field required;
     no others when *closed*)."""
     required = [name for name, check in fields.items() if not isinstance(check, Default)]
-    schema = {"type": "object", "required": required, "additionalProperties": not closed,
+    schema: Schema = {"type": "object", "required": required, "additionalProperties": not closed,
               "properties": {name: dict(check.schema) for name, check in fields.items()}}
     if title:
         schema["title"] = title
@@ -273,12 +283,12 @@ def object_schema(fields, title=None, closed: bool = True):
 class ListOf(Check):
     """A list of at most *most* entries, each an object of *fields* (unknown fields dropped)."""
 
-    def __init__(self, fields, most, least: int = 0) -> None:
+    def __init__(self, fields: Fields, most: int, least: int = 0) -> None:
         self.fields, self.most, self.least = fields, most, least
         self.schema = {"type": "array", "minItems": least, "maxItems": most,
                        "items": object_schema(fields, closed=False)}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> list[Row]:
         if not isinstance(value, list) or not self.least <= len(value) <= self.most:
             raise RowError(f"expected a list of {self.least} to {self.most} entries")
         clean = []
@@ -293,18 +303,18 @@ class ListOf(Check):
 class Document(Check):
     """An object of *fields* (unknown fields dropped), or null when *nullable*."""
 
-    def __init__(self, fields, nullable: bool = False) -> None:
+    def __init__(self, fields: Fields, nullable: bool = False) -> None:
         self.fields, self.nullable = fields, nullable
         schema = object_schema(fields, closed=False)
         self.schema = {"oneOf": [{"type": "null"}, schema]} if nullable else schema
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> Row | None:
         if value is None and self.nullable:
             return None
         return check_row(value, self.fields, ignore_unknown=True)
 
 
-def check_row(row, fields, ignore_unknown: bool = False):
+def check_row(row: Any, fields: Fields, ignore_unknown: bool = False) -> Row:
     """Return *row* with each field checked and converted; raise RowError.
 
     With *ignore_unknown*, fields the protocol does not name are dropped
@@ -315,7 +325,7 @@ def check_row(row, fields, ignore_unknown: bool = False):
         raise RowError("expected an object")
     if not ignore_unknown and not row.keys() <= fields.keys():
         raise RowError(f"unknown field {sorted(set(row) - set(fields))[0]!r}")
-    clean = {}
+    clean: Row = {}
     for name, check in fields.items():
         if name not in row:
             if isinstance(check, Default):

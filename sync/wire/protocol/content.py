@@ -2,6 +2,7 @@
 target, the site's PIN hash). A kiosk drops fields it does not know, so central may add some
 without breaking older kiosks."""
 import re
+from typing import Any
 
 from sync.wire.protocol.checks import (
     Check,
@@ -12,6 +13,7 @@ from sync.wire.protocol.checks import (
     OneOf,
     Optional,
     RowError,
+    Schema,
     Text,
     Texts,
     Whole,
@@ -29,11 +31,11 @@ class WeeklyHours(Check):
     used, by :class:`sync.wire.hours.OpeningHours`; this is their shape.
     """
 
-    schema = {"type": "object", "propertyNames": {"enum": list(WEEKDAYS)},
+    schema: Schema = {"type": "object", "propertyNames": {"enum": list(WEEKDAYS)},
               "additionalProperties": {"type": "array", "maxItems": 24,
                                        "items": {"type": "string", "pattern": _SPAN}}}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> dict[str, list[str]]:
         if not isinstance(value, dict):
             raise RowError("expected weekday -> [\"HH:MM-HH:MM\", ...]")
         for day, spans in value.items():
