@@ -12,6 +12,8 @@ central sends: a captive portal's 200 page is an error, not a success.
 """
 import gzip
 import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -19,6 +21,9 @@ from urllib3.util.retry import Retry
 
 from sync.common.version import software_version
 from sync.wire.errors import HymyError
+
+if TYPE_CHECKING:
+    from kiosk.storage.enrollment import Enrollment
 
 GZIP_ABOVE_BYTES = 8 * 1024
 
@@ -35,18 +40,18 @@ class CentralError(HymyError, ConnectionError):
     :param from_central: the answer was central's own JSON error.
     """
 
-    def __init__(self, message, status=None, from_central: bool = False) -> None:
+    def __init__(self, message: str, status: int | None = None, from_central: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.from_central = from_central
 
     @property
-    def token_refused(self):
+    def token_refused(self) -> bool:
         """Central itself refused this kiosk's token (unknown, revoked, another kiosk's)."""
         return self.from_central and self.status in (401, 403)
 
     @property
-    def may_be_the_rows(self):
+    def may_be_the_rows(self) -> bool:
         """Whether the rows sent could be the cause: no answer at all (a row
         central chokes on can time out) or an error status about the request.
         A 2xx that is not central's answer (a captive portal, a stranger's
@@ -56,7 +61,12 @@ class CentralError(HymyError, ConnectionError):
 
 class CentralClient:
     def __init__(
-        self, enrollment, connect_timeout: float = 5.0, read_timeout: float = 30.0, ca_bundle=None, retries: int = 2
+        self,
+        enrollment: "Enrollment",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        ca_bundle: str | None = None,
+        retries: int = 2,
     ) -> None:
         self.enrollment = enrollment
         self.timeout = (connect_timeout, read_timeout)
@@ -64,7 +74,7 @@ class CentralClient:
         # Passed on every request, not set on the Session: requests lets
         # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment override a
         # Session's verify, which would silently ignore the configured bundle.
-        self.verify = ca_bundle or True
+        self.verify: str | bool = ca_bundle or True
         self.session.headers.update({
             "Authorization": f"Bearer {enrollment.token}",
             "User-Agent": f"hymy-kiosk/{software_version()}",
@@ -80,7 +90,9 @@ class CentralClient:
     def close(self) -> None:
         self.session.close()
 
-    def _request(self, method, path, document=None, headers=None):
+    def _request(
+        self, method: str, path: str, document: Any = None, headers: Mapping[str, str] | None = None
+    ) -> requests.Response:
         headers = dict(headers or {})
         body = None
         if document is not None:
@@ -96,7 +108,7 @@ class CentralClient:
             raise CentralError(f"central unreachable: {type(error).__name__}") from error
 
     @staticmethod
-    def _json(response, expected_keys):
+    def _json(response: requests.Response, expected_keys: Iterable[str]) -> dict[str, Any]:
         """The answer's JSON object, or CentralError naming what came instead."""
         if response.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
             raise CentralError(f"HTTP {response.status_code} without JSON (a proxy or captive portal?)",
@@ -113,19 +125,19 @@ class CentralClient:
             raise CentralError(f"HTTP {response.status_code}: not central's answer", response.status_code)
         return body
 
-    def enroll(self, kiosk_id):
+    def enroll(self, kiosk_id: str) -> dict[str, Any]:
         document = {"kiosk_id": kiosk_id, "software_version": software_version()}
         response = self._request("POST", "/api/v1/enroll", document)
         return self._json(response, ("kiosk", "site", "kiosk_id"))
 
-    def send_batch(self, batch):
+    def send_batch(self, batch: dict[str, Any]) -> dict[str, Any]:
         response = self._request("POST", "/api/v1/batches", batch)
         return self._json(response, ("batch_id", "stored", "rejected", "conflicts", "sequence"))
 
-    def heartbeat(self, report):
+    def heartbeat(self, report: dict[str, Any]) -> dict[str, Any]:
         return self._json(self._request("POST", "/api/v1/heartbeat", report), ("received", "sequence"))
 
-    def fetch_config(self, etag=None):
+    def fetch_config(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
         """``(document, etag)``, or ``(None, etag)`` when unchanged since *etag*."""
         response = self._request("GET", "/api/v1/config", headers={"If-None-Match": f'"{etag}"'} if etag else None)
         if response.status_code == 304:

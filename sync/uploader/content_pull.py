@@ -6,6 +6,7 @@ keeps what it has (``config_error`` says why).
 """
 import logging
 
+from kiosk.storage.content_store import ContentStore
 from kiosk.storage.state import sync_state
 from sync.uploader.client import CentralClient, CentralError
 from sync.uploader.refusal import note_refusal
@@ -14,7 +15,7 @@ from sync.wire.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
-def pull_content(client: CentralClient, content_store) -> None:
+def pull_content(client: CentralClient, content_store: ContentStore | None) -> None:
     """Fetch the content if central has a newer one and apply it to *content_store* (None: skip)."""
     if content_store is None:
         return

@@ -5,15 +5,26 @@ start) to its kiosk record; the answer names the kiosk and its site, and the
 record is kept on the kiosk's disk (kiosk/storage/enrollment.py). Ratings recorded
 before enrollment ship like any other.
 """
+from pathlib import Path
+from typing import Any
+
 from kiosk.storage.enrollment import Enrollment, EnrollmentError, save_enrollment
 from kiosk.storage.state import sync_state
+from sync.common.clock import Clock
 from sync.uploader.client import CentralClient, CentralError
 from sync.wire.protocol import format_time
 
 
 def enroll(
-    data_dir, kiosk_id, url, token, clock, connect_timeout: float = 5.0, read_timeout: float = 30.0, ca_bundle=None
-):
+    data_dir: Path,
+    kiosk_id: str,
+    url: str,
+    token: str,
+    clock: Clock,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 30.0,
+    ca_bundle: str | None = None,
+) -> dict[str, Any]:
     """Ask central to bind *kiosk_id* to *token*'s kiosk; keep the record; return central's answer.
 
     :raises EnrollmentError: central refused the token, or could not be reached.

@@ -6,8 +6,11 @@ check (``gap_error``), so head office sees a kiosk that lost rows.
 """
 import logging
 import shutil
+from pathlib import Path
+from typing import Any
 
 from kiosk.storage.models import Outbox
+from sync.common.clock import Clock
 from sync.common.version import software_version
 from sync.uploader.client import CentralClient, CentralError
 from sync.uploader.refusal import note_refusal
@@ -16,7 +19,7 @@ from sync.wire.protocol import format_time
 log = logging.getLogger(__name__)
 
 
-def heartbeat_document(kiosk_id: str, clock, data_dir, gap_error: str | None) -> dict:
+def heartbeat_document(kiosk_id: str, clock: Clock, data_dir: Path, gap_error: str | None) -> dict[str, Any]:
     """``POST /api/v1/heartbeat``'s body, as the protocol's ``HEARTBEAT_FIELDS`` name it."""
     oldest = Outbox.oldest_pending_time()
     return {
@@ -34,7 +37,7 @@ def heartbeat_document(kiosk_id: str, clock, data_dir, gap_error: str | None) ->
     }
 
 
-def send_heartbeat(client: CentralClient, document: dict) -> dict:
+def send_heartbeat(client: CentralClient, document: dict[str, Any]) -> dict[str, Any]:
     """Send one heartbeat; central's answer. A refused token is remembered before the error is raised."""
     try:
         return client.heartbeat(document)

@@ -19,15 +19,20 @@ other with a lock file: the second skips its pass instead of double-sending.
 """
 import logging
 import random
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import peewee
 
 from kiosk.errors import StorageError
 from kiosk.storage.db import connection
 from kiosk.storage.enrollment import EnrollmentError, load_enrollment
+from kiosk.storage.outbox import SequenceShift
 from kiosk.storage.retention import prune_synced
 from kiosk.storage.state import sync_state
 from sync.common.files import exclusive_lock
@@ -40,6 +45,14 @@ from sync.uploader.sequence_guard import check_sequence, continue_sequence
 from sync.uploader.shipper import PassProgress, Shipper
 from sync.wire.errors import HymyError
 from sync.wire.protocol import format_time
+
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
+    from kiosk.storage.content_store import ContentStore
+    from sync.common.clock import Clock
+
+#: Progress of a pass: called with how many rows central just settled.
+Progress = Callable[[int], None]
 
 log = logging.getLogger(__name__)
 LOCK_FILE = "sync.lock"
@@ -56,11 +69,11 @@ class AlreadyRunning(HymyError):
 class Backoff:
     """Exponential backoff with full jitter: ``uniform(base, min(cap, base*2**n))``."""
 
-    def __init__(self, base: float = 5.0, cap: float = 900.0, rng=None) -> None:
+    def __init__(self, base: float = 5.0, cap: float = 900.0, rng: random.Random | None = None) -> None:
         self.base, self.cap, self.failures = base, cap, 0
         self.rng = rng or random.Random()
 
-    def next_delay(self):
+    def next_delay(self) -> float:
         ceiling = min(self.cap, self.base * 2 ** min(self.failures, 32))
         self.failures += 1
         return self.rng.uniform(min(self.base, ceiling), ceiling)
@@ -70,7 +83,7 @@ class Backoff:
 
 
 @contextmanager
-def sync_lock(data_dir):
+def sync_lock(data_dir: Path) -> Iterator[None]:
     """Hold the kiosk's upload lock for the block, or raise AlreadyRunning.
 
     The file is the kiosk user's alone (0600) whoever creates it, like every
@@ -93,29 +106,36 @@ class Uploader:
     :param content_store: where central's content is applied, if any.
     """
 
-    def __init__(self, config, kiosk_id, clock, content_store=None, rng=None) -> None:
+    def __init__(
+        self,
+        config: "KioskConfig",
+        kiosk_id: str,
+        clock: "Clock",
+        content_store: "ContentStore | None" = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.config = config
         self.kiosk_id = kiosk_id
         self.clock = clock
         self.content_store = content_store
         self.rng = rng or random.Random()
         self.backoff = Backoff(config.sync_backoff_base, config.sync_backoff_cap, self.rng)
-        self._stop = None  # the loop's stop event: a pass sends no more once it is set
+        self._stop: threading.Event | None = None  # the loop's stop event: a pass sends no more once it is set
 
-    def _stopping(self):
+    def _stopping(self) -> bool:
         return self._stop is not None and self._stop.is_set()
 
-    def _client(self):
+    def _client(self) -> CentralClient:
         enrollment = load_enrollment(self.config.data_dir)
         if enrollment is None:
             raise NotEnrolled("not enrolled: run hymy enroll URL (it asks for the token from hymy central add-kiosk)")
         return CentralClient(enrollment, self.config.sync_connect_timeout, self.config.sync_read_timeout,
                              self.config.ca_bundle)
 
-    def _heartbeat(self, gap_error):
+    def _heartbeat(self, gap_error: str | None) -> dict[str, Any]:
         return heartbeat_document(self.kiosk_id, self.clock, self.config.data_dir, gap_error)
 
-    def run_pass(self, progress=None):
+    def run_pass(self, progress: Progress | None = None) -> dict[str, int]:
         """One full pass; returns counts. Raises CentralError when central fails."""
         client = self._client()
         try:
@@ -128,16 +148,17 @@ class Uploader:
         finally:
             client.close()
 
-    def _pass(self, client, progress):
+    def _pass(self, client: CentralClient, progress: Progress | None) -> dict[str, int]:
         pull_content(client, self.content_store)  # content can wait; the ratings are what must not
-        run = PassProgress(shift=continue_sequence(client, self._heartbeat))
+        shift = continue_sequence(client, self._heartbeat)
+        run = PassProgress(shift=shift)
         shipper = Shipper(client, self.kiosk_id, self.clock, run,
                           self.content_store.current() if self.content_store else None,
                           self.config.sync_batch_size, self.config.sync_in_flight, progress, self._stopping)
         failing = FailingBatch.load()
         if failing and failing.due and not failing.alone and failing.size == 1:
             failing = replace(failing, failures=0, alone=True)  # a one-row batch: it is the row
-        skip = frozenset()
+        skip: frozenset[str] = frozenset()
         if failing and failing.alone:
             skip = send_alone(shipper, failing)
         elif failing and failing.due:
@@ -147,23 +168,25 @@ class Uploader:
         if self._stopping():
             # The process is stopping: what is settled stays settled, the rest goes at the next start.
             return {"sent": run.sent, "quarantined": run.quarantined, "pruned": 0}
-        heartbeat_error = self._report(client, run)
+        heartbeat_error = self._report(client, run, shift)
         outcome = PassOutcome(run.lone, run.failure, run.answered, heartbeat_error is None, not run.errors)
         reason = count_failures_and_set_aside_poison(failing, outcome, self.clock.now())
-        if reason:
+        if reason and run.lone is not None:
             log.error("set aside %s: %s", run.lone.batch.item_ids[0], reason)
             run.quarantined += 1
             run.errors.remove(run.lone.error)
         if (heartbeat_error is None or run.answered) and sync_state.token_refused:
             sync_state.token_refused = None  # the token works again
-        if run.errors or heartbeat_error:
-            # A pass whose batches (or heartbeat) failed is a failed pass: the loop backs off.
-            raise (run.errors or [heartbeat_error])[0]
+        # A pass whose batches (or heartbeat) failed is a failed pass: the loop backs off.
+        if run.errors:
+            raise run.errors[0]
+        if heartbeat_error is not None:
+            raise heartbeat_error
         pruned = prune_synced(self.clock.now(), self.config.retention_days)
         sync_state.update(last_success_at=format_time(self.clock.now()), last_error=None)
         return {"sent": run.sent, "quarantined": run.quarantined, "pruned": pruned}
 
-    def continue_sequence(self):
+    def continue_sequence(self) -> SequenceShift:
         """Ask central now where the sequence continues after a restore (``hymy restore``
         does, when central is reachable); the :class:`~kiosk.storage.outbox.SequenceShift` in force."""
         client = self._client()
@@ -173,9 +196,9 @@ class Uploader:
         finally:
             client.close()
 
-    def _report(self, client, run):
+    def _report(self, client: CentralClient, run: PassProgress, shift: SequenceShift) -> CentralError | None:
         """Heartbeat, every pass whatever the batches did; its error, or None."""
-        check = partial(check_sequence, shift=run.shift)
+        check = partial(check_sequence, shift=shift)
         gap_error = check(run.sequence) if run.sequence else sync_state.gap_error
         try:
             reply = send_heartbeat(client, self._heartbeat(gap_error))
@@ -188,10 +211,10 @@ class Uploader:
             return error
         return None
 
-    def loop(self, stop=None, max_passes=None):
+    def loop(self, stop: threading.Event | None = None, max_passes: int | None = None) -> int:
         """Pass after pass until *stop* is set (or *max_passes* ran)."""
         passes = 0
-        skipped = None
+        skipped: str | None = None
         self._stop = stop
         while not (stop and stop.is_set()) and (max_passes is None or passes < max_passes):
             passes += 1

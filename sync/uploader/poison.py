@@ -23,10 +23,12 @@ it failed on its own, repeatedly:
 Any pass in which the batch or row goes through forgets it.
 """
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from kiosk.storage.models import Outbox
-from kiosk.storage.outbox import set_aside
+from kiosk.storage.outbox import PendingBatch, set_aside
 from kiosk.storage.state import sync_state
+from sync.uploader.client import CentralError
 
 STRIKES = 3
 STATE_KEY = "failing_batch"
@@ -50,7 +52,7 @@ class FailingBatch:
     alone: bool = False
 
     @classmethod
-    def load(cls):
+    def load(cls) -> "FailingBatch | None":
         """The remembered batch, or None (also when its first row no longer waits)."""
         state = sync_state.failing_batch
         if not isinstance(state, dict):
@@ -66,7 +68,7 @@ class FailingBatch:
         return failing
 
     @property
-    def due(self):
+    def due(self) -> bool:
         """Failed often enough to be halved (a batch) or set aside (a lone row)."""
         return self.failures >= STRIKES
 
@@ -82,15 +84,15 @@ def forget() -> None:
 class Failure:
     """One failed send in a pass: the batch and what came back."""
 
-    batch: object  # outbox.PendingBatch
-    error: Exception  # client.CentralError
+    batch: PendingBatch
+    error: CentralError
 
     @property
-    def position(self):
+    def position(self) -> int:
         return self.batch.first_position
 
     @property
-    def size(self):
+    def size(self) -> int:
         return len(self.batch.item_ids)
 
 
@@ -112,7 +114,9 @@ class PassOutcome:
     clean: bool
 
 
-def count_failures_and_set_aside_poison(failing, outcome, now):
+def count_failures_and_set_aside_poison(
+    failing: FailingBatch | None, outcome: PassOutcome, now: datetime
+) -> str | None:
     """Count this pass's failures against the remembered batch; set a lone row aside once it is due.
 
     :param failing: the :class:`FailingBatch` remembered before the pass, or None.
@@ -142,7 +146,7 @@ def count_failures_and_set_aside_poison(failing, outcome, now):
     return None
 
 
-def _remembered(failing, failure, alone):
+def _remembered(failing: FailingBatch | None, failure: Failure, alone: bool) -> int:
     """Failures already counted for the same batch (or the same lone row), else 0."""
     same = failing is not None and failing.position == failure.position and failing.alone == alone
-    return failing.failures if same else 0
+    return failing.failures if failing is not None and same else 0

@@ -8,18 +8,20 @@ around it. Each function returns the rows the rest of the pass leaves out.
 """
 import logging
 
+from kiosk.storage.outbox import PendingBatch
+from sync.uploader.client import CentralError
 from sync.uploader.poison import FailingBatch, Failure
 from sync.uploader.shipper import Shipper
 
 log = logging.getLogger(__name__)
 
 
-def _central_answered(error) -> bool:
+def _central_answered(error: CentralError) -> bool:
     """Central answered with a status that may be these rows' fault (not a connection failure)."""
     return error.may_be_the_rows and error.status is not None
 
 
-def send_alone(shipper: Shipper, failing: FailingBatch) -> frozenset:
+def send_alone(shipper: Shipper, failing: FailingBatch) -> frozenset[str]:
     """Send the row central keeps failing on by itself; the rows to leave out of the other batches."""
     run = shipper.run
     batch = shipper.batch(1, failing.position - 1)
@@ -36,12 +38,17 @@ def send_alone(shipper: Shipper, failing: FailingBatch) -> frozenset:
     return frozenset()
 
 
-def locate(shipper: Shipper, failing: FailingBatch) -> frozenset:
+def locate(shipper: Shipper, failing: FailingBatch) -> frozenset[str]:
     """Halve the failing batch in outbox order until the row central fails on is alone,
     shipping every part that goes through on the way; the rows to leave out of the other
-    batches (none if every part went through)."""
+    batches (none if every part went through).
+
+    The batch has at least two rows: a one-row batch is its row, and is sent alone instead.
+    """
     run = shipper.run
     after, count = failing.position - 1, failing.size
+    part: PendingBatch | None = None
+    error: CentralError | None = None
     while count > 1:
         part = shipper.batch((count + 1) // 2, after)
         if part is None:
@@ -49,14 +56,16 @@ def locate(shipper: Shipper, failing: FailingBatch) -> frozenset:
         error = shipper.send(part)
         if error is None:
             after = part.last_position
-            part = shipper.batch(count - len(part.item_ids), after)
-            error = shipper.send(part) if part else None
-            if error is None:
+            rest = shipper.batch(count - len(part.item_ids), after)
+            if rest is None or (error := shipper.send(rest)) is None:
                 return frozenset()  # every part went through: the failure is gone
+            part = rest
         if not _central_answered(error):
             run.failed(error, stop=True)  # no answer at all: central is away, not a row
             return frozenset()
         count = len(part.item_ids)
+    if part is None or error is None:
+        return frozenset()
     log.warning("central keeps failing on %s alone: %s", part.item_ids[0], error)
     run.lone = Failure(part, error)
     run.failed(error)

@@ -7,6 +7,7 @@ place rows with is the outbox's (:class:`~kiosk.storage.outbox.SequenceShift`).
 """
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import peewee
 
@@ -20,17 +21,19 @@ from sync.uploader.heartbeat import send_heartbeat
 log = logging.getLogger(__name__)
 
 
-def missing_at_central(sequence: dict, highest: int) -> list[int]:
+def missing_at_central(sequence: dict[str, Any], highest: int) -> list[int]:
     """Sequence numbers central lacks (up to 1,000), from its answer; *highest* is
     the kiosk's highest in central's numbering (kiosk/storage/outbox.py)."""
-    missing = []
+    missing: list[int] = []
     for first, last in sequence.get("gaps", []):
         missing.extend(range(first, min(last, first + 1000) + 1))
     missing.extend(range(sequence.get("highest", 0) + 1, highest + 1))
     return missing[:1000]
 
 
-def continue_sequence(client: CentralClient, heartbeat: Callable[[str | None], dict]) -> SequenceShift:
+def continue_sequence(
+    client: CentralClient, heartbeat: Callable[[str | None], dict[str, Any]]
+) -> SequenceShift:
     """The shift in force; after a restore, first learned from central's heartbeat answer (the
     highest seq it holds), so rows recorded since go above it. Raises CentralError while central
     cannot say: then nothing is sent."""
@@ -50,7 +53,7 @@ def continue_sequence(client: CentralClient, heartbeat: Callable[[str | None], d
     return shift
 
 
-def check_sequence(sequence: dict, shift: SequenceShift) -> str | None:
+def check_sequence(sequence: dict[str, Any], shift: SequenceShift) -> str | None:
     """Record central's view; after a full sync, a gap not explained by quarantine is an error
     (remembered as ``gap_error`` and returned; None when all is accounted for)."""
     sync_state.central_sequence = sequence

@@ -7,11 +7,14 @@ central's idempotency absorbs any resend. urllib3's connection pool is
 thread-safe, and the client's Session keeps no cookies.
 """
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Set
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+from kiosk.storage.content import Content
 from kiosk.storage.outbox import PendingBatch, SequenceShift, build_batch, clocked_for_sending, settle
+from sync.common.clock import Clock
 from sync.uploader.client import CentralClient, CentralError
 from sync.uploader.poison import Failure
 from sync.uploader.refusal import note_refusal
@@ -24,10 +27,10 @@ class PassProgress:
     sent: int = 0
     quarantined: int = 0
     answered: int = 0  # batches central answered (stored or rejected their rows)
-    sequence: dict | None = None  # central's view, from the last answer
+    sequence: dict[str, Any] | None = None  # central's view, from the last answer
     failure: Failure | None = None  # the first batch that failed, if any
     lone: Failure | None = None  # the failure of the row that travels alone, if it failed
-    errors: list = field(default_factory=list)  # any: the pass failed
+    errors: list[CentralError] = field(default_factory=list)  # any: the pass failed
     stopped: bool = False  # central is not answering as central: send nothing more
     shift: SequenceShift | None = None  # the sequence after a restore, read once at the pass's start
 
@@ -36,7 +39,7 @@ class PassProgress:
         self.stopped = self.stopped or stop
 
 
-def _marks(sequence):
+def _marks(sequence: dict[str, Any]) -> tuple[int, int]:
     """``(contiguous, highest)`` of central's sequence view, to tell a newer view from an older one."""
     return sequence.get("contiguous", 0), sequence.get("highest", 0)
 
@@ -47,19 +50,21 @@ class Shipper:
 
     client: CentralClient
     kiosk_id: str
-    clock: object
+    clock: Clock
     run: PassProgress
-    content: object = None  # the content in force: the question texts the batches cite
+    content: Content | None = None  # the content in force: the question texts the batches cite
     batch_size: int = 500
     in_flight: int = 2
     progress: Callable[[int], None] | None = None
     stopping: Callable[[], bool] = lambda: False
 
-    def batch(self, limit: int, after: int = 0, waiting=frozenset(), skip=frozenset()) -> PendingBatch | None:
+    def batch(
+        self, limit: int, after: int = 0, waiting: Set[str] = frozenset(), skip: Set[str] = frozenset()
+    ) -> PendingBatch | None:
         """The next batch of at most *limit* rows after outbox position *after*, or None."""
         return build_batch(self.kiosk_id, self.clock, limit, self.content, after, waiting, skip, self.run.shift)
 
-    def settle(self, batch: PendingBatch, answer: dict) -> CentralError | None:
+    def settle(self, batch: PendingBatch, answer: dict[str, Any]) -> CentralError | None:
         """Apply central's answer; the error when it names none of the batch, else None."""
         run = self.run
         stored, bad = settle(batch, answer, self.clock.now())
@@ -84,14 +89,14 @@ class Shipper:
             return error
         return self.settle(batch, answer)
 
-    def ship(self, skip=frozenset()) -> None:
+    def ship(self, skip: Set[str] = frozenset()) -> None:
         """Send the backlog oldest first (leaving out *skip*) until it is empty or a batch fails."""
-        in_flight = deque()
+        in_flight: deque[tuple[PendingBatch, Future[dict[str, Any]]]] = deque()
         with ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="hymy-send") as sender:
             after, stopped = 0, False
             while True:
                 while not stopped and len(in_flight) < self.in_flight and not self.stopping():
-                    waiting = set().union(*(b.rating_ids for b, _ in in_flight))
+                    waiting: set[str] = set().union(*(b.rating_ids for b, _ in in_flight))
                     batch = self.batch(self.batch_size, after, waiting, skip)
                     if batch is None:
                         break  # nothing left, or the next follow-up waits for its rating's answer
