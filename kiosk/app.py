@@ -11,8 +11,12 @@ and keeps its contract: it takes only ``application/json`` bodies, which
 another site's page cannot post without a CORS preflight this kiosk never grants.
 """
 import logging
+import os
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 
 from kiosk.buttons import panel as buttons
@@ -31,13 +35,19 @@ from kiosk.storage.identity import kiosk_id
 from kiosk.storage.recorder import Recorder
 from kiosk.web import i18n, lan_guard
 from kiosk.web.parts import KioskParts
-from sync.common.clock import SystemClock
+from sync.common.clock import Clock, SystemClock
 from sync.common.templates import part_templates
 
 log = logging.getLogger(__name__)
 
 
-def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
+def create_app(
+    config: KioskConfig | Mapping[str, Any] | None = None,
+    *,
+    config_path: str | os.PathLike[str] | None = None,
+    clock: Clock | None = None,
+    pin_factory: Any = None,
+) -> Flask:
     """Build a kiosk app.
 
     :param config: a :class:`KioskConfig`, or a mapping of keys that override
@@ -52,7 +62,8 @@ def create_app(config=None, *, config_path=None, clock=None, pin_factory=None):
     app.jinja_loader = part_templates(PACKAGE_DIR, CHECKOUT_TEMPLATES, TEMPLATE_FOLDERS)
     app.config["HYMY"] = config
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False
 
     clock = clock or SystemClock(config.clock_trusted)
     db.init_app(app)

@@ -16,9 +16,11 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gpiozero import LED, Button
 from gpiozero.exc import GPIOZeroError
@@ -26,13 +28,19 @@ from gpiozero.exc import GPIOZeroError
 from kiosk.errors import StorageError
 from sync.wire.errors import ConfigError
 
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from kiosk.storage.recorder import Recorder
+    from sync.common.clock import Clock
+
 log = logging.getLogger(__name__)
 
 
 class Pattern:
     """An LED pattern as gpiozero ``blink`` arguments, in units of ``led_seconds``."""
 
-    def __init__(self, name, on, off, count) -> None:
+    def __init__(self, name: str, on: float, off: float, count: int) -> None:
         self.name, self.on, self.off, self.count = name, on, off, count
 
 
@@ -55,13 +63,14 @@ class LedPlayer:
 
     def __init__(self) -> None:
         self._wake = threading.Condition()
-        self._plans = {}  # LED -> deque of (due, lit), soonest first
-        self._thread = None
+        self._plans: dict[Any, deque[tuple[float, bool]]] = {}  # LED -> (due, lit) steps, soonest first
+        self._thread: threading.Thread | None = None
         self._closed = False
 
-    def play(self, led, pattern, unit) -> None:
+    def play(self, led: Any, pattern: Pattern, unit: float) -> None:
         """Light *led* now and play the rest of *pattern* (times in units of *unit* seconds)."""
-        steps, due = deque(), time.monotonic()
+        steps: deque[tuple[float, bool]] = deque()
+        due = time.monotonic()
         for _ in range(pattern.count):
             steps.append((due, True))
             due += pattern.on * unit
@@ -92,7 +101,7 @@ class LedPlayer:
                         del self._plans[led]
                 self._wake.wait(None if soonest is None else soonest - now)
 
-    def _write(self, led, lit) -> None:
+    def _write(self, led: Any, lit: bool) -> None:
         try:
             led.value = lit
         except GPIOZeroError as error:
@@ -109,7 +118,7 @@ class LedPlayer:
             thread.join()
 
 
-def make_pin_factory(name, work_dir=None):
+def make_pin_factory(name: str, work_dir: str | os.PathLike[str] | None = None) -> tuple[Any, str]:
     """Return ``(factory, name)`` for a configured pin factory name.
 
     ``auto`` takes ``GPIOZERO_PIN_FACTORY`` if set, else ``lgpio`` where a GPIO
@@ -137,7 +146,7 @@ def make_pin_factory(name, work_dir=None):
         raise ConfigError(f"pin_factory: cannot use {name!r} here: {error}") from None
 
 
-def _writable_working_directory(work_dir):
+def _writable_working_directory(work_dir: Path) -> None:
     """Move to ``work_dir`` (lgpio's C side reads ``LG_WD``, its Python side the cwd)."""
     if os.access(".", os.W_OK | os.X_OK):
         return
@@ -165,8 +174,17 @@ class ButtonPanel:
         panel.press(4)   # what a customer's thumb does to the real pin
     """
 
-    def __init__(self, recorder, pin_factory, button_pins, led_pins, clock,
-                 debounce_ms: int = 50, led_seconds: float = 1.0, factory_name: str = "custom") -> None:
+    def __init__(
+        self,
+        recorder: "Recorder",
+        pin_factory: Any,
+        button_pins: Sequence[int],
+        led_pins: Sequence[int],
+        clock: "Clock",
+        debounce_ms: int = 50,
+        led_seconds: float = 1.0,
+        factory_name: str = "custom",
+    ) -> None:
         self.recorder = recorder
         self.clock = clock
         self.factory = pin_factory
@@ -174,9 +192,10 @@ class ButtonPanel:
         self.debounce = debounce_ms / 1000
         self.led_seconds = led_seconds
         self._lock = threading.Lock()
-        self._last_edge = {}
+        self._last_edge: dict[int, float] = {}
         self.player = LedPlayer()
-        self.buttons, self.leds = [], []
+        self.buttons: list[Any] = []  # gpiozero Buttons, rating 1 first
+        self.leds: list[Any] = []  # gpiozero LEDs, rating 1 first
         try:
             for rating, (button_pin, led_pin) in enumerate(zip(button_pins, led_pins, strict=True), start=1):
                 button = Button(button_pin, bounce_time=self.debounce or None, pin_factory=pin_factory)
@@ -188,7 +207,7 @@ class ButtonPanel:
             self.close()
             raise ConfigError(f"button_pins/led_pins: cannot claim the pins: {error}") from None
 
-    def _edge_is_bounce(self, rating):
+    def _edge_is_bounce(self, rating: int) -> bool:
         """Note an edge on *rating*'s button; True if it follows the last too closely."""
         now = self.clock.monotonic()
         with self._lock:
@@ -196,10 +215,10 @@ class ButtonPanel:
             self._last_edge[rating] = now
         return previous is not None and now - previous < self.debounce
 
-    def _on_release(self, rating) -> None:
+    def _on_release(self, rating: int) -> None:
         self._edge_is_bounce(rating)
 
-    def _on_press(self, rating) -> None:
+    def _on_press(self, rating: int) -> None:
         if self._edge_is_bounce(rating):
             log.debug("button %d: edge dropped as bounce", rating)
             return
@@ -211,17 +230,17 @@ class ButtonPanel:
             return
         self.show(rating, FILTERED if recorded.filtered else RECORDED)
 
-    def show(self, rating, pattern) -> None:
+    def show(self, rating: int, pattern: Pattern) -> None:
         """Light the LED of *rating* now and play the rest of *pattern* in the background."""
         self.player.play(self.leds[rating - 1], pattern, self.led_seconds)
 
-    def button_pin(self, rating):
+    def button_pin(self, rating: int) -> Any:
         return self.buttons[rating - 1].pin
 
-    def led_pin(self, rating):
+    def led_pin(self, rating: int) -> Any:
         return self.leds[rating - 1].pin
 
-    def press(self, rating) -> None:
+    def press(self, rating: int) -> None:
         """Press and release a simulated button (MockFactory only): demo and tests."""
         pin = self.button_pin(rating)
         pin.drive_low()
@@ -234,7 +253,7 @@ class ButtonPanel:
         self.buttons, self.leds = [], []
 
 
-def init_app(app, pin_factory=None) -> None:
+def init_app(app: "Flask", pin_factory: Any = None) -> None:
     """Start the buttons when ``buttons`` is on; closed by ``KioskParts.close()``."""
     kiosk = app.extensions["hymy"]
     config = kiosk.config

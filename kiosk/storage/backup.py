@@ -32,7 +32,9 @@ import uuid
 import zipfile
 import zlib
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
+from typing import IO, Any
 
 from kiosk.storage.content_store import CENTRAL_CONTENT_FILE
 from kiosk.storage.enrollment import ENROLLMENT_FILE
@@ -66,7 +68,7 @@ class BackupError(HymyError, ValueError):
     """A backup cannot be made, read or restored; the message says why and what to do."""
 
 
-def make_backup(data_dir, database_path, target, now):
+def make_backup(data_dir: Path, database_path: Path, target: Path, now: datetime) -> dict[str, Any]:
     """Write a backup of the kiosk in *data_dir* to *target* (replacing a file there
     atomically); return its manifest. Works while the kiosk records."""
     if not database_path.exists():
@@ -93,7 +95,7 @@ def make_backup(data_dir, database_path, target, now):
     return manifest
 
 
-def database_facts(path):
+def database_facts(path: Path) -> dict[str, Any]:
     """Schema version, counts and highest seq of the SQLite file *path*, after
     ``PRAGMA integrity_check`` passed; BackupError when it does not."""
     try:
@@ -190,22 +192,22 @@ class Backup:
     manifest's size and SHA-256 (and zip's own CRC-32).
     """
 
-    def __init__(self, path, archive, manifest) -> None:
+    def __init__(self, path: Path, archive: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
         self.path, self.archive, self.manifest = path, archive, manifest
 
-    def __enter__(self):
+    def __enter__(self) -> "Backup":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.archive.close()
 
-    def damaged(self, why):
+    def damaged(self, why: str) -> BackupError:
         return BackupError(f"{self.path}: damaged ({why}); nothing was changed")
 
-    def copy_member(self, name, out=None):
+    def copy_member(self, name: str, out: IO[bytes] | None = None) -> bytes:
         """Member *name*'s bytes (written to the open file *out* instead, when given); checked."""
         expected = self.manifest["files"][name]
-        digest, size, chunks = hashlib.sha256(), 0, []
+        digest, size, chunks = hashlib.sha256(), 0, list[bytes]()
         try:
             if self.archive.getinfo(name).file_size != expected.get("size"):
                 # Checked before unpacking: a member that says it is larger than its manifest is not unpacked at all.
@@ -237,7 +239,7 @@ class Backup:
                 self.copy_member(name, None if name != DATABASE else sink)
 
 
-def open_backup(path):
+def open_backup(path: str | os.PathLike[str]) -> Backup:
     """The :class:`Backup` at *path*, or BackupError: missing, not a kiosk backup, or damaged."""
     path = Path(path)
     try:

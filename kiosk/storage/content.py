@@ -9,7 +9,9 @@ are unhappy with *what* or with *how*. Reason keys never change; labels may.
 Once a kiosk is enrolled this content comes from central; until then from the
 kiosk's config file and the defaults below.
 """
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.resources import TRANSLATIONS_DIR
 from sync.common.i18n import catalog_text
@@ -23,6 +25,9 @@ from sync.wire.defaults import (
 )
 from sync.wire.errors import ConfigError
 from sync.wire.protocol import GROUPS, MAX_QUESTION_VERSION, text_problem
+
+if TYPE_CHECKING:
+    from sync.wire.hours import OpeningHours
 
 
 @dataclass(frozen=True)
@@ -49,17 +54,17 @@ class Reason:
     key: str
     group: str
     default_label: str
-    labels: dict = field(default_factory=dict, compare=False)
+    labels: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
-    def dimension(self):
+    def dimension(self) -> str:
         return GROUPS[self.group]
 
 
 _REASONS_BY_KEY = {reason.key: Reason(reason.key, reason.group, reason.label) for reason in DEFAULT_REASONS}
 
 
-def select_reasons(keys):
+def select_reasons(keys: Any) -> tuple[Reason, ...]:
     """The default reasons named by *keys*, in that order (drop or reorder)."""
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise ConfigError("reasons: expected a list of reason keys")
@@ -80,15 +85,15 @@ class Question:
 
     id: str = DEFAULT_QUESTION_ID
     version: int = 1
-    texts: dict = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
 
-    def all_texts(self, languages):
+    def all_texts(self, languages: Iterable[str]) -> dict[str, str]:
         """Language -> text for each of *languages*, defaults from the catalogs."""
         return {lang: self.texts.get(lang) or catalog_text(TRANSLATIONS_DIR, DEFAULT_QUESTION_TEXT, lang)
                 for lang in languages}
 
     @classmethod
-    def parse(cls, table):
+    def parse(cls, table: Any) -> "Question":
         if not isinstance(table, dict):
             raise ConfigError("question: expected a table with id, version and text")
         unknown = set(table) - {"id", "version", "text"}
@@ -111,21 +116,40 @@ class Question:
         return cls(question_id, version, dict(texts))
 
 
+class ContentSettings(Protocol):
+    """The content keys of a config file (the kiosk's :class:`~kiosk.config.KioskConfig`)."""
+
+    @property
+    def question(self) -> "Question": ...
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]: ...
+
+    @property
+    def opening_hours(self) -> "OpeningHours": ...
+
+    @property
+    def target(self) -> float: ...
+
+    @property
+    def min_responses(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Content:
     """Everything central will own once enrolled, swapped as one object."""
 
     question: Question
-    reasons: tuple
-    opening_hours: object  # hours.OpeningHours
+    reasons: tuple[Reason, ...]
+    opening_hours: "OpeningHours"
     target: float
     min_responses: int = DEFAULT_MIN_RESPONSES
     manager_pin_hash: str | None = None  # head office's PIN for the site (a hash); wins over the device's
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: ContentSettings) -> "Content":
         return cls(config.question, config.reasons, config.opening_hours, config.target, config.min_responses)
 
-    def reason(self, key):
+    def reason(self, key: str) -> Reason | None:
         """The offered reason with *key*, or None."""
         return next((r for r in self.reasons if r.key == key), None)

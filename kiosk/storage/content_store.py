@@ -11,6 +11,8 @@ import json
 import logging
 import os
 import threading
+from pathlib import Path
+from typing import Any
 
 from kiosk.storage.content import Content, Question, Reason
 from sync.common.files import narrow_if_exists, replace_file
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 CENTRAL_CONTENT_FILE = "central_content.json"
 
 
-def content_from_central(document):
+def content_from_central(document: Any) -> Content:
     """Build :class:`Content` from central's config document; ConfigError if invalid.
 
     The document's shape is the protocol's (``CONFIG_FIELDS``); fields a newer
@@ -57,16 +59,16 @@ class ContentStore:
     :param data_dir: where central's content is kept; None for a fixed store.
     """
 
-    def __init__(self, local, data_dir=None) -> None:
+    def __init__(self, local: Content, data_dir: Path | None = None) -> None:
         self.local = local
         self.path = data_dir / CENTRAL_CONTENT_FILE if data_dir else None
         self._path_text = str(self.path) if self.path is not None else None
         self._lock = threading.Lock()
-        self._seen = (None, local)  # (file modification time, content)
+        self._seen: tuple[int | None, Content] = (None, local)  # (file modification time, content)
         if self.path is not None:
             narrow_if_exists(self.path)  # written 0644 by an older version
 
-    def current(self):
+    def current(self) -> Content:
         """The content in force. Every press asks, so this is one stat() of the file
         (another process, ``hymy sync``, may have replaced it) and no more."""
         if self._path_text is None:
@@ -80,15 +82,19 @@ class ContentStore:
                 self._seen = (stamp, self._load(self._seen[1]))
             return self._seen[1]
 
-    def _load(self, previous):
+    def _load(self, previous: Content) -> Content:
+        if self.path is None:
+            return previous
         try:
             return content_from_central(json.loads(self.path.read_text(encoding="utf-8")))
         except (OSError, ValueError, ConfigError) as error:
             log.error("central content in %s unusable, keeping the previous: %s", self.path, error)
             return previous
 
-    def apply(self, document):
+    def apply(self, document: Any) -> Content:
         """Validate *document* and make it current; ConfigError leaves all as it was."""
+        if self.path is None:
+            raise ConfigError("central content: this kiosk keeps no content of central's (no data dir)")
         content = content_from_central(document)
         replace_file(self.path, json.dumps(document, ensure_ascii=False, sort_keys=True))  # 0600
         return content

@@ -9,7 +9,10 @@ callbacks, the uploader) wrap their work in ``database.connection_context()``.
 import logging
 import os
 import sqlite3
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
 
 import peewee
 
@@ -24,10 +27,10 @@ log = logging.getLogger(__name__)
 database = peewee.SqliteDatabase(None)
 
 
-_keeper = None
+_keeper: WalKeeper | None = None
 
 
-def refuse_newer(path):
+def refuse_newer(path: Path) -> int | None:
     """The schema version stored in *path* (None: no database yet), read without writing;
     StorageError for a database a newer hymy made, which this one must not touch."""
     try:
@@ -39,7 +42,7 @@ def refuse_newer(path):
     return version
 
 
-def open_database(path, busy_timeout_ms: int = 5000):
+def open_database(path: Path, busy_timeout_ms: int = 5000) -> peewee.SqliteDatabase:
     """Bind the deferred database to *path*, creating and upgrading it.
 
     A database made by a newer hymy is refused before anything opens it for
@@ -59,7 +62,7 @@ def open_database(path, busy_timeout_ms: int = 5000):
         # 8 MB of page cache (SQLite's default is 2 MB): a month-long backlog
         # keyed by random UUIDs stays cheap to read out, and a Pi Zero 2 W has room.
         pragmas=pragmas(busy_timeout_ms, cache_mb=8),
-        timeout=busy_timeout_ms / 1000,
+        timeout=busy_timeout_ms / 1000,  # type: ignore[arg-type]  # sqlite3 takes float seconds; peewee's stub says int
         check_same_thread=False,
     )
     with database.connection_context():
@@ -69,7 +72,7 @@ def open_database(path, busy_timeout_ms: int = 5000):
     return database
 
 
-def open_database_read_only(path, busy_timeout_ms: int = 5000):
+def open_database_read_only(path: Path, busy_timeout_ms: int = 5000) -> peewee.SqliteDatabase:
     """Bind the deferred database to *path* for reading only: status commands
     must not create a data dir, a database or a migration as a side effect.
 
@@ -82,8 +85,8 @@ def open_database_read_only(path, busy_timeout_ms: int = 5000):
     # file; nothing can change the database there, so it is opened immutable.
     read_only_fs = os.statvfs(path).f_flag & os.ST_RDONLY
     database.init(f"file:{path}?{'immutable=1' if read_only_fs else 'mode=ro'}", uri=True,
-                  timeout=busy_timeout_ms / 1000, check_same_thread=False,
-                  pragmas={"busy_timeout": busy_timeout_ms, "query_only": 1})
+                  timeout=busy_timeout_ms / 1000,  # type: ignore[arg-type]  # as in open_database
+                  check_same_thread=False, pragmas={"busy_timeout": busy_timeout_ms, "query_only": 1})
     with database.connection_context():
         version = schema_version(database)
     if version != LATEST:
@@ -93,7 +96,7 @@ def open_database_read_only(path, busy_timeout_ms: int = 5000):
     return database
 
 
-def _hold_open(path) -> None:
+def _hold_open(path: Path) -> None:
     global _keeper
     close_database()
     _keeper = WalKeeper(path)
@@ -107,7 +110,7 @@ def close_database() -> None:
         _keeper = None
 
 
-def init_app(app) -> None:
+def init_app(app: Any) -> None:  # a Flask app: storage imports no web framework (.importlinter)
     """Open the database for *app* and give each request its own connection."""
     config = app.config["HYMY"]
     open_database(config.database_path, config.busy_timeout_ms)
@@ -122,18 +125,18 @@ def init_app(app) -> None:
             log.error("could not open the database: %s", error)
 
     @app.teardown_request
-    def _close(exc) -> None:
+    def _close(exc: BaseException | None) -> None:
         if not database.is_closed():
             database.close()
 
 
-def connection():
+def connection() -> AbstractContextManager[peewee.SqliteDatabase]:
     """This thread's open connection to the kiosk's database, or one for the block."""
     return shared_connection(database)
 
 
 @contextmanager
-def stored(what):
+def stored(what: str) -> Iterator[None]:
     """Make sure this thread has a connection; turn database failures into StorageError.
 
     A button thread keeps its connection for the next press (opening one costs

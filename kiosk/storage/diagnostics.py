@@ -10,6 +10,8 @@ import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import peewee
 
@@ -36,7 +38,7 @@ class Check:
     detail: str
 
 
-def database_checks(data_dir, path, busy_timeout_ms):
+def database_checks(data_dir: Path, path: Path, busy_timeout_ms: int) -> tuple[list[Check], int | None]:
     """The ``database`` and ``schema`` checks, and the file's schema version (None when unread).
 
     The write check is a write that is rolled back: ``BEGIN IMMEDIATE``, then
@@ -77,7 +79,7 @@ def database_checks(data_dir, path, busy_timeout_ms):
     return [Check("database", OK, f"{path} passes integrity_check and takes a write"), schema_check(version)], version
 
 
-def data_dir_denied(data_dir, name=None):
+def data_dir_denied(data_dir: Path, name: str | None = None) -> str | None:
     """Why this user may not read *data_dir*, or the file *name* in it (the kiosk's user's, 0700
     and 0600), or None: doctor run as another user would otherwise misread them as missing or damaged."""
     try:
@@ -100,12 +102,12 @@ def data_dir_denied(data_dir, name=None):
     return f"{where}: permission denied for user {user}: {AS_THE_KIOSK}"
 
 
-def _may(path, mode):
+def _may(path: Path, mode: int) -> bool:
     # As this process may (its effective user, as sudo -u gives), not as the user who logged in.
     return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
 
 
-def _database_failure(path, error, busy_timeout_ms) -> str:
+def _database_failure(path: Path, error: BaseException, busy_timeout_ms: int) -> str:
     name = getattr(error, "sqlite_errorname", "")
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
         return f"{path} is damaged ({error}): {RESTORE}"
@@ -118,11 +120,11 @@ def _database_failure(path, error, busy_timeout_ms) -> str:
     return f"{path} cannot be opened ({error}): check the owner and mode of the files in data_dir, or {AS_THE_KIOSK}"
 
 
-def _skipped_schema():
+def _skipped_schema() -> Check:
     return Check("schema", SKIP, "the database could not be read")
 
 
-def schema_check(version):
+def schema_check(version: int) -> Check:
     """The file's ``user_version`` against this software's newest migration."""
     if version == LATEST:
         return Check("schema", OK, f"version {version}, this software's")
@@ -133,7 +135,7 @@ def schema_check(version):
                  "it at its next start and keeps a copy in data_dir/backups (sudo systemctl restart hymy-kiosk)")
 
 
-def disk_check(data_dir, fail_below=LOW_DISK_BYTES, warn_share=LOW_DISK_SHARE):
+def disk_check(data_dir: Path, fail_below: int = LOW_DISK_BYTES, warn_share: float = LOW_DISK_SHARE) -> Check:
     """Free space on the data dir's file system (the nearest existing folder's, before the kiosk made it)."""
     # The nearest folder this user can read the file system of: data_dir, or where it will be made.
     space = next(filter(None, (disk_space(folder) for folder in (data_dir, *data_dir.parents))), None)
@@ -149,11 +151,11 @@ def disk_check(data_dir, fail_below=LOW_DISK_BYTES, warn_share=LOW_DISK_SHARE):
     return Check("disk", OK, said)
 
 
-def _size(count):
+def _size(count: float) -> str:
     return f"{count / 1e9:.1f} GB" if count >= 1e9 else f"{count / 1e6:.1f} MB"
 
 
-def sync_checks(path, busy_timeout_ms, now, stale_after, enrolled):
+def sync_checks(path: Path, busy_timeout_ms: int, now: datetime, stale_after: float, enrolled: bool) -> list[Check]:
     """The ``backlog``, ``quarantine`` and ``sequence`` checks, read through the uploader's own
     models (``Outbox``, ``SyncState``) on a read-only connection. *path* must hold this
     software's schema (see :func:`database_checks`)."""
@@ -166,11 +168,11 @@ def sync_checks(path, busy_timeout_ms, now, stale_after, enrolled):
                 for name in ("backlog", "quarantine", "sequence")]
 
 
-def skipped_sync_checks(why):
+def skipped_sync_checks(why: str) -> list[Check]:
     return [Check(name, SKIP, why) for name in ("backlog", "quarantine", "sequence")]
 
 
-def _backlog(now, stale_after, enrolled):
+def _backlog(now: datetime, stale_after: float, enrolled: bool) -> Check:
     pending = Outbox.pending_count()
     last = sync_state.last_success_at
     last_sync = f"last sync {last}" if last else "never synced"
@@ -189,7 +191,7 @@ def _backlog(now, stale_after, enrolled):
     return Check("backlog", OK, said)
 
 
-def _quarantine():
+def _quarantine() -> Check:
     count = Outbox.quarantined().count()
     if not count:
         return Check("quarantine", OK, "no row set aside")
@@ -198,7 +200,7 @@ def _quarantine():
                  "(hymy sync --requeue once central is fixed)")
 
 
-def _sequence():
+def _sequence() -> Check:
     """Central's view of the kiosk's sequence, as the uploader left it after its last pass."""
     gap_error = sync_state.gap_error
     if gap_error:

@@ -7,6 +7,7 @@ health verdict read it here. Ratings recorded before enrollment ship like any ot
 """
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from sync.common.files import replace_file
 from sync.wire.errors import HymyError
@@ -25,11 +26,11 @@ class Enrollment:
     kiosk: str = ""  # central's name for this kiosk
     site: str = ""
 
-    def endpoint(self, path):
+    def endpoint(self, path: str) -> str:
         return self.url.rstrip("/") + path
 
 
-def load_enrollment(data_dir):
+def load_enrollment(data_dir: Path) -> Enrollment | None:
     """The saved enrollment, or None when this kiosk is not enrolled."""
     try:
         data = json.loads((data_dir / ENROLLMENT_FILE).read_text(encoding="utf-8"))
@@ -40,6 +41,6 @@ def load_enrollment(data_dir):
         raise EnrollmentError(f"{data_dir / ENROLLMENT_FILE}: unreadable ({error}); enroll again") from None
 
 
-def save_enrollment(data_dir, enrollment) -> None:
+def save_enrollment(data_dir: Path, enrollment: Enrollment) -> None:
     """Write the enrollment readable by the kiosk's user only, atomically."""
     replace_file(data_dir / ENROLLMENT_FILE, json.dumps(enrollment.__dict__), mode=0o600)

@@ -19,6 +19,7 @@ import hmac
 import logging
 import re
 import secrets
+from pathlib import Path
 
 from sync.common.files import create_file_once, make_private_dir, narrow_if_exists, replace_file
 
@@ -28,7 +29,7 @@ SECRET_FILE = "followup_secret"
 _SECRET = re.compile(r"[0-9a-f]{64}")
 
 
-def _new_secret():
+def _new_secret() -> str:
     return secrets.token_hex(32) + "\n"
 
 
@@ -40,11 +41,11 @@ class FollowupKeys:
     True
     """
 
-    def __init__(self, secret) -> None:
+    def __init__(self, secret: bytes) -> None:
         self._secret = secret
 
     @classmethod
-    def load(cls, data_dir):
+    def load(cls, data_dir: Path) -> "FollowupKeys":
         """The keys of the kiosk in *data_dir*; its secret is made on the first start.
 
         A secret file that holds no secret (edited by hand, say) is replaced and
@@ -63,11 +64,11 @@ class FollowupKeys:
             text = path.read_text(encoding="ascii").strip()
         return cls(bytes.fromhex(text))
 
-    def key_for(self, rating_id):
+    def key_for(self, rating_id: str) -> str:
         """The follow-up key of *rating_id* (64 hex digits)."""
         return hmac.new(self._secret, rating_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
-    def matches(self, rating_id, key):
+    def matches(self, rating_id: str, key: object) -> bool:
         """True when *key* is *rating_id*'s key; False for anything else, whatever its type."""
         if not isinstance(key, str) or not key.isascii():
             return False

@@ -10,11 +10,16 @@ import json
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kiosk.storage.enrollment import ENROLLMENT_FILE
 from kiosk.storage.models import Outbox
 from kiosk.storage.state import sync_state
 from sync.wire.protocol import TIME_FORMAT
+
+if TYPE_CHECKING:
+    from kiosk.storage.recorder import StorageFailure
 
 #: What ``/healthz`` has always shown of the uploader's state.
 SYNC_KEYS = ("last_success_at", "last_error", "gap_error", "central_sequence")
@@ -28,11 +33,11 @@ class Health:
     """``status`` is ``"ok"`` or ``"degraded"``; ``reasons`` say why, one sentence each."""
 
     status: str
-    reasons: list
-    sync: dict  # the uploader's state: enrolled, last success, last error, gap, central's sequence
+    reasons: list[str]
+    sync: dict[str, Any]  # the uploader's state: enrolled, last success, last error, gap, central's sequence
 
 
-def sync_health(data_dir, now, stale_after):
+def sync_health(data_dir: Path, now: datetime, stale_after: float) -> Health:
     """The kiosk's sync verdict at *now* (the kiosk's clock). A database
     failure propagates: the caller reports the database, not the sync."""
     state = sync_state.read(*SYNC_KEYS)
@@ -57,7 +62,7 @@ def sync_health(data_dir, now, stale_after):
     return Health("degraded" if reasons else "ok", reasons, sync)
 
 
-def _enrollment(data_dir):
+def _enrollment(data_dir: Path) -> str | None:
     """``"enrolled"``, ``"unreadable"`` or None (not enrolled)."""
     try:
         data = json.loads((data_dir / ENROLLMENT_FILE).read_text(encoding="utf-8"))
@@ -68,7 +73,7 @@ def _enrollment(data_dir):
     return "enrolled" if isinstance(data, dict) and {"url", "token"} <= set(data) else "unreadable"
 
 
-def _stale(data_dir, state, now, stale_after):
+def _stale(data_dir: Path, state: dict[str, Any], now: datetime, stale_after: float) -> str | None:
     """The reason when no sync succeeded for longer than *stale_after* seconds
     (counted from enrollment when none ever did), else None."""
     since = _time(state["last_success_at"])
@@ -84,14 +89,14 @@ def _stale(data_dir, state, now, stale_after):
     return f"{what} and no failed pass either: is the uploader running (sync_in_kiosk, or hymy sync --loop)?"
 
 
-def _time(text):
+def _time(text: Any) -> datetime | None:
     try:
         return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc)
     except (TypeError, ValueError):
         return None
 
 
-def _file_time(path):
+def _file_time(path: Path) -> datetime | None:
     """When an enrollment made before ``enrolled_at`` was kept was written."""
     try:
         return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
@@ -99,7 +104,7 @@ def _file_time(path):
         return None
 
 
-def _duration(seconds) -> str:
+def _duration(seconds: float) -> str:
     """``3 h 12 min``, ``2 d 4 h``, ``45 min``: as a person reads it."""
     minutes = int(seconds // 60)
     days, minutes = divmod(minutes, 24 * 60)
@@ -111,7 +116,7 @@ def _duration(seconds) -> str:
     return f"{minutes} min"
 
 
-def disk_space(data_dir):
+def disk_space(data_dir: Path) -> tuple[int, int] | None:
     """``(free, total)`` bytes of the data dir's file system, or None when it cannot be read."""
     try:
         usage = shutil.disk_usage(data_dir)
@@ -120,7 +125,7 @@ def disk_space(data_dir):
     return usage.free, usage.total
 
 
-def storage_reasons(failure, data_dir):
+def storage_reasons(failure: "StorageFailure | None", data_dir: Path) -> list[str]:
     """Reasons to be ``degraded`` about storing ratings: a failure the recorder noted
     (:class:`kiosk.storage.recorder.StorageFailure`), or too little space left for the next ones."""
     space = disk_space(data_dir)

@@ -17,7 +17,9 @@ trusted clock and the kiosk's clock is trusted now: then it moves to the
 hour of its corrected time as a counted or ``closed`` rating, with its
 follow-up, the hour central puts it in.
 """
-from datetime import date, timedelta, timezone
+import sqlite3
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 import peewee
 
@@ -25,13 +27,15 @@ from kiosk.storage.db import database
 from kiosk.storage.models import Boot, ClockDecision, HourlyCount, HourlyReason, KioskState, Rating
 from sync.wire.clock_correction import corrected_time
 from sync.wire.figures import HOUR_COUNTS, count_name
-from sync.wire.hours import final_filter
+from sync.wire.hours import OpeningHours, final_filter
 from sync.wire.protocol import UNHAPPY_RATINGS, UNVERIFIED
 
 #: kiosk_state key: the first local day whole in the hourly counts, when older rows were pruned before them.
 COMPLETE_FROM = "hourly_complete_from"
 
 HOUR = timedelta(hours=1)
+#: An hour as the hourly tables key it: ``(hour_start text, local_day, local_hour)``.
+HourKey = tuple[str, str, int]
 #: An hour's key as stored (the wire's UTC time text).
 hour_text = HourlyCount.hour_start.db_value
 
@@ -43,17 +47,21 @@ class HourKeys:
     __slots__ = ("_zone", "_start", "_end", "_key")
 
     def __init__(self) -> None:
-        self._zone = self._start = self._end = self._key = None
+        self._zone: tzinfo | None = None
+        self._start: datetime | None = None
+        self._end: datetime | None = None
+        self._key: HourKey | None = None
 
-    def of(self, moment, zone):
-        if zone is self._zone and self._start <= moment < self._end:
+    def of(self, moment: datetime, zone: tzinfo) -> "HourKey":
+        if (zone is self._zone and self._start is not None and self._end is not None and self._key is not None
+                and self._start <= moment < self._end):
             return self._key
         start, key = hour_of(moment, zone)
         self._zone, self._start, self._end, self._key = zone, start, start + HOUR, key
         return key
 
 
-def hour_of(moment, zone):
+def hour_of(moment: datetime, zone: tzinfo) -> tuple[datetime, "HourKey"]:
     """``(UTC start, (hour_start text, local_day, local_hour))`` of the local hour holding *moment*."""
     local = moment.astimezone(zone)
     start = local.replace(minute=0, second=0, microsecond=0)  # keeps fold: the repeated hour stays apart
@@ -80,19 +88,21 @@ _ADD_TO_REASON = (
 )
 
 
-def add_to_hour(connection, key, count, amount: int = 1) -> None:
+def add_to_hour(connection: sqlite3.Connection, key: "HourKey", count: str, amount: int = 1) -> None:
     """Add *amount* to the hour *key*'s *count* (one of ``HOUR_COUNTS``), creating the hour's row."""
     connection.execute(_ADD_TO_HOUR[count], (*key, amount))
 
 
-def add_followup(connection, key, rating, reason, reason_group, amount: int = 1) -> None:
+def add_followup(
+    connection: sqlite3.Connection, key: "HourKey", rating: int, reason: str, reason_group: str, amount: int = 1
+) -> None:
     """Count a follow-up of a counted rating in its rating's hour *key*, and under its reason."""
     add_to_hour(connection, key, "followups", amount)
     unhappy = amount if rating in UNHAPPY_RATINGS else 0
     connection.execute(_ADD_TO_REASON, (key[0], reason, reason_group, amount, unhappy))
 
 
-def rating_for_followup(connection, rating_id):
+def rating_for_followup(connection: sqlite3.Connection, rating_id: str) -> tuple[int, datetime | None] | None:
     """``(rating, moment it counts at or None)`` of *rating_id*, or None when there is no such rating.
 
     The moment is set when the rating is counted, so its follow-up counts there
@@ -126,7 +136,9 @@ _UNDECIDED = (
 )
 
 
-def _decisions(connection, opening_hours, trusted_now):
+def _decisions(
+    connection: sqlite3.Connection, opening_hours: OpeningHours, trusted_now: datetime
+) -> list[tuple[Any, ...]]:
     """``(rating id, rating, recorded, real time, filter, reason, group)`` of each undecided
     ``unverified`` rating a trusted clock can place now; the ones it cannot are left out."""
     decisions = []
@@ -142,7 +154,7 @@ def _decisions(connection, opening_hours, trusted_now):
     return decisions
 
 
-def decide_unverified(opening_hours, trusted_now):
+def decide_unverified(opening_hours: OpeningHours, trusted_now: datetime) -> int:
     """Decide every undecided ``unverified`` rating whose boot later had a
     trusted clock; move its count (and its follow-up's) to where it belongs.
 
@@ -174,7 +186,7 @@ def decide_unverified(opening_hours, trusted_now):
     return len(decisions)
 
 
-def backfill(zone):
+def backfill(zone: tzinfo) -> int:
     """Fill empty hourly tables from the raw rows an older version stored.
 
     Runs once, when the hourly tables are empty and ratings exist (the first
@@ -199,7 +211,7 @@ def backfill(zone):
     return len(rows)
 
 
-def first_complete_day():
+def first_complete_day() -> date | None:
     """The first local day the hourly counts hold in full, or None before any rating."""
     stored = KioskState.read(COMPLETE_FROM)
     first = HourlyCount.select(peewee.fn.MIN(HourlyCount.local_day)).scalar()

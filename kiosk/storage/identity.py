@@ -4,6 +4,7 @@ The kiosk records from minute one under this id; enrollment with central binds
 it later, so rows recorded before enrollment ship like any other.
 """
 import uuid
+from pathlib import Path
 
 from kiosk.errors import StorageError
 from sync.common.files import create_file_once, make_private_dir, narrow_if_exists
@@ -11,7 +12,7 @@ from sync.common.files import create_file_once, make_private_dir, narrow_if_exis
 KIOSK_ID_FILE = "kiosk_id"
 
 
-def kiosk_id(data_dir, create: bool = True):
+def kiosk_id(data_dir: Path, create: bool = True) -> str:
     """Return this kiosk's UUID, creating it on the very first start.
 
     With *create* false (status commands) nothing is written: a kiosk that

@@ -143,16 +143,17 @@ MIGRATIONS = (_run(SCHEMA_V1), _run(SCHEMA_V2), _v3, _run(SCHEMA_V4))
 LATEST = len(MIGRATIONS)
 
 
-def schema_version(db):
-    return db.execute_sql("PRAGMA user_version").fetchone()[0]
+def schema_version(db: peewee.Database) -> int:
+    version: int = db.execute_sql("PRAGMA user_version").fetchone()[0]
+    return version
 
 
-def newer_error(path, version):
+def newer_error(path: object, version: int) -> StorageError:
     return StorageError(f"database {path}: schema version {version} is newer than this software's ({LATEST}): "
                         "install the hymy release that made it (or newer); nothing was changed")
 
 
-def migrate(db, target=LATEST):
+def migrate(db: peewee.Database, target: int = LATEST) -> int:
     """Apply every migration after the database's version, up to *target*, in one transaction:
     a failure or a power cut anywhere leaves the database at the version it had."""
     version = schema_version(db)

@@ -5,8 +5,11 @@ has been sent lives in the outbox, not on the rows. Queries that several parts
 need live here as class methods, not in views.
 """
 import json
+import sqlite3
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from types import TracebackType
+from typing import Any, Literal, overload
 
 import peewee
 
@@ -18,12 +21,22 @@ class UtcDateTimeField(peewee.TextField):
     """An aware UTC datetime stored as the wire's time text (ISO 8601 with a
     ``Z``: sortable, readable by SQLite's date functions, sent as it is stored)."""
 
-    def db_value(self, value):
+    @overload
+    def db_value(self, value: datetime) -> str: ...
+    @overload
+    def db_value(self, value: None) -> None: ...
+
+    def db_value(self, value: datetime | None) -> str | None:
         if value is None:
             return None
         return value.astimezone(timezone.utc).strftime(TIME_FORMAT)
 
-    def python_value(self, value):
+    @overload
+    def python_value(self, value: str) -> datetime: ...
+    @overload
+    def python_value(self, value: None) -> None: ...
+
+    def python_value(self, value: str | None) -> datetime | None:
         if value is None:
             return None
         return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=timezone.utc)
@@ -35,7 +48,7 @@ class BaseModel(peewee.Model):
         legacy_table_names = False
 
     @classmethod
-    def append(cls, **values) -> None:
+    def append(cls, **values: Any) -> None:
         """INSERT one row through a statement built once per model.
 
         The recorder's hot path: building the same INSERT through peewee's query
@@ -46,13 +59,14 @@ class BaseModel(peewee.Model):
         """
         statement = cls.__dict__.get("_append_statement")
         if statement is None:
-            statement = cls._append_statement = _insert_statement(cls)
+            statement = _insert_statement(cls)
+            cls._append_statement = statement  # type: ignore[attr-defined]  # kept on each model class
         sql, fields = statement
         cls._meta.database.connection().execute(
             sql, [convert(values.get(name)) if convert else values.get(name) for name, convert in fields])
 
 
-def _insert_statement(model):
+def _insert_statement(model: type[peewee.Model]) -> tuple[str, list[tuple[str, Any]]]:
     """``(INSERT naming every column, [(field name, converter or None)])`` for *model*."""
     fields = model._meta.sorted_fields
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
@@ -74,14 +88,14 @@ class immediate_transaction:  # noqa: N801 - used like peewee's atomic(), a cont
 
     __slots__ = ("connection",)
 
-    def __enter__(self):
+    def __enter__(self) -> sqlite3.Connection:
         self.connection = database.connection()
         self.connection.execute("BEGIN IMMEDIATE")
         return self.connection
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> bool:
+    ) -> Literal[False]:
         connection = self.connection
         if exc_type is None:
             try:
@@ -113,7 +127,7 @@ class Rating(BaseModel):
     filtered = peewee.TextField(null=True)
 
     @classmethod
-    def last_press(cls):
+    def last_press(cls) -> tuple[int, str, float] | None:
         """``(seq, boot_id, monotonic)`` of the newest rating, or None.
 
         Read inside the recorder's transaction on every press rather than kept in
@@ -121,16 +135,17 @@ class Rating(BaseModel):
         bench and test fixtures that write rows directly, retention), and this
         index lookup costs a few microseconds.
         """
-        return cls._meta.database.connection().execute(
+        row: tuple[int, str, float] | None = cls._meta.database.connection().execute(
             "SELECT seq, boot_id, monotonic FROM rating ORDER BY seq DESC LIMIT 1"
         ).fetchone()
+        return row
 
     @classmethod
-    def quarantined_seqs(cls, seqs):
+    def quarantined_seqs(cls, seqs: Iterable[int]) -> set[int]:
         """Which of *seqs* belong to ratings quarantined in the outbox."""
         if not seqs:
             return set()
-        query = (cls.select(cls.seq).join(Outbox, on=(Outbox.item_id == cls.id))
+        query: Any = (cls.select(cls.seq).join(Outbox, on=(Outbox.item_id == cls.id))
                  .where(Outbox.quarantined_at.is_null(False) & cls.seq.in_(list(seqs))))
         return {seq for (seq,) in query.tuples()}
 
@@ -164,26 +179,26 @@ class Outbox(BaseModel):
     quarantine_reason = peewee.TextField(null=True)
 
     @classmethod
-    def pending(cls):
+    def pending(cls) -> "peewee.ModelSelect[Outbox]":
         return cls.select().where(cls.quarantined_at.is_null())
 
     @classmethod
-    def pending_count(cls):
+    def pending_count(cls) -> int:
         return cls.pending().count()
 
     @classmethod
-    def oldest_pending_time(cls):
+    def oldest_pending_time(cls) -> datetime | None:
         """When the oldest pending rating was recorded, or None."""
         row = (Rating.select(Rating.recorded_at).join(cls, on=(cls.item_id == Rating.id))
                .where(cls.quarantined_at.is_null()).order_by(cls.position).first())
         return row.recorded_at if row else None
 
     @classmethod
-    def quarantined(cls):
+    def quarantined(cls) -> "peewee.ModelSelect[Outbox]":
         return cls.select().where(cls.quarantined_at.is_null(False))
 
     @classmethod
-    def requeue(cls, item_id=None):
+    def requeue(cls, item_id: str | None = None) -> int:
         """Put quarantined items (all, or the one *item_id*) back in the queue,
         at their old place; return how many. For rows set aside by a central
         bug, once central is fixed."""
@@ -212,12 +227,12 @@ class JsonKeyValue(BaseModel):
     value = peewee.TextField()  # JSON
 
     @classmethod
-    def read(cls, key, default=None):
+    def read(cls, key: str, default: Any = None) -> Any:
         row = cls.get_or_none(cls.key == key)
         return json.loads(row.value) if row else default
 
     @classmethod
-    def write(cls, **values) -> None:
+    def write(cls, **values: Any) -> None:
         for key, value in values.items():
             cls.insert(key=key, value=json.dumps(value)).on_conflict("replace").execute()
 

@@ -36,7 +36,10 @@ The segments live in ``kiosk_state`` and so travel inside every backup.
 """
 import json
 import uuid
+from collections.abc import Iterable, Set
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from kiosk.storage.db import database
 from kiosk.storage.models import Boot, KioskState, Outbox, QuestionText
@@ -44,6 +47,10 @@ from sync.common.version import software_version
 from sync.wire.defaults import LANGUAGES
 from sync.wire.errors import HymyError
 from sync.wire.protocol import FOLLOWUP_FIELDS, RATING_FIELDS, format_time
+
+if TYPE_CHECKING:
+    from kiosk.storage.content import Content
+    from sync.common.clock import Clock
 
 #: kiosk_state key: the list of segments, oldest first.
 SEQUENCE_SHIFT_KEY = "seq_shift"
@@ -66,31 +73,31 @@ class Segment:
 class SequenceShift:
     """The kiosk's segments, oldest first (``after`` never decreases: it was the highest seq then)."""
 
-    segments: tuple = ()
+    segments: tuple[Segment, ...] = ()
 
     @classmethod
-    def parse(cls, state):
+    def parse(cls, state: Iterable[dict[str, Any]] | None) -> "SequenceShift":
         """From the JSON kept in ``kiosk_state`` (a list of segment objects)."""
         return cls(tuple(Segment(int(s["after"]), None if s["by"] is None else int(s["by"]), str(s["restored_at"]))
                          for s in state or ()))
 
     @classmethod
-    def load(cls):
+    def load(cls) -> "SequenceShift":
         """The shift kept in the bound database."""
         return cls.parse(KioskState.read(SEQUENCE_SHIFT_KEY, []))
 
-    def state(self):
+    def state(self) -> list[dict[str, Any]]:
         return [asdict(segment) for segment in self.segments]
 
     def save(self) -> None:
         KioskState.write(**{SEQUENCE_SHIFT_KEY: self.state()})
 
     @property
-    def known(self):
+    def known(self) -> bool:
         """Central said where every segment continues: every row can be numbered for it."""
         return all(segment.by is not None for segment in self.segments)
 
-    def wire(self, seq):
+    def wire(self, seq: int) -> int:
         """The number central knows local *seq* by."""
         shift = 0
         for segment in self.segments:
@@ -102,7 +109,7 @@ class SequenceShift:
             shift += segment.by
         return seq + shift
 
-    def local(self, wire):
+    def local(self, wire: int) -> int | None:
         """The local seq central's number *wire* stands for; None when no local row has it
         (a rating of a life lost with a restore, or beyond a segment central has not placed yet)."""
         shift = 0
@@ -116,16 +123,16 @@ class SequenceShift:
             shift += segment.by
         return wire - shift
 
-    def continued_after(self, highest, restored_at):
+    def continued_after(self, highest: int, restored_at: str) -> "SequenceShift":
         """This shift with a new segment after local seq *highest* (a restore ending there)."""
         last = self.segments[-1] if self.segments else None
         if last is not None and last.by is None and last.after == highest:
             return self  # restored twice before central was asked: one question answers both
         return SequenceShift((*self.segments, Segment(highest, None, restored_at)))
 
-    def learned(self, central_highest):
+    def learned(self, central_highest: int) -> "SequenceShift":
         """This shift with every open segment placed above *central_highest*, the highest seq central holds."""
-        placed = []
+        placed: list[Segment] = []
         for segment in self.segments:
             if segment.by is None:
                 below = SequenceShift(tuple(placed)).wire(segment.after)
@@ -133,7 +140,7 @@ class SequenceShift:
             placed.append(segment)
         return SequenceShift(tuple(placed))
 
-    def describe(self):
+    def describe(self) -> list[str]:
         """One line per restore (when, and what it means for the numbers), for ``hymy sync --status``."""
         lines = []
         for segment in self.segments:
@@ -169,15 +176,17 @@ WHERE o.kind = 'followup' AND o.quarantined_at IS NULL AND o.position BETWEEN ? 
 ORDER BY o.position"""
 
 
-def _wire_rows(sql, columns, first, last):
+def _wire_rows(sql: str, columns: tuple[str, ...], first: int, last: int) -> list[dict[str, Any]]:
     rows = [dict(zip(columns, values, strict=True)) for values in database.execute_sql(sql, (first, last))]
     for row in rows:
         row["clock_trusted"] = bool(row["clock_trusted"])
     return rows
 
 
-def _question_definitions(cited, content):
-    found = {}
+def _question_definitions(
+    cited: Iterable[tuple[str, int]], content: "Content | None"
+) -> list[dict[str, Any]]:
+    found: dict[tuple[str, int], dict[str, str]] = {}
     for key in cited:
         row = QuestionText.get_or_none((QuestionText.id == key[0]) & (QuestionText.version == key[1]))
         if row is not None:
@@ -189,21 +198,23 @@ def _question_definitions(cited, content):
 
 @dataclass
 class PendingBatch:
+    """One batch read from the outbox, ready to send."""
+
     first_position: int  # names the batch while it keeps failing
-    item_ids: list  # the outbox items in the batch, in outbox order
+    item_ids: list[str]  # the outbox items in the batch, in outbox order
     last_position: int  # where the next batch starts
-    rating_ids: set  # its ratings: their follow-ups wait until it is answered
-    document: dict  # the batch as sent (its clock readings set just before sending)
+    rating_ids: set[str]  # its ratings: their follow-ups wait until it is answered
+    document: dict[str, Any]  # the batch as sent (its clock readings set just before sending)
 
 
-def clocked_for_sending(document, clock):
+def clocked_for_sending(document: dict[str, Any], clock: "Clock") -> dict[str, Any]:
     """Set the kiosk's clock readings at send time on a batch document."""
     document.update(sent_at=format_time(clock.now()), boot_id=clock.boot_id(), monotonic=clock.monotonic(),
                     clock_trusted=clock.trusted())
     return document
 
 
-def _items(after_position, limit, in_flight_ratings, skip):
+def _items(after_position: int, limit: int, in_flight_ratings: Set[str], skip: Set[str]) -> list[tuple[int, str]]:
     """``(position, item_id)`` of the next pending items, in order, stopping
     before a follow-up whose rating is still on the wire in another batch:
     central must hold a rating before it can take its follow-up. Items in
@@ -218,8 +229,16 @@ def _items(after_position, limit, in_flight_ratings, skip):
     return items
 
 
-def build_batch(kiosk_id, clock, limit, content=None, after_position: int = 0, in_flight_ratings=frozenset(),
-                skip=frozenset(), shift=None):
+def build_batch(
+    kiosk_id: str,
+    clock: "Clock",
+    limit: int,
+    content: "Content | None" = None,
+    after_position: int = 0,
+    in_flight_ratings: Set[str] = frozenset(),
+    skip: Set[str] = frozenset(),
+    shift: SequenceShift | None = None,
+) -> PendingBatch | None:
     """The oldest pending items (at most *limit*) after *after_position* as one
     batch, or None when there are none it may send now. *skip* names rows to
     leave out (a row central keeps failing on travels alone), with the
@@ -255,20 +274,21 @@ def build_batch(kiosk_id, clock, limit, content=None, after_position: int = 0, i
     return PendingBatch(first, [item_id for _, item_id in items], last, {r["id"] for r in ratings}, document)
 
 
-def _named(entries, ids):
+def _named(entries: Any, ids: Set[str]) -> dict[str, dict[str, Any]]:
     """``{id: entry}`` for well-formed answer entries naming one of *ids*."""
     if not isinstance(entries, list):
         return {}
     return {e["id"]: e for e in entries if isinstance(e, dict) and e.get("id") in ids}
 
 
-def settle(batch, answer, now):
+def settle(batch: PendingBatch, answer: dict[str, Any], now: datetime) -> tuple[int, int]:
     """Apply central's answer to the outbox; return ``(stored, quarantined)`` counts."""
     ids = set(batch.item_ids)
     stored = ids & {i for i in answer.get("stored", []) if isinstance(i, str)}
     bad = {i: str(e.get("error", "rejected"))[:300] for i, e in _named(answer.get("rejected"), ids).items()}
     for item_id, conflict in _named(answer.get("conflicts"), ids).items():
-        fields = conflict.get("fields") if isinstance(conflict.get("fields"), list) else []
+        named = conflict.get("fields")
+        fields = named if isinstance(named, list) else []
         bad[item_id] = "conflict at central: " + ", ".join(map(str, fields))[:280]
     bad = {i: reason for i, reason in bad.items() if i not in stored}
     with database.atomic():
@@ -279,6 +299,6 @@ def settle(batch, answer, now):
     return len(stored), len(bad)
 
 
-def set_aside(item_id, reason, now) -> None:
+def set_aside(item_id: str, reason: str, now: datetime) -> None:
     """Quarantine one outbox item: kept and shown, no longer sent (until ``hymy sync --requeue``)."""
     Outbox.update(quarantined_at=now, quarantine_reason=reason[:300]).where(Outbox.item_id == item_id).execute()

@@ -12,8 +12,11 @@ import errno
 import fcntl
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from sync.common.files import PRIVATE_FILE
 
@@ -35,10 +38,10 @@ class RunningKiosk:
 class RunningLock:
     """The held ``kiosk.lock``: :meth:`announce` writes the address once the server listens."""
 
-    def __init__(self, handle) -> None:
+    def __init__(self, handle: IO[str]) -> None:
         self._handle = handle
 
-    def announce(self, url) -> None:
+    def announce(self, url: str | None) -> None:
         self._handle.seek(0)
         self._handle.truncate()
         self._handle.write(json.dumps({"pid": os.getpid(), "url": url}))
@@ -46,7 +49,7 @@ class RunningLock:
 
 
 @contextmanager
-def hold_running_lock(data_dir, url=None):
+def hold_running_lock(data_dir: Path, url: str | None = None) -> Iterator[RunningLock]:
     """Hold ``kiosk.lock`` for the block, yielding a :class:`RunningLock`; KioskAlreadyRunning
     when another process holds it. Taken before the kiosk opens its database or pins, so a
     second kiosk on the same data dir stops before it touches either."""
@@ -65,7 +68,7 @@ def hold_running_lock(data_dir, url=None):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def running_kiosk(data_dir):
+def running_kiosk(data_dir: Path) -> RunningKiosk | None:
     """The :class:`RunningKiosk` serving *data_dir*, or None when none does."""
     path = data_dir / LOCK_FILE
     try:
@@ -87,7 +90,7 @@ def running_kiosk(data_dir):
         return None
 
 
-def loopback_url(host, port):
+def loopback_url(host: str, port: int) -> str:
     """The kiosk's own address as its screen reaches it: a wildcard host answers on loopback too."""
     if host in ("0.0.0.0", ""):
         host = "127.0.0.1"

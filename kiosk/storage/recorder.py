@@ -20,8 +20,12 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from kiosk.errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
 from kiosk.storage.boots import BootNotes
@@ -31,6 +35,11 @@ from kiosk.storage.models import Followup, Outbox, QuestionText, Rating, immedia
 from kiosk.storage.pause import PauseSwitch
 from sync.wire.figures import count_name
 from sync.wire.protocol import CLOSED, COMMENT_MAX, RATINGS, REPEAT, SOURCES, UNVERIFIED, text_problem
+
+if TYPE_CHECKING:
+    from kiosk.storage.content import Content, Question
+    from kiosk.storage.content_store import ContentStore
+    from sync.common.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +53,7 @@ class Recorded:
     source: str
     filtered: str | None
 
-    def as_event(self):
+    def as_event(self) -> dict[str, Any]:
         return {"id": self.id, "seq": self.seq, "rating": self.rating, "source": self.source, "filtered": self.filtered}
 
 
@@ -52,12 +61,12 @@ class Recorded:
 class StorageFailure:
     """Ratings cannot be stored: since when (UTC), why in a person's words, how many were lost so far."""
 
-    since: object  # datetime
+    since: datetime
     reason: str
     refused: int
 
 
-def storage_reason(error) -> str:
+def storage_reason(error: BaseException) -> str:
     """Why SQLite could not commit, as /healthz and the manager screen say it."""
     text = str(error)
     if "full" in text:
@@ -67,11 +76,11 @@ def storage_reason(error) -> str:
     return f"the database failed: {text}"
 
 
-def _whole_number(value):
+def _whole_number(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def clean_comment(comment):
+def clean_comment(comment: object) -> str | None:
     """Trim and fold whitespace; None for empty; ValidationError when too long."""
     if comment is None:
         return None
@@ -98,8 +107,16 @@ class Recorder:
     :param pause_switch: the manager's :class:`~kiosk.storage.pause.PauseSwitch` (read from the database if not given).
     """
 
-    def __init__(self, clock, kiosk_id, content_store, press_interval: float = 3.0, on_recorded=(),
-                 languages=("fi", "sv", "en"), pause_switch=None) -> None:
+    def __init__(
+        self,
+        clock: "Clock",
+        kiosk_id: str,
+        content_store: "ContentStore",
+        press_interval: float = 3.0,
+        on_recorded: Iterable[Callable[[Recorded], None]] = (),
+        languages: Sequence[str] = ("fi", "sv", "en"),
+        pause_switch: PauseSwitch | None = None,
+    ) -> None:
         self.clock = clock
         self.kiosk_id = kiosk_id
         self.content_store = content_store
@@ -109,14 +126,14 @@ class Recorder:
         # One writer at a time in this process; BEGIN IMMEDIATE covers others.
         self._lock = threading.Lock()
         self.boots = BootNotes()
-        self._questions_noted = set()
+        self._questions_noted: set[tuple[str, int]] = set()
         self._hour_keys = HourKeys()
         #: Set while ratings cannot be stored (a full disk, a lock held too long), cleared by the next
         #: rating stored: /healthz and the manager screen say why, and recording resumes by itself.
-        self.storage_failure = None
+        self.storage_failure: StorageFailure | None = None
         self.pause_switch = pause_switch or PauseSwitch()
 
-    def note_clock(self):
+    def note_clock(self) -> int:
         """Note this boot's first trusted moment now, if the clock is trusted, then place the
         ``unverified`` ratings a trusted clock can place (:func:`kiosk.storage.hourly.decide_unverified`,
         with this trusted now as the latest instant). Returns how many were placed.
@@ -133,11 +150,11 @@ class Recorder:
                 if not self.boots.is_trusted(boot_id):
                     with database.atomic("IMMEDIATE"):
                         noted = self.boots.note(now, monotonic, trusted, boot_id)
-                    for cache, key in noted:
-                        cache.add(key)
+                    for remember in noted:
+                        remember()
             return decide_unverified(self.content_store.current().opening_hours, now)
 
-    def record(self, rating, source, question_version=None):
+    def record(self, rating: object, source: object, question_version: object = None) -> Recorded:
         """Validate, filter and durably store one rating; return :class:`Recorded`.
 
         Everything before the commit is on the customer's clock: one content
@@ -185,14 +202,20 @@ class Recorder:
                 hour = self._hour_keys.of(now, content.opening_hours.zone)
                 add_to_hour(connection, hour, count_name(rating, filtered))
                 noted = self.boots.note(now, monotonic, trusted, boot_id) + self._note_question(question)
-            for cache, key in noted:  # only once committed: a rolled-back note must be written again
-                cache.add(key)
+            for remember in noted:  # only once committed: a rolled-back note must be written again
+                remember()
         recorded = Recorded(rating_id, seq, rating, source, filtered)
         for listener in self.on_recorded:
             listener(recorded)
         return recorded
 
-    def record_followup(self, rating_id, reason, comment=None, authorise=None):
+    def record_followup(
+        self,
+        rating_id: str,
+        reason: object,
+        comment: object = None,
+        authorise: Callable[[str], None] | None = None,
+    ) -> str:
         """Store the answer to "what mattered most?" for one rating.
 
         :param authorise: called with *rating_id* once the rating is found and
@@ -237,7 +260,7 @@ class Recorder:
         return row.id
 
     @contextmanager
-    def _storing(self, what):
+    def _storing(self, what: str) -> Iterator[None]:
         """:func:`~kiosk.storage.db.stored`, noting a failure in :attr:`storage_failure` and clearing it on success."""
         try:
             with stored(what):
@@ -250,11 +273,19 @@ class Recorder:
             raise
         self.storage_failure = None
 
-    def _moment(self):
+    def _moment(self) -> tuple[datetime, float, bool, str]:
         """One reading of every clock, taken inside the write lock."""
         return self.clock.now(), self.clock.monotonic(), self.clock.trusted(), self.clock.boot_id()
 
-    def _filter(self, content, now, monotonic, trusted, boot_id, last):
+    def _filter(
+        self,
+        content: "Content",
+        now: datetime,
+        monotonic: float,
+        trusted: bool,
+        boot_id: str,
+        last: tuple[int, str, float] | None,
+    ) -> str | None:
         if self.pause_switch.paused:
             return CLOSED
         if last is not None and last[1] == boot_id and 0 <= monotonic - last[2] < self.press_interval:
@@ -265,14 +296,14 @@ class Recorder:
             return UNVERIFIED
         return None if content.opening_hours.is_open(now) else CLOSED
 
-    def _note_question(self, question):
+    def _note_question(self, question: "Question") -> list[Callable[[], None]]:
         """Keep the texts of each question version used, for the batches.
 
-        Returns the cache entries to add once the transaction has committed.
+        Returns what to call once the transaction has committed (as :meth:`BootNotes.note`).
         """
         key = (question.id, question.version)
         if key in self._questions_noted:
             return []
         texts = json.dumps(question.all_texts(self.languages), ensure_ascii=False, sort_keys=True)
         QuestionText.insert(id=question.id, version=question.version, texts=texts).on_conflict_ignore().execute()
-        return [(self._questions_noted, key)]
+        return [partial(self._questions_noted.add, key)]

@@ -19,6 +19,8 @@ import sqlite3
 import uuid
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import peewee
 
@@ -44,7 +46,9 @@ class Restored:
     continues_after: int  # the highest local seq restored: new ratings follow it
 
 
-def restore_backup(path, data_dir, database_path, now, force: bool = False):
+def restore_backup(
+    path: str | os.PathLike[str], data_dir: Path, database_path: Path, now: datetime, force: bool = False
+) -> "Restored":
     """Put the backup at *path* in place of the kiosk in *data_dir*; return :class:`Restored`.
 
     :raises BackupError: the file is missing, foreign or damaged, or the

@@ -4,7 +4,7 @@ Never pruned: a rating still in the outbox (pending or quarantined), a rating
 whose follow-up is, and the newest rating (it carries the sequence forward).
 A database trigger refuses the first case as well.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kiosk.storage.db import database
 from kiosk.storage.models import Rating
@@ -18,7 +18,7 @@ WHERE recorded_at < ?
 """
 
 
-def prune_synced(now, retention_days):
+def prune_synced(now: datetime, retention_days: int) -> int:
     """Delete synced ratings (and their follow-ups) older than the retention."""
     cutoff = Rating.recorded_at.db_value(now - timedelta(days=retention_days))
     with database.atomic():

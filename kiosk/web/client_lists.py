@@ -10,13 +10,17 @@ import ipaddress
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 from kiosk.config import client_network
+
+#: A client's address in normal form.
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 log = logging.getLogger(__name__)
 
 
-def client_address(remote):
+def client_address(remote: str | None) -> IPAddress | None:
     """*remote* (WSGI's ``REMOTE_ADDR``) as an :mod:`ipaddress` address in normal form; None when it is none."""
     try:
         address = ipaddress.ip_address((remote or "").split("%")[0])
@@ -33,19 +37,20 @@ class ClientList:
     True
     """
 
-    def __init__(self, key, entries) -> None:
+    def __init__(self, key: str, entries: Iterable[str]) -> None:
         self.key = key
         self.entries = tuple(entries)
         self._networks = tuple(client_network(entry) for entry in self.entries)
 
-    def __contains__(self, address) -> bool:
+    def __contains__(self, address: object) -> bool:
         if isinstance(address, str) or address is None:
             address = client_address(address)
-        return address is not None and any(address in network for network in self._networks
-                                           if network.version == address.version)
+        if not isinstance(address, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+            return False
+        return any(address in network for network in self._networks if network.version == address.version)
 
     @property
-    def first(self):
+    def first(self) -> IPAddress | None:
         """The first entry's address (for ``screen_clients``: the kiosk's own screen)."""
         return client_address(self.entries[0])
 
@@ -60,15 +65,16 @@ class RefusalLog:
     :param monotonic: the clock's monotonic reading (the kiosk's injectable clock).
     """
 
-    def __init__(self, monotonic, every: float = 60.0, size: int = 256) -> None:
+    def __init__(self, monotonic: Callable[[], float], every: float = 60.0, size: int = 256) -> None:
         self._monotonic = monotonic
         self.every = every
         self.size = size
         self._lock = threading.Lock()
-        self._logged = OrderedDict()  # address -> when it was last logged, oldest first
-        self._flood_said = None
+        # address -> when it was last logged, oldest first
+        self._logged: OrderedDict[IPAddress | None, float] = OrderedDict()
+        self._flood_said: float | None = None
 
-    def refused(self, address, method, path, key) -> None:
+    def refused(self, address: IPAddress | None, method: str, path: str, key: str) -> None:
         """Note that *address* was refused *method path* for want of a place in config key *key*."""
         now = self._monotonic()
         with self._lock:

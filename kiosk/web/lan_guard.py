@@ -24,10 +24,11 @@ import math
 import re
 import time
 
-from flask import jsonify, request
+from flask import Flask, Response, jsonify, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from werkzeug.exceptions import BadRequest, Forbidden
 
+from kiosk.config import KioskConfig
 from kiosk.web.client_lists import ClientList, RefusalLog, client_address
 
 LOOPBACK_NAMES = ("localhost",)
@@ -36,7 +37,7 @@ LOOPBACK_NAMES = ("localhost",)
 _HOST_HEADER = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::[0-9]{1,5})?", re.IGNORECASE)
 
 
-def is_loopback(address):
+def is_loopback(address: str | None) -> bool:
     """True for ``localhost`` and any loopback address (127.0.0.0/8, ::1, ::ffff:127.x)."""
     address = (address or "").strip().strip("[]").lower()
     if address in LOOPBACK_NAMES:
@@ -49,7 +50,7 @@ def is_loopback(address):
     return parsed.is_loopback or bool(mapped and mapped.is_loopback)
 
 
-def _normal_host(name):
+def _normal_host(name: str) -> str:
     """*name* lower-cased without brackets; an IP address in its canonical form."""
     name = name.strip().strip("[]").lower().rstrip(".")
     try:
@@ -58,7 +59,7 @@ def _normal_host(name):
         return name
 
 
-def host_of(header):
+def host_of(header: str | None) -> str | None:
     """The host name in a ``Host`` header value, normalised; None when malformed."""
     found = _HOST_HEADER.fullmatch(header or "")
     return _normal_host(found.group("name")) if found else None
@@ -79,17 +80,17 @@ class NotAManagerClient(Forbidden):
     description = "this kiosk answers its manager screen only to the addresses in manager_clients"
 
 
-def screen_path(path):
+def screen_path(path: str) -> bool:
     """True for the customer screen's paths: ``/``, ``/api`` and below, ``/events``."""
     return path in ("/", "/api", "/events") or path.startswith("/api/")
 
 
-def manager_path(path):
+def manager_path(path: str) -> bool:
     """True for the manager screen's paths: ``/manager`` and below."""
     return path == "/manager" or path.startswith("/manager/")
 
 
-def _own_screen_unlisted(config) -> bool:
+def _own_screen_unlisted(config: KioskConfig) -> bool:
     """True when ``host`` is one network address of this machine that ``screen_clients`` does not name:
     the machine's own screen, opened at that address, connects from it and would get 403."""
     address = client_address(config.host)
@@ -98,7 +99,7 @@ def _own_screen_unlisted(config) -> bool:
     return address not in ClientList("screen_clients", config.screen_clients)
 
 
-def network_warning(config):
+def network_warning(config: KioskConfig) -> str | None:
     """The line printed at start when *config* listens beyond loopback, else None."""
     if is_loopback(config.host):
         return None
@@ -114,7 +115,7 @@ def network_warning(config):
     return line
 
 
-def guard_clients(app):
+def guard_clients(app: Flask) -> ClientList:
     """Answer each part of *app* only to the client addresses listed for it (on any ``host``)."""
     config = app.config["HYMY"]
     screens = ClientList("screen_clients", config.screen_clients)
@@ -122,7 +123,7 @@ def guard_clients(app):
     refusals = RefusalLog(app.extensions["hymy"].clock.monotonic)
 
     @app.before_request
-    def _check_client():
+    def _check_client() -> None:
         path = request.path
         clients = screens if screen_path(path) else managers if manager_path(path) else None
         if clients is None:
@@ -136,13 +137,13 @@ def guard_clients(app):
     return screens
 
 
-def _own_screen(screens):
+def _own_screen(screens: ClientList) -> bool:
     """True when this request comes from the kiosk's own screen: a loopback member of ``screen_clients``."""
     address = client_address(request.remote_addr)
     return address is not None and address.is_loopback and address in screens
 
 
-def init_app(app):
+def init_app(app: Flask) -> Limiter | None:
     """Guard *app*'s parts by client address; when its ``host`` is not loopback, also by ``Host`` and POST rate."""
     config = app.config["HYMY"]
     if is_loopback(config.host):
@@ -152,7 +153,7 @@ def init_app(app):
 
     # Registered before the limiter's own hook, so a refused Host or client costs no rate budget.
     @app.before_request
-    def _check_host():
+    def _check_host() -> None:
         if host_of(request.headers.get("Host")) not in allowed:
             raise UntrustedHost()
 
@@ -167,11 +168,11 @@ def init_app(app):
     )
 
     @limiter.request_filter
-    def _not_limited():
+    def _not_limited() -> bool:
         return _own_screen(screens)
 
     @app.errorhandler(RateLimitExceeded)
-    def _too_many(error):
+    def _too_many(error: RateLimitExceeded) -> Response:
         current = limiter.current_limit
         wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
         response = jsonify(error=f"too many requests from this address (at most {config.post_rate_limit})",
