@@ -22,7 +22,7 @@ from sync.common.version import software_version
 @click.group(cls=Group)
 @click.version_option(software_version(), prog_name="hymy")
 @click.pass_context
-def main(context) -> None:
+def main(context: click.Context) -> None:
     """Hymy survey kiosk and edge feedback collector."""
     warn_about_unknown_variables(central=context.invoked_subcommand == "central")
     run_as_data_dir_owner(context)

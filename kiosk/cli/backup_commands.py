@@ -11,6 +11,7 @@ import os
 import pwd
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import click
 import peewee
@@ -18,6 +19,7 @@ import peewee
 from kiosk.cli.kiosk_commands import load_kiosk_config, writable_data_dir
 from kiosk.cli.options import config_option
 from kiosk.cli.systemd_state import KIOSK_UNIT, kiosk_unit_running
+from kiosk.config import KioskConfig
 from kiosk.errors import StorageError
 from kiosk.storage.backup import BackupError, make_backup, open_backup
 from kiosk.storage.db import close_database, open_database
@@ -32,7 +34,7 @@ from sync.uploader.loop import AlreadyRunning, NotEnrolled, Uploader, sync_lock
 path_argument = click.argument("path", type=click.Path(path_type=Path))
 
 
-def describe(manifest):
+def describe(manifest: dict[str, Any]) -> list[str]:
     """What a backup holds, one line per fact (never the token or the PIN hash)."""
     counts, central = manifest["counts"], manifest.get("central")
     where = f"{central['url']} as {central.get('kiosk')!r} at {central.get('site')!r}" if central else "not enrolled"
@@ -52,11 +54,11 @@ def describe(manifest):
     ]
 
 
-def _now():
+def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _list(path):
+def _list(path: Path) -> list[str]:
     try:
         with open_backup(path) as backup:
             backup.verify()
@@ -70,7 +72,7 @@ def _list(path):
 @click.option("--list", "listing", is_flag=True, help="Say what the backup at PATH holds (and check it); "
               "changes nothing.")
 @path_argument
-def backup_command(config_path, listing, path):
+def backup_command(config_path: str | None, listing: bool, path: Path) -> None:
     """Copy the kiosk's database, id, enrollment and PIN hash into PATH (private; replaced atomically)."""
     if listing:
         for line in _list(path):
@@ -97,7 +99,7 @@ def backup_command(config_path, listing, path):
 @config_option
 @click.option("--force", is_flag=True, help="Replace a database holding rows central does not have yet.")
 @path_argument
-def restore_command(config_path, force, path):
+def restore_command(config_path: str | None, force: bool, path: Path) -> None:
     """Put the kiosk in the backup at PATH back in place (the kiosk must be stopped)."""
     config = load_kiosk_config(config_path)
     data_dir = config.data_dir
@@ -133,7 +135,7 @@ def restore_command(config_path, force, path):
     click.echo(_continue_sequence(config, manifest["kiosk_id"], restored.continues_after))
 
 
-def _check_owner(data_dir):
+def _check_owner(data_dir: Path) -> None:
     """Refuse to restore as another user than the data dir's: the kiosk could not read files restored 0600."""
     owner = data_dir.stat().st_uid
     if owner != os.geteuid():
@@ -145,7 +147,7 @@ def _check_owner(data_dir):
                            f"(sudo -u {name} …), or the kiosk could not read what it restores; nothing was changed")
 
 
-def _continue_sequence(config, kiosk_id, highest) -> str:
+def _continue_sequence(config: KioskConfig, kiosk_id: str, highest: int) -> str:
     """Ask central now where new ratings continue; one line saying what was found or when it will be."""
     later = "the kiosk asks central at its next sync, before it sends any rating recorded from now on"
     try:

@@ -26,17 +26,21 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import Any
 
 import click
+from flask import Flask
 
 from kiosk.cli.demo_terminal import read_presses
 from kiosk.manager.pin import set_pin
+from kiosk.storage.content_store import ContentStore
 from kiosk.storage.db import connection
 from kiosk.storage.enrollment import EnrollmentError
 from kiosk.storage.outbox import SequenceShift
 from kiosk.storage.recorder import Recorder
+from kiosk.web.parts import KioskParts
 from sync.central.cli.demo_central import DemoCentral, start_demo_central
 from sync.central.cli.demo_network import DEMO, DEMO_COUNTER
 from sync.common.cli_errors import CommandError, address_error, check_address
@@ -59,7 +63,7 @@ QUEUE_COMMENTS = ("Jono oli tosi pitkä", "Kassalla vain yksi ihminen", "Waited 
 TODAY_MONOTONIC = 400 * 86400.0
 
 
-def _followup(rng, rating, bad_hour, offered):
+def _followup(rng: random.Random, rating: int, bad_hour: bool, offered: set[str]) -> tuple[str, str | None] | None:
     """``(reason, comment)`` a customer gives, or None when they skip the question."""
     if bad_hour and rating <= 2:
         if rng.random() < 0.75:
@@ -73,7 +77,14 @@ def _followup(rng, rating, bad_hour, offered):
     return None
 
 
-def seed_ratings(kiosk_id, content_store, zone, days, rng=None, today=None):
+def seed_ratings(
+    kiosk_id: str,
+    content_store: ContentStore,
+    zone: tzinfo,
+    days: int,
+    rng: random.Random | None = None,
+    today: date | None = None,
+) -> int:
     """Record *days* days of plausible ratings before *today*; return the count."""
     rng = rng or random.Random(7)
     today = today or datetime.now(zone).date()
@@ -87,7 +98,9 @@ def seed_ratings(kiosk_id, content_store, zone, days, rng=None, today=None):
     return count
 
 
-def seed_today(kiosk_id, content_store, zone, now, rng=None):
+def seed_today(
+    kiosk_id: str, content_store: ContentStore, zone: tzinfo, now: datetime, rng: random.Random | None = None
+) -> int:
     """Record today's ratings up to *now* (none later): the counter's day so far; return the count."""
     rng = rng or random.Random(8)
     clock = FakeClock(trusted=True, boot_id="demo-seed", monotonic=TODAY_MONOTONIC)
@@ -97,7 +110,17 @@ def seed_today(kiosk_id, content_store, zone, now, rng=None):
     return _record_day(recorder, clock, today, today, zone, rng, offered, before=now)
 
 
-def _record_day(recorder, clock, day, today, zone, rng, offered, bad_hour=None, before=None):
+def _record_day(
+    recorder: Recorder,
+    clock: FakeClock,
+    day: date,
+    today: date,
+    zone: tzinfo,
+    rng: random.Random,
+    offered: set[str],
+    bad_hour: int | None = None,
+    before: datetime | None = None,
+) -> int:
     """Record *day*'s customers (those before *before*, when given) through *recorder*; return the count."""
     count = 0
     for hour, visits in DEMO_COUNTER.customers(day, today).items():
@@ -124,7 +147,7 @@ def _record_day(recorder, clock, day, today, zone, rng, offered, bad_hour=None, 
     return count
 
 
-def _enroll(kiosk, central):
+def _enroll(kiosk: KioskParts, central: DemoCentral) -> None:
     """Enroll the demo kiosk with the demo central, as `hymy enroll` does."""
     from sync.uploader.enrollment import enroll
 
@@ -140,17 +163,18 @@ class Demo:
     """A seeded kiosk app enrolled with a demo central, both on a temporary *root*."""
 
     root: Path
-    app: object
+    app: Flask
     central: DemoCentral
     seeded: int  # the kiosk's past days and today so far
     days: int
     today: date  # the site's local date; the seeded days end the day before
-    manager_pin: str = None  # the PIN of the manager screen, set for this demo
-    _sync: tuple = None  # (stop event, thread) while the uploader runs
+    manager_pin: str | None = None  # the PIN of the manager screen, set for this demo
+    _sync: tuple[threading.Event, threading.Thread] | None = None  # while the uploader runs
 
     @property
-    def kiosk(self):
-        return self.app.extensions["hymy"]
+    def kiosk(self) -> KioskParts:
+        parts: KioskParts = self.app.extensions["hymy"]
+        return parts
 
     def export_command(self) -> str:
         """The ``curl`` line for the CSV export of the seeded days and today, into a file.
@@ -160,7 +184,7 @@ class Demo:
         url = f"{self.central.url}/api/v1/ratings?from={self.today - timedelta(days=self.days)}&to={self.today}"
         return f"curl -o ratings.csv -H 'Authorization: Bearer {self.central.api_token}' '{url}'"
 
-    def announcement(self, url, terminal_buttons: bool = False):
+    def announcement(self, url: str, terminal_buttons: bool = False) -> list[str]:
         """What the demo prints once the kiosk answers at *url*."""
         config = self.kiosk.config
         lines = [
@@ -213,7 +237,9 @@ class Demo:
         self.kiosk.close()
 
 
-def build_demo_app(root, host=None, port=None, clock=None, pin_factory=None):
+def build_demo_app(
+    root: Path, host: str | None = None, port: int | None = None, clock: Any = None, pin_factory: Any = None
+) -> Flask:
     """The demo kiosk's app on *root*/kiosk: mock buttons, a sync every 5 s.
 
     ``sync_in_kiosk`` is off because :meth:`Demo.start_sync` runs the uploader
@@ -226,7 +252,7 @@ def build_demo_app(root, host=None, port=None, clock=None, pin_factory=None):
     return build_app(ready_config(overrides=overrides), clock=clock, pin_factory=pin_factory)
 
 
-def check_ports(host, port, central_port):
+def check_ports(host: str, port: int, central_port: int) -> None:
     """Both of the demo's ports free to listen on, or one line naming each busy one and the
     option that frees it (0: any free port, nothing to check)."""
     problems = []
@@ -241,7 +267,7 @@ def check_ports(host, port, central_port):
                            exit_code=max(error.exit_code for error in problems))
 
 
-def start_demo(app, root, days: int = 7, central_port: int = 8100):
+def start_demo(app: Flask, root: Path, days: int = 7, central_port: int = 8100) -> Demo:
     """Seed *app*'s kiosk with *days* days and today so far, start the demo central on *root*/central
     (the network's year, the kiosk's among it) and enroll the kiosk with it."""
     kiosk = app.extensions["hymy"]
@@ -269,7 +295,7 @@ def start_demo(app, root, days: int = 7, central_port: int = 8100):
     return Demo(root, app, central, seeded, days, today, manager_pin)
 
 
-def run_demo(host=None, port=None, days: int = 7, central_port: int = 8100) -> None:
+def run_demo(host: str | None = None, port: int | None = None, days: int = 7, central_port: int = 8100) -> None:
     """Seed a kiosk, start a central server, enroll the kiosk, serve both until Ctrl+C."""
     from kiosk.cli.serve import kiosk_running, serve
     from kiosk.cli.stopping import Stopping

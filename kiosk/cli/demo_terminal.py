@@ -7,14 +7,20 @@ then says what was stored and whether it counts, so the person at the
 terminal sees what the kiosk decided without opening a screen.
 """
 import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from kiosk.storage.content import FACES
 from sync.wire.protocol import CLOSED, REPEAT, UNVERIFIED
 
+if TYPE_CHECKING:
+    from kiosk.buttons.panel import ButtonPanel
+    from kiosk.storage.recorder import Recorded
+
 HELP = "keys: 1 (very unhappy), 2, 3 or 4 (very happy) and Enter press that button; Ctrl+C stops the demo"
 
 
-def describe(recorded, press_interval) -> str:
+def describe(recorded: "Recorded", press_interval: float) -> str:
     """One line for a stored press: ``stored: 4 (very happy), counted``, or why it does not count."""
     stored = f"stored: {recorded.rating} ({FACES[recorded.rating - 1].label.lower()})"
     if recorded.filtered is None:
@@ -35,27 +41,28 @@ class PressWatcher:
     thread-local list keeps a tap on the touchscreen (another thread) out.
     """
 
-    def __init__(self, panel) -> None:
+    def __init__(self, panel: "ButtonPanel") -> None:
         self.panel = panel
         self._local = threading.local()
         panel.recorder.on_recorded.append(self._caught)
 
-    def _caught(self, recorded) -> None:
+    def _caught(self, recorded: "Recorded") -> None:
         rows = getattr(self._local, "rows", None)
         if rows is not None:
             rows.append(recorded)
 
-    def press(self, rating):
+    def press(self, rating: int) -> "Recorded | None":
         """Press and release button *rating*; return what was stored (None if nothing was)."""
         self._local.rows = []
         try:
             self.panel.press(rating)
-            return self._local.rows[-1] if self._local.rows else None
+            rows: list[Recorded] = self._local.rows
+            return rows[-1] if rows else None
         finally:
             self._local.rows = None
 
 
-def read_presses(stream, panel, echo) -> None:
+def read_presses(stream: Iterable[str], panel: "ButtonPanel", echo: Callable[[str], object]) -> None:
     """Press the button named by each line of *stream*; say in one line (through
     *echo*) what was stored, or which keys do what. Returns at the end of *stream*."""
     watcher = PressWatcher(panel)

@@ -20,6 +20,9 @@ import requests
 from kiosk.cli.install.units import KIOSK_URL
 from sync.common.cli_errors import CommandError
 
+#: What the kiosk says of the screen: ``(site open, rotation in degrees, output or None)``.
+ScreenState = tuple[bool, int, str | None]
+
 #: wlr-randr's --transform for each display_rotation.
 TRANSFORMS = {0: "normal", 90: "90", 180: "180", 270: "270"}
 #: Seconds one request to the kiosk may take.
@@ -30,7 +33,7 @@ REQUEST_TIMEOUT = 5.0
 @click.option("--url", default=f"{KIOSK_URL}/healthz", show_default=True, help="The kiosk's health check.")
 @click.option("--timeout", type=click.FloatRange(0, 3600), default=120.0, show_default=True,
               help="Seconds to wait before giving up.")
-def wait_ready_command(url, timeout):
+def wait_ready_command(url: str, timeout: float) -> None:
     """Wait until the kiosk answers its health check (the screen's unit starts the browser after it)."""
     deadline = time.monotonic() + timeout
     pause = threading.Event()
@@ -55,7 +58,7 @@ def wait_ready_command(url, timeout):
 @click.option("--url", default=KIOSK_URL, show_default=True, help="The kiosk's address.")
 @click.option("--loop", is_flag=True, help="Keep following the kiosk, every --interval seconds.")
 @click.option("--interval", type=click.FloatRange(1, 3600), default=30.0, show_default=True)
-def display_command(url, loop, interval) -> None:
+def display_command(url: str, loop: bool, interval: float) -> None:
     """Turn the touchscreen on while the kiosk's site is open and off while it is closed, rotated as configured."""
     screen = Screen()
     with requests.Session() as session:
@@ -65,7 +68,7 @@ def display_command(url, loop, interval) -> None:
             screen.show(kiosk_state(session, url))
 
 
-def kiosk_state(session, url):
+def kiosk_state(session: requests.Session, url: str) -> ScreenState:
     """``(open, rotation, output)`` from the kiosk's ``GET /api/state``, or one line saying why not."""
     try:
         response = session.get(f"{url.rstrip('/')}/api/state", timeout=REQUEST_TIMEOUT)
@@ -77,7 +80,9 @@ def kiosk_state(session, url):
                            "is it running? sudo systemctl status hymy-kiosk") from None
 
 
-def follow(screen, session, url, interval, stop=None) -> None:
+def follow(
+    screen: "Screen", session: requests.Session, url: str, interval: float, stop: threading.Event | None = None
+) -> None:
     """Show the kiosk's state every *interval* seconds until *stop* is set; changes only what changed.
 
     An unreachable kiosk (restarting, upgrading) leaves the screen as it is
@@ -103,9 +108,9 @@ class Screen:
     """The touchscreen as wlr-randr drives it; remembers what it last showed."""
 
     def __init__(self) -> None:
-        self.shown = None
+        self.shown: ScreenState | None = None
 
-    def show(self, state) -> None:
+    def show(self, state: ScreenState) -> None:
         is_open, rotation, output = state
         name = self._output(output)
         if is_open:
@@ -116,7 +121,7 @@ class Screen:
             click.echo(f"screen off ({name}): the site is closed")
         self.shown = state
 
-    def _output(self, configured):
+    def _output(self, configured: str | None) -> str:
         """*configured* if wlr-randr lists it, else the first output it lists (each unindented line names one)."""
         listed = [line.split()[0] for line in self._wlr_randr().splitlines() if line.strip() and not line[0].isspace()]
         if not listed:
@@ -128,7 +133,7 @@ class Screen:
                                f"{', '.join(listed)})", exit_code=2)
         return configured
 
-    def _wlr_randr(self, *arguments):
+    def _wlr_randr(self, *arguments: str) -> str:
         try:
             done = subprocess.run(["wlr-randr", *arguments], capture_output=True, text=True, timeout=30)
         except FileNotFoundError:

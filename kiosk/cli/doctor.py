@@ -9,23 +9,33 @@ kiosk and on a data dir never used: it creates no file and changes none
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from typing import Any
 
 import click
 
 from kiosk.cli.kiosk_commands import load_kiosk_config
 from kiosk.cli.options import config_option
-from kiosk.storage.diagnostics import FAIL, OK, database_checks, disk_check, skipped_sync_checks, sync_checks
+from kiosk.config import KioskConfig
+from kiosk.storage.diagnostics import FAIL, OK, Check, database_checks, disk_check, skipped_sync_checks, sync_checks
 from kiosk.storage.migrations import LATEST
-from sync.common.clock import SystemClock
+from sync.common.clock import Clock, SystemClock
 
 NOT_A_TERMINAL = "not run in a terminal: run hymy doctor in one to press each button"
 HELD_BY_THE_KIOSK = ("the running kiosk holds the pins: to press them here stop it first (sudo systemctl stop "
                      "hymy-kiosk), and start it again after")
 
 
-def run_checks(config, clock=None, pin_factory=None, press: bool = False, press_timeout: float = 15.0, say=click.echo):
+def run_checks(
+    config: KioskConfig,
+    clock: Clock | None = None,
+    pin_factory: Any = None,
+    press: bool = False,
+    press_timeout: float = 15.0,
+    say: Callable[[str], object] = click.echo,
+) -> Iterator[Check]:
     """Yield each :class:`~kiosk.storage.diagnostics.Check` as it is done, in the order a person reads them.
 
     :param clock: the clock the kiosk would record with (default: ``SystemClock(clock_trusted)``).
@@ -44,7 +54,7 @@ def run_checks(config, clock=None, pin_factory=None, press: bool = False, press_
     try:
         yield gpio
         if not config.buttons:
-            why_not = "buttons = false"
+            why_not: str | None = "buttons = false"
         elif running is not None:
             why_not = HELD_BY_THE_KIOSK
         else:
@@ -68,7 +78,7 @@ def run_checks(config, clock=None, pin_factory=None, press: bool = False, press_
 
 
 @contextmanager
-def _quiet_logs():
+def _quiet_logs() -> Iterator[None]:
     """The parts log what doctor's lines already say (``make_pin_factory`` warns of simulated
     buttons); with no handler configured Python would print those to stderr between the lines."""
     root = logging.getLogger()
@@ -85,7 +95,7 @@ def _quiet_logs():
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as a JSON list of {check, status, detail}.")
 @click.option("--press-timeout", type=click.FloatRange(0.1, 600), default=15.0, show_default=True,
               help="Seconds to wait for each button's press (asked only in a terminal, never with --json).")
-def doctor_command(config_path, as_json, press_timeout) -> None:
+def doctor_command(config_path: str | None, as_json: bool, press_timeout: float) -> None:
     """Check this kiosk: GPIO, buttons, database, disk, clock, central, backlog, systemd."""
     config = load_kiosk_config(config_path)
     press = not as_json and sys.stdin.isatty() and sys.stdout.isatty()

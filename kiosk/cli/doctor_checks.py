@@ -6,27 +6,31 @@ object the kiosk records with, the uploader's HTTP client with the enrolled
 token, and ``systemctl``.
 """
 import shutil
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import requests
 
 from kiosk.cli.systemd_state import KIOSK_UNIT as UNIT
 from kiosk.cli.systemd_state import SYSTEMD_RUNTIME, ask_systemctl
+from kiosk.config import KioskConfig
 from kiosk.storage.diagnostics import FAIL, OK, SKIP, WARN, Check, data_dir_denied
 from kiosk.storage.enrollment import ENROLLMENT_FILE, EnrollmentError, load_enrollment
 from kiosk.storage.health import ENROLL_AGAIN
-from kiosk.storage.process_lock import LOCK_FILE, loopback_url, running_kiosk
+from kiosk.storage.process_lock import LOCK_FILE, RunningKiosk, loopback_url, running_kiosk
+from sync.common.clock import Clock
 from sync.uploader.client import CentralClient, CentralError
 
 HEALTHZ_TIMEOUT = 5.0
 
 
-def config_check(config):
+def config_check(config: KioskConfig) -> Check:
     source = "built-in defaults (no config file)" if config.source == "defaults" else config.source
     return Check("config", OK, f"{source}; data_dir {config.data_dir}")
 
 
-def kiosk_check(config):
+def kiosk_check(config: KioskConfig) -> tuple[Check, RunningKiosk | None, dict[str, Any] | None]:
     """``(Check, running kiosk or None, its /healthz answer or None)``."""
     denied = data_dir_denied(config.data_dir, LOCK_FILE)
     if denied:
@@ -41,7 +45,7 @@ def kiosk_check(config):
         # The lock is taken before the database opens and the address written once it serves.
         return Check("kiosk", WARN, f"starting (pid {running.pid}): it does not serve yet (the first start "
                      "after an upgrade migrates the database); run hymy doctor again in a minute"), running, None
-    url = loopback_url(parsed.hostname, parsed.port) + "healthz"
+    url = loopback_url(parsed.hostname or "", parsed.port) + "healthz"
     try:
         answer = requests.get(url, timeout=HEALTHZ_TIMEOUT)
         healthz = answer.json()
@@ -55,7 +59,7 @@ def kiosk_check(config):
     return Check("kiosk", WARN if status == "degraded" else FAIL, f"{said}: {'; '.join(reasons)}"), running, healthz
 
 
-def clock_check(clock, trust):
+def clock_check(clock: Clock, trust: str) -> Check:
     """Whether the clock the kiosk records with is trusted (``clock_trusted``), as the recorder asks it."""
     now = clock.now().strftime("%Y-%m-%d %H:%M UTC")
     if trust == "always":
@@ -69,7 +73,7 @@ def clock_check(clock, trust):
                  "stored unverified and opening hours wait; check the network and timedatectl timesync-status")
 
 
-def central_check(config):
+def central_check(config: KioskConfig) -> tuple[Check, bool]:
     """``(Check, enrolled)``: central answers ``GET /api/v1/config`` with the enrolled token."""
     denied = data_dir_denied(config.data_dir, ENROLLMENT_FILE)
     if denied:
@@ -99,7 +103,7 @@ def central_check(config):
                  f"{enrollment.site!r}"), True
 
 
-def units_check(runtime=SYSTEMD_RUNTIME, systemctl: str = "systemctl"):
+def units_check(runtime: Path = SYSTEMD_RUNTIME, systemctl: str = "systemctl") -> Check:
     """``hymy-kiosk.service`` enabled (it starts at boot) and active (it runs now)."""
     if not runtime.is_dir():
         return Check("units", WARN, f"systemd is not running on this machine (no {runtime}): {UNIT} cannot be "

@@ -9,13 +9,17 @@ press of each with its LED lit. Nothing is recorded: these are gpiozero
 devices of doctor's own, not the kiosk's button panel.
 """
 import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from gpiozero import LED, Button
 from gpiozero.exc import GPIOZeroError
 from gpiozero.pins.mock import MockFactory
 
 from kiosk.buttons.panel import make_pin_factory
+from kiosk.config import KioskConfig
 from kiosk.storage.diagnostics import FAIL, OK, SKIP, WARN, Check
+from kiosk.storage.process_lock import RunningKiosk
 from sync.wire.errors import ConfigError
 
 FACES = {1: "very unhappy", 2: "unhappy", 3: "happy", 4: "very happy"}
@@ -28,10 +32,11 @@ class Pins:
     :param factory: the gpiozero pin factory; closed here only when *owns_factory*.
     """
 
-    def __init__(self, factory, button_pins, led_pins, owns_factory) -> None:
+    def __init__(self, factory: Any, button_pins: Sequence[int], led_pins: Sequence[int], owns_factory: bool) -> None:
         self.factory, self.owns_factory = factory, owns_factory
         self.button_pins = button_pins
-        self.buttons, self.leds = [], []
+        self.buttons: list[Any] = []  # gpiozero Buttons
+        self.leds: list[Any] = []  # gpiozero LEDs
         try:
             for button_pin, led_pin in zip(button_pins, led_pins, strict=True):
                 self.buttons.append(Button(button_pin, pin_factory=factory))
@@ -48,7 +53,9 @@ class Pins:
             self.factory.close()
 
 
-def gpio_check(config, running, healthz, pin_factory=None):
+def gpio_check(
+    config: KioskConfig, running: RunningKiosk | None, healthz: dict[str, Any] | None, pin_factory: Any = None
+) -> tuple[Check, Pins | None]:
     """``(Check, Pins or None)``: the pins claimed for the press check, or None when they are not."""
     if running is not None:
         return _held_by_kiosk(running, healthz), None
@@ -79,11 +86,11 @@ def gpio_check(config, running, healthz, pin_factory=None):
                  f"LEDs on GPIO {_listed(config.led_pins)} claimed"), pins
 
 
-def _listed(pins):
+def _listed(pins: Iterable[int]) -> str:
     return ", ".join(map(str, pins))
 
 
-def _why_simulated(configured) -> str:
+def _why_simulated(configured: str) -> str:
     if configured == "mock":
         return 'the buttons are simulated (pin_factory = "mock"): set pin_factory = "auto" on a kiosk with buttons'
     if os.environ.get("GPIOZERO_PIN_FACTORY"):
@@ -93,11 +100,11 @@ def _why_simulated(configured) -> str:
             "on a Raspberry Pi, check that the kernel shows its GPIO")
 
 
-def _name(factory):
+def _name(factory: Any) -> str:
     return type(factory).__name__.removesuffix("Factory").lower()
 
 
-def _held_by_kiosk(running, healthz):
+def _held_by_kiosk(running: RunningKiosk, healthz: dict[str, Any] | None) -> Check:
     """What the running kiosk's ``/healthz`` says of the pins it holds."""
     who = f"the running kiosk (pid {running.pid})"
     if healthz is None:
@@ -111,7 +118,7 @@ def _held_by_kiosk(running, healthz):
     return Check("gpio", OK, f"{who} holds the pins (its /healthz: pin factory {buttons})")
 
 
-def buttons_check(pins, why_not, timeout, say):
+def buttons_check(pins: Pins | None, why_not: str | None, timeout: float, say: Callable[[str], object]) -> Check:
     """Ask for a press of each button, its LED lit, waiting up to *timeout* seconds for each;
     a ``skip`` saying *why_not* when it is set or no pins are claimed."""
     if why_not or pins is None:

@@ -1,6 +1,8 @@
 """``hymy kiosk`` and ``hymy demo``: run the kiosk (and, for the demo, a central beside it)."""
 import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 import peewee
@@ -11,8 +13,13 @@ from sync.common.cli_errors import CommandError, data_dir_error
 from sync.common.files import make_writable_dir
 from sync.wire.errors import ConfigError, HymyError
 
+if TYPE_CHECKING:
+    from flask import Flask
 
-def load_kiosk_config(config_path=None, overrides=None):
+    from kiosk.config import KioskConfig
+
+
+def load_kiosk_config(config_path: str | None = None, overrides: Mapping[str, Any] | None = None) -> "KioskConfig":
     """The kiosk's config, a config error as one line (exit 2)."""
     from kiosk.config import load_config
 
@@ -25,7 +32,7 @@ def load_kiosk_config(config_path=None, overrides=None):
         raise CommandError(f"config: {error}{hint}", exit_code=2) from None
 
 
-def writable_data_dir(config):
+def writable_data_dir(config: "KioskConfig") -> None:
     """Make sure the kiosk's data dir exists and this user may write in it, or fail with one line."""
     try:
         make_writable_dir(config.data_dir)
@@ -33,14 +40,14 @@ def writable_data_dir(config):
         raise data_dir_error(config.data_dir, error) from None
 
 
-def ready_config(config_path=None, overrides=None):
+def ready_config(config_path: str | None = None, overrides: Mapping[str, Any] | None = None) -> "KioskConfig":
     """The kiosk's config with its data dir made and proven writable; each failure one line."""
     config = load_kiosk_config(config_path, overrides)
     writable_data_dir(config)
     return config
 
 
-def build_app(config, **kwargs):
+def build_app(config: "KioskConfig", **kwargs: Any) -> "Flask":
     """create_app on a :func:`ready_config`, with failures turned into one line and an exit code."""
     from kiosk.app import create_app
 
@@ -49,7 +56,7 @@ def build_app(config, **kwargs):
 
 
 @contextmanager
-def _one_line_failures(config):
+def _one_line_failures(config: "KioskConfig") -> Iterator[None]:
     """What opening the kiosk can meet, each as one line naming what to change."""
     try:
         yield
@@ -64,7 +71,7 @@ def _one_line_failures(config):
                            f"in data_dir {config.data_dir}") from None
 
 
-def _overrides(**options):
+def _overrides(**options: Any) -> dict[str, Any]:
     return {key: value for key, value in options.items() if value is not None}
 
 
@@ -72,7 +79,7 @@ def _overrides(**options):
 @config_option
 @host_option
 @port_option
-def kiosk_command(config_path, host, port) -> None:
+def kiosk_command(config_path: str | None, host: str | None, port: int | None) -> None:
     """Serve the touchscreen and listen to the buttons."""
     from kiosk.cli.serve import kiosk_running, serve
     from kiosk.storage.db import refuse_newer
@@ -95,7 +102,7 @@ def kiosk_command(config_path, host, port) -> None:
               help="Days of realistic ratings to seed.")
 @click.option("--central-port", type=click.IntRange(0, 65535), default=8100, show_default=True,
               help="Port of the demo's central server (0: any free port).")
-def demo_command(host, port, days, central_port) -> None:
+def demo_command(host: str | None, port: int | None, days: int, central_port: int) -> None:
     """Run a kiosk (simulated buttons, a seeded week) and a central server it syncs to."""
     from kiosk.cli.demo import run_demo
 

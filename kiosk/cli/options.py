@@ -9,7 +9,7 @@ import click
 INSTALLED_CONFIG = Path("/etc/hymy/kiosk.toml")
 
 
-def _config_path(ctx, param, value):
+def _config_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None and not os.environ.get("HYMY_CONFIG") and INSTALLED_CONFIG.is_file():
         return str(INSTALLED_CONFIG)
     return value

@@ -5,6 +5,7 @@ read as two lines, so an installer can script it. Only a password hash is
 written (kiosk/manager/pin.py); a running kiosk uses the new PIN at once.
 """
 import sys
+from typing import IO
 
 import click
 
@@ -17,7 +18,7 @@ from sync.common.cli_errors import CommandError
 WAY_IN = "a three-second press in the top-left corner of the customer screen opens it"
 
 
-def _read_twice(stream, interactive):
+def _read_twice(stream: IO[str], interactive: bool) -> tuple[str, str]:
     """The PIN and its repetition: hidden prompts in a terminal, else two lines of *stream*."""
     if interactive:
         first = click.prompt("New manager PIN (4-8 digits)", hide_input=True, default="", show_default=False)
@@ -31,7 +32,7 @@ def _read_twice(stream, interactive):
 
 @click.command("set-pin")
 @config_option
-def set_pin_command(config_path):
+def set_pin_command(config_path: str | None) -> None:
     """Set the store manager's PIN (4-8 digits) for the manager screen."""
     from kiosk.manager.pin import set_pin
 

@@ -16,6 +16,8 @@ is read from them the way the verb will read it.
 """
 import os
 import pwd
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,12 +36,12 @@ ARGUMENTS = "hymy.arguments"
 class Group(click.Group):
     """The ``hymy`` group; keeps its arguments for :func:`run_as_data_dir_owner`."""
 
-    def parse_args(self, ctx, args):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[ARGUMENTS] = list(args)
         return super().parse_args(ctx, args)
 
 
-def run_as_data_dir_owner(context) -> None:
+def run_as_data_dir_owner(context: click.Context) -> None:
     """Become the service user owning the data dir of the verb about to run, when root; or refuse."""
     if os.geteuid() != 0:
         return
@@ -62,11 +64,13 @@ def run_as_data_dir_owner(context) -> None:
         become(owner, data_dir, f"hymy {' '.join(names)}")
 
 
-def _verb(context, arguments):
+def _verb(context: click.Context, arguments: list[str]) -> tuple[list[str], Any] | None:
     """``(names, --config)`` of the verb *arguments* name, or None for help, install or no verb."""
     if "--help" in arguments:
         return None
-    command, names, rest = context.command, [], list(arguments)
+    command: click.Command | None = context.command
+    names: list[str] = []
+    rest = list(arguments)
     while isinstance(command, click.Group):
         if not rest:
             return None
@@ -74,6 +78,8 @@ def _verb(context, arguments):
         command = command.get_command(context, rest.pop(0))
         if command is None or names[0] in EXEMPT:
             return None
+    if command is None:
+        return None
     try:
         # Without callbacks or prompts: only to see the --config the verb will be given.
         parsed = command.make_context(names[-1], rest, parent=context, resilient_parsing=True)
@@ -82,7 +88,7 @@ def _verb(context, arguments):
     return names, parsed.params.get("config_path")
 
 
-def become(uid, data_dir, verb):
+def become(uid: int, data_dir: Path, verb: str) -> None:
     """Switch this process to the service account *uid*, or refuse in one line."""
     try:
         account = pwd.getpwuid(uid)

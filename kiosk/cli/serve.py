@@ -2,21 +2,29 @@
 import logging
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from waitress import wasyncore
 from waitress.server import create_server
 
 from kiosk.cli.stopping import Stopping, serve_until_stopped
 from kiosk.cli.watchdog import Watchdog
-from kiosk.storage.process_lock import KioskAlreadyRunning, hold_running_lock, loopback_url
+from kiosk.storage.process_lock import KioskAlreadyRunning, RunningLock, hold_running_lock, loopback_url
 from kiosk.web.lan_guard import network_warning
 from sync.common.cli_errors import CommandError, address_error, check_address
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from kiosk.config import KioskConfig
 
 log = logging.getLogger(__name__)
 
 
-def start_background_sync(app):
+def start_background_sync(app: "Flask") -> threading.Thread | None:
     """Run the uploader loop in a thread of the kiosk process (``sync_in_kiosk``).
 
     It waits quietly until the kiosk is enrolled, and never blocks recording:
@@ -40,7 +48,14 @@ def start_background_sync(app):
     return thread
 
 
-def serve(app, host, port, running, on_ready=None, stopping=None):
+def serve(
+    app: "Flask",
+    host: str,
+    port: int,
+    running: RunningLock,
+    on_ready: Callable[[str], None] | None = None,
+    stopping: Stopping | None = None,
+) -> None:
     """Serve *app* until SIGTERM or Ctrl+C, then release its pins.
 
     :param running: the :class:`~kiosk.storage.process_lock.RunningLock` the caller took
@@ -54,6 +69,7 @@ def serve(app, host, port, running, on_ready=None, stopping=None):
     # systemd stops with SIGTERM, a person with Ctrl+C: the loop ends, then the finally below.
     installed = None if stopping else Stopping(app.extensions["hymy"].events).install()
     stopping = stopping or installed
+    assert stopping is not None  # one of the two is always set
     server = None
     try:
         # Each open Server-Sent Events stream holds one thread for at most
@@ -87,7 +103,7 @@ def serve(app, host, port, running, on_ready=None, stopping=None):
 
 
 @contextmanager
-def kiosk_running(data_dir):
+def kiosk_running(data_dir: Path) -> Iterator[RunningLock]:
     """Hold *data_dir*'s ``kiosk.lock`` (kiosk/storage/process_lock.py) for the block, or fail with one line."""
     try:
         with hold_running_lock(data_dir) as lock:
@@ -96,7 +112,7 @@ def kiosk_running(data_dir):
         raise CommandError(f"{error}; stop it first (systemctl stop hymy-kiosk) or use another data_dir") from None
 
 
-def warn_if_on_network(config) -> None:
+def warn_if_on_network(config: "KioskConfig") -> None:
     """Say, in the log and on stderr, that a kiosk beyond loopback is guarded and how."""
     warning = network_warning(config)
     if warning:

@@ -14,8 +14,17 @@ up to ``stream_max_age`` seconds) and set a flag, which the server's loop
 ``TURN_SECONDS``; everything after that runs in plain order.
 """
 import signal
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Union
 
 from waitress import wasyncore
+
+if TYPE_CHECKING:
+    from kiosk.screen.events import Broadcaster
+
+#: What ``signal.signal`` takes and ``signal.getsignal`` gives.
+Handler = Union[Callable[[int, FrameType | None], Any], int, signal.Handlers, None]
 
 #: The longest the server's loop waits before it looks at the flag again.
 TURN_SECONDS = 0.2
@@ -28,12 +37,12 @@ class Stopping:
         streams end in the handler, before the server waits for their threads.
     """
 
-    def __init__(self, events=None) -> None:
+    def __init__(self, events: "Broadcaster | None" = None) -> None:
         self.events = events
         self.requested = False
-        self._previous = {}
+        self._previous: dict[int, Handler] = {}
 
-    def install(self, signals=(signal.SIGINT, signal.SIGTERM)):
+    def install(self, signals: Iterable[int] = (signal.SIGINT, signal.SIGTERM)) -> "Stopping":
         """Handle *signals* from now on (call from the main thread) until :meth:`restore`; return self.
 
         A signal this process was started with ignored stays ignored, as
@@ -52,13 +61,13 @@ class Stopping:
             number, previous = self._previous.popitem()
             signal.signal(number, previous)
 
-    def _handle(self, signum, frame) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.requested = True
         if self.events is not None:
             self.events.close()
 
 
-def serve_until_stopped(server, stopping) -> None:
+def serve_until_stopped(server: Any, stopping: Stopping) -> None:
     """Run waitress *server*'s loop until *stopping* is requested (waitress's own
     ``run`` only ends on an exception raised into it)."""
     while not stopping.requested:

@@ -16,6 +16,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from ipaddress import ip_address
+from typing import IO
 from urllib.parse import urlparse
 
 import click
@@ -23,6 +24,7 @@ import peewee
 
 from kiosk.cli.kiosk_commands import load_kiosk_config, writable_data_dir
 from kiosk.cli.options import config_option
+from kiosk.config import KioskConfig
 from kiosk.storage.content import Content
 from kiosk.storage.content_store import ContentStore
 from kiosk.storage.db import connection, open_database, open_database_read_only
@@ -33,7 +35,7 @@ from kiosk.storage.models import Outbox, Rating
 from kiosk.storage.outbox import SequenceShift
 from kiosk.storage.state import sync_state
 from sync.common.cli_errors import CommandError, data_dir_error
-from sync.common.clock import SystemClock
+from sync.common.clock import Clock, SystemClock
 from sync.uploader.client import CentralError
 from sync.uploader.enrollment import enroll
 from sync.uploader.loop import AlreadyRunning, NotEnrolled, Uploader
@@ -45,16 +47,16 @@ from sync.wire.protocol import text_problem
 class LocalKiosk:
     """This machine's kiosk as the sync commands need it: config, id, clock, and where content goes."""
 
-    config: object
+    config: KioskConfig
     kiosk_id: str
-    clock: object
+    clock: Clock
     content_store: ContentStore
 
-    def uploader(self):
+    def uploader(self) -> Uploader:
         return Uploader(self.config, self.kiosk_id, self.clock, self.content_store)
 
 
-def _local_kiosk(config_path, read_only: bool = False, existing: bool = False):
+def _local_kiosk(config_path: str | None, read_only: bool = False, existing: bool = False) -> LocalKiosk:
     """The kiosk's config, database and identity; with *read_only* nothing is created or written,
     with *existing* the kiosk's database must be there already (nothing is created when it is not)."""
     config = load_kiosk_config(config_path)
@@ -77,7 +79,7 @@ def _local_kiosk(config_path, read_only: bool = False, existing: bool = False):
         raise CommandError(f"the kiosk's database failed: {error}") from None
 
 
-def _require_database(config):
+def _require_database(config: KioskConfig) -> None:
     """One line, and nothing made, when the kiosk of *config* has no database yet."""
     try:
         config.database_path.stat()
@@ -88,12 +90,12 @@ def _require_database(config):
         raise data_dir_error(config.data_dir, error) from None
 
 
-def _central_failure(url, error):
+def _central_failure(url: str, error: CentralError) -> CommandError:
     """A failure talking to central as one line; when nothing answered, naming where central was looked for."""
     return CommandError(f"{url}: {error}" if error.status is None else str(error))
 
 
-def _is_loopback(host):
+def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -109,10 +111,10 @@ TOKEN_IN_ARGV = ("hymy: warning: a token given on the command line shows in ps a
 TOKEN_MAX = 4096
 
 
-def _read_token(stream, interactive):
+def _read_token(stream: IO[str] | None, interactive: bool) -> str:
     """The kiosk token: a hidden prompt in a terminal, else the first line of *stream*."""
     if interactive:
-        token = click.prompt("Kiosk token (from hymy central add-kiosk)", hide_input=True, default="",
+        token: str = click.prompt("Kiosk token (from hymy central add-kiosk)", hide_input=True, default="",
                              show_default=False)
     else:
         token = stream.readline(TOKEN_MAX + 1) if stream is not None else ""
@@ -130,7 +132,7 @@ def _read_token(stream, interactive):
 @click.argument("url")
 @click.argument("token", required=False)
 @click.option("--allow-http", is_flag=True, help="Allow plain HTTP to a host that is not this machine.")
-def enroll_command(config_path, url, token, allow_http):
+def enroll_command(config_path: str | None, url: str, token: str | None, allow_http: bool) -> None:
     """Bind this kiosk to central with the token from `hymy central add-kiosk`.
 
     The token is asked for, hidden, or read from standard input (TOKEN as an
@@ -156,7 +158,7 @@ def enroll_command(config_path, url, token, allow_http):
                f"this kiosk's id {side.kiosk_id}")
 
 
-def _not_enrolled(side) -> bool:
+def _not_enrolled(side: LocalKiosk) -> bool:
     """True when this kiosk has no enrollment record (a broken one is the uploader's to report)."""
     try:
         return load_enrollment(side.config.data_dir) is None
@@ -164,11 +166,11 @@ def _not_enrolled(side) -> bool:
         return False
 
 
-def _when_what(when, what):
+def _when_what(when: str | None, what: str | None) -> str:
     return f"{when} {what}" if what else "none"
 
 
-def _status(side):
+def _status(side: LocalKiosk) -> list[str]:
     with connection():
         health = sync_health(side.config.data_dir, side.clock.now(), side.config.sync_stale_after)
         try:
@@ -204,12 +206,12 @@ def _status(side):
     return lines
 
 
-def _sequence(highest):
+def _sequence(highest: int | None) -> str:
     """The kiosk's own numbering so far: ``1..N``, or that it has recorded nothing."""
     return f"1..{highest}" if highest else "no ratings yet"
 
 
-def _requeue(side, item_id) -> str:
+def _requeue(side: LocalKiosk, item_id: str | None) -> str:
     """Put quarantined rows back in the outbox; one line saying how many."""
     if item_id is not None and text_problem(item_id):
         raise CommandError(f"--id: {text_problem(item_id)}", exit_code=2)
@@ -235,7 +237,7 @@ def _requeue(side, item_id) -> str:
 @click.option("--requeue", "requeue", is_flag=True, help="Put quarantined rows back in the outbox (once central "
               "is fixed).")
 @click.option("--id", "item_id", metavar="ID", help="With --requeue: only the row with this id.")
-def sync_command(config_path, loop, status, requeue, item_id):
+def sync_command(config_path: str | None, loop: bool, status: bool, requeue: bool, item_id: str | None) -> None:
     """Ship pending ratings to central (one pass until the backlog is empty)."""
     if item_id is not None and not requeue:
         raise CommandError("--id goes with --requeue", exit_code=2)
@@ -276,7 +278,8 @@ def sync_command(config_path, loop, status, requeue, item_id):
         else:
             result = uploader.run_pass()
     except CentralError as error:
-        raise _central_failure(load_enrollment(side.config.data_dir).url, error) from None
+        enrollment = load_enrollment(side.config.data_dir)
+        raise _central_failure(enrollment.url if enrollment else "central", error) from None
     except (NotEnrolled, AlreadyRunning, EnrollmentError) as error:
         raise CommandError(str(error)) from None
     click.echo(f"sent {result['sent']}, quarantined {result['quarantined']}, pruned {result['pruned']}")

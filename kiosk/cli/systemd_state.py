@@ -14,7 +14,7 @@ SYSTEMD_RUNTIME = Path("/run/systemd/system")
 RUNNING_STATES = frozenset({"active", "activating", "reloading", "deactivating"})
 
 
-def ask_systemctl(command, verb, unit=KIOSK_UNIT):
+def ask_systemctl(command: str, verb: str, unit: str = KIOSK_UNIT) -> str:
     """systemctl's one-word answer (``enabled``, ``inactive`` …); empty when it gave none."""
     try:
         done = subprocess.run([command, verb, unit], capture_output=True, text=True, timeout=10)
@@ -23,7 +23,7 @@ def ask_systemctl(command, verb, unit=KIOSK_UNIT):
     return done.stdout.strip()
 
 
-def kiosk_unit_running(runtime=None, systemctl: str = "systemctl") -> bool:
+def kiosk_unit_running(runtime: Path | None = None, systemctl: str = "systemctl") -> bool:
     """True when systemd runs ``hymy-kiosk.service`` or is starting it; False without systemd."""
     runtime = SYSTEMD_RUNTIME if runtime is None else runtime
     command = shutil.which(systemctl) if runtime.is_dir() else None

@@ -19,6 +19,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 MAX_CHECK_SECONDS = 5.0
 
 
-def notify_socket_address(environ=None):
+def notify_socket_address(environ: Mapping[str, str] | None = None) -> str | None:
     """The socket address systemd gave in ``NOTIFY_SOCKET``, or None."""
     path = (os.environ if environ is None else environ).get("NOTIFY_SOCKET")
     if not path or not (path.startswith("/") or path.startswith("@")):
@@ -34,7 +35,7 @@ def notify_socket_address(environ=None):
     return "\0" + path[1:] if path.startswith("@") else path
 
 
-def watchdog_interval(environ=None):
+def watchdog_interval(environ: Mapping[str, str] | None = None) -> float | None:
     """Seconds between pings (half of ``WATCHDOG_USEC``, as systemd advises), or None without a watchdog."""
     environ = os.environ if environ is None else environ
     pid = environ.get("WATCHDOG_PID")
@@ -47,10 +48,10 @@ def watchdog_interval(environ=None):
 class Notifier:
     """Sends sd_notify messages; does nothing when not started by systemd."""
 
-    def __init__(self, environ=None) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self.address = notify_socket_address(environ)
 
-    def send(self, *fields) -> None:
+    def send(self, *fields: str) -> None:
         if self.address is None:
             return
         message = "\n".join(fields).encode("utf-8")
@@ -61,11 +62,12 @@ class Notifier:
             log.warning("could not notify systemd at %s: %s", os.environ.get("NOTIFY_SOCKET"), error)
 
 
-def answer_status(url, timeout):
+def answer_status(url: str, timeout: float) -> int | None:
     """The HTTP status GET *url* answers within *timeout* seconds, or None when nothing answers."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own loopback URL
-            return response.status
+            status: int = response.status
+            return status
     except urllib.error.HTTPError as error:
         return error.code
     except (urllib.error.URLError, OSError, ValueError):
@@ -84,7 +86,7 @@ class Watchdog:
     :param stop: an Event that ends the thread.
     """
 
-    def __init__(self, health_url, stop, environ=None) -> None:
+    def __init__(self, health_url: str, stop: threading.Event, environ: Mapping[str, str] | None = None) -> None:
         self.health_url = health_url
         self.stop = stop
         self.notifier = Notifier(environ)
@@ -95,7 +97,7 @@ class Watchdog:
     def needed(self) -> bool:
         return self.notifier.address is not None
 
-    def start(self):
+    def start(self) -> "Watchdog":
         if self.needed:
             self.thread.start()
         return self

@@ -21,10 +21,13 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from kiosk.storage.db import database
 from kiosk.storage.models import KioskState
+
+if TYPE_CHECKING:
+    from sync.common.clock import Clock
 
 #: kiosk_state key of the lock-out's memory.
 LOCKOUT = "manager_lockout"
@@ -37,12 +40,12 @@ class LockOut:
     tries: int = 5
     window: timedelta = timedelta(minutes=5)
 
-    def _recent(self, state, now):
+    def _recent(self, state: dict[str, Any], now: datetime) -> list[datetime]:
         """The tries still in the window at *now*, oldest first."""
         stamps = sorted(datetime.fromisoformat(t) for t in state.get("tries", []))
         return [t for t in stamps if now - t < self.window]
 
-    def _until(self, recent):
+    def _until(self, recent: list[datetime]) -> datetime | None:
         return recent[-self.tries] + self.window if len(recent) >= self.tries else None
 
     def locked_until(self, now: datetime) -> Optional[datetime]:
@@ -81,14 +84,14 @@ class OpenSessions:
     stream of logins from growing the process).
     """
 
-    def __init__(self, clock, idle_seconds: float, limit: int = 16) -> None:
+    def __init__(self, clock: "Clock", idle_seconds: float, limit: int = 16) -> None:
         self.clock = clock
         self.idle_seconds = idle_seconds
         self.limit = limit
-        self._open = {}
+        self._open: dict[str, _Open] = {}
         self._lock = threading.Lock()
 
-    def _alive(self, entry, boot, now):
+    def _alive(self, entry: _Open, boot: str, now: float) -> bool:
         return entry.boot == boot and 0 <= now - entry.seen <= self.idle_seconds
 
     def open(self) -> str:
@@ -108,8 +111,10 @@ class OpenSessions:
         """Note a touch in session *session_id*: ``"open"`` when it goes on, ``"idle"`` when it has just
         ended for being idle (it is forgotten), None when no such session is open."""
         boot, now = self.clock.boot_id(), self.clock.monotonic()
+        if not isinstance(session_id, str):
+            return None
         with self._lock:
-            entry = self._open.get(session_id) if isinstance(session_id, str) else None
+            entry = self._open.get(session_id)
             if entry is None:
                 return None
             if not self._alive(entry, boot, now):

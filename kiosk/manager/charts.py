@@ -8,11 +8,18 @@ weekday × hour map, head office's heat bands. Every figure, verdict, band
 and axis comes from ``sync.wire.figures`` and ``sync.wire.display``; nothing here
 restates a formula or a rule of how a figure is shown.
 """
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
 
 from sync.wire import display
-from sync.wire.figures import Counts
+from sync.wire.display import Axis, LegendEntry, Number
+from sync.wire.figures import Counts, Drivers
 from sync.wire.protocol import FUNCTIONAL, TECHNICAL
+
+if TYPE_CHECKING:
+    from kiosk.manager.reports import HourBar
 
 #: The faces' own colours (templates/kiosk/_faces.html), very unhappy first.
 FACE_COLOURS = ("#d93a35", "#f39325", "#9ccc4a", "#2f9e55")
@@ -33,9 +40,10 @@ class Segment:
     count: int
 
 
-def stack(faces, bottom, scale):
+def stack(faces: Iterable[int], bottom: float, scale: float) -> list[Segment]:
     """Stacked segments of *faces* counts, very unhappy at the bottom, from *bottom* up."""
-    segments, y = [], bottom
+    segments: list[Segment] = []
+    y = bottom
     for rating, count in enumerate(faces, start=1):
         if count:
             height = count * scale
@@ -51,7 +59,7 @@ class Column:
     label: str
     x: float
     width: float
-    segments: list
+    segments: list[Segment]
     total: int
     percent: int | None  # satisfaction as shown; None: too few
     below: bool | None  # against the target; None: too few or no target
@@ -70,8 +78,8 @@ class BarChart:
     top: float
     bottom: float
     left: float
-    columns: list
-    gridlines: list = field(default_factory=list)  # (y, value)
+    columns: list[Column]
+    gridlines: list[tuple[float, int]] = field(default_factory=list)  # (y, value)
 
     @property
     def empty(self) -> bool:
@@ -81,15 +89,15 @@ class BarChart:
 AXIS_LEFT = 38
 
 
-def _gridlines(axis, bottom, scale):
+def _gridlines(axis: Axis, bottom: float, scale: float) -> list[tuple[float, int]]:
     return [(round(bottom - value * scale, 2), value) for value in axis.gridlines]
 
 
-def _has_ratings(counts):
-    return counts.counted or sum(counts.filtered.values())
+def _has_ratings(counts: Counts) -> bool:
+    return bool(counts.counted or sum(counts.filtered.values()))
 
 
-def hour_range(*hour_lists, fallback=(8, 20)):
+def hour_range(*hour_lists: Sequence["HourBar"], fallback: tuple[int, int] = (8, 20)) -> tuple[int, int]:
     """Indexes of the first and last hour holding any rating in any of *hour_lists* (lists of HourBar)."""
     busy = [i for hours in hour_lists for i, bar in enumerate(hours) if _has_ratings(bar.counts)]
     if not busy:
@@ -98,7 +106,9 @@ def hour_range(*hour_lists, fallback=(8, 20)):
     return min(busy), max(busy)
 
 
-def hour_chart(hours, last_week, target, min_responses):
+def hour_chart(
+    hours: Sequence["HourBar"], last_week: Sequence["HourBar"], target: Number | None, min_responses: int
+) -> BarChart:
     """Counted ratings per local hour, stacked by face, beside the same weekday a week earlier.
 
     :param hours: ``reports.HourBar`` list of the day (23, 24 or 25 of them).
@@ -116,19 +126,21 @@ def hour_chart(hours, last_week, target, min_responses):
     slot = (width - AXIS_LEFT - 4) / len(shown)
     columns = []
     for index, (bar, before) in enumerate(zip(shown, befores, strict=True)):
-        shown = display.shown(bar.counts, target, min_responses)
+        figure = display.shown(bar.counts, target, min_responses)
         before_height = before.counted * scale
         columns.append(Column(
             label=bar.label, x=round(AXIS_LEFT + index * slot, 2), width=round(slot, 2),
-            segments=stack(bar.counts.faces, bottom, scale), total=bar.counts.counted, percent=shown.satisfaction,
-            below=shown.below,
+            segments=stack(bar.counts.faces, bottom, scale), total=bar.counts.counted, percent=figure.satisfaction,
+            below=figure.below,
             before_total=before.counted, before_y=round(bottom - before_height, 2),
             before_height=round(before_height, 2),
         ))
     return BarChart(width, height, top, bottom, AXIS_LEFT, columns, _gridlines(axis, bottom, scale))
 
 
-def day_chart(days, labels, target, min_responses):
+def day_chart(
+    days: Sequence[tuple[date, Counts]], labels: Sequence[tuple[str, str]], target: Number | None, min_responses: int
+) -> BarChart:
     """Counted ratings day by day, stacked by face, each with its satisfaction.
 
     :param days: ``[(date, Counts)]``; *labels*: ``(label, note)`` under each day.
@@ -162,12 +174,14 @@ class HeatMap:
     cell: float
     left: float
     top: float
-    rows: list  # [(label, y, [HeatCell])]
-    hours: list  # [(label, x)]
-    legend: tuple  # ``sync.wire.display.LegendEntry`` for every band a cell can have
+    rows: Sequence[tuple[str, float, list[HeatCell]]]
+    hours: Sequence[tuple[str, float]]  # (label, x)
+    legend: tuple[LegendEntry, ...]  # every band a cell can have
 
 
-def heat_map(heat, weekday_labels, target, min_responses):
+def heat_map(
+    heat: Sequence[Sequence[Counts]], weekday_labels: Sequence[str], target: Number | None, min_responses: int
+) -> HeatMap:
     """A weekday (rows, Monday first) × local hour (columns) map of satisfaction, in head office's bands.
 
     Only the hours that hold a rating on some weekday are drawn, so a counter
@@ -202,7 +216,7 @@ class Split:
     how_percent: int | None
 
 
-def split(drivers):
+def split(drivers: Drivers) -> Split:
     """Technical (*what*) against functional (*how*) in a ``sync.wire.figures.Drivers``."""
     what = drivers.by_dimension.get(TECHNICAL, 0)
     how = drivers.by_dimension.get(FUNCTIONAL, 0)

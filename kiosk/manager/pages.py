@@ -8,7 +8,8 @@ the kiosk's time zone.
 import calendar as month_grid
 import shutil
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 from babel.dates import format_skeleton, get_day_names
 from flask import abort, request
@@ -25,7 +26,8 @@ from kiosk.web.parts import current_parts
 from sync.common.version import software_version
 from sync.wire import display
 from sync.wire.defaults import DEFAULT_REASONS
-from sync.wire.figures import followup_rate
+from sync.wire.display import Number
+from sync.wire.figures import Counts, followup_rate
 from sync.wire.protocol import TIME_FORMAT
 
 #: The latest comments the Today page shows.
@@ -33,18 +35,18 @@ SHOWN_COMMENTS = 8
 _DEFAULT_REASONS = {r.key: Reason(r.key, r.group, r.label) for r in DEFAULT_REASONS}
 
 
-def language_args():
+def language_args() -> dict[str, Any]:
     """``{"lang": code}`` when the page was asked in another language than the default, for links."""
     asked = request.args.get("lang")
     config = current_parts().config
     return {"lang": asked} if asked in config.languages and asked != config.language else {}
 
 
-def _language():
+def _language() -> str:
     return str(get_locale())
 
 
-def common():
+def common() -> dict[str, Any]:
     """What every manager page needs: language, the language switch, pause state, idle time."""
     from kiosk.manager.views import IDLE_SECONDS
 
@@ -58,7 +60,7 @@ def common():
     }
 
 
-def _parse_day(text):
+def _parse_day(text: str | None) -> date | None:
     if text is None:
         return None
     try:
@@ -67,38 +69,38 @@ def _parse_day(text):
         abort(400)
 
 
-def _zone():
+def _zone() -> tzinfo:
     return current_parts().content_store.current().opening_hours.zone
 
 
-def _available():
+def _available() -> tuple[date, date]:
     """``(first day shown in full, today)`` in the kiosk's zone, by the kiosk's clock."""
     first, today = reports.available_days(_zone(), current_parts().clock.now())
     return (first or today), today
 
 
-def day_label(day):
+def day_label(day: date) -> str:
     return format_skeleton("MMMEd", day, locale=_language())
 
 
-def full_date(day):
+def full_date(day: date) -> str:
     return format_date(day, "full")
 
 
-def local_time(moment):
+def local_time(moment: datetime) -> str:
     return format_time(moment.astimezone(_zone()), "HH:mm", rebase=False)
 
 
-def keep_percent(text):
+def keep_percent(text: str) -> str:
     """*text* with each " %" joined to its number, so a line never starts with a lone percent sign."""
     return text.replace(" %", "\u00a0%")
 
 
-def percent_text(value):
+def percent_text(value: int | None) -> str:
     return gettext(display.TOO_FEW) if value is None else f"{value}\u00a0%"
 
 
-def reason_name(key):
+def reason_name(key: str) -> str:
     """A reason's label in the page's language, also for a reason no longer offered."""
     content = current_parts().content_store.current()
     reason = content.reason(key) or _DEFAULT_REASONS.get(key)
@@ -113,10 +115,10 @@ class Figure:
     value: str
     note: str
     tone: str  # "good", "bad" or "plain"
-    faces: tuple = ()  # (face, count) for the ratings figure
+    faces: tuple[tuple[Any, int], ...] = ()  # (face, count) for the ratings figure
 
 
-def headline(counts, target, min_responses, awaiting: int = 0):
+def headline(counts: Counts, target: Number | None, min_responses: int, awaiting: int = 0) -> list[Figure]:
     """The headline figures (satisfaction, Happy Index, ratings, follow-ups) of *counts*."""
     shown = display.shown(counts, target, min_responses)
     rate = display.whole_percent(followup_rate(counts))
@@ -141,7 +143,7 @@ def headline(counts, target, min_responses, awaiting: int = 0):
     ]
 
 
-def _drivers(figures):
+def _drivers(figures: reports.DayFigures) -> dict[str, Any]:
     unhappy = figures.drivers_unhappy
     top = [(reason_name(key), count, display.share(count, unhappy.total))
            for key, count in list(unhappy.by_reason.items())[:4]]
@@ -152,7 +154,7 @@ def _drivers(figures):
     }
 
 
-def _shown_day(text):
+def _shown_day(text: str | None) -> tuple[date, date, date]:
     """``(first day, the day asked for or today, today)``; 404 for a day the kiosk cannot show in full.
 
     The boot's trusted moment is noted first, so a clock set since the last
@@ -166,7 +168,7 @@ def _shown_day(text):
     return first, day, today
 
 
-def day_page(day_text):
+def day_page(day_text: str | None) -> dict[str, Any]:
     """Today, or the day asked for, if the kiosk can show it in full."""
     kiosk = current_parts()
     first, day, today = _shown_day(day_text)
@@ -193,12 +195,12 @@ def day_page(day_text):
     }
 
 
-def weekday_names():
+def weekday_names() -> list[str]:
     names = get_day_names("abbreviated", locale=_language())
     return [names[i] for i in range(7)]
 
 
-def week_page(end_text):
+def week_page(end_text: str | None) -> dict[str, Any]:
     """The seven days ending on the day asked for (today by default)."""
     kiosk = current_parts()
     first, end, today = _shown_day(end_text)
@@ -223,7 +225,7 @@ def week_page(end_text):
     }
 
 
-def _month(text, today):
+def _month(text: str | None, today: date) -> date:
     if text is None:
         return today.replace(day=1)
     try:
@@ -234,12 +236,12 @@ def _month(text, today):
         abort(400)
 
 
-def _shift_month(month, step):
+def _shift_month(month: date, step: int) -> date:
     index = month.year * 12 + month.month - 1 + step
     return date(index // 12, index % 12 + 1, 1)
 
 
-def calendar_page(month_text):
+def calendar_page(month_text: str | None) -> dict[str, Any]:
     """One month; the days the kiosk can show in full are links, the rest are not."""
     first, today = _available()
     month = _month(month_text, today)
@@ -260,11 +262,11 @@ def calendar_page(month_text):
     }
 
 
-def _since(moment, now):
+def _since(moment: datetime, now: datetime) -> str:
     return format_timedelta(moment - now, add_direction=True, threshold=1.1)
 
 
-def _parse_time(text):
+def _parse_time(text: Any) -> datetime | None:
     try:
         return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc)
     except (TypeError, ValueError):
@@ -278,14 +280,14 @@ class StateLine:
     tone: str  # "good", "bad" or "plain"
 
 
-def disk_text(free_bytes):
+def disk_text(free_bytes: int) -> str:
     gigabytes = free_bytes / 1e9
     if gigabytes >= 1:
         return gettext("%(n)s GB free", n=format_decimal(round(gigabytes, 1), "0.#"))
     return gettext("%(n)s MB free", n=format_decimal(round(free_bytes / 1e6)))
 
 
-def state_page():
+def state_page() -> dict[str, Any]:
     """The kiosk's state in a manager's words; the health reasons verbatim for IT."""
     kiosk = current_parts()
     config, clock = kiosk.config, kiosk.clock
@@ -347,5 +349,5 @@ def state_page():
     }
 
 
-def pause_page():
+def pause_page() -> dict[str, Any]:
     return {**common(), "page": "pause", "title": gettext("Pause")}

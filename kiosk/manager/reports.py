@@ -12,8 +12,10 @@ recorder place the ``unverified`` ratings a trusted clock can place
 (:meth:`kiosk.storage.recorder.Recorder.note_clock`).
 """
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
 
+from kiosk.storage.content import Content
 from kiosk.storage.db import database
 from kiosk.storage.hourly import HOUR, HOUR_COLUMNS, first_complete_day, hour_text
 from kiosk.storage.models import ClockDecision, Followup, HourlyReason, Rating
@@ -46,7 +48,7 @@ class Comment:
 @dataclass(frozen=True)
 class DayFigures:
     day: date
-    zone: object
+    zone: tzinfo
     counts: Counts
     awaiting_clock: int  # unverified ratings a trusted clock has not placed yet
     satisfaction: int | None  # whole percent; None: too few
@@ -55,36 +57,37 @@ class DayFigures:
     below_target: bool | None
     min_responses: int
     followup_rate: int | None
-    hours: list
-    last_week: list  # the same weekday a week earlier, hour by hour
+    hours: list[HourBar]
+    last_week: list[HourBar]  # the same weekday a week earlier, hour by hour
     drivers_all: Drivers
     drivers_unhappy: Drivers
-    comments: list
+    comments: list[Comment]
 
 
 @dataclass(frozen=True)
 class WeekFigures:
     first_day: date
     last_day: date
-    days: list  # [(date, Counts)], oldest first
-    heat: list  # [weekday 0 = Monday][local hour 0..23] -> Counts
+    days: list[tuple[date, Counts]]  # oldest first
+    heat: list[list[Counts]]  # [weekday 0 = Monday][local hour 0..23] -> Counts
     counts: Counts
     satisfaction: int | None
     happy_index: float | None
     min_responses: int
 
 
-def day_bounds(day, zone):
+def day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     """The UTC instants a local *day* starts and ends (23, 24 or 25 hours apart)."""
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
     return start, end
 
 
-def day_hours(day, zone):
+def day_hours(day: date, zone: tzinfo) -> list[tuple[str, datetime]]:
     """``[(label, UTC start)]`` for each local hour of *day*."""
     start, end = day_bounds(day, zone)
-    hours, seen = [], {}
+    hours: list[tuple[str, datetime]] = []
+    seen: dict[int, int] = {}
     moment = start
     while moment < end:
         hour = moment.astimezone(zone).hour
@@ -104,11 +107,13 @@ _REASONS_SQL = (
 )
 
 
-def _hourly(first_day, last_day):
+def _hourly(first_day: date, last_day: date) -> tuple[dict[str, tuple[str, int, Counts]], dict[str, str]]:
     """``{hour_start text: (local_day, local_hour, Counts)}`` for the local days from *first_day*
     to *last_day*, and each reason's group. Hours stay text: converting each would cost more than the query."""
     span = (first_day.isoformat(), last_day.isoformat())
-    reasons, unhappy, groups = {}, {}, {}
+    reasons: dict[str, dict[str, int]] = {}
+    unhappy: dict[str, dict[str, int]] = {}
+    groups: dict[str, str] = {}
     for hour_start, reason, group, given, unhappy_followups in database.execute_sql(_REASONS_SQL, span):
         groups[reason] = group
         if given:
@@ -124,7 +129,7 @@ def _hourly(first_day, last_day):
     return hourly, groups
 
 
-def _bars(day, zone, hourly):
+def _bars(day: date, zone: tzinfo, hourly: dict[str, tuple[str, int, Counts]]) -> list[HourBar]:
     bars = []
     for label, start in day_hours(day, zone):
         held = hourly.get(hour_text(start))
@@ -132,7 +137,7 @@ def _bars(day, zone, hourly):
     return bars
 
 
-def latest_comments(day, zone, limit=LATEST_COMMENTS):
+def latest_comments(day: date, zone: tzinfo, limit: int = LATEST_COMMENTS) -> list[Comment]:
     """The day's latest comments with their rating and reason, newest first (blank ones left out).
 
     A comment belongs where its rating counts, by the figures' rule: a rating the
@@ -156,7 +161,8 @@ def latest_comments(day, zone, limit=LATEST_COMMENTS):
               .order_by(ClockDecision.corrected_at.desc()).limit(limit))
     comments = []
     for query in (counted, placed):
-        for row in query.dicts():
+        rows: Any = query.dicts()  # peewee's stub types a joined query's dicts as model rows
+        for row in rows:
             given = _utc(row["given_at"])
             if row.get("corrected_at") is not None:  # the follow-up's clock was the rating's: corrected alike
                 given = _utc(row["corrected_at"]) + (given - _utc(row["rated_at"]))
@@ -165,12 +171,12 @@ def latest_comments(day, zone, limit=LATEST_COMMENTS):
     return comments[:limit]
 
 
-def _utc(value):
+def _utc(value: str | datetime) -> datetime:
     """A time as a query of several tables returns it (aliased columns skip the field's conversion)."""
     return Rating.recorded_at.python_value(value) if isinstance(value, str) else value
 
 
-def day_figures(day, content, min_responses=None):
+def day_figures(day: date, content: Content, min_responses: int | None = None) -> DayFigures:
     """Everything the Today page shows for the local *day*."""
     zone = content.opening_hours.zone
     min_responses = _min_responses(content, min_responses)
@@ -198,17 +204,17 @@ def day_figures(day, content, min_responses=None):
     )
 
 
-def week_figures(last_day, content, min_responses=None):
+def week_figures(last_day: date, content: Content, min_responses: int | None = None) -> WeekFigures:
     """The seven local days ending on *last_day*: day by day, and weekday × hour."""
     min_responses = _min_responses(content, min_responses)
     first_day = last_day - timedelta(days=6)
     hourly, _ = _hourly(first_day, last_day)
-    by_day = {}
+    by_day: dict[date, Counts] = {}
     heat = [[Counts() for _ in range(24)] for _ in range(7)]
     for local_day, local_hour, counts in hourly.values():
-        local_day = date.fromisoformat(local_day)
-        by_day[local_day] = by_day.get(local_day, Counts()) + counts
-        heat[local_day.weekday()][local_hour] = heat[local_day.weekday()][local_hour] + counts
+        day = date.fromisoformat(local_day)
+        by_day[day] = by_day.get(day, Counts()) + counts
+        heat[day.weekday()][local_hour] = heat[day.weekday()][local_hour] + counts
     days = [(first_day + timedelta(days=n), by_day.get(first_day + timedelta(days=n), Counts())) for n in range(7)]
     total = Counts.total(counts for _, counts in days)
     shown = display.shown(total, min_responses=min_responses)
@@ -224,12 +230,12 @@ def week_figures(last_day, content, min_responses=None):
     )
 
 
-def available_days(zone, now):
+def available_days(zone: tzinfo, now: datetime) -> tuple[date | None, date]:
     """``(first day shown in full or None, today)`` in the kiosk's zone."""
     return first_complete_day(), now.astimezone(zone).date()
 
 
-def _min_responses(content, given):
+def _min_responses(content: Content, given: int | None) -> int:
     if given is not None:
         return given
     return getattr(content, "min_responses", None) or DEFAULT_MIN_RESPONSES

@@ -24,9 +24,14 @@ import functools
 import logging
 import secrets
 import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import ParamSpec
 
 import peewee
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -49,21 +54,22 @@ _SESSION = "manager"
 
 # -- getting in ---------------------------------------------------------------------------------
 
-def _data_dir():
+def _data_dir() -> Path:
     return current_parts().config.data_dir
 
 
-def _central_pin_hash():
+def _central_pin_hash() -> str | None:
     """Head office's PIN for this site, when central's config carries one."""
     return current_parts().content_store.current().manager_pin_hash
 
 
-def _lockout():
+def _lockout() -> LockOut:
     return LockOut()
 
 
-def _open_sessions():
-    return current_app.extensions["hymy_manager_sessions"]
+def _open_sessions() -> OpenSessions:
+    sessions: OpenSessions = current_app.extensions["hymy_manager_sessions"]
+    return sessions
 
 
 def session_alive() -> bool:
@@ -81,11 +87,14 @@ def _open_session() -> None:
     session[_SESSION] = _open_sessions().open()
 
 
-def signed_in(view):
+P = ParamSpec("P")
+
+
+def signed_in(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Only for a signed-in manager: otherwise back to ``/manager`` (PIN, or how to set one)."""
 
     @functools.wraps(view)
-    def guarded(*args, **kwargs):
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if not pin.pin_is_set(_data_dir(), _central_pin_hash()) or not session_alive():
             return redirect(url_for("manager.today", **manager_pages.language_args()))
         return view(*args, **kwargs)
@@ -93,7 +102,7 @@ def signed_in(view):
     return guarded
 
 
-def _login_page(wrong: bool = False, locked_until=None):
+def _login_page(wrong: bool = False, locked_until: datetime | None = None) -> ResponseReturnValue:
     """The PIN pad: 403 after a wrong PIN (which may have locked the screen: the page says until when),
     429 while locked, else 200."""
     locked_until = locked_until or _lockout().locked_until(current_parts().clock.now())
@@ -104,7 +113,7 @@ def _login_page(wrong: bool = False, locked_until=None):
 
 
 @bp.post("/login")
-def login():
+def login() -> ResponseReturnValue:
     """Check the PIN; five tries within five minutes lock the manager screen device-wide.
 
     The try is claimed (counted, or refused under the lock) in one transaction before the
@@ -124,14 +133,14 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     """"Back to customers": end the session on the kiosk and show the customer screen."""
     _open_sessions().end(session.pop(_SESSION, None))
     return redirect(url_for("screen.question"))
 
 
 @bp.post("/alive")
-def alive():
+def alive() -> ResponseReturnValue:
     """A touch on a page that needed no request (the script reports it): the session goes on."""
     return ("", 204) if session_alive() else ("", 401)
 
@@ -139,7 +148,7 @@ def alive():
 # -- the pages ----------------------------------------------------------------------------------
 
 @bp.get("")
-def today():
+def today() -> ResponseReturnValue:
     """Today (or ``?day=YYYY-MM-DD``); the PIN pad when not signed in; how to set a PIN when none is."""
     if not pin.pin_is_set(_data_dir(), _central_pin_hash()):
         return render_template("manager/no_pin.html", **manager_pages.common())
@@ -150,35 +159,35 @@ def today():
 
 @bp.get("/week")
 @signed_in
-def week():
+def week() -> ResponseReturnValue:
     """The seven days ending on ``?end=YYYY-MM-DD`` (today by default): heat map and day bars."""
     return render_template("manager/week.html", **manager_pages.week_page(request.args.get("end")))
 
 
 @bp.get("/calendar")
 @signed_in
-def calendar():
+def calendar() -> ResponseReturnValue:
     """A month of days to pick from; only days the kiosk can show in full are offered."""
     return render_template("manager/calendar.html", **manager_pages.calendar_page(request.args.get("month")))
 
 
 @bp.get("/kiosk")
 @signed_in
-def state():
+def state() -> ResponseReturnValue:
     """The kiosk's state in plain words: syncing, clock, disk, version."""
     return render_template("manager/state.html", **manager_pages.state_page())
 
 
 @bp.get("/pause")
 @signed_in
-def pause_page():
+def pause_page() -> ResponseReturnValue:
     """Pause or resume taking ratings."""
     return render_template("manager/pause.html", **manager_pages.pause_page())
 
 
 @bp.post("/pause")
 @signed_in
-def pause():
+def pause() -> ResponseReturnValue:
     """Pause (presses are stored as ``closed``, the screen says closed) or resume; survives a restart."""
     switch = current_parts().pause
     action = request.form.get("action")
@@ -195,7 +204,7 @@ def pause():
 
 
 @bp.after_request
-def _private(response):
+def _private(response: Response) -> Response:
     # Figures and PIN pages are never kept by the browser: Back after
     # "Back to customers" must not show them again.
     response.headers["Cache-Control"] = "no-store"
@@ -205,7 +214,7 @@ def _private(response):
 # -- errors as pages ----------------------------------------------------------------------------
 
 @bp.errorhandler(CSRFError)
-def _csrf_refused(error):
+def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
     return render_template("manager/error.html", message=gettext(
         "This page was open too long or came from elsewhere. Nothing was changed; please try again."),
         **manager_pages.common()), 400
@@ -214,7 +223,7 @@ def _csrf_refused(error):
 @bp.errorhandler(StorageError)
 @bp.errorhandler(peewee.DatabaseError)
 @bp.errorhandler(sqlite3.DatabaseError)
-def _storage_failed(error):
+def _storage_failed(error: Exception) -> ResponseReturnValue:
     log.error("manager screen: the database failed: %s", error)
     return render_template("manager/error.html", message=gettext(
         "The kiosk's storage is not answering, so the figures cannot be shown now. Try again in a moment; "
@@ -222,7 +231,7 @@ def _storage_failed(error):
 
 
 @bp.app_errorhandler(NotAManagerClient)
-def _not_a_manager_client(error):
+def _not_a_manager_client(error: NotAManagerClient) -> ResponseReturnValue:
     # Raised by the LAN guard before any view runs, so registered on the app.
     return render_template("manager/error.html", message=gettext(
         "The manager screen does not open on this device. Open it on the kiosk's own screen."),
@@ -230,13 +239,14 @@ def _not_a_manager_client(error):
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(error):
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    code = error.code or 500  # every werkzeug error sets one
     messages = {404: gettext("There are no figures for that day."), 400: gettext("That address is not valid.")}
-    return render_template("manager/error.html", message=messages.get(error.code, error.name),
-                           **manager_pages.common()), error.code
+    return render_template("manager/error.html", message=messages.get(code, error.name),
+                           **manager_pages.common()), code
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """The manager's screens, with sessions kept in this process (none outlives it)."""
     app.extensions["hymy_manager_sessions"] = OpenSessions(app.extensions["hymy"].clock, IDLE_SECONDS)
     app.config.update(

@@ -7,9 +7,11 @@ JSON-only bodies also keep other web pages from posting here: a cross-origin
 """
 import logging
 import uuid
+from collections.abc import Collection
+from typing import Any
 
 import peewee
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from kiosk.errors import ConflictError, NotFoundError, StaleQuestionError, StorageError, ValidationError
@@ -36,7 +38,7 @@ STATUS_BY_ERROR = {
 }
 
 
-def json_object(allowed):
+def json_object(allowed: Collection[str]) -> dict[str, Any]:
     """The request's JSON object (at most MAX_BODY_BYTES), checked for media type, syntax and keys."""
     try:
         body = json_body(MAX_BODY_BYTES)
@@ -55,7 +57,7 @@ class WrongFollowupKey(Forbidden):
 
 
 @bp.post("/api/ratings")
-def post_rating():
+def post_rating() -> tuple[Response, int]:
     """Record one tap on a face; the answer carries the key for its follow-up."""
     body = json_object({"rating", "question_version"})
     if "rating" not in body:
@@ -67,7 +69,7 @@ def post_rating():
 
 
 @bp.post("/api/ratings/<rating_id>/followup")
-def post_followup(rating_id):
+def post_followup(rating_id: str) -> tuple[Response, int]:
     """Record the answer to "what mattered most?" for one rating."""
     try:
         rating_id = str(uuid.UUID(rating_id))
@@ -78,7 +80,7 @@ def post_followup(rating_id):
         raise ValidationError("reason is required")
     kiosk = current_parts()
 
-    def key_checked(found_id):
+    def key_checked(found_id: str) -> None:
         # After the body's checks and the rating's existence, before "already answered":
         # only the customer's own screen may learn whether a rating has its follow-up.
         if not kiosk.followup_keys.matches(found_id, body.get("followup_key")):
@@ -90,7 +92,7 @@ def post_followup(rating_id):
 
 
 @bp.get("/api/state")
-def state():
+def state() -> Response:
     """Whether a manager has paused the kiosk (open screens ask now and then, and show it), whether the
     site is open now, and how the touchscreen is turned (``hymy display`` asks: the screen is off while closed)."""
     kiosk = current_parts()
@@ -102,10 +104,10 @@ def state():
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response | tuple[Response, int]:
     """Database state, counts and whether data flows (kiosk/storage/health.py), for monitoring and the installer."""
     kiosk = current_parts()
-    report = {"status": "ok", "reasons": [], "kiosk_id": kiosk.kiosk_id, "version": software_version()}
+    report: dict[str, Any] = {"status": "ok", "reasons": [], "kiosk_id": kiosk.kiosk_id, "version": software_version()}
     try:
         with connection() as db:
             report["database"] = {"state": "ok", "schema_version": schema_version(db)}
@@ -132,7 +134,7 @@ def healthz():
     return jsonify(report)
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
     @app.errorhandler(ValidationError)

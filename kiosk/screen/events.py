@@ -20,6 +20,7 @@ otherwise hold one for up to ``stream_max_age`` seconds.
 import queue
 import threading
 from collections import Counter, deque
+from typing import Any, cast
 
 from sync.wire.errors import HymyError
 
@@ -30,16 +31,18 @@ class TooManyStreams(HymyError):
 
 #: Put in a subscription's queue to wake its stream when the broadcaster closes.
 _END = object()
+#: An event as the screen's stream sends it (JSON: ``seq``, ``id``, ``rating`` …).
+Event = dict[str, Any]
 
 
 class Subscription:
-    def __init__(self, broadcaster, size, client=None) -> None:
+    def __init__(self, broadcaster: "Broadcaster", size: int, client: str | None = None) -> None:
         self._broadcaster = broadcaster
-        self._queue = queue.Queue(maxsize=size)
+        self._queue: queue.Queue[Event | object] = queue.Queue(maxsize=size)
         self.client = client
         self.ended = False
 
-    def put(self, event) -> None:
+    def put(self, event: Event | object) -> None:
         while True:
             try:
                 self._queue.put_nowait(event)
@@ -50,13 +53,13 @@ class Subscription:
                 except queue.Empty:
                     pass
 
-    def get(self, timeout):
+    def get(self, timeout: float | None) -> Event | None:
         """The next event, or None when *timeout* seconds pass without one or the stream has :attr:`ended`."""
         try:
             event = self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
-        return None if event is _END else event
+        return None if event is _END else cast(Event, event)
 
     def end(self) -> None:
         """Tell the stream to finish now, waking it if it waits: the kiosk is stopping."""
@@ -85,19 +88,24 @@ class Broadcaster:
     """
 
     def __init__(
-        self, queue_size: int = 64, replay: int = 64, max_subscribers=None, max_per_client=None, own_screen=None
+        self,
+        queue_size: int = 64,
+        replay: int = 64,
+        max_subscribers: int | None = None,
+        max_per_client: int | None = None,
+        own_screen: str | None = None,
     ) -> None:
         self._lock = threading.Lock()
-        self._subscriptions = set()
-        self._per_client = Counter()
+        self._subscriptions: set[Subscription] = set()
+        self._per_client: Counter[str] = Counter()
         self._queue_size = queue_size
-        self._recent = deque(maxlen=replay)
+        self._recent: deque[Event] = deque(maxlen=replay)
         self._closed = False
         self.max_subscribers = max_subscribers
         self.max_per_client = max_per_client
         self.own_screen = own_screen
 
-    def subscribe(self, after_seq=None, client=None):
+    def subscribe(self, after_seq: int | None = None, client: str | None = None) -> Subscription:
         """A new subscription for *client* (its address); with *after_seq*, first the kept events after it.
         Once the broadcaster is closed, an already ended one (the screen comes back later).
 
@@ -119,7 +127,7 @@ class Broadcaster:
                 self._per_client[client] += 1
         return subscription
 
-    def _check_room(self, client):
+    def _check_room(self, client: str | None) -> None:
         """Raise :class:`TooManyStreams` unless *client* may open one more stream (under the lock)."""
         open_now = len(self._subscriptions)
         if self.max_subscribers is not None and open_now >= self.max_subscribers:
@@ -131,7 +139,7 @@ class Broadcaster:
         if self.own_screen is not None and self.max_subscribers is not None and open_now + 1 >= self.max_subscribers:
             raise TooManyStreams("the last free screen stream is kept for the kiosk's own screen")
 
-    def unsubscribe(self, subscription) -> None:
+    def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
             if subscription in self._subscriptions:
                 self._subscriptions.discard(subscription)
@@ -140,13 +148,13 @@ class Broadcaster:
                     if not self._per_client[subscription.client]:
                         del self._per_client[subscription.client]
 
-    def client_count(self, client):
+    def client_count(self, client: str) -> int:
         """How many subscriptions *client* holds now."""
         with self._lock:
             return self._per_client[client]
 
     @property
-    def subscriber_count(self):
+    def subscriber_count(self) -> int:
         with self._lock:
             return len(self._subscriptions)
 
@@ -158,7 +166,7 @@ class Broadcaster:
         for subscription in subscriptions:
             subscription.end()
 
-    def publish(self, event) -> None:
+    def publish(self, event: Event) -> None:
         """Hand *event* (a dict with a ``seq``) to every subscription."""
         with self._lock:
             self._recent.append(event)

@@ -18,13 +18,16 @@ the screens are who answers for a button's customer.
 import json
 import logging
 import time
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, jsonify, render_template, request
 from flask_babel import get_locale
 
-from kiosk.screen.events import TooManyStreams
+from kiosk.screen.events import Event, Subscription, TooManyStreams
 from kiosk.storage.content import FACES
-from kiosk.storage.recorder import COMMENT_MAX
+from kiosk.storage.followup_keys import FollowupKeys
+from kiosk.storage.recorder import COMMENT_MAX, Recorded
 from kiosk.web.client_lists import client_address
 from kiosk.web.i18n import LANGUAGE_NAMES
 from kiosk.web.parts import current_parts
@@ -43,7 +46,7 @@ SECURITY_HEADERS = {
 
 
 @bp.get("/")
-def question():
+def question() -> str:
     """The question and four faces, in the selected language."""
     kiosk = current_parts()
     config, content = kiosk.config, kiosk.content_store.current()
@@ -63,7 +66,7 @@ def question():
     )
 
 
-def screen_event(recorded, keys):
+def screen_event(recorded: Recorded, keys: FollowupKeys) -> Event:
     """The ``rating`` event of *recorded* for the open screens; a button's carries its follow-up key.
 
     A tap's key goes only to the screen that was tapped, in the answer to its POST.
@@ -74,13 +77,13 @@ def screen_event(recorded, keys):
     return event
 
 
-def sse(event, data) -> str:
+def sse(event: str, data: Mapping[str, Any]) -> str:
     """One SSE message; a rating's ``seq`` becomes the id the browser echoes on reconnect."""
     ident = f"id: {data['seq']}\n" if "seq" in data else ""
     return f"{ident}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def last_event_seq():
+def last_event_seq() -> int | None:
     """The ``Last-Event-ID`` a reconnecting EventSource sends, or None."""
     value = request.headers.get("Last-Event-ID", "")
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
@@ -92,7 +95,7 @@ class RoutineStreamEnds(logging.Filter):
 
     MESSAGE = "Client disconnected while serving /events"
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno == logging.INFO and record.getMessage() == self.MESSAGE:
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
             return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
@@ -106,7 +109,7 @@ ROUTINE_STREAM_ENDS = RoutineStreamEnds()
 STREAM_RETRY_AFTER = 5
 
 
-def event_stream(subscription, heartbeat, max_age):
+def event_stream(subscription: Subscription, heartbeat: float, max_age: float) -> Iterator[str]:
     """Yield *subscription*'s ratings as SSE until *max_age* seconds have passed
     or the kiosk stops (the subscription has ended).
 
@@ -126,7 +129,7 @@ def event_stream(subscription, heartbeat, max_age):
 
 
 @bp.get("/events")
-def events():
+def events() -> Response:
     """Server-Sent Events: one ``rating`` event per stored press or tap."""
     kiosk = current_parts()
     # The slot is taken here, before the answer's status is decided, and given
@@ -148,12 +151,12 @@ def events():
     return response
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     logging.getLogger("waitress").addFilter(ROUTINE_STREAM_ENDS)
 
     @app.after_request
-    def _security_headers(response):
+    def _security_headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response

@@ -24,7 +24,7 @@ class KioskParts:
     recorder: Recorder
     #: The screen's :class:`~kiosk.screen.events.Broadcaster` (the screen is a part above this one).
     events: Any
-    followup_keys: FollowupKeys | None = None
+    followup_keys: FollowupKeys
     #: The :class:`~kiosk.buttons.panel.ButtonPanel` when the buttons are on (a part above this one).
     buttons: Any = None
     closers: list[Callable[[], object]] = field(default_factory=list)

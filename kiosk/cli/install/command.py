@@ -9,6 +9,7 @@ lines, ``would change`` for what a run would do, and does nothing.
 tests check an install file by file); pip does not run there.
 """
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ import click
 from kiosk.cli.install.plan import central_steps, kiosk_steps
 from kiosk.cli.install.prerequisites import check_prerequisites
 from kiosk.cli.install.source import checked_source, installed_from
+from kiosk.cli.install.steps import Step
 from kiosk.cli.install.system import System
 from sync.common.cli_errors import CommandError
 
@@ -37,7 +39,7 @@ NEXT = {
 @click.option("--root", "root", type=click.Path(exists=True, file_okay=False, path_type=Path), default="/",
               help="Install into this directory tree instead of this machine (pip does not run there).")
 @click.option("--dry-run", is_flag=True, help="Print every step and change nothing.")
-def install_command(role, source, desktop_user, root, dry_run):
+def install_command(role: str | None, source: Path | None, desktop_user: str | None, root: Path, dry_run: bool) -> None:
     """Install (or upgrade) this machine as a kiosk or as central; run as root."""
     if role is None:
         raise CommandError("say what to install: --kiosk or --central", exit_code=2)
@@ -61,11 +63,11 @@ def install_command(role, source, desktop_user, root, dry_run):
         click.echo(f"hymy install: all {len(steps)} steps ok, nothing to change")
 
 
-def run_steps(steps, system, dry_run):
+def run_steps(steps: Sequence[Step], system: System, dry_run: bool) -> int:
     """Take each step that is needed (or, dry, say it would be); print one line per step; count the changes."""
     changed = 0
     for step in steps:
-        note = None
+        note: str | None = None
         if not step.needed(system):
             status = "ok"
         elif (note := step.skipped(system)) is not None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from kiosk.cli.install.steps import Directory, File, Symlink, owner_ids
+from kiosk.cli.install.system import System
 from sync.common.cli_errors import CommandError
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -78,7 +79,7 @@ class HomeDirectory(Directory):
 
     home: str = field(kw_only=True)
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         owner = owner_ids(system, self.path, self.user, self.group)
         with _directory_fd(system, self.home, _parts_below(self.home, self.path), owner) as fd:
             if self.mode is not None:
@@ -92,7 +93,7 @@ class HomeFile(File):
 
     home: str = field(kw_only=True)
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         owner = owner_ids(system, self.path, self.user, self.group)
         *parents, name = _parts_below(self.home, self.path)
         with _directory_fd(system, self.home, parents, owner) as directory:
@@ -129,11 +130,11 @@ class HomeSymlink(Symlink):
     def title(self) -> str:
         return f"link {self.path} -> {self.target} (in {self.user}'s home)"
 
-    def needed(self, system):
+    def needed(self, system: System) -> bool:
         where = system.path(self.path)
         return not where.is_symlink() or os.readlink(where) != self.target
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         owner = owner_ids(system, self.path, self.user, self.group)
         *parents, name = _parts_below(self.home, self.path)
         with _directory_fd(system, self.home, parents, owner) as directory:

@@ -8,10 +8,12 @@ are enabled for that user alone, by links in the user's own
 target (see ``systemd/hymy-session.target`` for why).
 """
 import os
+from pathlib import Path
 
 from kiosk.cli.install.files import CENTRAL_CONFIG, CENTRAL_ENVIRONMENT, KIOSK_CONFIG
 from kiosk.cli.install.home import HomeDirectory, HomeFile, HomeSymlink
-from kiosk.cli.install.steps import Directory, EnabledUnit, File, Group, Restarted, User
+from kiosk.cli.install.steps import Directory, EnabledUnit, File, Group, Restarted, Step, User
+from kiosk.cli.install.system import Account, System
 from kiosk.cli.install.units import CENTRAL_UNITS, KIOSK_URL, SCREEN_UNITS, SESSION_ENTRY, unit_text
 from kiosk.cli.install.venv import Venv
 from sync.common.cli_errors import CommandError
@@ -28,9 +30,11 @@ BROWSERS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 SESSION_WANTS = ("hymy-browser.service", "hymy-display.service")
 
 
-def kiosk_steps(system, source, desktop):
+def kiosk_steps(system: System, source: Path, desktop: Account) -> list[Step]:
     """The kiosk, its service user in ``gpio``, and the screen in the session of *desktop* (an Account)."""
-    browser = find_browser(system)  # there: install_prerequisites looked first
+    browser = find_browser(system)
+    if browser is None:  # install_prerequisites looked first: only a Chromium removed since gets here
+        raise CommandError(f"no Chromium at {' or '.join(BROWSERS)}: sudo apt install chromium")
     kiosk_url = screen_url(system)
     venv = Venv(VENV, source, ("pi",))
     unit = File(f"{SYSTEM_UNITS}/hymy-kiosk.service", unit_text("hymy-kiosk.service", HYMY))
@@ -49,13 +53,13 @@ def kiosk_steps(system, source, desktop):
     ]
 
 
-def screen_steps(system, desktop, browser, kiosk_url):
+def screen_steps(system: System, desktop: Account, browser: str, kiosk_url: str) -> list[Step]:
     """The browser and display user units (on *kiosk_url*), enabled for *desktop*, and its session's autostart."""
     group = system.group_name(desktop.gid) or str(desktop.gid)
     config = f"{desktop.home}/.config"
     user_units = f"{config}/systemd/user"
     wants = f"{user_units}/graphical-session.target.wants"
-    steps = [Directory(USER_UNITS, "root", "root")]
+    steps: list[Step] = [Directory(USER_UNITS, "root", "root")]
     steps += [File(f"{USER_UNITS}/{name}", unit_text(name, HYMY, browser, kiosk_url)) for name in SCREEN_UNITS]
     # The user's own directories: created theirs, an existing one keeps its mode.
     # Each taken without following a link the user may have planted there (install_home.py).
@@ -69,7 +73,7 @@ def screen_steps(system, desktop, browser, kiosk_url):
     return steps
 
 
-def central_steps(system, source):
+def central_steps(system: System, source: Path) -> list[Step]:
     """Central's server, worker and daily prune, with their service user."""
     venv = Venv(VENV, source, ("central",))
     units = [File(f"{SYSTEM_UNITS}/{name}", unit_text(name, HYMY)) for name in CENTRAL_UNITS]
@@ -89,7 +93,7 @@ def central_steps(system, source):
     ]
 
 
-def screen_url(system):
+def screen_url(system: System) -> str:
     """The kiosk's address as the screen reaches it, from the config file the kiosk will read.
 
     A config that exists is kept, so a port chosen in it is where the browser goes; a fresh
@@ -111,6 +115,6 @@ def screen_url(system):
     return loopback_url(config.host, config.port)
 
 
-def find_browser(system):
+def find_browser(system: System) -> str | None:
     """The Chromium the screen runs, as a path on the installed system; None when there is none."""
     return next((path for path in BROWSERS if os.access(system.path(path), os.X_OK)), None)

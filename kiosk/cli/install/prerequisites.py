@@ -10,6 +10,7 @@ naming every one that is missing, saves an installer one run per missing piece.
 from dataclasses import dataclass
 
 from kiosk.cli.install.plan import BROWSERS, find_browser
+from kiosk.cli.install.system import Account, System
 from sync.common.cli_errors import CommandError
 
 #: The files of a system's user database, under etc/.
@@ -24,7 +25,9 @@ class Missing:
     exit_code: int = 1
 
 
-def missing_prerequisites(system, role, desktop_user=None):
+def missing_prerequisites(
+    system: System, role: str, desktop_user: str | None = None
+) -> tuple[Account | None, list[Missing]]:
     """``(the desktop Account or None, [Missing …])`` for installing *role* on *system*."""
     missing = []
     absent = [f"etc/{name}" for name in USER_DATABASE if not system.path(f"/etc/{name}").is_file()]
@@ -59,7 +62,7 @@ def _desktop(system, name, can_look):
     return account, None
 
 
-def check_prerequisites(system, role, desktop_user=None):
+def check_prerequisites(system: System, role: str, desktop_user: str | None = None) -> Account | None:
     """The desktop Account (None for central), or one line naming every missing prerequisite."""
     desktop, missing = missing_prerequisites(system, role, desktop_user)
     if missing:

@@ -11,6 +11,7 @@ time, which would make every run a change).
 """
 import hashlib
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 from sync.common.cli_errors import CommandError
@@ -22,7 +23,7 @@ BUILT_FROM = ("pyproject.toml", "README.md", "kiosk", "sync", "templates", "syst
 NO_SOURCE = "pass --source PATH (a hymy source checkout or a built hymy wheel)"
 
 
-def installed_from(distribution=None):
+def installed_from(distribution: metadata.Distribution | None = None) -> Path:
     """The local directory or wheel the running hymy was installed from, or a one-line failure."""
     if distribution is None:
         distribution = hymy_distribution()
@@ -43,7 +44,7 @@ def installed_from(distribution=None):
     return path
 
 
-def checked_source(path):
+def checked_source(path: Path) -> Path:
     """*path* as an absolute source, or a one-line failure saying why it is not one."""
     path = Path(path).resolve()
     if path.is_file() and path.name.startswith("hymy-") and path.suffix == ".whl":
@@ -58,7 +59,7 @@ def checked_source(path):
     return path
 
 
-def fingerprint(source):
+def fingerprint(source: Path) -> str:
     """A SHA-256 over what a wheel of *source* is built from (or over the wheel itself)."""
     digest = hashlib.sha256()
     if source.is_file():

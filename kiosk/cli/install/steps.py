@@ -11,6 +11,7 @@ import os
 import stat
 from dataclasses import dataclass
 
+from kiosk.cli.install.system import System
 from sync.common.cli_errors import CommandError
 from sync.common.files import create_file_once, replace_file
 
@@ -18,21 +19,33 @@ from sync.common.files import create_file_once, replace_file
 class Step:
     """What every step shares: whether this run changed it, and whether it must be left out here."""
 
+    @property
+    def title(self) -> str:
+        """What the step makes true, printed on every run."""
+        raise NotImplementedError
     #: Set by the run once the step changed the system (or, with --dry-run, would have).
     changed = False
 
-    def skipped(self, system):
+    def needed(self, system: System) -> bool:
+        """Whether *system* differs from what the step makes true."""
+        raise NotImplementedError
+
+    def apply(self, system: System) -> str | None:
+        """Make it so; return a note for the step's line, or None."""
+        raise NotImplementedError
+
+    def skipped(self, system: System) -> str | None:
         """Why the step cannot be taken on *system* (None: it can)."""
         return None
 
 
-def _owner_differs(system, path, user, group, info=None):
+def _owner_differs(system: System, path: str, user: str, group: str, info: os.stat_result | None = None) -> bool:
     info = info or os.lstat(system.path(path))
     uid, gid = system.ids(user, group)
     return (info.st_uid, info.st_gid) != (uid, gid)
 
 
-def owner_ids(system, path, user, group):
+def owner_ids(system: System, path: str, user: str, group: str) -> tuple[int, int]:
     """``(uid, gid)`` of *user* and *group*, who are to own *path*; one line when either is missing."""
     uid, gid = system.ids(user, group)
     if uid is None or gid is None:  # an earlier step makes them: only a broken user database gets here
@@ -40,7 +53,7 @@ def owner_ids(system, path, user, group):
     return uid, gid
 
 
-def _chown(system, path, user, group) -> None:
+def _chown(system: System, path: str, user: str, group: str) -> None:
     os.lchown(system.path(path), *owner_ids(system, path, user, group))
 
 
@@ -54,10 +67,10 @@ class Group(Step):
     def title(self) -> str:
         return f"group {self.name}"
 
-    def needed(self, system) -> bool:
+    def needed(self, system: System) -> bool:
         return system.group_id(self.name) is None
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         system.run("groupadd", "--system", self.name)
 
 
@@ -75,11 +88,11 @@ class User(Step):
         member = f", member of {', '.join(self.groups)}" if self.groups else ""
         return f"user {self.name} (system account, home {self.home}{member})"
 
-    def needed(self, system) -> bool:
+    def needed(self, system: System) -> bool:
         account = system.account(self.name)
         return account is None or not set(self.groups) <= account.groups
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         if system.account(self.name) is None:
             extra = ["--groups", ",".join(self.groups)] if self.groups else []
             system.run("useradd", "--system", "--user-group", "--home-dir", self.home, "--no-create-home",
@@ -101,7 +114,7 @@ class Directory(Step):
     def title(self) -> str:
         return f"directory {self.path} ({self.user}:{self.group}{f' {self.mode:04o}' if self.mode else ''})"
 
-    def needed(self, system):
+    def needed(self, system: System) -> bool:
         try:
             info = os.lstat(system.path(self.path))
         except FileNotFoundError:
@@ -110,7 +123,7 @@ class Directory(Step):
             return True
         return _owner_differs(system, self.path, self.user, self.group, info)
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         where = system.path(self.path)
         existed = where.is_dir()
         where.mkdir(parents=True, exist_ok=True)  # parents (/var/lib under a bare root) as the umask says
@@ -135,7 +148,7 @@ class File(Step):
         kept = ", kept as it is if it exists" if self.keep else ""
         return f"file {self.path} ({self.user}:{self.group} {self.mode:04o}{kept})"
 
-    def needed(self, system):
+    def needed(self, system: System) -> bool:
         where = system.path(self.path)
         try:
             info = os.lstat(where)
@@ -147,7 +160,7 @@ class File(Step):
                 or _owner_differs(system, self.path, self.user, self.group, info)
                 or where.read_text(encoding="utf-8") != self.text)
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         where = system.path(self.path)
         (create_file_once if self.keep else replace_file)(where, self.text, self.mode)
         _chown(system, self.path, self.user, self.group)
@@ -166,13 +179,13 @@ class Symlink(Step):
     def title(self) -> str:
         return f"link {self.path} -> {self.target} ({self.user})"
 
-    def needed(self, system):
+    def needed(self, system: System) -> bool:
         where = system.path(self.path)
         if not where.is_symlink():
             return True
         return os.readlink(where) != self.target or _owner_differs(system, self.path, self.user, self.group)
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         where = system.path(self.path)
         if where.is_symlink() or where.exists():
             where.unlink()
@@ -190,11 +203,11 @@ class EnabledUnit(Step):
     def title(self) -> str:
         return f"enable {self.unit}"
 
-    def needed(self, system):
+    def needed(self, system: System) -> bool:
         done = system.run("systemctl", f"--root={system.root}", "is-enabled", self.unit, check=False)
         return done.stdout.strip() != "enabled"
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         system.run("systemctl", f"--root={system.root}", "enable", self.unit)
 
 
@@ -209,14 +222,14 @@ class Restarted(Step):
     def title(self) -> str:
         return f"restart {', '.join(self.units)} if running and changed"
 
-    def needed(self, system):
+    def needed(self, system: System) -> bool:
         return any(step.changed for step in self.after)
 
-    def skipped(self, system):
+    def skipped(self, system: System) -> str | None:
         if not system.systemd_running:
             return "systemd does not run this system: they start at its next boot"
         return None
 
-    def apply(self, system) -> None:
+    def apply(self, system: System) -> None:
         system.run("systemctl", "daemon-reload")
         system.run("systemctl", "try-restart", *self.units)

@@ -27,12 +27,12 @@ CENTRAL_UNITS = ("hymy-central.service", "hymy-central-worker.service", "hymy-ce
 SESSION_ENTRY = "hymy-session.desktop"
 
 
-def unit_dir():
+def unit_dir() -> Path:
     """Where the unit files are: inside the installed package, else in the checkout."""
     return IN_WHEEL if IN_WHEEL.is_dir() else IN_CHECKOUT
 
 
-def unit_text(name, hymy=HYMY, browser=CHROMIUM, kiosk_url=KIOSK_URL):
+def unit_text(name: str, hymy: str = HYMY, browser: str = CHROMIUM, kiosk_url: str = KIOSK_URL) -> str:
     """The text of unit *name* running this *hymy* (and, for the screen, this *browser* on *kiosk_url*)."""
     text = (unit_dir() / name).read_text(encoding="utf-8")
     return text.replace(HYMY, hymy).replace(CHROMIUM, browser).replace(KIOSK_URL, kiosk_url.rstrip("/"))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from kiosk.cli.install.source import BUILT_FROM, fingerprint
 from kiosk.cli.install.steps import Step
+from kiosk.cli.install.system import System
 from sync.common.files import replace_file
 
 #: Beside the environment's own files; what was installed there, read by the next run.
@@ -53,11 +54,11 @@ class Venv(Step):
         extras = sorted(set(self.extras) | set(self._stamp(system).get("extras", ())))
         return {"source": str(self.source), "fingerprint": self._fingerprint, "extras": extras}
 
-    def needed(self, system):
+    def needed(self, system: System) -> bool:
         broken = system.live and not system.path(f"{self.path}/bin/hymy").exists()
         return broken or self._stamp(system) != self._wanted(system)
 
-    def apply(self, system):
+    def apply(self, system: System) -> str | None:
         wanted = self._wanted(system)
         where = system.path(self.path)
         note = None
