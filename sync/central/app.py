@@ -1,9 +1,13 @@
 """The central server's application factory."""
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import peewee
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sync.central import web
@@ -14,7 +18,7 @@ from sync.central.resources import STATIC_DIR
 from sync.central.store import db
 from sync.central.web import headers as security_headers
 from sync.central.web import kiosk_api, openapi
-from sync.common.clock import SystemClock
+from sync.common.clock import Clock, SystemClock
 from sync.common.web import answer_errors_as_json
 from sync.wire.protocol import MAX_BODY_BYTES
 
@@ -26,10 +30,15 @@ class Central:
     """The parts of a running central app, on ``app.extensions["hymy_central"]``."""
 
     config: CentralConfig
-    clock: object
+    clock: Clock
 
 
-def create_central_app(config=None, *, config_path=None, clock=None):
+def create_central_app(
+    config: CentralConfig | Mapping[str, Any] | None = None,
+    *,
+    config_path: str | os.PathLike[str] | None = None,
+    clock: Clock | None = None,
+) -> Flask:
     """Build the central app.
 
     :param config: a :class:`CentralConfig` or a mapping of overrides.
@@ -39,7 +48,8 @@ def create_central_app(config=None, *, config_path=None, clock=None):
         config = load_central_config(config_path, overrides=config)
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False
     app.extensions["hymy_central"] = Central(config, clock or SystemClock("always"))
     db.open_central_database(config.database_url, config.max_connections, config.busy_timeout_ms)
 
@@ -48,7 +58,7 @@ def create_central_app(config=None, *, config_path=None, clock=None):
         db.central_db.connect(reuse_if_open=True)
 
     @app.teardown_request
-    def _close(exc) -> None:
+    def _close(exc: BaseException | None) -> None:
         # PostgreSQL connections go back to the pool. A SQLite connection stays
         # with its thread for the next request: closing one costs more than a
         # whole batch's inserts (each server thread keeps one open file).
@@ -64,6 +74,8 @@ def create_central_app(config=None, *, config_path=None, clock=None):
     if config.proxy_hops:
         # Trust exactly that many proxies' X-Forwarded-* headers, no more: a client could
         # otherwise name any address and slip past the login limit per address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops,
-                                x_host=config.proxy_hops)
+        # Wrapping wsgi_app is werkzeug's documented way to add a middleware.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops, x_host=config.proxy_hops
+        )
     return app

@@ -21,6 +21,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 import requests
 
@@ -54,12 +55,12 @@ class SmtpSettings:
     starttls: bool = True
 
 
-def signature(secret, body):
+def signature(secret: str, body: bytes) -> str:
     """The ``X-Hymy-Signature`` value of *body* (bytes) under *secret*."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post_webhook(url, secret, payload, policy=None):
+def post_webhook(url: str, secret: str, payload: Any, policy: WebhookPolicy | None = None) -> int:
     """POST *payload* as JSON to *url*, signed with *secret*; return the HTTP status.
 
     :param policy: where webhooks may go (:class:`~sync.central.alerts.outbound.WebhookPolicy`; default:
@@ -96,32 +97,34 @@ class Mailer:
     at once, and those recipients wait for the next round.
     """
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
-        self._smtp = None
-        self._lost = None
+        self._smtp: smtplib.SMTP | None = None
+        self._lost: str | None = None
 
     def _where(self) -> str:
         return f"email via {self.settings.host}:{self.settings.port}"
 
-    def __enter__(self):
+    def __enter__(self) -> "Mailer":
         settings = self.settings
         try:
-            self._smtp = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT)
+            self._smtp = smtp = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT)
             if settings.starttls:
-                self._smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=ssl.create_default_context())
             if settings.user:
-                self._smtp.login(settings.user, settings.password or "")
+                smtp.login(settings.user, settings.password or "")
         except (OSError, smtplib.SMTPException) as error:
             self._close()
             raise DeliveryError(f"{self._where()}: {error}") from None
         return self
 
-    def send(self, recipient, subject, text):
+    def send(self, recipient: str, subject: str, text: str) -> None:
         """Send one message to *recipient* alone (an address as :func:`sync.central.org.registry.checked_email`
         gives it): ``To:`` and the envelope name only them."""
         if self._lost:
             raise DeliveryError(self._lost)
+        if self._smtp is None:
+            raise DeliveryError(f"{self._where()}: not connected")
         message = EmailMessage()
         message["From"] = self.settings.sender
         message["To"] = recipient
@@ -151,15 +154,15 @@ class Mailer:
                 self._smtp.close()
             self._smtp = None
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._close()
 
 
-def _text(said):
+def _text(said: bytes | str) -> str:
     return said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
 
 
-def send_email(settings, recipient, subject, text) -> None:
+def send_email(settings: SmtpSettings, recipient: str, subject: str, text: str) -> None:
     """Send one plain-text message to one *recipient* on a connection of its own."""
     with Mailer(settings) as mailer:
         mailer.send(recipient, subject, text)

@@ -11,10 +11,10 @@ pages' own: each site's yesterday in its own zone, from the rollups, with
 every page (its English message ids are the email's words).
 """
 import logging
-from datetime import time
+from datetime import date, datetime, time
 
 from sync.central import reports
-from sync.central.alerts.delivery import DeliveryError, Refused, send_email
+from sync.central.alerts.delivery import DeliveryError, Refused, SmtpSettings, send_email
 from sync.central.org.auth import visible_site_ids
 from sync.central.org.registry import OrgError, ascii_email, checked_email
 from sync.central.store.db import connection, write_transaction
@@ -29,7 +29,7 @@ SEND_AFTER = time(6, 0)
 YESTERDAY = reports.Period("yesterday")
 
 
-def digest_text(user, now):
+def digest_text(user: User, now: datetime) -> tuple[date, str, str] | None:
     """``(day, subject, text)`` of *user*'s digest at *now*; None when they see no site."""
     allowed = visible_site_ids(user)
     scope = reports.Scope(tuple(allowed) if allowed is not None else None)
@@ -58,7 +58,7 @@ def digest_text(user, now):
     return day, subject, "\n".join(lines)
 
 
-def send_due(smtp, now=None):
+def send_due(smtp: SmtpSettings | None, now: datetime | None = None) -> int:
     """Send every digest that is due at *now*; return how many went out."""
     now = now or utc_now()
     sent = 0
@@ -70,12 +70,18 @@ def send_due(smtp, now=None):
             sites = reports.sites_in(_scope_of(user))
             if not sites or now.astimezone(site_zone(sites[0])).time() < SEND_AFTER:
                 continue
-            day, subject, text = digest_text(user, now)
+            found = digest_text(user, now)
+            if found is None:
+                continue
+            day, subject, text = found
             last = DigestSent.get_or_none(DigestSent.user == user.id)
             if last is not None and last.day >= day:
                 continue
             try:
-                send_email(smtp, ascii_email(checked_email(user.email)), subject, text)
+                address = checked_email(user.email)
+                if address is None:
+                    continue  # no address after all: nothing to send
+                send_email(smtp, ascii_email(address), subject, text)
             except OrgError as error:  # an address stored before addresses were checked as they are now
                 log.warning("digest for %s not sent, and not retried for %s: %s; the user can correct it on "
                             "their account page", user.name, day, error)
@@ -92,6 +98,6 @@ def send_due(smtp, now=None):
     return sent
 
 
-def _scope_of(user):
+def _scope_of(user: User) -> reports.Scope:
     allowed = visible_site_ids(user)
     return reports.Scope(tuple(allowed) if allowed is not None else None)

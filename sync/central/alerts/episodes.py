@@ -24,7 +24,9 @@ the users' own alert email alike: an episode shows counts of some sites
 """
 import logging
 import secrets
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Any
 
 import peewee
 
@@ -41,22 +43,25 @@ from sync.wire import display
 from sync.wire.figures import Counts
 from sync.wire.protocol import RATINGS
 
+if TYPE_CHECKING:
+    from sync.central.config import CentralConfig
+
 log = logging.getLogger(__name__)
 
 UNHAPPY, SILENT = "unhappy", "silent"
 
 
 def add_rule(
-    site=None,
-    service=None,
+    site: str | None = None,
+    service: str | None = None,
     unhappy_share: int = 50,
     window: int = 15,
     min_responses: int = 4,
     silent_minutes: int = 60,
-    emails=(),
-    webhook=None,
-    webhook_policy=None,
-):
+    emails: Iterable[str] = (),
+    webhook: str | None = None,
+    webhook_policy: WebhookPolicy | None = None,
+) -> tuple[int, str | None]:
     """Add a rule for *site* or *service* (names); return ``(rule id, webhook secret or None)``.
 
     Each of *emails* is one address (:func:`~sync.central.org.registry.checked_email`); *webhook* must be a
@@ -69,7 +74,7 @@ def add_rule(
     for value, low, high, what in checks:
         if not isinstance(value, int) or not low <= value <= high:
             raise OrgError(f"{what}: expected a whole number from {low} to {high}")
-    addresses = []
+    addresses: list[str] = []
     for email in emails:
         address = checked_email(email)
         if address is None:
@@ -90,27 +95,30 @@ def add_rule(
     return rule.id, secret if webhook else None
 
 
-def _covered_kiosks(rule):
+def _covered_kiosks(rule: AlertRule) -> list[Kiosk]:
     query = Kiosk.select(Kiosk, Site).join(Site).where(~Kiosk.revoked & Kiosk.uuid.is_null(False))
     if rule.site_id is not None:
         return list(query.where(Kiosk.site == rule.site_id))
     return list(query.where(Kiosk.service == rule.service_id))
 
 
-def _window_counts(kiosk_ids, start, end):
-    faces = dict(Rating.select(Rating.rating, peewee.fn.COUNT(Rating.id))
+def _window_counts(kiosk_ids: Sequence[int], start: datetime, end: datetime) -> Counts:
+    rows: Any = (Rating.select(Rating.rating, peewee.fn.COUNT(Rating.id))  # peewee's stub types rows as models
                  .where(Rating.kiosk.in_(kiosk_ids) & Rating.filtered.is_null()
                         & (Rating.occurred_at >= start) & (Rating.occurred_at < end))
                  .group_by(Rating.rating).tuples())
+    faces: dict[int, int] = dict(rows)
     return Counts(faces=tuple(int(faces.get(rating, 0)) for rating in RATINGS))
 
 
-def _open_episode(rule, kind, kiosk_id):
+def _open_episode(rule: AlertRule, kind: str, kiosk_id: int | None) -> Alert | None:
     return Alert.get_or_none((Alert.rule == rule.id) & (Alert.kind == kind) & (Alert.kiosk == kiosk_id)
                              & Alert.ended_at.is_null())
 
 
-def _step(rule, kind, kiosk_id, breaching, now, detail):
+def _step(
+    rule: AlertRule, kind: str, kiosk_id: int | None, breaching: bool, now: datetime, detail: dict[str, Any]
+) -> Alert | None:
     """Open or close this rule's episode for *kind* (and *kiosk_id*); return the episode opened, if any."""
     episode = _open_episode(rule, kind, kiosk_id)
     step = next_step(episode is not None, breaching)
@@ -121,7 +129,7 @@ def _step(rule, kind, kiosk_id, breaching, now, detail):
     return None
 
 
-def evaluate(now=None):
+def evaluate(now: datetime | None = None) -> list[Alert]:
     """Evaluate every active rule at *now*; return the episodes opened.
 
     Should another worker have evaluated at the same moment (its lock lost), the
@@ -136,7 +144,7 @@ def evaluate(now=None):
         return []
 
 
-def _evaluate(now):
+def _evaluate(now: datetime) -> list[Alert]:
     opened = []
     with connection(), write_transaction():
         for rule in AlertRule.select().where(AlertRule.active):
@@ -148,9 +156,10 @@ def _evaluate(now):
                       "sites": sorted({k.site_id for k in kiosks})}
             episode = _step(rule, UNHAPPY, None, unhappy_breach(counts, thresholds), now, detail)
             opened += [episode] if episode else []
-            statuses = dict(KioskStatus.select(KioskStatus.kiosk, KioskStatus.reported_at)
-                            .where(KioskStatus.kiosk.in_([k.id for k in kiosks])).tuples()) if kiosks else {}
-            hours = {}
+            reported: Any = (KioskStatus.select(KioskStatus.kiosk, KioskStatus.reported_at)
+                             .where(KioskStatus.kiosk.in_([k.id for k in kiosks])).tuples()) if kiosks else ()
+            statuses: dict[int, datetime] = dict(reported)
+            hours: dict[int, Any] = {}
             for kiosk in kiosks:
                 if kiosk.site_id not in hours:
                     hours[kiosk.site_id] = site_hours(kiosk.site)
@@ -163,7 +172,7 @@ def _evaluate(now):
     return opened
 
 
-def smtp_settings(config):
+def smtp_settings(config: "CentralConfig") -> SmtpSettings | None:
     """How to send email, from central's config; None when no SMTP host is set."""
     if not config.smtp_host:
         return None
@@ -171,27 +180,27 @@ def smtp_settings(config):
                         config.smtp_password, config.smtp_starttls)
 
 
-def _claim(episode_id, now):
+def _claim(episode_id: int, now: datetime) -> bool:
     """Take *episode_id* for sending; False when another worker already has (or sent) it."""
     with write_transaction():
         return Alert.update(sent_at=now).where((Alert.id == episode_id) & Alert.sent_at.is_null()).execute() == 1
 
 
-def episode_sites(episode):
+def episode_sites(episode: Alert) -> set[int]:
     """The ids of the sites whose figures *episode* shows."""
     rule = episode.rule
     if rule.site_id is not None:
         return {rule.site_id}
-    if episode.kiosk_id is not None:
+    if episode.kiosk_id is not None and episode.kiosk is not None:
         return {episode.kiosk.site_id}
     if "sites" in episode.detail:
         return set(episode.detail["sites"])
     # An episode evaluated before the sites were noted: the sites the service runs at now.
-    return {site for (site,) in Kiosk.select(Kiosk.site).where(Kiosk.service == rule.service_id).distinct()
-            .tuples()}
+    sites: Any = Kiosk.select(Kiosk.site).where(Kiosk.service == rule.service_id).distinct().tuples()
+    return {site for (site,) in sites}
 
 
-def visible_to(episode, allowed):
+def visible_to(episode: Alert, allowed: Iterable[int] | None) -> bool:
     """True when a user seeing *allowed* sites (None: all) may see *episode*: every site
     it counts is theirs, so a service-wide share never shows another site's customers."""
     if allowed is None:
@@ -200,10 +209,11 @@ def visible_to(episode, allowed):
     return bool(sites) and sites <= set(allowed)
 
 
-def email_recipients(episode):
+def email_recipients(episode: Alert) -> list[str]:
     """The rule's addresses, then those of users who asked for their sites' alerts and may see this one;
     each person once (an address as stored: the sender checks each again)."""
-    recipients, seen = [], set()
+    recipients: list[str] = []
+    seen: set[str] = set()
     users = User.select().where(User.alert_email & User.email.is_null(False)).order_by(User.id)
     for stored in [*episode.rule.emails, *(u.email for u in users if visible_to(episode, visible_site_ids(u)))]:
         try:
@@ -216,7 +226,7 @@ def email_recipients(episode):
     return recipients
 
 
-def episode_zones(episode, site_zones=None):
+def episode_zones(episode: Alert, site_zones: Mapping[int, tzinfo] | None = None) -> list[tzinfo]:
     """The zones an episode's times are shown in: its site's (a site rule's, a silent kiosk's); for a
     service-wide share, each zone among the sites it counts (UTC when none of them is left).
 
@@ -229,17 +239,17 @@ def episode_zones(episode, site_zones=None):
     return [site_zones[site_id] for site_id in site_ids if site_id in site_zones] or [timezone.utc]
 
 
-def local_times(moment, zones):
+def local_times(moment: datetime, zones: Iterable[tzinfo]) -> list[datetime]:
     """*moment* as the local time in each of *zones*, west to east, each different local time once
     (sites in Helsinki and Riga share one; Helsinki and Stockholm show two)."""
-    shown = {}
+    shown: dict[tuple[Any, Any], datetime] = {}
     for zone in zones:
         local = moment.astimezone(zone)
         shown.setdefault((local.utcoffset(), local.tzname()), local)
     return [shown[key] for key in sorted(shown)]
 
 
-def last_heartbeat_at(episode):
+def last_heartbeat_at(episode: Alert) -> datetime | None:
     """When the silent kiosk of *episode* last sent a heartbeat (aware UTC); None: never."""
     seen = episode.detail.get("last_heartbeat")
     if not seen:
@@ -248,14 +258,16 @@ def last_heartbeat_at(episode):
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
-def _when(moment, zones):
+def _when(moment: datetime | None, zones: Iterable[tzinfo]) -> str:
     """*moment* for the email: ``2026-01-05 14:00 EET``, and so in each further zone of the alert."""
     if moment is None:
         return "never"
     return " / ".join(f"{local:%Y-%m-%d %H:%M} {local.tzname()}" for local in local_times(moment, zones))
 
 
-def describe(episode, site_zones=None):
+def describe(
+    episode: Alert, site_zones: Mapping[int, tzinfo] | None = None
+) -> tuple[str, str, dict[str, Any]]:
     """``(subject, text, payload)`` of an episode, for email and webhook alike.
 
     The text gives times in the alert's local time (:func:`episode_zones`); the payload, for
@@ -263,7 +275,8 @@ def describe(episode, site_zones=None):
     """
     rule = episode.rule
     zones = episode_zones(episode, site_zones)
-    where = f"site {rule.site.name}" if rule.site_id else f"service {rule.service.name}"
+    site, service = rule.site, rule.service  # a rule covers one of the two
+    where = f"site {site.name}" if site is not None else f"service {service.name if service is not None else '-'}"
     if episode.kind == UNHAPPY:
         share = display.share(episode.detail["unhappy"], episode.detail["counted"])  # as every page rounds
         subject = f"Hymy alert: {share} % unhappy at {where}"
@@ -275,8 +288,8 @@ def describe(episode, site_zones=None):
         text = (f"Kiosk {episode.detail['kiosk']} has sent no heartbeat for over {rule.silent_minutes} minutes of "
                 f"its site's opening hours (last heartbeat: {_when(last_heartbeat_at(episode), zones)}).")
     payload = {"alert_id": episode.id, "rule_id": rule.id, "kind": episode.kind,
-               "site": rule.site.name if rule.site_id else None,
-               "service": rule.service.name if rule.service_id else None,
+               "site": site.name if site is not None else None,
+               "service": service.name if service is not None else None,
                "kiosk": episode.detail.get("kiosk"), "started_at": episode.started_at.isoformat(),
                "detail": episode.detail}
     if episode.kind == UNHAPPY:
@@ -284,7 +297,9 @@ def describe(episode, site_zones=None):
     return subject, text + f" Started {_when(episode.started_at, zones)}.", payload
 
 
-def deliver(smtp, now=None, webhooks=None):
+def deliver(
+    smtp: SmtpSettings | None, now: datetime | None = None, webhooks: WebhookPolicy | None = None
+) -> tuple[int, int]:
     """Send every episode not yet sent, each channel once and each email recipient once; return
     ``(sent, failed)`` counts.
 
@@ -299,9 +314,10 @@ def deliver(smtp, now=None, webhooks=None):
             if not _claim(episode.id, now):
                 continue
             # Read again once it is ours: another worker may have delivered a channel since the list was read.
-            episode = Alert.select(Alert, AlertRule).join(AlertRule).where(Alert.id == episode.id).get_or_none()
-            if episode is None:  # its rule was deleted meanwhile
+            fresh = Alert.select(Alert, AlertRule).join(AlertRule).where(Alert.id == episode.id).get_or_none()
+            if fresh is None:  # its rule was deleted meanwhile
                 continue
+            episode = fresh
             try:
                 _deliver_channels(episode, smtp, now, webhooks)
             except DeliveryError as error:
@@ -319,15 +335,17 @@ def deliver(smtp, now=None, webhooks=None):
     return sent, failed
 
 
-def refused_for_good(episode):
+def refused_for_good(episode: Alert) -> list[str]:
     """Why some of *episode* was never delivered and will not be retried: each refused recipient, the webhook."""
-    refusals = [refused for (refused,) in AlertRecipient.select(AlertRecipient.refused).where(
+    rows: Any = AlertRecipient.select(AlertRecipient.refused).where(
         (AlertRecipient.alert == episode.id) & AlertRecipient.refused.is_null(False)).order_by(AlertRecipient.id)
-        .tuples()]
+    refusals = [refused for (refused,) in rows.tuples()]
     return refusals + ([episode.webhook_refused] if episode.webhook_refused else [])
 
 
-def _deliver_channels(episode, smtp, now, webhooks):
+def _deliver_channels(
+    episode: Alert, smtp: SmtpSettings | None, now: datetime, webhooks: WebhookPolicy | None
+) -> None:
     """Email and webhook, each unless already settled, each success recorded at once; one channel
     failing does not hold the other back. What is refused for good is recorded and never retried;
     DeliveryError names what is to be tried again."""
@@ -353,11 +371,13 @@ def _deliver_channels(episode, smtp, now, webhooks):
         raise DeliveryError("; ".join(failures))
 
 
-def _deliver_email(episode, recipients, smtp, subject, text, now):
+def _deliver_email(
+    episode: Alert, recipients: Iterable[str], smtp: SmtpSettings | None, subject: str, text: str, now: datetime
+) -> None:
     """One message to each of *recipients* not settled yet, each settled as it goes (delivered, or refused
     for good). DeliveryError when someone is still due (the server away, a recipient refused for now)."""
-    settled = {address for (address,) in AlertRecipient.select(AlertRecipient.address)
-               .where(AlertRecipient.alert == episode.id).tuples()}
+    held: Any = AlertRecipient.select(AlertRecipient.address).where(AlertRecipient.alert == episode.id).tuples()
+    settled = {address for (address,) in held}
     due = []
     for stored in recipients:
         try:
@@ -366,7 +386,7 @@ def _deliver_email(episode, recipients, smtp, subject, text, now):
             if stored not in settled:
                 _settle_recipient(episode, stored, now, refused=f"email: {error}")
             continue
-        if address not in settled:
+        if address is not None and address not in settled:
             due.append(address)
     if not due:
         return
@@ -387,28 +407,28 @@ def _deliver_email(episode, recipients, smtp, subject, text, now):
         raise DeliveryError("; ".join(dict.fromkeys(failures)))
 
 
-def _settle_recipient(episode, address, now, refused=None) -> None:
+def _settle_recipient(episode: Alert, address: str, now: datetime, refused: str | None = None) -> None:
     """Record *address*'s copy of *episode* as delivered (or refused for good), in its own transaction."""
     with write_transaction():
         AlertRecipient.insert(alert=episode.id, address=address, delivered_at=None if refused else now,
                               refused=refused[:500] if refused else None, settled_at=now).on_conflict_ignore().execute()
 
 
-def _settled(episode, channel, value) -> None:
+def _settled(episode: Alert, channel: Any, value: Any) -> None:
     """Record a channel of *episode* as done: delivered at *value*, or refused for the reason *value*."""
     with write_transaction():
         Alert.update({channel: value}).where(Alert.id == episode.id).execute()
     setattr(episode, channel.name, value)
 
 
-def acknowledge(episode_id, by):
+def acknowledge(episode_id: int, by: str) -> bool:
     """Mark an episode seen by *by*; False when there is no such episode."""
     with write_transaction():
         return Alert.update(acknowledged_at=utc_now(), acknowledged_by=by).where(
             (Alert.id == episode_id) & Alert.acknowledged_at.is_null()).execute() == 1
 
 
-def set_active(rule_id, active) -> None:
+def set_active(rule_id: int, active: bool) -> None:
     """Pause or resume a rule; a paused rule's open episodes end."""
     with connection(), write_transaction():
         AlertRule.update(active=active).where(AlertRule.id == rule_id).execute()

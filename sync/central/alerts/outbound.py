@@ -31,7 +31,8 @@ import ipaddress
 import os
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -41,6 +42,11 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.util.connection import create_connection
 
 from sync.wire.protocol import text_problem
+
+if TYPE_CHECKING:
+    from sync.central.config import CentralConfig
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_URL = 2000
 #: NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address reached.
@@ -55,11 +61,11 @@ class WebhookPolicy:
     allow_private: bool = False
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: "CentralConfig") -> "WebhookPolicy":
         return cls(config.webhook_allow_http, config.webhook_allow_private)
 
 
-def _reached(ip):
+def _reached(ip: IPAddress) -> IPAddress:
     """The IPv4 address an IPv6 address carries and reaches, else *ip* itself."""
     if ip.version == 6:
         if ip.ipv4_mapped is not None:
@@ -71,7 +77,7 @@ def _reached(ip):
     return ip
 
 
-def address_problem(address):
+def address_problem(address: str) -> str | None:
     """What *address* (an IP address as text) is when a webhook may not go there — ``a loopback
     address``, ``a private address`` … — or None when it may."""
     try:
@@ -107,7 +113,7 @@ def _first_refused(host, addresses):
     return None
 
 
-def _port(parts):
+def _port(parts: SplitResult) -> int | None:
     try:
         port = parts.port
     except ValueError:
@@ -115,7 +121,7 @@ def _port(parts):
     return port if port is not None else 443 if parts.scheme == "https" else 80
 
 
-def url_problem(url, policy):
+def url_problem(url: str, policy: WebhookPolicy) -> str | None:
     """Why *url* cannot be a webhook under *policy*, as one line (None when it can).
 
     Resolves the host, unless private addresses are allowed anyway.
@@ -149,12 +155,12 @@ class AddressRefused(NewConnectionError):
     """The webhook's host resolved (or connected) to an address the policy refuses: nothing was sent.
     :attr:`detail` says which, in one line."""
 
-    def __init__(self, connection, detail) -> None:
+    def __init__(self, connection: Any, detail: str) -> None:
         super().__init__(connection, detail)
         self.detail = detail
 
 
-def _connect_checked(connection):
+def _connect_checked(connection: Any) -> socket.socket:
     """A socket to one of *connection*'s host's addresses, each checked before and after connecting."""
     host, port = connection._dns_host, connection.port
     try:
@@ -163,7 +169,7 @@ def _connect_checked(connection):
         raise NameResolutionError(connection.host, connection, error) from error
     if problem := _first_refused(host, addresses):
         raise AddressRefused(connection, problem)
-    failure = NewConnectionError(connection, f"{host} has no address")
+    failure: Exception = NewConnectionError(connection, f"{host} has no address")
     for address in addresses:  # by number: the addresses just checked, with no second lookup
         try:
             sock = create_connection((address, port), connection.timeout, source_address=connection.source_address,
@@ -184,12 +190,12 @@ def _connect_checked(connection):
 
 
 class _CheckedHTTPConnection(HTTPConnection):
-    def _new_conn(self):
+    def _new_conn(self) -> socket.socket:
         return _connect_checked(self)
 
 
 class _CheckedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self):
+    def _new_conn(self) -> socket.socket:
         return _connect_checked(self)
 
 
@@ -204,12 +210,12 @@ class _CheckedHTTPSPool(HTTPSConnectionPool):
 class CheckedAdapter(HTTPAdapter):
     """A requests transport whose connections go only to public addresses, checked on the connection."""
 
-    def init_poolmanager(self, *args, **kwargs) -> None:
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
 
 
-def webhook_session(policy):
+def webhook_session(policy: WebhookPolicy) -> requests.Session:
     """A requests session for webhooks under *policy*: environment proxies off, and unless private
     addresses are allowed, every connection checked (:class:`CheckedAdapter`)."""
     session = requests.Session()
@@ -222,7 +228,7 @@ def webhook_session(policy):
     return session
 
 
-def refusal(error):
+def refusal(error: BaseException) -> AddressRefused | None:
     """The :class:`AddressRefused` behind a requests ConnectionError, if that is what it is."""
     retries = error.args[0] if error.args else None  # urllib3's MaxRetryError; its reason, the connection's
     reason = getattr(retries, "reason", None)

@@ -17,9 +17,11 @@ once when an episode starts, never again while it lasts, and is re-armed
 when the condition no longer holds.
 """
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sync.wire import figures
+from sync.wire.figures import Counts
+from sync.wire.hours import OpeningHours
 
 DEFAULT_UNHAPPY_SHARE = 50
 DEFAULT_WINDOW_MINUTES = 15
@@ -36,13 +38,13 @@ class Thresholds:
     silent_minutes: int = DEFAULT_SILENT_MINUTES
 
 
-def unhappy_breach(counts, thresholds):
+def unhappy_breach(counts: Counts, thresholds: Thresholds) -> bool:
     """True when the window's counted ratings are enough and too many of them unhappy."""
     share = figures.unhappy_share(counts, thresholds.min_responses)
     return share is not None and share > thresholds.unhappy_share
 
 
-def open_minutes_since(last_seen, now, opening_hours, enough):
+def open_minutes_since(last_seen: datetime, now: datetime, opening_hours: OpeningHours | None, enough: int) -> int:
     """Whole minutes of opening time between *last_seen* and *now*, counted up to *enough*.
 
     Counting stops at *enough* (the rule's threshold), so a kiosk silent for a
@@ -56,7 +58,9 @@ def open_minutes_since(last_seen, now, opening_hours, enough):
     return counted
 
 
-def silent_breach(last_seen, now, opening_hours, thresholds):
+def silent_breach(
+    last_seen: datetime | None, now: datetime, opening_hours: OpeningHours | None, thresholds: Thresholds
+) -> bool:
     """True when a kiosk's last heartbeat is older than the rule's minutes of opening time."""
     if last_seen is None:
         return False  # a kiosk that never reported is not enrolled yet: nothing to miss
@@ -72,6 +76,6 @@ class Step:
     firing: bool  # the episode state to keep
 
 
-def next_step(firing, breaching):
+def next_step(firing: bool, breaching: bool) -> Step:
     """The episode rule: send when a breach starts, nothing while it lasts, re-arm when it ends."""
     return Step(send=breaching and not firing, firing=breaching)

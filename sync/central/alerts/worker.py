@@ -10,13 +10,17 @@ a lock lost mid-round cannot send one twice.
 """
 import logging
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import peewee
 
 from sync.central.alerts import digest
 from sync.central.alerts import episodes as alerts
+from sync.central.alerts.delivery import SmtpSettings
+from sync.central.alerts.outbound import WebhookPolicy
 from sync.central.store.models import central_db
 from sync.common.files import exclusive_lock
 
@@ -29,7 +33,7 @@ class LockHeld(Exception):
 
 
 @contextmanager
-def worker_lock():
+def worker_lock() -> Iterator[None]:
     """Hold the worker lock for the block; LockHeld at once when another worker has it."""
     database = central_db.obj
     if isinstance(database, peewee.SqliteDatabase):
@@ -51,7 +55,9 @@ def worker_lock():
         connection.close()  # ends the session, and with it the lock
 
 
-def run_once(smtp, now=None, webhooks=None):
+def run_once(
+    smtp: SmtpSettings | None, now: datetime | None = None, webhooks: WebhookPolicy | None = None
+) -> tuple[int, int, int]:
     """One round: evaluate the rules, deliver what is due, send the digests that are due; return
     ``(alerts opened, alerts sent, alerts to retry)``.
 
@@ -66,7 +72,13 @@ def run_once(smtp, now=None, webhooks=None):
     return len(opened), sent, failed
 
 
-def run(smtp, interval: float = 60.0, stop=None, rounds=None, webhooks=None) -> None:
+def run(
+    smtp: SmtpSettings | None,
+    interval: float = 60.0,
+    stop: threading.Event | None = None,
+    rounds: int | None = None,
+    webhooks: WebhookPolicy | None = None,
+) -> None:
     """Run rounds every *interval* seconds until *stop* is set, holding the worker lock.
 
     While another worker holds the lock this one waits, saying so once, and

@@ -15,10 +15,12 @@ the bad ones are named in ``rejected``, so one bad row cannot hold back a
 backlog and the uploader can quarantine exactly that row. The answer names
 every row central now holds (``stored``): the uploader marks only those.
 """
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import Forbidden, UnprocessableEntity
 
 from sync.central.ingest.reconcile import reconcile
@@ -54,19 +56,19 @@ FOLLOWUP_COMPARED = ("rating_id", "reason", "reason_group", "comment", "recorded
 class BatchReport:
     """What central tells the uploader about one batch."""
 
-    def __init__(self, batch_id) -> None:
+    def __init__(self, batch_id: str) -> None:
         self.batch_id = batch_id
         self.accepted = 0
         self.duplicates = 0
-        self.stored = []
-        self.conflicts = []
-        self.rejected = []
+        self.stored: list[str] = []
+        self.conflicts: list[dict[str, Any]] = []
+        self.rejected: list[dict[str, Any]] = []
 
-    def reject(self, kind, row, error) -> None:
+    def reject(self, kind: str, row: object, error: object) -> None:
         row_id = row.get("id") if isinstance(row, dict) else None
         self.rejected.append({"kind": kind, "id": row_id if isinstance(row_id, str) else None, "error": str(error)})
 
-    def as_json(self, sequence):
+    def as_json(self, sequence: dict[str, Any]) -> dict[str, Any]:
         return {
             "batch_id": self.batch_id,
             "accepted": self.accepted,
@@ -105,7 +107,7 @@ def _question_versions(kiosk, definitions, ratings, received_at, report):
                Question.select(Question.key, Question.version, Question.texts)
                .where(Question.key.in_(keys) & Question.published)}
     declared = dict(_declared(kiosk, keys))
-    new = {}
+    new: dict[tuple[str, int], dict[str, str]] = {}
     for definition in definitions:
         pair, texts = (definition["id"], definition["version"]), definition["texts"]
         if pair in declared:
@@ -150,7 +152,8 @@ def _reason_groups(batch, report):
     kiosk's own follow-ups, which carry their key and group themselves.
     """
     _clean_rows("reason", batch["reasons"], REASON_FIELDS, report)
-    return dict(Reason.select(Reason.key, Reason.group).tuples())
+    pairs: Any = Reason.select(Reason.key, Reason.group).tuples()  # peewee's stub types rows as models
+    return dict(pairs)
 
 
 def _differences(held, row, fields):
@@ -162,7 +165,7 @@ class Arrival:
     """One batch being stored: whose it is, when it came, what is being answered and counted."""
 
     kiosk: Kiosk
-    batch: dict
+    batch: dict[str, Any]
     received_at: datetime
     report: BatchReport
     tally: rollups.Tally = field(default_factory=rollups.Tally)
@@ -183,7 +186,7 @@ def _note_conflict(arrival, kind, item_id, fields) -> None:
 def _once_each(arrival, kind, rows, fields):
     """*rows* with each id once, the first standing; a repeat inside the batch
     is a duplicate when identical and a conflict when any of *fields* differs."""
-    first = {}
+    first: dict[str, dict[str, Any]] = {}
     for row in rows:
         earlier = first.setdefault(row["id"], row)
         if earlier is row:
@@ -224,7 +227,9 @@ def _store(arrival, kind, model, candidates, compare, clash_field):
     return [row for row in candidates if row["id"] in inserted]
 
 
-def _reference(row, batch, boots, received_at):
+def _reference(
+    row: Mapping[str, Any], batch: Mapping[str, Any], boots: Mapping[str, Any], received_at: datetime
+) -> tuple[datetime | None, float | None]:
     """The ``(wall, monotonic)`` pair an untrusted row of *batch* is placed from: for the boot the
     batch is sent from, central's receive time and the batch's reading at send; for an earlier boot,
     its first trusted pair; ``(None, None)`` when that boot never had one."""
@@ -267,7 +272,7 @@ def _rating_facts(rating_ids, inserted_now):
     facts = {rating_id: inserted_now[rating_id] for rating_id in rating_ids if rating_id in inserted_now}
     missing = [rating_id for rating_id in rating_ids if rating_id not in facts]
     if missing:
-        query = Rating.select(Rating.id, Rating.occurred_at, Rating.rating, Rating.filtered).where(
+        query: Any = Rating.select(Rating.id, Rating.occurred_at, Rating.rating, Rating.filtered).where(
             Rating.id.in_(missing))
         facts.update((rating_id, (occurred_at, rating, filtered))
                      for rating_id, occurred_at, rating, filtered in query.tuples())
@@ -290,7 +295,8 @@ def _ingest_followups(arrival, followups, groups, inserted_ratings) -> None:
     # too); only follow-ups of earlier ratings need their owner looked up.
     mine = set(report.stored)
     earlier = {r["rating_id"] for r in rows} - mine
-    owners = dict(Rating.select(Rating.id, Rating.kiosk).where(Rating.id.in_(earlier)).tuples()) if earlier else {}
+    owned_by: Any = Rating.select(Rating.id, Rating.kiosk).where(Rating.id.in_(earlier)).tuples() if earlier else ()
+    owners = dict(owned_by)
     owned = []
     for row in rows:
         if row["rating_id"] not in mine and owners.get(row["rating_id"]) != kiosk.id:
@@ -311,7 +317,7 @@ def _ingest_followups(arrival, followups, groups, inserted_ratings) -> None:
                                    row["reason_group"])
 
 
-def ingest_batch(kiosk, batch, received_at):
+def ingest_batch(kiosk: Kiosk, batch: dict[str, Any], received_at: datetime) -> dict[str, Any]:
     """Store one checked batch for *kiosk* in one transaction; return the answer."""
     report = BatchReport(batch["batch_id"])
     # Checking rows is the CPU-heavy part: do it before taking the write lock,
@@ -335,7 +341,7 @@ def ingest_batch(kiosk, batch, received_at):
 
 
 @bp.post("/api/v1/batches")
-def post_batch():
+def post_batch() -> Response:
     """Receive a kiosk's batch of ratings and follow-ups."""
     kiosk = current_kiosk()
     received_at = utc_now()

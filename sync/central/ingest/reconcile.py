@@ -5,6 +5,8 @@ kiosk, the highest number up to which it holds every rating (``contiguous``)
 and answers each batch with it, the highest number it holds, and the missing
 ranges between. Counting first keeps the common case (no gap) at one query.
 """
+from typing import Any
+
 import peewee
 
 from sync.central.store.models import Kiosk, Rating
@@ -12,7 +14,7 @@ from sync.central.store.models import Kiosk, Rating
 MAX_GAPS_REPORTED = 50
 
 
-def _gaps(kiosk, after):
+def _gaps(kiosk: Kiosk, after: int) -> list[list[int]]:
     """Missing ``[first, last]`` ranges above *after*, found with LAG in SQL."""
     previous = peewee.fn.LAG(Rating.seq, 1, after).over(order_by=[Rating.seq])
     beyond = (Rating.select(Rating.seq.alias("seq"), previous.alias("prev"))
@@ -25,15 +27,16 @@ def _gaps(kiosk, after):
     return [[int(first), int(last)] for first, last in query.tuples()]
 
 
-def reconcile(kiosk):
+def reconcile(kiosk: Kiosk) -> dict[str, Any]:
     """Advance *kiosk*'s contiguous mark; return ``{"contiguous", "highest", "gaps"}``.
 
     Two statements in the common case: one count-and-max over the rows beyond
     the mark (the ``(kiosk, seq)`` index), one update of both marks.
     """
     contiguous = kiosk.seq_contiguous
-    count, highest = (Rating.select(peewee.fn.COUNT(Rating.seq), peewee.fn.MAX(Rating.seq))
+    marks: Any = (Rating.select(peewee.fn.COUNT(Rating.seq), peewee.fn.MAX(Rating.seq))
                       .where((Rating.kiosk == kiosk) & (Rating.seq > contiguous)).tuples().get())
+    count, highest = marks
     highest = max(contiguous, highest or 0)
     gaps = [] if count == highest - contiguous else _gaps(kiosk, contiguous)
     contiguous = gaps[0][0] - 1 if gaps else highest

@@ -5,6 +5,7 @@ The ``hymy central`` commands and the admin pages call these; each raises
 :class:`~sync.central.org.registry.OrgError` (a name or a number) or
 :class:`~sync.wire.errors.ConfigError` (a bad value) with one line.
 """
+from collections.abc import Mapping
 from datetime import timedelta
 
 import peewee
@@ -17,7 +18,7 @@ from sync.wire.errors import ConfigError
 from sync.wire.protocol import MAX_QUESTION_VERSION, QUESTION_FIELDS, RowError, uuid_text
 
 
-def publish_question(key, texts):
+def publish_question(key: str, texts: Mapping[str, str]) -> int:
     """Publish the next version of question *key* with *texts* (language -> text); return its number.
 
     Central never publishes what a kiosk's own check would refuse: the key and
@@ -44,7 +45,7 @@ def publish_question(key, texts):
     return version
 
 
-def set_target(percent):
+def set_target(percent: float) -> None:
     """Set the brand-wide satisfaction target (share of happy and very happy, in percent)."""
     if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 <= percent <= 100:
         raise ConfigError(f"target: expected a percentage from 0 to 100, got {percent!r}")
@@ -53,7 +54,7 @@ def set_target(percent):
             conflict_target=[Setting.key], update={Setting.value: percent}).execute()
 
 
-def redact_comment(followup_id, by=None):
+def redact_comment(followup_id: str, by: str | None = None) -> None:
     """Blank one follow-up's comment for good (an admin's decision); OrgError if there is no such follow-up."""
     with connection():
         try:
@@ -66,7 +67,7 @@ def redact_comment(followup_id, by=None):
         _redact(followup, "admin", by)
 
 
-def prune_comments(retention_days):
+def prune_comments(retention_days: int) -> int:
     """Blank comments older than *retention_days* (by either clock); return how many."""
     cutoff = utc_now() - timedelta(days=retention_days)
     with connection():

@@ -3,7 +3,9 @@
 The ``hymy central`` commands and the demo call these; each raises
 :class:`OrgError` with one line when a name is taken or unknown.
 """
+from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 import peewee
 from email_validator import EmailNotValidError, validate_email
@@ -16,6 +18,8 @@ from sync.wire.errors import HymyError
 from sync.wire.hours import OpeningHours, load_zone
 from sync.wire.protocol import QUESTION_FIELDS, SITE_PIN_LENGTHS, RowError, Text, pin_problem
 
+M = TypeVar("M", bound=peewee.Model)
+
 
 class OrgError(HymyError, ValueError):
     """A name is taken, unknown or not a name."""
@@ -24,15 +28,15 @@ class OrgError(HymyError, ValueError):
 NAME = Text(120)
 
 
-def _now():
+def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _noun(model):
+def _noun(model: type[peewee.Model]) -> str:
     return getattr(model, "noun", model.__name__.lower())
 
 
-def _checked_name(model, name):
+def _checked_name(model: type[peewee.Model], name: object) -> str:
     """A name as it may be stored: the wire's text rule, at most 120 characters."""
     try:
         return NAME(name)
@@ -40,7 +44,7 @@ def _checked_name(model, name):
         raise OrgError(f"{_noun(model)} name: {error}") from None
 
 
-def _create(model, **fields):
+def _create(model: type[M], **fields: Any) -> M:
     if "name" in fields:
         _checked_name(model, fields["name"])
     try:
@@ -50,29 +54,31 @@ def _create(model, **fields):
         raise OrgError(f"a {_noun(model)} named {fields.get('name')!r} exists already") from None
 
 
-def named(model, name):
+def named(model: type[M], name: str) -> M:
     _checked_name(model, name)
-    found = model.get_or_none(model.name == name)
+    found = model.get_or_none(model.name == name)  # type: ignore[attr-defined]  # every named model has one
     if found is None:
         raise OrgError(f"no {_noun(model)} named {name!r}")
     return found
 
 
-def add_site(name, zone_name: str = "Europe/Helsinki", opening_hours=None):
+def add_site(name: str, zone_name: str = "Europe/Helsinki", opening_hours: dict[str, Any] | None = None) -> Site:
     """Add a site; *opening_hours* as in the kiosk config (ConfigError if bad)."""
     OpeningHours.parse(opening_hours or {}, load_zone(zone_name))
     return _create(Site, name=name, timezone=zone_name, opening_hours=opening_hours or {})
 
 
-def add_service(name):
+def add_service(name: str) -> Service:
     return _create(Service, name=name)
 
 
-def add_provider(name):
+def add_provider(name: str) -> Provider:
     return _create(Provider, name=name)
 
 
-def add_kiosk(name, site, service, provider=None, question_key: str = "service"):
+def add_kiosk(
+    name: str, site: str, service: str, provider: str | None = None, question_key: str = "service"
+) -> str:
     """Add a kiosk; return its token (only its hash is stored)."""
     with connection():
         site_row, service_row = named(Site, site), named(Service, service)
@@ -89,7 +95,9 @@ def add_kiosk(name, site, service, provider=None, question_key: str = "service")
     return token
 
 
-def add_user(name, role, sites=(), email=None):
+def add_user(
+    name: str, role: str, sites: Iterable[str] = (), email: str | None = None
+) -> tuple[str, str]:
     """Add a head-office user; return ``(password, api_token)``, shown once."""
     password = auth.new_password()
     token, token_hash = auth.new_token(auth.USER_PREFIX)
@@ -103,13 +111,13 @@ def add_user(name, role, sites=(), email=None):
     return password, token
 
 
-def revoke_kiosk(name) -> None:
+def revoke_kiosk(name: str) -> None:
     """Refuse the kiosk's token from now on (its rows stay)."""
     with connection():
         Kiosk.update(revoked=True).where(Kiosk.id == named(Kiosk, name).id).execute()
 
 
-def set_site_pin(name, pin):
+def set_site_pin(name: str, pin: str | None) -> None:
     """Set (or with *pin* None, clear) a site's manager PIN, 6 to 8 digits; its kiosks take it with
     their config.
 
@@ -124,7 +132,7 @@ def set_site_pin(name, pin):
             Site.id == site.id).execute()
 
 
-def checked_email(email):
+def checked_email(email: str | None) -> str | None:
     """*email* as one address, normalised (the domain in lower case), or None when blank; OrgError
     when it is not exactly one address.
 
@@ -144,12 +152,13 @@ def checked_email(email):
         raise OrgError(f"not an email address: {email[:60]!r}: {error}") from None
 
 
-def ascii_email(email):
+def ascii_email(email: str) -> str:
     """*email* (already checked) as a mail server takes it: an internationalised domain in its ASCII form."""
-    return validate_email(email, check_deliverability=False, allow_smtputf8=False).ascii_email
+    validated = validate_email(email, check_deliverability=False, allow_smtputf8=False)
+    return validated.ascii_email or validated.normalized  # without SMTPUTF8 the ASCII form is always there
 
 
-def set_password(name, password) -> None:
+def set_password(name: str, password: str) -> None:
     """Set a user's password (its hash); every session of the user ends, on every worker."""
     password_hash = auth.hash_password(password)  # before the transaction: scrypt takes a while
     with connection(), write_transaction():
@@ -158,7 +167,7 @@ def set_password(name, password) -> None:
         sessions.end_all_of(user.id)
 
 
-def set_contact(name, email, digest, alert_email: bool = False) -> None:
+def set_contact(name: str, email: str | None, digest: bool, alert_email: bool = False) -> None:
     """Where a user's alerts and daily digest go, and whether each does (neither without an address)."""
     email = checked_email(email)
     with connection(), write_transaction():
@@ -167,7 +176,7 @@ def set_contact(name, email, digest, alert_email: bool = False) -> None:
             User.id == named(User, name).id).execute()
 
 
-def change_site(name, zone_name, opening_hours) -> None:
+def change_site(name: str, zone_name: str, opening_hours: dict[str, Any]) -> None:
     """Change a site's time zone and opening hours (ConfigError if bad); a new zone recounts its
     kiosks' local days from the raw rows, in the same transaction."""
     OpeningHours.parse(opening_hours or {}, load_zone(zone_name))
@@ -178,7 +187,7 @@ def change_site(name, zone_name, opening_hours) -> None:
             rollups.rebuild_days([kiosk.id for kiosk in Kiosk.select(Kiosk.id).where(Kiosk.site == site.id)])
 
 
-def delete_user(name) -> None:
+def delete_user(name: str) -> None:
     """Delete a user; their sessions go with them (the rows cascade), on every worker at once."""
     with connection(), write_transaction():
         user = named(User, name)

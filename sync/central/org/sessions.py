@@ -34,7 +34,7 @@ class Found(NamedTuple):
     idle: bool = False
 
 
-def _key(session_id):
+def _key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
@@ -90,5 +90,5 @@ def prune(now: datetime, idle_limit: timedelta) -> int:
         return _prune(now, idle_limit)
 
 
-def _prune(now, idle_limit):
+def _prune(now: datetime, idle_limit: timedelta) -> int:
     return LoginSession.delete().where(LoginSession.seen_at <= now - idle_limit).execute()

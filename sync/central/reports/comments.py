@@ -1,11 +1,13 @@
 """Customers' comments for a scope and period, newest first, searchable, a page at a time."""
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import peewee
 
-from sync.central.reports.periods import _aware, local_day_bounds, local_today
+from sync.central.reports.periods import Period, Scope, _aware, local_day_bounds, local_today
 from sync.central.reports.queries import sites_in
 from sync.central.store.models import (
     Followup,
@@ -18,7 +20,9 @@ from sync.central.store.models import (
 from sync.common.zones import site_zone
 
 
-def _utc_bounds_by_zone(sites, period, now):
+def _utc_bounds_by_zone(
+    sites: Iterable[Site], period: Period, now: datetime
+) -> list[tuple[list[int], datetime, datetime]]:
     """``[(site ids, UTC start, UTC end)]``: sites sharing a zone share the bounds of their local days."""
     by_zone = defaultdict(list)
     for site in sites:
@@ -47,7 +51,9 @@ class CommentRow:
 COMMENTS_PER_PAGE = 50
 
 
-def comments(scope, period, now, text: str = "", page: int = 1):
+def comments(
+    scope: Scope, period: Period, now: datetime, text: str = "", page: int = 1
+) -> tuple[list[CommentRow], bool]:
     """``(rows, more)``: the unredacted comments of *scope* in *period*, newest first, one page.
 
     Comments are read from the raw follow-ups (a list of texts, not a
@@ -58,10 +64,10 @@ def comments(scope, period, now, text: str = "", page: int = 1):
     sites = sites_in(scope)
     if not sites:
         return [], False
-    window = peewee.Value(False)
+    window: Any = peewee.Value(False)
     for site_ids, start, end in _utc_bounds_by_zone(sites, period, now):
         window |= Kiosk.site.in_(site_ids) & (Rating.occurred_at >= start) & (Rating.occurred_at < end)
-    query = (Followup.select(Followup.id, Followup.comment, Followup.reason, Followup.reason_group, Rating.rating,
+    query: Any = (Followup.select(Followup.id, Followup.comment, Followup.reason, Followup.reason_group, Rating.rating,
                              Rating.occurred_at, Site.name.alias("site"), Site.timezone,
                              Kiosk.name.alias("kiosk"), Service.name.alias("service"))
              .join(Rating).join(Kiosk).join(Site).switch(Kiosk).join(Service)

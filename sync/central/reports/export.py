@@ -9,7 +9,9 @@ spreadsheet would take for a formula is prefixed with ``'``; JSON is as stored.
 import csv
 import io
 import json
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 import peewee
 from flask import Blueprint, Response, request, stream_with_context
@@ -31,7 +33,13 @@ COLUMNS = ("id", "kiosk", "site", "service", "provider", "seq", "rating", "sourc
 LEFT = peewee.JOIN.LEFT_OUTER
 
 
-def _page_query(start, end, site_ids, after, kiosks=None):
+def _page_query(
+    start: datetime,
+    end: datetime,
+    site_ids: Sequence[int] | None,
+    after: tuple[datetime, str] | None,
+    kiosks: Any = None,
+) -> Any:
     query = (Rating.select(
         Rating.id, Rating.seq, Rating.rating, Rating.source, Rating.filtered,
         Rating.question_key, Rating.question_version, Rating.recorded_at, Rating.occurred_at, Rating.time_basis,
@@ -57,7 +65,7 @@ def _utc(moment):
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _export_row(row, local):
+def _export_row(row: Mapping[str, Any], local: datetime) -> dict[str, Any]:
     group = row["reason_group"]
     return {
         "id": row["id"], "kiosk": row["kiosk"], "site": row["site"], "service": row["service"],
@@ -72,7 +80,13 @@ def _export_row(row, local):
     }
 
 
-def export_rows(first_day, last_day, site_ids, kiosks=None, site_days=None):
+def export_rows(
+    first_day: date,
+    last_day: date,
+    site_ids: Sequence[int] | None,
+    kiosks: Any = None,
+    site_days: Mapping[str, tuple[date, date]] | None = None,
+) -> Iterator[dict[str, Any]]:
     """Rows for local days first_day..last_day at *site_ids* (None: every site).
 
     :param kiosks: a further condition on the kiosk (head office's pages: a service, a provider).
@@ -83,7 +97,8 @@ def export_rows(first_day, last_day, site_ids, kiosks=None, site_days=None):
     # UTC bounds wide enough for any time zone; the exact local day is checked per row.
     start = datetime.combine(first_day - timedelta(days=1), time())
     end = datetime.combine(last_day + timedelta(days=2), time())
-    zones, after = {}, None
+    zones: dict[tuple[str, str], tzinfo] = {}
+    after: tuple[datetime, str] | None = None
     while True:
         with connection():
             page = list(_page_query(start, end, site_ids, after, kiosks))
@@ -106,14 +121,14 @@ def export_rows(first_day, last_day, site_ids, kiosks=None, site_days=None):
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value):
+def safe_cell(value: Any) -> Any:
     """*value* as a CSV cell a spreadsheet will not run as a formula."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 
 
-def _csv(rows):
+def _csv(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -126,7 +141,7 @@ def _csv(rows):
     yield buffer.getvalue()
 
 
-def _json(rows):
+def _json(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     yield "["
     for n, row in enumerate(rows):
         yield ("," if n else "") + json.dumps(row, ensure_ascii=False)
@@ -134,7 +149,7 @@ def _json(rows):
 
 
 @bp.get("/api/v1/ratings")
-def ratings():
+def ratings() -> Response:
     """Export ratings as CSV (default) or JSON, streamed."""
     user = current_user()
     first_day, last_day = _day("from"), _day("to")
@@ -157,7 +172,14 @@ def ratings():
     return export_response(first_day, last_day, fmt, allowed)
 
 
-def export_response(first_day, last_day, fmt, site_ids, kiosks=None, site_days=None):
+def export_response(
+    first_day: date,
+    last_day: date,
+    fmt: str,
+    site_ids: Sequence[int] | None,
+    kiosks: Any = None,
+    site_days: Mapping[str, tuple[date, date]] | None = None,
+) -> Response:
     """The streamed CSV or JSON answer for local days first_day..last_day (the API and the pages' buttons)."""
     rows = export_rows(first_day, last_day, site_ids, kiosks, site_days)
     filename = f"hymy-ratings-{first_day}-{last_day}.{fmt}"
@@ -167,10 +189,10 @@ def export_response(first_day, last_day, fmt, site_ids, kiosks=None, site_days=N
     return Response(stream_with_context(_csv(rows)), mimetype="text/csv", headers=headers)
 
 
-def _day(name):
+def _day(name: str) -> date:
     value = request.args.get(name)
     try:
-        day = date.fromisoformat(value)
+        day = date.fromisoformat(value)  # type: ignore[arg-type]  # None is refused as a TypeError below
     except (TypeError, ValueError):
         raise BadRequest(f"{name}: expected a date YYYY-MM-DD") from None
     if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:

@@ -1,6 +1,9 @@
 """The fleet page: each kiosk's last sync, heartbeat, backlog and whether it has gone silent."""
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from sync.central.reports.periods import Scope
 from sync.central.store.models import (
     Kiosk,
     KioskStatus,
@@ -16,11 +19,11 @@ SILENT_MINUTES = 60
 class FleetRow:
     kiosk: Kiosk
     site: Site
-    status: object  # KioskStatus or None: never reported
+    status: KioskStatus | None  # None: never reported
     silent: bool
 
     @property
-    def last_sync_at(self):
+    def last_sync_at(self) -> datetime | None:
         """When the kiosk's uploader last reached central: the later of its last heartbeat and the last
         batch central took (None: neither yet). A kiosk with nothing to send heartbeats every pass and
         sends no batch; it is in sync, not stale."""
@@ -29,19 +32,19 @@ class FleetRow:
         return max(moments, default=None)
 
     @property
-    def clock_offset_seconds(self):
+    def clock_offset_seconds(self) -> float | None:
         """The kiosk's wall clock minus central's at its last heartbeat (positive: ahead)."""
         if self.status is None:
             return None
         return (self.status.wall - self.status.reported_at).total_seconds()
 
     @property
-    def has_gap(self):
+    def has_gap(self) -> bool:
         """Central holds a row numbered above one it lacks, or the kiosk reported a gap it could not fill."""
         return self.kiosk.seq_highest > self.kiosk.seq_contiguous or bool(self.status and self.status.gap_error)
 
 
-def fleet(scope, now):
+def fleet(scope: Scope, now: datetime) -> list[FleetRow]:
     """Every kiosk of *scope* (revoked ones left out) with its last heartbeat and how it is doing.
 
     An enrolled kiosk that never sent a heartbeat is silent counted from its enrollment: a
@@ -54,7 +57,7 @@ def fleet(scope, now):
     statuses = {s.kiosk_id: s for s in KioskStatus.select().where(KioskStatus.kiosk.in_([k.id for k in kiosks]))} \
         if kiosks else {}
     thresholds = Thresholds(silent_minutes=SILENT_MINUTES)
-    hours = {}
+    hours: dict[int, Any] = {}
     rows = []
     for kiosk in kiosks:
         if kiosk.site_id not in hours:

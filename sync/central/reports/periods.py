@@ -1,11 +1,14 @@
 """Periods and scope: which local days a report covers at each site, and which kiosks count."""
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
 
 import peewee
 
 from sync.central.store.models import (
     Kiosk,
+    Site,
 )
 from sync.common.zones import site_zone
 from sync.wire.defaults import N_
@@ -26,7 +29,7 @@ class PeriodError(ValueError):
     """A period the pages cannot show; the message says why (in English, for logs and the export
     API), and :attr:`template` with :attr:`values` lets the pages say it in their own language."""
 
-    def __init__(self, template, **values) -> None:
+    def __init__(self, template: str, **values: object) -> None:
         super().__init__(template % values)
         self.template, self.values = template, values
 
@@ -40,7 +43,9 @@ class Period:
     last: date | None = None
 
     @classmethod
-    def parse(cls, kind, first=None, last=None):
+    def parse(
+        cls, kind: str | None, first: date | str | None = None, last: date | str | None = None
+    ) -> "Period":
         kind = kind or "today"
         if kind not in PERIODS:
             raise PeriodError(N_("period: expected one of %(kinds)s"), kinds=", ".join(PERIODS))
@@ -58,24 +63,32 @@ class Period:
         return cls(kind, first_day, last_day)
 
     @property
-    def length(self):
-        return PERIOD_DAYS.get(self.kind) or (self.last - self.first).days + 1
+    def length(self) -> int:
+        if self.kind in PERIOD_DAYS:
+            return PERIOD_DAYS[self.kind]
+        first, last = self._custom_days()
+        return (last - first).days + 1
 
-    def days_for(self, today):
+    def _custom_days(self) -> tuple[date, date]:
+        if self.first is None or self.last is None:
+            raise PeriodError(N_("a custom period needs from and to as YYYY-MM-DD"))
+        return self.first, self.last
+
+    def days_for(self, today: date) -> tuple[date, date]:
         """``(first, last)`` local days for a site whose today is *today*."""
         if self.kind == "custom":
-            return self.first, self.last
+            return self._custom_days()
         if self.kind == "yesterday":  # the daily digest's: each site's own yesterday
             return today - timedelta(days=1), today - timedelta(days=1)
         return today - timedelta(days=self.length - 1), today
 
-    def previous_for(self, today):
+    def previous_for(self, today: date) -> tuple[date, date]:
         """The same number of days just before :meth:`days_for`: the trend's comparison."""
         first, _ = self.days_for(today)
         return first - timedelta(days=self.length), first - timedelta(days=1)
 
 
-def _within_years(value):
+def _within_years(value: date | str | None) -> date:
     """*value* (a date or ``YYYY-MM-DD``) as a date in the years ratings are kept for; ValueError otherwise.
 
     The years bound every date a report computes from a period: its previous period, a day's next
@@ -93,24 +106,23 @@ class Scope:
 
     Every id here is central's own row number; a kiosk's UUID (the wire's ``kiosk_id``) never is."""
 
-    site_ids: tuple | None = None
+    site_ids: tuple[int, ...] | None = None
     service_id: int | None = None
     provider_id: int | None = None
     central_kiosk_id: int | None = None
 
-    def narrowed(self, **changes):
+    def narrowed(self, **changes: Any) -> "Scope":
         """This scope with some settings changed; sites can only narrow, never widen."""
-        values = {"site_ids": self.site_ids, "service_id": self.service_id, "provider_id": self.provider_id,
-                  "central_kiosk_id": self.central_kiosk_id}
-        values.update(changes)
+        narrowed = replace(self, **changes)
         if self.site_ids is not None:
             # None means "every site": from a limited scope that would widen it, so the limit stands.
-            wanted = self.site_ids if values["site_ids"] is None else values["site_ids"]
-            values["site_ids"] = tuple(s for s in wanted if s in self.site_ids)
-        return Scope(**values)
+            wanted = self.site_ids if narrowed.site_ids is None else narrowed.site_ids
+            narrowed = replace(narrowed, site_ids=tuple(s for s in wanted if s in self.site_ids))
+        return narrowed
 
-    def kiosk_condition(self):
-        condition = peewee.Value(True)
+    def kiosk_condition(self) -> Any:
+        """The peewee condition on ``Kiosk`` that keeps the kiosks in this scope."""
+        condition: Any = peewee.Value(True)
         if self.site_ids is not None:
             condition &= Kiosk.site.in_(list(self.site_ids)) if self.site_ids else peewee.Value(False)
         if self.service_id is not None:
@@ -122,32 +134,32 @@ class Scope:
         return condition
 
 
-def local_today(site, now):
+def local_today(site: Site, now: datetime) -> date:
     return now.astimezone(site_zone(site)).date()
 
 
-def _aware(value):
+def _aware(value: str | datetime) -> datetime:
     """A UTC hour as the database returned it (aggregate queries skip the field's conversion)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def local_day_bounds(day, zone):
+def local_day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     """UTC ``[start, end)`` of local *day* in *zone*: 23 or 25 hours on a DST change day."""
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
     return start, end
 
 
-def _month_start(today, back):
+def _month_start(today: date, back: int) -> date:
     year, month = today.year, today.month - back
     while month < 1:
         year, month = year - 1, month + 12
     return date(year, month, 1)
 
 
-def _month_starts(first, today):
+def _month_starts(first: date, today: date) -> Iterator[date]:
     month = first
     while month <= today:
         yield month

@@ -7,9 +7,11 @@ processes or hosts can share one database; the schema is migrated
 together do not race.
 """
 import logging
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import peewee
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 _SCHEMA_LOCK = 72_201_301  # any fixed number shared by every central process
 
 
-def make_database(url, max_connections: int = 8, busy_timeout_ms: int = 5000):
+def make_database(url: str, max_connections: int = 8, busy_timeout_ms: int = 5000) -> peewee.Database:
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = Path(url[len("sqlite:///"):])
@@ -55,7 +57,9 @@ def make_database(url, max_connections: int = 8, busy_timeout_ms: int = 5000):
 _keeper = None
 
 
-def open_central_database(url, max_connections: int = 8, busy_timeout_ms: int = 5000, *, upgrade: bool = True):
+def open_central_database(
+    url: str, max_connections: int = 8, busy_timeout_ms: int = 5000, *, upgrade: bool = True
+) -> peewee.Database:
     """Bind the models to *url*; bring its schema to the latest version and add missing default content.
 
     A database already at the latest version takes no lock and runs no DDL: a
@@ -81,7 +85,7 @@ def open_central_database(url, max_connections: int = 8, busy_timeout_ms: int = 
     return database
 
 
-def upgrade_schema():
+def upgrade_schema() -> list[migrations.Migration]:
     """Apply central's pending migrations, then add missing default content; return the migrations applied.
 
     Read first without a lock (the fast path: nothing pending, nothing taken).
@@ -112,13 +116,13 @@ def _backup_before_upgrade(path) -> None:
                  copy)
 
 
-def schema_status():
+def schema_status() -> tuple[int, list[migrations.Migration]]:
     """``(version, pending migrations)`` of the bound database, read without a lock; SchemaError if too new."""
     with connection():
         return migrations.pending(central_db.obj)
 
 
-def insert_new(model, rows):
+def insert_new(model: type[peewee.Model], rows: Sequence[Mapping[str, Any]]) -> set[Any]:
     """Insert *rows* (dicts of checked field values), skipping any that clash
     with a unique key; return the ids actually inserted.
 
@@ -133,7 +137,7 @@ def insert_new(model, rows):
     postgresql = isinstance(central_db.obj, peewee.PostgresqlDatabase)
     names = [f.name for f in fields]
     values = [[row.get(name) for name in names] for row in rows]
-    times = {}  # one memory for every UTC time column: a trusted row's real time is its recorded time
+    times: dict[Any, Any] = {}  # one memory for every UTC time column: a trusted row's real time is its recorded time
     for column, field in enumerate(fields):
         if isinstance(field, (peewee.DateTimeField, JsonField)):
             convert = _converter(field, as_text=not postgresql, times=times)
@@ -197,13 +201,14 @@ def _converter(field, as_text, times):
     return remembered
 
 
-def connection():
+def connection() -> AbstractContextManager[peewee.Database]:
     """This thread's open connection to central's database, or one for the block."""
-    return shared_connection(central_db)
+    database: peewee.Database = central_db.obj  # the proxy forwards to it; its stub does not say so
+    return shared_connection(database)
 
 
 @contextmanager
-def write_transaction():
+def write_transaction() -> Iterator[None]:
     """A transaction that will write.
 
     On SQLite, writers first queue on a lock file and then BEGIN IMMEDIATE: a

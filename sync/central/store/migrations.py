@@ -16,8 +16,9 @@ tables), while models.py describes only the newest; a test checks that the
 two arrive at the same tables, columns, types and indexes.
 """
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
@@ -34,10 +35,10 @@ class SchemaError(HymyError, RuntimeError):
 class Migration(NamedTuple):
     number: int
     name: str
-    apply: Callable  # apply(database): one step forward
+    apply: Callable[[peewee.Database], None]  # one step forward
 
     @property
-    def summary(self):
+    def summary(self) -> str:
         """The first line of the migration's docstring: what it changes."""
         return (self.apply.__doc__ or "").strip().splitlines()[0]
 
@@ -512,7 +513,7 @@ MIGRATIONS = (
 LATEST = MIGRATIONS[-1].number
 
 
-def schema_version(database):
+def schema_version(database: peewee.Database) -> int:
     """The database's schema version: the highest migration recorded; 1 for a
     database central made before versions were recorded; 0 for an empty one.
 
@@ -534,7 +535,7 @@ def schema_version(database):
     return 1
 
 
-def pending(database):
+def pending(database: peewee.Database) -> tuple[int, list[Migration]]:
     """``(version, migrations still to apply)``; SchemaError when the database is newer than this software."""
     version = schema_version(database)
     if version > LATEST:
@@ -544,7 +545,7 @@ def pending(database):
     return version, [migration for migration in MIGRATIONS if migration.number > version]
 
 
-def apply(database):
+def apply(database: peewee.Database) -> list[Migration]:
     """Apply every pending migration and record each; return those applied.
 
     The caller holds the schema lock and a transaction around this: the

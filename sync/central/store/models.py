@@ -7,7 +7,8 @@ kiosks and are kept once, by their UUID; a comment is only ever blanked by a
 :class:`Redaction` record, never edited in place.
 """
 import json
-from datetime import timezone
+from datetime import datetime, timezone
+from typing import Any
 
 import peewee
 
@@ -17,21 +18,21 @@ central_db = peewee.DatabaseProxy()
 class UtcDateTimeField(peewee.DateTimeField):
     """Aware UTC datetimes in, aware UTC datetimes out; stored naive UTC."""
 
-    def db_value(self, value):
+    def db_value(self, value: datetime | None) -> Any:
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(timezone.utc).replace(tzinfo=None)
         return super().db_value(value)
 
-    def python_value(self, value):
+    def python_value(self, value: Any) -> datetime | None:
         value = super().python_value(value)
         return value.replace(tzinfo=timezone.utc) if value is not None else None
 
 
 class JsonField(peewee.TextField):
-    def db_value(self, value):
+    def db_value(self, value: Any) -> str | None:
         return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
-    def python_value(self, value):
+    def python_value(self, value: str | None) -> Any:
         return None if value is None else json.loads(value)
 
 
@@ -42,6 +43,7 @@ class BaseModel(peewee.Model):
 
 
 class Site(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
     name = peewee.CharField(max_length=120, unique=True)
     timezone = peewee.CharField(max_length=64, default="Europe/Helsinki")
     opening_hours = JsonField(default=dict)  # as in the kiosk config; {} = always open
@@ -50,10 +52,12 @@ class Site(BaseModel):
 
 
 class Service(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
     name = peewee.CharField(max_length=120, unique=True)
 
 
 class Provider(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
     name = peewee.CharField(max_length=120, unique=True)
 
 
@@ -67,6 +71,7 @@ class Question(BaseModel):
     without the kiosk, migration 3 moved there for each kiosk whose ratings
     cite them (sync/central/store/migrations.py).
     """
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
 
     key = peewee.CharField(max_length=64)
     version = peewee.IntegerField()
@@ -101,13 +106,17 @@ class Kiosk(BaseModel):
 
     ``id`` is central's own number for it, the key every rollup, status and
     rating row refers to; ``uuid`` is what the kiosk calls itself."""
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
 
     noun = "kiosk"  # what messages call it
 
     name = peewee.CharField(max_length=120, unique=True)
     site = peewee.ForeignKeyField(Site, backref="kiosks")
+    site_id: int  # the key peewee reads from site
     service = peewee.ForeignKeyField(Service, backref="kiosks")
+    service_id: int  # the key peewee reads from service
     provider = peewee.ForeignKeyField(Provider, null=True, backref="kiosks")
+    provider_id: int | None  # the key peewee reads from provider
     question_key = peewee.CharField(max_length=64, default="service")
     token_hash = peewee.CharField(max_length=64, unique=True)
     #: The kiosk's own UUID (the wire's ``kiosk_id``), bound at enrollment; ``id`` is central's own number.
@@ -131,8 +140,10 @@ class DeclaredQuestion(BaseModel):
     that kiosk's rows only, and can never collide with or push up the
     versions central publishes.
     """
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
 
     kiosk = peewee.ForeignKeyField(Kiosk, backref="declared_questions")
+    kiosk_id: int  # the key peewee reads from kiosk
     key = peewee.CharField(max_length=64)
     version = peewee.IntegerField()
     texts = JsonField()
@@ -146,6 +157,7 @@ class KioskStatus(BaseModel):
     """The latest heartbeat of each kiosk: the fleet view reads this."""
 
     kiosk = peewee.ForeignKeyField(Kiosk, primary_key=True, backref="status")
+    kiosk_id: int  # the key peewee reads from kiosk
     reported_at = UtcDateTimeField()
     software_version = peewee.CharField(max_length=40)
     pending = peewee.IntegerField()
@@ -162,6 +174,7 @@ class KioskStatus(BaseModel):
 
 
 class User(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
     name = peewee.CharField(max_length=120, unique=True)
     role = peewee.CharField(max_length=16)  # admin | viewer
     password_hash = peewee.CharField(max_length=255)
@@ -178,9 +191,12 @@ class User(BaseModel):
 
 class UserSite(BaseModel):
     """The sites a viewer may see (admins see all)."""
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
 
     user = peewee.ForeignKeyField(User, backref="site_links", on_delete="CASCADE")
+    user_id: int  # the key peewee reads from user
     site = peewee.ForeignKeyField(Site, on_delete="CASCADE")
+    site_id: int  # the key peewee reads from site
 
     class Meta:
         indexes = ((("user", "site"), True),)
@@ -189,6 +205,7 @@ class UserSite(BaseModel):
 class Rating(BaseModel):
     id = peewee.CharField(max_length=36, primary_key=True)
     kiosk = peewee.ForeignKeyField(Kiosk, backref="ratings")
+    kiosk_id: int  # the key peewee reads from kiosk
     seq = peewee.BigIntegerField()
     question_key = peewee.CharField(max_length=64)
     question_version = peewee.IntegerField()
@@ -211,6 +228,7 @@ class Rating(BaseModel):
 class Followup(BaseModel):
     id = peewee.CharField(max_length=36, primary_key=True)
     rating = peewee.ForeignKeyField(Rating, unique=True, backref="followups")
+    rating_id: int  # the key peewee reads from rating
     reason = peewee.CharField(max_length=64)
     reason_group = peewee.CharField(max_length=32)
     comment = peewee.TextField(null=True)
@@ -223,8 +241,10 @@ class Followup(BaseModel):
 
 class Redaction(BaseModel):
     """A comment blanked by an admin or by retention; re-delivery ignores it."""
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
 
     followup = peewee.ForeignKeyField(Followup, unique=True, backref="redactions")
+    followup_id: int  # the key peewee reads from followup
     reason = peewee.CharField(max_length=16)  # admin | retention
     redacted_by = peewee.CharField(max_length=120, null=True)
     redacted_at = UtcDateTimeField()
@@ -232,8 +252,10 @@ class Redaction(BaseModel):
 
 class Conflict(BaseModel):
     """A re-delivered UUID whose content differs from what central holds."""
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
 
     kiosk = peewee.ForeignKeyField(Kiosk, backref="conflicts")
+    kiosk_id: int  # the key peewee reads from kiosk
     item_id = peewee.CharField(max_length=36)
     kind = peewee.CharField(max_length=8)
     batch_id = peewee.CharField(max_length=36)
@@ -262,6 +284,7 @@ class RollupHour(_Faces):
     """
 
     kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+    kiosk_id: int  # the key peewee reads from kiosk
     hour = UtcDateTimeField()  # the hour's start, UTC
 
     class Meta:
@@ -272,6 +295,7 @@ class RollupDay(_Faces):
     """One kiosk's ratings in one local day of its site: exact in every zone, half-hour ones included."""
 
     kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+    kiosk_id: int  # the key peewee reads from kiosk
     day = peewee.DateField()
 
     class Meta:
@@ -283,6 +307,7 @@ class RollupHourReason(BaseModel):
     reason it publishes; as the kiosk gave it for one it never did), in one kiosk's UTC hour (of the rating)."""
 
     kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+    kiosk_id: int  # the key peewee reads from kiosk
     hour = UtcDateTimeField()
     reason = peewee.CharField(max_length=64)
     given = peewee.IntegerField(default=0)
@@ -297,6 +322,7 @@ class RollupDayReason(BaseModel):
     """Follow-ups of counted ratings per reason and group, in one kiosk's local day."""
 
     kiosk = peewee.ForeignKeyField(Kiosk, on_delete="CASCADE")
+    kiosk_id: int  # the key peewee reads from kiosk
     day = peewee.DateField()
     reason = peewee.CharField(max_length=64)
     given = peewee.IntegerField(default=0)
@@ -327,15 +353,19 @@ class LoginSession(BaseModel):
 
     id = peewee.CharField(max_length=64, primary_key=True)  # sha256 hex of the cookie's id
     user = peewee.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    user_id: int  # the key peewee reads from user
     created_at = UtcDateTimeField()
     seen_at = UtcDateTimeField(index=True)
 
 
 class AlertRule(BaseModel):
     """When to tell someone: a site's or a service's unhappy share or silent kiosks."""
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
 
     site = peewee.ForeignKeyField(Site, null=True, on_delete="CASCADE")
+    site_id: int | None  # the key peewee reads from site
     service = peewee.ForeignKeyField(Service, null=True, on_delete="CASCADE")
+    service_id: int | None  # the key peewee reads from service
     unhappy_share = peewee.IntegerField()
     window_minutes = peewee.IntegerField()
     min_responses = peewee.IntegerField()
@@ -352,10 +382,13 @@ class Alert(BaseModel):
     """One episode of a rule: opened when its condition starts, closed when it ends; sent once
     on each channel (``email_sent_at``, ``webhook_sent_at``); ``sent_at`` is the sender's claim,
     kept once every channel has it."""
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
 
     rule = peewee.ForeignKeyField(AlertRule, backref="alerts", on_delete="CASCADE")
+    rule_id: int  # the key peewee reads from rule
     kind = peewee.CharField(max_length=16)  # unhappy | silent
     kiosk = peewee.ForeignKeyField(Kiosk, null=True, on_delete="CASCADE")  # the silent kiosk
+    kiosk_id: int | None  # the key peewee reads from kiosk
     started_at = UtcDateTimeField(index=True)
     ended_at = UtcDateTimeField(null=True)
     detail = JsonField(default=dict)
@@ -384,8 +417,10 @@ class AlertRecipient(BaseModel):
     """One person's copy of an alert email, once it is settled: delivered (``delivered_at``), or
     refused for good (``refused`` says why: the server's 5xx for that address, or an address that is
     not one). A recipient without a row is still due, so a retry reaches only those not yet reached."""
+    id = peewee.AutoField()  # peewee's implicit key, declared for the type checker
 
     alert = peewee.ForeignKeyField(Alert, on_delete="CASCADE")
+    alert_id: int  # the key peewee reads from alert
     address = peewee.CharField(max_length=254)
     delivered_at = UtcDateTimeField(null=True)
     refused = peewee.TextField(null=True)
@@ -399,6 +434,7 @@ class DigestSent(BaseModel):
     """The last local day a user's digest went out for: the worker sends each day once."""
 
     user = peewee.ForeignKeyField(User, primary_key=True, on_delete="CASCADE")
+    user_id: int  # the key peewee reads from user
     day = peewee.DateField()
     sent_at = UtcDateTimeField()
 

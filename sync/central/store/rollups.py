@@ -27,7 +27,8 @@ SQLite and PostgreSQL), so a batch of 1,000 rows from one kiosk costs a few
 statements, not 1,000.
 """
 from collections import defaultdict
-from datetime import timezone
+from collections.abc import Iterable
+from datetime import date, datetime, timezone, tzinfo
 
 import peewee
 
@@ -47,7 +48,7 @@ from sync.wire.figures import HOUR_COUNTS, REASON_COUNTS, count_name
 from sync.wire.protocol import UNHAPPY_RATINGS
 
 
-def hour_start(moment):
+def hour_start(moment: datetime) -> datetime:
     """The UTC hour *moment* falls in, as an aware datetime."""
     if moment.tzinfo is not timezone.utc:
         moment = moment.astimezone(timezone.utc)
@@ -60,13 +61,18 @@ class Tally:
     Kiosks are keyed by central's own number (``Kiosk.id``, the rollups' ``kiosk_id`` column)."""
 
     def __init__(self) -> None:
-        self._slots = {}  # (zone, UTC hour, quarter) -> (hour, local day): every zone's offset is whole quarters
-        self.hours = defaultdict(lambda: dict.fromkeys(HOUR_COUNTS, 0))
-        self.days = defaultdict(lambda: dict.fromkeys(HOUR_COUNTS, 0))
-        self.hour_reasons = defaultdict(lambda: dict.fromkeys(REASON_COUNTS, 0))
-        self.day_reasons = defaultdict(lambda: dict.fromkeys(REASON_COUNTS, 0))
+        # (zone, quarter hour) -> (UTC hour, local day): every zone's offset is whole quarters
+        self._slots: dict[tuple[tzinfo, int], tuple[datetime, date]] = {}
+        self.hours: defaultdict[tuple[int, datetime], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(HOUR_COUNTS, 0))
+        self.days: defaultdict[tuple[int, date], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(HOUR_COUNTS, 0))
+        self.hour_reasons: defaultdict[tuple[int, datetime, str, str], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(REASON_COUNTS, 0))
+        self.day_reasons: defaultdict[tuple[int, date, str, str], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(REASON_COUNTS, 0))
 
-    def _slot(self, occurred_at, zone):
+    def _slot(self, occurred_at: datetime, zone: tzinfo) -> tuple[datetime, date]:
         """``(UTC hour, local day)`` of *occurred_at*, worked out once per quarter hour: a batch's rows
         crowd into a few hours, and converting each row's time into its zone costs more than the rest."""
         key = (zone, int(occurred_at.timestamp()) // 900)  # the quarter hour, found without a new datetime
@@ -75,16 +81,27 @@ class Tally:
             slot = self._slots[key] = (hour_start(occurred_at), occurred_at.astimezone(zone).date())
         return slot
 
-    def _add(self, central_kiosk_id, occurred_at, zone, column) -> None:
+    def _add(self, central_kiosk_id: int, occurred_at: datetime, zone: tzinfo, column: str) -> None:
         hour, day = self._slot(occurred_at, zone)
         self.hours[(central_kiosk_id, hour)][column] += 1
         self.days[(central_kiosk_id, day)][column] += 1
 
-    def add_rating(self, central_kiosk_id, occurred_at, zone, rating, filtered) -> None:
+    def add_rating(
+        self, central_kiosk_id: int, occurred_at: datetime, zone: tzinfo, rating: int, filtered: str | None
+    ) -> None:
         """One stored rating: its face when counted, else its filter."""
         self._add(central_kiosk_id, occurred_at, zone, count_name(rating, filtered))
 
-    def add_followup(self, central_kiosk_id, occurred_at, zone, rating, filtered, reason, reason_group) -> None:
+    def add_followup(
+        self,
+        central_kiosk_id: int,
+        occurred_at: datetime,
+        zone: tzinfo,
+        rating: int,
+        filtered: str | None,
+        reason: str,
+        reason_group: str,
+    ) -> None:
         """One stored follow-up, given the facts of its rating; nothing when the rating is not counted.
         It counts under its own reason and group, as stored."""
         if filtered:
@@ -97,7 +114,7 @@ class Tally:
             counts["given"] += 1
             counts["unhappy"] += unhappy
 
-    def write(self, database=None) -> None:
+    def write(self, database: peewee.Database | None = None) -> None:
         """Add the tally to the rollup tables (inside the caller's transaction)."""
         database = database or central_db.obj
         for model, keys, tally in ((RollupHour, ("kiosk_id", "hour"), self.hours),
@@ -165,7 +182,7 @@ def _tally_raw(kiosk_ids=None):
     return tally
 
 
-def rebuild_all(database, faces: bool = True, reasons: bool = True) -> None:
+def rebuild_all(database: peewee.Database, faces: bool = True, reasons: bool = True) -> None:
     """Fill empty rollup tables from every row held: the faces' (migration 5) and the reasons'
     (migration 8, which gave them the shape they have now)."""
     models = (RollupHour, RollupDay, RollupHourReason, RollupDayReason, Kiosk, Site, Rating, Followup)
@@ -178,7 +195,7 @@ def rebuild_all(database, faces: bool = True, reasons: bool = True) -> None:
         tally.write(database)
 
 
-def rebuild_days(kiosk_ids) -> None:
+def rebuild_days(kiosk_ids: Iterable[int]) -> None:
     """Count *kiosk_ids*' local days again from the raw rows: after their site's zone changed
     or they moved to a site in another zone (inside the caller's transaction)."""
     kiosk_ids = list(kiosk_ids)

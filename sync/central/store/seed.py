@@ -3,10 +3,14 @@ default question, the quality-model reasons with their labels in every
 language, and the brand-wide target (sync/wire/defaults.py), translated from
 central's own catalogs."""
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from sync.central.resources import TRANSLATIONS_DIR
 from sync.central.store.models import Question, Reason, Setting
 from sync.common.i18n import catalog_text
+
+if TYPE_CHECKING:
+    from sync.central.store.models import Kiosk
 from sync.wire.defaults import (
     DEFAULT_MIN_RESPONSES,
     DEFAULT_QUESTION_ID,
@@ -17,7 +21,7 @@ from sync.wire.defaults import (
 )
 
 
-def translated(msgid):
+def translated(msgid: str) -> dict[str, str]:
     """Language -> *msgid* in that language, for every language of the screens."""
     return {language: catalog_text(TRANSLATIONS_DIR, msgid, language) for language in LANGUAGES}
 
@@ -36,7 +40,7 @@ def seed_defaults() -> None:
         Setting.create(key="min_responses", value=DEFAULT_MIN_RESPONSES)
 
 
-def store_history(kiosk, ratings, followups):
+def store_history(kiosk: "Kiosk", ratings: list[dict[str, Any]], followups: list[dict[str, Any]]) -> int:
     """Store a kiosk's past rows at once, as ingest would have stored them batch by batch; return
     how many ratings were stored.
 
