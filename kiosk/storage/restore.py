@@ -21,6 +21,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import peewee
 
@@ -40,8 +41,8 @@ STALE_SYNC_STATE = ("central_sequence", "gap_error", "token_refused")
 
 @dataclass(frozen=True)
 class Restored:
-    manifest: dict  # the backup's
-    kept: object  # Path of the copy of the replaced database, or None when there was none
+    manifest: dict[str, Any]  # the backup's
+    kept: Path | None  # the copy of the replaced database, or None when there was none
     unsynced_replaced: int  # rows of the replaced database central did not have (only with force)
     continues_after: int  # the highest local seq restored: new ratings follow it
 

@@ -81,7 +81,7 @@ class User(Step):
     name: str
     home: str
     comment: str
-    groups: tuple = ()
+    groups: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -215,8 +215,8 @@ class EnabledUnit(Step):
 class Restarted(Step):
     """Reload systemd and restart *units* that run when a step in *after* changed: an upgrade takes effect."""
 
-    units: tuple
-    after: list
+    units: tuple[str, ...]
+    after: list[Step]
 
     @property
     def title(self) -> str:

@@ -35,7 +35,7 @@ class Venv(Step):
 
     path: str
     source: Path
-    extras: tuple
+    extras: tuple[str, ...]
 
     def __post_init__(self) -> None:
         self._fingerprint = fingerprint(self.source)

@@ -4,6 +4,7 @@ Tokens and one-time passwords are printed once; central stores only hashes.
 """
 import signal
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +15,7 @@ import peewee
 from sync.central.alerts import episodes as alerts
 from sync.central.alerts import worker
 from sync.central.alerts.outbound import WebhookPolicy
-from sync.central.config import load_central_config
+from sync.central.config import CentralConfig, load_central_config
 from sync.central.org import content, sessions
 from sync.central.org import registry as org
 from sync.central.org.registry import OrgError
@@ -26,7 +27,7 @@ from sync.common.files import make_writable_dir
 from sync.wire.errors import ConfigError
 
 
-def _open(config_path, upgrade: bool = True):
+def _open(config_path: str | None, upgrade: bool = True) -> CentralConfig:
     """Load the config and open the database (migrating it unless *upgrade* is false), failing with one line."""
     try:
         config = load_central_config(config_path)
@@ -64,7 +65,7 @@ def central() -> None:
 @click.option("--host", help="Address to listen on (config key host).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (config key port).")
 @click.option("--workers", type=click.IntRange(1, 64), help="gunicorn worker processes (config key workers).")
-def serve(config_path, host, port, workers):
+def serve(config_path: str | None, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the central API under gunicorn."""
     try:
         from sync.central.cli.serve import run_gunicorn
@@ -78,9 +79,9 @@ def serve(config_path, host, port, workers):
     run_gunicorn(config_path, config, host, port, workers or config.workers)
 
 
-def _parse_hours(hours):
+def _parse_hours(hours: Iterable[str]) -> dict[str, list[str]]:
     """``("mon=08:00-12:00,13:00-20:00", …)`` -> the opening_hours table."""
-    table = {}
+    table: dict[str, list[str]] = {}
     for item in hours:
         day, _, spans = item.partition("=")
         table.setdefault(day.strip(), []).extend(s.strip() for s in spans.split(",") if s.strip())
@@ -88,7 +89,7 @@ def _parse_hours(hours):
 
 
 @contextmanager
-def _one_line_errors():
+def _one_line_errors() -> Iterator[None]:
     """Organisation errors as one line: exit 2 for bad values, 1 for names."""
     try:
         yield
@@ -103,7 +104,7 @@ def _one_line_errors():
 @click.argument("name")
 @click.option("--timezone", "zone_name", default="Europe/Helsinki", show_default=True)
 @click.option("--hours", multiple=True, metavar="DAY=HH:MM-HH:MM[,…]", help="Opening hours, e.g. mon=08:00-20:00.")
-def add_site(config_path, name, zone_name, hours) -> None:
+def add_site(config_path: str | None, name: str, zone_name: str, hours: tuple[str, ...]) -> None:
     """Add a site (a shop, a pharmacy, a gate)."""
     _open(config_path)
     with _one_line_errors():
@@ -115,7 +116,7 @@ def add_site(config_path, name, zone_name, hours) -> None:
 @config_option
 @click.argument("site")
 @click.option("--clear", is_flag=True, help="Remove head office's PIN: the kiosks' own PINs apply again.")
-def set_site_pin(config_path, site, clear) -> None:
+def set_site_pin(config_path: str | None, site: str, clear: bool) -> None:
     """Set a site's manager PIN (asked twice, never shown); its kiosks take it with their config,
     and it wins over a PIN set on a kiosk."""
     pin = None if clear else click.prompt("PIN for the site's manager screen (6-8 digits)", hide_input=True,
@@ -129,7 +130,7 @@ def set_site_pin(config_path, site, clear) -> None:
 @central.command("add-service")
 @config_option
 @click.argument("name")
-def add_service(config_path, name) -> None:
+def add_service(config_path: str | None, name: str) -> None:
     """Add a service to the catalogue (checkout, pharmacy counter, reception)."""
     _open(config_path)
     with _one_line_errors():
@@ -140,7 +141,7 @@ def add_service(config_path, name) -> None:
 @central.command("add-provider")
 @config_option
 @click.argument("name")
-def add_provider(config_path, name) -> None:
+def add_provider(config_path: str | None, name: str) -> None:
     """Add a provider (a subcontractor running a service under the brand)."""
     _open(config_path)
     with _one_line_errors():
@@ -155,7 +156,9 @@ def add_provider(config_path, name) -> None:
 @click.option("--service", required=True)
 @click.option("--provider")
 @click.option("--question", "question_key", default="service", show_default=True)
-def add_kiosk(config_path, name, site, service, provider, question_key) -> None:
+def add_kiosk(
+    config_path: str | None, name: str, site: str, service: str, provider: str | None, question_key: str
+) -> None:
     """Add a kiosk and print its token once."""
     _open(config_path)
     with _one_line_errors():
@@ -167,7 +170,7 @@ def add_kiosk(config_path, name, site, service, provider, question_key) -> None:
 @central.command("revoke-kiosk")
 @config_option
 @click.argument("name")
-def revoke_kiosk(config_path, name) -> None:
+def revoke_kiosk(config_path: str | None, name: str) -> None:
     """Refuse the kiosk's token from now on."""
     _open(config_path)
     with _one_line_errors():
@@ -181,7 +184,7 @@ def revoke_kiosk(config_path, name) -> None:
 @click.option("--role", type=click.Choice(["admin", "viewer"]), required=True)
 @click.option("--site", "sites", multiple=True, help="A site a viewer may see (repeat).")
 @click.option("--email", help="Where the user's alerts and daily digest go (one address).")
-def add_user(config_path, name, role, sites, email) -> None:
+def add_user(config_path: str | None, name: str, role: str, sites: tuple[str, ...], email: str | None) -> None:
     """Add a head-office user; print a one-time password and an API token once."""
     _open(config_path)
     with _one_line_errors():
@@ -195,7 +198,7 @@ def add_user(config_path, name, role, sites, email) -> None:
 @config_option
 @click.argument("key")
 @click.option("--text", "texts", multiple=True, required=True, metavar="LANG=TEXT")
-def set_question(config_path, key, texts) -> None:
+def set_question(config_path: str | None, key: str, texts: tuple[str, ...]) -> None:
     """Publish a new version of a question (a used version never changes)."""
     table = {}
     for item in texts:
@@ -210,7 +213,7 @@ def set_question(config_path, key, texts) -> None:
 @central.command("set-target")
 @config_option
 @click.argument("percent", type=click.FloatRange(0, 100))
-def set_target(config_path, percent) -> None:
+def set_target(config_path: str | None, percent: float) -> None:
     """Set the brand-wide satisfaction target (share of happy faces, %)."""
     _open(config_path)
     with _one_line_errors():
@@ -222,7 +225,7 @@ def set_target(config_path, percent) -> None:
 @config_option
 @click.argument("followup_id")
 @click.option("--by", default=None, help="Who asked for it (kept with the redaction).")
-def redact_comment(config_path, followup_id, by) -> None:
+def redact_comment(config_path: str | None, followup_id: str, by: str | None) -> None:
     """Blank one follow-up comment (e.g. personal data) for good."""
     _open(config_path)
     with _one_line_errors():
@@ -244,7 +247,15 @@ def redact_comment(config_path, followup_id, by) -> None:
               help="Send the alert to this one address (repeat for more; each gets a message of their own).")
 @click.option("--webhook", help="POST the alert as signed JSON to this https URL on a public address.")
 def add_alert(
-    config_path, site, service, unhappy_share, window, min_responses, silent_minutes, emails, webhook
+    config_path: str | None,
+    site: str | None,
+    service: str | None,
+    unhappy_share: int,
+    window: int,
+    min_responses: int,
+    silent_minutes: int,
+    emails: tuple[str, ...],
+    webhook: str | None,
 ) -> None:
     """Add an alert rule for a site or a service; with --webhook, print its signing secret once."""
     config = _open(config_path)
@@ -261,7 +272,7 @@ def add_alert(
 @click.option("--once", is_flag=True, help="One round (evaluate, deliver) and exit.")
 @click.option("--interval", type=click.FloatRange(1, 3600), default=60, show_default=True,
               help="Seconds between rounds.")
-def worker_command(config_path, once, interval):
+def worker_command(config_path: str | None, once: bool, interval: float) -> None:
     """Evaluate alert rules and deliver alerts; one worker at a time holds the lock (run it as a service)."""
     config = _open(config_path)
     smtp, webhooks = alerts.smtp_settings(config), WebhookPolicy.from_config(config)
@@ -282,7 +293,7 @@ def worker_command(config_path, once, interval):
 
 @central.command("prune")
 @config_option
-def prune(config_path) -> None:
+def prune(config_path: str | None) -> None:
     """Blank comments older than comment_retention_days and remove idle sessions' rows (run daily)."""
     config = _open(config_path)
     count = content.prune_comments(config.comment_retention_days)
@@ -295,7 +306,7 @@ def prune(config_path) -> None:
 @central.command("migrate")
 @config_option
 @click.option("--dry-run", is_flag=True, help="List the migrations that would run; change nothing.")
-def migrate(config_path, dry_run):
+def migrate(config_path: str | None, dry_run: bool) -> None:
     """Bring central's database schema up to this version (serve and every command do it at start too)."""
     _open(config_path, upgrade=False)
     try:

@@ -3,11 +3,13 @@ service, provider and token, a seeded year of the small network the demo kiosk
 belongs to (sync/central/cli/demo_network.py), and head office's logins, on a
 temporary database."""
 import contextlib
+import os
 import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from waitress import wasyncore
 from waitress.server import create_server
@@ -23,7 +25,7 @@ DEMO_SITE, DEMO_SERVICE, DEMO_PROVIDER, DEMO_KIOSK = DEMO.site, DEMO.service, DE
 #: No opening hours: the demo site is open around the clock, so a tap in an
 #: evening demo counts instead of being stored as ``closed``. (A table of
 #: weekday spans would leave an untrusted laptop clock's taps ``unverified``.)
-DEMO_HOURS = {}
+DEMO_HOURS: dict[str, list[str]] = {}
 
 
 @dataclass
@@ -33,11 +35,11 @@ class DemoCentral:
     user: str
     password: str
     api_token: str
-    server: object
-    viewer: str = None  # a head-office viewer of one site
-    viewer_password: str = None
+    server: Any  # waitress's server
+    viewer: str | None = None  # a head-office viewer of one site
+    viewer_password: str | None = None
     network_ratings: int = 0
-    thread: threading.Thread = None
+    thread: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -64,8 +66,13 @@ class DemoCentral:
 
 
 def start_demo_central(
-    data_dir, host: str = "127.0.0.1", port: int = 8100, now=None, kiosk_id=None, kiosk_days: int = 0
-):
+    data_dir: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int = 8100,
+    now: datetime | None = None,
+    kiosk_id: str | None = None,
+    kiosk_days: int = 0,
+) -> DemoCentral:
     """Build the demo organisation and serve central in a background thread.
 
     :param now: the moment the seeded year ends (the demo kiosk's clock; the system's by default).

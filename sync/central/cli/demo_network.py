@@ -23,7 +23,8 @@ real ingest, batch by batch, as the kiosk would send them.
 """
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
 
 from sync.central.alerts import episodes as alerts
 from sync.central.cli.demo_traffic import YEAR_DAYS, BadDay, Counter
@@ -50,13 +51,13 @@ class SeededKiosk:
     site: str
     service: str
     provider: str
-    reasons: tuple  # the reasons unhappy customers give, most common first
-    happy_reasons: tuple = ("staff", "outcome", "premises")
+    reasons: tuple[str, ...]  # the reasons unhappy customers give, most common first
+    happy_reasons: tuple[str, ...] = ("staff", "outcome", "premises")
     silent_hours: int = 0  # hours since it last reached central
     clock_off_days: int = 0  # how far its clock runs behind, for the last CLOCK_OFF_FOR days
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.counter.name
 
 
@@ -124,15 +125,15 @@ class Network:
     viewer_password: str
 
 
-def seed_network(now, demo_kiosk_id, demo_until):
+def seed_network(now: datetime, demo_kiosk_id: str, demo_until: date) -> Network:
     """Add the network around the demo kiosk's site (Helsinki Kamppi, made by the caller with the
     demo kiosk), its year of ratings up to *now*, and the demo kiosk's year at central up to the
     local day *demo_until* (the first day it records itself).
 
     :param demo_kiosk_id: the demo kiosk's own id; its year is stored under it, bound as at enrollment.
     """
-    for name, zone, hours in SITES:
-        org.add_site(name, zone, hours)
+    for name, zone_name, hours in SITES:
+        org.add_site(name, zone_name, hours)
     org.add_service("returns")
     org.add_provider(OTHER_PROVIDER)
     for kiosk in KIOSKS:
@@ -167,7 +168,7 @@ def seed_network(now, demo_kiosk_id, demo_until):
     return Network(seeded, VIEWER[0], password)
 
 
-def _bind(name, kiosk_uuid, enrolled_at) -> None:
+def _bind(name: str, kiosk_uuid: str, enrolled_at: datetime) -> None:
     Kiosk.update(uuid=kiosk_uuid, enrolled_at=enrolled_at).where(Kiosk.name == name).execute()
 
 
@@ -178,13 +179,14 @@ class History:
     next hour, as an uploader syncing every few minutes delivers it. A boot lasts a month.
     """
 
-    def __init__(self, kiosk, kiosk_row, zone, today, now) -> None:
+    def __init__(self, kiosk: SeededKiosk, kiosk_row: Kiosk, zone: tzinfo, today: date, now: datetime) -> None:
         self.kiosk, self.kiosk_row_id, self.zone, self.today, self.now = kiosk, kiosk_row.id, zone, today, now
-        self.ratings, self.followups = [], []
+        self.ratings: list[dict[str, Any]] = []
+        self.followups: list[dict[str, Any]] = []
         self.seq = kiosk_row.seq_highest  # numbered on after what central holds
         self.latest = now - timedelta(hours=kiosk.silent_hours, minutes=2)  # nothing after its last sync
 
-    def add_day(self, day) -> None:
+    def add_day(self, day: date) -> None:
         counter = self.kiosk.counter
         rng = counter.day_rng(day, "rows")
         bad = counter.bad_day(day, self.today)

@@ -18,6 +18,7 @@ day always comes out the same, whichever half of the demo asks and in whatever o
 """
 import random
 from dataclasses import dataclass, field
+from datetime import date
 
 #: How busy each month is, against an ordinary month.
 SEASON = {1: 0.9, 2: 0.93, 3: 0.97, 4: 1.0, 5: 1.0, 6: 0.92, 7: 0.78, 8: 0.93, 9: 1.0, 10: 1.0, 11: 1.04,
@@ -52,25 +53,25 @@ class Counter:
     """
 
     name: str
-    hours: dict
-    quiet: tuple
-    peak: tuple
-    closed_on: frozenset = frozenset()
+    hours: dict[int, float]
+    quiet: tuple[float, ...]
+    peak: tuple[float, ...]
+    closed_on: frozenset[int] = frozenset()
     saturday_until: int | None = None
     weekend: float = 0.6
     growth: float = 0.0
     mood: float = 0.0
-    bad_days: tuple = field(default=())
+    bad_days: tuple[BadDay, ...] = field(default=())
 
-    def day_rng(self, day, purpose: str = "day"):
+    def day_rng(self, day: date, purpose: str = "day") -> random.Random:
         """The random generator of *day* for *purpose*: the same numbers whoever asks, in any order."""
         return random.Random(f"{self.name}/{purpose}/{day.isoformat()}")
 
-    def bad_day(self, day, today):
+    def bad_day(self, day: date, today: date) -> BadDay | None:
         """The :class:`BadDay` falling on *day*, or None."""
         return next((bad for bad in self.bad_days if (today - day).days == bad.days_ago), None)
 
-    def customers(self, day, today):
+    def customers(self, day: date, today: date) -> dict[int, int]:
         """``{local hour: customers}`` on *day* (empty when closed), seen from *today*."""
         if day.weekday() in self.closed_on:
             return {}
@@ -78,7 +79,7 @@ class Counter:
         age = min(max((today - day).days, 0), YEAR_DAYS) / YEAR_DAYS  # 0 today, 1 a year ago
         factor = ((self.weekend if day.weekday() >= 5 else 1.0) * SEASON[day.month] * (1 + self.growth * age)
                   * min(1.3, max(0.7, rng.gauss(1.0, 0.12))))
-        counts = {}
+        counts: dict[int, int] = {}
         for hour, typical in self.hours.items():
             if day.weekday() == 5 and self.saturday_until is not None and hour >= self.saturday_until:
                 continue
@@ -86,7 +87,7 @@ class Counter:
             counts[hour] = max(0, round(rng.gauss(expected, expected ** 0.5)))
         return counts
 
-    def faces(self, day, hour, today):
+    def faces(self, day: date, hour: int, today: date) -> list[float]:
         """Weights of faces 1..4 for a customer at *hour* on *day*."""
         busy = self.hours[hour] / max(self.hours.values())
         weights = [q + (p - q) * busy for q, p in zip(self.quiet, self.peak, strict=True)]

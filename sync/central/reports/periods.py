@@ -71,7 +71,8 @@ class Period:
 
     def _custom_days(self) -> tuple[date, date]:
         if self.first is None or self.last is None:
-            raise PeriodError(N_("a custom period needs from and to as YYYY-MM-DD"))
+            raise PeriodError(N_("a custom period needs from and to as YYYY-MM-DD, in the years %(first)s to "
+                                 "%(last)s"), first=EARLIEST_YEAR, last=LATEST_YEAR)
         return self.first, self.last
 
     def days_for(self, today: date) -> tuple[date, date]:

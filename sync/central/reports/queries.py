@@ -185,7 +185,8 @@ def named(model: type[M], ids: Iterable[int | None]) -> dict[int, M]:
     return {row.id: row for row in rows}
 
 
-NAMED_BY = {"site": Site, "service": Service, "provider": Provider, "kiosk": Kiosk}
+#: A page group -> the model whose rows name its keys (each has a ``name``).
+NAMED_BY: dict[str, Any] = {"site": Site, "service": Service, "provider": Provider, "kiosk": Kiosk}
 
 
 def reason_groups() -> ReasonGroups:

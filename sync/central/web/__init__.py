@@ -8,7 +8,7 @@ and each group of pages as its own blueprint.
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from flask import request, url_for
+from flask import Flask, request, url_for
 from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_wtf.csrf import CSRFProtect
 
@@ -52,7 +52,7 @@ for _blueprint in PAGE_BLUEPRINTS:
     errors.init_blueprint(_blueprint)
 
 
-def language_link(code):
+def language_link(code: str) -> str:
     """This page in language *code*: the same address and query; after a form, the overview (a form's
     answer has no address of its own to come back to)."""
     if request.method != "GET":
@@ -61,7 +61,7 @@ def language_link(code):
     return f"{request.path}?{urlencode([*args, ('lang', code)])}"
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.jinja_loader = part_templates(PACKAGE_DIR, CHECKOUT_TEMPLATES, TEMPLATE_FOLDERS)
     parse.init_app(app)  # the pages' routes take its converters
     i18n.init_app(app)

@@ -5,7 +5,11 @@ Every change goes through the same functions the commands call
 is checked once, the same way. A token or a one-time password is shown once,
 on the answer to the form that made it, and never again. Viewers get a 403.
 """
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, overload
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -31,7 +35,13 @@ def _admins_only() -> None:
     require_admin()
 
 
-def _field(name, required: bool = True):
+@overload
+def _field(name: str, required: Literal[True] = True) -> str: ...
+@overload
+def _field(name: str, required: Literal[False]) -> str | None: ...
+
+
+def _field(name: str, required: bool = True) -> str | None:
     value = request.form.get(name, "")
     if len(value) > MAX_FIELD:
         abort(400, f"{name}: too long")
@@ -41,9 +51,9 @@ def _field(name, required: bool = True):
     return value or None
 
 
-def _hours(text):
+def _hours(text: str | None) -> dict[str, list[str]]:
     """Opening hours as typed, one ``day=HH:MM-HH:MM[,…]`` per line (as the command's --hours)."""
-    table = {}
+    table: dict[str, list[str]] = {}
     for line in (text or "").splitlines():
         if line.strip():
             day, _, spans = line.partition("=")
@@ -51,17 +61,17 @@ def _hours(text):
     return table
 
 
-def hours_text(table):
+def hours_text(table: Mapping[str, Sequence[str]] | None) -> str:
     """Opening hours as the form takes them, Monday first (the database keeps them in any order)."""
     table = table or {}
     days = sorted(table, key=lambda day: WEEKDAYS.index(day) if day in WEEKDAYS else len(WEEKDAYS))
     return "\n".join(f"{day}={','.join(table[day])}" for day in days)
 
 
-def _page(status: int = 200, **shown):
+def _page(status: int = 200, **shown: Any) -> ResponseReturnValue:
     target = Setting.get_or_none(Setting.key == "target")
     minimum = Setting.get_or_none(Setting.key == "min_responses")
-    links = {}
+    links: dict[int, list[str]] = {}
     for link in UserSite.select(UserSite, Site).join(Site):
         links.setdefault(link.user_id, []).append(link.site.name)
     return render_template(
@@ -73,7 +83,7 @@ def _page(status: int = 200, **shown):
         target=target.value if target else None, min_responses=minimum.value if minimum else None, **shown), status
 
 
-def _act(action, done):
+def _act(action: Callable[[], Any], done: str) -> ResponseReturnValue:
     """Run *action*; on a bad value show the page again with the reason (400), else flash *done*."""
     try:
         result = action()
@@ -87,25 +97,25 @@ def _act(action, done):
 
 
 @bp.get("")
-def index():
+def index() -> ResponseReturnValue:
     return _page()
 
 
 @bp.post("/sites")
-def add_site():
+def add_site() -> ResponseReturnValue:
     return _act(lambda: org.add_site(_field("name"), _field("timezone"), _hours(_field("hours", False))),
                 gettext("Site added."))
 
 
 @bp.post("/sites/<id:site_id>")
-def change_site(site_id):
+def change_site(site_id: int) -> ResponseReturnValue:
     site = Site.get_or_none(Site.id == site_id) or abort(404)
     return _act(lambda: org.change_site(site.name, _field("timezone"), _hours(_field("hours", False))),
                 gettext("Site changed."))
 
 
 @bp.post("/sites/<id:site_id>/pin")
-def site_pin(site_id):
+def site_pin(site_id: int) -> ResponseReturnValue:
     site = Site.get_or_none(Site.id == site_id) or abort(404)
     clear = request.form.get("clear") == "1"
     return _act(lambda: org.set_site_pin(site.name, None if clear else _field("pin")),
@@ -113,17 +123,17 @@ def site_pin(site_id):
 
 
 @bp.post("/services")
-def add_service():
+def add_service() -> ResponseReturnValue:
     return _act(lambda: org.add_service(_field("name")), gettext("Service added."))
 
 
 @bp.post("/providers")
-def add_provider():
+def add_provider() -> ResponseReturnValue:
     return _act(lambda: org.add_provider(_field("name")), gettext("Provider added."))
 
 
 @bp.post("/kiosks")
-def add_kiosk():
+def add_kiosk() -> ResponseReturnValue:
     def action():
         name = _field("name")
         token = org.add_kiosk(name, _field("site"), _field("service"), _field("provider", False))
@@ -135,13 +145,13 @@ def add_kiosk():
 
 
 @bp.post("/kiosks/<id:kiosk_id>/revoke")
-def revoke_kiosk(kiosk_id):
+def revoke_kiosk(kiosk_id: int) -> ResponseReturnValue:
     kiosk = Kiosk.get_or_none(Kiosk.id == kiosk_id) or abort(404)
     return _act(lambda: org.revoke_kiosk(kiosk.name), gettext("Kiosk revoked: its token is refused from now on."))
 
 
 @bp.post("/users")
-def add_user():
+def add_user() -> ResponseReturnValue:
     def action():
         name, role = _field("name"), _field("role")
         if role not in ("admin", "viewer"):
@@ -155,7 +165,7 @@ def add_user():
 
 
 @bp.post("/users/<id:user_id>/delete")
-def delete_user(user_id):
+def delete_user(user_id: int) -> ResponseReturnValue:
     user = User.get_or_none(User.id == user_id) or abort(404)
     if user.id == current_viewer().id:
         flash(gettext("You cannot delete yourself."), "error")
@@ -164,7 +174,7 @@ def delete_user(user_id):
 
 
 @bp.post("/target")
-def target():
+def target() -> ResponseReturnValue:
     def action():
         value = parse.whole(_field("target"), 0, 100)
         if value is None:
@@ -174,7 +184,7 @@ def target():
     return _act(action, gettext("Target set."))
 
 
-def _whole(name, default):
+def _whole(name: str, default: int) -> int:
     value = _field(name, False)
     if value is None:
         return default
@@ -185,7 +195,7 @@ def _whole(name, default):
 
 
 @bp.post("/alerts")
-def add_alert_rule():
+def add_alert_rule() -> ResponseReturnValue:
     def action():
         covers = _field("covers")
         kind, _, name = covers.partition(":")
@@ -209,7 +219,7 @@ def add_alert_rule():
 
 
 @bp.post("/alerts/<id:rule_id>/active")
-def toggle_alert_rule(rule_id):
+def toggle_alert_rule(rule_id: int) -> ResponseReturnValue:
     rule = AlertRule.get_or_none(AlertRule.id == rule_id) or abort(404)
     return _act(lambda: alerts.set_active(rule.id, not rule.active),
                 gettext("Alert rule paused.") if rule.active else gettext("Alert rule resumed."))

@@ -7,6 +7,7 @@ their sites only. Anything else is a 404, acknowledging included. Times are
 the alert's local time, with the zone's abbreviation (see sync/central/alerts/episodes.py).
 """
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -27,7 +28,7 @@ def _logged_in() -> None:
     """Every alert page needs a login."""
 
 
-def visible_episodes(open_only: bool = False):
+def visible_episodes(open_only: bool = False) -> list[Alert]:
     """The newest :data:`SHOWN` episodes this user may see, open ones first (only those with *open_only*).
 
     Filtered in Python (what an episode counts is in its detail), read a page at
@@ -39,7 +40,8 @@ def visible_episodes(open_only: bool = False):
              .order_by(Alert.ended_at.is_null(False), Alert.started_at.desc(), Alert.id.desc()))
     if open_only:
         query = query.where(Alert.ended_at.is_null())
-    shown, offset = [], 0
+    shown: list[Alert] = []
+    offset = 0
     while len(shown) < SHOWN:
         page = list(query.limit(READ_AT_ONCE).offset(offset))
         shown += [episode for episode in page if alerts.visible_to(episode, allowed)]
@@ -50,7 +52,7 @@ def visible_episodes(open_only: bool = False):
 
 
 @bp.get("/alerts")
-def alerts_list():
+def alerts_list() -> ResponseReturnValue:
     """The episodes this user may see, their times in each alert's local time."""
     episodes = visible_episodes()
     site_zones = {site.id: site_zone(site) for site in Site.select()}  # once, not once per episode
@@ -64,7 +66,7 @@ def alerts_list():
 
 
 @bp.post("/alerts/<id:alert_id>/acknowledge")
-def acknowledge(alert_id):
+def acknowledge(alert_id: int) -> ResponseReturnValue:
     episode = Alert.get_or_none(Alert.id == alert_id)
     if episode is None or not alerts.visible_to(episode, viewer_site_ids()):
         abort(404)

@@ -5,10 +5,15 @@ heights, line points, cell bands) with every figure already shown by
 :mod:`sync.wire.display` (rounding, "too few", verdict, heat band, trend, axis
 scale), so a chart never shows a value the tables or the manager screen do not.
 """
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from sync.wire import display, figures
 from sync.wire.defaults import DEFAULT_MIN_RESPONSES
+from sync.wire.display import LegendEntry, Number, Trend
+from sync.wire.figures import Counts, Drivers
 from sync.wire.protocol import GROUPS
 
 WIDTH, HEIGHT = 720, 220
@@ -23,14 +28,14 @@ class Bar:
     width: float
     label: str
     total: int
-    segments: tuple  # (face 1..4, y, height)
+    segments: tuple[tuple[int, float, float], ...]  # (face 1..4, y, height)
     satisfaction: int | None
 
 
 @dataclass(frozen=True)
 class BarChart:
-    bars: list
-    ticks: list  # (y, label)
+    bars: list[Bar]
+    ticks: list[tuple[float, str]]  # (y, label)
     width: int = WIDTH
     height: int = HEIGHT
     baseline: float = HEIGHT - BOTTOM
@@ -40,16 +45,18 @@ class BarChart:
         return not any(bar.total for bar in self.bars)
 
 
-def hour_bars(hours, target=None, min_responses=DEFAULT_MIN_RESPONSES):
+def hour_bars(
+    hours: Sequence[tuple[datetime, Counts]], target: Number | None = None, min_responses: int = DEFAULT_MIN_RESPONSES
+) -> BarChart:
     """Stacked bars, one per hour of a local day: counted ratings by face, very unhappy at the bottom."""
     axis = display.axis_scale(max([counts.counted for _, counts in hours] + [1]), MOST_GRIDLINES)
     top = axis.top
     plot_height = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(1, len(hours))
-    bars = []
+    bars: list[Bar] = []
     for index, (moment, counts) in enumerate(hours):
-        y = HEIGHT - BOTTOM
-        segments = []
+        y: float = HEIGHT - BOTTOM
+        segments: list[tuple[int, float, float]] = []
         for face, n in enumerate(counts.faces, start=1):
             height = plot_height * n / top
             y -= height
@@ -64,16 +71,17 @@ def hour_bars(hours, target=None, min_responses=DEFAULT_MIN_RESPONSES):
 
 @dataclass(frozen=True)
 class LineChart:
-    points: list  # (x, y, label, value or None, responses)
+    points: list[tuple[float, float | None, date, int | None, int]]  # (x, y, month, value or None, responses)
     target_y: float | None
-    ticks: list
+    ticks: list[tuple[float, str]]
     width: int = WIDTH
     height: int = HEIGHT
 
     @property
-    def path(self):
+    def path(self) -> str:
         """The SVG path through the months that have a figure (a gap where one is too few)."""
-        parts, pen_down = [], False
+        parts: list[str] = []
+        pen_down = False
         for x, y, _, value, _ in self.points:
             if value is None:
                 pen_down = False
@@ -83,14 +91,16 @@ class LineChart:
         return " ".join(parts)
 
 
-def _y_of_percent(percent):
+def _y_of_percent(percent: Number) -> float:
     return round(HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * percent / 100, 1)
 
 
-def month_line(months, target=None, min_responses=DEFAULT_MIN_RESPONSES):
+def month_line(
+    months: Sequence[tuple[date, Counts]], target: Number | None = None, min_responses: int = DEFAULT_MIN_RESPONSES
+) -> LineChart:
     """Satisfaction per month (percent, as shown), against the target line."""
     slot = (WIDTH - LEFT - RIGHT) / max(1, len(months))
-    points = []
+    points: list[tuple[float, float | None, date, int | None, int]] = []
     for index, (month, counts) in enumerate(months):
         value = display.shown(counts, target, min_responses).satisfaction
         x = round(LEFT + index * slot + slot / 2, 1)
@@ -113,12 +123,14 @@ class HeatCell:
 
 @dataclass(frozen=True)
 class HeatMap:
-    hours: list  # the hours shown, in the site's local time
-    rows: list  # (weekday 0-6, [HeatCell per hour])
-    legend: tuple  # ``sync.wire.display.LegendEntry`` for every band a cell can have
+    hours: list[int]  # the hours shown, in the site's local time
+    rows: list[tuple[int, list[HeatCell]]]  # (weekday 0-6, a HeatCell per hour)
+    legend: tuple[LegendEntry, ...]  # every band a cell can have
 
 
-def heat_map(cells, target=None, min_responses=DEFAULT_MIN_RESPONSES):
+def heat_map(
+    cells: Mapping[tuple[int, int], Counts], target: Number | None = None, min_responses: int = DEFAULT_MIN_RESPONSES
+) -> HeatMap:
     """A :class:`HeatMap`: hours with no rating on any day are left out, so a site open 8-20 shows 8-20."""
     hours = sorted({hour for (_, hour), counts in cells.items() if counts.counted})
     rows = []
@@ -142,33 +154,33 @@ class DriverRow:
     previous_share: int | None
 
     @property
-    def trend(self):
+    def trend(self) -> Trend:
         """The :class:`sync.wire.display.Trend` of the share: a reason named more often is bad news."""
         return display.trend(self.share, self.previous_share, higher_is_better=False)
 
     @property
-    def change(self):
+    def change(self) -> int | None:
         return self.trend.points
 
 
 @dataclass(frozen=True)
 class DriverTable:
     total: int
-    reasons: list
-    groups: list
-    dimensions: list
+    reasons: list[DriverRow]
+    groups: list[DriverRow]
+    dimensions: list[DriverRow]
 
 
-def driver_rows(counts, previous, group_of):
+def driver_rows(counts: Counts, previous: Counts, group_of: Mapping[str, Any]) -> DriverTable:
     """What unhappy ratings (1-2) give as their reason: per reason, group and dimension, with the share
     of the unhappy follow-ups and its change against the previous period (percentage points)."""
     now, before = figures.drivers(counts.unhappy_reasons, group_of), figures.drivers(previous.unhappy_reasons,
                                                                                      group_of)
 
-    def share(drivers, n):
+    def share(drivers: Drivers, n: int) -> int | None:
         return display.share(n, drivers.total)
 
-    reasons = [DriverRow(key, group_of.get(key), GROUPS.get(group_of.get(key)), n, share(now, n),
+    reasons = [DriverRow(key, group_of.get(key), GROUPS.get(group_of.get(key) or ""), n, share(now, n),
                          share(before, before.by_reason.get(key, 0))) for key, n in now.by_reason.items()]
     groups = [DriverRow(group, group, GROUPS[group], n, share(now, n), share(before, before.by_group.get(group, 0)))
               for group, n in now.by_group.items()]

@@ -7,7 +7,7 @@ any other client the APIs' JSON; everything under ``/api/`` is JSON whatever the
 """
 import logging
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -42,12 +42,12 @@ _BARE_PAGE = """<!doctype html>
 """
 
 
-def wants_json():
+def wants_json() -> bool:
     """JSON for the APIs whatever the client asks, and for any client that does not prefer a page."""
     return request.path.startswith("/api/") or not prefers_html()
 
 
-def _words(error):
+def _words(error: HTTPException) -> tuple[str, str, str | None]:
     """``(heading, message, detail)``, translated; *detail* is the reason the code gave for a 400, if any."""
     code = error.code or 500
     if isinstance(error, CSRFError):
@@ -59,7 +59,7 @@ def _words(error):
     return gettext(heading), gettext(message), detail
 
 
-def html_error(error):
+def html_error(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
     """*error* (an :class:`HTTPException`) as central's error page; the bare page if that cannot be drawn."""
     code = error.code or 500
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
@@ -72,5 +72,5 @@ def html_error(error):
     return page, code, headers
 
 
-def init_blueprint(blueprint) -> None:
+def init_blueprint(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(HTTPException, html_error)

@@ -14,7 +14,7 @@
 - Over HTTPS (directly, or behind the ``proxy_hops`` proxies that say so in ``X-Forwarded-Proto``,
   see sync/central/app.py), ``Strict-Transport-Security`` keeps the browser on HTTPS for a year.
 """
-from flask import request
+from flask import Flask, Response, request
 
 PAGE_POLICY = ("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
                "object-src 'none'")
@@ -23,7 +23,7 @@ HSTS = "max-age=31536000"
 ALWAYS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
 
 
-def add_security_headers(response, secure):
+def add_security_headers(response: Response, secure: bool) -> Response:
     """Set the headers on *response*; *secure*: the request came over HTTPS."""
     response.headers.update(ALWAYS)
     response.headers["Content-Security-Policy"] = PAGE_POLICY if response.mimetype == "text/html" else OTHER_POLICY
@@ -32,6 +32,6 @@ def add_security_headers(response, secure):
     return response
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Every answer of *app*, whichever blueprint or error handler made it."""
     app.after_request(lambda response: add_security_headers(response, request.is_secure))

@@ -1,5 +1,5 @@
 """The pages' language: ``?lang=`` (remembered in a cookie), else the browser's, else Finnish."""
-from flask import request
+from flask import Flask, Response, request
 from flask_babel import Babel
 
 from sync.central.resources import TRANSLATIONS_DIR
@@ -10,21 +10,21 @@ LANGUAGE_COOKIE = "hymy_lang"
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 
 
-def select_language():
+def select_language() -> str:
     asked = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
-    if asked in LANGUAGES:
+    if asked is not None and asked in LANGUAGES:
         return asked
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 
-def _remember_language(response):
+def _remember_language(response: Response) -> Response:
     asked = request.args.get("lang")
-    if asked in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != asked:
+    if asked is not None and asked in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != asked:
         response.set_cookie(LANGUAGE_COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
     Babel(app, locale_selector=select_language)

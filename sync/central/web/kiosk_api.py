@@ -5,9 +5,11 @@ token, never from the body.
 """
 import hashlib
 import json
+from typing import Any
 
 import peewee
 from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
 from sync.central.ingest.reconcile import reconcile
@@ -42,7 +44,7 @@ def _own_kiosk(body):
 
 
 @bp.post("/api/v1/enroll")
-def enroll():
+def enroll() -> ResponseReturnValue:
     """Bind the kiosk's own UUID to the token's kiosk record (idempotent)."""
     kiosk = current_kiosk()
     body = _checked(ENROLL_FIELDS)
@@ -66,7 +68,7 @@ def enroll():
                    provider=kiosk.provider.name if kiosk.provider else None, kiosk_id=kiosk.uuid)
 
 
-def kiosk_content(kiosk):
+def kiosk_content(kiosk: Kiosk) -> dict[str, Any]:
     """The content central owns for *kiosk*, as the kiosk applies it."""
     question = (Question.select().where((Question.key == kiosk.question_key) & Question.published)
                 .order_by(Question.version.desc()).first())
@@ -89,7 +91,7 @@ def kiosk_content(kiosk):
 
 
 @bp.get("/api/v1/config")
-def send_content():
+def send_content() -> ResponseReturnValue:
     """The kiosk's content (its question, reasons, hours, PIN hash; the path says config for old kiosks)
     with an ETag; 304 when the kiosk has it already."""
     kiosk = current_kiosk()
@@ -105,7 +107,7 @@ def send_content():
 
 
 @bp.post("/api/v1/heartbeat")
-def heartbeat():
+def heartbeat() -> ResponseReturnValue:
     """Keep the kiosk's latest state; answer with central's sequence view."""
     current_kiosk()
     body = _checked(HEARTBEAT_FIELDS)

@@ -1,14 +1,16 @@
 """Logging in and out of head office's pages: ``/login``, ``/logout``; ``/`` leads to the overview."""
 import math
 import secrets
+from typing import cast
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
-from wtforms import BooleanField, PasswordField, StringField
+from wtforms import BooleanField, Field, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from sync.central.org import registry as org
@@ -26,7 +28,12 @@ class LoginForm(FlaskForm):
     password = PasswordField(validators=[InputRequired(), Length(max=200)])
 
 
-def _safe_next(target):
+def _refuse(field: Field, message: str) -> None:
+    """Show *message* under *field* (WTForms keeps a field's errors in a list; its stub says a sequence)."""
+    cast(list[str], field.errors).append(message)
+
+
+def _safe_next(target: str | None) -> str | None:
     """Only a path on this server: an open redirect would hand a phishing page our login."""
     if not target:
         return None
@@ -37,7 +44,7 @@ def _safe_next(target):
 
 
 @bp.get("/")
-def home():
+def home() -> ResponseReturnValue:
     return redirect(url_for("pages.overview") if current_user.is_authenticated else url_for("login.login"))
 
 
@@ -47,24 +54,25 @@ _NO_SUCH_USER = generate_password_hash(secrets.token_urlsafe(16))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     form = LoginForm()
     error, status = None, 200
     valid = form.validate_on_submit()
-    if valid and (text_problem(form.name.data) or text_problem(form.password.data)):
+    name, password = form.name.data or "", form.password.data or ""  # both required once valid
+    if valid and (text_problem(name) or text_problem(password)):
         # NUL, lone surrogates, direction overrides: no name or password holds them, and the database
         # would refuse them as text.
         error, status = gettext("Enter your name and password."), 400
     elif valid:
         # The try is counted before the password is checked, in one atomic step (login_limit.py).
-        attempt = login_limit.claim(form.name.data, request.remote_addr)
+        attempt = login_limit.claim(name, request.remote_addr)
         if attempt.refused_until is not None:
             minutes = max(1, math.ceil((attempt.refused_until - utc_now()).total_seconds() / 60))
             error, status = ngettext("Too many failed logins. Try again in %(num)s minute.",
                                      "Too many failed logins. Try again in %(num)s minutes.", minutes), 429
         else:
-            user = User.get_or_none(User.name == form.name.data.strip())
-            matches = check_password_hash(user.password_hash if user else _NO_SUCH_USER, form.password.data)
+            user = User.get_or_none(User.name == name.strip())
+            matches = check_password_hash(user.password_hash if user else _NO_SUCH_USER, password)
             if user is not None and matches:
                 login_limit.succeeded(attempt)
                 start_session(user)
@@ -77,7 +85,7 @@ def login():
 
 @bp.post("/logout")
 @login_required
-def logout():
+def logout() -> ResponseReturnValue:
     """End this session on the server: a copy of its cookie opens nothing afterwards."""
     end_session()
     return redirect(url_for("login.login"))
@@ -97,34 +105,37 @@ class ContactForm(FlaskForm):
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def account():
+def account() -> ResponseReturnValue:
     """Change your own password; set where alerts and the daily digest reach you."""
     user = current_viewer()
     password_form = PasswordForm(prefix="password")
     contact_form = ContactForm(prefix="contact", data={"email": user.email, "digest": bool(user.digest),
                                                         "alert_email": bool(user.alert_email)})
     if request.method == "POST" and request.form.get("form") == "password" and password_form.validate_on_submit():
-        if any(text_problem(field.data) for field in (password_form.current, password_form.new, password_form.again)):
-            password_form.new.errors.append(gettext("A password cannot hold control characters."))
-        elif not check_password_hash(user.password_hash, password_form.current.data):
-            password_form.current.errors.append(gettext("That is not your current password."))
-        elif password_form.new.data != password_form.again.data:
-            password_form.again.errors.append(gettext("The two new passwords differ."))
+        # All three are required once the form validates.
+        current, new, again = (field.data or "" for field in (password_form.current, password_form.new,
+                                                               password_form.again))
+        if any(text_problem(text) for text in (current, new, again)):
+            _refuse(password_form.new, gettext("A password cannot hold control characters."))
+        elif not check_password_hash(user.password_hash, current):
+            _refuse(password_form.current, gettext("That is not your current password."))
+        elif new != again:
+            _refuse(password_form.again, gettext("The two new passwords differ."))
         else:
-            org.set_password(user.name, password_form.new.data)  # ends every session of the user
+            org.set_password(user.name, new)  # ends every session of the user
             start_session(User.get_by_id(user.id))  # this browser goes on, in a session of its own
             flash(gettext("Your password is changed. Your other sessions have ended."), "success")
             return redirect(url_for("login.account"))
     elif request.method == "POST" and request.form.get("form") == "contact" and contact_form.validate_on_submit():
         email = (contact_form.email.data or "").strip() or None
         if (contact_form.digest.data or contact_form.alert_email.data) and email is None:
-            contact_form.email.errors.append(gettext("Alerts and the daily digest need an email address."))
+            _refuse(contact_form.email, gettext("Alerts and the daily digest need an email address."))
         else:
             try:
                 org.set_contact(user.name, email, contact_form.digest.data, contact_form.alert_email.data)
             except org.OrgError:
-                contact_form.email.errors.append(gettext("Give one email address, without commas.") if "," in email
-                                                 else gettext("That is not an email address."))
+                _refuse(contact_form.email, gettext("Give one email address, without commas.") if "," in (email or "")
+                        else gettext("That is not an email address."))
             else:
                 flash(gettext("Saved."), "success")
                 return redirect(url_for("login.account"))

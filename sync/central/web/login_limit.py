@@ -49,7 +49,7 @@ class Claim:
 class _OverLimit(Exception):
     """Rolls a claim back: one of its counters is at its limit."""
 
-    def __init__(self, until) -> None:
+    def __init__(self, until: datetime | None) -> None:
         self.until = until
 
 
@@ -58,7 +58,7 @@ def keys(name: str, address: Optional[str]) -> tuple[str, str]:
     return (f"user:{name.strip().casefold()[:150]}", f"addr:{(address or 'unknown')[:45]}")
 
 
-def _limit(key):
+def _limit(key: str) -> int:
     return LIMITS[key.partition(":")[0]]
 
 
@@ -77,7 +77,7 @@ def claim(name: str, address: Optional[str]) -> Claim:
     return Claim(attempt_keys)
 
 
-def _count_one(key, now):
+def _count_one(key: str, now: datetime) -> tuple[int, datetime]:
     """Add one try to *key*'s counter (a window that has passed starts again); its count and window."""
     expired = LoginFailure.window_start <= now - WINDOW
     query = LoginFailure.insert(key=key, failures=1, window_start=now).on_conflict(

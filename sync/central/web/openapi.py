@@ -7,6 +7,7 @@ and the schemas against the protocol; tests/central/test_schemathesis.py fuzzes
 a live central with it.
 """
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from sync.central.reports.export import MAX_DAYS
 from sync.common.version import software_version
@@ -40,8 +41,8 @@ ROW_SCHEMAS = {
     "ratings": "Rating",
     "followups": "Followup",
 }
-KIOSK_AUTH = [{"kioskToken": []}]
-USER_AUTH = [{"userToken": []}]
+KIOSK_AUTH: list[dict[str, list[str]]] = [{"kioskToken": []}]
+USER_AUTH: list[dict[str, list[str]]] = [{"userToken": []}]
 MB = MAX_BODY_BYTES // (1024 * 1024)
 
 
@@ -266,6 +267,6 @@ DOCUMENT = {
 
 
 @bp.get("/api/v1/openapi.json")
-def document():
+def document() -> ResponseReturnValue:
     """The OpenAPI 3 description of this API."""
     return jsonify(DOCUMENT)

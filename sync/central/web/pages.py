@@ -7,12 +7,15 @@ and a site or kiosk of another site's is a 404, as if it did not exist. The
 report's settings (period, service, provider, sort) come from the query
 string, so every view is a link that can be shared and every form is a GET.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import peewee
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -28,6 +31,7 @@ from sync.central.web.session import current_viewer, require_admin, viewer_site_
 from sync.wire.figures import Counts
 
 bp = Blueprint("pages", __name__)
+M = TypeVar("M", Service, Provider)
 
 SORTS = ("name", "responses", "satisfaction", "happy_index", "trend")
 DRIVER_GROUPS = ("site", "service", "provider")
@@ -55,7 +59,7 @@ class ReportArgs:
     carried: dict[str, str]
     kiosk: Kiosk | None = None
 
-    def link(self, endpoint, **changes):
+    def link(self, endpoint: str | None, **changes: Any) -> str:
         """A link to *endpoint* with this request's settings, some changed (``None`` leaves one out).
 
         A change named like one of *endpoint*'s path arguments fills it (on the same page they default
@@ -72,26 +76,26 @@ class ReportArgs:
                 query.pop(key, None)
             else:
                 query[key] = str(value)
-        url = url_for(endpoint, **path)
+        url = url_for(endpoint or "", **path)
         return f"{url}?{urlencode(query)}" if query else url
 
-    def sort_link(self, column):
+    def sort_link(self, column: str) -> str:
         descending = not (self.sort == column and self.descending) if column != "name" else \
             (self.sort == column and not self.descending)
         return self.link(request.endpoint, sort=column, dir="desc" if descending else "asc")
 
-    def aria_sort(self, column):
+    def aria_sort(self, column: str) -> str:
         if self.sort != column:
             return "none"
         return "descending" if self.descending else "ascending"
 
 
-def _path_arguments(endpoint):
+def _path_arguments(endpoint: str | None) -> set[str]:
     """The path arguments of *endpoint*'s routes."""
     return set().union(*(rule.arguments for rule in current_app.url_map.iter_rules(endpoint)))
 
 
-def _chosen(model, name):
+def _chosen(model: type[M], name: str) -> M | None:
     """The row of *model* named by the query id *name*; None when absent; 404 when it names nothing."""
     row_id = parse.arg_id(name)
     if row_id is None:
@@ -102,7 +106,7 @@ def _chosen(model, name):
     return row
 
 
-def _period():
+def _period() -> tuple[reports.Period, str | None]:
     """``(period, error)``: the period the query asks for, or today's and why the one asked cannot be shown.
 
     Dates given choose a range, whatever the period says: the filter form keeps the period in a hidden
@@ -116,7 +120,16 @@ def _period():
         return reports.Period(), gettext(problem.template, **problem.values)
 
 
-def _carried(period, service, provider, kiosk, sort, direction, by, text):
+def _carried(
+    period: reports.Period,
+    service: Service | None,
+    provider: Provider | None,
+    kiosk: Kiosk | None,
+    sort: str | None,
+    direction: str | None,
+    by: str | None,
+    text: str | None,
+) -> dict[str, str]:
     settings = {"period": period.kind if period.kind in ("7d", "30d") else None,
                 "from": period.first.isoformat() if period.first else None,
                 "to": period.last.isoformat() if period.last else None,
@@ -125,7 +138,7 @@ def _carried(period, service, provider, kiosk, sort, direction, by, text):
     return {key: str(value) for key, value in settings.items() if value is not None}
 
 
-def report_args(site=None):
+def report_args(site: Site | None = None) -> ReportArgs:
     """This request's report settings; with *site*, also the kiosk of it that ``?kiosk=ID`` chooses.
 
     A malformed setting is a 400 and an id that names nothing (or not one of the viewer's) a 404, except
@@ -146,7 +159,7 @@ def report_args(site=None):
                       _carried(period, service, provider, kiosk, sort, direction, by, text), kiosk)
 
 
-def _visible_site(site_id):
+def _visible_site(site_id: int) -> Site:
     site = Site.get_or_none(Site.id == site_id)
     allowed = viewer_site_ids()
     if site is None or (allowed is not None and site.id not in allowed):
@@ -154,7 +167,7 @@ def _visible_site(site_id):
     return site
 
 
-def _visible_kiosk(kiosk_id):
+def _visible_kiosk(kiosk_id: int) -> Kiosk:
     kiosk = Kiosk.get_or_none(Kiosk.id == kiosk_id)
     if kiosk is None:
         abort(404)
@@ -162,7 +175,11 @@ def _visible_kiosk(kiosk_id):
     return kiosk
 
 
-def _sorted(rows, args, name=lambda row: row[0].name.lower()):
+def _sorted(
+    rows: list[tuple[Any, reports.Figures]],
+    args: ReportArgs,
+    name: Callable[[tuple[Any, reports.Figures]], Any] = lambda row: row[0].name.lower(),
+) -> list[tuple[Any, reports.Figures]]:
     """*rows* of ``(thing, Figures)`` sorted as the request asks; never-enough figures last."""
     if args.sort == "name":
         return sorted(rows, key=name, reverse=args.descending)
@@ -172,7 +189,7 @@ def _sorted(rows, args, name=lambda row: row[0].name.lower()):
     return known + sorted(unknown, key=name)
 
 
-def _visible(model):
+def _visible(model: type[Service] | type[Provider]) -> list[Any]:
     """Every service or provider for an admin; for a viewer, those with a kiosk at one of their sites
     (a provider that serves only other sites is none of their business, not even its name)."""
     query = model.select().order_by(model.name)
@@ -184,11 +201,11 @@ def _visible(model):
     return list(query.where(model.id.in_(serving)))
 
 
-def _choices():
+def _choices() -> dict[str, list[Any]]:
     return {"services": _visible(Service), "providers": _visible(Provider)}
 
 
-def _page(template, title, args, **context):
+def _page(template: str, title: str, args: ReportArgs, **context: Any) -> ResponseReturnValue:
     """A report page; a 400 when it shows today's figures because the period asked could not be shown."""
     page = render_template(f"central/{template}", title=title, args=args, now=utc_now(),
                            target=reports.brand_settings()[0], describe_alert=alerts.describe, **_choices(), **context)
@@ -198,7 +215,7 @@ def _page(template, title, args, **context):
 # -- overview and drill-down --------------------------------------------------------------------
 
 @bp.get("/overview")
-def overview():
+def overview() -> ResponseReturnValue:
     args = report_args()
     now = utc_now()
     sites = reports.sites_in(args.scope)
@@ -212,15 +229,15 @@ def overview():
                  below=sum(1 for _, f in rows if f.below_target), open_alerts=open_alerts)
 
 
-def _kiosk_counts(scope):
-    counts = {}
+def _kiosk_counts(scope: reports.Scope) -> dict[int, int]:
+    counts: dict[int, int] = {}
     for kiosk in Kiosk.select(Kiosk.site).where(scope.kiosk_condition() & ~Kiosk.revoked):
         counts[kiosk.site_id] = counts.get(kiosk.site_id, 0) + 1
     return counts
 
 
 @bp.get("/sites/<id:site_id>")
-def site(site_id):
+def site(site_id: int) -> ResponseReturnValue:
     """A site's figures; with ``?kiosk=ID`` one of its kiosks' (the step from site to kiosk to day)."""
     site = _visible_site(site_id)
     args = report_args(site)
@@ -247,7 +264,7 @@ def site(site_id):
                  trend_chart=trend_chart, heat_cells=heat_cells, day_rows=day_rows)
 
 
-def _chosen_kiosk(site):
+def _chosen_kiosk(site: Site) -> Kiosk | None:
     """The kiosk ``?kiosk=ID`` names, which must stand at *site* (404 otherwise); None when not asked."""
     kiosk_id = parse.arg_id("kiosk")
     if kiosk_id is None:
@@ -258,12 +275,12 @@ def _chosen_kiosk(site):
     return kiosk
 
 
-def _as_date(value):
+def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 @bp.get("/sites/<id:site_id>/days/<day:day>")
-def site_day(site_id, day):
+def site_day(site_id: int, day: date) -> ResponseReturnValue:
     """A site's (or with ``?kiosk=ID`` a kiosk's) local day, hour by hour."""
     site = _visible_site(site_id)
     chosen = day
@@ -280,7 +297,7 @@ def site_day(site_id, day):
 # -- the portfolio: services and providers ------------------------------------------------------
 
 @bp.get("/services")
-def services():
+def services() -> ResponseReturnValue:
     args = report_args()
     now = utc_now()
     by_service = reports.figures_by("service", args.scope, args.period, now)
@@ -294,7 +311,7 @@ def services():
 
 
 @bp.get("/providers")
-def providers():
+def providers() -> ResponseReturnValue:
     args = report_args()
     now = utc_now()
     by_provider = reports.figures_by("provider", args.scope, args.period, now)
@@ -315,10 +332,10 @@ def providers():
                  served_services=served_services)
 
 
-def _served_by(scope):
+def _served_by(scope: reports.Scope) -> dict[int, tuple[list[str], list[str]]]:
     """provider id -> (site names, service names) it serves within *scope*."""
-    served = {}
-    query = (Kiosk.select(Kiosk.provider, Site.name, Service.name.alias("service_name"))
+    served: dict[int, tuple[set[str], set[str]]] = {}
+    query: Any = (Kiosk.select(Kiosk.provider, Site.name, Service.name.alias("service_name"))
              .join(Site).switch(Kiosk).join(Service)
              .where(scope.kiosk_condition() & Kiosk.provider.is_null(False)).dicts())
     for row in query:
@@ -331,7 +348,7 @@ def _served_by(scope):
 # -- drivers ------------------------------------------------------------------------------------
 
 @bp.get("/drivers")
-def drivers():
+def drivers() -> ResponseReturnValue:
     args = report_args()
     now = utc_now()
     group_by = parse.arg_choice("by", DRIVER_GROUPS) or "site"
@@ -352,7 +369,7 @@ def drivers():
 # -- comments -----------------------------------------------------------------------------------
 
 @bp.get("/comments")
-def comments():
+def comments() -> ResponseReturnValue:
     args = report_args()
     query_text = parse.arg("q") or ""
     page_number = parse.arg_whole("page", 1, MAX_COMMENT_PAGE) or 1
@@ -364,7 +381,7 @@ def comments():
 # -- export -------------------------------------------------------------------------------------
 
 @bp.get("/export")
-def export():
+def export() -> ResponseReturnValue:
     """The ratings behind the current filter, as the export API gives them (CSV or JSON).
 
     The filter is the page's: its period in each site's own local days, the service and the
@@ -388,14 +405,14 @@ def export():
     return export_response(first, last, fmt, [site.id for site in sites], scope.kiosk_condition(), site_days)
 
 
-def _chosen_site():
+def _chosen_site() -> Site | None:
     """The site ``?site=ID`` names, if it is the viewer's (404 otherwise); None when not asked."""
     site_id = parse.arg_id("site")
     return _visible_site(site_id) if site_id is not None else None
 
 
 @bp.post("/comments/<uuid_text:followup_id>/redact")
-def redact(followup_id):
+def redact(followup_id: str) -> ResponseReturnValue:
     """Blank one comment for good (admin), then back to the comments as they were listed."""
     require_admin()
     back = report_args().link("pages.comments", page=parse.arg_whole("page", 1, MAX_COMMENT_PAGE))
@@ -411,7 +428,7 @@ def redact(followup_id):
 # -- fleet --------------------------------------------------------------------------------------
 
 @bp.get("/fleet")
-def fleet():
+def fleet() -> ResponseReturnValue:
     args = report_args()
     rows = reports.fleet(args.scope, utc_now())
     return _page("fleet.html", gettext("Fleet"), args, rows=rows, flagged=sum(1 for row in rows if row.silent))

@@ -18,7 +18,7 @@ own (``_method``, ``_external``, ``endpoint``).
 import re
 from datetime import date
 
-from flask import abort, request
+from flask import Flask, abort, request
 from flask_babel import gettext
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -35,7 +35,7 @@ _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
-def row_id(text: str) -> int | None:
+def row_id(text: object) -> int | None:
     """*text* as a row id, or None when it is not one."""
     if not isinstance(text, str) or not _DIGITS.fullmatch(text):
         return None
@@ -43,7 +43,7 @@ def row_id(text: str) -> int | None:
     return number if number <= MAX_ID else None
 
 
-def whole(text: str, low: int, high: int) -> int | None:
+def whole(text: object, low: int, high: int) -> int | None:
     """*text* as a whole number from *low* to *high* (ASCII digits, no sign), or None."""
     if not isinstance(text, str) or not _DIGITS.fullmatch(text):
         return None
@@ -51,7 +51,7 @@ def whole(text: str, low: int, high: int) -> int | None:
     return number if low <= number <= high else None
 
 
-def day(text: str) -> date | None:
+def day(text: object) -> date | None:
     """*text* (``YYYY-MM-DD``) as a date within :data:`FIRST_DAY` .. :data:`LAST_DAY`, or None."""
     if not isinstance(text, str) or not _DAY.fullmatch(text):
         return None
@@ -77,7 +77,7 @@ class IdConverter(BaseConverter):
     regex = r"[0-9]+"
     weight = 50  # as werkzeug's own number converters: before a catch-all string
 
-    def to_python(self, value):
+    def to_python(self, value: str) -> int:
         number = row_id(value)
         if number is None:
             raise ValidationError()
@@ -89,13 +89,13 @@ class DayConverter(BaseConverter):
 
     regex = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
-    def to_python(self, value):
+    def to_python(self, value: str) -> date:
         parsed = day(value)
         if parsed is None:
             raise ValidationError()
         return parsed
 
-    def to_url(self, value):
+    def to_url(self, value: object) -> str:
         return super().to_url(value.isoformat() if isinstance(value, date) else value)
 
 
@@ -104,21 +104,24 @@ class UuidTextConverter(BaseConverter):
 
     regex = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
-    def to_python(self, value):
-        return uuid_text(value)
+    def to_python(self, value: str) -> str:
+        parsed = uuid_text(value)
+        if parsed is None:  # the regex lets only a UUID through: never, but a 404 if so
+            raise ValidationError()
+        return parsed
 
 
 CONVERTERS = {"id": IdConverter, "day": DayConverter, "uuid_text": UuidTextConverter}
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Register the converters; before any blueprint whose routes use them."""
     app.url_map.converters.update(CONVERTERS)
 
 
 # -- the query string --------------------------------------------------------------------------
 
-def _refuse(name, expected) -> None:
+def _refuse(name: str, expected: str) -> None:
     abort(400, gettext("The address has a value for %(name)s that this page cannot use: it takes %(expected)s.",
                        name=name, expected=expected))
 

@@ -20,7 +20,8 @@ and :func:`viewer_site_ids` what they may see.
 import secrets
 from datetime import timedelta
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.exceptions import Forbidden
@@ -38,19 +39,19 @@ class SessionUser(UserMixin):
     """A :class:`~sync.central.store.models.User` in one open session, as Flask-Login sees it: its id
     is the session's, so the cookie names the session, not the user."""
 
-    def __init__(self, user, session_id) -> None:
+    def __init__(self, user: User, session_id: str) -> None:
         self.user = user
         self.session_id = session_id
 
-    def get_id(self):
+    def get_id(self) -> str:
         return self.session_id
 
 
-def _idle_limit():
+def _idle_limit() -> timedelta:
     return timedelta(minutes=current_app.extensions["hymy_central"].config.session_minutes)
 
 
-def _load_user(session_id):
+def _load_user(session_id: str) -> SessionUser | None:
     found = sessions.find(session_id, utc_now(), _idle_limit())
     if found.idle:
         g.session_went_idle = True
@@ -73,7 +74,7 @@ def end_session() -> None:
     session.clear()
 
 
-def session_secret(configured=None):
+def session_secret(configured: str | None = None) -> str:
     """The key that signs sessions: *configured* if given, else the one kept in the database.
 
     Made on first use by whichever worker comes first; every other worker
@@ -86,10 +87,11 @@ def session_secret(configured=None):
         with write_transaction():
             Setting.insert(key=SECRET_SETTING, value=secrets.token_urlsafe(48)).on_conflict_ignore().execute()
         held = Setting.get(Setting.key == SECRET_SETTING)
-    return held.value
+    secret: str = held.value
+    return secret
 
 
-def _check_session():
+def _check_session() -> ResponseReturnValue | None:
     """Look up this browser's session. One that ended leaves the cookie logged out (the page asked
     for then answers as to anyone: the login page); one that went idle says so on the login page."""
     if "_user_id" not in session or current_user.is_authenticated:
@@ -102,24 +104,26 @@ def _check_session():
     return None
 
 
-def current_viewer():
+def current_viewer() -> User:
     """The logged-in user's row (pages run behind ``login_required``)."""
-    return current_user.user
+    viewer: User = current_user.user
+    return viewer
 
 
-def viewer_site_ids():
+def viewer_site_ids() -> list[int] | None:
     """:func:`~sync.central.org.auth.visible_site_ids` of the logged-in viewer, looked up once per request."""
     if "viewer_site_ids" not in g:
         g.viewer_site_ids = visible_site_ids(current_viewer())
-    return g.viewer_site_ids
+    site_ids: list[int] | None = g.viewer_site_ids
+    return site_ids
 
 
-def require_admin():
+def require_admin() -> None:
     if current_viewer().role != "admin":
         raise Forbidden("only an admin may do this")
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     config = app.extensions["hymy_central"].config
     from sync.central.store.db import connection
 
