@@ -5,7 +5,7 @@ salted hash (``scrypt:32768:8:1``), so whoever holds a kiosk token can fetch it
 and try PINs offline, with no lock-out to stop them. This times one
 ``check_password_hash`` on one core, as the kiosk and central make it, and
 works out the core-hours to try every PIN of each length (half that, on
-average, to find one). The README's "Manager screen" quotes the figures.
+average, to find one). docs/manager.md quotes the figures.
 
     python bench/pin_search.py [--checks 30]
 """

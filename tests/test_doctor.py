@@ -367,7 +367,7 @@ def press_when_asked(factory, pins, asked, skip=()):
 @pytest.mark.parametrize("skip, status, detail", [
     ((), "ok", "each of the four buttons answered a press"),
     ((3,), "fail", "no press within 0.3 s on button 3 (GPIO13): check its wiring from the pin to ground "
-                   "(README, Wiring the buttons)"),
+                   "(docs/install.md, Wiring the buttons)"),
 ])
 def test_each_button_is_pressed_while_doctor_waits(tmp_path, skip, status, detail):
     config = kiosk_config(started_kiosk_dir(tmp_path))
@@ -407,7 +407,7 @@ def test_a_button_that_reads_pressed_before_anyone_presses_it_fails(tmp_path):
     found = {check.check: check for check in run_checks(config, pin_factory=factory, press=True, press_timeout=0.1)}
     assert (found["gpio"].status, found["gpio"].detail) == (
         "fail", "button 2 (GPIO6) reads pressed with nobody at it: a short to ground or a stuck switch "
-                "(README, Wiring the buttons)")
+                "(docs/install.md, Wiring the buttons)")
     assert found["buttons"].status == "skip"
 
 

@@ -113,7 +113,7 @@ def units_check(runtime: Path = SYSTEMD_RUNTIME, systemctl: str = "systemctl") -
         return Check("units", WARN, f"systemd runs but {systemctl} is not on PATH: {UNIT} cannot be checked")
     enabled, active = (ask_systemctl(command, verb) for verb in ("is-enabled", "is-active"))
     if enabled in ("", "not-found"):
-        return Check("units", FAIL, f"{UNIT} is not installed: see README, Running on a Raspberry Pi")
+        return Check("units", FAIL, f"{UNIT} is not installed: see docs/install.md, Running on a Raspberry Pi")
     if (enabled, active) == ("enabled", "active"):
         return Check("units", OK, f"{UNIT} enabled and active")
     return Check("units", FAIL, f"{UNIT} is {enabled} and {active}: sudo systemctl enable --now hymy-kiosk "

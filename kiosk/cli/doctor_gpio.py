@@ -23,7 +23,7 @@ from kiosk.storage.process_lock import RunningKiosk
 from sync.wire.errors import ConfigError
 
 FACES = {1: "very unhappy", 2: "unhappy", 3: "happy", 4: "very happy"}
-WIRING = "README, Wiring the buttons"
+WIRING = "docs/install.md, Wiring the buttons"
 
 
 class Pins:

@@ -14,7 +14,7 @@ from kiosk.cli.options import config_option
 from kiosk.errors import ValidationError
 from sync.common.cli_errors import CommandError
 
-#: How to open the manager screen from the customer screen (README "Manager screen").
+#: How to open the manager screen from the customer screen (docs/manager.md).
 WAY_IN = "a three-second press in the top-left corner of the customer screen opens it"
 
 

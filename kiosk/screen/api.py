@@ -1,6 +1,6 @@
 """The kiosk's HTTP API: record ratings and follow-ups, report health.
 
-Contract (README "HTTP API"): every answer is JSON; malformed input gets a
+Contract (docs/api.md): every answer is JSON; malformed input gets a
 4xx with an ``error`` message and stores nothing; a storage failure is 503.
 JSON-only bodies also keep other web pages from posting here: a cross-origin
 ``application/json`` POST needs a CORS preflight, which this API never grants.

@@ -13,7 +13,7 @@ holds figures that are exact halves, so rounding half up shows.
 The pages are fetched over HTTP as a logged-in admin and read like a browser
 reads them; what they should say comes from tests/helpers/network.py: plain
 Python over the raw ``rating`` and ``followup`` rows, each placed on its
-site's local day, with the README's definitions done in whole numbers.
+site's local day, with the definitions of docs/manager.md done in whole numbers.
 """
 import random
 import uuid

@@ -370,9 +370,9 @@ def test_services_providers_and_drivers_equal_the_raw_rows(generated):
 def test_a_boots_pair_that_comes_after_its_rows_does_not_move_them(network):
     """Rows of a boot whose trusted (wall, monotonic) pair reaches central only in a later batch were
     decided when they arrived: ``uncorrectable``, kept at the kiosk's time and left ``unverified``,
-    never guessed. Central decides each row once, at ingest, so it enters the rollups once (README,
-    "Rollups"); the kiosk's uploader declares the pair of every earlier boot with the rows it sends
-    (tests/sync), so a real kiosk's rows never arrive ahead of their pair. The rollups equal the raw
+    never guessed. Central decides each row once, at ingest, so it enters the rollups once
+    (docs/head-office.md, "Rollups"); the kiosk's uploader declares the pair of every earlier boot with the
+    rows it sends (tests/sync), so a real kiosk's rows never arrive ahead of their pair. The rollups equal the raw
     rows with these in them (test_rollups_equal_a_recomputation_from_the_raw_rows)."""
     central, late = network
     held = central.query(lambda m: {r.id: (r.occurred_at, r.time_basis, r.filtered)

@@ -26,7 +26,7 @@ def test_set_site_pin_sends_only_a_hash_to_the_sites_kiosks(central):
                                    "12ab56\n12ab56\n", "١٢٣٤٥٦\n١٢٣٤٥٦\n"])
 def test_a_bad_site_pin_is_one_line_and_changes_nothing(central, typed):
     """Head office's PIN is 6 to 8 digits: its hash reaches every kiosk of the site, so it must hold
-    out against a search offline (README, "Manager screen"); a device's own PIN stays 4 to 8."""
+    out against a search offline (docs/manager.md); a device's own PIN stays 4 to 8."""
     central.enrolled_kiosk()
     result = central.cli("set-site-pin", "Kamppi", input=typed)
     assert result.exit_code != 0 and "the PIN must be 6 to 8 digits" in result.output

@@ -2,7 +2,7 @@
 
 The oracle here never asks central's reports, rollups or figure formulas: it
 reads the raw ``rating`` and ``followup`` rows, places each on its site's
-local day in plain Python, and does the arithmetic of the README's figure
+local day in plain Python, and does the arithmetic of docs/manager.md's figure
 definitions in whole numbers (percentages rounded half up, so an exact 12.5 %
 is 13 % and a Happy Index of exactly 18.75 is 18.8, whatever a float says).
 The pages are read as a browser gets them, through a small tree built with
@@ -347,7 +347,7 @@ class Period:
 
 # -- what the reasons say -----------------------------------------------------------------------
 
-#: The README's quality model: reason key -> (group, dimension), and the pages' English names.
+#: The quality model (docs/configuration.md): reason key -> (group, dimension), and the pages' English names.
 REASON_GROUPS = {
     "outcome": "outcome", "staff": "attitude", "waiting": "accessibility", "opening_hours": "accessibility",
     "reliability": "reliability", "information": "communication", "premises": "environment", "trust": "trust",

@@ -2,11 +2,11 @@
 
 Each sets only the data dir, which the units and every ``hymy`` command run by
 root must agree on, and shows the keys an installer most often changes as
-comments. README's configuration tables list every key.
+comments. docs/configuration.md lists every key.
 """
 
 KIOSK_CONFIG = """\
-# Hymy kiosk configuration (README "Configuration" lists every key and its default).
+# Hymy kiosk configuration (docs/configuration.md lists every key and its default).
 # Written once by hymy install, which never overwrites it. After a change:
 #   sudo systemctl restart hymy-kiosk
 
@@ -23,7 +23,7 @@ data_dir = "/var/lib/hymy"
 # display_rotation = 0
 # display_output = "DSI-1"
 
-# The smiley buttons' and LEDs' BCM pins, for ratings 1 to 4 (README "Wiring the buttons").
+# The smiley buttons' and LEDs' BCM pins, for ratings 1 to 4 (docs/install.md, "Wiring the buttons").
 # button_pins = [5, 6, 13, 19]
 # led_pins = [12, 16, 20, 21]
 
@@ -34,7 +34,7 @@ data_dir = "/var/lib/hymy"
 """
 
 CENTRAL_CONFIG = """\
-# Hymy central configuration (README "Central configuration" lists every key and its default).
+# Hymy central configuration (docs/configuration.md, "Central configuration", lists every key and its default).
 # Written once by hymy install, which never overwrites it. The database's address and
 # password go in /etc/hymy/central.env. After a change:
 #   sudo systemctl restart hymy-central hymy-central-worker

@@ -108,7 +108,7 @@ def upgrade_schema() -> list[migrations.Migration]:
 
 def _backup_before_upgrade(path) -> None:
     """Copy central's SQLite file before migrating it (under the writer lock, so once). PostgreSQL is
-    not copied here: the README asks for ``pg_dump`` before an upgrade."""
+    not copied here: docs/operations.md asks for ``pg_dump`` before an upgrade."""
     version, todo = migrations.pending(central_db.obj)
     if todo and version > 0:
         copy = backup_before_upgrade(path, version)

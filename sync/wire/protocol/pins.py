@@ -9,8 +9,8 @@ from sync.wire.protocol.checks import Check, RowError, Schema
 PIN_LENGTHS = range(4, 9)
 #: A site's PIN set by head office: 6 to 8 digits. Its hash goes to every kiosk of the site with
 #: their config, so whoever holds a kiosk token can try PINs against it offline, as fast as their
-#: hardware allows; 6 digits make that search take days of computing rather than minutes (README,
-#: "Manager screen"). A site PIN set before, of 4 or 5 digits, keeps working until it is changed.
+#: hardware allows; 6 digits make that search take days of computing rather than minutes
+#: (docs/manager.md). A site PIN set before, of 4 or 5 digits, keeps working until it is changed.
 SITE_PIN_LENGTHS = range(6, 9)
 
 
