@@ -810,6 +810,18 @@ def check_config(net):
             assert_hides(answer, OTHER[key], "catalogue")
 
 
+def check_network(net):
+    """Each kiosk gets its own site's standing; with site names off (the default) no other site is named."""
+    watch = Watch(net.central)
+    for token in _user_tokens(net):
+        _refused_api(net, watch, "GET", "/api/v1/network", token, 401)
+    for key, place in PLACES.items():
+        for kiosk in place.kiosk_names:
+            answer = _api(net, "GET", "/api/v1/network", net.kiosk_tokens[kiosk][0])
+            assert answer.status_code == 200 and "site_names" not in answer.json(), answer.text
+            assert_hides(answer, OTHER[key])
+
+
 def check_heartbeat(net):
     watch = Watch(net.central)
     for token in _user_tokens(net):
@@ -927,6 +939,7 @@ MATRIX = {
     ("POST", "/admin/alerts/<id:rule_id>/active"): ("admin form", check_admin_toggle_alert_rule),
     ("POST", "/api/v1/batches"): ("kiosk API", check_batches),
     ("GET", "/api/v1/config"): ("kiosk API", check_config),
+    ("GET", "/api/v1/network"): ("kiosk API", check_network),
     ("POST", "/api/v1/heartbeat"): ("kiosk API", check_heartbeat),
     ("POST", "/api/v1/enroll"): ("kiosk API", check_enroll),
     ("GET", "/api/v1/ratings"): ("user API", check_ratings_api),

@@ -221,6 +221,18 @@ def set_target(config_path: str | None, percent: float) -> None:
     click.echo(f"target set to {percent:g} %")
 
 
+@central.command("set-network")
+@config_option
+@click.option("--share-site-names", type=click.Choice(["on", "off"]), required=True,
+              help="Whether the kiosks' network document names the other sites of the ranking.")
+def set_network(config_path: str | None, share_site_names: str) -> None:
+    """Choose what the kiosks learn of the brand's other sites (their rank, best and median always)."""
+    _open(config_path)
+    with _one_line_errors():
+        content.set_share_site_names(share_site_names == "on")
+    click.echo(f"site names in the network document: {share_site_names}")
+
+
 @central.command("redact-comment")
 @config_option
 @click.argument("followup_id")

@@ -45,6 +45,26 @@ def publish_question(key: str, texts: Mapping[str, str]) -> int:
     return version
 
 
+#: Setting key: whether a kiosk's network document names the other sites of the ranking.
+SHARE_SITE_NAMES = "share_site_names"
+
+
+def set_share_site_names(share: bool) -> None:
+    """Whether the sites' names travel in the network document (off by default: a site sees its rank,
+    the best and the median, not who is who)."""
+    if not isinstance(share, bool):
+        raise ConfigError(f"share_site_names: expected on or off, got {share!r}")
+    with connection():
+        Setting.insert(key=SHARE_SITE_NAMES, value=share).on_conflict(
+            conflict_target=[Setting.key], update={Setting.value: share}).execute()
+
+
+def shares_site_names() -> bool:
+    """The brand's setting, off unless head office turned it on."""
+    held = Setting.get_or_none(Setting.key == SHARE_SITE_NAMES)
+    return bool(held is not None and held.value is True)
+
+
 def set_target(percent: float) -> None:
     """Set the brand-wide satisfaction target (share of happy and very happy, in percent)."""
     if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 <= percent <= 100:

@@ -26,6 +26,7 @@ from sync.central.reports.fleet import (  # noqa: F401
     FleetRow,
     fleet,
 )
+from sync.central.reports.network import network_document  # noqa: F401
 from sync.central.reports.periods import (  # noqa: F401
     MAX_RANGE_DAYS,
     PERIOD_DAYS,

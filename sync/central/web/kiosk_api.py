@@ -14,6 +14,8 @@ from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
 from sync.central.ingest.reconcile import reconcile
 from sync.central.org.auth import current_kiosk
+from sync.central.org.content import shares_site_names
+from sync.central.reports.network import network_document
 from sync.central.store.db import write_transaction
 from sync.central.store.models import Kiosk, KioskStatus, Question, Reason, Setting
 from sync.central.store.timesource import utc_now
@@ -102,6 +104,22 @@ def send_content() -> ResponseReturnValue:
     etag = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     response = jsonify(content)
     response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
+
+
+@bp.get("/api/v1/network")
+def send_network() -> ResponseReturnValue:
+    """Where the kiosk's site stands in the brand's network (sync/central/reports/network.py), with an
+    ETag over the figures (not the moment they were made): 304 while the kiosk holds the same ones."""
+    kiosk = current_kiosk()
+    if kiosk.uuid is None:
+        raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
+    document = network_document(kiosk, utc_now(), shares_site_names())
+    figures = {key: value for key, value in document.items() if key != "generated_at"}
+    canonical = json.dumps(figures, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    response = jsonify(document)
+    response.set_etag(hashlib.sha256(canonical.encode()).hexdigest()[:32])
     response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)
 

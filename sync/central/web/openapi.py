@@ -22,6 +22,7 @@ from sync.wire.protocol import (
     HEARTBEAT_FIELDS,
     MAX_BODY_BYTES,
     MAX_ROWS,
+    NETWORK_FIELDS,
     RATINGS,
     SOURCES,
     TECHNICAL,
@@ -128,6 +129,7 @@ SCHEMAS = {
     "HeartbeatResult": _closed({"received": {"const": True}, "sequence": _ref("Sequence")}),
     # Kiosks drop fields they do not know, so central may add some: not closed.
     "KioskConfig": object_schema(CONFIG_FIELDS, closed=False),
+    "Network": object_schema(NETWORK_FIELDS, closed=False),
     "ExportRow": _closed({
         "id": Uuid.schema,
         "kiosk": NAME,
@@ -196,6 +198,20 @@ PATHS = {
                             "description": "the ETag of the content the kiosk holds"}],
             "responses": {
                 "200": _json(_ref("KioskConfig"), headers={"ETag": {"required": True, "schema": STRING}}),
+                "304": {"description": "Unchanged: If-None-Match named the current ETag"},
+                "401": _error("Unknown or missing kiosk token"),
+                "403": _error("Revoked kiosk, or not enrolled yet"),
+            },
+        }
+    },
+    "/api/v1/network": {
+        "get": {
+            "summary": "Where the kiosk's site stands in the brand's network, with an ETag",
+            "security": KIOSK_AUTH,
+            "parameters": [{"name": "If-None-Match", "in": "header", "required": False, "schema": STRING,
+                            "description": "the ETag of the figures the kiosk holds"}],
+            "responses": {
+                "200": _json(_ref("Network"), headers={"ETag": {"required": True, "schema": STRING}}),
                 "304": {"description": "Unchanged: If-None-Match named the current ETag"},
                 "401": _error("Unknown or missing kiosk token"),
                 "403": _error("Revoked kiosk, or not enrolled yet"),

@@ -27,7 +27,8 @@ for any of them:
 - :mod:`~sync.wire.protocol.batch`: ``POST /api/v1/batches``;
 - :mod:`~sync.wire.protocol.enrollment`: ``POST /api/v1/enroll``;
 - :mod:`~sync.wire.protocol.heartbeat`: ``POST /api/v1/heartbeat``;
-- :mod:`~sync.wire.protocol.content`: ``GET /api/v1/config``.
+- :mod:`~sync.wire.protocol.content`: ``GET /api/v1/config``;
+- :mod:`~sync.wire.protocol.network`: ``GET /api/v1/network``.
 """
 from sync.wire.protocol.batch import (
     BOOT_FIELDS,
@@ -78,6 +79,13 @@ from sync.wire.protocol.enrollment import (
 )
 from sync.wire.protocol.heartbeat import (
     HEARTBEAT_FIELDS,
+)
+from sync.wire.protocol.network import (
+    FIGURE_FIELDS,
+    NETWORK_FIELDS,
+    NETWORK_PERIOD_FIELDS,
+    NETWORK_PERIODS,
+    RANKED_SITE_FIELDS,
 )
 from sync.wire.protocol.pins import (
     PIN_LENGTHS,
@@ -151,6 +159,11 @@ __all__ = [
     "Percent",
     "WeeklyHours",
     "ENROLL_FIELDS",
+    "FIGURE_FIELDS",
+    "NETWORK_FIELDS",
+    "NETWORK_PERIOD_FIELDS",
+    "NETWORK_PERIODS",
+    "RANKED_SITE_FIELDS",
     "HEARTBEAT_FIELDS",
     "PIN_LENGTHS",
     "SITE_PIN_LENGTHS",
