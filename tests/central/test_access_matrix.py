@@ -669,6 +669,13 @@ def check_admin_target(net):
     check_admin_form(net, "/admin/target", {"target": "1"}, target)
 
 
+def check_admin_network(net):
+    def target(net):  # off, as it was: the kiosks' documents (check_network) name no other site
+        return "/admin/network", {}, lambda m: m.Setting.get(m.Setting.key == "share_site_names").value is False
+
+    check_admin_form(net, "/admin/network", {"share_site_names": "on"}, target)
+
+
 def check_admin_add_alert_rule(net):
     def target(net):
         site, site_id = _spare_site(net)
@@ -935,6 +942,7 @@ MATRIX = {
     ("POST", "/admin/users"): ("admin form", check_admin_add_user),
     ("POST", "/admin/users/<id:user_id>/delete"): ("admin form", check_admin_delete_user),
     ("POST", "/admin/target"): ("admin form", check_admin_target),
+    ("POST", "/admin/network"): ("admin form", check_admin_network),
     ("POST", "/admin/alerts"): ("admin form", check_admin_add_alert_rule),
     ("POST", "/admin/alerts/<id:rule_id>/active"): ("admin form", check_admin_toggle_alert_rule),
     ("POST", "/api/v1/batches"): ("kiosk API", check_batches),

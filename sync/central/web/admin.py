@@ -80,7 +80,8 @@ def _page(status: int = 200, **shown: Any) -> ResponseReturnValue:
             Provider.name)), kiosks=list(Kiosk.select().order_by(Kiosk.name)),
         users=list(User.select().order_by(User.name)), user_sites=links, hours_text=hours_text,
         rules=list(AlertRule.select().order_by(AlertRule.id)),
-        target=target.value if target else None, min_responses=minimum.value if minimum else None, **shown), status
+        target=target.value if target else None, min_responses=minimum.value if minimum else None,
+        share_site_names=content.shares_site_names(), **shown), status
 
 
 def _act(action: Callable[[], Any], done: str) -> ResponseReturnValue:
@@ -171,6 +172,13 @@ def delete_user(user_id: int) -> ResponseReturnValue:
         flash(gettext("You cannot delete yourself."), "error")
         return _page(400)
     return _act(lambda: org.delete_user(user.name), gettext("User deleted."))
+
+
+@bp.post("/network")
+def network() -> ResponseReturnValue:
+    """Whether the kiosks' network document names the other sites of the ranking."""
+    share = request.form.get("share_site_names") == "on"
+    return _act(lambda: content.set_share_site_names(share), gettext("Saved."))
 
 
 @bp.post("/target")
