@@ -42,6 +42,8 @@ class UploaderState:
     #: The content's ETag from central, and why the last content fetch failed.
     config_etag: _Entry[str] = _Entry()
     config_error: _Entry[str] = _Entry()
+    #: When the uploader last asked central for the network document (at most hourly).
+    network_checked_at: _Entry[str] = _Entry()
     #: When this kiosk enrolled with central.
     enrolled_at: _Entry[str] = _Entry()
     #: The batch central keeps failing on (sync/uploader/poison.py's ``FailingBatch`` as a dict).

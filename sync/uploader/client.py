@@ -137,6 +137,15 @@ class CentralClient:
     def heartbeat(self, report: dict[str, Any]) -> dict[str, Any]:
         return self._json(self._request("POST", "/api/v1/heartbeat", report), ("received", "sequence"))
 
+    def fetch_network(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+        """``(document, etag)`` of the kiosk's network document, or ``(None, etag)`` when unchanged; a
+        CentralError with status 404 from an older central that has none."""
+        response = self._request("GET", "/api/v1/network", headers={"If-None-Match": f'"{etag}"'} if etag else None)
+        if response.status_code == 304:
+            return None, etag
+        document = self._json(response, ("generated_at", "periods"))
+        return document, response.headers.get("ETag", "").strip('"') or None
+
     def fetch_config(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
         """``(document, etag)``, or ``(None, etag)`` when unchanged since *etag*."""
         response = self._request("GET", "/api/v1/config", headers={"If-None-Match": f'"{etag}"'} if etag else None)

@@ -8,7 +8,8 @@ One pass runs its steps in this order, each a module of its own:
 4. ship the backlog oldest first, several batches in flight (``shipper``);
 5. send the heartbeat and check central's view of the sequence (``heartbeat``, ``sequence_guard``);
 6. count the pass's failures against a poison row, setting it aside when due (``poison``);
-7. prune old synced rows.
+7. prune old synced rows;
+8. at most hourly, fetch the network document, where the site stands in the brand (``network_pull``).
 
 The loop repeats passes every ``sync_interval`` seconds with jitter, and backs off exponentially (with
 jitter and a cap) while central cannot be reached. Every wait reads the
@@ -32,6 +33,7 @@ import peewee
 from kiosk.errors import StorageError
 from kiosk.storage.db import connection
 from kiosk.storage.enrollment import EnrollmentError, load_enrollment
+from kiosk.storage.network import NetworkStore
 from kiosk.storage.outbox import SequenceShift
 from kiosk.storage.retention import prune_synced
 from kiosk.storage.state import sync_state
@@ -39,6 +41,7 @@ from sync.common.files import exclusive_lock
 from sync.uploader.client import CentralClient, CentralError
 from sync.uploader.content_pull import pull_content
 from sync.uploader.heartbeat import heartbeat_document, send_heartbeat
+from sync.uploader.network_pull import pull_network
 from sync.uploader.poison import FailingBatch, PassOutcome, count_failures_and_set_aside_poison
 from sync.uploader.poison_search import locate, send_alone
 from sync.uploader.sequence_guard import check_sequence, continue_sequence
@@ -118,6 +121,7 @@ class Uploader:
         self.kiosk_id = kiosk_id
         self.clock = clock
         self.content_store = content_store
+        self.network_store = NetworkStore(config.data_dir)
         self.rng = rng or random.Random()
         self.backoff = Backoff(config.sync_backoff_base, config.sync_backoff_cap, self.rng)
         self._stop: threading.Event | None = None  # the loop's stop event: a pass sends no more once it is set
@@ -184,6 +188,7 @@ class Uploader:
             raise heartbeat_error
         pruned = prune_synced(self.clock.now(), self.config.retention_days)
         sync_state.update(last_success_at=format_time(self.clock.now()), last_error=None)
+        pull_network(client, self.network_store, self.clock.now())  # never fails the pass
         return {"sent": run.sent, "quarantined": run.quarantined, "pruned": pruned}
 
     def continue_sequence(self) -> SequenceShift:
