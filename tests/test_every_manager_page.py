@@ -6,7 +6,8 @@ tests/helpers/routes.py). The kiosk holds a week of taps in Helsinki across the 
 time (Sunday 29 March 2026, a 23-hour day), with reasons, comments, repeats and presses while
 paused. Each page, and each day, week and month it takes in its query, is asked over real HTTP in
 Finnish, Swedish and English: with no PIN set, signed out with a PIN set, signed in, and signed in
-while the kiosk is paused (the manager roles there are: no one, and the manager). The answer is a
+while the kiosk is paused, and with a network document from central (the manager roles there are:
+no one, and the manager). The answer is a
 200, 302, 403 or 404, and a Finnish or Swedish page shows none of the English message ids the
 kiosk's catalog translates (tests/helpers/untranslated.py).
 """
@@ -18,6 +19,8 @@ from zoneinfo import ZoneInfo
 import requests
 
 from kiosk.manager.pin import set_pin
+from kiosk.storage.network import NetworkStore
+from tests.helpers.network_document import network_document
 from tests.helpers.routes import page_routes
 from tests.helpers.untranslated import EnglishFinder
 
@@ -127,6 +130,8 @@ def test_every_manager_page_in_every_language_and_state_answers_without_a_5xx_or
         ask_all("signed out", browser)
         browser.sign_in()
         ask_all("signed in", browser)
+        NetworkStore(kiosk.config.data_dir).save(network_document(names=["Tampere", "Kamppi"]), "e1", NOW)
+        ask_all("signed in, with the network", browser)
         kiosk.pause.pause()
         ask_all("signed in, paused", browser)
     finally:

@@ -17,6 +17,7 @@ from flask_babel import format_date, format_decimal, format_time, format_timedel
 
 from kiosk.manager import charts as manager_charts
 from kiosk.manager import reports
+from kiosk.manager.network_card import network_card
 from kiosk.storage.content import FACES, Reason
 from kiosk.storage.health import storage_reasons, sync_health
 from kiosk.storage.models import Outbox
@@ -192,6 +193,7 @@ def day_page(day_text: str | None) -> dict[str, Any]:
         "drivers": _drivers(figures),
         "comments": comments,
         "target": target,
+        "network": network_card(kiosk.clock.now(), target),
     }
 
 
@@ -222,6 +224,7 @@ def week_page(end_text: str | None) -> dict[str, Any]:
         "day_links": [day for day, _ in week.days],
         "heat": manager_charts.heat_map(week.heat, weekday_names(), target, min_responses),
         "target": target,
+        "network": network_card(kiosk.clock.now(), target),
     }
 
 

@@ -6,11 +6,16 @@ served by waitress on loopback from the ``serve`` fixture. Never download a
 browser: the tests use /usr/bin/chromium, which tests/run.sh installs.
 """
 import time
+from datetime import date
 
 import pytest
 from playwright.sync_api import sync_playwright
 
+from kiosk.cli.demo import seed_ratings
+from kiosk.manager.pin import set_pin
+from kiosk.storage.db import connection
 from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, Screen, new_context
+from tests.helpers.manager import PIN
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +87,10 @@ def kiosk(screen_app):
     return screen_app.extensions["hymy"]
 
 
+@pytest.fixture
+def seeded(kiosk):
+    """A realistic week and a day before it (the demo's), ending on the test clock's Monday, and a PIN."""
+    with connection():
+        seed_ratings(kiosk.kiosk_id, kiosk.content_store, kiosk.config.opening_hours.zone, 8,
+                     today=date(2026, 1, 6))
+    set_pin(kiosk.config.data_dir, PIN)

@@ -2,64 +2,23 @@
 panel: the hidden way in from the customer screen, the PIN on the digit pad,
 Today, Week, the kiosk's state, a pause the customer screen shows, and the
 way back. Screenshots of each page go to tests/artifacts/ (manager-*.png)."""
-from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
-from kiosk.cli.demo import seed_ratings
-from kiosk.manager.pin import set_pin
 from kiosk.manager.views import IDLE_SECONDS
-from kiosk.storage.db import connection
-from tests.helpers.browser import ARTIFACTS, SIZES
+from tests.helpers.browser import ARTIFACTS, SIZES, check_fits, enter_pin, shot
+from tests.helpers.manager import PIN
 
 pytestmark = pytest.mark.browser
 
-PIN = "2468"
 HOLD_MS = 3000
-#: The smallest finger target on the manager's pages (a manager stands close; 48 px is the platforms' guidance).
-MIN_TARGET_PX = 48
-
-FITS_ACROSS = """() => ({w: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
-                          vw: innerWidth})"""
-SMALL_TARGETS = """(min) => [...document.querySelectorAll('button, a[href], input')]
-  .filter((el) => el.offsetParent !== null || el.closest('svg'))
-  .map((el) => [el.className.baseVal ?? el.className, el.textContent.trim().slice(0, 20), el.getBoundingClientRect()])
-  .filter(([, , r]) => r.width < min || r.height < min)
-  .map(([name, label, r]) => `${name} ${label}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
-
-
-@pytest.fixture
-def seeded(kiosk):
-    """A realistic week and a day before it (the demo's), ending on the test clock's Monday, and a PIN."""
-    with connection():
-        seed_ratings(kiosk.kiosk_id, kiosk.content_store, kiosk.config.opening_hours.zone, 8,
-                     today=date(2026, 1, 6))
-    set_pin(kiosk.config.data_dir, PIN)
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), animations="disabled")
-
-
-def check_fits(page, where):
-    size = page.evaluate(FITS_ACROSS)
-    assert size["w"] <= size["vw"], f"{where} scrolls sideways: {size}"
-    assert page.evaluate(SMALL_TARGETS, MIN_TARGET_PX) == [], f"{where}: targets under {MIN_TARGET_PX} px"
 
 
 def hold_corner(page, ms, x=6, y=6):
     page.mouse.move(x, y)
     page.mouse.down()
     page.clock.run_for(ms)
-
-
-def enter_pin(page, pin=PIN):
-    for digit in pin:
-        page.locator(f'.pad__key[data-digit="{digit}"]').click()
-    expect(page.locator("#pin")).to_have_value(pin)
-    page.locator(".pad__key--ok").click()
 
 
 @pytest.mark.parametrize("size", ["800x480", "1920x1080"])

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.helpers.manager import PIN
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -106,3 +108,36 @@ class Screen:
     def screenshot(self, name):
         ARTIFACTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), animations="disabled")
+
+
+#: The smallest finger target on the manager's pages (a manager stands close; 48 px is the platforms' guidance).
+MIN_TARGET_PX = 48
+
+
+FITS_ACROSS = """() => ({w: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+                          vw: innerWidth})"""
+
+
+SMALL_TARGETS = """(min) => [...document.querySelectorAll('button, a[href], input')]
+  .filter((el) => el.offsetParent !== null || el.closest('svg'))
+  .map((el) => [el.className.baseVal ?? el.className, el.textContent.trim().slice(0, 20), el.getBoundingClientRect()])
+  .filter(([, , r]) => r.width < min || r.height < min)
+  .map(([name, label, r]) => `${name} ${label}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), animations="disabled")
+
+
+def check_fits(page, where):
+    size = page.evaluate(FITS_ACROSS)
+    assert size["w"] <= size["vw"], f"{where} scrolls sideways: {size}"
+    assert page.evaluate(SMALL_TARGETS, MIN_TARGET_PX) == [], f"{where}: targets under {MIN_TARGET_PX} px"
+
+
+def enter_pin(page, pin=PIN):
+    for digit in pin:
+        page.locator(f'.pad__key[data-digit="{digit}"]').click()
+    expect(page.locator("#pin")).to_have_value(pin)
+    page.locator(".pad__key--ok").click()
