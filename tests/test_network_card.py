@@ -49,6 +49,9 @@ def test_the_card_shows_the_site_the_rank_the_brand_and_the_target(manager, kios
     assert shown["This service, all sites"] == ["85 %"] * 2 and shown["The brand"] == ["83 %"] * 2
     assert shown["Target"] == ["85 %"] * 2  # the kiosk's own target, as every figure on the page
     assert "Best over 30 days: Tampere" in section.text()
+    if path == "/manager/week":  # the brand's figure marked beside the week's chart
+        page = parse_page(text(manager.get(f"{path}?lang=en")))
+        assert page.one(cls="legend__item--brand").text() == "◆The brand, 7 days: 83 %"
 
 
 @pytest.mark.parametrize("language, rank_text", [("fi", "4. / 12"), ("sv", "4:e av 12"), ("en", "4th of 12")])

@@ -34,6 +34,8 @@ class NetworkCard:
     headers: tuple[str, ...]
     rows: list[NetworkRow]
     best_site: str | None
+    #: The brand's satisfaction over the last 7 days, as shown, for the week chart's marker ("" when too few).
+    brand_week: str
 
 
 def ordinal(rank: int, language: str) -> str:
@@ -88,4 +90,6 @@ def card_of(kept: NetworkView, now: datetime, target: float | None, language: st
         headers=(gettext("7 days"), gettext("30 days")),
         rows=rows,
         best_site=names[0]["name"] if names else None,
+        brand_week=_percent(kept.period("7d")["brand"]["satisfaction"]) if kept.period("7d")["brand"][
+            "satisfaction"] is not None else "",
     )
