@@ -24,6 +24,7 @@ import io
 import itertools
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from html import unescape
@@ -829,6 +830,39 @@ def check_network(net):
             assert_hides(answer, OTHER[key])
 
 
+def _action(device, **fields):
+    action = {"id": str(uuid.uuid4()), "kiosk_id": device, "title": "Second till at lunch", "note": None,
+              "started_on": "2026-01-05", "target": {"kind": "hours", "weekdays": [1, 2, 3, 4, 5], "from_hour": 11,
+                                                     "to_hour": 14},
+              "supersedes": None, "withdrawn": False, "recorded_at": "2026-01-05T10:00:00Z"}
+    action.update(fields)
+    return action
+
+
+def check_actions(net):
+    """Only a kiosk's own token keeps its action, for its own site; again is a no-op, other content a 409."""
+    watch = Watch(net.central)
+    device = net.kiosk_tokens[A.kiosk_names[0]][1]
+    for token in _user_tokens(net):
+        _refused_api(net, watch, "POST", "/api/v1/actions", token, 401, json=_action(device))
+    for key, place in PLACES.items():
+        token, device = net.kiosk_tokens[place.kiosk_names[0]]
+        other_device = net.kiosk_tokens[OTHER[key].kiosk_names[0]][1]
+        _refused_api(net, watch, "POST", "/api/v1/actions", token, 403, json=_action(other_device))
+        action = _action(device)
+        assert _api(net, "POST", "/api/v1/actions", token, json=action).status_code == 201
+        watch = Watch(net.central)
+        assert _api(net, "POST", "/api/v1/actions", token, json=action).status_code == 200
+        watch.unchanged(f"{place.name}'s action sent again")
+        _refused_api(net, watch, "POST", "/api/v1/actions", token, 409, json=dict(action, title="Changed"))
+        # The other site's kiosk cannot edit this site's action.
+        other_token = net.kiosk_tokens[OTHER[key].kiosk_names[0]][0]
+        _refused_api(net, watch, "POST", "/api/v1/actions", other_token, 422,
+                     json=_action(other_device, supersedes=action["id"]))
+        site_of = net.central.query(lambda m, i=action["id"]: m.Action.get_by_id(i).site.name)
+        assert site_of == place.name
+
+
 def check_heartbeat(net):
     watch = Watch(net.central)
     for token in _user_tokens(net):
@@ -948,6 +982,7 @@ MATRIX = {
     ("POST", "/api/v1/batches"): ("kiosk API", check_batches),
     ("GET", "/api/v1/config"): ("kiosk API", check_config),
     ("GET", "/api/v1/network"): ("kiosk API", check_network),
+    ("POST", "/api/v1/actions"): ("kiosk API", check_actions),
     ("POST", "/api/v1/heartbeat"): ("kiosk API", check_heartbeat),
     ("POST", "/api/v1/enroll"): ("kiosk API", check_enroll),
     ("GET", "/api/v1/ratings"): ("user API", check_ratings_api),

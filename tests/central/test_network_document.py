@@ -118,7 +118,7 @@ def _expected(stored, kiosk, share_names):
         ranked = sorted(taking_part.items(), key=lambda item: (-item[1], stored.sites[item[0]][0]))
         names[period] = [{"name": name, "rank": 1 + sum(1 for v in values if v > percent), "satisfaction": percent}
                          for name, percent in ranked]
-    document = {"periods": periods}
+    document = {"periods": periods, "actions": []}
     if share_names:
         document["site_names"] = names
     return document

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sync.central.org.actions import site_actions_on_the_wire
 from sync.central.reports.periods import Period, Scope
 from sync.central.reports.queries import brand_settings, day_counts, named
 from sync.central.store.models import Kiosk, Site
@@ -89,7 +90,8 @@ def network_document(kiosk: Kiosk, now: datetime, share_names: bool) -> dict[str
             "median": place.median,
         }
         rankings[name] = _with_ranks(place.ranked)
-    document: dict[str, Any] = {"generated_at": format_time(now), "periods": periods}
+    document: dict[str, Any] = {"generated_at": format_time(now), "periods": periods,
+                                "actions": site_actions_on_the_wire(kiosk.site_id)}
     if share_names:
         names = {site_id: site.name for site_id, site in named(Site, {s for r in rankings.values()
                                                                        for s, _, _ in r}).items()}

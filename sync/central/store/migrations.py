@@ -499,6 +499,40 @@ def _rollup_reason_groups(database) -> None:
     rebuild_all(database, faces=False)
 
 
+def _actions(database: peewee.Database) -> None:
+    """Actions a site took, kept row by row (an edit or a withdrawal is a row of its own)."""
+
+    class Site(peewee.Model):
+        class Meta:
+            table_name = "site"
+
+    class Kiosk(peewee.Model):
+        class Meta:
+            table_name = "kiosk"
+
+    class Action(peewee.Model):
+        id = peewee.CharField(max_length=36, primary_key=True)
+        site = peewee.ForeignKeyField(Site, on_delete="CASCADE")
+        kiosk = peewee.ForeignKeyField(Kiosk, null=True, on_delete="SET NULL")
+        title = peewee.CharField(max_length=80)
+        note = peewee.TextField(null=True)
+        started_on = peewee.DateField()
+        target = peewee.TextField()
+        supersedes = peewee.CharField(max_length=36, null=True, index=True)
+        withdrawn = peewee.BooleanField(default=False)
+        recorded_at = peewee.DateTimeField()
+        recorded_by = peewee.CharField(max_length=120, null=True)
+        received_at = peewee.DateTimeField()
+
+        class Meta:
+            table_name = "action"
+            legacy_table_names = False
+            indexes = ((("site", "started_on"), False),)
+
+    with database.bind_ctx([Site, Kiosk, Action]):
+        database.create_tables([Action])
+
+
 MIGRATIONS = (
     Migration(1, "initial", _initial),
     Migration(2, "declared_question", _declared_question),
@@ -509,6 +543,7 @@ MIGRATIONS = (
     Migration(7, "login_sessions", _login_sessions),
     Migration(8, "alert_recipients", _alert_recipients),
     Migration(9, "rollup_reason_groups", _rollup_reason_groups),
+    Migration(10, "actions", _actions),
 )
 LATEST = MIGRATIONS[-1].number
 

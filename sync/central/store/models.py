@@ -439,8 +439,33 @@ class DigestSent(BaseModel):
     sent_at = UtcDateTimeField()
 
 
+
+class Action(BaseModel):
+    """One row of an action a site took (sync/wire/protocol/actions.py): never changed; an edit is a
+    new row that ``supersedes`` it, a withdrawal a new row with ``withdrawn``. A kiosk's names the
+    kiosk (``kiosk``); head office's names who recorded it (``recorded_by``)."""
+
+    id = peewee.CharField(max_length=36, primary_key=True)
+    site = peewee.ForeignKeyField(Site, on_delete="CASCADE", backref="actions")
+    site_id: int  # the key peewee reads from site
+    kiosk = peewee.ForeignKeyField(Kiosk, null=True, on_delete="SET NULL")
+    kiosk_id: int | None  # the key peewee reads from kiosk
+    title = peewee.CharField(max_length=80)
+    note = peewee.TextField(null=True)
+    started_on = peewee.DateField()
+    target = JsonField()
+    supersedes = peewee.CharField(max_length=36, null=True, index=True)
+    withdrawn = peewee.BooleanField(default=False)
+    recorded_at = UtcDateTimeField()
+    recorded_by = peewee.CharField(max_length=120, null=True)
+    received_at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("site", "started_on"), False),)
+
+
 MODELS = (
     Site, Service, Provider, Question, Reason, Setting, Kiosk, DeclaredQuestion, KioskStatus, User, UserSite,
     Rating, Followup, Redaction, Conflict, RollupHour, RollupDay, RollupHourReason, RollupDayReason, LoginFailure,
-    AlertRule, Alert, DigestSent, LoginSession, AlertRecipient,
+    AlertRule, Alert, DigestSent, LoginSession, AlertRecipient, Action,
 )

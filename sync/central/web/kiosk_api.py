@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
 from sync.central.ingest.reconcile import reconcile
+from sync.central.org.actions import ActionConflict, ActionError, checked_action, record_action
 from sync.central.org.auth import current_kiosk
 from sync.central.org.content import shares_site_names
 from sync.central.reports.network import network_document
@@ -122,6 +123,27 @@ def send_network() -> ResponseReturnValue:
     response.set_etag(hashlib.sha256(canonical.encode()).hexdigest()[:32])
     response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)
+
+
+@bp.post("/api/v1/actions")
+def post_action() -> ResponseReturnValue:
+    """Keep an action the kiosk's manager recorded, for the kiosk's site (idempotent by its id)."""
+    kiosk = current_kiosk()
+    if kiosk.uuid is None:
+        raise Forbidden("this kiosk token is not enrolled yet: run hymy enroll on the kiosk")
+    try:
+        action = checked_action(json_body(MAX_BODY_BYTES, gzip=True))
+    except ActionError as error:
+        raise UnprocessableEntity(str(error)) from None
+    if action["kiosk_id"] != kiosk.uuid:
+        raise Forbidden("the action names another kiosk than the token's")
+    try:
+        created = record_action(kiosk.site, action, utc_now(), kiosk=kiosk)
+    except ActionConflict as error:
+        raise Conflict(str(error)) from None
+    except ActionError as error:
+        raise UnprocessableEntity(str(error)) from None
+    return jsonify(id=action["id"], stored=True), 201 if created else 200
 
 
 @bp.post("/api/v1/heartbeat")

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from sync.central.reports.export import MAX_DAYS
 from sync.common.version import software_version
 from sync.wire.protocol import (
+    ACTION_FIELDS,
     CONFIG_FIELDS,
     ENROLL_FIELDS,
     ENVELOPE_FIELDS,
@@ -130,6 +131,8 @@ SCHEMAS = {
     # Kiosks drop fields they do not know, so central may add some: not closed.
     "KioskConfig": object_schema(CONFIG_FIELDS, closed=False),
     "Network": object_schema(NETWORK_FIELDS, closed=False),
+    "Action": object_schema(ACTION_FIELDS, "Action"),
+    "ActionStored": _closed({"id": Uuid.schema, "stored": {"const": True}}),
     "ExportRow": _closed({
         "id": Uuid.schema,
         "kiosk": NAME,
@@ -216,6 +219,16 @@ PATHS = {
                 "401": _error("Unknown or missing kiosk token"),
                 "403": _error("Revoked kiosk, or not enrolled yet"),
             },
+        }
+    },
+    "/api/v1/actions": {
+        "post": {
+            "summary": "Keep an action the kiosk's manager recorded, for the kiosk's site (idempotent by id)",
+            "security": KIOSK_AUTH,
+            "requestBody": _body("Action"),
+            "responses": {"201": _json(_ref("ActionStored"), "Kept"),
+                          "200": _json(_ref("ActionStored"), "Kept before: the same action again"),
+                          "409": _error("The id is kept with other content"), **POST_REFUSALS},
         }
     },
     "/api/v1/heartbeat": {

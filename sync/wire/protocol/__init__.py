@@ -28,8 +28,17 @@ for any of them:
 - :mod:`~sync.wire.protocol.enrollment`: ``POST /api/v1/enroll``;
 - :mod:`~sync.wire.protocol.heartbeat`: ``POST /api/v1/heartbeat``;
 - :mod:`~sync.wire.protocol.content`: ``GET /api/v1/config``;
-- :mod:`~sync.wire.protocol.network`: ``GET /api/v1/network``.
+- :mod:`~sync.wire.protocol.network`: ``GET /api/v1/network``;
+- :mod:`~sync.wire.protocol.actions`: ``POST /api/v1/actions``.
 """
+from sync.wire.protocol.actions import (
+    ACTION_FIELDS,
+    ISO_WEEKDAYS,
+    TARGET_FIELDS,
+    TARGET_KINDS,
+    TITLE_MAX,
+    Day,
+)
 from sync.wire.protocol.batch import (
     BOOT_FIELDS,
     ENVELOPE_FIELDS,
@@ -120,6 +129,12 @@ from sync.wire.protocol.vocabulary import (
 )
 
 __all__ = [
+    "ACTION_FIELDS",
+    "Day",
+    "ISO_WEEKDAYS",
+    "TARGET_FIELDS",
+    "TARGET_KINDS",
+    "TITLE_MAX",
     "BOOT_FIELDS",
     "ENVELOPE_FIELDS",
     "ENVELOPE_LISTS",

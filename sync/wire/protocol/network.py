@@ -9,6 +9,7 @@ does not know, so central may add some without breaking older kiosks; an older c
 answers 404, and the kiosk shows no network.
 """
 
+from sync.wire.protocol.actions import ACTION_FIELDS
 from sync.wire.protocol.checks import (
     Default,
     Document,
@@ -58,4 +59,6 @@ NETWORK_FIELDS: Fields = {
     "site_names": Default(
         Optional(Document({name: ListOf(RANKED_SITE_FIELDS, 10_000) for name in NETWORK_PERIODS})), None
     ),
+    # Every action row of the site, oldest first (an edit supersedes, a withdrawal is a row of its own).
+    "actions": Default(ListOf(ACTION_FIELDS, 10_000), []),
 }
