@@ -23,8 +23,8 @@ Z_95 = 1.959964
 BETTER, WORSE, NO_CLEAR_CHANGE, TOO_FEW = "better", "worse", "no clear change", "too few"
 #: What each verdict says, as message ids (each surface translates).
 VERDICTS = {BETTER: N_("better"), WORSE: N_("worse"), NO_CLEAR_CHANGE: N_("no clear change"), TOO_FEW: N_("too few")}
-#: How the test is named on the pages.
-TEST_NAME = N_("two-proportion z-test, 95 %")
+#: How the test is named on the pages: a template's message (Jinja's gettext always formats, hence ``%%``).
+TEST_NAME = N_("two-proportion z-test, 95 %%")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Effect:
     verdict: str
     #: The z statistic (after minus before, in the direction of the share), None when too few or undefined.
     z: float | None
+    #: A reason target's share is better when it falls.
+    lower_is_better: bool = False
 
     @property
     def points(self) -> int | None:
@@ -55,6 +57,12 @@ class Effect:
         if self.verdict == TOO_FEW or self.before.percent is None or self.after.percent is None:
             return None
         return self.after.percent - self.before.percent
+
+    @property
+    def gain(self) -> int | None:
+        """:attr:`points` turned so that more is better (a reason's share falling is a gain)."""
+        points = self.points
+        return None if points is None else -points if self.lower_is_better else points
 
 
 def z_statistic(before: Side, after: Side) -> float | None:
@@ -72,9 +80,9 @@ def z_statistic(before: Side, after: Side) -> float | None:
 def compare(before: Side, after: Side, min_responses: int, lower_is_better: bool = False) -> Effect:
     """The :class:`Effect` of going from *before* to *after*."""
     if before.whole < max(1, min_responses) or after.whole < max(1, min_responses):
-        return Effect(before, after, TOO_FEW, None)
+        return Effect(before, after, TOO_FEW, None, lower_is_better)
     z = z_statistic(before, after)
     if z is None or abs(z) < Z_95:
-        return Effect(before, after, NO_CLEAR_CHANGE, z)
+        return Effect(before, after, NO_CLEAR_CHANGE, z, lower_is_better)
     rose = z > 0
-    return Effect(before, after, BETTER if rose != lower_is_better else WORSE, z)
+    return Effect(before, after, BETTER if rose != lower_is_better else WORSE, z, lower_is_better)

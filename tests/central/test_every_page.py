@@ -16,6 +16,7 @@ message ids its catalog translates (tests/helpers/untranslated.py). The page URL
 the query ids the pages take (a kiosk on its site's pages, a service, a provider, a period, the
 drivers' grouping), and each route is asked once with an id that does not exist.
 """
+import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -96,6 +97,35 @@ def _send(central, token, device_id, site, kiosk_index):
     assert response.status_code == 200 and not response.json()["rejected"], response.text
 
 
+def _action(kiosk_id, title, started_on, target, **fields):
+    return {"id": str(uuid.uuid4()), "kiosk_id": kiosk_id, "title": title, "note": fields.pop("note", None),
+            "started_on": started_on, "target": target, "supersedes": None, "withdrawn": False,
+            "recorded_at": "2026-03-31T09:00:00Z", **fields}
+
+
+def _record_actions(central, enrolled):
+    """Actions of every kind of target, one edited and one withdrawn: a kiosk's through the API, and one
+    young one (started yesterday) whose after side is short."""
+    token, device = enrolled["kamppi-1"]
+    lunch = _action(device, "Toinen kassa lounaalle", "2026-03-28",
+                    {"kind": "hours", "weekdays": [1, 2, 3, 4, 5, 6], "from_hour": 11, "to_hour": 14},
+                    note="Ruuhka-apu klo 11–14 <b>ei lihavoitu</b>")
+    edited = _action(device, "Toinen kassa lounaalle ja iltaan", "2026-03-28",
+                     {"kind": "hours", "weekdays": [1, 2, 3, 4, 5], "from_hour": 11, "to_hour": 19},
+                     supersedes=lunch["id"], recorded_at="2026-03-31T09:05:00Z")
+    queue = _action(device, "Jonon ohjaus", "2025-10-27", {"kind": "reason", "reason": "waiting"})
+    floor = _action(device, "Lattiamatto", "2026-03-30", {"kind": "site"})
+    withdrawn = dict(floor, id=str(uuid.uuid4()), supersedes=floor["id"], withdrawn=True,
+                     recorded_at="2026-03-31T09:10:00Z")
+    for action in (lunch, edited, queue, floor, withdrawn):
+        response = central.request("POST", "/api/v1/actions", token, json=action)
+        assert response.status_code == 201, response.text
+    token, device = enrolled["soder-1"]
+    response = central.request("POST", "/api/v1/actions", token,
+                               json=_action(device, "Ny skylt vid kassan", "2026-03-30", {"kind": "site"}))
+    assert response.status_code == 201, response.text
+
+
 def _build(central):
     central.clock.set_wall(NOW - timedelta(days=2))  # the kiosks were enrolled two days ago
     for site, zone in SITES.items():
@@ -109,6 +139,7 @@ def _build(central):
     for index, (name, (site, _, _, sends)) in enumerate(KIOSKS.items()):
         if sends:
             _send(central, *enrolled[name], site, index)
+    _record_actions(central, enrolled)
     central.add_kiosk("kamppi-vanha", "Kamppi", "Kassa")
     central.ok("revoke-kiosk", "kamppi-vanha")
     central.ok("set-target", "85")
@@ -183,6 +214,7 @@ def query_strings(ids):
         "pages.comments": [{}, {"period": "30d"}, {"period": "30d", "q": "jono"}, {"page": "2", "period": "30d"}],
         "pages.fleet": [{}, *filters],
         "pages.export": [{}, {"format": "json", "period": "30d"}, {"site": ids["site_id"][0], "period": "30d"}],
+        "actions.actions_list": [{}, {"sort": "effect"}, {"sort": "site"}],
     }
 
 

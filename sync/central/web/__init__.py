@@ -13,7 +13,7 @@ from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_wtf.csrf import CSRFProtect
 
 from sync.central.resources import CHECKOUT_TEMPLATES, PACKAGE_DIR, TEMPLATE_FOLDERS
-from sync.central.web import admin, alerts_page, errors, i18n, login, pages, parse, session
+from sync.central.web import actions_page, admin, alerts_page, errors, i18n, login, pages, parse, session
 from sync.common.templates import part_templates
 from sync.wire.defaults import N_
 
@@ -24,6 +24,7 @@ SECTIONS = (
     ("pages.providers", N_("Providers"), False),
     ("pages.drivers", N_("Drivers"), False),
     ("pages.comments", N_("Comments"), False),
+    ("actions.actions_list", N_("Actions"), False),
     ("pages.fleet", N_("Fleet"), False),
     ("alerts.alerts_list", N_("Alerts"), False),
     ("admin.index", N_("Admin"), True),
@@ -47,7 +48,7 @@ TOKEN_BLUEPRINTS = ("ingest", "kiosk_api", "export", "openapi")
 
 
 #: Head office's pages; their errors answer as pages (registered once: blueprints are shared by apps).
-PAGE_BLUEPRINTS = (login.bp, pages.bp, alerts_page.bp, admin.bp)
+PAGE_BLUEPRINTS = (login.bp, pages.bp, alerts_page.bp, actions_page.bp, admin.bp)
 for _blueprint in PAGE_BLUEPRINTS:
     errors.init_blueprint(_blueprint)
 

@@ -26,8 +26,10 @@ from sync.central.reports.export import export_response
 from sync.central.store.models import Followup, Kiosk, Provider, Service, Site
 from sync.central.store.timesource import utc_now
 from sync.central.web import charts, parse
+from sync.central.web.actions_page import action_rows
+from sync.central.web.actions_page import page_context as actions_page_context
 from sync.central.web.alerts_page import visible_episodes
-from sync.central.web.session import current_viewer, require_admin, viewer_site_ids
+from sync.central.web.session import current_viewer, require_admin, viewer_site_ids, visible_site
 from sync.wire.figures import Counts
 
 bp = Blueprint("pages", __name__)
@@ -159,19 +161,11 @@ def report_args(site: Site | None = None) -> ReportArgs:
                       _carried(period, service, provider, kiosk, sort, direction, by, text), kiosk)
 
 
-def _visible_site(site_id: int) -> Site:
-    site = Site.get_or_none(Site.id == site_id)
-    allowed = viewer_site_ids()
-    if site is None or (allowed is not None and site.id not in allowed):
-        abort(404)
-    return site
-
-
 def _visible_kiosk(kiosk_id: int) -> Kiosk:
     kiosk = Kiosk.get_or_none(Kiosk.id == kiosk_id)
     if kiosk is None:
         abort(404)
-    _visible_site(kiosk.site_id)
+    visible_site(kiosk.site_id)
     return kiosk
 
 
@@ -239,7 +233,7 @@ def _kiosk_counts(scope: reports.Scope) -> dict[int, int]:
 @bp.get("/sites/<id:site_id>")
 def site(site_id: int) -> ResponseReturnValue:
     """A site's figures; with ``?kiosk=ID`` one of its kiosks' (the step from site to kiosk to day)."""
-    site = _visible_site(site_id)
+    site = visible_site(site_id)
     args = report_args(site)
     now = utc_now()
     site_scope = args.scope.narrowed(site_ids=(site.id,))
@@ -261,7 +255,9 @@ def site(site_id: int) -> ResponseReturnValue:
                 for day, counts in sorted(days.items(), key=lambda item: str(item[0]), reverse=True)]
     title = f"{site.name} · {kiosk.name}" if kiosk else site.name
     return _page("site.html", title, args, site=site, kiosk=kiosk, figures=figures, kiosk_rows=kiosk_rows,
-                 trend_chart=trend_chart, heat_cells=heat_cells, day_rows=day_rows)
+                 trend_chart=trend_chart, heat_cells=heat_cells, day_rows=day_rows,
+                 action_rows=action_rows([site.id], now), site_today=reports.local_today(site, now),
+                 **actions_page_context())
 
 
 def _chosen_kiosk(site: Site) -> Kiosk | None:
@@ -282,7 +278,7 @@ def _as_date(value: object) -> date:
 @bp.get("/sites/<id:site_id>/days/<day:day>")
 def site_day(site_id: int, day: date) -> ResponseReturnValue:
     """A site's (or with ``?kiosk=ID`` a kiosk's) local day, hour by hour."""
-    site = _visible_site(site_id)
+    site = visible_site(site_id)
     chosen = day
     args = report_args(site)
     kiosk = args.kiosk
@@ -408,7 +404,7 @@ def export() -> ResponseReturnValue:
 def _chosen_site() -> Site | None:
     """The site ``?site=ID`` names, if it is the viewer's (404 otherwise); None when not asked."""
     site_id = parse.arg_id("site")
-    return _visible_site(site_id) if site_id is not None else None
+    return visible_site(site_id) if site_id is not None else None
 
 
 @bp.post("/comments/<uuid_text:followup_id>/redact")

@@ -24,12 +24,12 @@ from flask import Flask, current_app, flash, g, redirect, request, session, url_
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Forbidden, NotFound
 
 from sync.central.org import sessions
 from sync.central.org.auth import visible_site_ids
 from sync.central.store.db import write_transaction
-from sync.central.store.models import Setting, User
+from sync.central.store.models import Setting, Site, User
 from sync.central.store.timesource import utc_now
 
 SECRET_SETTING = "session_secret"
@@ -116,6 +116,16 @@ def viewer_site_ids() -> list[int] | None:
         g.viewer_site_ids = visible_site_ids(current_viewer())
     site_ids: list[int] | None = g.viewer_site_ids
     return site_ids
+
+
+def visible_site(site_id: int) -> Site:
+    """The site *site_id* if the viewer may see it; 404 otherwise (another site's id is not told apart
+    from one that does not exist)."""
+    site = Site.get_or_none(Site.id == site_id)
+    allowed = viewer_site_ids()
+    if site is None or (allowed is not None and site.id not in allowed):
+        raise NotFound()
+    return site
 
 
 def require_admin() -> None:
