@@ -863,6 +863,70 @@ def check_actions(net):
         assert site_of == place.name
 
 
+def _deed(net, key, who="admin"):
+    """An action of site *key* recorded through the site page's form by *who*; its id."""
+    title = _spare(f"{PLACES[key].name} deed")
+    _done(net.post(who, f"/sites/{net.site_ids[key]}/actions", _deed_form(title)), "record an action")
+    return net.central.query(lambda m: m.Action.get(m.Action.title == title).id)
+
+
+def _deed_form(title):
+    return {"title": title, "started_on": TODAY, "kind": "hours", "weekday": ["1", "2"], "from_hour": "11",
+            "to_hour": "14"}
+
+
+def check_actions_page(net):
+    """The network-wide Actions page lists each viewer's own sites' actions only."""
+    titles = {}
+    for key in PLACES:
+        deed = _deed(net, key)
+        titles[key] = net.central.query(lambda m, i=deed: m.Action.get_by_id(i).title)
+    check_page(net, "/actions", lambda net, place: [titles[place.key]])
+    for key in PLACES:
+        assert titles[OTHER[key].key] not in net.get(key, "/actions?sort=effect").text
+
+
+def check_record_action(net):
+    """A viewer records for their own site only; another site's id is a 404 and stores nothing."""
+    watch = Watch(net.central)
+    for key in PLACES:
+        path = f"/sites/{net.site_ids[key]}/actions"
+        _anonymous_posts(net, watch, path, _deed_form("Nobody's"))
+        _refused_post(net, watch, key, path, _deed_form("No token"), (400,), csrf=False)
+        _refused_post(net, watch, OTHER[key].key, path, _deed_form("Not mine"), (404,))
+        _refused_post(net, watch, "none", path, _deed_form("Of no site"), (404,))
+    for who in ("A", "B", "admin"):
+        key = "A" if who == "admin" else who
+        title = _spare(f"{who} records")
+        _done(net.post(who, f"/sites/{net.site_ids[key]}/actions", _deed_form(title)), "record an action")
+        site = net.central.query(lambda m, t=title: m.Action.get(m.Action.title == t).site.name)
+        assert site == PLACES[key].name
+
+
+def _check_action_form(net, verb, data):
+    """Changing or withdrawing an action: only its site's viewer and the admin, each with the CSRF token."""
+    for key in PLACES:
+        deed = _deed(net, key)
+        watch = Watch(net.central)
+        path = f"/actions/{deed}/{verb}"
+        _anonymous_posts(net, watch, path, data)
+        _refused_post(net, watch, key, path, data, (400,), csrf=False)
+        _refused_post(net, watch, OTHER[key].key, path, data, (404,))
+        _refused_post(net, watch, "none", path, data, (404,))
+        _done(net.post(key, path, data), f"{verb} an action")
+        latest = net.central.query(lambda m, i=deed: m.Action.get(m.Action.supersedes == i))
+        assert latest.site_id == net.site_ids[key] and latest.recorded_by == {"A": "viivi", "B": "ville"}[key]
+    _refused_post(net, Watch(net.central), "admin", f"/actions/{uuid.uuid4()}/{verb}", data, (404,))
+
+
+def check_edit_action(net):
+    _check_action_form(net, "edit", _deed_form("Changed by its site"))
+
+
+def check_withdraw_action(net):
+    _check_action_form(net, "withdraw", {})
+
+
 def check_heartbeat(net):
     watch = Watch(net.central)
     for token in _user_tokens(net):
@@ -965,6 +1029,10 @@ MATRIX = {
     ("GET", "/fleet"): ("page", check_fleet),
     ("GET", "/alerts"): ("page", check_alerts),
     ("POST", "/alerts/<id:alert_id>/acknowledge"): ("form", check_acknowledge),
+    ("GET", "/actions"): ("page", check_actions_page),
+    ("POST", "/sites/<id:site_id>/actions"): ("form", check_record_action),
+    ("POST", "/actions/<uuid_text:action_id>/edit"): ("form", check_edit_action),
+    ("POST", "/actions/<uuid_text:action_id>/withdraw"): ("form", check_withdraw_action),
     ("GET", "/admin"): ("admin page", check_admin_page),
     ("POST", "/admin/sites"): ("admin form", check_admin_add_site),
     ("POST", "/admin/sites/<id:site_id>"): ("admin form", check_admin_change_site),

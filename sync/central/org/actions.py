@@ -14,7 +14,7 @@ from typing import Any
 
 import peewee
 
-from sync.central.store.db import write_transaction
+from sync.central.store.db import locked, write_transaction
 from sync.central.store.models import Action, Kiosk, Site
 from sync.wire.errors import HymyError
 from sync.wire.protocol import ACTION_FIELDS, RowError, check_row, format_time
@@ -49,11 +49,17 @@ def _as_compared(row: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def record_action(site: Site, action: Mapping[str, Any], received_at: datetime, *, kiosk: Kiosk | None = None,
-                  recorded_by: str | None = None) -> bool:
+                  recorded_by: str | None = None, latest_only: bool = False) -> bool:
     """Keep the checked *action* for *site*; True when it is new, False for a duplicate.
 
+    With *latest_only* (head office's pages, which show the latest row), an edit or withdrawal of a
+    row that another has superseded meanwhile is refused, so two people changing an action at once
+    get one change and a message, not two versions. A kiosk's edit made offline is kept even then:
+    both versions show, which loses nothing the manager wrote.
+
     :raises ActionError: it supersedes an action of another site (or none kept).
-    :raises ActionConflict: its id is kept with other content.
+    :raises ActionConflict: its id is kept with other content; or, with *latest_only*, the row it
+        supersedes has been superseded already.
     """
     with write_transaction():
         held = Action.get_or_none(Action.id == action["id"])
@@ -62,9 +68,11 @@ def record_action(site: Site, action: Mapping[str, Any], received_at: datetime, 
                 raise ActionConflict(f"action {action['id']}: kept already with other content")
             return False
         if action["supersedes"] is not None:
-            earlier = Action.get_or_none(Action.id == action["supersedes"])
+            earlier = locked(Action.select().where(Action.id == action["supersedes"])).first()
             if earlier is None or earlier.site_id != site.id:
                 raise ActionError("supersedes: no action of this site has that id")
+            if latest_only and Action.select().where(Action.supersedes == earlier.id).exists():
+                raise ActionConflict(f"action {earlier.id}: changed meanwhile")
         try:
             Action.create(id=action["id"], site=site.id, kiosk=kiosk.id if kiosk else None, title=action["title"],
                           note=action["note"], started_on=action["started_on"], target=action["target"],

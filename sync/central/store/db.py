@@ -207,6 +207,15 @@ def connection() -> AbstractContextManager[peewee.Database]:
     return shared_connection(database)
 
 
+def locked(query: peewee.Select) -> peewee.Select:
+    """*query* reading rows that the rest of a write transaction depends on: ``FOR UPDATE`` on
+    PostgreSQL, so a concurrent writer waits for this one; SQLite needs nothing, since
+    :func:`write_transaction` already lets one writer in at a time."""
+    if isinstance(central_db.obj, peewee.SqliteDatabase):
+        return query
+    return query.for_update()
+
+
 @contextmanager
 def write_transaction() -> Iterator[None]:
     """A transaction that will write.

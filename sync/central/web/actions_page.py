@@ -134,20 +134,19 @@ def _form_action(supersedes: Action | None) -> dict[str, Any]:
 def _keep(site: Site, action: dict[str, Any], done: str) -> None:
     """Check and keep *action* for *site*, flashing *done* or what was wrong with it."""
     try:
-        record_action(site, checked_action(action), utc_now(), recorded_by=current_viewer().name)
+        record_action(site, checked_action(action), utc_now(), recorded_by=current_viewer().name, latest_only=True)
+    except ActionConflict:
+        flash(gettext("This action changed meanwhile; its latest version is shown."), "error")
     except ActionError as error:
         flash(gettext("The action was not saved: %(why)s", why=str(error)), "error")
     else:
         flash(done, "success")
 
 
-def _current(action_id: str) -> tuple[Action, Site]:
-    """The kept row *action_id* and its site, if the user may see it and no later row replaced it."""
+def _shown(action_id: str) -> tuple[Action, Site]:
+    """The kept row *action_id* and its site, if the user may see it (404 otherwise)."""
     held = Action.get_or_none(Action.id == action_id) or abort(404)
-    site = visible_site(held.site_id)
-    if Action.select().where(Action.supersedes == held.id).exists():
-        raise ActionConflict(gettext("This action changed meanwhile; its latest version is shown."))
-    return held, site
+    return held, visible_site(held.site_id)
 
 
 def _back_to(site: Site) -> ResponseReturnValue:
@@ -167,11 +166,7 @@ def record(site_id: int) -> ResponseReturnValue:
 @bp.post("/actions/<uuid_text:action_id>/edit")
 def edit(action_id: str) -> ResponseReturnValue:
     """Change an action: a new row that supersedes the one shown."""
-    try:
-        held, site = _current(action_id)
-    except ActionConflict as error:
-        flash(str(error), "error")
-        return redirect(url_for("actions.actions_list"))
+    held, site = _shown(action_id)
     _keep(site, _form_action(held), gettext("Action changed."))
     return _back_to(site)
 
@@ -179,11 +174,7 @@ def edit(action_id: str) -> ResponseReturnValue:
 @bp.post("/actions/<uuid_text:action_id>/withdraw")
 def withdraw(action_id: str) -> ResponseReturnValue:
     """Withdraw an action: a new row, withdrawn, that stays visible as such."""
-    try:
-        held, site = _current(action_id)
-    except ActionConflict as error:
-        flash(str(error), "error")
-        return redirect(url_for("actions.actions_list"))
+    held, site = _shown(action_id)
     if held.withdrawn:
         flash(gettext("This action is withdrawn already."), "warning")
         return _back_to(site)
