@@ -117,3 +117,42 @@ def test_the_login_and_admin_pages(browser, network):
     admin.get_by_role("link", name="Admin").click()
     expect(admin.locator("#sites tr[data-site='Tampere Koskikeskus']")).to_be_visible()
     admin.screenshot(path=ARTIFACTS / "head-office-admin.png", full_page=True)
+
+
+def test_the_actions_page_sorts_by_gain_and_a_viewer_records_an_action_for_their_site(browser, network):
+    page = log_in(browser, network)
+    page.get_by_role("link", name="Actions").click()
+    page.get_by_role("link", name="Largest gain").click()
+    first = page.locator("#actions-table tbody tr").first
+    expect(first).to_contain_text("Second cashier at lunch")  # the demo's planted lunch-hour change
+    expect(first.locator("[data-verdict]")).to_have_text("better")
+    expect(page.locator("#actions-table tbody tr").last).to_contain_text("withdrawn")
+    page.screenshot(path=ARTIFACTS / "head-office-actions.png", full_page=True)
+
+    viewer = log_in(browser, network, name=network.viewer, password=network.viewer_password)
+    viewer.goto(network.url + "/actions")
+    expect(viewer.locator("#actions-table tbody tr")).to_have_count(2)
+    expect(viewer.locator("body")).not_to_contain_text("Stockholm")
+    viewer.locator("#actions-table").get_by_role("link", name="Tampere Koskikeskus").first.click()
+    form = viewer.locator("#actions form.action-form")
+    viewer.locator("#actions summary", has_text="Record an action").click()
+    form.get_by_label("What was done").fill("Saturday opening by two")
+    form.get_by_label("Hours on chosen weekdays").check()
+    form.get_by_label("Sat").check()
+    form.locator("select[name=from_hour]").select_option("10")
+    form.locator("select[name=to_hour]").select_option("16")
+    form.get_by_role("button", name="Record the action").click()
+    expect(viewer.locator(".notice")).to_contain_text("Action recorded.")
+    row = viewer.locator("#actions-table tbody tr", has_text="Saturday opening by two")
+    expect(row).to_contain_text("Sat, 10:00–16:00")
+    expect(row).to_contain_text(f"recorded by {network.viewer}")
+    viewer.locator("#actions").screenshot(path=ARTIFACTS / "head-office-site-actions.png")
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_the_actions_page_fits_a_laptop_in_every_language(browser, network, language):
+    page = log_in(browser, network)
+    page.goto(network.url + f"/actions?lang={language}&sort=effect")
+    expect(page.locator("[data-verdict='better']").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
+    page.screenshot(path=ARTIFACTS / f"head-office-actions-{language}.png", full_page=True)

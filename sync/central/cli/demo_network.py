@@ -27,11 +27,12 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 from sync.central.alerts import episodes as alerts
-from sync.central.cli.demo_traffic import YEAR_DAYS, BadDay, Counter
+from sync.central.cli.demo_traffic import YEAR_DAYS, BadDay, Counter, Lift
 from sync.central.ingest.batch import ingest_batch
 from sync.central.org import registry as org
+from sync.central.org.actions import checked_action, record_action
 from sync.central.store.db import connection, write_transaction
-from sync.central.store.models import Kiosk, KioskStatus
+from sync.central.store.models import Kiosk, KioskStatus, Site
 from sync.central.store.seed import store_history
 from sync.common.zones import site_zone
 from sync.wire.defaults import DEFAULT_QUESTION_ID, DEFAULT_REASONS
@@ -77,6 +78,9 @@ DEMO = SeededKiosk(DEMO_COUNTER, "Helsinki Kamppi", "checkout", "Palvelu Oy",
                          ("waiting", "staff", "information", "problem_handling", "outcome", "premises"),
                          ("staff", "outcome", "waiting", "information", "premises", "reliability"))
 
+#: Tampere's second cashier at lunch, 24 days ago: weekday lunches shed most of their unhappy faces.
+LUNCH_LIFT = Lift(24, (1, 2, 3, 4, 5), 11, 14, 0.6)
+
 SITES = (
     ("Tampere Koskikeskus", "Europe/Helsinki", {day: ["09:00-20:00"] for day in WEEKDAYS}),
     ("Stockholm Gallerian", "Europe/Stockholm", {**{day: ["10:00-19:00"] for day in WEEKDAYS[:5]},
@@ -91,7 +95,8 @@ KIOSKS = (
     SeededKiosk(Counter("tampere-checkout-1", {9: 5, 10: 7, 11: 11, 12: 13, 13: 12, 14: 8, 15: 8, 16: 10, 17: 13,
                                                18: 11, 19: 6}, (7, 10, 36, 47), (11, 15, 36, 38), SUNDAY,
                         growth=0.04, mood=-0.3,
-                        bad_days=(BadDay(9, "waiting"), BadDay(96, "waiting"), BadDay(231, "staff"))),
+                        bad_days=(BadDay(9, "waiting"), BadDay(96, "waiting"), BadDay(231, "staff")),
+                        lifts=(LUNCH_LIFT,)),
                 "Tampere Koskikeskus", "checkout", "Palvelu Oy", ("waiting", "staff", "outcome")),
     SeededKiosk(Counter("tampere-returns-1", {9: 2, 10: 3, 11: 4, 12: 5, 13: 4, 14: 3, 15: 3, 16: 4, 17: 5, 18: 4,
                                               19: 2}, (10, 14, 36, 40), (12, 16, 36, 36), SUNDAY),
@@ -161,11 +166,45 @@ def seed_network(now: datetime, demo_kiosk_id: str, demo_until: date) -> Network
     for kiosk in KIOSKS:
         if kiosk.clock_off_days:
             seeded += _ingest_off_clock_days(Kiosk.get(Kiosk.name == kiosk.name), kiosk, now)
+    _record_actions(now)
     password, _ = org.add_user(VIEWER[0], "viewer", [VIEWER[1]])
     # Head office watches Tampere: its returns kiosk has gone silent, so one alert is open.
     alerts.add_rule(site=VIEWER[1], emails=["tampere-manager@example.com"])
     alerts.evaluate(now)
     return Network(seeded, VIEWER[0], password)
+
+
+#: What the sites did, as head office recorded it: (site, title, note, days ago it started, target,
+#: withdrawn). Tampere's lunch cashier is the LUNCH_LIFT that shows in its figures; the rest
+#: changed nothing the figures can tell.
+ACTIONS = (
+    ("Tampere Koskikeskus", "Second cashier at lunch", "Weekdays 11-14, from the store's own staff.",
+     LUNCH_LIFT.days_ago, {"kind": "hours", "weekdays": list(LUNCH_LIFT.weekdays), "from_hour": LUNCH_LIFT.from_hour,
+      "to_hour": LUNCH_LIFT.to_hour}, False),
+    ("Tampere Koskikeskus", "Queue numbers at the returns desk", None, 10, {"kind": "reason", "reason": "waiting"},
+     False),
+    ("Stockholm Gallerian", "New signs at the entrance", "Signs in Swedish, Finnish and English.", 40,
+     {"kind": "site"}, False),
+    ("Helsinki Kamppi", "Greeting at the door", "Tried for two weeks; staff needed at the tills.", 60,
+     {"kind": "site"}, True),
+)
+
+
+def _record_actions(now: datetime) -> None:
+    """Head office's actions of the demo network, each as recorded the day it started."""
+    for site_name, title, note, days_ago, target, withdrawn in ACTIONS:
+        site = Site.get(Site.name == site_name)
+        started_on = now.astimezone(site_zone(site)).date() - timedelta(days=days_ago)
+        recorded_at = now - timedelta(days=days_ago)
+        first = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"hymy-demo/action/{title}")), "kiosk_id": None,
+                 "title": title, "note": note, "started_on": started_on.isoformat(), "target": target,
+                 "supersedes": None, "withdrawn": False, "recorded_at": format_time(recorded_at)}
+        record_action(site, checked_action(first), recorded_at, recorded_by="head-office")
+        if withdrawn:
+            later = now - timedelta(days=days_ago - 14)
+            withdrawal = dict(first, id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{first['id']}/off")),
+                              supersedes=first["id"], withdrawn=True, recorded_at=format_time(later))
+            record_action(site, checked_action(withdrawal), later, recorded_by="head-office")
 
 
 def _bind(name: str, kiosk_uuid: str, enrolled_at: datetime) -> None:

@@ -11,7 +11,9 @@ central without a jump, and every kiosk's year has the shape a real counter's ha
 - the seasons: a quiet July while Finland and Sweden are on holiday, a busy December;
 - day-to-day noise, in the number of customers and in how they feel;
 - a slow trend: some counters win customers and satisfaction over the year, some lose them;
-- a few bad days (a queue to the door, a card reader down) on fixed days before today.
+- a few bad days (a queue to the door, a card reader down) on fixed days before today;
+- changes that worked: from a fixed day on, some hours of some weekdays shed part of their unhappy
+  faces (the demo's head office has recorded the action behind each, sync/central/cli/demo_network.py).
 
 Everything is drawn from random generators seeded with the counter's name and the date, so a
 day always comes out the same, whichever half of the demo asks and in whatever order.
@@ -38,6 +40,22 @@ class BadDay:
 
 
 @dataclass(frozen=True)
+class Lift:
+    """A change that worked: from *days_ago* before today on, in local hours [*from_hour*, *to_hour*)
+    of ISO *weekdays*, the unhappy faces weigh *shed* less (0.5: half as much)."""
+
+    days_ago: int
+    weekdays: tuple[int, ...]
+    from_hour: int
+    to_hour: int
+    shed: float
+
+    def applies(self, day: date, hour: int, today: date) -> bool:
+        return ((today - day).days <= self.days_ago and day.isoweekday() in self.weekdays
+                and self.from_hour <= hour < self.to_hour)
+
+
+@dataclass(frozen=True)
 class Counter:
     """One kiosk's customers on an ordinary day, and how that changes over the year.
 
@@ -50,6 +68,7 @@ class Counter:
     :param mood: how much of the unhappy faces' weight today's customers have shed since a year ago
         (negative: they have gained it).
     :param bad_days: the days that went wrong.
+    :param lifts: the changes that worked.
     """
 
     name: str
@@ -62,6 +81,7 @@ class Counter:
     growth: float = 0.0
     mood: float = 0.0
     bad_days: tuple[BadDay, ...] = field(default=())
+    lifts: tuple[Lift, ...] = field(default=())
 
     def day_rng(self, day: date, purpose: str = "day") -> random.Random:
         """The random generator of *day* for *purpose*: the same numbers whoever asks, in any order."""
@@ -98,6 +118,9 @@ class Counter:
         # Noise: some days simply go better than others.
         wobble = min(0.5, max(-0.5, self.day_rng(day, "mood").gauss(0.0, 0.18)))
         weights = [weights[0] * (1 + wobble), weights[1] * (1 + wobble), weights[2], weights[3]]
+        for lift in self.lifts:
+            if lift.applies(day, hour, today):
+                weights = [weights[0] * (1 - lift.shed), weights[1] * (1 - lift.shed), weights[2], weights[3]]
         bad = self.bad_day(day, today)
         if bad is not None:
             weights = [w + (b - w) * bad.share for w, b in zip(weights, BAD_DAY_FACES, strict=True)]
