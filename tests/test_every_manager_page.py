@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from kiosk.manager.pin import set_pin
+from kiosk.storage import actions
 from kiosk.storage.network import NetworkStore
 from tests.helpers.network_document import network_document
 from tests.helpers.routes import page_routes
@@ -62,6 +63,20 @@ def _seed(kiosk, clock):
     kiosk.recorder.record(1, "button")  # stored as closed
     kiosk.pause.resume()
     clock.set_wall(NOW)
+    _record_actions(kiosk, clock)
+
+
+def _record_actions(kiosk, clock):
+    """An action of each kind of target, one of them withdrawn: the Actions page shows every state."""
+    started = (NOW.astimezone(HELSINKI).date() - timedelta(days=3)).isoformat()
+    lunch = {"kind": "hours", "weekdays": [1, 2, 3, 4, 5], "from_hour": 11, "to_hour": 14}
+    for title, target in (("Toinen kassa", lunch), ("Jonon ohjaus", {"kind": "reason", "reason": "waiting"}),
+                          ("Uusi matto", {"kind": "site"})):
+        action = actions.new_action(kiosk.kiosk_id, title, "Huom.", started, target, clock.now())
+        actions.keep(action, clock.now())
+    withdrawal = actions.new_action(kiosk.kiosk_id, "Uusi matto", None, started, {"kind": "site"}, clock.now(),
+                                    supersedes=action["id"], withdrawn=True)
+    actions.keep(withdrawal, clock.now())
 
 
 def queries(route):

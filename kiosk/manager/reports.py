@@ -107,7 +107,7 @@ _REASONS_SQL = (
 )
 
 
-def _hourly(first_day: date, last_day: date) -> tuple[dict[str, tuple[str, int, Counts]], dict[str, str]]:
+def hourly_counts(first_day: date, last_day: date) -> tuple[dict[str, tuple[str, int, Counts]], dict[str, str]]:
     """``{hour_start text: (local_day, local_hour, Counts)}`` for the local days from *first_day*
     to *last_day*, and each reason's group. Hours stay text: converting each would cost more than the query."""
     span = (first_day.isoformat(), last_day.isoformat())
@@ -180,7 +180,7 @@ def day_figures(day: date, content: Content, min_responses: int | None = None) -
     """Everything the Today page shows for the local *day*."""
     zone = content.opening_hours.zone
     min_responses = _min_responses(content, min_responses)
-    hourly, groups = _hourly(day - timedelta(days=7), day)
+    hourly, groups = hourly_counts(day - timedelta(days=7), day)
     hours = _bars(day, zone, hourly)
     counts = Counts.total(bar.counts for bar in hours)
     target = display.shown_target(content.target)
@@ -208,7 +208,7 @@ def week_figures(last_day: date, content: Content, min_responses: int | None = N
     """The seven local days ending on *last_day*: day by day, and weekday × hour."""
     min_responses = _min_responses(content, min_responses)
     first_day = last_day - timedelta(days=6)
-    hourly, _ = _hourly(first_day, last_day)
+    hourly, _ = hourly_counts(first_day, last_day)
     by_day: dict[date, Counts] = {}
     heat = [[Counts() for _ in range(24)] for _ in range(7)]
     for local_day, local_hour, counts in hourly.values():

@@ -37,9 +37,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from kiosk.errors import StorageError
+from kiosk.manager import actions as manager_actions
 from kiosk.manager import pages as manager_pages
 from kiosk.manager import pin
 from kiosk.manager.access import LockOut, OpenSessions
+from kiosk.storage import actions as kept_actions
+from kiosk.storage.actions import ActionRefused
 from kiosk.web.lan_guard import NotAManagerClient
 from kiosk.web.parts import current_parts
 
@@ -176,6 +179,47 @@ def calendar() -> ResponseReturnValue:
 def state() -> ResponseReturnValue:
     """The kiosk's state in plain words: syncing, clock, disk, version."""
     return render_template("manager/state.html", **manager_pages.state_page())
+
+
+@bp.get("/actions")
+@signed_in
+def actions_list() -> ResponseReturnValue:
+    """The site's actions with their before and after at this kiosk."""
+    return render_template("manager/actions.html", **manager_actions.actions_page())
+
+
+@bp.get("/actions/new")
+@signed_in
+def new_action() -> ResponseReturnValue:
+    """The form to record an action."""
+    return render_template("manager/action_new.html", **manager_actions.new_action_page())
+
+
+@bp.post("/actions")
+@signed_in
+def record_action() -> ResponseReturnValue:
+    """Keep the action for central (its own outbox); the form again, with the reason, when it is refused."""
+    try:
+        action = manager_actions.action_from_form()
+    except ActionRefused as error:
+        flash(gettext("The action was not saved: %(why)s", why=str(error)))
+        return render_template("manager/action_new.html", **manager_actions.new_action_page(request.form)), 400
+    kept_actions.keep(action, current_parts().clock.now())
+    flash(gettext("Action recorded. It goes to head office with the next sync."))
+    return redirect(url_for("manager.actions_list", **manager_pages.language_args()))
+
+
+@bp.post("/actions/<action_id>/withdraw")
+@signed_in
+def withdraw_action(action_id: str) -> ResponseReturnValue:
+    """Withdraw an action: a new row, withdrawn, that stays listed as such."""
+    withdrawal = manager_actions.withdrawal_of(action_id)
+    if withdrawal is None:
+        flash(gettext("This action changed meanwhile; its latest version is shown."))
+    else:
+        kept_actions.keep(withdrawal, current_parts().clock.now())
+        flash(gettext("Action withdrawn."))
+    return redirect(url_for("manager.actions_list", **manager_pages.language_args()))
 
 
 @bp.get("/pause")

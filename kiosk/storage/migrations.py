@@ -139,7 +139,21 @@ SCHEMA_V4 = (
     "CREATE TABLE kiosk_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
 )
 
-MIGRATIONS = (_run(SCHEMA_V1), _run(SCHEMA_V2), _v3, _run(SCHEMA_V4))
+SCHEMA_V5 = (
+    # The manager's actions (sync/wire/protocol/actions.py), each row as sent, never changed: an edit
+    # or a withdrawal is a new row. They have an outbox of their own, outside the rating sequence:
+    # sent_at once central kept the row, refused when central said it never will (kept, shown).
+    """CREATE TABLE action (
+        id TEXT PRIMARY KEY NOT NULL,
+        document TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        sent_at TEXT,
+        refused TEXT
+    )""",
+    "CREATE INDEX action_unsent ON action (recorded_at) WHERE sent_at IS NULL AND refused IS NULL",
+)
+
+MIGRATIONS = (_run(SCHEMA_V1), _run(SCHEMA_V2), _v3, _run(SCHEMA_V4), _run(SCHEMA_V5))
 LATEST = len(MIGRATIONS)
 
 

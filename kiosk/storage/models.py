@@ -288,5 +288,18 @@ class ClockDecision(BaseModel):
     filtered = peewee.TextField(null=True)
 
 
+class KioskAction(BaseModel):
+    """One row of an action the manager recorded (kiosk/storage/actions.py), as the wire carries it."""
+
+    id = peewee.TextField(primary_key=True)
+    document = peewee.TextField()  # the checked JSON document
+    recorded_at = UtcDateTimeField()
+    sent_at = UtcDateTimeField(null=True)
+    refused = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "action"
+
+
 class KioskState(JsonKeyValue):
     """Device state a person sets (the pause, the manager lock-out), as JSON values."""

@@ -137,6 +137,14 @@ class CentralClient:
     def heartbeat(self, report: dict[str, Any]) -> dict[str, Any]:
         return self._json(self._request("POST", "/api/v1/heartbeat", report), ("received", "sequence"))
 
+    def send_action(self, action: dict[str, Any]) -> dict[str, Any]:
+        """Send one of the manager's actions; central keeps it once by its id (201 new, 200 again).
+
+        :raises CentralError: with status 409 (the id is kept with other content) or 422 (refused) when
+            central will never keep it; other statuses and no answer are worth another try.
+        """
+        return self._json(self._request("POST", "/api/v1/actions", action), ("id", "stored"))
+
     def fetch_network(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
         """``(document, etag)`` of the kiosk's network document, or ``(None, etag)`` when unchanged; a
         CentralError with status 404 from an older central that has none."""

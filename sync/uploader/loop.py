@@ -9,7 +9,8 @@ One pass runs its steps in this order, each a module of its own:
 5. send the heartbeat and check central's view of the sequence (``heartbeat``, ``sequence_guard``);
 6. count the pass's failures against a poison row, setting it aside when due (``poison``);
 7. prune old synced rows;
-8. at most hourly, fetch the network document, where the site stands in the brand (``network_pull``).
+8. send the manager's actions, their own small outbox outside the rating sequence (``action_push``);
+9. at most hourly, fetch the network document, where the site stands in the brand (``network_pull``).
 
 The loop repeats passes every ``sync_interval`` seconds with jitter, and backs off exponentially (with
 jitter and a cap) while central cannot be reached. Every wait reads the
@@ -38,6 +39,7 @@ from kiosk.storage.outbox import SequenceShift
 from kiosk.storage.retention import prune_synced
 from kiosk.storage.state import sync_state
 from sync.common.files import exclusive_lock
+from sync.uploader.action_push import push_actions
 from sync.uploader.client import CentralClient, CentralError
 from sync.uploader.content_pull import pull_content
 from sync.uploader.heartbeat import heartbeat_document, send_heartbeat
@@ -188,6 +190,7 @@ class Uploader:
             raise heartbeat_error
         pruned = prune_synced(self.clock.now(), self.config.retention_days)
         sync_state.update(last_success_at=format_time(self.clock.now()), last_error=None)
+        push_actions(client, self.clock.now())  # never fails the pass
         pull_network(client, self.network_store, self.clock.now())  # never fails the pass
         return {"sent": run.sent, "quarantined": run.quarantined, "pruned": pruned}
 

@@ -13,11 +13,16 @@ tables, head office's from the site's rollups) compares the same way:
 
 import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 from fractions import Fraction
 
 from sync.wire.defaults import N_
 from sync.wire.display import whole_percent
 
+#: Local days on each side of an action's start.
+WINDOW_DAYS = 28
+#: A span of local days, first and last included.
+DaySpan = tuple[date, date]
 #: The two-sided 95 % critical value of the standard normal distribution.
 Z_95 = 1.959964
 BETTER, WORSE, NO_CLEAR_CHANGE, TOO_FEW = "better", "worse", "no clear change", "too few"
@@ -86,3 +91,17 @@ def compare(before: Side, after: Side, min_responses: int, lower_is_better: bool
         return Effect(before, after, NO_CLEAR_CHANGE, z, lower_is_better)
     rose = z > 0
     return Effect(before, after, BETTER if rose != lower_is_better else WORSE, z, lower_is_better)
+
+
+def windows(started_on: date, today: date) -> tuple[DaySpan, DaySpan | None]:
+    """``(before, after)``: the WINDOW_DAYS local days before *started_on*, and those from it up to
+    *today* (fewer while the action is young); *after* is None when it starts after *today*."""
+    before = (started_on - timedelta(days=WINDOW_DAYS), started_on - timedelta(days=1))
+    if started_on > today:
+        return before, None
+    return before, (started_on, min(started_on + timedelta(days=WINDOW_DAYS - 1), today))
+
+
+def span_days(span: DaySpan | None) -> int:
+    """How many local days *span* holds (0 for none)."""
+    return (span[1] - span[0]).days + 1 if span else 0

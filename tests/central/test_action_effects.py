@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sync.central.reports.effects import action_effect, windows
-from sync.wire.effects import BETTER, NO_CLEAR_CHANGE, TOO_FEW, Side, compare
+from sync.central.reports.effects import action_effect
+from sync.wire.effects import BETTER, NO_CLEAR_CHANGE, TOO_FEW, Side, compare, windows
 from tests.helpers.batches import batch, followup_row, rating_row
 from tests.helpers.network import read_stored
 

@@ -7,30 +7,15 @@ reason, the share of the unhappy follow-ups naming it. The comparison is
 :mod:`sync.wire.effects`' (two-proportion z-test at 95 %).
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sync.central.reports.periods import Period, Scope, local_day_bounds, local_today
 from sync.central.reports.queries import brand_settings, day_counts, hour_counts
 from sync.central.store.models import Site
 from sync.common.zones import site_zone
-from sync.wire.effects import Effect, Side, compare
+from sync.wire.effects import Effect, Side, compare, span_days, windows
 from sync.wire.figures import Counts
-
-#: Local days on each side of an action's start.
-WINDOW_DAYS = 28
-
-
-def windows(started_on: date, today: date) -> tuple[tuple[date, date], tuple[date, date] | None]:
-    """``(before, after)`` local day spans; *after* None when the action starts after *today*."""
-    before = (started_on - timedelta(days=WINDOW_DAYS), started_on - timedelta(days=1))
-    if started_on > today:
-        return before, None
-    return before, (started_on, min(started_on + timedelta(days=WINDOW_DAYS - 1), today))
-
-
-def _days(span: tuple[date, date] | None) -> int:
-    return (span[1] - span[0]).days + 1 if span else 0
 
 
 def _site_counts(site: Site, span: tuple[date, date], now: datetime, reasons: bool) -> Counts:
@@ -53,7 +38,7 @@ def _hours_counts(site: Site, span: tuple[date, date], target: dict[str, Any]) -
 
 
 def _side(site: Site, span: tuple[date, date] | None, target: dict[str, Any], now: datetime) -> Side:
-    days = _days(span)
+    days = span_days(span)
     if span is None:
         return Side(0, 0, 0)
     if target["kind"] == "reason":

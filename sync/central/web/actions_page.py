@@ -28,12 +28,12 @@ from sync.central.org.actions import (
     record_action,
     site_rows,
 )
-from sync.central.reports.effects import WINDOW_DAYS, action_effect
+from sync.central.reports.effects import action_effect
 from sync.central.store.models import Action, Reason, Site
 from sync.central.store.timesource import utc_now
 from sync.central.web import parse
 from sync.central.web.session import current_viewer, viewer_site_ids, visible_site
-from sync.wire.effects import TEST_NAME, VERDICTS, Effect
+from sync.wire.effects import TEST_NAME, VERDICTS, WINDOW_DAYS, Effect
 from sync.wire.protocol import format_time
 
 bp = Blueprint("actions", __name__)

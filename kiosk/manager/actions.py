@@ -1,0 +1,104 @@
+"""The manager's Actions page: what the site did to move its figures, and whether they moved.
+
+Lists the site's actions (this kiosk's, sent or waiting, and head office's and the site's other
+kiosks' from the last network document), each with its before and after counted from this
+kiosk's own hourly tables (kiosk/manager/effects.py), and lets the manager record one or withdraw
+one. A new row goes to the action outbox (kiosk/storage/actions.py); the uploader sends it.
+"""
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import request
+from flask_babel import format_date, gettext
+from werkzeug.datastructures import MultiDict
+
+from kiosk.manager import pages
+from kiosk.manager.effects import action_effect
+from kiosk.storage import actions
+from kiosk.storage.network import NetworkStore
+from kiosk.web.parts import current_parts
+from sync.wire.defaults import DEFAULT_MIN_RESPONSES
+from sync.wire.effects import TEST_NAME, VERDICTS, WINDOW_DAYS
+
+_A_SUNDAY = date(2026, 1, 4)  # ISO weekday n is _A_SUNDAY + n days
+
+
+def weekday_name(iso_weekday: int) -> str:
+    """ISO weekday 1 (Monday) to 7, abbreviated in the page's language."""
+    return format_date(_A_SUNDAY + timedelta(days=iso_weekday), "EEE")
+
+
+def target_text(target: dict[str, Any]) -> str:
+    """The target in words: the whole site, an hour range on weekdays, or a reason."""
+    if target["kind"] == "site":
+        return gettext("The whole site")
+    if target["kind"] == "reason":
+        return gettext("Reason: %(reason)s", reason=pages.reason_name(target["reason"]))
+    days = ", ".join(weekday_name(day) for day in target["weekdays"])
+    first, last = "%02d:00" % target["from_hour"], "%02d:00" % target["to_hour"]
+    return gettext("%(days)s, %(first)s–%(last)s", days=days, first=first, last=last)
+
+
+def _today() -> date:
+    parts = current_parts()
+    return parts.clock.now().astimezone(parts.content_store.current().opening_hours.zone).date()
+
+
+def actions_page() -> dict[str, Any]:
+    """The site's actions, newest start first, each with its effect at this kiosk."""
+    parts = current_parts()
+    kept = NetworkStore(parts.config.data_dir).current()
+    network_actions = kept.document.get("actions", []) if kept else []
+    content = parts.content_store.current()
+    minimum = getattr(content, "min_responses", None) or DEFAULT_MIN_RESPONSES
+    today = _today()
+    states = actions.delivery()
+    rows = []
+    for current in actions.site_actions(network_actions):
+        effect = action_effect(current.started_on, current.latest["target"], today, minimum)
+        rows.append({"action": current, "effect": effect, "target": target_text(current.latest["target"]),
+                     "started": pages.day_label(current.started_on), "delivery": states.get(current.latest["id"]),
+                     "mine": current.latest.get("kiosk_id") == parts.kiosk_id})
+    return {**pages.common(), "page": "actions", "title": gettext("Actions"), "rows": rows, "verdicts": VERDICTS,
+            "test_name": TEST_NAME, "window_days": WINDOW_DAYS}
+
+
+def new_action_page(form: MultiDict[str, str] | None = None) -> dict[str, Any]:
+    """The form to record an action, filled with *form* when it is shown again after a refusal."""
+    content = current_parts().content_store.current()
+    return {**pages.common(), "page": "actions", "title": gettext("Record an action"), "today": _today(),
+            "reasons": [(reason.key, pages.reason_name(reason.key)) for reason in content.reasons],
+            "weekdays": [(day, weekday_name(day)) for day in range(1, 8)], "form": form or MultiDict()}
+
+
+def _whole(text: str | None) -> int | None:
+    return int(text) if text is not None and text.isascii() and text.isdigit() and len(text) <= 2 else None
+
+
+def action_from_form() -> dict[str, Any]:
+    """The action the posted form describes, checked; ActionRefused naming what is wrong."""
+    form = request.form
+    kind = form.get("kind", "site")
+    target: dict[str, Any] = {"kind": kind}
+    if kind == "hours":
+        target.update(weekdays=sorted({_whole(day) for day in form.getlist("weekday")}, key=str),
+                      from_hour=_whole(form.get("from_hour")), to_hour=_whole(form.get("to_hour")))
+    elif kind == "reason":
+        target["reason"] = form.get("reason") or None
+    parts = current_parts()
+    return actions.new_action(parts.kiosk_id, (form.get("title") or "").strip(), (form.get("note") or "").strip(),
+                              form.get("started_on") or "", target, parts.clock.now())
+
+
+def withdrawal_of(action_id: str) -> dict[str, Any] | None:
+    """A new row withdrawing the site's action whose latest row is *action_id*; None when there is none
+    (unknown, already withdrawn, or changed since the page was shown)."""
+    parts = current_parts()
+    kept = NetworkStore(parts.config.data_dir).current()
+    for current in actions.site_actions(kept.document.get("actions", []) if kept else []):
+        latest = current.latest
+        if latest["id"] == action_id and not current.withdrawn:
+            return actions.new_action(parts.kiosk_id, latest["title"], latest["note"], str(latest["started_on"]),
+                                      latest["target"], parts.clock.now(), supersedes=latest["id"], withdrawn=True)
+    return None

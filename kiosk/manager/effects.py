@@ -1,0 +1,41 @@
+"""An action's figure before and after it started, from this kiosk's own hourly tables.
+
+The same comparison central makes from the site's rollups (sync/wire/effects.py: the 28 local days
+before ``started_on`` against the 28 from it, the two-proportion z-test at 95 %), but counted
+from this kiosk's ``hourly_count`` / ``hourly_reason`` rows only: the manager's page says so,
+since the site's other kiosks are not in it. The hourly rows outlive raw retention, so an
+action's before side stays whole as long as the calendar offers its days.
+"""
+
+from datetime import date
+from typing import Any
+
+from kiosk.manager.reports import hourly_counts
+from sync.wire.effects import DaySpan, Effect, Side, compare, span_days, windows
+from sync.wire.figures import Counts
+
+
+def _side(span: DaySpan | None, target: dict[str, Any]) -> Side:
+    if span is None:
+        return Side(0, 0, 0)
+    hourly, _ = hourly_counts(*span)
+    counts = Counts()
+    for local_day, local_hour, hour in hourly.values():
+        if target["kind"] == "hours" and not (
+                date.fromisoformat(local_day).isoweekday() in target["weekdays"]
+                and target["from_hour"] <= local_hour < target["to_hour"]):
+            continue
+        counts = counts + hour
+    days = span_days(span)
+    if target["kind"] == "reason":
+        unhappy = counts.unhappy_reasons
+        return Side(unhappy.get(target["reason"], 0), sum(unhappy.values()), days)
+    return Side(counts.happy, counts.counted, days)
+
+
+def action_effect(started_on: date, target: dict[str, Any], today: date, min_responses: int) -> Effect:
+    """The effect at this kiosk of an action with *target* that started on *started_on*, as of the
+    local day *today*."""
+    before, after = windows(started_on, today)
+    return compare(_side(before, target), _side(after, target), min_responses,
+                   lower_is_better=target["kind"] == "reason")
