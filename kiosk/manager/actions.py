@@ -16,7 +16,6 @@ from werkzeug.datastructures import MultiDict
 from kiosk.manager import pages
 from kiosk.manager.effects import action_effect
 from kiosk.storage import actions
-from kiosk.storage.network import NetworkStore
 from kiosk.web.parts import current_parts
 from sync.wire.defaults import DEFAULT_MIN_RESPONSES
 from sync.wire.effects import TEST_NAME, VERDICTS, WINDOW_DAYS
@@ -48,14 +47,12 @@ def _today() -> date:
 def actions_page() -> dict[str, Any]:
     """The site's actions, newest start first, each with its effect at this kiosk."""
     parts = current_parts()
-    kept = NetworkStore(parts.config.data_dir).current()
-    network_actions = kept.document.get("actions", []) if kept else []
     content = parts.content_store.current()
     minimum = getattr(content, "min_responses", None) or DEFAULT_MIN_RESPONSES
     today = _today()
     states = actions.delivery()
     rows = []
-    for current in actions.site_actions(network_actions):
+    for current in actions.kept_site_actions(parts.config.data_dir):
         effect = action_effect(current.started_on, current.latest["target"], today, minimum)
         rows.append({"action": current, "effect": effect, "target": target_text(current.latest["target"]),
                      "started": pages.day_label(current.started_on), "delivery": states.get(current.latest["id"]),
@@ -95,8 +92,7 @@ def withdrawal_of(action_id: str) -> dict[str, Any] | None:
     """A new row withdrawing the site's action whose latest row is *action_id*; None when there is none
     (unknown, already withdrawn, or changed since the page was shown)."""
     parts = current_parts()
-    kept = NetworkStore(parts.config.data_dir).current()
-    for current in actions.site_actions(kept.document.get("actions", []) if kept else []):
+    for current in actions.kept_site_actions(parts.config.data_dir):
         latest = current.latest
         if latest["id"] == action_id and not current.withdrawn:
             return actions.new_action(parts.kiosk_id, latest["title"], latest["note"], str(latest["started_on"]),

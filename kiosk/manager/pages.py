@@ -18,6 +18,7 @@ from flask_babel import format_date, format_decimal, format_time, format_timedel
 from kiosk.manager import charts as manager_charts
 from kiosk.manager import reports
 from kiosk.manager.network_card import network_card
+from kiosk.storage.actions import standing_starts
 from kiosk.storage.content import FACES, Reason
 from kiosk.storage.health import storage_reasons, sync_health
 from kiosk.storage.models import Outbox
@@ -194,6 +195,7 @@ def day_page(day_text: str | None) -> dict[str, Any]:
         "comments": comments,
         "target": target,
         "network": network_card(kiosk.clock.now(), target),
+        "action_starts": standing_starts(kiosk.config.data_dir, day, day).get(day, []),
     }
 
 
@@ -225,6 +227,7 @@ def week_page(end_text: str | None) -> dict[str, Any]:
         "heat": manager_charts.heat_map(week.heat, weekday_names(), target, min_responses),
         "target": target,
         "network": network_card(kiosk.clock.now(), target),
+        "action_starts": standing_starts(kiosk.config.data_dir, week.first_day, week.last_day),
     }
 
 

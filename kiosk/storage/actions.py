@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from kiosk.errors import StorageError
 from kiosk.storage.models import KioskAction, immediate_transaction
+from kiosk.storage.network import NetworkStore
 from sync.wire.errors import HymyError
 from sync.wire.protocol import ACTION_FIELDS, RowError, check_row, format_time
 
@@ -128,6 +130,22 @@ def current_actions(rows: Iterable[Mapping[str, Any]]) -> list[CurrentAction]:
         current.append(CurrentAction(row, first))
     return sorted(current, key=lambda item: (str(item.latest["started_on"]), item.latest["recorded_at"]),
                   reverse=True)
+
+
+def kept_site_actions(data_dir: Path) -> list[CurrentAction]:
+    """:func:`site_actions` with the actions of the last network document kept in *data_dir*."""
+    kept = NetworkStore(data_dir).current()
+    return site_actions(kept.document.get("actions", []) if kept else [])
+
+
+def standing_starts(data_dir: Path, first: date, last: date) -> dict[date, list[str]]:
+    """The titles of the site's standing actions (not withdrawn) that started on each local day from
+    *first* to *last*: the markers on the manager's charts."""
+    starts: dict[date, list[str]] = {}
+    for current in kept_site_actions(data_dir):
+        if not current.withdrawn and first <= current.started_on <= last:
+            starts.setdefault(current.started_on, []).append(str(current.latest["title"]))
+    return starts
 
 
 def site_actions(network_actions: Iterable[Mapping[str, Any]]) -> list[CurrentAction]:

@@ -1,6 +1,7 @@
 """The manager's Actions page in a real Chromium at the smallest panel, 800x480, in Finnish, Swedish and
-English: an action recorded through the form by touch, listed with its before and after and withdrawn;
-nothing wider than the window. Screenshots go to tests/artifacts/ (manager-actions-*.png)."""
+English: an action recorded through the form by touch, listed with its before and after, flagged on
+the Week chart on the day it started, and withdrawn; nothing wider than the window. Screenshots go to
+tests/artifacts/ (manager-actions-*.png)."""
 
 import pytest
 from playwright.sync_api import expect
@@ -41,6 +42,13 @@ def test_a_manager_records_an_action_by_touch_and_withdraws_it_at_800x480(seeded
     expect(item.locator("[data-verdict]")).to_be_visible()
     check_fits(page, f"the Actions page ({language})")
     shot(page, f"manager-actions-{language}-800x480")
+    page.goto(f"{screen.url}/manager/week?lang={language}")
+    flag = page.locator("svg.chart [data-action-start='2026-01-02']")
+    expect(flag).to_have_count(1)
+    expect(flag.locator("title")).to_have_text("Toinen kassa")
+    check_fits(page, f"the Week with an action's start ({language})")
+    shot(page, f"manager-actions-week-{language}-800x480")
+    page.goto(f"{screen.url}/manager/actions?lang={language}")
     item.get_by_role("button", name=WITHDRAW[language]).click()
     expect(page.locator("li.action", has_text="Toinen kassa")).to_contain_text(WITHDRAWN[language])
     rows = sorted(actions.kept_rows(), key=lambda row: row["withdrawn"])  # one clock reading: order by kind
