@@ -6,8 +6,10 @@ straight into the raw tables for speed; the hourly counts are then built
 from them by the same backfill an upgraded kiosk runs. The timed calls are
 the ones the manager's pages make (the recorder's ``note_clock``, which
 decides unverified rows, then ``kiosk.manager.reports.day_figures`` or
-``week_figures``), on random days,
-beside a bare ``SELECT count(*)`` over the same rating table.
+``week_figures``), on random days, and an action's before and after on the Actions page
+(``kiosk.manager.effects.action_effect``, 28 local days each side from the hourly counts) for
+an hours target on weekdays, started on a random day, beside a bare ``SELECT count(*)`` over
+the same rating table.
 
     python bench/manager.py [--ratings 1000000] [--calls 200]
 """
@@ -22,6 +24,7 @@ from datetime import date, datetime, timedelta, timezone
 from _common import print_latencies, summary_ms, temp_dir, time_each, verdict
 
 from kiosk.app import create_app
+from kiosk.manager.effects import action_effect
 from kiosk.manager.reports import day_figures, week_figures
 from kiosk.storage.db import connection, database
 from kiosk.storage.hourly import backfill
@@ -29,6 +32,7 @@ from sync.common.clock import FakeClock
 from sync.wire.protocol import TIME_FORMAT
 
 GOAL_P99_MS = 50.0
+LUNCH = {"kind": "hours", "weekdays": [1, 2, 3, 4, 5], "from_hour": 11, "to_hour": 14}
 PER_DAY = 1800
 REASONS = (("waiting", "process"), ("staff", "attitude"), ("outcome", "outcome"), ("information", "communication"))
 
@@ -91,15 +95,18 @@ def main(argv=None):
                 note_clock = kiosk.recorder.note_clock
                 day = time_each(lambda i: (note_clock(), day_figures(days[i], content)), args.calls)
                 week = time_each(lambda i: (note_clock(), week_figures(days[i], content)), args.calls)
+                effect = time_each(lambda i: action_effect(days[i], LUNCH, last_day, 10), args.calls)
                 bare = time_each(lambda i: database.execute_sql("SELECT count(*) FROM rating").fetchone(), args.calls)
         finally:
             kiosk.close()
     measured = [("day figures (Today page)", summary_ms(day)), ("week figures (Week page)", summary_ms(week)),
+                ("an action's before and after (Actions page)", summary_ms(effect)),
                 ("bare SELECT count(*) FROM rating", summary_ms(bare))]
     print_latencies(f"The manager's figures over {args.ratings:,} ratings ({args.calls} calls each, random days)",
                     "call", measured)
     print("day:  " + verdict(measured[0][1]["p99"], GOAL_P99_MS, "ms p99"))
     print("week: " + verdict(measured[1][1]["p99"], GOAL_P99_MS, "ms p99"))
+    print("action's before and after: " + verdict(measured[2][1]["p99"], GOAL_P99_MS, "ms p99"))
     return 0
 
 

@@ -94,7 +94,7 @@ def test_an_older_kiosk_schema_is_copied_then_upgraded_in_one_transaction(tmp_pa
     open_database(path)
     close_database()
     with sqlite3.connect(path) as raw:  # back to schema 3, as a kiosk of that time left it
-        for table in ("hourly_count", "hourly_reason", "clock_decision", "kiosk_state"):
+        for table in ("hourly_count", "hourly_reason", "clock_decision", "kiosk_state", "action"):
             raw.execute(f"DROP TABLE {table}")
         raw.execute("DROP INDEX rating_unverified")
         raw.execute("INSERT INTO rating VALUES ('r1', 1, 'k', 'service', 1, 4, 'button', "

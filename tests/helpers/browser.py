@@ -131,9 +131,13 @@ def shot(page, name):
 
 
 def check_fits(page, where):
+    # Measure the page as styled: a locator's expectation can pass on the parsed document while its
+    # stylesheet is still on the way (seen under a loaded machine: unstyled buttons measure small).
+    page.wait_for_load_state("load")
     size = page.evaluate(FITS_ACROSS)
     assert size["w"] <= size["vw"], f"{where} scrolls sideways: {size}"
-    assert page.evaluate(SMALL_TARGETS, MIN_TARGET_PX) == [], f"{where}: targets under {MIN_TARGET_PX} px"
+    small = page.evaluate(SMALL_TARGETS, MIN_TARGET_PX)
+    assert small == [], f"{where}: targets under {MIN_TARGET_PX} px: {small}"
 
 
 def enter_pin(page, pin=PIN):
