@@ -201,7 +201,7 @@ def overview(period, now):
     with PAGE_CONTEXT_APP.app_context():
         g.viewer_site_ids = None
         scope = reports.Scope()
-        args = pages.ReportArgs(period, scope, None, None, "name", False, None)
+        args = pages.ReportArgs(period, scope, None, None, "name", False, None, {})
         sites = reports.sites_in(scope)
         by_site = reports.figures_by("site", scope, period, now)
         kiosk_counts = pages._kiosk_counts(scope)

@@ -22,7 +22,7 @@ from kiosk.errors import StorageError
 from kiosk.storage.models import KioskAction, immediate_transaction
 from kiosk.storage.network import NetworkStore
 from sync.wire.errors import HymyError
-from sync.wire.protocol import ACTION_FIELDS, RowError, check_row, format_time
+from sync.wire.protocol import ACTION_FIELDS, RowError, chains, check_row, format_time
 
 
 class ActionRefused(HymyError, ValueError):
@@ -117,17 +117,10 @@ class CurrentAction:
 
 
 def current_actions(rows: Iterable[Mapping[str, Any]]) -> list[CurrentAction]:
-    """The actions *rows* make up, each chain of edits followed to its end, newest start first."""
-    by_id = {row["id"]: dict(row) for row in rows}
-    replaced = {row["supersedes"] for row in by_id.values() if row["supersedes"]}
-    current = []
-    for row in by_id.values():
-        if row["id"] in replaced:
-            continue
-        first = row
-        while first["supersedes"] and first["supersedes"] in by_id:
-            first = by_id[first["supersedes"]]
-        current.append(CurrentAction(row, first))
+    """The actions *rows* make up (:func:`~sync.wire.protocol.chains`), newest start first."""
+    by_id = {str(row["id"]): dict(row) for row in rows}
+    current = [CurrentAction(by_id[latest], by_id[first]) for latest, first in
+               chains((row_id, row["supersedes"]) for row_id, row in by_id.items())]
     return sorted(current, key=lambda item: (str(item.latest["started_on"]), item.latest["recorded_at"]),
                   reverse=True)
 

@@ -17,7 +17,7 @@ import peewee
 from sync.central.store.db import locked, write_transaction
 from sync.central.store.models import Action, Kiosk, Site
 from sync.wire.errors import HymyError
-from sync.wire.protocol import ACTION_FIELDS, RowError, check_row, format_time
+from sync.wire.protocol import ACTION_FIELDS, RowError, chains, check_row, format_time
 
 #: What a row of the same id must equal to be the same action (the id, the site and who sent it aside).
 COMPARED = ("title", "note", "started_on", "target", "supersedes", "withdrawn", "recorded_at")
@@ -128,16 +128,8 @@ class CurrentAction:
 
 
 def current_actions(rows: Iterable[Action]) -> list[CurrentAction]:
-    """The actions *rows* make up: each chain of edits followed to its end, newest start first."""
-    rows = list(rows)
-    replaced = {row.supersedes for row in rows if row.supersedes}
+    """The actions *rows* make up (:func:`~sync.wire.protocol.chains`), newest start first."""
     by_id = {row.id: row for row in rows}
-    current = []
-    for row in rows:
-        if row.id in replaced:
-            continue
-        first = row
-        while first.supersedes and first.supersedes in by_id:
-            first = by_id[first.supersedes]
-        current.append(CurrentAction(row, first))
+    current = [CurrentAction(by_id[latest], by_id[first]) for latest, first in
+               chains((row.id, row.supersedes) for row in by_id.values())]
     return sorted(current, key=lambda item: (item.latest.started_on, item.latest.recorded_at), reverse=True)

@@ -38,6 +38,7 @@ from sync.wire.protocol.actions import (
     TARGET_KINDS,
     TITLE_MAX,
     Day,
+    chains,
 )
 from sync.wire.protocol.batch import (
     BOOT_FIELDS,
@@ -131,6 +132,7 @@ from sync.wire.protocol.vocabulary import (
 __all__ = [
     "ACTION_FIELDS",
     "Day",
+    "chains",
     "ISO_WEEKDAYS",
     "TARGET_FIELDS",
     "TARGET_KINDS",

@@ -6,6 +6,7 @@ reason. Editing is a new row that ``supersedes`` the old; withdrawing, a new row
 A kiosk's action names the kiosk (``kiosk_id``); head office's names its site at central.
 """
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -108,3 +109,23 @@ ACTION_FIELDS: Fields = {
     "withdrawn": Default(Flag(), False),
     "recorded_at": Time(),
 }
+
+
+def chains(links: Iterable[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """``(latest, first)`` row ids of each action the ``(id, supersedes)`` *links* make up: every chain
+    of edits followed from the row no other supersedes back to where it started. Two edits of one
+    row (made apart, offline) are two chains, so neither is lost."""
+    supersedes = dict(links)
+    replaced = {earlier for earlier in supersedes.values() if earlier}
+    found = []
+    for row_id in supersedes:
+        if row_id in replaced:
+            continue
+        first, seen = row_id, {row_id}
+        earlier = supersedes[first]
+        while earlier is not None and earlier in supersedes and earlier not in seen:
+            first = earlier
+            seen.add(first)
+            earlier = supersedes[first]
+        found.append((row_id, first))
+    return found
