@@ -8,9 +8,11 @@ from gpiozero.pins.mock import MockFactory
 
 from kiosk.app import create_app
 from kiosk.cli import options
+from kiosk.manager.pin import set_pin
 from sync.central.app import create_central_app
 from sync.common.clock import FakeClock
 from tests.helpers.live import LiveServer
+from tests.helpers.manager import PIN, sign_in
 from tests.helpers.proxy import FaultProxy
 from tests.helpers.receivers import SINKS_ENV
 from tests.helpers.world import START, AccessLog, World, cli
@@ -72,6 +74,14 @@ def client(app):
 def kiosk(app):
     """The running kiosk's parts: recorder, buttons, events, clock."""
     return app.extensions["hymy"]
+
+
+@pytest.fixture
+def manager(client, kiosk):
+    """A test client signed in to the manager screen (a PIN set first)."""
+    set_pin(kiosk.config.data_dir, PIN)
+    sign_in(client)
+    return client
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ no one, and the manager). The answer is a
 kiosk's catalog translates (tests/helpers/untranslated.py).
 """
 import re
+import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -119,7 +120,8 @@ def test_every_manager_page_in_every_language_and_state_answers_without_a_5xx_or
     routes = page_routes(app, under="/manager")
     assert {route.endpoint for route in routes} >= {"manager.today", "manager.week", "manager.calendar",
                                                       "manager.state", "manager.pause_page"}
-    urls = [(route.rule, params) for route in routes for params in queries(route)]
+    ids = {"action_id": [current.latest["id"] for current in actions.site_actions([])] + [str(uuid.uuid4())]}
+    urls = [(path, params) for route in routes for path in route.urls(ids) for params in queries(route)]
     finders = {language: EnglishFinder(CATALOGS.format(language=language)) for language in ("fi", "sv")}
     statuses, problems, requests_made = Counter(), [], 0
 

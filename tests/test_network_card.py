@@ -6,18 +6,10 @@ from datetime import timedelta
 import pytest
 
 from kiosk.manager.network_card import ordinal
-from kiosk.manager.pin import set_pin
 from kiosk.storage.network import NETWORK_FILE, NetworkStore
-from tests.helpers.manager import PIN, sign_in, text
+from tests.helpers.manager import text
 from tests.helpers.network import Element, parse_page
 from tests.helpers.network_document import network_document
-
-
-@pytest.fixture
-def manager(client, kiosk):
-    set_pin(kiosk.config.data_dir, PIN)
-    sign_in(client)
-    return client
 
 
 def card(manager, path, language="en"):

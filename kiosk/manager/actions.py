@@ -62,11 +62,36 @@ def actions_page() -> dict[str, Any]:
 
 
 def new_action_page(form: MultiDict[str, str] | None = None) -> dict[str, Any]:
-    """The form to record an action, filled with *form* when it is shown again after a refusal."""
+    """The form to record an action, filled with *form* when it is shown again after a refusal; with a
+    ``supersedes`` field in *form*, the form changes that action."""
     content = current_parts().content_store.current()
-    return {**pages.common(), "page": "actions", "title": gettext("Record an action"), "today": _today(),
+    form = form or MultiDict()
+    title = gettext("Change the action") if form.get("supersedes") else gettext("Record an action")
+    return {**pages.common(), "page": "actions", "title": title, "today": _today(),
             "reasons": [(reason.key, pages.reason_name(reason.key)) for reason in content.reasons],
-            "weekdays": [(day, weekday_name(day)) for day in range(1, 8)], "form": form or MultiDict()}
+            "weekdays": [(day, weekday_name(day)) for day in range(1, 8)], "form": form}
+
+
+def standing(action_id: str) -> dict[str, Any] | None:
+    """The latest row of the site's action whose latest row is *action_id*, unless withdrawn; None when
+    there is none (unknown, withdrawn, or changed since the page was shown)."""
+    for current in actions.kept_site_actions(current_parts().config.data_dir):
+        if current.latest["id"] == action_id and not current.withdrawn:
+            return current.latest
+    return None
+
+
+def edit_form(latest: dict[str, Any]) -> MultiDict[str, str]:
+    """The form filled with the action's latest row, saved as a row that supersedes it."""
+    target = latest["target"]
+    fields = [("supersedes", latest["id"]), ("title", latest["title"]), ("note", latest["note"] or ""),
+              ("started_on", str(latest["started_on"])), ("kind", target["kind"])]
+    if target["kind"] == "hours":
+        fields += [("weekday", str(day)) for day in target["weekdays"]]
+        fields += [("from_hour", str(target["from_hour"])), ("to_hour", str(target["to_hour"]))]
+    elif target["kind"] == "reason":
+        fields.append(("reason", target["reason"]))
+    return MultiDict(fields)
 
 
 def _whole(text: str | None) -> int | None:
@@ -85,16 +110,14 @@ def action_from_form() -> dict[str, Any]:
         target["reason"] = form.get("reason") or None
     parts = current_parts()
     return actions.new_action(parts.kiosk_id, (form.get("title") or "").strip(), (form.get("note") or "").strip(),
-                              form.get("started_on") or "", target, parts.clock.now())
+                              form.get("started_on") or "", target, parts.clock.now(),
+                              supersedes=form.get("supersedes") or None)
 
 
 def withdrawal_of(action_id: str) -> dict[str, Any] | None:
-    """A new row withdrawing the site's action whose latest row is *action_id*; None when there is none
-    (unknown, already withdrawn, or changed since the page was shown)."""
-    parts = current_parts()
-    for current in actions.kept_site_actions(parts.config.data_dir):
-        latest = current.latest
-        if latest["id"] == action_id and not current.withdrawn:
-            return actions.new_action(parts.kiosk_id, latest["title"], latest["note"], str(latest["started_on"]),
-                                      latest["target"], parts.clock.now(), supersedes=latest["id"], withdrawn=True)
-    return None
+    """A new row withdrawing the site's action whose latest row is *action_id*; None when there is none."""
+    latest = standing(action_id)
+    if latest is None:
+        return None
+    return actions.new_action(current_parts().kiosk_id, latest["title"], latest["note"], str(latest["started_on"]),
+                              latest["target"], current_parts().clock.now(), supersedes=latest["id"], withdrawn=True)

@@ -195,17 +195,35 @@ def new_action() -> ResponseReturnValue:
     return render_template("manager/action_new.html", **manager_actions.new_action_page())
 
 
+@bp.get("/actions/<action_id>/edit")
+@signed_in
+def edit_action(action_id: str) -> ResponseReturnValue:
+    """The form filled with the action, saved as a new row that supersedes the one shown."""
+    latest = manager_actions.standing(action_id)
+    if latest is None:
+        flash(gettext("This action changed meanwhile; its latest version is shown."))
+        return redirect(url_for("manager.actions_list", **manager_pages.language_args()))
+    return render_template("manager/action_new.html",
+                           **manager_actions.new_action_page(manager_actions.edit_form(latest)))
+
+
 @bp.post("/actions")
 @signed_in
 def record_action() -> ResponseReturnValue:
-    """Keep the action for central (its own outbox); the form again, with the reason, when it is refused."""
+    """Keep the action (or a change of one) for central, by its own outbox; the form again, with the
+    reason, when it is refused."""
+    supersedes = request.form.get("supersedes")
+    if supersedes and manager_actions.standing(supersedes) is None:
+        flash(gettext("This action changed meanwhile; its latest version is shown."))
+        return redirect(url_for("manager.actions_list", **manager_pages.language_args()))
     try:
         action = manager_actions.action_from_form()
     except ActionRefused as error:
         flash(gettext("The action was not saved: %(why)s", why=str(error)))
         return render_template("manager/action_new.html", **manager_actions.new_action_page(request.form)), 400
     kept_actions.keep(action, current_parts().clock.now())
-    flash(gettext("Action recorded. It goes to head office with the next sync."))
+    flash(gettext("Action changed. It goes to head office with the next sync.") if supersedes
+          else gettext("Action recorded. It goes to head office with the next sync."))
     return redirect(url_for("manager.actions_list", **manager_pages.language_args()))
 
 
