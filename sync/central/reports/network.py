@@ -13,21 +13,57 @@ rounding as head office's pages (:mod:`sync.wire.display`):
   ``median`` the middle one (with an even count, the lower middle).
 """
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sync.central.org.actions import site_actions_on_the_wire
 from sync.central.reports.periods import Period, Scope
 from sync.central.reports.queries import brand_settings, day_counts, named
-from sync.central.store.models import Kiosk, Site
+from sync.central.store.models import Kiosk, Site, central_db
+from sync.central.store.rollups import RollupChanges
 from sync.wire import display
 from sync.wire.figures import Counts
 from sync.wire.protocol import NETWORK_PERIODS, format_time
 
 #: The document's periods, as report periods: each site's yesterday, last 7 and last 30 local days.
 PERIODS = {name: Period(name) for name in NETWORK_PERIODS}
+#: How long the per-site counts every kiosk's document shares are reused. Kiosks ask at most
+#: hourly, so a few minutes of age never shows, and a fleet of 1,000 asking within those minutes
+#: costs one computation instead of 1,000 (bench/reports.py). A rollup written by this process
+#: ends the reuse at once.
+SHARED_FOR = timedelta(minutes=5)
+
+
+class SharedCounts:
+    """Per-site counts of a period (all services, or one), kept for :data:`SHARED_FOR` and reused by
+    every kiosk's document: the brand, the service and the ranking are the same for all of them.
+
+    A kept entry names the database it came from and the rollup writes it saw
+    (:class:`~sync.central.store.rollups.RollupChanges`), so another database (tests, the demo) or a
+    newer write never reads it; a clock set back computes again.
+    """
+
+    _kept: dict[tuple[Any, ...], tuple[datetime, dict[int, Counts]]] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def by_site(cls, period_name: str, service_id: int | None, now: datetime) -> dict[int, Counts]:
+        database = central_db.obj
+        key = (id(database), getattr(database, "database", None), period_name, service_id, RollupChanges.count)
+        with cls._lock:
+            held = cls._kept.get(key)
+        if held is not None and held[0] <= now < held[0] + SHARED_FOR:
+            return held[1]
+        counts = day_counts("site", Scope(service_id=service_id) if service_id is not None else Scope(),
+                            PERIODS[period_name], now, reasons=False)
+        with cls._lock:
+            if len(cls._kept) > 256:  # old generations and databases: never asked again
+                cls._kept.clear()
+            cls._kept[key] = (now, counts)
+        return counts
 
 
 def figure(counts: Counts, min_responses: int) -> dict[str, Any]:
@@ -74,10 +110,9 @@ def network_document(kiosk: Kiosk, now: datetime, share_names: bool) -> dict[str
     service_id = kiosk.service_id
     periods: dict[str, Any] = {}
     rankings: dict[str, list[tuple[int, int, int]]] = {}
-    for name, period in PERIODS.items():
-        by_site = day_counts("site", Scope(), period, now, reasons=False)
-        service_by_site = (day_counts("site", Scope(service_id=service_id), period, now, reasons=False)
-                           if service_id is not None else None)
+    for name in PERIODS:
+        by_site = SharedCounts.by_site(name, None, now)
+        service_by_site = SharedCounts.by_site(name, service_id, now) if service_id is not None else None
         place = standing(service_by_site if service_by_site is not None else by_site, kiosk.site_id, min_responses)
         periods[name] = {
             "brand": figure(Counts.total(by_site.values()), min_responses),

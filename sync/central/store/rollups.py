@@ -117,6 +117,7 @@ class Tally:
     def write(self, database: peewee.Database | None = None) -> None:
         """Add the tally to the rollup tables (inside the caller's transaction)."""
         database = database or central_db.obj
+        RollupChanges.note()
         for model, keys, tally in ((RollupHour, ("kiosk_id", "hour"), self.hours),
                                    (RollupDay, ("kiosk_id", "day"), self.days),
                                    (RollupHourReason, ("kiosk_id", "hour", "reason", "reason_group"),
@@ -125,6 +126,18 @@ class Tally:
                                     self.day_reasons)):
             if tally:
                 _upsert_add(database, model, keys, tally)
+
+
+class RollupChanges:
+    """How many times this process has written rollups: figures shared between requests and computed
+    before the latest write are not reused (sync/central/reports/network.py). Another worker's writes
+    are not seen here; what shares figures also bounds how long it keeps them."""
+
+    count = 0
+
+    @classmethod
+    def note(cls) -> None:
+        cls.count += 1
 
 
 def _db_time(database, value):
