@@ -1,13 +1,14 @@
 """The manager's actions, kept on the kiosk and sent to central by an outbox of their own.
 
 A manager records an action on the manager screen (what was done, the local day it started, what
-it should move) or withdraws one. Each is a row as the protocol carries it
-(sync/wire/protocol/actions.py), never changed afterwards: a withdrawal is a new row that
-supersedes. The uploader sends the unsent rows after each pass's ratings (sync/uploader/action_push.py);
-``POST /api/v1/actions`` is idempotent by id, so a row sent twice (an answer lost on the way back)
-is kept once. They take no place in the rating sequence: an action is not a rating, and a refused
-one must never hold the ratings back. Central's actions for the site (head office's, and this
-kiosk's once kept) come back in the network document; :func:`site_actions` merges the two.
+it should move), changes one or withdraws one. Each is a row as the protocol carries it
+(sync/wire/protocol/actions.py), never changed afterwards: a change or a withdrawal is a new row
+that supersedes the one shown. The uploader sends the unsent rows after each pass's ratings
+(sync/uploader/action_push.py); ``POST /api/v1/actions`` is idempotent by id, so a row sent twice
+(an answer lost on the way back) is kept once. They take no place in the rating sequence: an
+action is not a rating, and a refused one must never hold the ratings back. Central's actions for
+the site (head office's, and this kiosk's once kept) come back in the network document;
+:func:`site_actions` merges the two.
 """
 
 import json
