@@ -46,24 +46,44 @@ def test_record_change_and_withdraw_keep_every_row(manager):
     assert len(actions.unsent()) == 3
 
 
+TITLE = "a title of 1 to 80 characters"
+HOURS = "at least one weekday, and an end hour after the start hour"
+
+
 @pytest.mark.parametrize("change, why", [
-    ({"title": ""}, "title"),
-    ({"title": "x" * 81}, "title"),
-    ({"title": "Piilo\u202eteksti"}, "bidirectional"),
-    ({"title": "nolla\x00tavu"}, "title"),
-    ({"note": "n" * 501}, "note"),
-    ({"started_on": "2026-13-01"}, "started_on"),
-    ({"weekday": []}, "weekdays"),
-    ({"from_hour": "15", "to_hour": "14"}, "hour"),
-    ({"from_hour": "١١"}, "from_hour"),  # Arabic-Indic digits are not an hour
-    ({"kind": "reason", "reason": ""}, "reason"),
+    ({"title": ""}, TITLE),
+    ({"title": "x" * 81}, TITLE),
+    ({"title": "Piilo\u202eteksti"}, TITLE),
+    ({"title": "nolla\x00tavu"}, TITLE),
+    ({"note": "n" * 501}, "at most 500 characters"),
+    ({"started_on": "2026-13-01"}, "a real day"),
+    ({"weekday": []}, HOURS),
+    ({"from_hour": "15", "to_hour": "14"}, HOURS),
+    ({"from_hour": "١١"}, HOURS),  # Arabic-Indic digits are not an hour
+    ({"kind": "reason", "reason": ""}, "the reason"),
+    ({"kind": "moon"}, "the whole site, some hours or one reason"),
 ])
 def test_a_bad_form_is_one_line_and_a_400_and_stores_nothing(manager, change, why):
     answer = _post(manager, "/manager/actions", {**LUNCH_FORM, **change})
     assert answer.status_code == 400
-    notices = [p.text() for p in parse_page(text(answer)).find_all("p", cls="notice")]
+    page = parse_page(text(answer))
+    notices = [p.text() for p in page.find_all("p", cls="notice")]
     assert len(notices) == 1 and "not saved" in notices[0] and why in notices[0], notices
+    kept_as_typed = "Lounaalle</textarea>" if "note" not in change else 'value="Toinen kassa"'
+    assert kept_as_typed in text(answer)
     assert actions.kept_rows() == []
+
+
+@pytest.mark.parametrize("language, said", [
+    ("fi", "Valitse vähintään yksi viikonpäivä"),
+    ("sv", "Välj minst en veckodag"),
+])
+def test_a_refusal_is_told_in_the_screens_language_without_the_protocols_field_names(manager, language, said):
+    form = {**LUNCH_FORM, "from_hour": "15", "to_hour": "14", "csrf_token": token(manager, "/manager/actions")}
+    answer = manager.post(f"/manager/actions?lang={language}", data=form)
+    assert answer.status_code == 400
+    (notice,) = [p.text() for p in parse_page(text(answer)).find_all("p", cls="notice")]
+    assert said in notice and not any(word in notice for word in ("from_hour", "target", "must come before"))
 
 
 def test_the_pages_need_the_pin_and_the_forms_their_token(client, kiosk, manager):

@@ -17,6 +17,7 @@ from kiosk.manager import pages
 from kiosk.manager.effects import action_effect
 from kiosk.storage import actions
 from kiosk.web.parts import current_parts
+from sync.wire import action_form
 from sync.wire.defaults import DEFAULT_MIN_RESPONSES
 from sync.wire.effects import TEST_NAME, VERDICTS, WINDOW_DAYS
 
@@ -69,7 +70,8 @@ def new_action_page(form: MultiDict[str, str] | None = None) -> dict[str, Any]:
     title = gettext("Change the action") if form.get("supersedes") else gettext("Record an action")
     return {**pages.common(), "page": "actions", "title": title, "today": _today(),
             "reasons": [(reason.key, pages.reason_name(reason.key)) for reason in content.reasons],
-            "weekdays": [(day, weekday_name(day)) for day in range(1, 8)], "form": form}
+            "weekdays": [(day, weekday_name(day)) for day in range(1, 8)], "form": form,
+            "default_hours": action_form.DEFAULT_HOURS}
 
 
 def standing(action_id: str) -> dict[str, Any] | None:
@@ -83,35 +85,21 @@ def standing(action_id: str) -> dict[str, Any] | None:
 
 def edit_form(latest: dict[str, Any]) -> MultiDict[str, str]:
     """The form filled with the action's latest row, saved as a row that supersedes it."""
-    target = latest["target"]
-    fields = [("supersedes", latest["id"]), ("title", latest["title"]), ("note", latest["note"] or ""),
-              ("started_on", str(latest["started_on"])), ("kind", target["kind"])]
-    if target["kind"] == "hours":
-        fields += [("weekday", str(day)) for day in target["weekdays"]]
-        fields += [("from_hour", str(target["from_hour"])), ("to_hour", str(target["to_hour"]))]
-    elif target["kind"] == "reason":
-        fields.append(("reason", target["reason"]))
-    return MultiDict(fields)
-
-
-def _whole(text: str | None) -> int | None:
-    return int(text) if text is not None and text.isascii() and text.isdigit() and len(text) <= 2 else None
+    return MultiDict(action_form.form_fields(latest))
 
 
 def action_from_form() -> dict[str, Any]:
     """The action the posted form describes, checked; ActionRefused naming what is wrong."""
-    form = request.form
-    kind = form.get("kind", "site")
-    target: dict[str, Any] = {"kind": kind}
-    if kind == "hours":
-        target.update(weekdays=sorted({_whole(day) for day in form.getlist("weekday")}, key=str),
-                      from_hour=_whole(form.get("from_hour")), to_hour=_whole(form.get("to_hour")))
-    elif kind == "reason":
-        target["reason"] = form.get("reason") or None
+    filled = action_form.from_form(request.form)
     parts = current_parts()
-    return actions.new_action(parts.kiosk_id, (form.get("title") or "").strip(), (form.get("note") or "").strip(),
-                              form.get("started_on") or "", target, parts.clock.now(),
-                              supersedes=form.get("supersedes") or None)
+    return actions.new_action(parts.kiosk_id, filled["title"], filled["note"], filled["started_on"],
+                              filled["target"], parts.clock.now(), supersedes=filled["supersedes"])
+
+
+def refusal_text(error: actions.ActionRefused) -> str:
+    """What the manager is told of a refused form: one line in the screen's language."""
+    message, values = action_form.refusal(error, action_form.from_form(request.form))
+    return gettext("The action was not saved: %(why)s", why=gettext(message, **values))
 
 
 def withdrawal_of(action_id: str) -> dict[str, Any] | None:

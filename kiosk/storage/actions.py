@@ -26,8 +26,8 @@ from sync.wire.errors import HymyError
 from sync.wire.protocol import ACTION_FIELDS, RowError, chains, check_row, format_time
 
 
-class ActionRefused(HymyError, ValueError):
-    """An action the protocol would not carry: one line naming the field."""
+class ActionRefused(HymyError, RowError):
+    """An action the protocol would not carry: one line naming the field, and the field's path."""
 
 
 def checked(document: Any) -> dict[str, Any]:
@@ -35,7 +35,7 @@ def checked(document: Any) -> dict[str, Any]:
     try:
         return check_row(document, ACTION_FIELDS)
     except RowError as error:
-        raise ActionRefused(str(error)) from None
+        raise ActionRefused(str(error), error.path) from None
 
 
 def as_wire(action: Mapping[str, Any]) -> dict[str, Any]:

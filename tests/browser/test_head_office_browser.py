@@ -148,6 +148,25 @@ def test_the_actions_page_sorts_by_gain_and_a_viewer_records_an_action_for_their
     expect(row).to_contain_text(f"recorded by {network.viewer}")
     viewer.locator("#actions").screenshot(path=ARTIFACTS / "head-office-site-actions.png")
 
+    # A change with the hours reversed comes back as typed, with one line saying what to correct.
+    row.get_by_role("link", name="Edit").click()
+    form = viewer.locator("form.action-form")
+    expect(form.get_by_label("What was done")).to_have_value("Saturday opening by two")
+    form.get_by_label("What was done").fill("Saturday opening by three")
+    form.locator("select[name=to_hour]").select_option("9")
+    form.get_by_role("button", name="Save the change").click()
+    refusal = re.compile("not saved: Choose at least one weekday, and an end hour")
+    expect(viewer.locator(".notice")).to_have_text(refusal)
+    expect(form.get_by_label("What was done")).to_have_value("Saturday opening by three")
+    expect(form.get_by_label("Sat")).to_be_checked()
+    viewer.screenshot(path=ARTIFACTS / "head-office-action-refused.png", full_page=True)
+    form.locator("select[name=to_hour]").select_option("17")
+    form.get_by_role("button", name="Save the change").click()
+    expect(viewer.locator(".notice")).to_contain_text("Action changed.")
+    changed = viewer.locator("#actions-table tbody tr", has_text="Saturday opening by three")
+    expect(changed).to_contain_text("Sat, 10:00–17:00")
+    expect(changed).to_contain_text("changed")
+
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
 def test_the_actions_page_fits_a_laptop_in_every_language(browser, network, language):

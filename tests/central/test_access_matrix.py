@@ -886,6 +886,22 @@ def check_actions_page(net):
         assert titles[OTHER[key].key] not in net.get(key, "/actions?sort=effect").text
 
 
+def check_record_action_page(net):
+    """The form to record an action: the site's viewer and the admin, never the other site's viewer."""
+    check_site_page(net, lambda net, place: [f"/sites/{net.site_ids[place.key]}/actions/new"],
+                    lambda place: [place.name])
+
+
+def check_edit_action_page(net):
+    """The form to change an action: the action's site's viewer and the admin; the other site's viewer
+    gets a 404 and none of its words; an id that names no action a 404."""
+    deeds = {key: _deed(net, key) for key in PLACES}
+    titles = {key: net.central.query(lambda m, i=deed: m.Action.get_by_id(i).title) for key, deed in deeds.items()}
+    check_site_page(net, lambda net, place: [f"/actions/{deeds[place.key]}/edit"],
+                    lambda place: [place.name, titles[place.key]])
+    assert_refused(net.get("admin", f"/actions/{uuid.uuid4()}/edit"), (404,))
+
+
 def check_record_action(net):
     """A viewer records for their own site only; another site's id is a 404 and stores nothing."""
     watch = Watch(net.central)
@@ -1030,7 +1046,9 @@ MATRIX = {
     ("GET", "/alerts"): ("page", check_alerts),
     ("POST", "/alerts/<id:alert_id>/acknowledge"): ("form", check_acknowledge),
     ("GET", "/actions"): ("page", check_actions_page),
+    ("GET", "/sites/<id:site_id>/actions/new"): ("site page", check_record_action_page),
     ("POST", "/sites/<id:site_id>/actions"): ("form", check_record_action),
+    ("GET", "/actions/<uuid_text:action_id>/edit"): ("site page", check_edit_action_page),
     ("POST", "/actions/<uuid_text:action_id>/edit"): ("form", check_edit_action),
     ("POST", "/actions/<uuid_text:action_id>/withdraw"): ("form", check_withdraw_action),
     ("GET", "/admin"): ("admin page", check_admin_page),

@@ -170,6 +170,8 @@ def _build(central):
             "service": [service.id for service in models.Service.select()],
             "provider": [provider.id for provider in models.Provider.select()],
             "alerts": len(episodes), "comment": comment.id,
+            # Every row: the latest versions give the filled form, a replaced one or a withdrawal a redirect.
+            "action_id": [action.id for action in models.Action.select().order_by(models.Action.recorded_at)],
         }
 
     found = central.query(ids)
@@ -219,7 +221,7 @@ def query_strings(ids):
 
 
 #: An id that names nothing, per path argument: each route is also asked once with these.
-UNKNOWN = {"site_id": [987654], "day": ["2026-02-30"]}
+UNKNOWN = {"site_id": [987654], "day": ["2026-02-30"], "action_id": ["00000000-0000-4000-8000-000000000000"]}
 
 
 def every_url(app, ids):

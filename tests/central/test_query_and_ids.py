@@ -91,7 +91,11 @@ def test_ids_that_are_not_ids_name_nothing(module_central, network):
     for path in ("/sites/99999999999999999999999", f"/sites/{2**63 - 1}", f"/sites/{2**63}", "/sites/%D9%A1",
                  "/sites/%C2%B9", "/sites/1%00", "/sites/-1", f"/sites/{site_id}/days/0001-01-01",
                  f"/sites/{site_id}/days/9999-12-31", f"/sites/{site_id}/days/1999-12-31",
-                 f"/sites/{site_id}/days/2101-01-01", f"/sites/{site_id}/days/20260105"):
+                 f"/sites/{site_id}/days/2101-01-01", f"/sites/{site_id}/days/20260105",
+                 "/sites/%D9%A1/actions/new", "/actions/%00/edit",
+                 "/actions/0f8fad5b-d9cb-469f-a165-70867728950e%00/edit",
+                 "/actions/0f8fad5bd9cb469fa16570867728950e/edit", "/actions/%E2%80%AE/edit",
+                 "/actions/0f8fad5b-d9cb-469f-a165-70867728950e/edit"):
         assert _status(admin, url, path) == 404, path
     for path in (f"/sites/{site_id}/days/2000-01-01", f"/sites/{site_id}/days/2100-12-31"):
         assert _status(admin, url, path) == 200, path  # the edges: a day before and after them still computes

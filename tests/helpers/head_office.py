@@ -22,7 +22,7 @@ def served_app(server):
 
 def linked_ids(page, url):
     """Path ids for the page routes, read from the links a user follows (*page*: a signed-in Playwright page):
-    sites from the overview, days from the first site's page (its last 30 days)."""
+    sites from the overview, days from the first site's page (its last 30 days), an action from the Actions page."""
     page.goto(url + "/overview?period=30d")
     sites = sorted({int(m) for m in re.findall(r"^/sites/(\d+)(?:\?|$)", "\n".join(
         page.eval_on_selector_all("a[href^='/sites/']", "links => links.map(a => a.getAttribute('href'))")),
@@ -30,7 +30,10 @@ def linked_ids(page, url):
     page.goto(f"{url}/sites/{sites[0]}?period=30d")
     days = sorted({m for m in re.findall(r"/days/([\d-]+)", "\n".join(
         page.eval_on_selector_all("a[href*='/days/']", "links => links.map(a => a.getAttribute('href'))")))})
-    return {"site_id": sites[:2], "day": days[-1:]}
+    page.goto(url + "/actions")
+    actions = re.findall(r"^/actions/([0-9a-f-]{36})/edit", "\n".join(
+        page.eval_on_selector_all("a[href^='/actions/']", "links => links.map(a => a.getAttribute('href'))")), re.M)
+    return {"site_id": sites[:2], "day": days[-1:], "action_id": actions[:1]}
 
 
 def rows_of(page_text, what):

@@ -1,11 +1,12 @@
 """A small head-office network with one of every kind of id central's routes take, and a session per role.
 
 Two sites in two zones (Kamppi in Helsinki, Södermalm in Stockholm); at Kamppi a kiosk that sent
-ratings with follow-ups and comments today, and one enrolled a day ago and silent since; an alert rule
-with an open unhappy episode and a silent-kiosk one; users: an admin, a viewer of Kamppi, a viewer of
-Södermalm, and a viewer who exists to be deleted. Used by the tests that walk every route (the security
-headers, the hostile query strings and ids).
+ratings with follow-ups and comments today and recorded an action, and one enrolled a day ago and
+silent since; an alert rule with an open unhappy episode and a silent-kiosk one; users: an admin, a
+viewer of Kamppi, a viewer of Södermalm, and a viewer who exists to be deleted. Used by the tests
+that walk every route (the security headers, the hostile query strings and ids).
 """
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -65,6 +66,11 @@ def seed(central):
     token, device_id = central.enrolled_kiosk("kamppi-1", site="Kamppi", service="checkout", provider="Palvelu Oy")
     central.enrolled_kiosk("soder-1", site="Södermalm", service="checkout")
     _send_today(central, token, device_id, now)
+    action = {"id": str(uuid.uuid4()), "kiosk_id": device_id, "title": "Toinen kassa", "started_on":
+              (now - timedelta(days=3)).date().isoformat(), "target": {"kind": "site"},
+              "recorded_at": now.isoformat().replace("+00:00", "Z")}
+    answer = central.request("POST", "/api/v1/actions", token, json=action)
+    assert answer.status_code == 201, answer.text
     central.ok("add-alert", "--site", "Kamppi", "--unhappy-share", "10", "--window", "600", "--min-responses", "2",
                "--silent-minutes", "30", "--email", "ops@example.com")
     central.query(lambda models: alerts.evaluate(now))
@@ -81,6 +87,7 @@ def seed(central):
             "followup_id": [followup.id for followup in m.Followup.select().order_by(m.Followup.id)],
             "service": [service.id for service in m.Service.select()],
             "provider": [provider.id for provider in m.Provider.select()],
+            "action_id": [action.id for action in m.Action.select()],
         }
 
     ids = central.query(read)

@@ -23,8 +23,9 @@ from sync.wire.protocol import ACTION_FIELDS, RowError, chains, check_row, forma
 COMPARED = ("title", "note", "started_on", "target", "supersedes", "withdrawn", "recorded_at")
 
 
-class ActionError(HymyError, ValueError):
-    """An action that cannot be kept: malformed, another site's, or in conflict with one kept."""
+class ActionError(HymyError, RowError):
+    """An action that cannot be kept: malformed (:attr:`path` names the field), another site's, or in
+    conflict with one kept."""
 
 
 class ActionConflict(ActionError):
@@ -36,7 +37,7 @@ def checked_action(document: Any) -> dict[str, Any]:
     try:
         return check_row(document, ACTION_FIELDS)
     except RowError as error:
-        raise ActionError(f"action: {error}") from None
+        raise ActionError(f"action: {error}", error.path) from None
 
 
 def _as_compared(row: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -17,12 +17,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, gettext
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
 
 from sync.central import reports
 from sync.central.org.actions import (
     ActionConflict,
     ActionError,
     CurrentAction,
+    as_wire,
     checked_action,
     current_actions,
     record_action,
@@ -33,6 +35,7 @@ from sync.central.store.models import Action, Reason, Site
 from sync.central.store.timesource import utc_now
 from sync.central.web import parse
 from sync.central.web.session import current_viewer, viewer_site_ids, visible_site
+from sync.wire import action_form
 from sync.wire.effects import TEST_NAME, VERDICTS, WINDOW_DAYS, Effect
 from sync.wire.protocol import format_time
 
@@ -103,7 +106,8 @@ def page_context() -> dict[str, Any]:
     """What every template showing actions needs besides the rows."""
     reasons = list(Reason.select().where(Reason.offered).order_by(Reason.position, Reason.key))
     return {"verdicts": VERDICTS, "test_name": TEST_NAME, "target_text": target_text, "weekday_name": weekday_name,
-            "window_days": WINDOW_DAYS, "reason_labels": reports.reason_labels(), "offered_reasons": reasons}
+            "window_days": WINDOW_DAYS, "reason_labels": reports.reason_labels(), "offered_reasons": reasons,
+            "blank_form": MultiDict(), "default_hours": action_form.DEFAULT_HOURS}
 
 
 @bp.get("/actions")
@@ -114,31 +118,62 @@ def actions_list() -> ResponseReturnValue:
     return render_template("central/actions.html", title=gettext("Actions"), rows=rows, sort=sort, **page_context())
 
 
-def _form_action(supersedes: Action | None) -> dict[str, Any]:
-    """The action the form describes, as the protocol takes it (checked by the caller)."""
-    form = request.form
-    kind = form.get("kind", "site")
-    target: dict[str, Any] = {"kind": kind}
-    if kind == "hours":
-        target.update(weekdays=sorted({parse.whole(day, 1, 7) for day in form.getlist("weekday")}, key=str),
-                      from_hour=parse.whole(form.get("from_hour"), 0, 23),
-                      to_hour=parse.whole(form.get("to_hour"), 1, 24))
-    elif kind == "reason":
-        target["reason"] = form.get("reason") or None
-    return {"id": str(uuid.uuid4()), "kiosk_id": None, "title": (form.get("title") or "").strip(),
-            "note": (form.get("note") or "").strip() or None, "started_on": form.get("started_on"),
-            "target": target, "supersedes": supersedes.id if supersedes else None, "withdrawn": False,
-            "recorded_at": format_time(utc_now())}
+def _back_to(site: Site) -> ResponseReturnValue:
+    return redirect(_back_url(site))
+
+
+def _back_url(site: Site) -> str:
+    """Where a form returns: the network-wide list, or (by default) the site page's actions."""
+    if request.values.get("back") == "list":
+        return url_for("actions.actions_list")
+    return url_for("pages.site", site_id=site.id) + "#actions"
+
+
+def _back() -> str:
+    return "list" if request.values.get("back") == "list" else "site"
+
+
+def _form_page(site: Site, form: MultiDict[str, str], held: Action | None) -> str:
+    """The page to record an action for *site* (or, with *held*, to change it), filled with *form*."""
+    title = gettext("Change the action") if held else gettext("Record an action")
+    form_url = (url_for("actions.edit", action_id=held.id) if held
+                else url_for("actions.record", site_id=site.id))
+    return render_template("central/action_form.html", title=title, site=site, held=held, form=form,
+                           form_url=form_url, cancel_url=_back_url(site), back=_back(),
+                           site_today=reports.local_today(site, utc_now()), **page_context())
+
+
+def _save(site: Site, held: Action | None, done: str) -> ResponseReturnValue:
+    """Check the posted form and keep it as a new action of *site* (with *held*, a change of it).
+
+    A form the protocol refuses comes back as typed, with one line in the page's language and a
+    400; a kept one returns to where the form was opened from."""
+    filled = action_form.from_form(request.form)
+    action = {**filled, "id": str(uuid.uuid4()), "kiosk_id": None, "supersedes": held.id if held else None,
+              "withdrawn": False, "recorded_at": format_time(utc_now())}
+    try:
+        checked = checked_action(action)
+    except ActionError as error:
+        _flash_refusal(error, action)
+        return _form_page(site, request.form, held), 400
+    _keep(site, checked, done)
+    return _back_to(site)
+
+
+def _flash_refusal(error: ActionError, action: dict[str, Any]) -> None:
+    """One line in the page's language saying what to correct (the protocol's own is English)."""
+    message, values = action_form.refusal(error, action)
+    flash(gettext("The action was not saved: %(why)s", why=gettext(message, **values)), "error")
 
 
 def _keep(site: Site, action: dict[str, Any], done: str) -> None:
-    """Check and keep *action* for *site*, flashing *done* or what was wrong with it."""
+    """Keep the checked *action* for *site*, flashing *done*, or that the action changed meanwhile."""
     try:
-        record_action(site, checked_action(action), utc_now(), recorded_by=current_viewer().name, latest_only=True)
+        record_action(site, action, utc_now(), recorded_by=current_viewer().name, latest_only=True)
     except ActionConflict:
         flash(gettext("This action changed meanwhile; its latest version is shown."), "error")
-    except ActionError as error:
-        flash(gettext("The action was not saved: %(why)s", why=str(error)), "error")
+    except ActionError as error:  # what it supersedes is not this site's: not a form these pages make
+        _flash_refusal(error, action)
     else:
         flash(done, "success")
 
@@ -149,26 +184,37 @@ def _shown(action_id: str) -> tuple[Action, Site]:
     return held, visible_site(held.site_id)
 
 
-def _back_to(site: Site) -> ResponseReturnValue:
-    if request.form.get("back") == "list":
-        return redirect(url_for("actions.actions_list"))
-    return redirect(url_for("pages.site", site_id=site.id) + "#actions")
+def _superseded(held: Action) -> bool:
+    return bool(Action.select().where(Action.supersedes == held.id).exists())
+
+
+@bp.get("/sites/<id:site_id>/actions/new")
+def record_page(site_id: int) -> ResponseReturnValue:
+    """The form to record an action of a site the user may see."""
+    return _form_page(visible_site(site_id), MultiDict(), None)
 
 
 @bp.post("/sites/<id:site_id>/actions")
 def record(site_id: int) -> ResponseReturnValue:
     """Record an action of a site the user may see (a viewer: their own)."""
-    site = visible_site(site_id)
-    _keep(site, _form_action(None), gettext("Action recorded."))
-    return _back_to(site)
+    return _save(visible_site(site_id), None, gettext("Action recorded."))
+
+
+@bp.get("/actions/<uuid_text:action_id>/edit")
+def edit_page(action_id: str) -> ResponseReturnValue:
+    """The form filled with an action's latest version, to change it."""
+    held, site = _shown(action_id)
+    if held.withdrawn or _superseded(held):
+        flash(gettext("This action changed meanwhile; its latest version is shown."), "warning")
+        return _back_to(site)
+    return _form_page(site, MultiDict(action_form.form_fields(as_wire(held))), held)
 
 
 @bp.post("/actions/<uuid_text:action_id>/edit")
 def edit(action_id: str) -> ResponseReturnValue:
     """Change an action: a new row that supersedes the one shown."""
     held, site = _shown(action_id)
-    _keep(site, _form_action(held), gettext("Action changed."))
-    return _back_to(site)
+    return _save(site, held, gettext("Action changed."))
 
 
 @bp.post("/actions/<uuid_text:action_id>/withdraw")
@@ -181,5 +227,5 @@ def withdraw(action_id: str) -> ResponseReturnValue:
     withdrawal = {"id": str(uuid.uuid4()), "kiosk_id": None, "title": held.title, "note": held.note,
                   "started_on": held.started_on.isoformat(), "target": held.target, "supersedes": held.id,
                   "withdrawn": True, "recorded_at": format_time(utc_now())}
-    _keep(site, withdrawal, gettext("Action withdrawn."))
+    _keep(site, checked_action(withdrawal), gettext("Action withdrawn."))
     return _back_to(site)

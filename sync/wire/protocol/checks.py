@@ -45,7 +45,13 @@ Row = dict[str, Any]
 
 
 class RowError(ValueError):
-    """One row (or the envelope) is malformed; the message says which field."""
+    """One row (or the envelope) is malformed; the message says which field, and :attr:`path` names
+    it (the outermost field first, empty when the row as a whole is wrong) for a form to say it in
+    its own words."""
+
+    def __init__(self, message: str, path: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 def text_problem(value: str, multiline: bool = False) -> str | None:
@@ -324,18 +330,19 @@ def check_row(row: Any, fields: Fields, ignore_unknown: bool = False) -> Row:
     if not isinstance(row, dict):
         raise RowError("expected an object")
     if not ignore_unknown and not row.keys() <= fields.keys():
-        raise RowError(f"unknown field {sorted(set(row) - set(fields))[0]!r}")
+        unknown = sorted(set(row) - set(fields))[0]
+        raise RowError(f"unknown field {unknown!r}", (unknown,))
     clean: Row = {}
     for name, check in fields.items():
         if name not in row:
             if isinstance(check, Default):
                 clean[name] = check.default
                 continue
-            raise RowError(f"{name}: missing")
+            raise RowError(f"{name}: missing", (name,))
         try:
             clean[name] = check(row[name])
         except RowError as error:
-            raise RowError(f"{name}: {error}") from None
+            raise RowError(f"{name}: {error}", (name, *error.path)) from None
     return clean
 
 
