@@ -1,12 +1,14 @@
 """The protocol's action checks and chain rule, with cases drawn by Hypothesis: whatever a body holds,
 the check answers with the document or one RowError naming a field, never another exception; a
-well-formed action passes as it is; every chain of edits ends at a row nothing supersedes."""
+well-formed action passes as it is; every chain of edits ends at a row nothing supersedes. Whatever
+a form posts, it is read without an exception, and a refusal is told by the field the person filled."""
 
 import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sync.wire import action_form
 from sync.wire.protocol import ACTION_FIELDS, RowError, chains, check_row
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -61,3 +63,35 @@ def test_every_chain_ends_at_a_row_nothing_supersedes(size, data):
         row = latest
         while row != first:
             row = parents[row]
+
+
+FORM_TEXT = st.text(max_size=90) | st.sampled_from(["", "11", "١١", "-1", "24", " 7", "0x1", "2026-02-30"])
+FORMS = st.fixed_dictionaries({}, optional={
+    "title": FORM_TEXT, "note": FORM_TEXT, "started_on": FORM_TEXT, "reason": FORM_TEXT,
+    "kind": st.sampled_from(["site", "hours", "reason", "moon", ""]), "from_hour": FORM_TEXT, "to_hour": FORM_TEXT,
+    "weekday": st.lists(FORM_TEXT, max_size=9)})
+
+
+class Posted(dict):
+    """A posted form as werkzeug's MultiDict answers: one value, or every value of a repeated field."""
+
+    def get(self, key, default=None):
+        value = super().get(key, default)
+        return value[0] if isinstance(value, list) and value else value
+
+    def getlist(self, key):
+        value = super().get(key, [])
+        return value if isinstance(value, list) else [value]
+
+
+@given(FORMS)
+def test_any_posted_form_is_an_action_or_a_refusal_naming_what_the_person_filled(form):
+    filled = action_form.from_form(Posted(form))
+    action = _action(**filled)
+    try:
+        check_row(action, ACTION_FIELDS)
+    except RowError as error:
+        message, values = action_form.refusal(error, action)
+        assert error.path and error.path[0] in ("title", "note", "started_on", "target"), error.path
+        assert message != action_form.refusal(RowError("x"), action)[0]  # never "the form could not be read"
+        assert message % values

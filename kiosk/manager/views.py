@@ -219,7 +219,7 @@ def record_action() -> ResponseReturnValue:
     try:
         action = manager_actions.action_from_form()
     except ActionRefused as error:
-        flash(manager_actions.refusal_text(error))
+        flash(manager_actions.refusal_text(error), "error")
         return render_template("manager/action_new.html", **manager_actions.new_action_page(request.form)), 400
     kept_actions.keep(action, current_parts().clock.now())
     flash(gettext("Action changed. It goes to head office with the next sync.") if supersedes

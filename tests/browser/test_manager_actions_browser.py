@@ -1,5 +1,6 @@
 """The manager's Actions page in a real Chromium at the smallest panel, 800x480, in Finnish, Swedish and
-English: an action recorded through the form by touch, listed with its before and after, flagged on
+English: an action recorded through the form by touch (first refused for want of a weekday, and
+shown again as typed with one line in the screen's language), listed with its before and after, flagged on
 the Week chart on the day it started, and withdrawn; nothing wider than the window. Screenshots go to
 tests/artifacts/ (manager-actions-*.png)."""
 
@@ -17,6 +18,8 @@ HOURS = {"fi": "Nämä tunnit näinä viikonpäivinä", "sv": "Dessa timmar på 
 MONDAY = {"fi": "ma", "sv": "mån", "en": "Mon"}
 WITHDRAWN = {"fi": "peruttu", "sv": "återkallad", "en": "withdrawn"}
 WITHDRAW = {"fi": "Peru", "sv": "Återkalla", "en": "Withdraw"}
+NO_WEEKDAY = {"fi": "Valitse vähintään yksi viikonpäivä", "sv": "Välj minst en veckodag",
+              "en": "Choose at least one weekday"}
 
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
@@ -33,6 +36,12 @@ def test_a_manager_records_an_action_by_touch_and_withdraws_it_at_800x480(seeded
     form.locator("input[name=title]").fill("Toinen kassa")
     form.locator("input[name=started_on]").fill("2026-01-02")
     form.get_by_label(HOURS[language]).check()
+    form.get_by_role("button", name=RECORD[language]).click()  # no weekday yet: refused, kept as typed
+    expect(page.locator(".notice")).to_contain_text(NO_WEEKDAY[language])
+    expect(form.locator("input[name=title]")).to_have_value("Toinen kassa")
+    expect(form.get_by_label(HOURS[language])).to_be_checked()
+    check_fits(page, f"a refused action form ({language})")
+    shot(page, f"manager-actions-refused-{language}-800x480")
     form.get_by_label(MONDAY[language], exact=True).check()
     check_fits(page, f"the action form ({language})")
     shot(page, f"manager-actions-form-{language}-800x480")
