@@ -192,6 +192,8 @@ def test_the_edit_page_is_filled_with_the_latest_version_and_an_old_one_leads_ba
     viewer = sessions["ville"].get(f"/actions/{latest}/edit", allow_redirects=False)  # a viewer of Kamppi
     assert viewer.status_code == 200 and 'value="Kaksi kassaa"' in viewer.text
     assert sorted(title for title, *_ in _rows(central)) == ["Kaksi kassaa", "Toinen kassa lounaalle"]
+    admin.post(f"/actions/{latest}/withdraw", {}, csrf_from=site_page)
+    assert "withdrawn already" in admin.get(f"/actions/{latest}/edit").text  # a page open since
 
 
 EDITORS = 12  # the central test server answers 8 at a time

@@ -118,19 +118,15 @@ def actions_list() -> ResponseReturnValue:
     return render_template("central/actions.html", title=gettext("Actions"), rows=rows, sort=sort, **page_context())
 
 
-def _back_to(site: Site) -> ResponseReturnValue:
-    return redirect(_back_url(site))
+def _back() -> str:
+    """Where the form was opened from: the network-wide list, or (by default) the site page."""
+    return "list" if request.values.get("back") == "list" else "site"
 
 
 def _back_url(site: Site) -> str:
-    """Where a form returns: the network-wide list, or (by default) the site page's actions."""
-    if request.values.get("back") == "list":
+    if _back() == "list":
         return url_for("actions.actions_list")
     return url_for("pages.site", site_id=site.id) + "#actions"
-
-
-def _back() -> str:
-    return "list" if request.values.get("back") == "list" else "site"
 
 
 def _form_page(site: Site, form: MultiDict[str, str], held: Action | None) -> str:
@@ -157,7 +153,7 @@ def _save(site: Site, held: Action | None, done: str) -> ResponseReturnValue:
         _flash_refusal(error, action)
         return _form_page(site, request.form, held), 400
     _keep(site, checked, done)
-    return _back_to(site)
+    return redirect(_back_url(site))
 
 
 def _flash_refusal(error: ActionError, action: dict[str, Any]) -> None:
@@ -184,10 +180,6 @@ def _shown(action_id: str) -> tuple[Action, Site]:
     return held, visible_site(held.site_id)
 
 
-def _superseded(held: Action) -> bool:
-    return bool(Action.select().where(Action.supersedes == held.id).exists())
-
-
 @bp.get("/sites/<id:site_id>/actions/new")
 def record_page(site_id: int) -> ResponseReturnValue:
     """The form to record an action of a site the user may see."""
@@ -204,9 +196,13 @@ def record(site_id: int) -> ResponseReturnValue:
 def edit_page(action_id: str) -> ResponseReturnValue:
     """The form filled with an action's latest version, to change it."""
     held, site = _shown(action_id)
-    if held.withdrawn or _superseded(held):
+    newer = list(Action.select().where(Action.supersedes == held.id))
+    if held.withdrawn or any(row.withdrawn for row in newer):
+        flash(gettext("This action is withdrawn already."), "warning")
+        return redirect(_back_url(site))
+    if newer:
         flash(gettext("This action changed meanwhile; its latest version is shown."), "warning")
-        return _back_to(site)
+        return redirect(_back_url(site))
     return _form_page(site, MultiDict(action_form.form_fields(as_wire(held))), held)
 
 
@@ -223,9 +219,9 @@ def withdraw(action_id: str) -> ResponseReturnValue:
     held, site = _shown(action_id)
     if held.withdrawn:
         flash(gettext("This action is withdrawn already."), "warning")
-        return _back_to(site)
+        return redirect(_back_url(site))
     withdrawal = {"id": str(uuid.uuid4()), "kiosk_id": None, "title": held.title, "note": held.note,
                   "started_on": held.started_on.isoformat(), "target": held.target, "supersedes": held.id,
                   "withdrawn": True, "recorded_at": format_time(utc_now())}
     _keep(site, checked_action(withdrawal), gettext("Action withdrawn."))
-    return _back_to(site)
+    return redirect(_back_url(site))
