@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sync.wire.defaults import N_
 from sync.wire.protocol import COMMENT_MAX, TITLE_MAX, RowError
 
-#: An hours target's default range on an empty form: the lunch hours, the commonest first action.
+#: An hours target's range on an empty form, 11:00–14:00 (lunch): a starting point to adjust.
 DEFAULT_HOURS = (11, 14)
 
 
