@@ -10,6 +10,7 @@ versions. Kiosks learn of head office's actions through the network document. Bo
 import os
 import re
 import threading
+import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -289,8 +290,8 @@ def test_a_change_made_while_another_is_being_kept_waits_for_it_and_is_refused(c
     assert holding.wait(60)
     latecomer = threading.Thread(target=central.query, args=(second,))
     latecomer.start()
-    seen_waiting = False
-    while latecomer.is_alive() and not seen_waiting:
+    seen_waiting, give_up = False, time.monotonic() + 60  # a hang fails here, it never decides a pass
+    while latecomer.is_alive() and not seen_waiting and time.monotonic() < give_up:
         if central.backend == "postgresql":
             seen_waiting = bool(pid) and _waiting_on_the_row(central, pid[0])
         else:
