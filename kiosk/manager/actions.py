@@ -6,11 +6,11 @@ kiosk's own hourly tables (kiosk/manager/effects.py), and lets the manager recor
 one. A new row goes to the action outbox (kiosk/storage/actions.py); the uploader sends it.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import request
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from kiosk.manager import pages
@@ -21,23 +21,11 @@ from sync.wire import action_form
 from sync.wire.defaults import DEFAULT_MIN_RESPONSES
 from sync.wire.effects import TEST_NAME, VERDICTS, WINDOW_DAYS
 
-_A_SUNDAY = date(2026, 1, 4)  # ISO weekday n is _A_SUNDAY + n days
-
-
-def weekday_name(iso_weekday: int) -> str:
-    """ISO weekday 1 (Monday) to 7, abbreviated in the page's language."""
-    return format_date(_A_SUNDAY + timedelta(days=iso_weekday), "EEE")
-
 
 def target_text(target: dict[str, Any]) -> str:
-    """The target in words: the whole site, an hour range on weekdays, or a reason."""
-    if target["kind"] == "site":
-        return gettext("The whole site")
-    if target["kind"] == "reason":
-        return gettext("Reason: %(reason)s", reason=pages.reason_name(target["reason"]))
-    days = ", ".join(weekday_name(day) for day in target["weekdays"])
-    first, last = "%02d:00" % target["from_hour"], "%02d:00" % target["to_hour"]
-    return gettext("%(days)s, %(first)s–%(last)s", days=days, first=first, last=last)
+    """The target in words, in the screen's language."""
+    message, values = action_form.target_words(target, pages.weekday_names(), pages.reason_name)
+    return gettext(message, **values)
 
 
 def _today() -> date:
@@ -70,7 +58,7 @@ def new_action_page(form: MultiDict[str, str] | None = None) -> dict[str, Any]:
     title = gettext("Change the action") if form.get("supersedes") else gettext("Record an action")
     return {**pages.common(), "page": "actions", "title": title, "today": _today(),
             "reasons": [(reason.key, pages.reason_name(reason.key)) for reason in content.reasons],
-            "weekdays": [(day, weekday_name(day)) for day in range(1, 8)], "form": form,
+            "weekdays": list(enumerate(pages.weekday_names(), start=1)), "form": form,
             "default_hours": action_form.DEFAULT_HOURS}
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from kiosk.manager.reports import hourly_counts
-from sync.wire.effects import DaySpan, Effect, Side, compare, span_days, windows
+from sync.wire.effects import DaySpan, Effect, Side, compare, in_hours, span_days, target_side, windows
 from sync.wire.figures import Counts
 
 
@@ -21,16 +21,9 @@ def _side(span: DaySpan | None, target: dict[str, Any]) -> Side:
     hourly, _ = hourly_counts(*span)
     counts = Counts()
     for local_day, local_hour, hour in hourly.values():
-        if target["kind"] == "hours" and not (
-                date.fromisoformat(local_day).isoweekday() in target["weekdays"]
-                and target["from_hour"] <= local_hour < target["to_hour"]):
-            continue
-        counts = counts + hour
-    days = span_days(span)
-    if target["kind"] == "reason":
-        unhappy = counts.unhappy_reasons
-        return Side(unhappy.get(target["reason"], 0), sum(unhappy.values()), days)
-    return Side(counts.happy, counts.counted, days)
+        if target["kind"] != "hours" or in_hours(target, date.fromisoformat(local_day).isoweekday(), local_hour):
+            counts = counts + hour
+    return target_side(counts, target, span_days(span))
 
 
 def action_effect(started_on: date, target: dict[str, Any], today: date, min_responses: int) -> Effect:

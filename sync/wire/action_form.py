@@ -1,5 +1,6 @@
 """The action form: the fields the manager's form on a kiosk and head office's on central share,
-read the same way on both, and what the person filling it in is told when the protocol refuses it.
+read the same way on both, what the person filling it in is told when the protocol refuses it, and
+an action's target in words.
 
 The protocol's own messages (:mod:`sync.wire.protocol.actions`) name a field in English, for the
 log and for API clients. A person at a form gets one sentence in their language instead, chosen by
@@ -7,7 +8,7 @@ the field that failed (:attr:`~sync.wire.protocol.RowError.path`); each surface 
 message ids returned here from its own catalog.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sync.wire.defaults import N_
@@ -82,3 +83,22 @@ def refusal(error: RowError, action: Mapping[str, Any]) -> tuple[str, dict[str, 
         kind = action["target"]["kind"] if isinstance(action.get("target"), dict) else None
         return {"hours": _HOURS, "reason": _REASON}.get(str(kind), _KIND), {}
     return _UNREADABLE, {}
+
+
+_WHOLE_SITE = N_("The whole site")
+_A_REASON = N_("Reason: %(reason)s")
+_SOME_HOURS = N_("%(days)s, %(first)s–%(last)s")
+
+
+def target_words(target: Mapping[str, Any], weekday_names: Sequence[str],
+                 reason_name: Callable[[str], str]) -> tuple[str, dict[str, str]]:
+    """*target* in words, as a message id and its values for the surface to translate: the whole
+    site, a reason by *reason_name*, or the hours on weekdays named by *weekday_names* (the page's
+    language, Monday first)."""
+    if target["kind"] == "site":
+        return _WHOLE_SITE, {}
+    if target["kind"] == "reason":
+        return _A_REASON, {"reason": reason_name(target["reason"])}
+    days = ", ".join(weekday_names[day - 1] for day in target["weekdays"])
+    return _SOME_HOURS, {"days": days, "first": "%02d:00" % target["from_hour"],
+                         "last": "%02d:00" % target["to_hour"]}

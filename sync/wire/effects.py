@@ -12,12 +12,15 @@ tables, head office's from the site's rollups) compares the same way:
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import Any
 
 from sync.wire.defaults import N_
 from sync.wire.display import whole_percent
+from sync.wire.figures import Counts
 
 #: Local days on each side of an action's start.
 WINDOW_DAYS = 28
@@ -105,3 +108,18 @@ def windows(started_on: date, today: date) -> tuple[DaySpan, DaySpan | None]:
 def span_days(span: DaySpan | None) -> int:
     """How many local days *span* holds (0 for none)."""
     return (span[1] - span[0]).days + 1 if span else 0
+
+
+def in_hours(target: Mapping[str, Any], iso_weekday: int, local_hour: int) -> bool:
+    """Whether the local hour *local_hour* of ISO weekday *iso_weekday* falls in an hours *target*:
+    one of its weekdays, from its ``from_hour`` up to (not including) its ``to_hour``."""
+    return iso_weekday in target["weekdays"] and target["from_hour"] <= local_hour < target["to_hour"]
+
+
+def target_side(counts: Counts, target: Mapping[str, Any], days: int) -> Side:
+    """The side *counts* (already restricted to the target's hours, for an hours target) make for
+    *target*: the reason's follow-ups among the unhappy ones, else happy among counted ratings."""
+    if target["kind"] == "reason":
+        unhappy = counts.unhappy_reasons
+        return Side(unhappy.get(target["reason"], 0), sum(unhappy.values()), days)
+    return Side(counts.happy, counts.counted, days)

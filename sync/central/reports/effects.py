@@ -14,7 +14,7 @@ from sync.central.reports.periods import Period, Scope, local_day_bounds, local_
 from sync.central.reports.queries import brand_settings, day_counts, hour_counts
 from sync.central.store.models import Site
 from sync.common.zones import site_zone
-from sync.wire.effects import Effect, Side, compare, span_days, windows
+from sync.wire.effects import Effect, Side, compare, in_hours, span_days, target_side, windows
 from sync.wire.figures import Counts
 
 
@@ -31,23 +31,19 @@ def _hours_counts(site: Site, span: tuple[date, date], target: dict[str, Any]) -
     total = Counts()
     for hour, counts in hour_counts(Scope(site_ids=(site.id,)), start.replace(minute=0), end).items():
         local = hour.astimezone(zone)
-        if (local.isoweekday() in target["weekdays"] and target["from_hour"] <= local.hour < target["to_hour"]
-                and span[0] <= local.date() <= span[1]):
+        if in_hours(target, local.isoweekday(), local.hour) and span[0] <= local.date() <= span[1]:
             total = total + counts
     return total
 
 
 def _side(site: Site, span: tuple[date, date] | None, target: dict[str, Any], now: datetime) -> Side:
-    days = span_days(span)
     if span is None:
         return Side(0, 0, 0)
-    if target["kind"] == "reason":
-        unhappy = _site_counts(site, span, now, reasons=True).unhappy_reasons
-        naming = sum(n for key, n in unhappy.items() if str(key) == target["reason"])
-        return Side(naming, sum(unhappy.values()), days)
-    counts = _site_counts(site, span, now, reasons=False) if target["kind"] == "site" \
-        else _hours_counts(site, span, target)
-    return Side(counts.happy, counts.counted, days)
+    if target["kind"] == "hours":
+        counts = _hours_counts(site, span, target)
+    else:
+        counts = _site_counts(site, span, now, reasons=target["kind"] == "reason")
+    return target_side(counts, target, span_days(span))
 
 
 def action_effect(site: Site, started_on: date, target: dict[str, Any], now: datetime,

@@ -5,7 +5,6 @@ One place wires the browser side: templates and static files of the
 form (the kiosk, export and OpenAPI endpoints take tokens and are exempt),
 and each group of pages as its own blueprint.
 """
-from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
@@ -41,7 +40,6 @@ GROUP_NAMES = {
     "trust": N_("Trust"),
     "recovery": N_("Recovery"),
 }
-_A_MONDAY = date(2026, 1, 5)
 
 #: The blueprints that answer tokens, not sessions: no CSRF token is asked of them.
 TOKEN_BLUEPRINTS = ("ingest", "kiosk_api", "export", "openapi")
@@ -78,10 +76,8 @@ def init_app(app: Flask) -> None:
         return [(endpoint, gettext(name)) for endpoint, name, admin_only in SECTIONS
                 if endpoint in app.view_functions and (viewer.role == "admin" or not admin_only)]
 
-    def weekday_names():
-        return [format_date(_A_MONDAY + timedelta(days=n), "EEE") for n in range(7)]
-
     app.jinja_env.globals.update(
         nav_sections=nav_sections, current_language=lambda: str(get_locale()), format_date=format_date,
         format_decimal=format_decimal, language_link=language_link,
-        group_name=lambda key: gettext(GROUP_NAMES[key]) if key in GROUP_NAMES else key, weekday_names=weekday_names)
+        group_name=lambda key: gettext(GROUP_NAMES[key]) if key in GROUP_NAMES else key,
+        weekday_names=i18n.weekday_names)

@@ -10,12 +10,12 @@ an edit is a new row that supersedes the one shown, a withdrawal a new row marke
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
@@ -33,7 +33,7 @@ from sync.central.org.actions import (
 from sync.central.reports.effects import action_effect
 from sync.central.store.models import Action, Reason, Site
 from sync.central.store.timesource import utc_now
-from sync.central.web import parse
+from sync.central.web import i18n, parse
 from sync.central.web.session import current_viewer, viewer_site_ids, visible_site
 from sync.wire import action_form
 from sync.wire.effects import TEST_NAME, VERDICTS, WINDOW_DAYS, Effect
@@ -43,7 +43,6 @@ bp = Blueprint("actions", __name__)
 
 #: How the list may be ordered: newest start first, largest gain first, or by site.
 SORTS = ("start", "effect", "site")
-_A_SUNDAY = date(2026, 1, 4)  # ISO weekday n is _A_SUNDAY + n days
 
 
 @bp.before_request
@@ -85,27 +84,17 @@ def _sorted(rows: list[ActionRow], sort: str) -> list[ActionRow]:
     return rows
 
 
-def weekday_name(iso_weekday: int) -> str:
-    """ISO weekday 1 (Monday) to 7 as the page's language abbreviates it."""
-    return format_date(date.fromordinal(_A_SUNDAY.toordinal() + iso_weekday), "EEE")
-
-
 def target_text(target: dict[str, Any], labels: dict[str, dict[str, str]], language: str) -> str:
-    """The target in words: the whole site, an hour range on weekdays, or a reason by its label."""
-    if target["kind"] == "site":
-        return gettext("The whole site")
-    if target["kind"] == "reason":
-        label = labels.get(target["reason"], {}).get(language) or target["reason"]
-        return gettext("Reason: %(reason)s", reason=label)
-    days = ", ".join(weekday_name(day) for day in target["weekdays"])
-    first, last = "%02d:00" % target["from_hour"], "%02d:00" % target["to_hour"]
-    return gettext("%(days)s, %(first)s–%(last)s", days=days, first=first, last=last)
+    """The target in words, in the page's language (a reason by its label, else its key)."""
+    message, values = action_form.target_words(target, i18n.weekday_names(),
+                                               lambda key: labels.get(key, {}).get(language) or key)
+    return gettext(message, **values)
 
 
 def page_context() -> dict[str, Any]:
     """What every template showing actions needs besides the rows."""
     reasons = list(Reason.select().where(Reason.offered).order_by(Reason.position, Reason.key))
-    return {"verdicts": VERDICTS, "test_name": TEST_NAME, "target_text": target_text, "weekday_name": weekday_name,
+    return {"verdicts": VERDICTS, "test_name": TEST_NAME, "target_text": target_text,
             "window_days": WINDOW_DAYS, "reason_labels": reports.reason_labels(), "offered_reasons": reasons,
             "blank_form": MultiDict(), "default_hours": action_form.DEFAULT_HOURS}
 

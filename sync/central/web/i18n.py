@@ -1,6 +1,8 @@
 """The pages' language: ``?lang=`` (remembered in a cookie), else the browser's, else Finnish."""
+from datetime import date, timedelta
+
 from flask import Flask, Response, request
-from flask_babel import Babel
+from flask_babel import Babel, format_date
 
 from sync.central.resources import TRANSLATIONS_DIR
 from sync.wire.defaults import LANGUAGES
@@ -8,6 +10,14 @@ from sync.wire.defaults import LANGUAGES
 LANGUAGE_COOKIE = "hymy_lang"
 #: Each language's own name, shown on the switch (never translated).
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+
+
+_A_MONDAY = date(2026, 1, 5)
+
+
+def weekday_names() -> list[str]:
+    """Monday to Sunday, abbreviated in the page's language."""
+    return [format_date(_A_MONDAY + timedelta(days=n), "EEE") for n in range(7)]
 
 
 def select_language() -> str:

@@ -6,6 +6,8 @@ central enforces. tests/central/test_openapi.py checks every route against it
 and the schemas against the protocol; tests/central/test_schemathesis.py fuzzes
 a live central with it.
 """
+from typing import Any
+
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
@@ -90,6 +92,24 @@ def _batch_schema():
 
 
 STRING = {"type": "string"}
+
+
+def _kiosk_document(summary: str, schema: str, held: str) -> dict[str, Any]:
+    """A document a kiosk fetches with its token, kept unchanged (304) while *held* names its ETag."""
+    return {"get": {
+        "summary": summary,
+        "security": KIOSK_AUTH,
+        "parameters": [{"name": "If-None-Match", "in": "header", "required": False, "schema": STRING,
+                        "description": held}],
+        "responses": {
+            "200": _json(_ref(schema), headers={"ETag": {"required": True, "schema": STRING}}),
+            "304": {"description": "Unchanged: If-None-Match named the current ETag"},
+            "401": _error("Unknown or missing kiosk token"),
+            "403": _error("Revoked kiosk, or not enrolled yet"),
+        },
+    }}
+
+
 TIMESTAMP = {"type": "string", "format": "date-time"}
 NAME = Text(120).schema
 COUNT = {"type": "integer", "minimum": 0}
@@ -193,34 +213,10 @@ PATHS = {
             },
         }
     },
-    "/api/v1/config": {
-        "get": {
-            "summary": "The kiosk's content (question, reasons, hours, target) with an ETag",
-            "security": KIOSK_AUTH,
-            "parameters": [{"name": "If-None-Match", "in": "header", "required": False, "schema": STRING,
-                            "description": "the ETag of the content the kiosk holds"}],
-            "responses": {
-                "200": _json(_ref("KioskConfig"), headers={"ETag": {"required": True, "schema": STRING}}),
-                "304": {"description": "Unchanged: If-None-Match named the current ETag"},
-                "401": _error("Unknown or missing kiosk token"),
-                "403": _error("Revoked kiosk, or not enrolled yet"),
-            },
-        }
-    },
-    "/api/v1/network": {
-        "get": {
-            "summary": "Where the kiosk's site stands in the brand's network, with an ETag",
-            "security": KIOSK_AUTH,
-            "parameters": [{"name": "If-None-Match", "in": "header", "required": False, "schema": STRING,
-                            "description": "the ETag of the figures the kiosk holds"}],
-            "responses": {
-                "200": _json(_ref("Network"), headers={"ETag": {"required": True, "schema": STRING}}),
-                "304": {"description": "Unchanged: If-None-Match named the current ETag"},
-                "401": _error("Unknown or missing kiosk token"),
-                "403": _error("Revoked kiosk, or not enrolled yet"),
-            },
-        }
-    },
+    "/api/v1/config": _kiosk_document("The kiosk's content (question, reasons, hours, target) with an ETag",
+                                      "KioskConfig", "the ETag of the content the kiosk holds"),
+    "/api/v1/network": _kiosk_document("Where the kiosk's site stands in the brand's network, with an ETag",
+                                       "Network", "the ETag of the figures the kiosk holds"),
     "/api/v1/actions": {
         "post": {
             "summary": "Keep an action the kiosk's manager recorded, for the kiosk's site (idempotent by id)",
