@@ -4,7 +4,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.helpers.browser import Screen
+from tests.helpers.browser import Screen, hold_the_clock
 from tests.helpers.live import wait_for
 
 #: Counts the page's ``new EventSource(...)``: each is the page reopening its stream.
@@ -30,7 +30,7 @@ def test_a_refused_screen_retries_later_and_goes_live(live, context, kiosk):
     assert blocker.status_code == 200
     page = context.new_page()
     page.add_init_script(COUNT_EVENT_SOURCES)
-    page.clock.install()  # the page's timers move only when the test says
+    hold_the_clock(page)
     screen = Screen(page, live.url)
     try:
         with page.expect_response("**/events") as refused:

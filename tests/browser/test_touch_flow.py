@@ -144,6 +144,7 @@ def test_network_failure_still_thanks_calmly(open_screen):
     page = screen.page
     page.route("**/api/ratings", lambda route: route.abort("connectionrefused"))
     screen.face(4).click()
+    screen.let_the_followup_wake()
     expect(page.locator("#followup")).to_have_class("view view--followup is-thanks-only")
     expect(page.get_by_role("heading", name="Kiitos!")).to_be_visible()
     expect(page.locator(".reasons")).to_be_hidden()
