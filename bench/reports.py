@@ -4,7 +4,7 @@ A fresh central database per backend (made by central's own schema code)
 gets a network of 1,000 kiosks at 100 sites in four time zones, three
 services and five providers, and a year of rollups: per kiosk and local day
 (``rollup_day``, with reason rows) and per kiosk and UTC hour of opening time
-(``rollup_hour``), plus a sample of raw rows (which the reports must never
+(``rollup_hour``, with reason rows, as the uploads write them), plus a sample of raw rows (which the reports must never
 need), and a history of alert episodes (one rule per site, a few closed
 episodes each, a few still open). Then, timed over repeated runs:
 
@@ -56,6 +56,7 @@ from sync.central.store.models import (  # noqa: E402
     RollupDay,
     RollupDayReason,
     RollupHour,
+    RollupHourReason,
     Service,
     Site,
     central_db,
@@ -124,11 +125,11 @@ def _faces(rng, n):
 
 
 def fill_rollups(kiosk_ids, rng, days=365):
-    """A year of day rollups and opening-hour hour rollups for every kiosk."""
+    """A year of day rollups and opening-hour hour rollups for every kiosk, each with its reason rows."""
     first = NOW.date() - timedelta(days=days - 1)
-    rows_day, rows_reason, rows_hour = 0, 0, 0
+    rows_day, rows_reason, rows_hour, rows_hour_reason = 0, 0, 0, 0
     for kiosk_id in kiosk_ids:
-        day_rows, reason_rows, hour_rows = [], [], []
+        day_rows, reason_rows, hour_rows, hour_reason_rows = [], [], [], []
         for offset in range(days):
             day = first + timedelta(days=offset)
             faces = _faces(rng, rng.randint(20, 90))
@@ -143,12 +144,17 @@ def fill_rollups(kiosk_ids, rng, days=365):
                 share = _faces(rng, rng.randint(1, 8))
                 hour_rows.append({"kiosk": kiosk_id, "hour": start + timedelta(hours=hour), "very_unhappy": share[0],
                                   "unhappy": share[1], "happy": share[2], "very_happy": share[3]})
+                for reason, group in rng.sample(REASONS, rng.randint(0, 2)):
+                    hour_reason_rows.append({"kiosk": kiosk_id, "hour": start + timedelta(hours=hour), "reason": reason,
+                                             "reason_group": group, "given": rng.randint(1, 2),
+                                             "unhappy": rng.randint(0, 1)})
         with connection(), write_transaction():
-            for model, rows in ((RollupDay, day_rows), (RollupDayReason, reason_rows), (RollupHour, hour_rows)):
+            for model, rows in ((RollupDay, day_rows), (RollupDayReason, reason_rows), (RollupHour, hour_rows),
+                                (RollupHourReason, hour_reason_rows)):
                 bulk_insert(model, rows)
-        rows_day, rows_reason, rows_hour = rows_day + len(day_rows), rows_reason + len(reason_rows), \
-            rows_hour + len(hour_rows)
-    return rows_day, rows_reason, rows_hour
+        rows_day, rows_reason = rows_day + len(day_rows), rows_reason + len(reason_rows)
+        rows_hour, rows_hour_reason = rows_hour + len(hour_rows), rows_hour_reason + len(hour_reason_rows)
+    return rows_day, rows_reason, rows_hour, rows_hour_reason
 
 
 def add_raw_sample(kiosk_ids, rng, count=20_000):
@@ -242,8 +248,8 @@ def run_backend(name, database_url, args):
     with connection():
         central_db.execute_sql("ANALYZE")
     print(f"{name}: {args.kiosks} kiosks, rollup_day {counts[0]:,} rows, rollup_day_reason {counts[1]:,}, "
-          f"rollup_hour {counts[2]:,}, raw ratings {raw:,}, alert episodes {alert_count:,}; "
-          f"generated in {time.perf_counter() - started:.0f} s")
+          f"rollup_hour {counts[2]:,}, rollup_hour_reason {counts[3]:,}, raw ratings {raw:,}, "
+          f"alert episodes {alert_count:,}; generated in {time.perf_counter() - started:.0f} s")
     thirty = reports.Period.parse("30d")
     with connection():
         site = Site.select().order_by(Site.id).first()

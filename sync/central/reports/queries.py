@@ -15,7 +15,6 @@ from sync.central.store.models import (
     RollupDay,
     RollupDayReason,
     RollupHour,
-    RollupHourReason,
     Service,
     Setting,
     Site,
@@ -163,19 +162,18 @@ def _counts(row: Mapping[str, Any], reasons: Mapping[str, int], unhappy_reasons:
 
 
 def hour_counts(scope: Scope, first_hour: datetime, end_hour: datetime) -> dict[datetime, Counts]:
-    """``{UTC hour start: Counts}`` for hours in [first_hour, end_hour) of *scope*'s kiosks."""
+    """``{UTC hour start: Counts}`` for hours in [first_hour, end_hour) of *scope*'s kiosks: the faces,
+    filters and follow-ups, without the reasons.
+
+    Whatever reads hours (a day's hour bars, the weekday x hour map, an hours target's before and
+    after) shows satisfaction only, and the hour reason rows are the largest rollup table: reading
+    them for nothing took an hours action's before and after from 18 to 64 ms p99 (bench/reports.py).
+    """
     kiosks = scope.kiosk_condition()
     rows: Any = (RollupHour.select(RollupHour.hour.alias("key"), *_sum_columns(RollupHour, HOUR_COUNTS))
             .join(Kiosk).where(kiosks & (RollupHour.hour >= first_hour) & (RollupHour.hour < end_hour))
             .group_by(RollupHour.hour).dicts())
-    reasons: Any = (RollupHourReason.select(RollupHourReason.hour.alias("key"), RollupHourReason.reason,
-                                       RollupHourReason.reason_group,
-                                       peewee.fn.SUM(RollupHourReason.given).alias("given"),
-                                       peewee.fn.SUM(RollupHourReason.unhappy).alias("unhappy"))
-               .join(Kiosk).where(kiosks & (RollupHourReason.hour >= first_hour) & (RollupHourReason.hour < end_hour))
-               .group_by(RollupHourReason.hour, RollupHourReason.reason, RollupHourReason.reason_group).dicts())
-    given, unhappy = _reason_counts(reasons, lambda row: _aware(row["key"]))
-    return {_aware(row["key"]): _counts(row, given[_aware(row["key"])], unhappy[_aware(row["key"])]) for row in rows}
+    return {_aware(row["key"]): _counts(row, {}, {}) for row in rows}
 
 
 def named(model: type[M], ids: Iterable[int | None]) -> dict[int, M]:
