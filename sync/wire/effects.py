@@ -121,5 +121,8 @@ def target_side(counts: Counts, target: Mapping[str, Any], days: int) -> Side:
     *target*: the reason's follow-ups among the unhappy ones, else happy among counted ratings."""
     if target["kind"] == "reason":
         unhappy = counts.unhappy_reasons
-        return Side(unhappy.get(target["reason"], 0), sum(unhappy.values()), days)
+        # By the key as text: central keeps a reason it never published under the key and the group
+        # each kiosk gave it (an UnpublishedReason, equal only to itself), and the target names the key.
+        naming = sum(n for key, n in unhappy.items() if str(key) == target["reason"])
+        return Side(naming, sum(unhappy.values()), days)
     return Side(counts.happy, counts.counted, days)

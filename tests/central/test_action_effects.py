@@ -4,7 +4,8 @@ Kamppi's lunch hours (11-14 on weekdays, Helsinki time) go from 65 % to 80 % hap
 starts, every other hour stays at 75 %; Tampere changes nothing. The hours target of the lunch
 action is "better", the same action at Tampere "no clear change"; the follow-ups naming the queue
 fall from half of the unhappy ones to a fifth, so a reason target is "better" although its share
-fell; a quiet site is "too few". Each side's counts equal those worked out by hand from the raw rows
+fell, and so is one naming a reason of a kiosk's own that central never published; a quiet site is
+"too few". Each side's counts equal those worked out by hand from the raw rows
 (tests/helpers/network.py's reading of them), on both backends.
 """
 
@@ -25,6 +26,7 @@ NOW = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)  # 28 days after the star
 LUNCH = {"kind": "hours", "weekdays": [1, 2, 3, 4, 5], "from_hour": 11, "to_hour": 14}
 SITE = {"kind": "site"}
 QUEUE = {"kind": "reason", "reason": "waiting"}
+PARKING = {"kind": "reason", "reason": "parking"}  # a reason central never published
 
 
 def _traffic(rng, day, lunch_happy):
@@ -38,7 +40,8 @@ def _traffic(rng, day, lunch_happy):
             yield moment, rating
 
 
-def _send(central, name, site, rng, lunch_before, lunch_after, queue_before=0.5, queue_after=0.2, days=28):
+def _send(central, name, site, rng, lunch_before, lunch_after, queue_before=0.5, queue_after=0.2, days=28,
+          queue="waiting"):
     token, device = central.enrolled_kiosk(name, site=site)
     ratings, followups, seq = [], [], 0
     for back in range(-days, days):
@@ -49,9 +52,9 @@ def _send(central, name, site, rng, lunch_before, lunch_after, queue_before=0.5,
             row = rating_row(seq, recorded_at=moment.astimezone(timezone.utc), monotonic=float(seq), rating=rating)
             ratings.append(row)
             if rating <= 2:
-                queue = rng.random() < (queue_after if after else queue_before)
-                followups.append(followup_row(row, reason="waiting" if queue else "staff",
-                                              reason_group="accessibility" if queue else "attitude"))
+                queued = rng.random() < (queue_after if after else queue_before)
+                followups.append(followup_row(row, reason=queue if queued else "staff",
+                                              reason_group="accessibility" if queued else "attitude"))
     for start in range(0, len(ratings), 600):
         part = ratings[start:start + 600]
         ids = {r["id"] for r in part}
@@ -66,9 +69,13 @@ def planted(central):
     central.add_site("Kamppi")
     central.add_site("Tampere")
     central.add_site("Quiet")
+    central.add_site("Own")
     _send(central, "kamppi-1", "Kamppi", random.Random(15), 0.65, 0.80)
     _send(central, "tampere-1", "Tampere", random.Random(16), 0.65, 0.65, queue_before=0.4, queue_after=0.4)
     _send(central, "quiet-1", "Quiet", random.Random(17), 0.65, 0.80, days=1)
+    # A kiosk with a reason of its own, which central never published (an UnpublishedReason at central):
+    # a target naming it counts its follow-ups all the same.
+    _send(central, "own-1", "Own", random.Random(18), 0.65, 0.65, queue="parking")
     return central
 
 
@@ -104,6 +111,7 @@ def _by_hand(stored, site, target):
     ("Kamppi", QUEUE, BETTER),
     ("Tampere", QUEUE, NO_CLEAR_CHANGE),
     ("Quiet", LUNCH, TOO_FEW),
+    ("Own", PARKING, BETTER),
 ])
 def test_a_planted_change_is_found_and_a_planted_nothing_is_not(planted, site, target, verdict):
     effect = _effect(planted, site, target)
