@@ -886,12 +886,6 @@ def check_actions_page(net):
         assert titles[OTHER[key].key] not in net.get(key, "/actions?sort=effect").text
 
 
-def check_record_action_page(net):
-    """The form to record an action: the site's viewer and the admin, never the other site's viewer."""
-    check_site_page(net, lambda net, place: [f"/sites/{net.site_ids[place.key]}/actions/new"],
-                    lambda place: [place.name])
-
-
 def check_edit_action_page(net):
     """The form to change an action: the action's site's viewer and the admin; the other site's viewer
     gets a 404 and none of its words; an id that names no action a 404."""
@@ -1046,7 +1040,6 @@ MATRIX = {
     ("GET", "/alerts"): ("page", check_alerts),
     ("POST", "/alerts/<id:alert_id>/acknowledge"): ("form", check_acknowledge),
     ("GET", "/actions"): ("page", check_actions_page),
-    ("GET", "/sites/<id:site_id>/actions/new"): ("site page", check_record_action_page),
     ("POST", "/sites/<id:site_id>/actions"): ("form", check_record_action),
     ("GET", "/actions/<uuid_text:action_id>/edit"): ("site page", check_edit_action_page),
     ("POST", "/actions/<uuid_text:action_id>/edit"): ("form", check_edit_action),

@@ -169,12 +169,6 @@ def _shown(action_id: str) -> tuple[Action, Site]:
     return held, visible_site(held.site_id)
 
 
-@bp.get("/sites/<id:site_id>/actions/new")
-def record_page(site_id: int) -> ResponseReturnValue:
-    """The form to record an action of a site the user may see."""
-    return _form_page(visible_site(site_id), MultiDict(), None)
-
-
 @bp.post("/sites/<id:site_id>/actions")
 def record(site_id: int) -> ResponseReturnValue:
     """Record an action of a site the user may see (a viewer: their own)."""
